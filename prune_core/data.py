@@ -1,0 +1,147 @@
+"""Datasets as plain numpy arrays: uint8 pixels 0–255, shape (N, S, S, 3), integer labels.
+
+`digits` (scikit-learn's bundled handwritten digits, no download) is the default; `folder:PATH`
+reads one sub-folder per class with Keras' directory loader; `cifar10` downloads through
+`keras.datasets` (online only); `synthetic` is a tiny learnable set for tests.
+Splits are stratified and deterministic for a given seed.
+"""
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from prune_core.errors import DataError
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif"}
+TEST_FRACTION = 0.2
+VAL_FRACTION = 0.1
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    class_names: tuple
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    @property
+    def input_shape(self) -> tuple:
+        return tuple(self.x_train.shape[1:])
+
+    def steps_per_epoch(self, batch_size: int) -> int:
+        return math.ceil(len(self.x_train) / batch_size)
+
+
+def resize(images: np.ndarray, size: int) -> np.ndarray:
+    """Bilinear resize of (N, H, W[, C]) uint8 images to (N, size, size, 3) uint8."""
+    from PIL import Image
+
+    out = np.empty((len(images), size, size, 3), dtype=np.uint8)
+    for i, img in enumerate(images):
+        pil = Image.fromarray(img.squeeze() if img.ndim == 3 and img.shape[-1] == 1 else img)
+        pil = pil.convert("RGB")
+        if pil.size != (size, size):
+            pil = pil.resize((size, size), Image.BILINEAR)
+        out[i] = np.asarray(pil)
+    return out
+
+
+def split(name, x, y, class_names, seed) -> Dataset:
+    """Stratified train / validation / test split, deterministic for `seed`."""
+    from sklearn.model_selection import train_test_split
+
+    counts = np.bincount(y, minlength=len(class_names))
+    if (counts < 3).any():
+        few = [class_names[i] for i in np.flatnonzero(counts < 3)]
+        raise DataError(f"{name}: every class needs at least 3 images to split; too few in {few}")
+    x_rest, x_test, y_rest, y_test = train_test_split(
+        x, y, test_size=TEST_FRACTION, stratify=y, random_state=seed)
+    val_share = VAL_FRACTION / (1 - TEST_FRACTION)
+    x_train, x_val, y_train, y_val = train_test_split(
+        x_rest, y_rest, test_size=val_share, stratify=y_rest, random_state=seed)
+    return Dataset(name, x_train, y_train.astype(np.int32), x_val, y_val.astype(np.int32),
+                   x_test, y_test.astype(np.int32), tuple(class_names))
+
+
+def load_digits(image_size: int, seed: int) -> Dataset:
+    from sklearn.datasets import load_digits as sk_digits
+
+    bunch = sk_digits()
+    pixels = np.clip(bunch.images * (255.0 / 16.0), 0, 255).astype(np.uint8)
+    return split("digits", resize(pixels, image_size), bunch.target, [str(c) for c in range(10)], seed)
+
+
+def load_synthetic(image_size: int, seed: int, num_classes: int = 3, per_class: int = 40) -> Dataset:
+    """Tiny learnable set: each class is a bright square in its own corner, plus noise."""
+    rng = np.random.default_rng(seed)
+    xs, ys = [], []
+    half = image_size // 2
+    for label in range(num_classes):
+        for _ in range(per_class):
+            img = rng.integers(0, 60, size=(image_size, image_size, 3))
+            r, c = divmod(label % 4, 2)
+            img[r * half:(r + 1) * half, c * half:(c + 1) * half] += 150
+            xs.append(np.clip(img, 0, 255))
+            ys.append(label)
+    return split("synthetic", np.asarray(xs, np.uint8), np.asarray(ys), [f"class{i}" for i in range(num_classes)], seed)
+
+
+def load_folder(path: str, image_size: int, seed: int) -> Dataset:
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise DataError(f"image folder {path!r} does not exist or is not a folder")
+    classes = sorted(d.name for d in root.iterdir()
+                     if d.is_dir() and any(f.suffix.lower() in IMAGE_SUFFIXES for f in d.iterdir()))
+    if len(classes) < 2:
+        raise DataError(f"image folder {path!r} has {len(classes)} class sub-folder(s) with images; "
+                        "it needs at least two (one sub-folder per class)")
+    from prune_core.keras_env import keras
+
+    ds = keras.utils.image_dataset_from_directory(
+        str(root), labels="inferred", label_mode="int", class_names=classes, image_size=(image_size, image_size),
+        batch_size=None, shuffle=False, interpolation="bilinear", verbose=False)
+    xs, ys = [], []
+    for img, label in ds.as_numpy_iterator():
+        xs.append(np.clip(img, 0, 255).astype(np.uint8))
+        ys.append(int(label))
+    return split(f"folder:{path}", np.asarray(xs), np.asarray(ys), classes, seed)
+
+
+def load_cifar10(image_size: int, seed: int) -> Dataset:
+    from prune_core.keras_env import keras
+
+    try:
+        (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
+    except Exception as exc:  # offline machines: one clear line instead of a urllib traceback
+        raise DataError(f"cifar10 must be downloaded and the download failed ({type(exc).__name__}); "
+                        "use --dataset digits or folder:PATH when offline") from None
+    x = np.concatenate([x_train, x_test])
+    y = np.concatenate([y_train, y_test]).reshape(-1)
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    return split("cifar10", resize(x, image_size) if image_size != 32 else x, y, names, seed)
+
+
+@functools.lru_cache(maxsize=4)
+def load(name: str, image_size: int = 32, seed: int = 0) -> Dataset:
+    """Load a dataset by recipe name (cached per process)."""
+    if name == "digits":
+        return load_digits(image_size, seed)
+    if name == "synthetic":
+        return load_synthetic(image_size, seed)
+    if name == "cifar10":
+        return load_cifar10(image_size, seed)
+    if name.startswith("folder:"):
+        return load_folder(name[len("folder:"):], image_size, seed)
+    raise DataError(f"unknown dataset {name!r}")

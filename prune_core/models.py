@@ -1,0 +1,181 @@
+"""Model builders and the safe loader for a user's own Keras file.
+
+Every model is built through `tf_keras` (Keras 2), takes uint8-range pixels (0–255) and ends in a
+softmax classifier layer named `predictions` (for built-in models).
+"""
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+from prune_core.errors import ModelError
+from prune_core.keras_env import keras, tf
+
+HEAD_NAME = "predictions"
+#: The CPU default: EfficientNet's MBConv + squeeze-excite + swish blocks at half width and depth.
+COMPACT_WIDTH = 0.5
+COMPACT_DEPTH = 0.5
+#: BatchNorm momentum for small datasets: Keras' 0.99 is too slow for ~40 steps per epoch.
+BN_MOMENTUM = 0.9
+
+
+def _with_head(backbone, num_classes: int, dropout: float, name: str):
+    x = backbone.output
+    if dropout > 0:
+        x = keras.layers.Dropout(dropout, name="top_dropout")(x)
+    out = keras.layers.Dense(num_classes, activation="softmax", name=HEAD_NAME)(x)
+    return keras.Model(backbone.input, out, name=name)
+
+
+def _set_bn_momentum(model, momentum: float):
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.momentum = momentum
+    return model
+
+
+def _backbone_weights(weights: str):
+    if weights == "none":
+        return None
+    if weights == "imagenet":
+        return "imagenet"
+    path = Path(weights[len("file:"):]).expanduser()
+    if not path.is_file():
+        raise ModelError(f"weights file {str(path)!r} does not exist")
+    return str(path)
+
+
+def build_efficientnet_b0(num_classes: int, image_size: int, weights: str = "none"):
+    try:
+        backbone = keras.applications.EfficientNetB0(
+            include_top=False, weights=_backbone_weights(weights),
+            input_shape=(image_size, image_size, 3), pooling="avg")
+    except (OSError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        hint = " (ImageNet weights must be downloaded; offline, pass weights=file:PATH)" if weights == "imagenet" else ""
+        raise ModelError(f"could not load EfficientNetB0 weights {weights!r}: {first}{hint}") from None
+    return _set_bn_momentum(_with_head(backbone, num_classes, 0.2, "efficientnet_b0"), BN_MOMENTUM)
+
+
+def build_efficientnet_compact(num_classes: int, image_size: int):
+    from tf_keras.src.applications.efficientnet import EfficientNet
+
+    backbone = EfficientNet(
+        COMPACT_WIDTH, COMPACT_DEPTH, default_size=image_size, dropout_rate=0.2, drop_connect_rate=0.1,
+        model_name="efficientnet_compact", include_top=False, weights=None,
+        input_shape=(image_size, image_size, 3), pooling="avg")
+    return _set_bn_momentum(_with_head(backbone, num_classes, 0.2, "efficientnet_compact"), BN_MOMENTUM)
+
+
+def build_tiny_cnn(num_classes: int, image_size: int):
+    """A few-thousand-parameter CNN with every layer kind the engine handles; for tests."""
+    layers = keras.layers
+    inp = keras.Input((image_size, image_size, 3))
+    x = layers.Rescaling(1.0 / 255.0)(inp)
+    x = layers.Conv2D(8, 3, padding="same", use_bias=False, name="conv1")(x)
+    x = layers.BatchNormalization(name="bn1")(x)
+    x = layers.Activation("relu")(x)
+    x = layers.DepthwiseConv2D(3, strides=2, padding="same", name="dw1")(x)
+    x = layers.Conv2D(16, 1, activation="relu", name="conv2")(x)
+    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.Dense(16, activation="relu", name="fc1")(x)
+    out = layers.Dense(num_classes, activation="softmax", name=HEAD_NAME)(x)
+    return keras.Model(inp, out, name="tiny_cnn")
+
+
+def build(model: str, num_classes: int, image_size: int, weights: str = "none", seed: int = 0):
+    """A fresh, untrained (or ImageNet-initialised) model for a recipe's `model` name."""
+    keras.utils.set_random_seed(seed)
+    if model == "efficientnet-compact":
+        return build_efficientnet_compact(num_classes, image_size)
+    if model == "efficientnet-b0":
+        return build_efficientnet_b0(num_classes, image_size, weights)
+    if model == "tiny-cnn":
+        return build_tiny_cnn(num_classes, image_size)
+    raise ModelError(f"unknown model {model!r}")
+
+
+# ---- the user's own file ------------------------------------------------------------------------
+def _read_config(path: Path) -> dict:
+    """The architecture config stored in a .keras or .h5 file, read without building anything."""
+    try:
+        if path.suffix == ".keras":
+            with zipfile.ZipFile(path) as archive:
+                return json.loads(archive.read("config.json"))
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            raw = f.attrs.get("model_config")
+            if raw is None:
+                raise ModelError(f"{path.name} holds no model architecture (weights only?); save the whole model")
+            return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+    except ModelError:
+        raise
+    except Exception:
+        raise ModelError(f"{path.name} is not a Keras model file (.keras or .h5)") from None
+
+
+def _layer_classes(config) -> set:
+    found = set()
+    if isinstance(config, dict):
+        if "class_name" in config:
+            found.add(config["class_name"])
+        for value in config.values():
+            found |= _layer_classes(value)
+    elif isinstance(config, list):
+        for value in config:
+            found |= _layer_classes(value)
+    return found
+
+
+def load_user_model(path_text: str):
+    """Load a user's Keras model in safe mode: no Lambda layers, no arbitrary code."""
+    path = Path(path_text).expanduser()
+    if not path.is_file():
+        raise ModelError(f"model file {path_text!r} does not exist")
+    if path.suffix not in (".keras", ".h5"):
+        raise ModelError(f"model file {path.name!r} must end in .keras or .h5")
+    classes = _layer_classes(_read_config(path))
+    if "Lambda" in classes:
+        raise ModelError(f"{path.name} contains a Lambda layer (arbitrary Python code); it is refused in safe mode. "
+                         "Replace the Lambda with a built-in or registered layer and save again")
+    try:
+        model = keras.models.load_model(str(path), compile=False, safe_mode=True)
+    except Exception as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"could not load {path.name}: {first[:200]}") from None
+    if not isinstance(model, keras.Model) or len(model.outputs) != 1 or len(model.inputs) != 1:
+        raise ModelError(f"{path.name} must be a model with one image input and one class output")
+    shape = model.input_shape
+    if len(shape) != 4 or shape[1] is None or shape[1] != shape[2] or shape[3] != 3:
+        raise ModelError(f"{path.name} must take square RGB images (N, S, S, 3); its input is {shape}")
+    return model
+
+
+def outputs_logits(model) -> bool:
+    """True when the last layer does not end in softmax, so losses must use from_logits."""
+    last = model.layers[-1]
+    activation = getattr(last, "activation", None)
+    name = getattr(activation, "__name__", "") if activation is not None else ""
+    return not (name == "softmax" or isinstance(last, keras.layers.Softmax))
+
+
+def clone(model):
+    """An independent copy with the same weights (the input model is never mutated)."""
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def save(model, path: Path) -> Path:
+    """Save atomically (write beside, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".tmp-{path.name}")
+    model.save(str(tmp), include_optimizer=False) if path.suffix == ".h5" else model.save(str(tmp))
+    tmp.replace(path)
+    return path
+
+
+__all__ = ["build", "load_user_model", "outputs_logits", "clone", "save", "HEAD_NAME", "tf"]

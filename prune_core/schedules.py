@@ -1,0 +1,136 @@
+"""Pruning schedules as small value objects: validation, preview curve, and tfmot's classes.
+
+Pure Python (no TensorFlow) so the dashboard can preview and validate a schedule in its own
+process. The engine asks `to_tfmot()` for tfmot's `ConstantSparsity` / `PolynomialDecay`
+object and uses it to decide when to prune and to what sparsity; `sparsity_at` here reproduces
+tfmot's formula exactly (a test checks both agree) so the preview is what the run will do.
+
+Steps count optimizer steps from 0, as tfmot's `UpdatePruningStep` does.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from prune_core.errors import SpecError
+
+SCHEDULE_KINDS = ("oneshot", "constant", "polynomial")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When and how hard to prune. `final_sparsity` is the recipe's target sparsity."""
+
+    kind: str = "oneshot"
+    final_sparsity: float = 0.5
+    initial_sparsity: float = 0.0
+    begin_step: int = 0
+    end_step: int = -1
+    frequency: int = 100
+    power: float = 3.0
+
+    def __post_init__(self):
+        if self.kind not in SCHEDULE_KINDS:
+            raise SpecError(f"unknown schedule {self.kind!r}; choose one of {', '.join(SCHEDULE_KINDS)}")
+        for name in ("final_sparsity", "initial_sparsity"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0.0 <= value < 1.0):
+                raise SpecError(f"{name.replace('_', ' ')} must be in [0, 1), got {value!r}")
+        if self.begin_step < 0:
+            raise SpecError(f"begin step must be >= 0, got {self.begin_step}")
+        if self.frequency < 1:
+            raise SpecError(f"frequency must be >= 1 step, got {self.frequency}")
+        if self.kind == "polynomial":
+            if self.end_step <= self.begin_step:
+                raise SpecError(
+                    f"polynomial schedule needs end step > begin step, got {self.begin_step} → {self.end_step}")
+            if self.initial_sparsity > self.final_sparsity:
+                raise SpecError(
+                    f"initial sparsity {self.initial_sparsity} is above the final sparsity {self.final_sparsity}")
+            if (self.end_step - self.begin_step) % self.frequency:
+                raise SpecError(
+                    f"(end step - begin step) = {self.end_step - self.begin_step} is not a multiple of frequency "
+                    f"{self.frequency}, so the final sparsity would never be applied; "
+                    f"set end step to {self.begin_step + self.frequency * math.ceil((self.end_step - self.begin_step) / self.frequency)}")
+            if self.power <= 0:
+                raise SpecError(f"power must be > 0, got {self.power}")
+        if self.kind == "constant" and self.end_step != -1 and self.end_step < self.begin_step:
+            raise SpecError(f"constant schedule needs end step >= begin step (or -1), got {self.end_step}")
+
+    # ---- what the schedule does -------------------------------------------------------------
+    def sparsity_at(self, step: int) -> float:
+        """Target sparsity at `step` by tfmot's formula (oneshot: the final sparsity throughout)."""
+        if self.kind != "polynomial":
+            return float(self.final_sparsity)
+        p = min(1.0, max(0.0, (step - self.begin_step) / (self.end_step - self.begin_step)))
+        return float((self.initial_sparsity - self.final_sparsity) * (1.0 - p) ** self.power + self.final_sparsity)
+
+    def prunes_at(self, step: int) -> bool:
+        """Whether masks are recomputed before optimizer step `step` (tfmot's rule)."""
+        if self.kind == "oneshot":
+            return step == 0
+        in_range = step >= self.begin_step and (self.end_step < 0 or step <= self.end_step)
+        return in_range and (step - self.begin_step) % self.frequency == 0
+
+    def pruning_steps(self, total_steps: int) -> list[int]:
+        """Every step in [0, total_steps) at which masks are recomputed."""
+        if self.kind == "oneshot":
+            return [0]
+        last = total_steps - 1 if self.end_step < 0 else min(self.end_step, total_steps - 1)
+        return list(range(self.begin_step, last + 1, self.frequency))
+
+    def preview(self, total_steps: int) -> tuple[list[int], list[float]]:
+        """(steps, sparsity in effect) for a step curve of what the masks will hold."""
+        steps, values, current = [], [], 0.0
+        events = set(self.pruning_steps(total_steps))
+        for step in range(max(total_steps, 1)):
+            if step in events:
+                current = self.sparsity_at(step)
+            steps.append(step)
+            values.append(current)
+        return steps, values
+
+    def validate_for(self, total_steps: int, steps_per_epoch: int) -> None:
+        """Reject a schedule that cannot reach its final sparsity within the fine-tune steps."""
+        if self.kind == "oneshot":
+            return
+        epochs_hint = lambda step: math.ceil((step + 1) / max(steps_per_epoch, 1))  # noqa: E731
+        have = f"fine-tuning has only {total_steps} steps ({steps_per_epoch} per epoch)"
+        if self.begin_step >= total_steps:
+            raise SpecError(
+                f"{self.kind} schedule begins at step {self.begin_step} but {have}; "
+                f"lower --begin-step below {total_steps} or raise --fine-tune-epochs to {epochs_hint(self.begin_step)}")
+        if self.kind == "polynomial" and self.end_step >= total_steps:
+            raise SpecError(
+                f"polynomial schedule reaches its final sparsity at step {self.end_step} but {have}; "
+                f"lower --end-step to at most {total_steps - 1} or raise --fine-tune-epochs to "
+                f"{epochs_hint(self.end_step)}")
+
+    # ---- adapters ------------------------------------------------------------------------------
+    def to_tfmot(self):
+        """tfmot's schedule object for this value (imports TensorFlow)."""
+        from prune_core.keras_env import tfmot_sparsity
+
+        sparsity = tfmot_sparsity()
+        if self.kind == "polynomial":
+            return sparsity.PolynomialDecay(
+                initial_sparsity=self.initial_sparsity, final_sparsity=self.final_sparsity,
+                begin_step=self.begin_step, end_step=self.end_step, power=self.power, frequency=self.frequency)
+        if self.kind == "constant":
+            return sparsity.ConstantSparsity(
+                self.final_sparsity, begin_step=self.begin_step, end_step=self.end_step, frequency=self.frequency)
+        # One-shot: tfmot expresses it as constant sparsity applied once, at step 0.
+        return sparsity.ConstantSparsity(self.final_sparsity, begin_step=0, end_step=0, frequency=1)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Schedule":
+        return cls(**data)
+
+
+def seed_recipe(final_sparsity: float = 0.8) -> Schedule:
+    """The seed document's tfmot recipe: PolynomialDecay 0.5 → 0.8 between steps 1000 and 2000."""
+    return Schedule(kind="polynomial", initial_sparsity=0.5, final_sparsity=final_sparsity,
+                    begin_step=1000, end_step=2000, frequency=100)

@@ -1,0 +1,135 @@
+"""One training loop for dense baselines and masked fine-tuning.
+
+A compiled step (forward, loss, optimizer step, then `w *= mask` for every pruned kernel) keeps
+pruned weights exactly zero after every optimizer step — no leak between pruning events — at the
+cost of one multiply per kernel. Progress and cancel are checked at step boundaries so a job runner
+can show live state and stop a run cooperatively.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from prune_core.errors import Canceled
+from prune_core.keras_env import keras, tf
+from prune_core.models import outputs_logits
+
+
+@dataclass
+class Progress:
+    """A snapshot a run reports while it works (phase: baseline, scoring, fine-tuning, measuring)."""
+
+    phase: str
+    epoch: int = 0
+    epochs: int = 0
+    step: int = 0
+    steps: int = 0
+    loss: Optional[float] = None
+    accuracy: Optional[float] = None
+    sparsity: Optional[float] = None
+    message: str = ""
+
+    @property
+    def fraction(self) -> float:
+        return self.step / self.steps if self.steps else 0.0
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "fraction": self.fraction}
+
+
+ProgressFn = Callable[[Progress], None]
+CancelFn = Callable[[], bool]
+
+
+def _noop(_progress):
+    return None
+
+
+def _never():
+    return False
+
+
+def check_cancel(should_cancel: CancelFn) -> None:
+    if should_cancel():
+        raise Canceled("canceled by request")
+
+
+def augmenter(seed: int):
+    """Small shifts, rotations and zooms: the digits baseline overfits 1,257 images without them."""
+    layers = keras.layers
+    return keras.Sequential([
+        layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed),
+        layers.RandomRotation(0.04, fill_mode="constant", seed=seed + 1),
+        layers.RandomZoom(0.1, fill_mode="constant", seed=seed + 2),
+    ], name="augment")
+
+
+def learning_rate_schedule(peak: float, total_steps: int, warmup_steps: int):
+    """Linear warm-up to `peak`, then cosine decay to zero."""
+    decay = max(total_steps - warmup_steps, 1)
+    if warmup_steps:
+        return keras.optimizers.schedules.CosineDecay(0.0, decay, warmup_target=peak, warmup_steps=warmup_steps)
+    return keras.optimizers.schedules.CosineDecay(peak, decay)
+
+
+class Trainer:
+    """Trains `model` in place on a dataset's training split.
+
+    `masks` maps a kernel variable to a same-shaped 0/1 `tf.Variable`; the step multiplies each
+    kernel by its mask right after the optimizer update. `before_step(step)` runs in Python before
+    each optimizer step (the pruning schedule hooks in there to recompute masks).
+    """
+
+    def __init__(self, model, *, learning_rate: float, total_steps: int, warmup_steps: int = 0,
+                 augment: bool = True, seed: int = 0, masks: Optional[dict] = None):
+        self.model = model
+        self.masks = list((masks or {}).items())
+        self.optimizer = keras.optimizers.Adam(learning_rate_schedule(learning_rate, total_steps, warmup_steps))
+        self.loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_logits(model))
+        self.augment = augmenter(seed) if augment else None
+        self._step = tf.function(self._train_step)
+
+    def _train_step(self, x, y):
+        x = tf.cast(x, tf.float32)
+        if self.augment is not None:
+            x = self.augment(x, training=True)
+        with tf.GradientTape() as tape:
+            out = self.model(x, training=True)
+            loss = self.loss_fn(y, out)
+            if self.model.losses:
+                loss += tf.add_n(self.model.losses)
+        variables = self.model.trainable_variables
+        grads = tape.gradient(loss, variables)
+        self.optimizer.apply_gradients(zip(grads, variables))
+        for variable, mask in self.masks:
+            variable.assign(variable * mask)
+        hits = tf.cast(tf.equal(tf.argmax(out, axis=-1, output_type=tf.int32), tf.cast(y, tf.int32)), tf.float32)
+        return loss, tf.reduce_mean(hits)
+
+    def fit(self, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int, seed: int = 0,
+            phase: str = "fine-tuning", on_progress: ProgressFn = _noop, should_cancel: CancelFn = _never,
+            before_step: Callable[[int], None] = lambda step: None, sparsity: Callable[[], float] = lambda: None):
+        """Run `epochs` epochs; returns per-epoch history dicts (loss, accuracy, seconds)."""
+        steps_per_epoch = -(-len(x) // batch_size)
+        total = epochs * steps_per_epoch
+        data = (tf.data.Dataset.from_tensor_slices((x, y))
+                .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+                .batch(batch_size).prefetch(2))
+        history, step = [], 0
+        for epoch in range(epochs):
+            start, losses, accs = time.perf_counter(), [], []
+            for xb, yb in data:
+                check_cancel(should_cancel)
+                before_step(step)
+                loss, acc = self._step(xb, yb)
+                losses.append(float(loss))
+                accs.append(float(acc))
+                step += 1
+                on_progress(Progress(phase, epoch + 1, epochs, step, total, losses[-1],
+                                     float(np.mean(accs)), sparsity()))
+            history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)),
+                            "accuracy": float(np.mean(accs)), "seconds": time.perf_counter() - start})
+        return history
