@@ -5,7 +5,11 @@ process. The engine asks `to_tfmot()` for tfmot's `ConstantSparsity` / `Polynomi
 object and uses it to decide when to prune and to what sparsity; `sparsity_at` here reproduces
 tfmot's formula exactly (a test checks both agree) so the preview is what the run will do.
 
-Steps count optimizer steps from 0, as tfmot's `UpdatePruningStep` does.
+Steps are numbered as tfmot's wrappers see them: the k-th optimizer step of fine-tuning is step k
+(1, 2, …, total); a one-shot schedule prunes before step 1. So tfmot's own default
+`ConstantSparsity(begin_step=0, frequency=100)` first prunes at step 100, and a schedule whose first
+pruning step lies past the last fine-tune step never prunes at all (tfmot #973) — `validate_for`
+refuses it.
 """
 from __future__ import annotations
 
@@ -66,24 +70,23 @@ class Schedule:
         return float((self.initial_sparsity - self.final_sparsity) * (1.0 - p) ** self.power + self.final_sparsity)
 
     def prunes_at(self, step: int) -> bool:
-        """Whether masks are recomputed before optimizer step `step` (tfmot's rule)."""
+        """Whether masks are recomputed at optimizer step `step` (tfmot's rule; one-shot: before step 1)."""
         if self.kind == "oneshot":
             return step == 0
         in_range = step >= self.begin_step and (self.end_step < 0 or step <= self.end_step)
         return in_range and (step - self.begin_step) % self.frequency == 0
 
     def pruning_steps(self, total_steps: int) -> list[int]:
-        """Every step in [0, total_steps) at which masks are recomputed."""
+        """Every step at which masks are recomputed during `total_steps` steps of fine-tuning."""
         if self.kind == "oneshot":
             return [0]
-        last = total_steps - 1 if self.end_step < 0 else min(self.end_step, total_steps - 1)
-        return list(range(self.begin_step, last + 1, self.frequency))
+        return [s for s in range(1, total_steps + 1) if self.prunes_at(s)]
 
     def preview(self, total_steps: int) -> tuple[list[int], list[float]]:
-        """(steps, sparsity in effect) for a step curve of what the masks will hold."""
-        steps, values, current = [], [], 0.0
+        """(steps 0…total, sparsity the masks hold after that step) — the curve the run will follow."""
         events = set(self.pruning_steps(total_steps))
-        for step in range(max(total_steps, 1)):
+        steps, values, current = [], [], 0.0
+        for step in range(total_steps + 1):
             if step in events:
                 current = self.sparsity_at(step)
             steps.append(step)
@@ -91,20 +94,21 @@ class Schedule:
         return steps, values
 
     def validate_for(self, total_steps: int, steps_per_epoch: int) -> None:
-        """Reject a schedule that cannot reach its final sparsity within the fine-tune steps."""
+        """Reject a schedule that never prunes or cannot reach its final sparsity in the fine-tune steps."""
         if self.kind == "oneshot":
             return
-        epochs_hint = lambda step: math.ceil((step + 1) / max(steps_per_epoch, 1))  # noqa: E731
-        have = f"fine-tuning has only {total_steps} steps ({steps_per_epoch} per epoch)"
-        if self.begin_step >= total_steps:
+        per_epoch = max(steps_per_epoch, 1)
+        have = f"fine-tuning has {total_steps} steps ({per_epoch} per epoch)"
+        first = self.begin_step if self.begin_step >= 1 else self.frequency
+        if first > total_steps:
             raise SpecError(
-                f"{self.kind} schedule begins at step {self.begin_step} but {have}; "
-                f"lower --begin-step below {total_steps} or raise --fine-tune-epochs to {epochs_hint(self.begin_step)}")
-        if self.kind == "polynomial" and self.end_step >= total_steps:
+                f"{self.kind} schedule first prunes at step {first} but {have}, so it would never prune; "
+                f"lower --begin-step/--frequency or raise --fine-tune-epochs to {math.ceil(first / per_epoch)}")
+        if self.kind == "polynomial" and self.end_step > total_steps:
             raise SpecError(
                 f"polynomial schedule reaches its final sparsity at step {self.end_step} but {have}; "
-                f"lower --end-step to at most {total_steps - 1} or raise --fine-tune-epochs to "
-                f"{epochs_hint(self.end_step)}")
+                f"lower --end-step to at most {total_steps} or raise --fine-tune-epochs to "
+                f"{math.ceil(self.end_step / per_epoch)}")
 
     # ---- adapters ------------------------------------------------------------------------------
     def to_tfmot(self):
@@ -119,8 +123,8 @@ class Schedule:
         if self.kind == "constant":
             return sparsity.ConstantSparsity(
                 self.final_sparsity, begin_step=self.begin_step, end_step=self.end_step, frequency=self.frequency)
-        # One-shot: tfmot expresses it as constant sparsity applied once, at step 0.
-        return sparsity.ConstantSparsity(self.final_sparsity, begin_step=0, end_step=0, frequency=1)
+        # One-shot: constant sparsity applied once, at the first step (tfmot's wrappers start at 1).
+        return sparsity.ConstantSparsity(self.final_sparsity, begin_step=1, end_step=1, frequency=1)
 
     def to_dict(self) -> dict:
         return asdict(self)

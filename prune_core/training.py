@@ -78,15 +78,15 @@ def learning_rate_schedule(peak: float, total_steps: int, warmup_steps: int):
 class Trainer:
     """Trains `model` in place on a dataset's training split.
 
-    `masks` maps a kernel variable to a same-shaped 0/1 `tf.Variable`; the step multiplies each
+    `masks` pairs a kernel variable with a same-shaped 0/1 `tf.Variable`; the step multiplies each
     kernel by its mask right after the optimizer update. `before_step(step)` runs in Python before
-    each optimizer step (the pruning schedule hooks in there to recompute masks).
+    optimizer step `step` (1, 2, …) (the pruning schedule hooks in there to recompute masks).
     """
 
     def __init__(self, model, *, learning_rate: float, total_steps: int, warmup_steps: int = 0,
-                 augment: bool = True, seed: int = 0, masks: Optional[dict] = None):
+                 augment: bool = True, seed: int = 0, masks: Optional[list] = None):
         self.model = model
-        self.masks = list((masks or {}).items())
+        self.masks = list(masks or [])
         self.optimizer = keras.optimizers.Adam(learning_rate_schedule(learning_rate, total_steps, warmup_steps))
         self.loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_logits(model))
         self.augment = augmenter(seed) if augment else None
@@ -123,11 +123,11 @@ class Trainer:
             start, losses, accs = time.perf_counter(), [], []
             for xb, yb in data:
                 check_cancel(should_cancel)
+                step += 1
                 before_step(step)
                 loss, acc = self._step(xb, yb)
                 losses.append(float(loss))
                 accs.append(float(acc))
-                step += 1
                 on_progress(Progress(phase, epoch + 1, epochs, step, total, losses[-1],
                                      float(np.mean(accs)), sparsity()))
             history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)),

@@ -1,0 +1,69 @@
+"""Baselines are trained once and cached: every pruning run starts from the same dense model.
+
+The cache key covers model, dataset, seed, weights, image size and the training settings
+(`RunSpec.baseline_key`). A file lock keeps two workers from training the same baseline at once.
+A user's own model file is its own baseline (taken as already trained).
+"""
+from __future__ import annotations
+
+import fcntl
+import json
+import re
+import time
+from pathlib import Path
+
+from prune_core import data, metrics, models, paths
+from prune_core.keras_env import keras
+from prune_core.training import Progress, Trainer
+
+#: Peak learning rate and warm-up of the baseline recipe (measured: 40 epochs → 99 % on digits).
+BASELINE_LR = 3e-3
+WARMUP_EPOCHS = 2
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:60]
+
+
+def cache_path(spec, root: Path | None = None) -> Path:
+    return paths.baselines_dir(root) / f"{_slug(spec.model)}--{_slug(spec.dataset)}--{spec.baseline_key()}.keras"
+
+
+def _load(path: Path):
+    return keras.models.load_model(str(path), compile=False, safe_mode=True)
+
+
+def train(spec, dataset, on_progress=lambda p: None, should_cancel=lambda: False):
+    """A freshly trained dense baseline (not cached). Returns (model, info)."""
+    model = models.build(spec.model, dataset.num_classes, spec.image_size, spec.weights, spec.seed)
+    spe = dataset.steps_per_epoch(spec.batch_size)
+    trainer = Trainer(model, learning_rate=BASELINE_LR, total_steps=spec.baseline_epochs * spe,
+                      warmup_steps=min(WARMUP_EPOCHS * spe, spec.baseline_epochs * spe // 2), seed=spec.seed)
+    start = time.perf_counter()
+    history = trainer.fit(dataset.x_train, dataset.y_train, epochs=spec.baseline_epochs,
+                          batch_size=spec.batch_size, seed=spec.seed, phase="baseline training",
+                          on_progress=on_progress, should_cancel=should_cancel)
+    return model, {"train_seconds": time.perf_counter() - start, "history": history}
+
+
+def get(spec, dataset=None, root: Path | None = None, on_progress=lambda p: None, should_cancel=lambda: False):
+    """(baseline model, info) for a recipe: from the cache, or trained now and cached."""
+    if spec.model.startswith("file:"):
+        model = models.load_user_model(spec.model[len("file:"):])
+        return model, {"cached": True, "source": spec.model}
+    dataset = dataset or data.load(spec.dataset, spec.image_size, spec.seed)
+    path = cache_path(spec, root)
+    info_path = path.with_suffix(".json")
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if path.exists() and info_path.exists():
+            on_progress(Progress("baseline training", message="using the cached baseline"))
+            return _load(path), {**json.loads(info_path.read_text()), "cached": True}
+        model, info = train(spec, dataset, on_progress, should_cancel)
+        acc = metrics.accuracy(model, dataset.x_test, dataset.y_test)
+        info = {**info, "top1": acc["top1"], "top5": acc["top5"], "key": spec.baseline_key()}
+        models.save(model, path)
+        tmp = info_path.with_name(".tmp-" + info_path.name)
+        tmp.write_text(json.dumps(info))
+        tmp.replace(info_path)
+    return _load(path), {**info, "cached": False}

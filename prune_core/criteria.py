@@ -1,0 +1,193 @@
+"""One registry of importance scorers. Every criterion returns, for each target kernel, a
+non-negative array of the kernel's shape: higher means more important (keep).
+
+- magnitude: |w|
+- gradient:  |∂L/∂w|, the mean over calibration batches of the batch-mean loss's gradient (the seed's)
+- taylor:    |w · ∂L/∂w|, averaged over calibration batches (SNIP)
+- fisher:    ½ · F_ii · w², with F_ii = mean over calibration examples of (∂ log p(y|x) / ∂w)² computed
+             from per-example gradients (diagonal empirical Fisher; OBD saliency)
+- random:    uniform noise; the baseline every criterion must beat
+
+Scores are left in their natural units (no per-layer normalisation). The three gradient criteria
+estimate the same loss in every layer, so their raw values rank across layers; global magnitude is
+the classic global-magnitude baseline. Calibration runs the model in inference mode (BatchNorm uses
+its moving statistics, dropout is off).
+
+Channel scores (for structured pruning) are the sum of a kernel's weight scores over every axis but
+the output channel.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from prune_core.errors import SpecError
+from prune_core.keras_env import keras, tf
+from prune_core.models import HEAD_NAME, outputs_logits
+
+
+@dataclass(frozen=True)
+class Target:
+    """A kernel the pruner may zero: the layer that owns it and the variable itself."""
+
+    layer: object
+    variable: object
+
+    @property
+    def name(self) -> str:
+        return self.layer.name
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.variable.shape))
+
+
+def head_layer(model):
+    """The layer whose output is the model's classifier output."""
+    return model.get_layer(HEAD_NAME) if any(l.name == HEAD_NAME for l in model.layers) else model.layers[-1]
+
+
+def find_targets(model, prune_head: bool = False, prune_depthwise: bool = False) -> list[Target]:
+    """Conv2D and Dense kernels (depthwise and the classifier head only when asked). Biases and
+    BatchNorm parameters are never targets."""
+    head = head_layer(model)
+    targets = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.DepthwiseConv2D):
+            if prune_depthwise:
+                targets.append(Target(layer, layer.depthwise_kernel))
+        elif isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
+            if layer is head and not prune_head:
+                continue
+            targets.append(Target(layer, layer.kernel))
+    return targets
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Examples the data-driven criteria look at (a slice of the training split)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    batch_size: int = 64
+
+    def batches(self):
+        for start in range(0, len(self.x), self.batch_size):
+            yield (tf.convert_to_tensor(self.x[start:start + self.batch_size], tf.float32),
+                   tf.convert_to_tensor(self.y[start:start + self.batch_size], tf.int32))
+
+
+Scorer = Callable[[object, list, "Calibration | None", int], list]
+REGISTRY: dict[str, Scorer] = {}
+NEEDS_DATA: set[str] = set()
+
+
+def register(name: str, needs_data: bool = False):
+    def wrap(fn):
+        REGISTRY[name] = fn
+        if needs_data:
+            NEEDS_DATA.add(name)
+        return fn
+    return wrap
+
+
+def score(name: str, model, targets: list[Target], calibration: Calibration | None = None, seed: int = 0):
+    """Scores for every target under criterion `name` (list of numpy arrays, kernel-shaped)."""
+    if name not in REGISTRY:
+        raise SpecError(f"unknown criterion {name!r}; choose one of {', '.join(REGISTRY)}")
+    if name in NEEDS_DATA and calibration is None:
+        raise SpecError(f"criterion {name!r} needs calibration data")
+    scores = REGISTRY[name](model, targets, calibration, seed)
+    return [np.asarray(s, dtype=np.float64).reshape(t.variable.shape) for s, t in zip(scores, targets)]
+
+
+def channel_scores(weight_scores: np.ndarray, depthwise: bool = False) -> np.ndarray:
+    """Per-output-channel importance: the sum of weight scores over every axis but the output
+    channel (a depthwise kernel's output channels are its last two axes, flattened)."""
+    s = np.asarray(weight_scores)
+    width = s.shape[-2] * s.shape[-1] if depthwise else s.shape[-1]
+    return s.reshape(-1, width).sum(axis=0)
+
+
+def _loss_fn(model, reduction):
+    return keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_logits(model), reduction=reduction)
+
+
+# ---- the criteria -----------------------------------------------------------------------------
+@register("magnitude")
+def magnitude(model, targets, calibration, seed):
+    return [np.abs(t.variable.numpy()) for t in targets]
+
+
+@register("random")
+def random(model, targets, calibration, seed):
+    rng = np.random.default_rng(seed)
+    return [rng.random(t.variable.shape) for t in targets]
+
+
+def _batch_gradients(model, targets, calibration):
+    """Yield (gradients of the batch-mean loss w.r.t. each target) for each calibration batch."""
+    loss_fn = _loss_fn(model, "sum_over_batch_size")
+    variables = [t.variable for t in targets]
+
+    @tf.function
+    def grads(x, y):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(y, model(x, training=False))
+        return tape.gradient(loss, variables)
+
+    for x, y in calibration.batches():
+        yield [g.numpy() for g in grads(x, y)]
+
+
+@register("gradient", needs_data=True)
+def gradient(model, targets, calibration, seed):
+    total, count = None, 0
+    for g in _batch_gradients(model, targets, calibration):
+        part = [np.abs(gi) for gi in g]
+        total = part if total is None else [a + b for a, b in zip(total, part)]
+        count += 1
+    return [t / count for t in total]
+
+
+@register("taylor", needs_data=True)
+def taylor(model, targets, calibration, seed):
+    weights = [t.variable.numpy() for t in targets]
+    total, count = None, 0
+    for g in _batch_gradients(model, targets, calibration):
+        part = [np.abs(w * gi) for w, gi in zip(weights, g)]
+        total = part if total is None else [a + b for a, b in zip(total, part)]
+        count += 1
+    return [t / count for t in total]
+
+
+def fisher_diagonal(model, variables, calibration) -> list[np.ndarray]:
+    """Diagonal empirical Fisher E[(∂ log p(y|x)/∂θ)²] from per-example gradients (vectorised
+    with a Jacobian of the per-example losses)."""
+    loss_fn = _loss_fn(model, "none")
+
+    @tf.function
+    def squared_grads(x, y):
+        with tf.GradientTape() as tape:
+            per_example = loss_fn(y, model(x, training=False))  # = -log p(y|x)
+        jac = tape.jacobian(per_example, variables, experimental_use_pfor=True)
+        return [tf.reduce_sum(tf.square(j), axis=0) for j in jac]
+
+    total, n = None, 0
+    for x, y in calibration.batches():
+        sq = [s.numpy() for s in squared_grads(x, y)]
+        total = sq if total is None else [a + b for a, b in zip(total, sq)]
+        n += int(x.shape[0])
+    return [t / n for t in total]
+
+
+@register("fisher", needs_data=True)
+def fisher(model, targets, calibration, seed):
+    diag = fisher_diagonal(model, [t.variable for t in targets], calibration)
+    return [0.5 * f * np.square(t.variable.numpy()) for f, t in zip(diag, targets)]
+
+
+def names() -> tuple:
+    return tuple(REGISTRY)

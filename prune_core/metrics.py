@@ -1,0 +1,126 @@
+"""Measured numbers about a (stripped) Keras model: accuracy, size, FLOPs, latency.
+
+FLOPs count convolution and dense layers only, as 2 × multiply-accumulates; nonzero FLOPs scale
+each layer by the fraction of its kernel that is nonzero (the theoretical cost on hardware that
+skips zeros). File bytes are the saved `.h5`; gzip bytes are that file gzipped at level 9 — zeros
+do not shrink the file, they make it compress.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from prune_core.keras_env import keras, tf
+
+
+def accuracy(model, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict:
+    """Top-1 and top-5 accuracy (top-5 is 1.0 when there are five classes or fewer)."""
+    infer = tf.function(lambda b: model(b, training=False))
+    top1 = top5 = 0
+    for start in range(0, len(x), batch_size):
+        probs = infer(tf.convert_to_tensor(x[start:start + batch_size], tf.float32)).numpy()
+        labels = y[start:start + batch_size]
+        order = np.argsort(-probs, axis=1)
+        top1 += int((order[:, 0] == labels).sum())
+        top5 += int((order[:, :5] == labels[:, None]).any(axis=1).sum())
+    n = max(len(x), 1)
+    return {"top1": top1 / n, "top5": top5 / n}
+
+
+def param_counts(model) -> dict:
+    weights = model.get_weights()
+    return {"params": int(sum(w.size for w in weights)),
+            "nonzero_params": int(sum(np.count_nonzero(w) for w in weights))}
+
+
+def layer_sparsity(targets) -> dict:
+    """Fraction of zeros in each target kernel, by layer name."""
+    return {t.name: float(1.0 - np.count_nonzero(t.variable.numpy()) / t.size) for t in targets}
+
+
+def target_sparsity_achieved(targets) -> float:
+    """Zeros over all target kernels together: the number a target sparsity controls."""
+    total = sum(t.size for t in targets)
+    zeros = sum(t.size - np.count_nonzero(t.variable.numpy()) for t in targets)
+    return float(zeros / total) if total else 0.0
+
+
+def _layer_flops(layer) -> tuple[int, np.ndarray | None]:
+    """(dense FLOPs, kernel) of one conv/dense layer; (0, None) for everything else."""
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
+        kernel = layer.depthwise_kernel.numpy()
+        out = layer.output_shape
+        return 2 * int(np.prod(out[1:3])) * kernel.size, kernel
+    if isinstance(layer, keras.layers.Conv2D):
+        kernel = layer.kernel.numpy()
+        out = layer.output_shape
+        return 2 * int(np.prod(out[1:3])) * kernel.size, kernel  # kernel.size = kh·kw·cin/groups·cout
+    if isinstance(layer, keras.layers.Dense):
+        kernel = layer.kernel.numpy()
+        positions = int(np.prod([d for d in layer.output_shape[1:-1]])) if len(layer.output_shape) > 2 else 1
+        return 2 * positions * kernel.size, kernel
+    return 0, None
+
+
+def flops(model) -> dict:
+    dense = nonzero = 0
+    for layer in model.layers:
+        f, kernel = _layer_flops(layer)
+        if kernel is not None and kernel.size:
+            dense += f
+            nonzero += f * np.count_nonzero(kernel) / kernel.size
+    return {"flops": int(dense), "nonzero_flops": int(round(nonzero)),
+            "theoretical_speedup": float(dense / nonzero) if nonzero else float("inf")}
+
+
+def file_sizes(model, path: Path | None = None) -> dict:
+    """Bytes of the saved .h5 file and of that file gzipped (level 9)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(path) if path is not None else Path(tmp) / "model.h5"
+        model.save(str(target), include_optimizer=False)
+        raw = target.read_bytes()
+    return {"file_bytes": len(raw), "gzip_bytes": len(gzip.compress(raw, compresslevel=9, mtime=0))}
+
+
+def threads() -> int:
+    configured = tf.config.threading.get_intra_op_parallelism_threads()
+    return configured or os.cpu_count() or 1
+
+
+def latency(model, batch_size: int, warmup: int = 5, repeats: int = 30) -> dict:
+    """Keras CPU latency of one forward pass (compiled `tf.function`, never `predict`)."""
+    shape = (batch_size,) + tuple(model.input_shape[1:])
+    x = tf.constant(np.random.default_rng(0).uniform(0, 255, shape).astype(np.float32))
+    infer = tf.function(lambda b: model(b, training=False))
+    for _ in range(warmup):
+        infer(x).numpy()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        infer(x).numpy()
+        times.append((time.perf_counter() - start) * 1000.0)
+    return {"p50": float(np.percentile(times, 50)), "p90": float(np.percentile(times, 90))}
+
+
+def measure(model, targets, dataset, *, repeats: int = 30) -> dict:
+    """Everything the result table reports about one stripped model."""
+    acc = accuracy(model, dataset.x_test, dataset.y_test)
+    b1 = latency(model, 1, repeats=repeats)
+    b32 = latency(model, 32, repeats=max(repeats // 3, 5))
+    return {
+        "top1": acc["top1"], "top5": acc["top5"],
+        **param_counts(model),
+        "achieved_sparsity": target_sparsity_achieved(targets),
+        "layer_sparsity": layer_sparsity(targets),
+        **flops(model),
+        **file_sizes(model),
+        "latency_ms_b1_p50": b1["p50"], "latency_ms_b1_p90": b1["p90"],
+        "latency_ms_b32_p50": b32["p50"], "latency_ms_b32_p90": b32["p90"],
+        "throughput_ips": 32 * 1000.0 / b32["p50"],
+        "threads": threads(),
+    }

@@ -1,0 +1,107 @@
+"""One recipe end to end: baseline (cached) → prune → fine-tune → measure.
+
+`run(spec)` is what the CLI, the benchmark and the background workers call. It reports progress
+through `on_progress(Progress)`, stops cooperatively when `should_cancel()` turns true, and returns
+one flat dict of measured numbers (plus the recipe under `config`).
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from prune_core import baselines, criteria, data, metrics, models, tfmot_reference
+from prune_core.engine import MaskedPruner
+from prune_core.training import Progress, check_cancel
+
+
+def calibration_set(spec, dataset) -> criteria.Calibration:
+    """The first N training examples of a seeded shuffle (stratified enough for N ≥ classes)."""
+    rng = np.random.default_rng(spec.seed)
+    idx = rng.permutation(len(dataset.x_train))[: spec.calibration_examples]
+    return criteria.Calibration(dataset.x_train[idx].astype(np.float32), dataset.y_train[idx],
+                                batch_size=32 if spec.strategy == "fisher" else 64)
+
+
+def resolve_dataset(spec, baseline=None):
+    """The recipe's dataset at the model's input size (a user's file fixes its own size)."""
+    size = spec.image_size
+    if baseline is not None and spec.model.startswith("file:"):
+        size = int(baseline.input_shape[1])
+    return data.load(spec.dataset, size, spec.seed)
+
+
+def _check_classes(model, dataset):
+    classes = int(model.output_shape[-1])
+    if classes != dataset.num_classes:
+        from prune_core.errors import ModelError
+        raise ModelError(f"the model predicts {classes} classes but {dataset.name} has {dataset.num_classes}")
+
+
+def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cancel=lambda: False,
+        model_path: Path | None = None, measure_repeats: int = 30) -> dict:
+    started = time.perf_counter()
+    user_model = spec.model.startswith("file:")
+    baseline, baseline_info = (baselines.get(spec, root=root) if user_model else (None, None))
+    dataset = resolve_dataset(spec, baseline)
+    if not user_model:
+        baseline, baseline_info = baselines.get(spec, dataset, root, on_progress, should_cancel)
+    _check_classes(baseline, dataset)
+    steps_per_epoch = dataset.steps_per_epoch(spec.batch_size)
+    total_steps = spec.fine_tune_epochs * steps_per_epoch
+    schedule = spec.schedule_obj()
+    schedule.validate_for(total_steps, steps_per_epoch)
+    check_cancel(should_cancel)
+
+    dense = metrics.accuracy(baseline, dataset.x_test, dataset.y_test)
+    on_progress(Progress("scoring", message=f"scoring weights by {spec.strategy}"))
+    calibration = calibration_set(spec, dataset) if spec.strategy in criteria.NEEDS_DATA else None
+    pruner_kwargs = dict(scope=spec.scope, calibration=calibration, seed=spec.seed,
+                         prune_head=spec.prune_head, prune_depthwise=spec.prune_depthwise)
+
+    # Accuracy right after pruning to the target in one shot, before any fine-tuning.
+    model = models.clone(baseline)
+    pruner = MaskedPruner(model, "magnitude" if spec.strategy == "tfmot" else spec.strategy, **pruner_kwargs)
+    pruner.update(spec.sparsity, spec.threshold)
+    before = metrics.accuracy(model, dataset.x_test, dataset.y_test)
+    check_cancel(should_cancel)
+
+    ft_start = time.perf_counter()
+    if spec.strategy == "tfmot":
+        model, history = tfmot_reference.prune_and_finetune(
+            baseline, dataset, schedule, epochs=spec.fine_tune_epochs, batch_size=spec.batch_size,
+            learning_rate=spec.learning_rate, seed=spec.seed, prune_head=spec.prune_head,
+            prune_depthwise=spec.prune_depthwise, on_progress=on_progress, should_cancel=should_cancel)
+        events = []
+    else:
+        if schedule.kind != "oneshot":  # gradual: start again from the dense baseline
+            model = models.clone(baseline)
+            pruner = MaskedPruner(model, spec.strategy, **pruner_kwargs)
+        history = pruner.fine_tune(dataset, schedule, epochs=spec.fine_tune_epochs, batch_size=spec.batch_size,
+                                   learning_rate=spec.learning_rate, seed=spec.seed,
+                                   on_progress=on_progress, should_cancel=should_cancel)
+        events = pruner.events
+    finetune_seconds = time.perf_counter() - ft_start
+    check_cancel(should_cancel)
+
+    on_progress(Progress("measuring", message="measuring accuracy, size and latency"))
+    targets = criteria.find_targets(model, prune_head=spec.prune_head, prune_depthwise=spec.prune_depthwise)
+    measured = metrics.measure(model, targets, dataset, repeats=measure_repeats)
+    if model_path is not None:
+        models.save(model, Path(model_path))
+    return {
+        "model": spec.model, "dataset": spec.dataset, "strategy": spec.strategy,
+        "granularity": spec.granularity, "scope": spec.scope, "schedule": spec.schedule, "mode": spec.mode,
+        "target_sparsity": spec.sparsity, "threshold": spec.threshold,
+        **{k: v for k, v in measured.items() if k != "layer_sparsity"},
+        "top1_dense": dense["top1"], "top5_dense": dense["top5"],
+        "top1_before_finetune": before["top1"], "top5_before_finetune": before["top5"],
+        "finetune_seconds": finetune_seconds,
+        "finetune_seconds_per_epoch": (sum(h["seconds"] for h in history) / len(history)) if history else 0.0,
+        "total_seconds": time.perf_counter() - started,
+        "baseline_cached": bool(baseline_info.get("cached")),
+        "layer_sparsity": measured["layer_sparsity"],
+        "history": history, "pruning_events": events,
+        "config": spec.to_dict(),
+    }
