@@ -2,7 +2,7 @@
 
 The cache key covers model, dataset, seed, weights, image size and the training settings
 (`RunSpec.baseline_key`). A file lock keeps two workers from training the same baseline at once.
-A user's own model file is its own baseline (taken as already trained).
+A user's own model file is its own baseline (taken as already trained; see `pipeline.check`).
 """
 from __future__ import annotations
 
@@ -48,9 +48,6 @@ def train(spec, dataset, on_progress=lambda p: None, should_cancel=lambda: False
 
 def get(spec, dataset=None, root: Path | None = None, on_progress=lambda p: None, should_cancel=lambda: False):
     """(baseline model, info) for a recipe: from the cache, or trained now and cached."""
-    if spec.model.startswith("file:"):
-        model = models.load_user_model(spec.model[len("file:"):])
-        return model, {"cached": True, "source": spec.model}
     dataset = dataset or data.load(spec.dataset, spec.image_size, spec.seed)
     path = cache_path(spec, root)
     info_path = path.with_suffix(".json")

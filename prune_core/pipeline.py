@@ -13,6 +13,7 @@ import numpy as np
 
 from prune_core import baselines, criteria, data, metrics, models, tfmot_reference
 from prune_core.engine import MaskedPruner
+from prune_core.errors import ModelError
 from prune_core.training import Progress, check_cancel
 
 
@@ -35,23 +36,28 @@ def resolve_dataset(spec, baseline=None):
 def _check_classes(model, dataset):
     classes = int(model.output_shape[-1])
     if classes != dataset.num_classes:
-        from prune_core.errors import ModelError
         raise ModelError(f"the model predicts {classes} classes but {dataset.name} has {dataset.num_classes}")
+
+
+def check(spec):
+    """Everything that can be refused before any training: data, a user's model file, the schedule
+    against the fine-tune steps. Returns (dataset, the user's model or None)."""
+    user_model = models.load_user_model(spec.model[len("file:"):]) if spec.model.startswith("file:") else None
+    dataset = resolve_dataset(spec, user_model)
+    if user_model is not None:
+        _check_classes(user_model, dataset)
+    steps_per_epoch = dataset.steps_per_epoch(spec.batch_size)
+    spec.schedule_obj().validate_for(spec.fine_tune_epochs * steps_per_epoch, steps_per_epoch)
+    return dataset, user_model
 
 
 def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cancel=lambda: False,
         model_path: Path | None = None, measure_repeats: int = 30) -> dict:
     started = time.perf_counter()
-    user_model = spec.model.startswith("file:")
-    baseline, baseline_info = (baselines.get(spec, root=root) if user_model else (None, None))
-    dataset = resolve_dataset(spec, baseline)
-    if not user_model:
-        baseline, baseline_info = baselines.get(spec, dataset, root, on_progress, should_cancel)
-    _check_classes(baseline, dataset)
-    steps_per_epoch = dataset.steps_per_epoch(spec.batch_size)
-    total_steps = spec.fine_tune_epochs * steps_per_epoch
+    dataset, user_baseline = check(spec)
+    baseline, baseline_info = (user_baseline, {"cached": True}) if user_baseline is not None else \
+        baselines.get(spec, dataset, root, on_progress, should_cancel)
     schedule = spec.schedule_obj()
-    schedule.validate_for(total_steps, steps_per_epoch)
     check_cancel(should_cancel)
 
     dense = metrics.accuracy(baseline, dataset.x_test, dataset.y_test)

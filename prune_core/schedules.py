@@ -99,16 +99,16 @@ class Schedule:
             return
         per_epoch = max(steps_per_epoch, 1)
         have = f"fine-tuning has {total_steps} steps ({per_epoch} per epoch)"
-        first = self.begin_step if self.begin_step >= 1 else self.frequency
-        if first > total_steps:
-            raise SpecError(
-                f"{self.kind} schedule first prunes at step {first} but {have}, so it would never prune; "
-                f"lower --begin-step/--frequency or raise --fine-tune-epochs to {math.ceil(first / per_epoch)}")
         if self.kind == "polynomial" and self.end_step > total_steps:
             raise SpecError(
                 f"polynomial schedule reaches its final sparsity at step {self.end_step} but {have}; "
                 f"lower --end-step to at most {total_steps} or raise --fine-tune-epochs to "
                 f"{math.ceil(self.end_step / per_epoch)}")
+        first = self.begin_step if self.begin_step >= 1 else self.frequency
+        if first > total_steps:
+            raise SpecError(
+                f"{self.kind} schedule first prunes at step {first} but {have}, so it would never prune; "
+                f"lower --begin-step/--frequency or raise --fine-tune-epochs to {math.ceil(first / per_epoch)}")
 
     # ---- adapters ------------------------------------------------------------------------------
     def to_tfmot(self):

@@ -1,0 +1,36 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prune_home(tmp_path_factory):
+    """Every test writes baselines and runs under a throw-away PRUNE_HOME."""
+    home = tmp_path_factory.mktemp("prune_home")
+    os.environ["PRUNE_HOME"] = str(home)
+    return home
+
+
+#: Recipe settings small enough for a test: tiny CNN on the synthetic set at 16×16.
+TINY = dict(model="tiny-cnn", dataset="synthetic", image_size=16, baseline_epochs=4,
+            fine_tune_epochs=2, calibration_examples=32, batch_size=16)
+
+
+@pytest.fixture(scope="session")
+def tiny_data():
+    from prune_core import data
+
+    return data.load("synthetic", 16, 0)
+
+
+@pytest.fixture
+def tiny_model(tiny_data):
+    from prune_core import models
+
+    return models.build("tiny-cnn", tiny_data.num_classes, 16, seed=0)
