@@ -7,8 +7,10 @@ Splits are stratified and deterministic for a given seed.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,15 +86,15 @@ def load_digits(image_size: int, seed: int) -> Dataset:
 
 
 def load_synthetic(image_size: int, seed: int, num_classes: int = 3, per_class: int = 40) -> Dataset:
-    """Tiny learnable set: each class is a bright square in its own corner, plus noise."""
+    """Tiny learnable set: each class is a bright square of its own colour at a random place, on noise."""
     rng = np.random.default_rng(seed)
     xs, ys = [], []
-    half = image_size // 2
+    side = max(image_size // 2, 2)
     for label in range(num_classes):
         for _ in range(per_class):
             img = rng.integers(0, 60, size=(image_size, image_size, 3))
-            r, c = divmod(label % 4, 2)
-            img[r * half:(r + 1) * half, c * half:(c + 1) * half] += 150
+            r, c = rng.integers(0, image_size - side + 1, size=2)
+            img[r:r + side, c:c + side, label % 3] += 150 + 40 * (label // 3)
             xs.append(np.clip(img, 0, 255))
             ys.append(label)
     return split("synthetic", np.asarray(xs, np.uint8), np.asarray(ys), [f"class{i}" for i in range(num_classes)], seed)
@@ -109,9 +111,10 @@ def load_folder(path: str, image_size: int, seed: int) -> Dataset:
                         "it needs at least two (one sub-folder per class)")
     from prune_core.keras_env import keras
 
-    ds = keras.utils.image_dataset_from_directory(
-        str(root), labels="inferred", label_mode="int", class_names=classes, image_size=(image_size, image_size),
-        batch_size=None, shuffle=False, interpolation="bilinear", verbose=False)
+    with contextlib.redirect_stdout(sys.stderr):  # Keras prints "Found N files"; stdout carries results
+        ds = keras.utils.image_dataset_from_directory(
+            str(root), labels="inferred", label_mode="int", class_names=classes,
+            image_size=(image_size, image_size), batch_size=None, shuffle=False, interpolation="bilinear")
     xs, ys = [], []
     for img, label in ds.as_numpy_iterator():
         xs.append(np.clip(img, 0, 255).astype(np.uint8))

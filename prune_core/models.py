@@ -92,7 +92,7 @@ def build(model: str, num_classes: int, image_size: int, weights: str = "none", 
     if model == "efficientnet-b0":
         return build_efficientnet_b0(num_classes, image_size, weights)
     if model == "tiny-cnn":
-        return build_tiny_cnn(num_classes, image_size)
+        return _set_bn_momentum(build_tiny_cnn(num_classes, image_size), BN_MOMENTUM)
     raise ModelError(f"unknown model {model!r}")
 
 

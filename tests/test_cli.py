@@ -1,0 +1,82 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from prune_core import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY_ARGS = ["--model", "tiny-cnn", "--dataset", "synthetic", "--image-size", "16", "--baseline-epochs", "4",
+             "--fine-tune-epochs", "1", "--batch-size", "16", "--calibration-examples", "16"]
+REQUIRED = {"model", "dataset", "strategy", "granularity", "target_sparsity", "achieved_sparsity",
+            "top1_before_finetune", "top1", "top5", "params", "nonzero_params", "flops", "nonzero_flops",
+            "file_bytes", "gzip_bytes", "latency_ms_b1_p50", "latency_ms_b32_p50", "throughput_ips",
+            "finetune_seconds", "config"}
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "prune_core", *args], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ}, timeout=600)
+
+
+def test_run_end_to_end_prints_one_json_line_and_progress_on_stderr():
+    proc = _cli("run", *TINY_ARGS, "--strategy", "fisher", "--sparsity", "0.75")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    assert REQUIRED <= set(result)
+    assert result["strategy"] == "fisher" and result["achieved_sparsity"] == pytest.approx(0.75, abs=0.005)
+    assert result["config"]["calibration_examples"] == 16
+    assert "fine-tuning" in proc.stderr and "top-1" in proc.stderr
+
+
+def test_sweep_runs_the_product_of_strategies_and_sparsities(tmp_path):
+    out = tmp_path / "sweep.jsonl"
+    code = cli.main(["sweep", *TINY_ARGS, "--strategies", "magnitude,random", "--sparsities", "0.3,0.6",
+                     "--out", str(out), "--quiet"])
+    assert code == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["strategy"], r["target_sparsity"]) for r in rows] == [
+        ("magnitude", 0.3), ("magnitude", 0.6), ("random", 0.3), ("random", 0.6)]
+    assert all(abs(r["achieved_sparsity"] - r["target_sparsity"]) <= 0.005 for r in rows)
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["run", "--sparsity", "1.2"], "sparsity must be in [0, 1)"),
+    (["run", "--strategy", "hessian"], "invalid choice"),
+    (["sweep", "--strategies", "magnitude,nope"], "unknown strategy 'nope'"),
+    (["sweep", "--sparsities", "0.5,abc"], "comma-separated numbers"),
+    (["run", "--sparsity", "0.5", "--threshold", "0.1"], "not allowed with"),
+    (["run", "--model", "file:/nonexistent/model.keras"], "does not exist"),
+    (["run", "--dataset", "folder:/nonexistent/images"], "does not exist"),
+    (["run", "--schedule", "polynomial", "--initial-sparsity", "0.5", "--sparsity", "0.8",
+      "--begin-step", "1000", "--end-step", "2000"], "--fine-tune-epochs to 50"),
+    (["run", "--save-model", "out.txt"], "--save-model must end in"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_gives_one_line_and_exit_code_2(args, fragment, capsys):
+    code = cli.main(args)
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("error: ") and err.count("\n") == 1 and fragment in err, err
+
+
+def test_bad_input_from_the_shell_is_one_clean_line():
+    proc = _cli("run", "--sparsity", "2")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == ["error: sparsity must be in [0, 1), got 2.0"]
+
+
+def test_lambda_model_is_refused_from_the_cli(tmp_path):
+    from prune_core.keras_env import keras
+
+    inp = keras.Input((8, 8, 3))
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Lambda(lambda t: t + 1.0)(inp))
+    path = tmp_path / "lam.keras"
+    keras.Model(inp, keras.layers.Dense(3, activation="softmax")(x)).save(str(path))
+    proc = _cli("run", "--model", f"file:{path}", "--dataset", "synthetic")
+    assert proc.returncode == 2 and "Lambda layer" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1

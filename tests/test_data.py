@@ -1,0 +1,63 @@
+import numpy as np
+import pytest
+
+from prune_core import data
+from prune_core.errors import DataError
+
+
+def test_digits_is_a_deterministic_stratified_split_of_real_images():
+    a = data.load_digits(32, seed=0)
+    b = data.load_digits(32, seed=0)
+    c = data.load_digits(32, seed=1)
+    assert a.x_train.shape[1:] == (32, 32, 3) and a.x_train.dtype == np.uint8
+    assert len(a.x_train) + len(a.x_val) + len(a.x_test) == 1797
+    assert len(a.x_test) == 360 and a.num_classes == 10
+    np.testing.assert_array_equal(a.x_test, b.x_test)
+    assert not np.array_equal(a.y_test, c.y_test)
+    counts = np.bincount(a.y_test, minlength=10)
+    assert counts.min() >= 35 and counts.max() <= 37  # stratified
+    assert a.x_train.max() > 200 and a.x_train.min() == 0  # pixels 0–255
+
+
+def test_synthetic_is_small_and_balanced():
+    d = data.load_synthetic(16, 0)
+    assert d.num_classes == 3 and d.input_shape == (16, 16, 3)
+    assert set(np.bincount(d.y_train)) <= {27, 28}
+
+
+def _write_images(folder, n, color):
+    from PIL import Image
+
+    folder.mkdir(parents=True)
+    for i in range(n):
+        Image.new("RGB", (20, 12), (color, 255 - color, i * 10)).save(folder / f"{i}.png")
+
+
+def test_folder_with_two_classes_loads_resized(tmp_path):
+    _write_images(tmp_path / "cats", 6, 30)
+    _write_images(tmp_path / "dogs", 6, 220)
+    d = data.load_folder(str(tmp_path), 16, 0)
+    assert d.class_names == ("cats", "dogs")
+    assert d.x_train.shape[1:] == (16, 16, 3)
+    assert len(d.x_train) + len(d.x_val) + len(d.x_test) == 12
+
+
+def test_folder_with_fewer_than_two_classes_is_refused(tmp_path):
+    _write_images(tmp_path / "only", 5, 10)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="needs at least two"):
+        data.load_folder(str(tmp_path), 16, 0)
+    with pytest.raises(DataError, match="does not exist"):
+        data.load_folder(str(tmp_path / "nope"), 16, 0)
+
+
+def test_cifar10_offline_fails_with_one_clear_line(monkeypatch):
+    from prune_core.keras_env import keras
+
+    def offline():
+        raise OSError("URL fetch failure: no network")
+
+    monkeypatch.setattr(keras.datasets.cifar10, "load_data", offline)
+    with pytest.raises(DataError) as info:
+        data.load_cifar10(32, 0)
+    assert "download failed" in str(info.value) and "\n" not in str(info.value)

@@ -1,0 +1,73 @@
+import json
+
+import numpy as np
+import pytest
+
+from prune_core import baselines, data, models, pipeline
+from prune_core.errors import ModelError, SpecError
+from prune_core.specs import RunSpec
+from tests.conftest import TINY
+
+
+def test_baseline_is_trained_once_then_reused(tmp_path):
+    spec = RunSpec(**TINY, strategy="magnitude", sparsity=0.5)
+    dataset = data.load(spec.dataset, spec.image_size, spec.seed)
+    first, info1 = baselines.get(spec, dataset, root=tmp_path)
+    second, info2 = baselines.get(spec.with_(strategy="fisher", sparsity=0.9), dataset, root=tmp_path)
+    assert info1["cached"] is False and info2["cached"] is True
+    for a, b in zip(first.get_weights(), second.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    other, info3 = baselines.get(spec.with_(seed=1), data.load(spec.dataset, spec.image_size, 1), root=tmp_path)
+    assert info3["cached"] is False
+    assert len(list((tmp_path / "baselines").glob("*.keras"))) == 2
+
+
+def test_run_reports_every_measured_field_and_meets_its_target(tmp_path):
+    events = []
+    spec = RunSpec(**TINY, strategy="taylor", sparsity=0.6, scope="global")
+    result = pipeline.run(spec, root=tmp_path, on_progress=events.append, model_path=tmp_path / "pruned.keras")
+    assert result["achieved_sparsity"] == pytest.approx(0.6, abs=0.005)
+    assert result["nonzero_params"] < result["params"] and result["nonzero_flops"] < result["flops"]
+    assert 0 <= result["top1_before_finetune"] <= 1 and 0 <= result["top1"] <= result["top5"] <= 1
+    assert result["latency_ms_b1_p50"] > 0 and result["throughput_ips"] > 0 and result["finetune_seconds"] > 0
+    assert result["config"] == spec.to_dict()
+    assert {"baseline training", "scoring", "fine-tuning", "measuring"} <= {e.phase for e in events}
+    saved = models.load_user_model(str(tmp_path / "pruned.keras"))
+    zeros = 1 - np.count_nonzero(saved.get_layer("fc1").kernel.numpy()) / saved.get_layer("fc1").kernel.numpy().size
+    assert zeros == pytest.approx(result["layer_sparsity"]["fc1"])
+    json.dumps(result)  # results are plain data
+
+
+def test_threshold_mode_reports_the_sparsity_it_produced(tmp_path):
+    spec = RunSpec(**TINY, strategy="magnitude", sparsity=None, threshold=0.1)
+    result = pipeline.run(spec, root=tmp_path)
+    assert result["mode"] == "threshold" and result["target_sparsity"] is None
+    assert 0 < result["achieved_sparsity"] < 1
+    assert all(0 <= s <= 1 for s in result["layer_sparsity"].values())
+
+
+def test_gradual_run_reaches_the_final_sparsity(tmp_path):
+    steps = data.load("synthetic", 16, 0).steps_per_epoch(16)
+    spec = RunSpec(**{**TINY, "fine_tune_epochs": 3}, strategy="gradient", sparsity=0.7, schedule="polynomial",
+                   initial_sparsity=0.3, begin_step=1, end_step=1 + 2 * steps, frequency=2)
+    result = pipeline.run(spec, root=tmp_path)
+    assert result["achieved_sparsity"] == pytest.approx(0.7, abs=0.01)
+    assert [e["step"] for e in result["pruning_events"]] == spec.schedule_obj().pruning_steps(3 * steps)
+
+
+def test_impossible_schedule_is_refused_before_any_training(tmp_path):
+    spec = RunSpec(**TINY, schedule="polynomial", initial_sparsity=0.5, sparsity=0.8, begin_step=1000,
+                   end_step=2000)
+    with pytest.raises(SpecError, match="--fine-tune-epochs"):
+        pipeline.run(spec, root=tmp_path / "fresh")
+    assert not (tmp_path / "fresh" / "baselines").exists() or \
+        not list((tmp_path / "fresh" / "baselines").glob("*.keras"))
+
+
+def test_users_model_file_is_its_own_baseline(tmp_path, tiny_model):
+    path = models.save(tiny_model, tmp_path / "mine.keras")
+    result = pipeline.run(RunSpec(**{**TINY, "model": f"file:{path}"}, sparsity=0.5), root=tmp_path)
+    assert result["achieved_sparsity"] == pytest.approx(0.5, abs=0.005)
+    ten = models.save(models.build("tiny-cnn", 10, 16), tmp_path / "ten.keras")
+    with pytest.raises(ModelError, match="predicts 10 classes"):
+        pipeline.run(RunSpec(**{**TINY, "model": f"file:{ten}"}, sparsity=0.5), root=tmp_path)

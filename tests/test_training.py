@@ -1,0 +1,39 @@
+import numpy as np
+import pytest
+
+from prune_core.errors import Canceled
+from prune_core.training import Progress, Trainer
+
+
+def test_progress_reports_every_step_with_phase_epoch_loss_and_accuracy(tiny_model, tiny_data):
+    seen = []
+    trainer = Trainer(tiny_model, learning_rate=1e-3, total_steps=2 * tiny_data.steps_per_epoch(16))
+    history = trainer.fit(tiny_data.x_train, tiny_data.y_train, epochs=2, batch_size=16, phase="fine-tuning",
+                          on_progress=seen.append, sparsity=lambda: 0.25)
+    total = 2 * tiny_data.steps_per_epoch(16)
+    assert [p.step for p in seen] == list(range(1, total + 1))
+    assert {p.phase for p in seen} == {"fine-tuning"} and seen[-1].epoch == 2 and seen[-1].fraction == 1.0
+    assert all(np.isfinite(p.loss) and 0 <= p.accuracy <= 1 and p.sparsity == 0.25 for p in seen)
+    assert [h["epoch"] for h in history] == [1, 2] and all(h["seconds"] > 0 for h in history)
+    assert set(seen[0].to_dict()) >= {"phase", "epoch", "step", "steps", "loss", "accuracy", "sparsity", "fraction"}
+
+
+def test_cancel_stops_at_the_next_step_boundary(tiny_model, tiny_data):
+    steps = []
+    trainer = Trainer(tiny_model, learning_rate=1e-3, total_steps=100)
+    with pytest.raises(Canceled):
+        trainer.fit(tiny_data.x_train, tiny_data.y_train, epochs=5, batch_size=16,
+                    on_progress=lambda p: steps.append(p.step), should_cancel=lambda: len(steps) >= 3)
+    assert len(steps) == 3
+
+
+def test_training_learns_the_synthetic_set(tiny_model, tiny_data):
+    from prune_core import metrics
+
+    trainer = Trainer(tiny_model, learning_rate=1e-2, total_steps=15 * tiny_data.steps_per_epoch(16), augment=False)
+    trainer.fit(tiny_data.x_train, tiny_data.y_train, epochs=15, batch_size=16)
+    assert metrics.accuracy(tiny_model, tiny_data.x_test, tiny_data.y_test)["top1"] >= 0.8
+
+
+def test_progress_fraction_without_steps_is_zero():
+    assert Progress("scoring").fraction == 0.0
