@@ -1,4 +1,4 @@
-"""`python -m prune_core run|sweep`: the same recipes as the dashboard, headless.
+"""`python -m prune_core run|sweep|worker`: the same recipes as the dashboard, headless.
 
 Progress goes to stderr; results go to stdout (or --out FILE) as JSON Lines, one object per run,
 each written and flushed as soon as its run finishes. Bad input: one line on stderr, exit code 2.
@@ -69,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     _add_recipe_options(sub.add_parser("run", help="run one recipe"), sweep=False)
     _add_recipe_options(sub.add_parser("sweep", help="run strategies × sparsities"), sweep=True)
+    worker = sub.add_parser("worker", help="drain the dashboard's job queue (one process per job)")
+    worker.add_argument("--max-jobs", type=int, default=None, help="jobs at once (default $PRUNE_MAX_JOBS or 1)")
+    worker.add_argument("--forever", action="store_true", help="keep waiting for new jobs instead of exiting")
+    job = sub.add_parser("job", help=argparse.SUPPRESS)
+    job.add_argument("job_id", type=int)
     return parser
 
 
@@ -150,9 +155,23 @@ def _write_line(stream, result: dict) -> None:
         pass  # stdout pipes and StringIO cannot fsync
 
 
+def _background(args) -> int:
+    from prune_core import worker
+
+    if args.command == "job":
+        return 0 if worker.run_job(args.job_id) == "completed" else 1
+    if args.max_jobs is not None and args.max_jobs < 1:
+        raise SpecError("--max-jobs must be >= 1")
+    started = worker.dispatch(parallel=args.max_jobs, forever=args.forever)
+    print(f"worker: started {started} job(s); queue empty", file=sys.stderr)
+    return 0
+
+
 def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        if args.command in ("worker", "job"):
+            return _background(args)
         specs = specs_from_args(args)
         if args.save_model and len(specs) > 1:
             raise SpecError("--save-model saves one run's model; use it with `run`, not `sweep`")

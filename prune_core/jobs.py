@@ -1,0 +1,210 @@
+"""The job store: one SQLite database (WAL) holding every pruning job, its state and its result.
+
+States: queued → running → completed | failed | canceled | interrupted. A job's own process writes
+its state, progress and result (so nothing is lost if the dispatcher dies); `recover()` marks jobs
+whose process is gone as interrupted. Pure Python: the dashboard reads and writes jobs without
+importing TensorFlow.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from prune_core import paths
+from prune_core.specs import RunSpec
+
+ACTIVE = ("queued", "running")
+FINISHED = ("completed", "failed", "canceled", "interrupted")
+STATES = ACTIVE + FINISHED
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    spec TEXT NOT NULL,
+    label TEXT NOT NULL,
+    sweep TEXT,
+    status TEXT NOT NULL DEFAULT 'queued',
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    pid INTEGER,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    progress TEXT,
+    error TEXT,
+    result TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, id);
+"""
+
+
+@dataclass(frozen=True)
+class Job:
+    id: int
+    spec: RunSpec
+    label: str
+    sweep: str | None
+    status: str
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    pid: int | None
+    cancel_requested: bool
+    progress: dict
+    error: str | None
+    result: dict | None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def elapsed(self) -> float:
+        if self.started_at is None:
+            return 0.0
+        return (self.finished_at or time.time()) - self.started_at
+
+
+def db_path(root: Path | None = None) -> Path:
+    return (root or paths.home()) / "jobs.sqlite3"
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped) is gone for our purposes
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+class JobStore:
+    def __init__(self, path: Path | None = None):
+        self.path = Path(path) if path else db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+
+    @contextmanager
+    def _connect(self):
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute("PRAGMA busy_timeout=30000")
+        try:
+            yield db
+        finally:
+            db.close()
+
+    @staticmethod
+    def _row(row) -> Job:
+        return Job(id=row["id"], spec=RunSpec.from_json(row["spec"]), label=row["label"], sweep=row["sweep"],
+                   status=row["status"], created_at=row["created_at"], started_at=row["started_at"],
+                   finished_at=row["finished_at"], pid=row["pid"], cancel_requested=bool(row["cancel_requested"]),
+                   progress=json.loads(row["progress"] or "{}"), error=row["error"],
+                   result=json.loads(row["result"]) if row["result"] else None)
+
+    # ---- writing ---------------------------------------------------------------------------------
+    def submit(self, spec: RunSpec, sweep: str | None = None) -> int:
+        with self._connect() as db:
+            cur = db.execute("INSERT INTO jobs(spec, label, sweep, created_at) VALUES (?, ?, ?, ?)",
+                             (spec.to_json(), spec.label(), sweep, time.time()))
+            return int(cur.lastrowid)
+
+    def claim_next(self) -> Job | None:
+        """Atomically move the oldest queued job to running (without a pid yet) and return it."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT id FROM jobs WHERE status='queued' ORDER BY id LIMIT 1").fetchone()
+            if row is None:
+                db.execute("COMMIT")
+                return None
+            db.execute("UPDATE jobs SET status='running', started_at=?, progress=? WHERE id=?",
+                       (time.time(), json.dumps({"phase": "starting"}), row["id"]))
+            db.execute("COMMIT")
+        return self.get(row["id"])
+
+    def set_pid(self, job_id: int, pid: int) -> None:
+        with self._connect() as db:
+            db.execute("UPDATE jobs SET pid=? WHERE id=?", (pid, job_id))
+
+    def report(self, job_id: int, progress: dict) -> None:
+        with self._connect() as db:
+            db.execute("UPDATE jobs SET progress=? WHERE id=? AND status='running'", (json.dumps(progress), job_id))
+
+    def finish(self, job_id: int, status: str, *, result: dict | None = None, error: str | None = None) -> None:
+        """Record a final state; only a running or queued job can finish (a finished one stays as it is)."""
+        if status not in FINISHED:
+            raise ValueError(f"not a final state: {status}")
+        with self._connect() as db:
+            db.execute("UPDATE jobs SET status=?, finished_at=?, result=?, error=? "
+                       "WHERE id=? AND status IN ('queued', 'running')",
+                       (status, time.time(), json.dumps(result) if result is not None else None, error, job_id))
+
+    def request_cancel(self, job_id: int) -> None:
+        """Queued jobs are canceled at once; running ones stop at their next step boundary."""
+        with self._connect() as db:
+            db.execute("UPDATE jobs SET cancel_requested=1 WHERE id=?", (job_id,))
+            db.execute("UPDATE jobs SET status='canceled', finished_at=? WHERE id=? AND status='queued'",
+                       (time.time(), job_id))
+
+    def cancel_requested(self, job_id: int) -> bool:
+        with self._connect() as db:
+            row = db.execute("SELECT cancel_requested FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return bool(row and row["cancel_requested"])
+
+    def retry(self, job_id: int) -> int:
+        """A new queued job with the same recipe (the old one stays in the history)."""
+        job = self.get(job_id)
+        return self.submit(job.spec, job.sweep)
+
+    def delete(self, job_id: int) -> None:
+        with self._connect() as db:
+            db.execute("DELETE FROM jobs WHERE id=? AND status NOT IN ('queued', 'running')", (job_id,))
+
+    def recover(self, unclaimed_after: float = 30.0) -> list[int]:
+        """Mark running jobs whose process is gone as interrupted (also jobs claimed by a dispatcher
+        that died before it could start their process); returns their ids."""
+        now = time.time()
+        lost = [j.id for j in self.list(status=("running",))
+                if (j.pid is not None and not _pid_alive(j.pid))
+                or (j.pid is None and now - (j.started_at or now) > unclaimed_after)]
+        for job_id in lost:
+            with self._connect() as db:
+                db.execute("UPDATE jobs SET status='interrupted', finished_at=?, "
+                           "error=COALESCE(error, 'the job process ended without recording a result') "
+                           "WHERE id=? AND status='running'", (time.time(), job_id))
+        return lost
+
+    # ---- reading ---------------------------------------------------------------------------------
+    def get(self, job_id: int) -> Job | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return self._row(row) if row else None
+
+    def list(self, status: tuple | None = None, limit: int | None = None) -> list[Job]:
+        query, args = "SELECT * FROM jobs", []
+        if status:
+            query += f" WHERE status IN ({','.join('?' * len(status))})"
+            args += list(status)
+        query += " ORDER BY id DESC"
+        if limit:
+            query += f" LIMIT {int(limit)}"
+        with self._connect() as db:
+            return [self._row(r) for r in db.execute(query, args).fetchall()]
+
+    def counts(self) -> dict:
+        with self._connect() as db:
+            rows = db.execute("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").fetchall()
+        return {r["status"]: r["n"] for r in rows}

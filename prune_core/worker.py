@@ -1,0 +1,169 @@
+"""Background execution: a dispatcher that drains the job queue, one OS process per job.
+
+`python -m prune_core worker` is the dispatcher: it holds a lock (one dispatcher per PRUNE_HOME),
+marks jobs whose process vanished as interrupted, starts up to N job processes
+(`python -m prune_core job ID`, N from $PRUNE_MAX_JOBS, default 1) and enforces cancel: a job
+asked to stop gets CANCEL_GRACE seconds to stop at a step boundary, then is killed. A job process
+records its own state, progress and result, so a crash, an OOM kill or a killed dispatcher loses
+nothing already reported. The dispatcher itself never imports TensorFlow.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from prune_core import paths
+from prune_core.errors import Canceled, PruneError
+from prune_core.jobs import JobStore
+
+CANCEL_GRACE = 3.0
+POLL_SECONDS = 0.5
+REPORT_EVERY = 0.5
+
+
+def max_jobs() -> int:
+    try:
+        return max(1, int(os.environ.get("PRUNE_MAX_JOBS", "1")))
+    except ValueError:
+        return 1
+
+
+def job_dir(job_id: int, root: Path | None = None) -> Path:
+    path = paths.runs_dir(root) / str(job_id)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# ---- inside a job's own process ------------------------------------------------------------------
+class Throttle:
+    """Call `fn` at most once per `seconds` (always on a phase change)."""
+
+    def __init__(self, fn, seconds: float):
+        self.fn, self.seconds, self.last, self.last_phase = fn, seconds, 0.0, None
+
+    def __call__(self, progress) -> None:
+        now = time.monotonic()
+        if progress.phase != self.last_phase or now - self.last >= self.seconds or progress.fraction >= 1.0:
+            self.last, self.last_phase = now, progress.phase
+            self.fn(progress.to_dict())
+
+
+def run_job(job_id: int, store: JobStore | None = None) -> str:
+    """Execute one claimed job in this process; returns its final state."""
+    store = store or JobStore()
+    job = store.get(job_id)
+    if job is None or job.status != "running":
+        return job.status if job else "missing"
+    store.set_pid(job_id, os.getpid())
+    state = {"checked": 0.0, "cancel": False}
+
+    def should_cancel() -> bool:
+        now = time.monotonic()
+        if now - state["checked"] >= REPORT_EVERY:
+            state["checked"], state["cancel"] = now, store.cancel_requested(job_id)
+        return state["cancel"]
+
+    folder = job_dir(job_id, store.path.parent)
+    try:
+        from prune_core import pipeline
+
+        result = pipeline.run(job.spec, root=store.path.parent, model_path=folder / "model.keras",
+                              on_progress=Throttle(lambda p: store.report(job_id, p), REPORT_EVERY),
+                              should_cancel=should_cancel)
+        result["model_path"] = str(folder / "model.keras")
+        store.finish(job_id, "completed", result=result)
+        return "completed"
+    except Canceled:
+        store.finish(job_id, "canceled", error="canceled by request")
+        return "canceled"
+    except PruneError as exc:
+        store.finish(job_id, "failed", error=str(exc))
+        return "failed"
+    except BaseException as exc:  # noqa: BLE001 - a job must always leave a final state behind
+        (folder / "traceback.txt").write_text(traceback.format_exc())
+        store.finish(job_id, "failed", error=f"{type(exc).__name__}: {exc}".strip()[:500])
+        return "failed"
+
+
+# ---- the dispatcher -------------------------------------------------------------------------------
+def _spawn(job_id: int, root: Path) -> subprocess.Popen:
+    log = open(job_dir(job_id, root) / "log.txt", "ab")
+    env = {**os.environ, "PRUNE_HOME": str(root)}
+    return subprocess.Popen([sys.executable, "-m", "prune_core", "job", str(job_id)], cwd=paths.PROJECT_ROOT,
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                            start_new_session=True)
+
+
+def dispatch(store: JobStore | None = None, *, parallel: int | None = None, forever: bool = False,
+             idle_seconds: float = 2.0) -> int:
+    """Drain the queue; returns how many jobs it started. Exits when idle unless `forever`."""
+    store = store or JobStore()
+    root = store.path.parent
+    lock = open(root / "worker.lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return 0  # another dispatcher owns this queue
+    parallel = parallel or max_jobs()
+    children: dict[int, subprocess.Popen] = {}
+    cancel_seen: dict[int, float] = {}
+    started, idle_since = 0, time.monotonic()
+    store.recover()
+    try:
+        while True:
+            for job_id, proc in list(children.items()):
+                code = proc.poll()
+                if code is not None:
+                    job = store.get(job_id)
+                    if job is not None and job.status == "running":
+                        reason = "killed (out of memory?)" if code in (-signal.SIGKILL, 137) else f"exit code {code}"
+                        store.finish(job_id, "failed", error=f"the job process died: {reason}")
+                    del children[job_id]
+                    cancel_seen.pop(job_id, None)
+                elif store.cancel_requested(job_id):
+                    first = cancel_seen.setdefault(job_id, time.monotonic())
+                    if time.monotonic() - first >= CANCEL_GRACE:
+                        proc.kill()
+                        proc.wait()
+                        store.finish(job_id, "canceled", error="canceled by request (stopped after the grace period)")
+                        del children[job_id]
+            while len(children) < parallel:
+                job = store.claim_next()
+                if job is None:
+                    break
+                proc = _spawn(job.id, root)
+                store.set_pid(job.id, proc.pid)
+                children[job.id] = proc
+                started += 1
+            if children:
+                idle_since = time.monotonic()
+            elif not forever and time.monotonic() - idle_since >= idle_seconds:
+                return started
+            time.sleep(POLL_SECONDS)
+    finally:
+        for proc in children.values():  # a dispatcher stopped by a signal leaves its jobs running
+            proc.poll()
+        lock.close()
+
+
+def ensure_dispatcher(root: Path | None = None) -> bool:
+    """Start a detached dispatcher if none holds the lock (called by the dashboard after a submit)."""
+    root = root or paths.home()
+    lock_path = root / "worker.lock"
+    with open(lock_path, "a") as probe:
+        try:
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(probe, fcntl.LOCK_UN)
+        except BlockingIOError:
+            return False
+    subprocess.Popen([sys.executable, "-m", "prune_core", "worker"], cwd=paths.PROJECT_ROOT,
+                     env={**os.environ, "PRUNE_HOME": str(root)}, stdin=subprocess.DEVNULL,
+                     stdout=open(root / "worker.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    return True

@@ -1,0 +1,131 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from prune_core import worker
+from prune_core.jobs import JobStore
+from prune_core.specs import RunSpec
+from tests.conftest import TINY
+
+ROOT = Path(__file__).resolve().parent.parent
+QUICK = RunSpec(**{**TINY, "fine_tune_epochs": 1}, sparsity=0.5)
+SLOW = RunSpec(**{**TINY, "fine_tune_epochs": 400}, sparsity=0.5)
+
+
+@pytest.fixture
+def store(tmp_path, prune_home):
+    # share the session's baseline cache so jobs don't retrain the tiny baseline each time
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "baselines").symlink_to(_baselines(prune_home), target_is_directory=True)
+    return JobStore(home / "jobs.sqlite3")
+
+
+def _baselines(prune_home):
+    path = Path(prune_home) / "baselines"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def _wait(predicate, timeout, step=0.2):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
+
+
+def test_store_keeps_order_states_and_history(store):
+    ids = [store.submit(QUICK.with_(sparsity=s)) for s in (0.1, 0.2, 0.3)]
+    assert [j.id for j in store.list()] == ids[::-1]
+    first = store.claim_next()
+    assert first.id == ids[0] and first.status == "running"
+    store.finish(first.id, "completed", result={"top1": 0.9})
+    store.finish(first.id, "failed", error="late")  # a finished job stays finished
+    assert store.get(first.id).status == "completed" and store.get(first.id).result == {"top1": 0.9}
+    store.request_cancel(ids[1])
+    assert store.get(ids[1]).status == "canceled"
+    retry = store.retry(ids[1])
+    assert store.get(retry).status == "queued" and store.get(retry).spec == store.get(ids[1]).spec
+    store.delete(ids[1])
+    assert store.get(ids[1]) is None
+    assert store.counts() == {"completed": 1, "queued": 2}
+    with pytest.raises(ValueError):
+        store.finish(ids[2], "running")
+
+
+def test_job_runs_to_completion_with_progress_and_results(store):
+    job_id = store.submit(QUICK)
+    assert worker.dispatch(store, parallel=1, idle_seconds=0) == 1
+    job = store.get(job_id)
+    assert job.status == "completed", job.error
+    assert job.result["achieved_sparsity"] == pytest.approx(0.5, abs=0.005)
+    assert job.progress["phase"] in ("measuring", "fine-tuning")
+    assert Path(job.result["model_path"]).exists()
+
+
+def test_a_job_that_raises_is_failed_with_its_error(store):
+    job_id = store.submit(QUICK.with_(dataset="folder:/nonexistent/images"))
+    worker.dispatch(store, parallel=1, idle_seconds=0)
+    job = store.get(job_id)
+    assert job.status == "failed" and "does not exist" in job.error
+
+
+def _start_job_process(store, job_id):
+    env = {**os.environ, "PRUNE_HOME": str(store.path.parent)}
+    return subprocess.Popen([sys.executable, "-m", "prune_core", "job", str(job_id)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def test_a_killed_job_process_is_marked_interrupted_on_recovery(store):
+    job_id = store.submit(SLOW)
+    store.claim_next()
+    proc = _start_job_process(store, job_id)
+    assert _wait(lambda: store.get(job_id).progress.get("phase") == "fine-tuning", 120)
+    assert store.get(job_id).pid == proc.pid
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert store.get(job_id).status == "running"  # nobody has noticed yet
+    assert store.recover() == [job_id]
+    job = store.get(job_id)
+    assert job.status == "interrupted" and "ended without" in job.error
+
+
+def test_cancel_takes_effect_within_five_seconds(store):
+    job_id = store.submit(SLOW)
+    env = {**os.environ, "PRUNE_HOME": str(store.path.parent)}
+    dispatcher = subprocess.Popen([sys.executable, "-m", "prune_core", "worker"], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait(lambda: store.get(job_id).progress.get("phase") == "fine-tuning", 120)
+        asked = time.monotonic()
+        store.request_cancel(job_id)
+        assert _wait(lambda: store.get(job_id).status == "canceled", 5.0, step=0.05)
+        assert time.monotonic() - asked <= 5.0
+    finally:
+        dispatcher.wait(timeout=60)
+
+
+def test_twenty_queued_jobs_all_finish_none_lost(store):
+    ids = [store.submit(QUICK.with_(fine_tune_epochs=0, sparsity=round(0.04 * i, 2))) for i in range(20)]
+    worker.dispatch(store, parallel=2, idle_seconds=0)
+    jobs = [store.get(i) for i in ids]
+    assert [j.status for j in jobs] == ["completed"] * 20, [j.error for j in jobs]
+    assert [j.result["target_sparsity"] for j in jobs] == [round(0.04 * i, 2) for i in range(20)]
+
+
+def test_only_one_dispatcher_drains_a_queue(store):
+    import fcntl
+
+    with open(store.path.parent / "worker.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        store.submit(QUICK)
+        assert worker.dispatch(store, idle_seconds=0) == 0
+        assert store.list()[0].status == "queued"
