@@ -3,5 +3,10 @@ import streamlit as st
 
 st.set_page_config(page_title="Pruning trade-offs", page_icon="✂️", layout="wide")
 
-navigation = st.navigation([st.Page("pages/home.py", title="Home", icon="🏠", default=True)])
+navigation = st.navigation([
+    st.Page("pages/experiment.py", title="Experiment", icon="🧪", default=True),
+    st.Page("pages/runs.py", title="Runs", icon="⏱️"),
+    st.Page("pages/compare.py", title="Compare", icon="📈"),
+    st.Page("pages/run_detail.py", title="Run detail", icon="🔎"),
+])
 navigation.run()

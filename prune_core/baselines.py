@@ -7,6 +7,7 @@ A user's own model file is its own baseline (taken as already trained; see `pipe
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import re
 import time
@@ -25,8 +26,14 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:60]
 
 
+def recipe_key(spec) -> str:
+    """The recipe's baseline key plus this module's training constants: changing them retrains."""
+    constants = f"{spec.baseline_key()}|lr={BASELINE_LR}|warmup={WARMUP_EPOCHS}|bn={models.BN_MOMENTUM}|aug=v1"
+    return hashlib.sha256(constants.encode()).hexdigest()[:16]
+
+
 def cache_path(spec, root: Path | None = None) -> Path:
-    return paths.baselines_dir(root) / f"{_slug(spec.model)}--{_slug(spec.dataset)}--{spec.baseline_key()}.keras"
+    return paths.baselines_dir(root) / f"{_slug(spec.model)}--{_slug(spec.dataset)}--{recipe_key(spec)}.keras"
 
 
 def _load(path: Path):
@@ -46,6 +53,20 @@ def train(spec, dataset, on_progress=lambda p: None, should_cancel=lambda: False
     return model, {"train_seconds": time.perf_counter() - start, "history": history}
 
 
+def dense_summary(model, dataset) -> dict:
+    """The dense reference every pruned run is compared with (measured once per baseline)."""
+    measured = metrics.measure(model, [], dataset)
+    keys = ("top1", "top5", "params", "flops", "file_bytes", "gzip_bytes", "latency_ms_b1_p50",
+            "latency_ms_b32_p50", "throughput_ips")
+    return {k: measured[k] for k in keys}
+
+
+def _write_json(path: Path, payload: dict) -> None:
+    tmp = path.with_name(".tmp-" + path.name)
+    tmp.write_text(json.dumps(payload))
+    tmp.replace(path)
+
+
 def get(spec, dataset=None, root: Path | None = None, on_progress=lambda p: None, should_cancel=lambda: False):
     """(baseline model, info) for a recipe: from the cache, or trained now and cached."""
     dataset = dataset or data.load(spec.dataset, spec.image_size, spec.seed)
@@ -55,12 +76,16 @@ def get(spec, dataset=None, root: Path | None = None, on_progress=lambda p: None
         fcntl.flock(lock, fcntl.LOCK_EX)
         if path.exists() and info_path.exists():
             on_progress(Progress("baseline training", message="using the cached baseline"))
-            return _load(path), {**json.loads(info_path.read_text()), "cached": True}
+            model, info = _load(path), json.loads(info_path.read_text())
+            if "dense" not in info:  # caches written before dense summaries existed
+                info["dense"] = dense_summary(model, dataset)
+                _write_json(info_path, info)
+            return model, {**info, "cached": True}
         model, info = train(spec, dataset, on_progress, should_cancel)
-        acc = metrics.accuracy(model, dataset.x_test, dataset.y_test)
-        info = {**info, "top1": acc["top1"], "top5": acc["top5"], "key": spec.baseline_key()}
         models.save(model, path)
-        tmp = info_path.with_name(".tmp-" + info_path.name)
-        tmp.write_text(json.dumps(info))
-        tmp.replace(info_path)
-    return _load(path), {**info, "cached": False}
+        model = _load(path)  # what every later run will load
+        on_progress(Progress("measuring", message="measuring the dense baseline"))
+        info = {**info, "dense": dense_summary(model, dataset), "key": recipe_key(spec)}
+        info.update(top1=info["dense"]["top1"], top5=info["dense"]["top5"])
+        _write_json(info_path, info)
+    return model, {**info, "cached": False}

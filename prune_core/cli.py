@@ -111,6 +111,23 @@ def specs_from_args(args) -> list[RunSpec]:
     return [RunSpec(strategy=s, **a, **common) for s, a in itertools.product(strategies, amounts)]
 
 
+def command_for(spec: RunSpec) -> str:
+    """The `python -m prune_core run ...` line that reproduces a recipe (non-default options only)."""
+    default = RunSpec()
+    parts = ["python -m prune_core run"]
+    for name, value in spec.to_dict().items():
+        if value == getattr(default, name) and name not in ("strategy", "sparsity"):
+            continue
+        if value is None:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if isinstance(value, bool):
+            parts.append(flag) if value else None
+        else:
+            parts.append(f"{flag} {value}")
+    return " ".join(parts)
+
+
 class ProgressPrinter:
     """Human progress on stderr: one line per phase change and per epoch (overwritten on a tty)."""
 

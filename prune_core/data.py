@@ -136,6 +136,29 @@ def load_cifar10(image_size: int, seed: int) -> Dataset:
     return split("cifar10", resize(x, image_size) if image_size != 32 else x, y, names, seed)
 
 
+EXAMPLE_COUNTS = {"digits": 1797, "synthetic": 120, "cifar10": 60000}
+
+
+def split_sizes(n: int) -> tuple[int, int, int]:
+    """(train, validation, test) sizes `split` produces for n examples (scikit-learn's rounding)."""
+    test = math.ceil(TEST_FRACTION * n)
+    val = math.ceil(VAL_FRACTION / (1 - TEST_FRACTION) * (n - test))
+    return n - test - val, val, test
+
+
+def train_size(name: str) -> int:
+    """Training examples of a dataset without loading it (the dashboard sizes schedules with it)."""
+    if name in EXAMPLE_COUNTS:
+        return split_sizes(EXAMPLE_COUNTS[name])[0]
+    if name.startswith("folder:"):
+        root = Path(name[len("folder:"):]).expanduser()
+        if not root.is_dir():
+            raise DataError(f"image folder {str(root)!r} does not exist or is not a folder")
+        n = sum(1 for d in root.iterdir() if d.is_dir() for f in d.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
+        return split_sizes(n)[0]
+    raise DataError(f"unknown dataset {name!r}")
+
+
 @functools.lru_cache(maxsize=4)
 def load(name: str, image_size: int = 32, seed: int = 0) -> Dataset:
     """Load a dataset by recipe name (cached per process)."""

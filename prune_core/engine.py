@@ -26,6 +26,7 @@ class MaskedPruner:
         self.masks = [tf.Variable(tf.ones_like(t.variable), trainable=False, name=f"mask_{t.name}")
                       for t in self.targets]
         self.events = []  # (step, target sparsity, achieved sparsity)
+        self.first_scores = None  # the scores of the first pruning event, on the unpruned model
 
     @property
     def mask_pairs(self) -> list:
@@ -37,7 +38,10 @@ class MaskedPruner:
     def update(self, sparsity: float | None = None, threshold: float | None = None, step: int = 0) -> float:
         """Recompute masks at `sparsity` (or `threshold`), zero the removed weights; returns achieved sparsity."""
         previous = [m.numpy() for m in self.masks]
-        new = selection.select(self.scores(), sparsity=sparsity, threshold_value=threshold,
+        scores = self.scores()
+        if self.first_scores is None:
+            self.first_scores = scores
+        new = selection.select(scores, sparsity=sparsity, threshold_value=threshold,
                                scope=self.scope, previous=previous)
         for target, mask_var, mask in zip(self.targets, self.masks, new):
             mask_var.assign(mask.astype(np.float32))

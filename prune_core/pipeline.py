@@ -55,12 +55,15 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
         model_path: Path | None = None, measure_repeats: int = 30) -> dict:
     started = time.perf_counter()
     dataset, user_baseline = check(spec)
-    baseline, baseline_info = (user_baseline, {"cached": True}) if user_baseline is not None else \
-        baselines.get(spec, dataset, root, on_progress, should_cancel)
+    if user_baseline is not None:
+        baseline = user_baseline
+        baseline_info = {"cached": True, "dense": baselines.dense_summary(baseline, dataset)}
+    else:
+        baseline, baseline_info = baselines.get(spec, dataset, root, on_progress, should_cancel)
+    dense = baseline_info["dense"]
     schedule = spec.schedule_obj()
     check_cancel(should_cancel)
 
-    dense = metrics.accuracy(baseline, dataset.x_test, dataset.y_test)
     on_progress(Progress("scoring", message=f"scoring weights by {spec.strategy}"))
     calibration = calibration_set(spec, dataset) if spec.strategy in criteria.NEEDS_DATA else None
     pruner_kwargs = dict(scope=spec.scope, calibration=calibration, seed=spec.seed,
@@ -69,7 +72,9 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
     # Accuracy right after pruning to the target in one shot, before any fine-tuning.
     model = models.clone(baseline)
     pruner = MaskedPruner(model, "magnitude" if spec.strategy == "tfmot" else spec.strategy, **pruner_kwargs)
+    weights_before = [t.variable.numpy() for t in pruner.targets]
     pruner.update(spec.sparsity, spec.threshold)
+    score_summary = metrics.distribution(pruner.first_scores)
     before = metrics.accuracy(model, dataset.x_test, dataset.y_test)
     check_cancel(should_cancel)
 
@@ -101,6 +106,7 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
         "granularity": spec.granularity, "scope": spec.scope, "schedule": spec.schedule, "mode": spec.mode,
         "target_sparsity": spec.sparsity, "threshold": spec.threshold,
         **{k: v for k, v in measured.items() if k != "layer_sparsity"},
+        **{f"dense_{k}": v for k, v in dense.items() if k not in ("top1", "top5")},
         "top1_dense": dense["top1"], "top5_dense": dense["top5"],
         "top1_before_finetune": before["top1"], "top5_before_finetune": before["top5"],
         "finetune_seconds": finetune_seconds,
@@ -109,5 +115,7 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
         "baseline_cached": bool(baseline_info.get("cached")),
         "layer_sparsity": measured["layer_sparsity"],
         "history": history, "pruning_events": events,
+        "distributions": {"scores": score_summary, "weights_before": metrics.distribution(weights_before),
+                          "weights_after": metrics.distribution([t.variable.numpy() for t in targets])},
         "config": spec.to_dict(),
     }

@@ -45,8 +45,8 @@ class RunSpec:
     end_step: int = -1
     frequency: int = 100
     power: float = 3.0
-    fine_tune_epochs: int = 4
-    learning_rate: float = 3e-4
+    fine_tune_epochs: int = 8
+    learning_rate: float = 1e-3
     batch_size: int = 32
     baseline_epochs: int = 40
     calibration_examples: int = 256

@@ -154,7 +154,10 @@ def dispatch(store: JobStore | None = None, *, parallel: int | None = None, fore
 
 
 def ensure_dispatcher(root: Path | None = None) -> bool:
-    """Start a detached dispatcher if none holds the lock (called by the dashboard after a submit)."""
+    """Start a detached dispatcher if none holds the lock (called by the dashboard after a submit).
+    PRUNE_AUTOSTART=0 turns this off, for when you run `python -m prune_core worker` yourself."""
+    if os.environ.get("PRUNE_AUTOSTART", "1") == "0":
+        return False
     root = root or paths.home()
     lock_path = root / "worker.lock"
     with open(lock_path, "a") as probe:

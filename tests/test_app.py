@@ -2,21 +2,96 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from prune_core.jobs import JobStore
+from prune_core.specs import RunSpec
+from tests.conftest import TINY
+
 ROOT = Path(__file__).resolve().parent.parent
+PAGES = ["pages/experiment.py", "pages/runs.py", "pages/compare.py", "pages/run_detail.py"]
 
 
-def test_home_page_renders_without_exceptions():
-    from streamlit.testing.v1 import AppTest
+@pytest.fixture(scope="module")
+def real_result(prune_home):
+    """One real completed tiny run, to put behind the pages."""
+    from prune_core import pipeline
 
+    return pipeline.run(RunSpec(**TINY, strategy="magnitude", sparsity=0.6))
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("PRUNE_HOME", str(tmp_path))
+    monkeypatch.setenv("PRUNE_AUTOSTART", "0")
+    return tmp_path
+
+
+def _app(page=None):
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    if page:
+        app.switch_page(page).run()
+    assert not app.exception, app.exception
+    return app
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_on_an_empty_store(home, page):
+    app = _app(page)
+    text = " ".join(m.value for m in app.markdown) + " ".join(i.value for i in app.info)
+    if page in ("pages/runs.py", "pages/compare.py"):
+        assert "demo sweep" in text  # an empty state that teaches
+
+
+def test_experiment_form_queues_a_job_per_strategy_and_sparsity(home):
+    app = _app()
+    app.multiselect[0].set_value(["magnitude", "fisher"]).run()
+    app.text_input(key="sparsities").set_value("0.5, 0.9").run()
+    queue = next(b for b in app.button if b.label.startswith("Queue 4"))
+    queue.click().run()
     assert not app.exception
-    assert any("Pruning trade-offs" in t.value for t in app.title)
+    jobs = JobStore().list()
+    assert sorted((j.spec.strategy, j.spec.sparsity) for j in jobs) == [
+        ("fisher", 0.5), ("fisher", 0.9), ("magnitude", 0.5), ("magnitude", 0.9)]
+    assert all(j.status == "queued" for j in jobs)
 
 
-def test_streamlit_process_never_imports_tensorflow():
+def test_experiment_shows_an_impossible_schedule_inline_and_blocks_the_button(home):
+    app = _app()
+    app.button[0].click().run()  # the seed's preset: polynomial 0.5 → 0.8 over steps 1000–2000, 50 epochs
+    assert not app.error
+    app.number_input(key="fine_tune_epochs").set_value(5).run()
+    assert any("--fine-tune-epochs to 50" in e.value for e in app.error)
+    assert next(b for b in app.button if b.label.startswith("Queue")).disabled
+
+
+def test_cancel_on_the_runs_page_changes_the_state(home):
+    job_id = JobStore().submit(RunSpec(**TINY))
+    app = _app("pages/runs.py")
+    next(b for b in app.button if b.key == f"cancel-{job_id}").click().run()
+    assert JobStore().get(job_id).status == "canceled"
+
+
+def test_a_completed_jobs_numbers_appear_in_compare_and_detail(home, real_result):
+    store = JobStore()
+    job_id = store.submit(RunSpec(**TINY, strategy="magnitude", sparsity=0.6))
+    store.claim_next()
+    store.finish(job_id, "completed", result=real_result)
+    app = _app("pages/compare.py")
+    table = app.dataframe[0].value
+    row = table[table["job"] == job_id].iloc[0]
+    assert row["top1"] == real_result["top1"] and row["gzip_bytes"] == real_result["gzip_bytes"]
+    detail = _app("pages/run_detail.py")
+    assert any(f"{real_result['top1']:.4f}" == m.value for m in detail.metric)
+    assert any("python -m prune_core run" in c.value for c in detail.code)
+
+
+def test_streamlit_process_never_imports_tensorflow(home):
     code = ("import sys; from streamlit.testing.v1 import AppTest; "
-            f"AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60).run(); "
+            f"app = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60).run(); "
+            + "".join(f"app.switch_page({p!r}).run(); " for p in PAGES) +
             "bad = [m for m in ('tensorflow', 'tf_keras', 'tensorflow_model_optimization') if m in sys.modules]; "
-            "print(bad); sys.exit(1 if bad else 0)")
+            "print(bad, app.exception); sys.exit(1 if bad or app.exception else 0)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -1,0 +1,48 @@
+"""Compare: accuracy against size and against latency, side by side, one colour per strategy."""
+import streamlit as st
+
+import ui
+from prune_core import plots, results
+
+st.title("Compare")
+df = results.frame(ui.store().list(status=("completed",)))
+if df.empty:
+    st.info("Nothing to compare yet. Completed runs appear here as points: accuracy against model size and "
+            "against latency. Start with the demo sweep — every criterion at 50, 80 and 90 % sparsity.")
+    ui.demo_button("compare-demo")
+    st.stop()
+
+f1, f2, f3 = st.columns(3)
+model = f1.multiselect("Model", sorted(df["model"].unique()), default=sorted(df["model"].unique()))
+dataset = f2.multiselect("Dataset", sorted(df["dataset"].unique()), default=sorted(df["dataset"].unique()))
+latency_axis = f3.radio("Latency", ["batch 1", "batch 32"], horizontal=True)
+view = df[df["model"].isin(model) & df["dataset"].isin(dataset)]
+if view.empty:
+    st.warning("No runs match these filters.")
+    st.stop()
+dense = results.dense_reference(view)
+lat = "latency_ms_b1_p50" if latency_axis == "batch 1" else "latency_ms_b32_p50"
+
+left, right = st.columns(2)
+with left:
+    st.markdown("**Accuracy vs size**")
+    st.plotly_chart(plots.tradeoff(view, "gzip_bytes", dense=dense), use_container_width=True)
+with right:
+    st.markdown("**Accuracy vs latency**")
+    st.plotly_chart(plots.tradeoff(view, lat, dense=dense), use_container_width=True)
+
+if results.latency_flat(view, lat):
+    st.info("Measured latency stayed flat while sparsity changed. That is expected: unstructured pruning "
+            "writes zeros into dense kernels, and dense kernels take as long to multiply by zero. The size "
+            "gain shows up in the compressed (gzip) bytes; real speedups need structured (channel) pruning "
+            "or a sparse runtime.")
+
+x_choice = st.radio("Third chart: accuracy against", ["achieved sparsity", "theoretical speedup"], horizontal=True)
+x3 = "achieved_sparsity" if x_choice == "achieved sparsity" else "theoretical_speedup"
+st.plotly_chart(plots.tradeoff(view, x3, dense=None), use_container_width=True)
+st.caption("Dashed black: the Pareto front (no other run is both smaller/faster and more accurate). "
+           "Star and dotted line: the dense baseline. Hover a point for its whole recipe.")
+
+st.subheader("Runs")
+st.dataframe(view.drop(columns=["recipe"]), hide_index=True, use_container_width=True)
+st.download_button("Download CSV", view.to_csv(index=False).encode(), "pruning-runs.csv", "text/csv")

@@ -1,0 +1,101 @@
+"""Plotly figures from plain data (pure functions; the pages only call and draw them)."""
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from prune_core.results import AXES, pareto_mask
+
+#: One colour per strategy, the same on every chart.
+COLOURS = {"magnitude": "#1f77b4", "gradient": "#ff7f0e", "taylor": "#2ca02c", "fisher": "#d62728",
+           "random": "#7f7f7f", "tfmot": "#9467bd"}
+
+
+def _hover(row) -> str:
+    recipe = json.loads(row["recipe"]) if isinstance(row.get("recipe"), str) else {}
+    keys = ("model", "dataset", "strategy", "scope", "schedule", "sparsity", "threshold", "fine_tune_epochs",
+            "learning_rate", "seed")
+    lines = [f"<b>job {row['job']}</b> · {row['label']}",
+             f"top-1 {row['top1']:.4f} (before FT {row['top1_before_finetune']:.4f})",
+             f"achieved sparsity {row['achieved_sparsity']:.3f}"]
+    lines += [f"{k}: {recipe[k]}" for k in keys if k in recipe and recipe[k] is not None]
+    return "<br>".join(lines)
+
+
+def tradeoff(df: pd.DataFrame, x: str, y: str = "top1", dense: dict | None = None, log_x: bool = False):
+    """Accuracy against one cost axis: a line per sweep, a colour per strategy, the Pareto front
+    dashed, the dense baseline as a star and a dotted line."""
+    fig = go.Figure()
+    data = df.dropna(subset=[x, y])
+    shown = set()
+    for (strategy, sweep), group in data.groupby(["strategy", "sweep"], sort=True):
+        group = group.sort_values("achieved_sparsity")
+        fig.add_trace(go.Scatter(
+            x=group[x], y=group[y], mode="lines+markers", name=strategy, legendgroup=strategy,
+            showlegend=strategy not in shown, line=dict(color=COLOURS.get(strategy, "#17becf")),
+            marker=dict(size=9), hovertext=[_hover(r) for _, r in group.iterrows()], hoverinfo="text"))
+        shown.add(strategy)
+    if len(data) >= 2:
+        front = data[pareto_mask(data, x, y)].sort_values(x)
+        fig.add_trace(go.Scatter(x=front[x], y=front[y], mode="lines", name="Pareto front", hoverinfo="skip",
+                                 line=dict(color="black", dash="dash", width=1)))
+    if dense and dense.get(y if y != "top1" else "top1") is not None:
+        fig.add_hline(y=dense["top1"], line=dict(color="gray", dash="dot"), annotation_text="dense",
+                      annotation_position="bottom right")
+        if dense.get(x) is not None:
+            fig.add_trace(go.Scatter(x=[dense[x]], y=[dense["top1"]], mode="markers", name="dense baseline",
+                                     marker=dict(symbol="star", size=14, color="black")))
+    fig.update_layout(xaxis_title=AXES.get(x, x), yaxis_title=AXES.get(y, y), height=420,
+                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.25))
+    if log_x:
+        fig.update_xaxes(type="log")
+    return fig
+
+
+def schedule_curve(steps: list, values: list, steps_per_epoch: int | None = None):
+    """The sparsity the masks will hold at each fine-tune step."""
+    fig = go.Figure(go.Scatter(x=steps, y=values, mode="lines", line=dict(shape="hv", color="#1f77b4"),
+                               name="sparsity"))
+    if steps_per_epoch:
+        for epoch_end in range(steps_per_epoch, (steps[-1] if steps else 0) + 1, steps_per_epoch):
+            fig.add_vline(x=epoch_end, line=dict(color="lightgray", width=1))
+    fig.update_layout(xaxis_title="fine-tune step", yaxis_title="sparsity", yaxis_range=[0, 1], height=260,
+                      margin=dict(l=10, r=10, t=10, b=10))
+    return fig
+
+
+def histogram(summary: dict, threshold: float | None = None, title: str = ""):
+    """A log-scale histogram from `metrics.distribution`'s summary, with an optional threshold line."""
+    edges, counts = summary.get("hist_edges", []), summary.get("hist_counts", [])
+    centers = [(a * b) ** 0.5 for a, b in zip(edges[:-1], edges[1:])]
+    widths = [b - a for a, b in zip(edges[:-1], edges[1:])]
+    fig = go.Figure(go.Bar(x=centers, y=counts, width=widths, marker_color="#1f77b4", name="weights"))
+    if threshold is not None and threshold > 0:
+        fig.add_vline(x=threshold, line=dict(color="red", dash="dash"), annotation_text="threshold")
+    zeros = summary.get("zeros", 0)
+    fig.update_layout(title=title + (f" ({zeros:,} exact zeros not shown)" if zeros else ""), height=280,
+                      margin=dict(l=10, r=10, t=30 if title or zeros else 10, b=10), bargap=0,
+                      xaxis_title="value (log scale)", yaxis_title="count")
+    fig.update_xaxes(type="log")
+    return fig
+
+
+def training_curves(history: list):
+    df = pd.DataFrame(history)
+    fig = go.Figure()
+    if not df.empty:
+        fig.add_trace(go.Scatter(x=df["epoch"], y=df["loss"], name="loss", yaxis="y1"))
+        fig.add_trace(go.Scatter(x=df["epoch"], y=df["accuracy"], name="train accuracy", yaxis="y2"))
+    fig.update_layout(xaxis_title="epoch", yaxis=dict(title="loss"),
+                      yaxis2=dict(title="accuracy", overlaying="y", side="right", range=[0, 1]),
+                      height=300, margin=dict(l=10, r=10, t=10, b=10))
+    return fig
+
+
+def layer_sparsity_bars(layer_sparsity: dict):
+    names = list(layer_sparsity)
+    fig = go.Figure(go.Bar(x=names, y=[layer_sparsity[n] for n in names], marker_color="#1f77b4"))
+    fig.update_layout(yaxis_title="sparsity", yaxis_range=[0, 1], height=320, margin=dict(l=10, r=10, t=10, b=10))
+    return fig

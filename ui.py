@@ -1,0 +1,48 @@
+"""Small helpers the Streamlit pages share: the job store, submitting, formatting.
+Streamlit-side only; never imports TensorFlow."""
+from __future__ import annotations
+
+import streamlit as st
+
+from prune_core import worker
+from prune_core.jobs import JobStore
+from prune_core.specs import RunSpec
+
+STATUS_ICONS = {"queued": "⏳", "running": "▶️", "completed": "✅", "failed": "❌", "canceled": "⏹️",
+                "interrupted": "⚠️"}
+
+
+def store() -> JobStore:
+    return JobStore()
+
+
+def submit(specs: list[RunSpec], sweep: str | None = None) -> list[int]:
+    """Queue recipes and make sure a dispatcher is draining the queue."""
+    jobs = store()
+    ids = [jobs.submit(spec, sweep) for spec in specs]
+    worker.ensure_dispatcher(jobs.path.parent)
+    return ids
+
+
+def demo_specs() -> list[RunSpec]:
+    """The demo sweep: every criterion at 50 / 80 / 90 % on the default model and data."""
+    return [RunSpec(strategy=s, sparsity=p, scope="global")
+            for s in ("magnitude", "taylor", "fisher", "random") for p in (0.5, 0.8, 0.9)]
+
+
+def demo_button(key: str) -> None:
+    if st.button("Run the demo sweep", type="primary", key=key,
+                 help="magnitude, taylor, fisher and random at 50, 80 and 90 % sparsity on the compact "
+                      "EfficientNet and the bundled digits (about 12 minutes on 2 cores)"):
+        ids = submit(demo_specs(), sweep="demo")
+        st.success(f"Queued {len(ids)} runs. Watch them on the Runs page.")
+
+
+def bytes_text(n) -> str:
+    if n is None:
+        return "–"
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1024 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return str(n)
