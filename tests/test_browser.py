@@ -1,0 +1,41 @@
+"""One real-browser smoke test: submit a tiny run in headless Chromium, wait for it to complete
+in the background, and find its point on the Compare page."""
+import time
+
+import pytest
+
+from prune_core.jobs import JobStore
+from tests.browser import browser_page, choose, ensure_chromium, served_app
+
+pytestmark = pytest.mark.browser
+
+
+def test_submit_a_run_in_the_browser_and_see_it_on_compare(tmp_path):
+    if ensure_chromium() is None:
+        pytest.skip("Debian's chromium is not installed and cannot be installed here (needs root)")
+    with served_app(tmp_path) as url, browser_page() as page:
+        page.goto(url)
+        page.get_by_text("Schedule preview").wait_for(timeout=60000)
+        choose(page, "Model", "tiny-cnn")
+        choose(page, "Dataset", "synthetic")
+        epochs = page.get_by_label("Fine-tune epochs")
+        epochs.fill("1")
+        epochs.press("Enter")
+        page.get_by_label("Target sparsities (comma-separated: one run each)").fill("0.6")
+        page.get_by_label("Target sparsities (comma-separated: one run each)").press("Enter")
+        page.get_by_role("button", name="Queue run").click()
+        page.get_by_text("Queued job(s) 1").wait_for(timeout=30000)
+
+        store = JobStore(tmp_path / "jobs.sqlite3")
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and store.get(1).status in ("queued", "running"):
+            time.sleep(1)
+        job = store.get(1)
+        assert job.status == "completed", job.error
+        assert job.spec.model == "tiny-cnn" and job.spec.fine_tune_epochs == 1 and job.spec.sparsity == 0.6
+
+        page.goto(url + "/compare")
+        page.get_by_text("Accuracy vs size").wait_for(timeout=60000)
+        page.locator(".js-plotly-plot .scatterlayer .point").first.wait_for(timeout=30000)
+        assert page.locator(".js-plotly-plot").count() >= 3
+        page.get_by_text("magnitude s=0.6").first.wait_for(state="attached", timeout=30000)  # its table row
