@@ -16,6 +16,19 @@ def store() -> JobStore:
     return JobStore()
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def _completed_frame(path: str, fingerprint: tuple):
+    from prune_core import results
+
+    return results.frame(JobStore(path).list(status=("completed",)))
+
+
+def completed_frame():
+    """Every completed run as a DataFrame; re-read only when the set of completed jobs changes."""
+    jobs = store()
+    return _completed_frame(str(jobs.path), jobs.fingerprint())
+
+
 def submit(specs: list[RunSpec], sweep: str | None = None) -> list[int]:
     """Queue recipes and make sure a dispatcher is draining the queue."""
     jobs = store()

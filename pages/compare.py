@@ -5,7 +5,7 @@ import ui
 from prune_core import plots, results
 
 st.title("Compare")
-df = results.frame(ui.store().list(status=("completed",)))
+df = ui.completed_frame()
 if df.empty:
     st.info("Nothing to compare yet. Completed runs appear here as points: accuracy against model size and "
             "against latency. Start with the demo sweep — every criterion at 50, 80 and 90 % sparsity.")
@@ -44,5 +44,6 @@ st.caption("Dashed black: the Pareto front (no other run is both smaller/faster 
            "Star and dotted line: the dense baseline. Hover a point for its whole recipe.")
 
 st.subheader("Runs")
-st.dataframe(view.drop(columns=["recipe"]), hide_index=True, use_container_width=True)
-st.download_button("Download CSV", view.to_csv(index=False).encode(), "pruning-runs.csv", "text/csv")
+st.dataframe(view.drop(columns=["recipe", "hover"]), hide_index=True, use_container_width=True)
+st.download_button("Download CSV", view.drop(columns=["hover"]).to_csv(index=False).encode(), "pruning-runs.csv",
+                   "text/csv")

@@ -1,7 +1,5 @@
 """Runs: every job with its state and live progress; cancel, retry, delete. Refreshes itself
 while jobs are active (and only then)."""
-import time
-
 import streamlit as st
 
 import ui
@@ -12,9 +10,12 @@ jobs_store.recover()
 active = bool(jobs_store.list(status=("queued", "running"), limit=1))
 
 
+shown = st.select_slider("Show the latest", [25, 50, 100, 200, 500], value=50, key="runs-shown")
+
+
 @st.fragment(run_every=2.0 if active else None)
 def job_table():
-    jobs = jobs_store.list(limit=200)
+    jobs = jobs_store.list(limit=shown)
     if not jobs:
         st.info("No runs yet. Queue one on the Experiment page, or start with the demo sweep: every criterion "
                 "at 50, 80 and 90 % sparsity on the default model.")

@@ -72,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="drain the dashboard's job queue (one process per job)")
     worker.add_argument("--max-jobs", type=int, default=None, help="jobs at once (default $PRUNE_MAX_JOBS or 1)")
     worker.add_argument("--forever", action="store_true", help="keep waiting for new jobs instead of exiting")
+    imp = sub.add_parser("import", help="add JSON Lines results from run/sweep to the dashboard's runs")
+    imp.add_argument("files", nargs="+", help="JSON Lines files written by run/sweep --out")
+    imp.add_argument("--sweep", default=None, help="group name shown on the charts (default: the file name)")
     job = sub.add_parser("job", help=argparse.SUPPRESS)
     job.add_argument("job_id", type=int)
     return parser
@@ -184,11 +187,42 @@ def _background(args) -> int:
     return 0
 
 
+def _import(args) -> int:
+    """Every line is checked before anything is written: a bad file changes nothing."""
+    from pathlib import Path
+
+    from prune_core.jobs import JobStore
+
+    rows = []
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            raise SpecError(f"{name}: no such file")
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                result = json.loads(line)
+                spec = RunSpec.from_dict(result["config"])
+                missing = [k for k in ("top1", "achieved_sparsity", "gzip_bytes") if k not in result]
+                if missing:
+                    raise SpecError(f"missing {', '.join(missing)}")
+            except (json.JSONDecodeError, KeyError, TypeError, SpecError) as exc:
+                raise SpecError(f"{name}:{number}: not a run result ({exc})") from None
+            rows.append((spec, result, args.sweep or path.stem))
+    store = JobStore()
+    ids = [store.add_completed(spec, result, sweep) for spec, result, sweep in rows]
+    print(f"imported {len(ids)} run(s) into {store.path}", file=sys.stderr)
+    return 0
+
+
 def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if args.command in ("worker", "job"):
             return _background(args)
+        if args.command == "import":
+            return _import(args)
         specs = specs_from_args(args)
         if args.save_model and len(specs) > 1:
             raise SpecError("--save-model saves one run's model; use it with `run`, not `sweep`")

@@ -7,6 +7,7 @@ importing TensorFlow.
 """
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sqlite3
@@ -56,7 +57,12 @@ class Job:
     cancel_requested: bool
     progress: dict
     error: str | None
-    result: dict | None
+    result_json: str | None
+
+    @functools.cached_property
+    def result(self) -> dict | None:
+        """The run's measured result, parsed on first use (pages listing many jobs rarely need it)."""
+        return json.loads(self.result_json) if self.result_json else None
 
     @property
     def active(self) -> bool:
@@ -113,13 +119,23 @@ class JobStore:
                    status=row["status"], created_at=row["created_at"], started_at=row["started_at"],
                    finished_at=row["finished_at"], pid=row["pid"], cancel_requested=bool(row["cancel_requested"]),
                    progress=json.loads(row["progress"] or "{}"), error=row["error"],
-                   result=json.loads(row["result"]) if row["result"] else None)
+                   result_json=row["result"])
 
     # ---- writing ---------------------------------------------------------------------------------
     def submit(self, spec: RunSpec, sweep: str | None = None) -> int:
         with self._connect() as db:
             cur = db.execute("INSERT INTO jobs(spec, label, sweep, created_at) VALUES (?, ?, ?, ?)",
                              (spec.to_json(), spec.label(), sweep, time.time()))
+            return int(cur.lastrowid)
+
+    def add_completed(self, spec: RunSpec, result: dict, sweep: str | None = None) -> int:
+        """Record a run that finished elsewhere (e.g. a CLI sweep's JSON line) as a completed job."""
+        now = time.time()
+        with self._connect() as db:
+            cur = db.execute("INSERT INTO jobs(spec, label, sweep, status, created_at, started_at, finished_at, "
+                             "progress, result) VALUES (?, ?, ?, 'completed', ?, ?, ?, ?, ?)",
+                             (spec.to_json(), spec.label(), sweep, now, now - result.get("total_seconds", 0.0), now,
+                              json.dumps({"phase": "imported"}), json.dumps(result)))
             return int(cur.lastrowid)
 
     def claim_next(self) -> Job | None:
@@ -203,6 +219,12 @@ class JobStore:
             query += f" LIMIT {int(limit)}"
         with self._connect() as db:
             return [self._row(r) for r in db.execute(query, args).fetchall()]
+
+    def fingerprint(self, status: str = "completed") -> tuple:
+        """Changes whenever a job enters, leaves or changes within `status` (a cache key for pages)."""
+        with self._connect() as db:
+            row = db.execute("SELECT COUNT(*), MAX(finished_at), SUM(id) FROM jobs WHERE status=?", (status,)).fetchone()
+        return tuple(row)
 
     def counts(self) -> dict:
         with self._connect() as db:

@@ -1,8 +1,6 @@
 """Plotly figures from plain data (pure functions; the pages only call and draw them)."""
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -11,17 +9,6 @@ from prune_core.results import AXES, pareto_mask
 #: One colour per strategy, the same on every chart.
 COLOURS = {"magnitude": "#1f77b4", "gradient": "#ff7f0e", "taylor": "#2ca02c", "fisher": "#d62728",
            "random": "#7f7f7f", "tfmot": "#9467bd"}
-
-
-def _hover(row) -> str:
-    recipe = json.loads(row["recipe"]) if isinstance(row.get("recipe"), str) else {}
-    keys = ("model", "dataset", "strategy", "scope", "schedule", "sparsity", "threshold", "fine_tune_epochs",
-            "learning_rate", "seed")
-    lines = [f"<b>job {row['job']}</b> · {row['label']}",
-             f"top-1 {row['top1']:.4f} (before FT {row['top1_before_finetune']:.4f})",
-             f"achieved sparsity {row['achieved_sparsity']:.3f}"]
-    lines += [f"{k}: {recipe[k]}" for k in keys if k in recipe and recipe[k] is not None]
-    return "<br>".join(lines)
 
 
 def tradeoff(df: pd.DataFrame, x: str, y: str = "top1", dense: dict | None = None, log_x: bool = False):
@@ -35,7 +22,7 @@ def tradeoff(df: pd.DataFrame, x: str, y: str = "top1", dense: dict | None = Non
         fig.add_trace(go.Scatter(
             x=group[x], y=group[y], mode="lines+markers", name=strategy, legendgroup=strategy,
             showlegend=strategy not in shown, line=dict(color=COLOURS.get(strategy, "#17becf")),
-            marker=dict(size=9), hovertext=[_hover(r) for _, r in group.iterrows()], hoverinfo="text"))
+            marker=dict(size=9), hovertext=group["hover"].tolist(), hoverinfo="text"))
         shown.add(strategy)
     if len(data) >= 2:
         front = data[pareto_mask(data, x, y)].sort_values(x)

@@ -13,7 +13,10 @@ COLUMNS = ["job", "label", "sweep", "model", "dataset", "strategy", "granularity
            "top5", "params", "nonzero_params", "flops", "nonzero_flops", "theoretical_speedup", "file_bytes",
            "gzip_bytes", "latency_ms_b1_p50", "latency_ms_b1_p90", "latency_ms_b32_p50", "throughput_ips",
            "finetune_seconds", "dense_gzip_bytes", "dense_latency_ms_b1_p50", "dense_latency_ms_b32_p50",
-           "dense_params", "dense_flops", "recipe"]
+           "dense_params", "dense_flops", "recipe", "hover"]
+
+HOVER_KEYS = ("model", "dataset", "strategy", "scope", "schedule", "sparsity", "threshold", "fine_tune_epochs",
+              "learning_rate", "seed")
 
 #: Axis choices: column → human label.
 AXES = {
@@ -39,10 +42,20 @@ def frame(jobs) -> pd.DataFrame:
             continue
         r = job.result
         row = {c: r.get(c) for c in COLUMNS}
+        config = r.get("config", {})
         row.update(job=job.id, label=job.label, sweep=job.sweep or f"job {job.id}",
-                   recipe=json.dumps(r.get("config", {}), sort_keys=True))
+                   recipe=json.dumps(config, sort_keys=True), hover=hover_text(job.id, job.label, r, config))
         rows.append(row)
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def hover_text(job_id: int, label: str, result: dict, config: dict) -> str:
+    """What a chart shows when you hover a run: its numbers and its whole recipe."""
+    lines = [f"<b>job {job_id}</b> · {label}",
+             f"top-1 {result.get('top1', float('nan')):.4f} (before FT {result.get('top1_before_finetune', float('nan')):.4f})",
+             f"achieved sparsity {result.get('achieved_sparsity', float('nan')):.3f}"]
+    lines += [f"{k}: {config[k]}" for k in HOVER_KEYS if config.get(k) is not None]
+    return "<br>".join(lines)
 
 
 def pareto_mask(df: pd.DataFrame, x: str, y: str = "top1") -> pd.Series:

@@ -80,3 +80,23 @@ def test_lambda_model_is_refused_from_the_cli(tmp_path):
     keras.Model(inp, keras.layers.Dense(3, activation="softmax")(x)).save(str(path))
     proc = _cli("run", "--model", f"file:{path}", "--dataset", "synthetic")
     assert proc.returncode == 2 and "Lambda layer" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_import_adds_results_as_completed_runs_and_refuses_bad_files(tmp_path, monkeypatch, capsys):
+    from prune_core.jobs import JobStore
+    from prune_core.specs import RunSpec
+
+    monkeypatch.setenv("PRUNE_HOME", str(tmp_path / "home"))
+    good = tmp_path / "sweep.jsonl"
+    results = [{"config": RunSpec(sparsity=s).to_dict(), "top1": 0.9, "achieved_sparsity": s, "gzip_bytes": 10}
+               for s in (0.5, 0.8)]
+    good.write_text("\n".join(json.dumps(r) for r in results) + "\n")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(results[0]) + "\n{not json\n")
+    assert cli.main(["import", str(good), str(bad)]) == 2
+    assert "bad.jsonl:2: not a run result" in capsys.readouterr().err
+    assert JobStore().list() == []  # nothing written
+    assert cli.main(["import", str(good)]) == 0
+    jobs = JobStore().list()
+    assert [j.status for j in jobs] == ["completed", "completed"] and {j.sweep for j in jobs} == {"sweep"}
+    assert sorted(j.result["achieved_sparsity"] for j in jobs) == [0.5, 0.8]

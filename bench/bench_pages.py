@@ -1,0 +1,87 @@
+"""Dashboard benchmark: script run time of each page with 200 stored runs (AppTest).
+
+    .venv/bin/python bench/bench_pages.py [--runs 200] [--repeats 5]
+
+The 200 runs are copies of one real tiny run's result with strategy, sparsity and accuracy varied
+(the page cost depends on how many rows and points there are, not on their values). Target: every
+page ≤ 300 ms per script run. Prints a markdown table.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PAGES = ["pages/experiment.py", "pages/runs.py", "pages/compare.py", "pages/run_detail.py"]
+BUDGET_MS = 300.0
+
+
+def template_result() -> dict:
+    """One real run's result (tiny CNN on the synthetic set), computed in a child process so this
+    process — like the dashboard's — never imports TensorFlow."""
+    import json
+    import subprocess
+
+    code = ("import json; from prune_core import pipeline; from prune_core.specs import RunSpec; "
+            "print(json.dumps(pipeline.run(RunSpec(model='tiny-cnn', dataset='synthetic', image_size=16, "
+            "baseline_epochs=4, fine_tune_epochs=1, batch_size=16, calibration_examples=16, sparsity=0.5))))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--repeats", type=int, default=5)
+    args = ap.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="prune-bench-pages-"))
+    os.environ.update(PRUNE_HOME=str(home), PRUNE_AUTOSTART="0")
+
+    from streamlit.testing.v1 import AppTest
+
+    from prune_core.jobs import JobStore
+    from prune_core.specs import CRITERIA, RunSpec
+
+    base = template_result()
+    store = JobStore()
+    for i in range(args.runs):
+        strategy, sparsity = CRITERIA[i % len(CRITERIA)], round(0.05 + 0.9 * ((i * 7) % 19) / 18, 3)
+        spec = RunSpec(strategy=strategy, sparsity=sparsity, seed=i // 19)
+        result = {**base, "strategy": strategy, "target_sparsity": sparsity, "achieved_sparsity": sparsity,
+                  "top1": 0.99 - 0.3 * sparsity ** 3, "gzip_bytes": int(base["gzip_bytes"] * (1 - 0.8 * sparsity)),
+                  "config": spec.to_dict()}
+        store.add_completed(spec, result, sweep=f"sweep {i % 10}")
+
+    rows = []
+    for page in PAGES:
+        times = []
+        for _ in range(args.repeats + 1):
+            app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+            app.run()
+            start = time.perf_counter()
+            app.switch_page(page).run()
+            times.append((time.perf_counter() - start) * 1000)
+            assert not app.exception, app.exception
+        steady = times[1:]  # the first run pays for imports
+        rows.append((page, statistics.median(steady), max(steady)))
+
+    print(f"\n{args.runs} stored runs, median of {args.repeats} script runs per page (AppTest, after one warm-up)\n")
+    print("| page | median ms | worst ms | budget ms | median / budget |")
+    print("|---|---|---|---|---|")
+    for page, median, worst in rows:
+        print(f"| {page} | {median:.0f} | {worst:.0f} | {BUDGET_MS:.0f} | {median / BUDGET_MS:.2f} |")
+    print()
+    for page, median, _ in rows:
+        print(f"{'PASS' if median <= BUDGET_MS else 'FAIL'}  {page} ≤ {BUDGET_MS:.0f} ms ({median:.0f} ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
