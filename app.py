@@ -1,12 +1,12 @@
 """Streamlit entry point: page config and routing only (pages stay thin; no TensorFlow here)."""
 import streamlit as st
 
-st.set_page_config(page_title="Pruning trade-offs", page_icon="✂️", layout="wide")
+st.set_page_config(page_title="Pruning trade-offs", page_icon=":material/content_cut:", layout="wide")
 
 navigation = st.navigation([
-    st.Page("pages/experiment.py", title="Experiment", icon="🧪", default=True),
-    st.Page("pages/runs.py", title="Runs", icon="⏱️"),
-    st.Page("pages/compare.py", title="Compare", icon="📈"),
-    st.Page("pages/run_detail.py", title="Run detail", icon="🔎"),
+    st.Page("pages/experiment.py", title="Experiment", icon=":material/science:", default=True),
+    st.Page("pages/runs.py", title="Runs", icon=":material/pending_actions:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/scatter_plot:"),
+    st.Page("pages/run_detail.py", title="Run detail", icon=":material/search:"),
 ])
 navigation.run()

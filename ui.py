@@ -8,8 +8,9 @@ from prune_core import worker
 from prune_core.jobs import JobStore
 from prune_core.specs import RunSpec
 
-STATUS_ICONS = {"queued": "⏳", "running": "▶️", "completed": "✅", "failed": "❌", "canceled": "⏹️",
-                "interrupted": "⚠️"}
+STATUS_ICONS = {"queued": ":material/schedule:", "running": ":material/play_circle:",
+                "completed": ":material/check_circle:", "failed": ":material/error:",
+                "canceled": ":material/cancel:", "interrupted": ":material/warning:"}
 
 
 def store() -> JobStore:

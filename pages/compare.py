@@ -40,8 +40,9 @@ if results.latency_flat(view, lat):
 x_choice = st.radio("Third chart: accuracy against", ["achieved sparsity", "theoretical speedup"], horizontal=True)
 x3 = "achieved_sparsity" if x_choice == "achieved sparsity" else "theoretical_speedup"
 st.plotly_chart(plots.tradeoff(view, x3, dense=None), use_container_width=True)
-st.caption("Dashed black: the Pareto front (no other run is both smaller/faster and more accurate). "
-           "Star and dotted line: the dense baseline. Hover a point for its whole recipe.")
+st.caption("Colour: strategy; circles and solid lines rank per layer, diamonds and dotted lines globally. "
+           "Ringed points on the dashed grey line: the Pareto front (no other run is both smaller/faster and more "
+           "accurate). Star and dotted line: the dense baseline. Hover a point for its whole recipe.")
 
 st.subheader("Runs")
 st.dataframe(view.drop(columns=["recipe", "hover"]), hide_index=True, use_container_width=True)

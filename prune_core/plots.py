@@ -11,23 +11,32 @@ COLOURS = {"magnitude": "#1f77b4", "gradient": "#ff7f0e", "taylor": "#2ca02c", "
            "random": "#7f7f7f", "tfmot": "#9467bd"}
 
 
+SCOPE_MARKER = {"layerwise": "circle", "global": "diamond"}
+SCOPE_DASH = {"layerwise": "solid", "global": "dot"}
+
+
 def tradeoff(df: pd.DataFrame, x: str, y: str = "top1", dense: dict | None = None, log_x: bool = False):
     """Accuracy against one cost axis: a line per sweep, a colour per strategy, the Pareto front
     dashed, the dense baseline as a star and a dotted line."""
     fig = go.Figure()
     data = df.dropna(subset=[x, y])
     shown = set()
-    for (strategy, sweep), group in data.groupby(["strategy", "sweep"], sort=True):
+    # One line per sweep and recipe variant; colour = strategy, marker = ranking scope.
+    for (strategy, scope, schedule, sweep), group in data.groupby(["strategy", "scope", "schedule", "sweep"]):
         group = group.sort_values("achieved_sparsity")
+        name = f"{strategy} · {scope}" + ("" if schedule == "oneshot" else f" · {schedule}")
         fig.add_trace(go.Scatter(
-            x=group[x], y=group[y], mode="lines+markers", name=strategy, legendgroup=strategy,
-            showlegend=strategy not in shown, line=dict(color=COLOURS.get(strategy, "#17becf")),
-            marker=dict(size=9), hovertext=group["hover"].tolist(), hoverinfo="text"))
-        shown.add(strategy)
+            x=group[x], y=group[y], mode="lines+markers", name=name, legendgroup=name,
+            showlegend=name not in shown, line=dict(color=COLOURS.get(strategy, "#17becf"),
+                                                    dash=SCOPE_DASH.get(scope, "solid")),
+            marker=dict(size=9, symbol=SCOPE_MARKER.get(scope, "circle")),
+            hovertext=group["hover"].tolist(), hoverinfo="text"))
+        shown.add(name)
     if len(data) >= 2:
         front = data[pareto_mask(data, x, y)].sort_values(x)
-        fig.add_trace(go.Scatter(x=front[x], y=front[y], mode="lines", name="Pareto front", hoverinfo="skip",
-                                 line=dict(color="black", dash="dash", width=1)))
+        fig.add_trace(go.Scatter(x=front[x], y=front[y], mode="lines+markers", name="Pareto front",
+                                 hoverinfo="skip", line=dict(color="rgba(0,0,0,0.55)", dash="dash", width=2),
+                                 marker=dict(size=15, symbol="circle-open", color="rgba(0,0,0,0.55)")))
     if dense and dense.get(y if y != "top1" else "top1") is not None:
         fig.add_hline(y=dense["top1"], line=dict(color="gray", dash="dot"), annotation_text="dense",
                       annotation_position="bottom right")
@@ -76,7 +85,7 @@ def training_curves(history: list):
         fig.add_trace(go.Scatter(x=df["epoch"], y=df["loss"], name="loss", yaxis="y1"))
         fig.add_trace(go.Scatter(x=df["epoch"], y=df["accuracy"], name="train accuracy", yaxis="y2"))
     fig.update_layout(xaxis_title="epoch", yaxis=dict(title="loss"),
-                      yaxis2=dict(title="accuracy", overlaying="y", side="right", range=[0, 1]),
+                      yaxis2=dict(title="train accuracy", overlaying="y", side="right", range=[0, 1.02], dtick=0.2),
                       height=300, margin=dict(l=10, r=10, t=10, b=10))
     return fig
 

@@ -58,10 +58,16 @@ def hover_text(job_id: int, label: str, result: dict, config: dict) -> str:
     return "<br>".join(lines)
 
 
+#: Axes where a larger value is the better one (for the Pareto front); on the others smaller is better.
+HIGHER_IS_BETTER = {"achieved_sparsity", "theoretical_speedup", "throughput_ips"}
+
+
 def pareto_mask(df: pd.DataFrame, x: str, y: str = "top1") -> pd.Series:
-    """True for runs no other run beats on both axes (smaller x, larger y)."""
+    """True for runs no other run beats on both axes (larger y; smaller x, or larger for
+    sparsity-like axes)."""
     keep = []
-    xs, ys = df[x].to_numpy(), df[y].to_numpy()
+    sign = -1.0 if x in HIGHER_IS_BETTER else 1.0
+    xs, ys = sign * df[x].to_numpy(dtype=float), df[y].to_numpy(dtype=float)
     for i in range(len(df)):
         dominated = ((xs <= xs[i]) & (ys >= ys[i]) & ((xs < xs[i]) | (ys > ys[i]))).any()
         keep.append(not dominated)

@@ -1,0 +1,43 @@
+"""Screenshots of every page for the README, taken from the real app in headless Chromium.
+
+    .venv/bin/python tools/screenshots.py RESULTS.jsonl [more.jsonl ...]
+
+Imports the given CLI/benchmark results into a throw-away PRUNE_HOME, serves the app on a free
+loopback port and saves docs/images/<page>.png.
+"""
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.browser import browser_page, ensure_chromium, served_app  # noqa: E402
+
+PAGES = {"experiment": "", "runs": "runs", "compare": "compare", "run_detail": "run_detail"}
+
+
+def main(files) -> int:
+    if ensure_chromium() is None:
+        print("needs Debian's chromium (apt-get install chromium)", file=sys.stderr)
+        return 1
+    home = Path(tempfile.mkdtemp(prefix="prune-shots-"))
+    env = {**os.environ, "PRUNE_HOME": str(home), "PRUNE_AUTOSTART": "0"}
+    subprocess.run([sys.executable, "-m", "prune_core", "import", *files, "--sweep", "benchmark"], cwd=ROOT,
+                   env=env, check=True)
+    out = ROOT / "docs" / "images"
+    out.mkdir(parents=True, exist_ok=True)
+    with served_app(home, {"PRUNE_AUTOSTART": "0"}) as url, browser_page(1400, 1000) as page:
+        for name, path in PAGES.items():
+            page.goto(f"{url}/{path}")
+            page.wait_for_selector('[data-testid="stMain"]', timeout=60000)
+            page.wait_for_timeout(4000)  # let plotly draw
+            page.screenshot(path=str(out / f"{name}.png"), full_page=name != "runs")
+            print(f"saved {out / f'{name}.png'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
