@@ -34,8 +34,12 @@ def submit(specs: list[RunSpec], sweep: str | None = None) -> list[int]:
     """Queue recipes and make sure a dispatcher is draining the queue."""
     jobs = store()
     ids = [jobs.submit(spec, sweep) for spec in specs]
-    worker.ensure_dispatcher(jobs.path.parent)
+    resume_queue()
     return ids
+
+
+def resume_queue() -> None:
+    worker.ensure_dispatcher(store().path.parent)
 
 
 def demo_specs() -> list[RunSpec]:

@@ -8,6 +8,8 @@ st.title("Runs")
 jobs_store = ui.store()
 jobs_store.recover()
 active = bool(jobs_store.list(status=("queued", "running"), limit=1))
+if jobs_store.counts().get("queued"):
+    ui.resume_queue()  # e.g. after a reboot: queued jobs and no dispatcher
 
 
 shown = st.select_slider("Show the latest", [25, 50, 100, 200, 500], value=50, key="runs-shown")
