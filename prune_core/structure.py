@@ -1,0 +1,186 @@
+"""Channel dependency groups of a Keras functional model (structured pruning, step 1 of 3).
+
+Every tensor's last axis is a "channel space". A Conv2D or Dense layer *produces* a new space (its
+filters) and *consumes* its input's; pass-through layers (BatchNorm, activations, padding, dropout,
+pooling, depthwise conv, a Reshape that only adds size-1 axes) keep their input's space; Add and
+Multiply *couple* the spaces they join. Coupled spaces form a group: removing channel c means removing
+it from every producer, consumer and member of the group at once (inside an MBConv block: expand conv ↔
+BN ↔ depthwise ↔ BN ↔ SE-expand ↔ multiply ↔ project-conv input; residual Adds couple a whole stage).
+
+A group is *fixed* (never pruned) when it touches the model's input or output, or any layer this
+module does not understand — named in `fixed_reason`, never silently mis-pruned.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+#: Layers whose output has the same channels as their (single) input.
+PASS_THROUGH = {"Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Dropout", "SpatialDropout2D",
+                "GaussianNoise", "GaussianDropout", "ZeroPadding2D", "Cropping2D", "MaxPooling2D",
+                "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "UpSampling2D",
+                "BatchNormalization", "DepthwiseConv2D", "Reshape", "Rescaling", "Identity"}
+#: Layers that join inputs element-wise, so the channels of all inputs are coupled.
+COUPLING = {"Add", "Multiply", "Average", "Maximum", "Minimum", "Subtract"}
+#: Pass-through layers that hold per-channel weights (sliced by surgery).
+MEMBERS = {"BatchNormalization", "DepthwiseConv2D"}
+
+
+@dataclass
+class Group:
+    """Channels that must be removed together."""
+
+    id: int
+    size: int
+    producers: list = field(default_factory=list)   # Conv2D / Dense whose output channels these are
+    consumers: list = field(default_factory=list)   # (layer, "conv" | "dense" | "flatten-dense") reading them
+    members: list = field(default_factory=list)     # BatchNorm / depthwise with per-channel weights
+    reshapes: list = field(default_factory=list)    # Reshape layers whose target shape ends in these channels
+    fixed_reason: str | None = None
+
+    @property
+    def prunable(self) -> bool:
+        return self.fixed_reason is None and bool(self.producers)
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "size": self.size, "producers": self.producers,
+                "consumers": [list(c) for c in self.consumers], "members": self.members,
+                "reshapes": self.reshapes, "fixed_reason": self.fixed_reason}
+
+
+class _Spaces:
+    """Union-find over channel spaces, remembering why a space must stay fixed."""
+
+    def __init__(self):
+        self.parent, self.fixed, self.size = [], {}, []
+
+    def new(self, size: int, fixed: str | None = None) -> int:
+        self.parent.append(len(self.parent))
+        self.size.append(size)
+        if fixed:
+            self.fixed[len(self.parent) - 1] = fixed
+        return len(self.parent) - 1
+
+    def find(self, s: int) -> int:
+        while self.parent[s] != s:
+            self.parent[s] = self.parent[self.parent[s]]
+            s = self.parent[s]
+        return s
+
+    def union(self, a: int, b: int) -> int:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[rb] = ra
+            if rb in self.fixed and ra not in self.fixed:
+                self.fixed[ra] = self.fixed[rb]
+        return ra
+
+    def fix(self, s: int, reason: str) -> None:
+        self.fixed.setdefault(self.find(s), reason)
+
+
+def _inputs(layer_config) -> list:
+    nodes = layer_config.get("inbound_nodes") or []
+    if len(nodes) > 1:
+        return None  # a shared layer: called more than once
+    if not nodes:
+        return []
+    node = nodes[0]
+    if isinstance(node, dict) or not all(isinstance(t, (list, tuple)) for t in node):
+        return None  # TFOpLambda-style call arguments: not understood
+    return [(t[0], t[1], t[2]) for t in node]
+
+
+def _reshape_keeps_channels(layer, in_shape) -> bool:
+    target = tuple(layer.get_config().get("target_shape", ()))
+    spatial_in = [d for d in in_shape[1:-1] if d != 1]
+    spatial_out = [d for d in target[:-1] if d != 1]
+    return bool(target) and target[-1] == in_shape[-1] and spatial_in == spatial_out
+
+
+def trace(model) -> list[Group]:
+    """The channel groups of `model` (a functional tf_keras model), fixed ones included."""
+    config = model.get_config()
+    if "layers" not in config or "input_layers" not in config:
+        raise ValueError("structured pruning needs a functional Keras model (not a subclassed one)")
+    spaces = _Spaces()
+    tensor_space, flattened = {}, {}  # (layer, node, index) → space; flatten output space → (input space, positions)
+    roles = []  # (space, kind, layer name, extra)
+    for entry in config["layers"]:
+        name, cls = entry["name"], entry["class_name"]
+        layer = model.get_layer(name)
+        inputs = _inputs(entry)
+        out_shape = layer.output_shape if not isinstance(layer.output_shape, list) else None
+        width = out_shape[-1] if out_shape else None
+        if cls == "InputLayer":
+            tensor_space[(name, 0, 0)] = spaces.new(width or 0, "model input")
+            continue
+        if inputs is None or any(t not in tensor_space for t in inputs):
+            for t in inputs or []:
+                if t in tensor_space:
+                    spaces.fix(tensor_space[t], f"{name} ({cls}) is shared or called in a way not understood")
+            tensor_space[(name, 0, 0)] = spaces.new(width or 0, f"output of {name} ({cls}), not understood")
+            continue
+        ins = [tensor_space[t] for t in inputs]
+        if cls != "Dense":  # only a Dense can read a flattened map channel by channel
+            for s in ins:
+                if s in flattened:
+                    spaces.fix(flattened[s][0], f"{name} ({cls}) reads a Flatten output")
+        if cls == "Conv2D" and len(ins) == 1 and layer.groups == 1:
+            roles.append((ins[0], "consumer", name, "conv"))
+            out = spaces.new(width)
+            roles.append((out, "producer", name, None))
+        elif cls == "Dense" and len(ins) == 1:
+            if ins[0] in flattened:
+                roles.append((flattened[ins[0]][0], "consumer", name, "flatten-dense"))
+            else:
+                roles.append((ins[0], "consumer", name, "dense"))
+            out = spaces.new(width)
+            roles.append((out, "producer", name, None))
+        elif cls == "Flatten" and len(ins) == 1 and None not in layer.input_shape[1:]:
+            out = spaces.new(width)
+            flattened[out] = (ins[0], int(np.prod(layer.input_shape[1:-1])))
+        elif cls in PASS_THROUGH and len(ins) == 1:
+            if cls == "DepthwiseConv2D" and layer.depth_multiplier != 1:
+                spaces.fix(ins[0], f"{name} has depth_multiplier {layer.depth_multiplier}")
+                out = spaces.new(width, f"output of {name} (depth_multiplier > 1)")
+            elif cls == "Reshape" and not _reshape_keeps_channels(layer, layer.input_shape):
+                spaces.fix(ins[0], f"{name} (Reshape) mixes channels with other axes")
+                out = spaces.new(width, f"output of {name} (Reshape)")
+            elif cls == "Rescaling" and np.size(layer.scale) > 1:
+                spaces.fix(ins[0], f"{name} (Rescaling) has per-channel scales")
+                out = spaces.new(width, f"output of {name} (Rescaling)")
+            else:
+                out = ins[0]
+                if cls in MEMBERS:
+                    roles.append((out, "member", name, None))
+                if cls == "Reshape":
+                    roles.append((out, "reshape", name, None))
+        elif cls in COUPLING and len(ins) >= 2:
+            out = ins[0]
+            for other in ins[1:]:
+                out = spaces.union(out, other)
+        else:
+            for s in ins:
+                spaces.fix(s, f"{name} ({cls}) is not understood by structured pruning")
+            out = spaces.new(width or 0, f"output of {name} ({cls}), not understood")
+        tensor_space[(name, 0, 0)] = out
+    for output in config["output_layers"]:
+        spaces.fix(tensor_space[tuple(output)], "model output")
+    groups: dict[int, Group] = {}
+    for space, kind, name, extra in roles:
+        root = spaces.find(space)
+        group = groups.setdefault(root, Group(id=len(groups), size=spaces.size[root]))
+        if kind == "producer":
+            group.producers.append(name)
+            group.size = model.get_layer(name).output_shape[-1]
+        elif kind == "consumer":
+            group.consumers.append((name, extra))
+        elif kind == "member":
+            group.members.append(name)
+        else:
+            group.reshapes.append(name)
+    for root, group in groups.items():
+        group.fixed_reason = spaces.fixed.get(root)
+    return sorted(groups.values(), key=lambda g: g.id)

@@ -1,0 +1,112 @@
+"""Structured surgery (step 3 of 3): build a new, smaller dense model with chosen channels gone.
+
+Plan, then apply: a `Plan` says which channels of which groups stay (plain data, stored with the
+run); `apply` rebuilds the architecture from the model's config with fewer filters / units, then copies
+every weight sliced to the kept channels. The input model is never touched, and the result is a
+plain Keras model that saves and loads with no custom layers.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+
+from prune_core.keras_env import keras
+from prune_core.structure import Group
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which channels of each group stay. Groups not listed keep all their channels."""
+
+    groups: tuple
+    keep: dict  # group id → sorted kept channel indices
+
+    def kept(self, group: Group) -> np.ndarray:
+        return np.asarray(self.keep.get(group.id, range(group.size)), dtype=int)
+
+    @property
+    def channels_removed(self) -> int:
+        return sum(g.size - len(self.kept(g)) for g in self.groups)
+
+    def to_dict(self) -> dict:
+        return {"groups": [{**g.to_dict(), "keep": self.kept(g).tolist()} for g in self.groups if g.prunable]}
+
+    def validate(self) -> None:
+        by_id = {g.id: g for g in self.groups}
+        for gid, kept in self.keep.items():
+            group = by_id.get(gid)
+            if group is None or not group.prunable:
+                raise ValueError(f"group {gid} cannot be pruned ({group.fixed_reason if group else 'unknown'})")
+            kept = np.asarray(kept)
+            if kept.size == 0:
+                raise ValueError(f"group {gid} would lose every channel")
+            if kept.min() < 0 or kept.max() >= group.size or len(set(kept.tolist())) != kept.size:
+                raise ValueError(f"group {gid}: kept channels must be distinct indices below {group.size}")
+
+
+def _index(plan: Plan):
+    """layer name → (output kept indices or None, input kept indices or None, input group size, kind)."""
+    out_keep, in_keep = {}, {}
+    for g in plan.groups:
+        kept = plan.kept(g)
+        if len(kept) == g.size:
+            continue
+        for name in g.producers:
+            out_keep[name] = kept
+        for name in g.members:
+            out_keep[name] = kept
+        for name, kind in g.consumers:
+            in_keep[name] = (kept, g.size, kind)
+        for name in g.reshapes:
+            out_keep[name] = kept
+    return out_keep, in_keep
+
+
+def _slice(layer, weights, out_kept, in_info):
+    cls = type(layer).__name__
+    if not weights:
+        return weights
+    if cls in ("Conv2D", "Dense"):
+        kernel = weights[0]
+        if in_info is not None:
+            kept, size, kind = in_info
+            if kind == "flatten-dense":
+                positions = kernel.shape[0] // size
+                rows = (np.arange(positions)[:, None] * size + kept[None, :]).ravel()
+                kernel = kernel[rows]
+            else:
+                kernel = np.take(kernel, kept, axis=kernel.ndim - 2)
+        if out_kept is not None:
+            kernel = np.take(kernel, out_kept, axis=-1)
+        rest = [np.take(w, out_kept, axis=-1) if out_kept is not None else w for w in weights[1:]]
+        return [kernel] + rest
+    if cls == "DepthwiseConv2D" and out_kept is not None:
+        return [np.take(weights[0], out_kept, axis=2)] + [np.take(w, out_kept, axis=-1) for w in weights[1:]]
+    if cls == "BatchNormalization" and out_kept is not None:
+        return [np.take(w, out_kept, axis=-1) for w in weights]
+    return weights
+
+
+def apply(model, plan: Plan):
+    """A new model with the plan's channels removed; `model` is left exactly as it was."""
+    plan.validate()
+    out_keep, in_keep = _index(plan)
+    config = copy.deepcopy(model.get_config())
+    for entry in config["layers"]:
+        name, cls = entry["name"], entry["class_name"]
+        if name not in out_keep:
+            continue
+        n = int(len(out_keep[name]))
+        if cls == "Conv2D":
+            entry["config"]["filters"] = n
+        elif cls == "Dense":
+            entry["config"]["units"] = n
+        elif cls == "Reshape":
+            entry["config"]["target_shape"] = tuple(entry["config"]["target_shape"][:-1]) + (n,)
+    smaller = keras.Model.from_config(config)
+    for layer in model.layers:
+        new = smaller.get_layer(layer.name)
+        new.set_weights(_slice(layer, layer.get_weights(), out_keep.get(layer.name), in_keep.get(layer.name)))
+    return smaller
