@@ -36,8 +36,16 @@ with left:
     st.subheader("Strategy")
     strategies = st.multiselect("Strategies to compare", list(CRITERIA) + ["tfmot"], default=["magnitude"],
                                 help="tfmot = TensorFlow Model Optimization's own recipe, the reference.")
-    granularity = st.radio("Granularity", ["unstructured"], horizontal=True,
-                           help="Structured (whole-channel) removal is coming in a later release.")
+    granularity = st.radio("Granularity", ["unstructured", "structured"], horizontal=True,
+                           help="unstructured zeroes single weights (smaller when compressed, not faster); "
+                                "structured removes whole channels (a smaller, faster dense model).")
+    budget, multiple = default.budget, default.channel_multiple
+    if granularity == "structured":
+        b1, b2 = st.columns(2)
+        budget = b1.radio("Global target counts", ["flops", "params"], horizontal=True,
+                          help="With global ranking, the sparsity is the fraction of FLOPs (or parameters) removed; "
+                               "with per-group ranking, the fraction of each group's channels.")
+        multiple = b2.selectbox("Keep channel counts multiples of", [1, 2, 4, 8, 16, 32], index=0)
     mode = st.radio("Amount", ["target sparsity", "threshold"], horizontal=True, key="mode")
     if mode == "target sparsity":
         amounts_text = st.text_input("Target sparsities (comma-separated: one run each)", "0.5, 0.8", key="sparsities")
@@ -75,6 +83,7 @@ try:
     if not amounts:
         raise PruneError("give at least one sparsity or threshold")
     common = dict(model=model, dataset=dataset, granularity=granularity, scope=scope, schedule=schedule,
+                  budget=budget, channel_multiple=int(multiple),
                   initial_sparsity=float(initial), begin_step=int(begin), end_step=int(end),
                   frequency=int(frequency), power=float(power), fine_tune_epochs=int(epochs),
                   learning_rate=float(lr), seed=int(seed))

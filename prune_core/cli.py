@@ -14,7 +14,7 @@ import time
 
 from prune_core.errors import Canceled, PruneError, SpecError
 from prune_core.schedules import SCHEDULE_KINDS
-from prune_core.specs import GRANULARITIES, SCOPES, STRATEGIES, RunSpec
+from prune_core.specs import BUDGETS, GRANULARITIES, SCOPES, STRATEGIES, RunSpec
 
 EXIT_BAD_INPUT = 2
 
@@ -44,7 +44,13 @@ def _add_recipe_options(p: argparse.ArgumentParser, sweep: bool) -> None:
         group.add_argument("--sparsity", type=float, default=None, help="target sparsity in [0, 1) (default 0.5)")
         group.add_argument("--threshold", type=float, default=None, help="remove weights scoring below this")
     p.add_argument("--granularity", default=d.granularity, choices=GRANULARITIES)
-    p.add_argument("--scope", default=d.scope, choices=SCOPES)
+    p.add_argument("--scope", default=d.scope, choices=SCOPES,
+                   help="unstructured: per-kernel or one global ranking; structured: the same fraction of "
+                        "every channel group, or a global target fraction of --budget")
+    p.add_argument("--budget", default=d.budget, choices=BUDGETS,
+                   help="structured + global: remove this fraction of FLOPs or of parameters")
+    p.add_argument("--channel-multiple", type=int, default=d.channel_multiple,
+                   help="structured: keep channel counts multiples of this (1, 2, 4, 8, 16, 32)")
     p.add_argument("--schedule", default=d.schedule, choices=SCHEDULE_KINDS)
     p.add_argument("--initial-sparsity", type=float, default=d.initial_sparsity)
     p.add_argument("--begin-step", type=int, default=d.begin_step)
@@ -87,7 +93,8 @@ def _common(args) -> dict:
                 frequency=args.frequency, power=args.power, fine_tune_epochs=args.fine_tune_epochs,
                 learning_rate=args.learning_rate, batch_size=args.batch_size,
                 baseline_epochs=args.baseline_epochs, calibration_examples=args.calibration_examples,
-                seed=args.seed, prune_head=args.prune_head, prune_depthwise=args.prune_depthwise)
+                seed=args.seed, prune_head=args.prune_head, prune_depthwise=args.prune_depthwise,
+                budget=args.budget, channel_multiple=args.channel_multiple)
 
 
 def _floats(text: str, what: str) -> list:

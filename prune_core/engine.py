@@ -1,4 +1,5 @@
-"""Masked pruning: score → select → apply masks, and fine-tuning that keeps them applied.
+"""Pruning engines. `MaskedPruner` (unstructured): score → select → masks, and fine-tuning that keeps
+them applied. `ChannelPruner` (structured): trace groups → score channels → plan → surgery.
 
 The pruner owns one 0/1 mask variable per target kernel. `update(sparsity)` re-scores the current
 weights with the recipe's criterion, selects (removed weights stay removed) and zeroes the kernel;
@@ -9,9 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from prune_core import criteria, selection
+from prune_core import channels, criteria, selection, structure, surgery
+from prune_core.errors import SpecError
 from prune_core.keras_env import tf
-from prune_core.training import Progress, Trainer, check_cancel
+from prune_core.training import Progress, Trainer, check_cancel, merge_history
 
 
 class MaskedPruner:
@@ -71,3 +73,75 @@ class MaskedPruner:
         return trainer.fit(dataset.x_train, dataset.y_train, epochs=epochs, batch_size=batch_size, seed=seed,
                            on_progress=on_progress, should_cancel=should_cancel, before_step=before_step,
                            sparsity=lambda: current["sparsity"])
+
+
+class ChannelPruner:
+    """Structured pruning: score channels, select a plan, cut a new smaller model (the model passed
+    in is never changed). Amounts are always relative to the original dense model, so a gradual
+    schedule's sparsity at step t means the same thing as a one-shot run's."""
+
+    def __init__(self, original, strategy: str, *, scope: str = "global", budget: str = "flops",
+                 multiple: int = 1, calibration=None, seed: int = 0):
+        self.strategy, self.scope, self.budget, self.multiple = strategy, scope, budget, multiple
+        self.calibration, self.seed = calibration, seed
+        groups = structure.trace(original)
+        self.original_cost = channels.CostModel(original, groups).total
+        self.original_sizes = {g.producers[0]: g.size for g in groups if g.prunable}
+        self.events = []
+        self.first_importance = None  # per-channel importance at the first cut, for histograms
+
+    def prune(self, model, sparsity: float | None = None, threshold: float | None = None, step: int = 0):
+        groups = structure.trace(model)
+        if not any(g.prunable for g in groups):
+            raise SpecError("this model has no channel group that can be removed structurally")
+        targets = criteria.find_targets(model, prune_head=True, prune_depthwise=True)
+        scores = dict(zip([t.name for t in targets],
+                          criteria.score(self.strategy, model, targets, self.calibration, self.seed)))
+        importance = channels.importance(groups, scores)
+        if self.first_importance is None:
+            self.first_importance = importance
+        cost = channels.CostModel(model, groups)
+        if threshold is not None:
+            plan = channels.select(groups, importance, threshold=threshold, multiple=self.multiple)
+        elif self.scope == "layerwise":  # the same fraction of every group's original channels
+            keep = {g.id: max(1, round(self.original_sizes.get(g.producers[0], g.size) * (1 - sparsity)))
+                    for g in groups if g.prunable}
+            plan = channels.select(groups, importance, counts=keep, multiple=self.multiple)
+        else:
+            remaining = cost.total[self.budget] / self.original_cost[self.budget]
+            target = max(0.0, 1.0 - (1.0 - sparsity) / remaining)
+            plan = channels.select(groups, importance, target=target, cost=cost, budget=self.budget,
+                                   multiple=self.multiple)
+        smaller = surgery.apply(model, plan)
+        after = channels.CostModel(smaller, structure.trace(smaller)).total
+        achieved = 1 - after[self.budget] / self.original_cost[self.budget]
+        self.events.append({"step": step, "target": sparsity, "achieved": achieved,
+                            "channels_removed": plan.channels_removed, "plan": plan.to_dict()})
+        return smaller
+
+    def reduction(self, model) -> float:
+        return 1 - channels.CostModel(model, structure.trace(model)).total[self.budget] / self.original_cost[self.budget]
+
+    def fine_tune(self, model, dataset, schedule, *, epochs: int, batch_size: int, learning_rate: float,
+                  seed: int = 0, on_progress=lambda p: None, should_cancel=lambda: False):
+        """Fine-tune, cutting channels at the schedule's steps; returns (final model, history)."""
+        total = epochs * dataset.steps_per_epoch(batch_size)
+        events = [] if schedule.kind == "oneshot" else schedule.pruning_steps(total)
+        parts, first = [], 1
+        current = {"sparsity": self.reduction(model)}
+        for boundary in events + [total + 1]:
+            if boundary > first:
+                trainer = Trainer(model, learning_rate=learning_rate, total_steps=max(total, 1), seed=seed)
+                trainer.start_at(first - 1)
+                parts.append(trainer.fit(dataset.x_train, dataset.y_train, epochs=epochs, batch_size=batch_size,
+                                         seed=seed, first_step=first, last_step=boundary - 1,
+                                         on_progress=on_progress, should_cancel=should_cancel,
+                                         sparsity=lambda: current["sparsity"]))
+            if boundary <= total:
+                check_cancel(should_cancel)
+                on_progress(Progress("scoring", step=boundary, steps=total, sparsity=current["sparsity"],
+                                     message=f"removing channels at step {boundary}"))
+                model = self.prune(model, schedule.sparsity_at(boundary), step=boundary)
+                current["sparsity"] = self.events[-1]["achieved"]
+                first = boundary
+        return model, merge_history(parts)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from prune_core import baselines, criteria, data, metrics, models, tfmot_reference
-from prune_core.engine import MaskedPruner
+from prune_core.engine import ChannelPruner, MaskedPruner
 from prune_core.errors import ModelError
 from prune_core.training import Progress, check_cancel
 
@@ -51,6 +51,66 @@ def check(spec):
     return dataset, user_model
 
 
+def _unstructured(spec, baseline, dataset, schedule, calibration, on_progress, should_cancel) -> dict:
+    kwargs = dict(scope=spec.scope, calibration=calibration, seed=spec.seed, prune_head=spec.prune_head,
+                  prune_depthwise=spec.prune_depthwise)
+    # Accuracy right after pruning to the target in one shot, before any fine-tuning.
+    model = models.clone(baseline)
+    pruner = MaskedPruner(model, "magnitude" if spec.strategy == "tfmot" else spec.strategy, **kwargs)
+    weights_before = metrics.distribution([t.variable.numpy() for t in pruner.targets])
+    pruner.update(spec.sparsity, spec.threshold)
+    scores = metrics.distribution(pruner.first_scores)
+    before = metrics.accuracy(model, dataset.x_test, dataset.y_test)
+    check_cancel(should_cancel)
+    ft_start = time.perf_counter()
+    budget = dict(epochs=spec.fine_tune_epochs, batch_size=spec.batch_size, learning_rate=spec.learning_rate,
+                  seed=spec.seed, on_progress=on_progress, should_cancel=should_cancel)
+    if spec.strategy == "tfmot":
+        model, history = tfmot_reference.prune_and_finetune(
+            baseline, dataset, schedule, prune_head=spec.prune_head, prune_depthwise=spec.prune_depthwise, **budget)
+        events = []
+    else:
+        if schedule.kind != "oneshot":  # gradual: start again from the dense baseline
+            model = models.clone(baseline)
+            pruner = MaskedPruner(model, spec.strategy, **kwargs)
+        history = pruner.fine_tune(dataset, schedule, **budget)
+        events = pruner.events
+    return dict(model=model, history=history, events=events, before=before, scores=scores,
+                weights_before=weights_before, ft_start=ft_start)
+
+
+def _structured(spec, baseline, dataset, schedule, calibration, on_progress, should_cancel) -> dict:
+    kwargs = dict(scope=spec.scope, budget=spec.budget, multiple=spec.channel_multiple,
+                  calibration=calibration, seed=spec.seed)
+    targets = criteria.find_targets(baseline, prune_head=True, prune_depthwise=True)
+    weights_before = metrics.distribution([t.variable.numpy() for t in targets])
+    oneshot = ChannelPruner(baseline, spec.strategy, **kwargs)
+    model = oneshot.prune(baseline, spec.sparsity, spec.threshold)
+    scores = metrics.distribution(list(oneshot.first_importance.values()))
+    before = metrics.accuracy(model, dataset.x_test, dataset.y_test)
+    check_cancel(should_cancel)
+    ft_start = time.perf_counter()
+    pruner = oneshot
+    if schedule.kind != "oneshot":  # gradual: start again from the dense baseline
+        pruner = ChannelPruner(baseline, spec.strategy, **kwargs)
+        model = models.clone(baseline)
+    model, history = pruner.fine_tune(model, dataset, schedule, epochs=spec.fine_tune_epochs,
+                                      batch_size=spec.batch_size, learning_rate=spec.learning_rate, seed=spec.seed,
+                                      on_progress=on_progress, should_cancel=should_cancel)
+    return dict(model=model, history=history, events=pruner.events, before=before, scores=scores,
+                weights_before=weights_before, ft_start=ft_start, reduction=pruner.reduction)
+
+
+def _channels_removed(original, reduced) -> dict:
+    """Fraction of each conv / dense layer's output channels that surgery removed."""
+    out = {}
+    for layer in reduced.layers:
+        if type(layer).__name__ in ("Conv2D", "Dense"):
+            before = original.get_layer(layer.name).kernel.shape[-1]
+            out[layer.name] = 1.0 - layer.kernel.shape[-1] / before
+    return out
+
+
 def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cancel=lambda: False,
         model_path: Path | None = None, measure_repeats: int = 30) -> dict:
     started = time.perf_counter()
@@ -64,41 +124,21 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
     schedule = spec.schedule_obj()
     check_cancel(should_cancel)
 
-    on_progress(Progress("scoring", message=f"scoring weights by {spec.strategy}"))
+    on_progress(Progress("scoring", message=f"scoring {'channels' if spec.granularity == 'structured' else 'weights'} "
+                                            f"by {spec.strategy}"))
     calibration = calibration_set(spec, dataset) if spec.strategy in criteria.NEEDS_DATA else None
-    pruner_kwargs = dict(scope=spec.scope, calibration=calibration, seed=spec.seed,
-                         prune_head=spec.prune_head, prune_depthwise=spec.prune_depthwise)
-
-    # Accuracy right after pruning to the target in one shot, before any fine-tuning.
-    model = models.clone(baseline)
-    pruner = MaskedPruner(model, "magnitude" if spec.strategy == "tfmot" else spec.strategy, **pruner_kwargs)
-    weights_before = [t.variable.numpy() for t in pruner.targets]
-    pruner.update(spec.sparsity, spec.threshold)
-    score_summary = metrics.distribution(pruner.first_scores)
-    before = metrics.accuracy(model, dataset.x_test, dataset.y_test)
-    check_cancel(should_cancel)
-
-    ft_start = time.perf_counter()
-    if spec.strategy == "tfmot":
-        model, history = tfmot_reference.prune_and_finetune(
-            baseline, dataset, schedule, epochs=spec.fine_tune_epochs, batch_size=spec.batch_size,
-            learning_rate=spec.learning_rate, seed=spec.seed, prune_head=spec.prune_head,
-            prune_depthwise=spec.prune_depthwise, on_progress=on_progress, should_cancel=should_cancel)
-        events = []
-    else:
-        if schedule.kind != "oneshot":  # gradual: start again from the dense baseline
-            model = models.clone(baseline)
-            pruner = MaskedPruner(model, spec.strategy, **pruner_kwargs)
-        history = pruner.fine_tune(dataset, schedule, epochs=spec.fine_tune_epochs, batch_size=spec.batch_size,
-                                   learning_rate=spec.learning_rate, seed=spec.seed,
-                                   on_progress=on_progress, should_cancel=should_cancel)
-        events = pruner.events
-    finetune_seconds = time.perf_counter() - ft_start
+    prune = _structured if spec.granularity == "structured" else _unstructured
+    outcome = prune(spec, baseline, dataset, schedule, calibration, on_progress, should_cancel)
+    model, history, events, before = outcome["model"], outcome["history"], outcome["events"], outcome["before"]
+    finetune_seconds = time.perf_counter() - outcome["ft_start"]
     check_cancel(should_cancel)
 
     on_progress(Progress("measuring", message="measuring accuracy, size and latency"))
     targets = criteria.find_targets(model, prune_head=spec.prune_head, prune_depthwise=spec.prune_depthwise)
     measured = metrics.measure(model, targets, dataset, repeats=measure_repeats)
+    if spec.granularity == "structured":  # what was removed is channels: report the budget's reduction
+        measured["achieved_sparsity"] = outcome["reduction"](model)
+        measured["layer_sparsity"] = _channels_removed(baseline, model)
     if model_path is not None:
         models.save(model, Path(model_path))
     return {
@@ -115,7 +155,7 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
         "baseline_cached": bool(baseline_info.get("cached")),
         "layer_sparsity": measured["layer_sparsity"],
         "history": history, "pruning_events": events,
-        "distributions": {"scores": score_summary, "weights_before": metrics.distribution(weights_before),
+        "distributions": {"scores": outcome["scores"], "weights_before": outcome["weights_before"],
                           "weights_after": metrics.distribution([t.variable.numpy() for t in targets])},
         "config": spec.to_dict(),
     }

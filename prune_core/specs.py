@@ -19,6 +19,8 @@ SCOPES = ("layerwise", "global")
 MODELS = ("efficientnet-compact", "efficientnet-b0", "tiny-cnn")
 DATASETS = ("digits", "cifar10", "synthetic")
 WEIGHTS = ("none", "imagenet")
+#: What a structured global target removes a fraction of.
+BUDGETS = ("flops", "params")
 
 
 def _check_prefixed(value: str, known: tuple, prefixes: tuple, what: str) -> None:
@@ -55,14 +57,20 @@ class RunSpec:
     image_size: int = 32
     prune_head: bool = False
     prune_depthwise: bool = False
+    budget: str = "flops"
+    channel_multiple: int = 1
 
     def __post_init__(self):
         if self.strategy not in STRATEGIES:
             raise SpecError(f"unknown strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}")
         if self.granularity not in GRANULARITIES:
             raise SpecError(f"unknown granularity {self.granularity!r}; choose one of {', '.join(GRANULARITIES)}")
-        if self.granularity == "structured":
-            raise SpecError("structured (channel) pruning is not available yet; use --granularity unstructured")
+        if self.granularity == "structured" and self.strategy == "tfmot":
+            raise SpecError("tfmot's recipe prunes single weights only; use another strategy for structured pruning")
+        if self.budget not in BUDGETS:
+            raise SpecError(f"unknown budget {self.budget!r}; choose one of {', '.join(BUDGETS)}")
+        if self.channel_multiple not in (1, 2, 4, 8, 16, 32):
+            raise SpecError(f"channel multiple must be 1, 2, 4, 8, 16 or 32, got {self.channel_multiple}")
         if self.scope not in SCOPES:
             raise SpecError(f"unknown scope {self.scope!r}; choose one of {', '.join(SCOPES)}")
         if self.schedule not in SCHEDULE_KINDS:
@@ -75,6 +83,8 @@ class RunSpec:
         if self.sparsity is not None and not (0.0 <= self.sparsity < 1.0):
             raise SpecError(f"sparsity must be in [0, 1), got {self.sparsity}")
         if self.threshold is not None:
+            if not self.threshold < float("inf"):
+                raise SpecError(f"threshold must be a finite number, got {self.threshold}")
             if self.threshold < 0:
                 raise SpecError(f"threshold must be >= 0 (scores are non-negative), got {self.threshold}")
             if self.schedule != "oneshot":

@@ -109,27 +109,59 @@ class Trainer:
         hits = tf.cast(tf.equal(tf.argmax(out, axis=-1, output_type=tf.int32), tf.cast(y, tf.int32)), tf.float32)
         return loss, tf.reduce_mean(hits)
 
+    def start_at(self, step: int) -> None:
+        """Continue a learning-rate schedule from optimizer step `step` (for training in segments)."""
+        self.optimizer.iterations.assign(step)
+
     def fit(self, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int, seed: int = 0,
             phase: str = "fine-tuning", on_progress: ProgressFn = _noop, should_cancel: CancelFn = _never,
-            before_step: Callable[[int], None] = lambda step: None, sparsity: Callable[[], float] = lambda: None):
-        """Run `epochs` epochs; returns per-epoch history dicts (loss, accuracy, seconds)."""
+            before_step: Callable[[int], None] = lambda step: None, sparsity: Callable[[], float] = lambda: None,
+            first_step: int = 1, last_step: int | None = None):
+        """Run steps `first_step`…`last_step` (default: all) of an `epochs`-epoch run, in the same
+        batch order as an uninterrupted run; returns per-epoch history (loss, accuracy, seconds, steps)."""
         steps_per_epoch = -(-len(x) // batch_size)
         total = epochs * steps_per_epoch
+        last_step = total if last_step is None else min(last_step, total)
         data = (tf.data.Dataset.from_tensor_slices((x, y))
                 .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
                 .batch(batch_size).prefetch(2))
         history, step = [], 0
         for epoch in range(epochs):
+            if step + steps_per_epoch < first_step:
+                for _ in data:  # keep the shuffle sequence of an uninterrupted run
+                    pass
+                step += steps_per_epoch
+                continue
             start, losses, accs = time.perf_counter(), [], []
             for xb, yb in data:
-                check_cancel(should_cancel)
                 step += 1
+                if step < first_step or step > last_step:
+                    continue
+                check_cancel(should_cancel)
                 before_step(step)
                 loss, acc = self._step(xb, yb)
                 losses.append(float(loss))
                 accs.append(float(acc))
                 on_progress(Progress(phase, epoch + 1, epochs, step, total, losses[-1],
                                      float(np.mean(accs)), sparsity()))
-            history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)),
-                            "accuracy": float(np.mean(accs)), "seconds": time.perf_counter() - start})
+            if losses:
+                history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "accuracy": float(np.mean(accs)),
+                                "seconds": time.perf_counter() - start, "steps": len(losses)})
+            if step >= last_step:
+                break
         return history
+
+
+def merge_history(parts: list) -> list:
+    """Join the per-epoch histories of consecutive segments (an epoch split by a segment boundary
+    becomes one entry, weighted by steps)."""
+    merged: dict = {}
+    for entry in (e for part in parts for e in part):
+        m = merged.setdefault(entry["epoch"], {"epoch": entry["epoch"], "loss": 0.0, "accuracy": 0.0,
+                                               "seconds": 0.0, "steps": 0})
+        n = m["steps"] + entry["steps"]
+        for key in ("loss", "accuracy"):
+            m[key] = (m[key] * m["steps"] + entry[key] * entry["steps"]) / n
+        m["seconds"] += entry["seconds"]
+        m["steps"] = n
+    return [merged[k] for k in sorted(merged)]

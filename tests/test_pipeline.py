@@ -71,3 +71,27 @@ def test_users_model_file_is_its_own_baseline(tmp_path, tiny_model):
     ten = models.save(models.build("tiny-cnn", 10, 16), tmp_path / "ten.keras")
     with pytest.raises(ModelError, match="predicts 10 classes"):
         pipeline.run(RunSpec(**{**TINY, "model": f"file:{ten}"}, sparsity=0.5), root=tmp_path)
+
+
+@pytest.mark.parametrize("changes", [
+    dict(scope="global"),
+    dict(scope="global", budget="params"),
+    dict(scope="layerwise", channel_multiple=8, sparsity=0.5),  # 16 channels → 8; 8 stay 8
+    dict(scope="global", schedule="polynomial", initial_sparsity=0.1, begin_step=1, end_step=5, frequency=2),
+])
+def test_structured_runs_really_shrink_the_model(tmp_path, changes):
+    spec = RunSpec(**TINY, granularity="structured", strategy="taylor", **{"sparsity": 0.4, **changes})
+    result = pipeline.run(spec, root=tmp_path, model_path=tmp_path / "small.keras")
+    assert result["params"] < result["dense_params"] and result["flops"] < result["dense_flops"]
+    assert result["nonzero_params"] >= 0.95 * result["params"]  # smaller and dense, not zeros
+    saved = models.load_user_model(str(tmp_path / "small.keras"))
+    assert saved.count_params() == result["params"] - 0  # plain Keras, loads in safe mode
+    if changes.get("scope") == "global":
+        quantity = "flops" if changes.get("budget", "flops") == "flops" else "params"
+        assert 1 - result[quantity] / result[f"dense_{quantity}"] >= 0.4 - 1e-9
+    if changes.get("channel_multiple") == 8:
+        assert all(layer.filters % 8 == 0 for layer in saved.layers if type(layer).__name__ == "Conv2D")
+    if changes.get("schedule") == "polynomial":
+        assert [e["step"] for e in result["pruning_events"]] == [1, 3, 5]
+        achieved = [e["achieved"] for e in result["pruning_events"]]
+        assert achieved == sorted(achieved)

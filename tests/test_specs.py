@@ -29,7 +29,9 @@ def test_defaults_are_valid_and_round_trip_through_json():
     (dict(fine_tune_epochs=-1), "fine tune epochs"),
     (dict(learning_rate=0.0), "learning rate"),
     (dict(schedule="polynomial", begin_step=10, end_step=5), "end step > begin step"),
-    (dict(granularity="structured"), "not available yet"),
+    (dict(granularity="structured", strategy="tfmot"), "prunes single weights only"),
+    (dict(granularity="structured", budget="latency"), "unknown budget"),
+    (dict(granularity="structured", channel_multiple=3), "channel multiple"),
 ])
 def test_bad_recipes_are_refused_with_a_clear_message(changes, fragment):
     with pytest.raises(SpecError, match=None) as info:

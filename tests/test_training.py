@@ -37,3 +37,20 @@ def test_training_learns_the_synthetic_set(tiny_model, tiny_data):
 
 def test_progress_fraction_without_steps_is_zero():
     assert Progress("scoring").fraction == 0.0
+
+
+def test_training_in_segments_follows_the_same_steps_as_one_run(tiny_model, tiny_data):
+    from prune_core.training import merge_history
+
+    steps = 3 * tiny_data.steps_per_epoch(16)
+    seen = []
+    parts = []
+    for first, last in ((1, 4), (5, steps)):
+        trainer = Trainer(tiny_model, learning_rate=1e-3, total_steps=steps)
+        trainer.start_at(first - 1)
+        parts.append(trainer.fit(tiny_data.x_train, tiny_data.y_train, epochs=3, batch_size=16, first_step=first,
+                                 last_step=last, on_progress=lambda p: seen.append(p.step)))
+        assert int(trainer.optimizer.iterations.numpy()) == last
+    assert seen == list(range(1, steps + 1))
+    history = merge_history(parts)
+    assert [h["epoch"] for h in history] == [1, 2, 3] and sum(h["steps"] for h in history) == steps

@@ -1,0 +1,157 @@
+"""Channel importance and selection (structured pruning, step 2 of 3): scores → a surgery `Plan`.
+
+Importance of channel c of a group = the mean, over every weight attached to c (the producers'
+output slices, the consumers' input slices, depthwise slices), of the criterion's per-weight score.
+The mean (not the sum) keeps groups of different fan-in comparable in a global ranking.
+
+Selection: `ratio` removes that fraction of every group's channels (per-group); `target` removes the
+lowest-ranked channels across all groups until that fraction of the model's FLOPs (or parameters) is
+gone, measured by an exact cost model of the reduced network. Every group keeps at least one channel
+(or `multiple`, when counts are rounded up to multiples of e.g. 8 for hardware-friendly shapes).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from prune_core.structure import Group
+from prune_core.surgery import Plan
+
+
+def _layer_roles(groups) -> dict:
+    """layer name → {"out": group, "in": (group, kind)} for every layer a group touches."""
+    roles: dict = {}
+    for g in groups:
+        for name in g.producers:
+            roles.setdefault(name, {})["out"] = g
+        for name in g.members:
+            roles.setdefault(name, {}).update(out=g, member=True)
+        for name, kind in g.consumers:
+            roles.setdefault(name, {})["in"] = (g, kind)
+    return roles
+
+
+def importance(groups, scores: dict) -> dict:
+    """group id → per-channel importance (mean weight score attached to each channel).
+    `scores` maps layer name → that layer's kernel-shaped score array."""
+    result = {}
+    for g in groups:
+        if not g.prunable:
+            continue
+        total, count = np.zeros(g.size), 0
+        for name in g.producers:
+            s = scores[name]
+            total += s.reshape(-1, s.shape[-1]).sum(axis=0)
+            count += s.size // s.shape[-1]
+        for name in g.members:
+            if name in scores:  # depthwise kernels (kh, kw, c, 1); BatchNorm has no kernel score
+                s = scores[name]
+                total += s.sum(axis=(0, 1, 3))
+                count += s.size // g.size
+        for name, kind in g.consumers:
+            s = scores[name]
+            if kind == "flatten-dense":
+                total += s.reshape(-1, g.size, s.shape[-1]).sum(axis=(0, 2))
+            elif s.ndim == 4:
+                total += s.sum(axis=(0, 1, 3))
+            else:
+                total += s.sum(axis=1)
+            count += s.size // g.size
+        result[g.id] = total / max(count, 1)
+    return result
+
+
+class CostModel:
+    """FLOPs (2 × MACs of conv / depthwise / dense layers, as `metrics.flops`) and parameters of the
+    model after keeping `counts[group id]` channels per group."""
+
+    def __init__(self, model, groups):
+        roles = _layer_roles(groups)
+        self.terms = []  # (flops per in·out channel, params per in·out, in group, out group, bias per out, bn)
+        for layer in model.layers:
+            cls = type(layer).__name__
+            role = roles.get(layer.name, {})
+            out_g = role.get("out")
+            in_g = role["in"][0] if "in" in role else None
+            weights = layer.get_weights()
+            if cls in ("Conv2D", "Dense") and weights:
+                kernel = weights[0]
+                cin, cout = kernel.shape[-2], kernel.shape[-1]
+                positions = int(np.prod(layer.output_shape[1:-1])) if len(layer.output_shape) > 2 else 1
+                per = kernel.size / (cin * cout)
+                if role.get("in") and role["in"][1] == "flatten-dense":
+                    per, cin = kernel.shape[0] / in_g.size, in_g.size  # rows = positions × channels
+                self.terms.append((2 * positions * per, per, in_g, cin, out_g, cout, len(weights) - 1))
+            elif cls == "DepthwiseConv2D" and weights:
+                kernel = weights[0]
+                positions = int(np.prod(layer.output_shape[1:-1]))
+                per = kernel.shape[0] * kernel.shape[1]
+                self.terms.append((2 * positions * per, per, None, 1, out_g, kernel.shape[2], len(weights) - 1))
+            elif cls == "BatchNormalization":
+                self.terms.append((0, 0, None, 1, out_g, weights[0].shape[-1], len(weights)))
+        self.other_params = 0.0
+        self.other_params = model.count_params() - self.evaluate({})["params"]  # layers without channels
+        self.total = self.evaluate({})
+
+    def evaluate(self, counts: dict) -> dict:
+        flops, params = 0.0, self.other_params
+        for f, p, in_g, cin, out_g, cout, per_out in self.terms:
+            i = counts.get(in_g.id, cin) if in_g is not None else cin
+            o = counts.get(out_g.id, cout) if out_g is not None else cout
+            flops += f * i * o
+            params += p * i * o + per_out * o
+        return {"flops": flops, "params": params}
+
+
+def _round_up(n: int, multiple: int, size: int) -> int:
+    return min(size, max(multiple, int(math.ceil(n / multiple)) * multiple)) if multiple > 1 else max(1, n)
+
+
+def _plan(groups, order_by_group: dict, counts: dict) -> Plan:
+    keep = {gid: sorted(order[-counts[gid]:].tolist()) for gid, order in order_by_group.items()
+            if counts[gid] < len(order)}
+    return Plan(tuple(groups), keep)
+
+
+def select(groups, scores: dict, *, ratio: float | None = None, counts: dict | None = None,
+           target: float | None = None, threshold: float | None = None, cost: CostModel | None = None,
+           budget: str = "flops", multiple: int = 1) -> Plan:
+    """A plan from per-channel importance: per-group `ratio` (or explicit kept `counts`), a global
+    `target` fraction of the budget (needs `cost`), or a `threshold` on importance."""
+    prunable = [g for g in groups if g.prunable and g.id in scores]
+    order = {g.id: np.argsort(scores[g.id], kind="stable") for g in prunable}  # ascending importance
+    if ratio is not None:
+        counts = {g.id: g.size - int(math.floor(ratio * g.size)) for g in prunable}
+    if counts is not None:
+        counts = {g.id: _round_up(min(counts.get(g.id, g.size), g.size), multiple, g.size) for g in prunable}
+        return _plan(groups, order, counts)
+    if threshold is not None:
+        counts = {g.id: _round_up(int((scores[g.id] >= threshold).sum()), multiple, g.size) for g in prunable}
+        return _plan(groups, order, counts)
+    if target is None or cost is None:
+        raise ValueError("give a ratio, a threshold, or a target with a cost model")
+    # Global: remove the k lowest-ranked channels (never a group's last ones), the smallest k that
+    # reaches the target; cost only falls as k grows, so binary search finds it.
+    ranked = sorted(((scores[g.id][c], g.id, c) for g in prunable for c in range(g.size)), key=lambda t: t[0])
+    sizes = {g.id: g.size for g in prunable}
+
+    def counts_after(k):
+        removed = {gid: 0 for gid in sizes}
+        for _, gid, _ in ranked[:k]:
+            removed[gid] += 1
+        return {gid: _round_up(max(sizes[gid] - removed[gid], 1), multiple, sizes[gid]) for gid in sizes}
+
+    def fraction(k):
+        return 1 - cost.evaluate(counts_after(k))[budget] / cost.total[budget]
+
+    lo, hi = 0, len(ranked)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if fraction(mid) >= target:
+            hi = mid
+        else:
+            lo = mid + 1
+    counts = counts_after(lo)
+    # A channel's rank decides *which* go; counts decide how many per group.
+    return _plan(groups, order, counts)
