@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+
+from prune_core import criteria, deploy, models
+from prune_core.engine import MaskedPruner
+from prune_core.errors import SpecError
+from prune_core.training import Trainer
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_data):
+    model = models.build("tiny-cnn", tiny_data.num_classes, 16, seed=0)
+    Trainer(model, learning_rate=1e-2, total_steps=60, augment=False).fit(
+        tiny_data.x_train, tiny_data.y_train, epochs=10, batch_size=16)
+    return model
+
+
+def test_float_tflite_predicts_the_same_classes_as_keras(trained, tiny_data):
+    content = deploy.to_tflite(trained)
+    keras_classes = trained.predict(tiny_data.x_test.astype(np.float32), verbose=0).argmax(1)
+    assert (deploy.predict(content, tiny_data.x_test) == keras_classes).mean() >= 0.99
+
+
+def test_int8_tflite_runs_and_stays_close(trained, tiny_data):
+    content = deploy.to_tflite(trained, "int8", representative=tiny_data.x_train[:32])
+    keras_top1 = (trained.predict(tiny_data.x_test.astype(np.float32), verbose=0).argmax(1) == tiny_data.y_test).mean()
+    int8_top1 = (deploy.predict(content, tiny_data.x_test) == tiny_data.y_test).mean()
+    assert abs(keras_top1 - int8_top1) <= 0.1  # 36 test images: ±3 images
+    assert len(content) < len(deploy.to_tflite(trained))
+
+
+def test_sparse_storage_is_smaller_at_80_percent():
+    model = models.build("efficientnet-compact", 10, 32)
+    MaskedPruner(model, "magnitude").update(0.8)
+    assert len(deploy.to_tflite(model, "sparse")) < len(deploy.to_tflite(model, "float"))
+
+
+def test_litert_latency_and_bad_requests(trained):
+    lat = deploy.latency(deploy.to_tflite(trained), (16, 16, 3), batch=2, warmup=1, repeats=5)
+    assert 0 < lat["p50"] <= lat["p90"]
+    with pytest.raises(SpecError, match="unknown TFLite kind"):
+        deploy.to_tflite(trained, "fp16")
+    with pytest.raises(SpecError, match="representative"):
+        deploy.to_tflite(trained, "int8")
