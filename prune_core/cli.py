@@ -14,7 +14,7 @@ import time
 
 from prune_core.errors import Canceled, PruneError, SpecError
 from prune_core.schedules import SCHEDULE_KINDS
-from prune_core.specs import BUDGETS, GRANULARITIES, SCOPES, STRATEGIES, RunSpec
+from prune_core.specs import BUDGETS, EXPORTS, GRANULARITIES, SCOPES, STRATEGIES, RunSpec
 
 EXIT_BAD_INPUT = 2
 
@@ -65,6 +65,9 @@ def _add_recipe_options(p: argparse.ArgumentParser, sweep: bool) -> None:
     p.add_argument("--seed", type=int, default=d.seed)
     p.add_argument("--prune-head", action="store_true", help="also prune the classifier head")
     p.add_argument("--prune-depthwise", action="store_true", help="also prune depthwise kernels")
+    p.add_argument("--export", default=d.export, choices=EXPORTS,
+                   help="tflite: also export float / sparse / int8 TFLite and measure sizes, accuracy and "
+                        "LiteRT latency (about a minute more per run on the compact model)")
     p.add_argument("--out", default=None, help="write JSON Lines here instead of stdout")
     p.add_argument("--save-model", default=None, help="save the pruned model (.keras or .h5; run only)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -94,7 +97,7 @@ def _common(args) -> dict:
                 learning_rate=args.learning_rate, batch_size=args.batch_size,
                 baseline_epochs=args.baseline_epochs, calibration_examples=args.calibration_examples,
                 seed=args.seed, prune_head=args.prune_head, prune_depthwise=args.prune_depthwise,
-                budget=args.budget, channel_multiple=args.channel_multiple)
+                budget=args.budget, channel_multiple=args.channel_multiple, export=args.export)
 
 
 def _floats(text: str, what: str) -> list:

@@ -6,9 +6,14 @@ XNNPACK. Latency is measured like the Keras one: warm-up, repeats, p50/p90.
 """
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import os
 import tempfile
 import time
+import warnings
+from pathlib import Path
 
 import numpy as np
 
@@ -95,3 +100,59 @@ def predict(content: bytes, x: np.ndarray, batch: int = 32) -> np.ndarray:
         interp.invoke()
         preds.append(np.argmax(interp.get_tensor(out_detail["index"]), axis=-1))
     return np.concatenate(preds)
+
+
+def model_digest(model) -> str:
+    """Identifies a model by architecture and weights (exports are cached under it)."""
+    h = hashlib.sha256(json.dumps(model.get_config(), sort_keys=True, default=str).encode())
+    for w in model.get_weights():
+        h.update(np.ascontiguousarray(w).tobytes())
+    return h.hexdigest()[:20]
+
+
+def _sizes(content: bytes, prefix: str) -> dict:
+    return {f"{prefix}_bytes": len(content), f"{prefix}_gzip_bytes": len(gzip.compress(content, 9, mtime=0))}
+
+
+def export_all(model, dataset, root: Path, *, representative: int = 100, seed: int = 0,
+               on_progress=lambda message: None, repeats: int = 30) -> dict:
+    """Export a stripped model in every deployable format and measure each: bytes, gzip bytes,
+    top-1 on the test split (int8 measured, never assumed), LiteRT latency at 1 thread and at all
+    threads. Results are cached by model digest under `root/exports/`."""
+    folder = Path(root) / "exports" / model_digest(model)
+    cached = folder / "metrics.json"
+    if cached.exists():
+        return json.loads(cached.read_text())
+    folder.mkdir(parents=True, exist_ok=True)
+    out: dict = {}
+    for suffix, prefix in ((".keras", "keras"), (".h5", "h5")):
+        path = folder / f"model{suffix}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.save(str(path)) if suffix == ".keras" else model.save(str(path), include_optimizer=False)
+        out.update(_sizes(path.read_bytes(), prefix))
+    keras_classes = np.argmax(model.predict(dataset.x_test.astype(np.float32), verbose=0, batch_size=256), axis=-1)
+    rng = np.random.default_rng(seed)
+    calibration = dataset.x_train[rng.permutation(len(dataset.x_train))[:representative]]
+    shape = tuple(model.input_shape[1:])
+    all_threads = os.cpu_count() or 1
+    for kind in KINDS:
+        on_progress(f"converting to TFLite ({kind})")
+        content = to_tflite(model, kind, calibration if kind == "int8" else None)
+        (folder / f"model-{kind}.tflite").write_bytes(content)
+        prefix = f"tflite_{kind}"
+        out.update(_sizes(content, prefix))
+        classes = predict(content, dataset.x_test)
+        out[f"{prefix}_top1"] = float((classes == dataset.y_test).mean())
+        out[f"{prefix}_agreement"] = float((classes == keras_classes).mean())
+        on_progress(f"timing LiteRT ({kind})")
+        name = "litert" if kind == "float" else f"litert_{kind}"
+        for threads, tag in ((1, "1t_"), (all_threads, "")):
+            lat = latency(content, shape, 1, threads=threads, repeats=repeats)
+            out[f"{name}_{tag}ms_b1_p50"], out[f"{name}_{tag}ms_b1_p90"] = lat["p50"], lat["p90"]
+    out["litert_threads"] = all_threads
+    out["export_dir"] = str(folder)
+    tmp = folder / ".metrics.json.tmp"
+    tmp.write_text(json.dumps(out))
+    tmp.replace(cached)
+    return out

@@ -141,6 +141,13 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
         measured["layer_sparsity"] = _channels_removed(baseline, model)
     if model_path is not None:
         models.save(model, Path(model_path))
+    exported = {}
+    if spec.export == "tflite":
+        from prune_core import deploy, paths
+
+        exported = deploy.export_all(model, dataset, root or paths.home(), seed=spec.seed,
+                                     on_progress=lambda m: on_progress(Progress("exporting", message=m)))
+        check_cancel(should_cancel)
     return {
         "model": spec.model, "dataset": spec.dataset, "strategy": spec.strategy,
         "granularity": spec.granularity, "scope": spec.scope, "schedule": spec.schedule, "mode": spec.mode,
@@ -157,5 +164,6 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
         "history": history, "pruning_events": events,
         "distributions": {"scores": outcome["scores"], "weights_before": outcome["weights_before"],
                           "weights_after": metrics.distribution([t.variable.numpy() for t in targets])},
+        **exported,
         "config": spec.to_dict(),
     }

@@ -21,6 +21,8 @@ DATASETS = ("digits", "cifar10", "synthetic")
 WEIGHTS = ("none", "imagenet")
 #: What a structured global target removes a fraction of.
 BUDGETS = ("flops", "params")
+#: Deployable exports measured after a run ("tflite": float, sparse and int8 TFLite + LiteRT latency).
+EXPORTS = ("none", "tflite")
 
 
 def _check_prefixed(value: str, known: tuple, prefixes: tuple, what: str) -> None:
@@ -59,6 +61,7 @@ class RunSpec:
     prune_depthwise: bool = False
     budget: str = "flops"
     channel_multiple: int = 1
+    export: str = "none"
 
     def __post_init__(self):
         if self.strategy not in STRATEGIES:
@@ -67,6 +70,8 @@ class RunSpec:
             raise SpecError(f"unknown granularity {self.granularity!r}; choose one of {', '.join(GRANULARITIES)}")
         if self.granularity == "structured" and self.strategy == "tfmot":
             raise SpecError("tfmot's recipe prunes single weights only; use another strategy for structured pruning")
+        if self.export not in EXPORTS:
+            raise SpecError(f"unknown export {self.export!r}; choose one of {', '.join(EXPORTS)}")
         if self.budget not in BUDGETS:
             raise SpecError(f"unknown budget {self.budget!r}; choose one of {', '.join(BUDGETS)}")
         if self.channel_multiple not in (1, 2, 4, 8, 16, 32):

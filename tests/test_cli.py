@@ -100,3 +100,15 @@ def test_import_adds_results_as_completed_runs_and_refuses_bad_files(tmp_path, m
     jobs = JobStore().list()
     assert [j.status for j in jobs] == ["completed", "completed"] and {j.sweep for j in jobs} == {"sweep"}
     assert sorted(j.result["achieved_sparsity"] for j in jobs) == [0.5, 0.8]
+
+
+def test_export_tflite_adds_deployment_fields():
+    proc = _cli("run", *TINY_ARGS, "--sparsity", "0.8", "--export", "tflite")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    fields = {"tflite_float_bytes", "tflite_sparse_bytes", "tflite_int8_bytes", "tflite_int8_gzip_bytes",
+              "tflite_int8_top1", "litert_ms_b1_p50", "litert_int8_ms_b1_p50", "h5_gzip_bytes"}
+    assert fields <= set(result)
+    assert result["tflite_float_agreement"] >= 0.99
+    assert result["tflite_int8_bytes"] < result["tflite_float_bytes"]
+    assert 0 < result["litert_ms_b1_p50"] <= result["litert_ms_b1_p90"]
