@@ -12,26 +12,27 @@ if df.empty:
     ui.demo_button("compare-demo")
     st.stop()
 
-f1, f2, f3 = st.columns(3)
+f1, f2, f3, f4 = st.columns(4)
 model = f1.multiselect("Model", sorted(df["model"].unique()), default=sorted(df["model"].unique()))
 dataset = f2.multiselect("Dataset", sorted(df["dataset"].unique()), default=sorted(df["dataset"].unique()))
-latency_axis = f3.radio("Latency", ["batch 1", "batch 32"], horizontal=True)
 view = df[df["model"].isin(model) & df["dataset"].isin(dataset)]
 if view.empty:
     st.warning("No runs match these filters.")
     st.stop()
+size = f3.selectbox("Size axis", results.available(view, results.SIZE_AXES), format_func=results.AXES.get,
+                    help="TFLite sizes appear once runs are exported for deployment (Run detail → Deploy).")
+lat = f4.selectbox("Latency axis", results.available(view, results.LATENCY_AXES), format_func=results.AXES.get)
 dense = results.dense_reference(view)
-lat = "latency_ms_b1_p50" if latency_axis == "batch 1" else "latency_ms_b32_p50"
 
 left, right = st.columns(2)
 with left:
     st.markdown("**Accuracy vs size**")
-    st.plotly_chart(plots.tradeoff(view, "gzip_bytes", dense=dense), use_container_width=True)
+    st.plotly_chart(plots.tradeoff(view, size, dense=dense), use_container_width=True)
 with right:
     st.markdown("**Accuracy vs latency**")
     st.plotly_chart(plots.tradeoff(view, lat, dense=dense), use_container_width=True)
 
-if results.latency_flat(view, lat):
+if lat in ("latency_ms_b1_p50", "latency_ms_b32_p50") and results.latency_flat(view, lat):
     st.info("Measured latency stayed flat while sparsity changed. That is expected: unstructured pruning "
             "writes zeros into dense kernels, and dense kernels take as long to multiply by zero. The size "
             "gain shows up in the compressed (gzip) bytes; real speedups need structured (channel) pruning "

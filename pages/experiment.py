@@ -68,6 +68,8 @@ with right:
     epochs = c2.number_input("Fine-tune epochs", 0, 1000, default.fine_tune_epochs, key="fine_tune_epochs")
     lr = c1.number_input("Learning rate", 1e-6, 0.5, default.learning_rate, format="%.5f", key="learning_rate")
     seed = c2.number_input("Seed", 0, 10**6, 0, key="seed")
+    export = st.checkbox("Also export for deployment (TFLite float / sparse / int8, LiteRT latency)", value=False,
+                         help="Adds about a minute per run on the compact model.")
 
 
 def _numbers(text):
@@ -83,7 +85,7 @@ try:
     if not amounts:
         raise PruneError("give at least one sparsity or threshold")
     common = dict(model=model, dataset=dataset, granularity=granularity, scope=scope, schedule=schedule,
-                  budget=budget, channel_multiple=int(multiple),
+                  budget=budget, channel_multiple=int(multiple), export="tflite" if export else "none",
                   initial_sparsity=float(initial), begin_step=int(begin), end_step=int(end),
                   frequency=int(frequency), power=float(power), fine_tune_epochs=int(epochs),
                   learning_rate=float(lr), seed=int(seed))

@@ -37,7 +37,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     cancel_requested INTEGER NOT NULL DEFAULT 0,
     progress TEXT,
     error TEXT,
-    result TEXT
+    result TEXT,
+    kind TEXT NOT NULL DEFAULT 'run',
+    parent INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, id);
 """
@@ -58,6 +60,8 @@ class Job:
     progress: dict
     error: str | None
     result_json: str | None
+    kind: str = "run"
+    parent: int | None = None
 
     @functools.cached_property
     def result(self) -> dict | None:
@@ -102,6 +106,10 @@ class JobStore:
         with self._connect() as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
+            columns = {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}
+            for column, ddl in (("kind", "TEXT NOT NULL DEFAULT 'run'"), ("parent", "INTEGER")):
+                if column not in columns:  # databases made before the column existed
+                    db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {ddl}")
 
     @contextmanager
     def _connect(self):
@@ -119,7 +127,7 @@ class JobStore:
                    status=row["status"], created_at=row["created_at"], started_at=row["started_at"],
                    finished_at=row["finished_at"], pid=row["pid"], cancel_requested=bool(row["cancel_requested"]),
                    progress=json.loads(row["progress"] or "{}"), error=row["error"],
-                   result_json=row["result"])
+                   result_json=row["result"], kind=row["kind"], parent=row["parent"])
 
     # ---- writing ---------------------------------------------------------------------------------
     def submit(self, spec: RunSpec, sweep: str | None = None) -> int:
@@ -127,6 +135,28 @@ class JobStore:
             cur = db.execute("INSERT INTO jobs(spec, label, sweep, created_at) VALUES (?, ?, ?, ?)",
                              (spec.to_json(), spec.label(), sweep, time.time()))
             return int(cur.lastrowid)
+
+    def submit_export(self, parent_id: int) -> int:
+        """Queue the deployment export of a completed run; its numbers are merged into that run."""
+        parent = self.get(parent_id)
+        if parent is None or parent.status != "completed" or not parent.result:
+            raise ValueError(f"job {parent_id} is not a completed run")
+        with self._connect() as db:
+            cur = db.execute("INSERT INTO jobs(spec, label, sweep, created_at, kind, parent) "
+                             "VALUES (?, ?, ?, ?, 'export', ?)",
+                             (parent.spec.to_json(), f"export of job {parent_id}", parent.sweep, time.time(),
+                              parent_id))
+            return int(cur.lastrowid)
+
+    def merge_result(self, job_id: int, extra: dict) -> None:
+        """Add fields to a completed job's result (deployment numbers measured later)."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT result FROM jobs WHERE id=?", (job_id,)).fetchone()
+            if row is not None and row["result"]:
+                merged = {**json.loads(row["result"]), **extra}
+                db.execute("UPDATE jobs SET result=? WHERE id=?", (json.dumps(merged), job_id))
+            db.execute("COMMIT")
 
     def add_completed(self, spec: RunSpec, result: dict, sweep: str | None = None) -> int:
         """Record a run that finished elsewhere (e.g. a CLI sweep's JSON line) as a completed job."""
@@ -183,7 +213,7 @@ class JobStore:
     def retry(self, job_id: int) -> int:
         """A new queued job with the same recipe (the old one stays in the history)."""
         job = self.get(job_id)
-        return self.submit(job.spec, job.sweep)
+        return self.submit_export(job.parent) if job.kind == "export" else self.submit(job.spec, job.sweep)
 
     def delete(self, job_id: int) -> None:
         with self._connect() as db:
@@ -223,7 +253,8 @@ class JobStore:
     def fingerprint(self, status: str = "completed") -> tuple:
         """Changes whenever a job enters, leaves or changes within `status` (a cache key for pages)."""
         with self._connect() as db:
-            row = db.execute("SELECT COUNT(*), MAX(finished_at), SUM(id) FROM jobs WHERE status=?", (status,)).fetchone()
+            row = db.execute("SELECT COUNT(*), MAX(finished_at), SUM(id), SUM(LENGTH(result)) FROM jobs WHERE status=?",
+                             (status,)).fetchone()
         return tuple(row)
 
     def counts(self) -> dict:

@@ -95,3 +95,15 @@ def layer_sparsity_bars(layer_sparsity: dict):
     fig = go.Figure(go.Bar(x=names, y=[layer_sparsity[n] for n in names], marker_color="#1f77b4"))
     fig.update_layout(yaxis_title="sparsity", yaxis_range=[0, 1], height=320, margin=dict(l=10, r=10, t=10, b=10))
     return fig
+
+
+def format_sizes(result: dict):
+    """Bytes and gzip bytes of each exported format, side by side."""
+    from prune_core.results import FORMATS
+
+    present = [f for f in FORMATS if result.get(f[1]) is not None]
+    labels = [f[0] for f in present]
+    fig = go.Figure([go.Bar(name="file", x=labels, y=[result[f[1]] for f in present], marker_color="#1f77b4"),
+                     go.Bar(name="gzip", x=labels, y=[result.get(f[2]) for f in present], marker_color="#2ca02c")])
+    fig.update_layout(barmode="group", yaxis_title="bytes", height=300, margin=dict(l=10, r=10, t=10, b=10))
+    return fig

@@ -12,8 +12,10 @@ COLUMNS = ["job", "label", "sweep", "model", "dataset", "strategy", "granularity
            "target_sparsity", "threshold", "achieved_sparsity", "top1_dense", "top1_before_finetune", "top1",
            "top5", "params", "nonzero_params", "flops", "nonzero_flops", "theoretical_speedup", "file_bytes",
            "gzip_bytes", "latency_ms_b1_p50", "latency_ms_b1_p90", "latency_ms_b32_p50", "throughput_ips",
-           "finetune_seconds", "dense_gzip_bytes", "dense_latency_ms_b1_p50", "dense_latency_ms_b32_p50",
-           "dense_params", "dense_flops", "recipe", "hover"]
+           "finetune_seconds", "dense_gzip_bytes", "dense_file_bytes", "dense_latency_ms_b1_p50", "dense_latency_ms_b32_p50",
+           "dense_params", "dense_flops", "h5_gzip_bytes", "tflite_float_bytes", "tflite_sparse_bytes",
+           "tflite_int8_bytes", "tflite_int8_gzip_bytes", "tflite_int8_top1", "litert_ms_b1_p50",
+           "litert_1t_ms_b1_p50", "litert_int8_ms_b1_p50", "recipe", "hover"]
 
 HOVER_KEYS = ("model", "dataset", "strategy", "scope", "schedule", "sparsity", "threshold", "fine_tune_epochs",
               "learning_rate", "seed")
@@ -25,6 +27,13 @@ AXES = {
     "nonzero_params": "nonzero parameters",
     "latency_ms_b1_p50": "Keras latency, batch 1, p50 (ms)",
     "latency_ms_b32_p50": "Keras latency, batch 32, p50 (ms)",
+    "tflite_float_bytes": "TFLite float32 bytes",
+    "tflite_sparse_bytes": "TFLite sparse-storage bytes",
+    "tflite_int8_bytes": "TFLite int8 bytes",
+    "tflite_int8_gzip_bytes": "TFLite int8, gzip bytes",
+    "litert_ms_b1_p50": "LiteRT latency, batch 1, all threads (ms)",
+    "litert_1t_ms_b1_p50": "LiteRT latency, batch 1, 1 thread (ms)",
+    "litert_int8_ms_b1_p50": "LiteRT int8 latency, batch 1 (ms)",
     "achieved_sparsity": "achieved sparsity",
     "theoretical_speedup": "theoretical speedup (dense / nonzero FLOPs)",
     "nonzero_flops": "nonzero FLOPs",
@@ -34,11 +43,22 @@ AXES = {
 }
 
 
+#: Axis choices per chart, in the order offered (only those with data are shown).
+SIZE_AXES = ["gzip_bytes", "file_bytes", "nonzero_params", "tflite_int8_gzip_bytes", "tflite_int8_bytes",
+             "tflite_sparse_bytes", "tflite_float_bytes"]
+LATENCY_AXES = ["latency_ms_b1_p50", "latency_ms_b32_p50", "litert_ms_b1_p50", "litert_1t_ms_b1_p50",
+                "litert_int8_ms_b1_p50"]
+
+
+def available(df: pd.DataFrame, axes: list) -> list:
+    return [a for a in axes if a in df and df[a].notna().any()]
+
+
 def frame(jobs) -> pd.DataFrame:
-    """A row per completed job with a result; newest last."""
+    """A row per completed pruning run with a result (export jobs excluded); newest last."""
     rows = []
     for job in sorted(jobs, key=lambda j: j.id):
-        if job.status != "completed" or not job.result:
+        if job.status != "completed" or not job.result or job.kind != "run":
             continue
         r = job.result
         row = {c: r.get(c) for c in COLUMNS}
@@ -86,12 +106,36 @@ def latency_flat(df: pd.DataFrame, column: str = "latency_ms_b1_p50", tolerance:
 
 
 def dense_reference(df: pd.DataFrame) -> dict:
-    """The dense baseline's numbers (median over runs that share it)."""
+    """The dense baseline's numbers (median over the runs that share it): top1 and every `dense_*`."""
     if df.empty:
         return {}
-    return {"top1": float(df["top1_dense"].median()),
-            "gzip_bytes": float(df["dense_gzip_bytes"].median()) if df["dense_gzip_bytes"].notna().any() else None,
-            "latency_ms_b1_p50": float(df["dense_latency_ms_b1_p50"].median())
-            if df["dense_latency_ms_b1_p50"].notna().any() else None,
-            "latency_ms_b32_p50": float(df["dense_latency_ms_b32_p50"].median())
-            if df["dense_latency_ms_b32_p50"].notna().any() else None}
+    ref = {"top1": float(df["top1_dense"].median())}
+    for column in df.columns:
+        if column.startswith("dense_") and df[column].notna().any():
+            ref[column[len("dense_"):]] = float(df[column].median())
+    return ref
+
+
+#: (label, size key, gzip key, top-1 key, LiteRT all-threads key, LiteRT 1-thread key) per format.
+FORMATS = [
+    ("Keras .keras", "keras_bytes", "keras_gzip_bytes", "top1", None, None),
+    ("Keras .h5", "h5_bytes", "h5_gzip_bytes", "top1", None, None),
+    ("TFLite float32", "tflite_float_bytes", "tflite_float_gzip_bytes", "tflite_float_top1",
+     "litert_ms_b1_p50", "litert_1t_ms_b1_p50"),
+    ("TFLite sparse", "tflite_sparse_bytes", "tflite_sparse_gzip_bytes", "tflite_sparse_top1",
+     "litert_sparse_ms_b1_p50", "litert_sparse_1t_ms_b1_p50"),
+    ("TFLite int8", "tflite_int8_bytes", "tflite_int8_gzip_bytes", "tflite_int8_top1",
+     "litert_int8_ms_b1_p50", "litert_int8_1t_ms_b1_p50"),
+]
+
+
+def deploy_table(result: dict) -> pd.DataFrame:
+    """One row per exported format: bytes, gzip bytes, measured top-1, LiteRT latency."""
+    rows = []
+    for label, size, gz, top1, lat, lat1 in FORMATS:
+        if result.get(size) is None:
+            continue
+        rows.append({"format": label, "bytes": result[size], "gzip bytes": result.get(gz),
+                     "top-1": result.get(top1), "LiteRT ms, all threads": result.get(lat) if lat else None,
+                     "LiteRT ms, 1 thread": result.get(lat1) if lat1 else None})
+    return pd.DataFrame(rows)

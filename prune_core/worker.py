@@ -71,6 +71,8 @@ def run_job(job_id: int, store: JobStore | None = None) -> str:
 
     folder = job_dir(job_id, store.path.parent)
     try:
+        if job.kind == "export":
+            return _run_export(job, store, should_cancel)
         from prune_core import pipeline
 
         result = pipeline.run(job.spec, root=store.path.parent, model_path=folder / "model.keras",
@@ -89,6 +91,30 @@ def run_job(job_id: int, store: JobStore | None = None) -> str:
         (folder / "traceback.txt").write_text(traceback.format_exc())
         store.finish(job_id, "failed", error=f"{type(exc).__name__}: {exc}".strip()[:500])
         return "failed"
+
+
+def _run_export(job, store: JobStore, should_cancel) -> str:
+    """Export a finished run's saved model; the numbers go into that run's result."""
+    from prune_core import deploy, models, pipeline
+
+    parent = store.get(job.parent)
+    path = (parent.result or {}).get("model_path") if parent else None
+    if not path or not Path(path).exists():
+        store.finish(job.id, "failed", error=f"job {job.parent} has no saved model to export")
+        return "failed"
+    report = Throttle(lambda p: store.report(job.id, p), REPORT_EVERY)
+    from prune_core.training import Progress
+
+    model = models.load_user_model(path)
+    dataset = pipeline.resolve_dataset(parent.spec, model)
+    exported = deploy.export_all(model, dataset, store.path.parent, seed=parent.spec.seed,
+                                 on_progress=lambda m: report(Progress("exporting", message=m)))
+    if should_cancel():
+        store.finish(job.id, "canceled", error="canceled by request")
+        return "canceled"
+    store.merge_result(parent.id, exported)
+    store.finish(job.id, "completed", result=exported)
+    return "completed"
 
 
 # ---- the dispatcher -------------------------------------------------------------------------------

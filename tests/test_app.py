@@ -95,3 +95,18 @@ def test_streamlit_process_never_imports_tensorflow(home):
             "print(bad, app.exception); sys.exit(1 if bad or app.exception else 0)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_run_detail_offers_export_then_shows_the_deploy_numbers(home, real_result):
+    store = JobStore()
+    run_id = store.add_completed(RunSpec(**TINY, sparsity=0.6), real_result)
+    app = _app("pages/run_detail.py")
+    next(b for b in app.button if b.label == "Export for deployment").click().run()
+    queued = [j for j in store.list() if j.kind == "export"]
+    assert len(queued) == 1 and queued[0].parent == run_id and queued[0].status == "queued"
+    store.merge_result(run_id, {"tflite_float_bytes": 4000, "tflite_int8_bytes": 1200, "tflite_int8_top1": 0.5,
+                                "litert_ms_b1_p50": 0.1, "h5_bytes": 9000, "h5_gzip_bytes": 3000})
+    app = _app("pages/run_detail.py")
+    table = app.dataframe[0].value
+    assert list(table["format"]) == ["Keras .h5", "TFLite float32", "TFLite int8"]
+    assert table.loc[table["format"] == "TFLite int8", "bytes"].iloc[0] == 1200

@@ -129,3 +129,21 @@ def test_only_one_dispatcher_drains_a_queue(store):
         store.submit(QUICK)
         assert worker.dispatch(store, idle_seconds=0) == 0
         assert store.list()[0].status == "queued"
+
+
+def test_export_job_measures_a_finished_run_and_merges_into_it(store):
+    run_id = store.submit(QUICK)
+    worker.dispatch(store, parallel=1, idle_seconds=0)
+    assert "tflite_int8_bytes" not in store.get(run_id).result
+    export_id = store.submit_export(run_id)
+    worker.dispatch(store, parallel=1, idle_seconds=0)
+    export = store.get(export_id)
+    assert export.status == "completed", export.error
+    merged = store.get(run_id).result
+    assert merged["tflite_float_agreement"] >= 0.99 and merged["tflite_int8_bytes"] < merged["tflite_float_bytes"]
+    assert merged["top1"] == export.result.get("top1", merged["top1"])  # the run's own numbers are kept
+    from prune_core import results
+
+    assert list(results.frame(store.list())["job"]) == [run_id]  # export jobs are not runs
+    with pytest.raises(ValueError, match="not a completed run"):
+        store.submit_export(export_id + 100)
