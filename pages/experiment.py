@@ -1,11 +1,13 @@
 """Experiment: choose a recipe (or a sweep), see its schedule, queue it as background jobs."""
 import itertools
 import math
+import time
 
 import streamlit as st
 
 import ui
 from prune_core import data, plots
+from prune_core.summaries import fraction_below
 from prune_core.errors import PruneError
 from prune_core.schedules import seed_recipe
 from prune_core.specs import CRITERIA, RunSpec
@@ -36,7 +38,7 @@ with left:
     st.subheader("Strategy")
     strategies = st.multiselect("Strategies to compare", list(CRITERIA) + ["tfmot"], default=["magnitude"],
                                 help="tfmot = TensorFlow Model Optimization's own recipe, the reference.")
-    granularity = st.radio("Granularity", ["unstructured", "structured"], horizontal=True,
+    granularity = st.radio("Granularity", ["unstructured", "structured"], horizontal=True, key="granularity",
                            help="unstructured zeroes single weights (smaller when compressed, not faster); "
                                 "structured removes whole channels (a smaller, faster dense model).")
     budget, multiple = default.budget, default.channel_multiple
@@ -76,7 +78,7 @@ def _numbers(text):
     return [float(v) for v in text.replace(" ", "").split(",") if v]
 
 
-specs, problem = [], None
+specs, problem, total, steps_per_epoch = [], None, 0, 1
 try:
     if not strategies:
         raise PruneError("choose at least one strategy")
@@ -89,15 +91,18 @@ try:
                   initial_sparsity=float(initial), begin_step=int(begin), end_step=int(end),
                   frequency=int(frequency), power=float(power), fine_tune_epochs=int(epochs),
                   learning_rate=float(lr), seed=int(seed))
-    specs = [RunSpec(strategy=s, **a, **common) for s, a in itertools.product(strategies, amounts)]
+    candidates = [RunSpec(strategy=s, **a, **common) for s, a in itertools.product(strategies, amounts)]
     steps_per_epoch = math.ceil(data.train_size(dataset) / default.batch_size)
     total = int(epochs) * steps_per_epoch
-    for spec in specs:
+    for spec in candidates:
         spec.schedule_obj().validate_for(total, steps_per_epoch)
-except ValueError as exc:
-    problem = f"Numbers could not be read: {exc}" if not isinstance(exc, PruneError) else str(exc)
+    specs = candidates
 except PruneError as exc:
     problem = str(exc)
+except ValueError as exc:
+    problem = f"Numbers could not be read: {exc}"
+except OSError as exc:
+    problem = f"Could not read {dataset!r}: {exc.strerror or exc}"
 
 st.subheader("Schedule preview")
 if specs:
@@ -113,10 +118,9 @@ else:
                (" …" if len(specs) > 6 else ""))
 
 if mode == "threshold" and specs:
-    from prune_core.metrics import fraction_below  # numpy only
-
     similar = [j for j in ui.store().list(status=("completed",))
-               if j.result and j.spec.model == model and j.spec.dataset == dataset and j.spec.strategy in strategies
+               if j.kind == "run" and j.result and j.spec.model == model and j.spec.dataset == dataset
+               and j.spec.strategy in strategies and j.spec.granularity == granularity
                and j.result.get("distributions", {}).get("scores", {}).get("quantiles")]
     if similar:
         job = similar[0]
@@ -140,6 +144,6 @@ if mode == "threshold" and specs:
 
 if st.button(f"Queue {len(specs)} run(s)" if len(specs) != 1 else "Queue run", type="primary",
              disabled=bool(problem) or not specs):
-    sweep = f"sweep {len(ui.store().list()) + 1}" if len(specs) > 1 else None
+    sweep = time.strftime("sweep %Y-%m-%d %H:%M:%S") if len(specs) > 1 else None
     ids = ui.submit(specs, sweep=sweep)
     st.success(f"Queued job(s) {', '.join(map(str, ids))}. Follow them on the Runs page.")

@@ -9,7 +9,7 @@ from prune_core import cli, plots
 from prune_core.results import deploy_table
 
 st.title("Run detail")
-completed = ui.store().list(status=("completed",))
+completed = [j for j in ui.store().list(status=("completed",)) if j.kind == "run" and j.result]
 if not completed:
     st.info("No completed runs yet. Queue one on the Experiment page.")
     st.stop()

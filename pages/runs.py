@@ -8,8 +8,6 @@ st.title("Runs")
 jobs_store = ui.store()
 jobs_store.recover()
 active = bool(jobs_store.list(status=("queued", "running"), limit=1))
-if jobs_store.counts().get("queued"):
-    ui.resume_queue()  # e.g. after a reboot: queued jobs and no dispatcher
 
 
 shown = st.select_slider("Show the latest", [25, 50, 100, 200, 500], value=50, key="runs-shown")
@@ -24,6 +22,8 @@ def job_table():
         ui.demo_button("runs-demo")
         return
     counts = jobs_store.counts()
+    if counts.get("queued"):
+        ui.resume_queue()  # a submit that raced a dispatcher shutting down must not wait forever
     st.caption(" · ".join(f"{ui.STATUS_ICONS[s]} {s} {n}" for s, n in sorted(counts.items())))
     for job in jobs:
         p = job.progress or {}
@@ -42,6 +42,10 @@ def job_table():
                         detail.append(f"train accuracy {p['accuracy']:.3f}")
                     detail.append(f"{job.elapsed:.0f} s")
                     st.progress(min(float(p.get("fraction", 0.0)), 1.0), text=" · ".join(detail))
+                elif job.status == "completed" and job.kind == "export" and job.result:
+                    r = job.result
+                    st.write(f"exported job {job.parent}: TFLite float {ui.bytes_text(r.get('tflite_float_bytes'))}, "
+                             f"int8 {ui.bytes_text(r.get('tflite_int8_bytes'))} · {job.elapsed:.0f} s")
                 elif job.status == "completed" and job.result:
                     r = job.result
                     st.write(f"top-1 **{r['top1']:.4f}** (dense {r['top1_dense']:.4f}, before fine-tune "
@@ -59,12 +63,16 @@ def job_table():
                 else:
                     a, b = st.columns(2)
                     if a.button("Retry", key=f"retry-{job.id}"):
-                        ui.submit([job.spec], job.sweep)
-                        st.rerun()
+                        try:
+                            jobs_store.retry(job.id)
+                            ui.resume_queue()
+                            st.rerun()
+                        except ValueError as exc:  # an export whose run was deleted
+                            st.error(str(exc))
                     if b.button("Delete", key=f"delete-{job.id}"):
                         jobs_store.delete(job.id)
                         st.rerun()
-                if job.status == "completed":
+                if job.status == "completed" and job.kind == "run":
                     st.page_link("pages/run_detail.py", label="Details", query_params={"job": job.id})
     if active and not jobs_store.list(status=("queued", "running"), limit=1):
         st.rerun()  # everything finished: stop polling and show final states

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 from prune_core.errors import Canceled, PruneError, SpecError
 from prune_core.schedules import SCHEDULE_KINDS
@@ -197,10 +198,14 @@ def _background(args) -> int:
     return 0
 
 
+#: Numbers every imported line must carry (the dashboard's pages plot and format them).
+IMPORT_NUMBERS = ("top1", "top5", "top1_dense", "top1_before_finetune", "achieved_sparsity", "params",
+                  "nonzero_params", "flops", "nonzero_flops", "theoretical_speedup", "file_bytes", "gzip_bytes",
+                  "latency_ms_b1_p50", "latency_ms_b32_p50", "throughput_ips")
+
+
 def _import(args) -> int:
     """Every line is checked before anything is written: a bad file changes nothing."""
-    from pathlib import Path
-
     from prune_core.jobs import JobStore
 
     rows = []
@@ -208,15 +213,20 @@ def _import(args) -> int:
         path = Path(name)
         if not path.is_file():
             raise SpecError(f"{name}: no such file")
-        for number, line in enumerate(path.read_text().splitlines(), 1):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SpecError(f"{name}: cannot be read as JSON Lines ({type(exc).__name__})") from None
+        for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
             try:
                 result = json.loads(line)
                 spec = RunSpec.from_dict(result["config"])
-                missing = [k for k in ("top1", "achieved_sparsity", "gzip_bytes") if k not in result]
-                if missing:
-                    raise SpecError(f"missing {', '.join(missing)}")
+                wrong = [k for k in IMPORT_NUMBERS if not isinstance(result.get(k), (int, float))
+                         or isinstance(result.get(k), bool)]
+                if wrong:
+                    raise SpecError(f"missing or not a number: {', '.join(wrong)}")
             except (json.JSONDecodeError, KeyError, TypeError, SpecError) as exc:
                 raise SpecError(f"{name}:{number}: not a run result ({exc})") from None
             rows.append((spec, result, args.sweep or path.stem))
@@ -224,6 +234,11 @@ def _import(args) -> int:
     ids = [store.add_completed(spec, result, sweep) for spec, result, sweep in rows]
     print(f"imported {len(ids)} run(s) into {store.path}", file=sys.stderr)
     return 0
+
+
+def _check_writable(folder: Path, option: str) -> None:
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise SpecError(f"{option}: cannot write into {folder}")
 
 
 def main(argv=None) -> int:
@@ -238,11 +253,16 @@ def main(argv=None) -> int:
             raise SpecError("--save-model saves one run's model; use it with `run`, not `sweep`")
         if args.save_model and not args.save_model.endswith((".keras", ".h5")):
             raise SpecError("--save-model must end in .keras or .h5")
+        if args.save_model:
+            _check_writable(Path(args.save_model).expanduser().resolve().parent, "--save-model")
         from prune_core import pipeline  # imports TensorFlow: only after the arguments are known good
 
         for spec in specs:
             pipeline.check(spec)
-        out = open(args.out, "w") if args.out else sys.stdout
+        try:
+            out = open(args.out, "w") if args.out else sys.stdout
+        except OSError as exc:
+            raise SpecError(f"--out {args.out}: {exc.strerror or exc}") from None
         try:
             for i, spec in enumerate(specs, 1):
                 printer = ProgressPrinter(f"{i}/{len(specs)} {spec.label()}", quiet=args.quiet)
@@ -254,11 +274,12 @@ def main(argv=None) -> int:
             if out is not sys.stdout:
                 out.close()
         return 0
+    except Canceled:
+        print("error: canceled", file=sys.stderr)
+        return 130
     except PruneError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
-        return 130
-    except Canceled:
         return 130

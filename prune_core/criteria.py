@@ -13,8 +13,8 @@ estimate the same loss in every layer, so their raw values rank across layers; g
 the classic global-magnitude baseline. Calibration runs the model in inference mode (BatchNorm uses
 its moving statistics, dropout is off).
 
-Channel scores (for structured pruning) are the sum of a kernel's weight scores over every axis but
-the output channel.
+Structured pruning turns these weight scores into channel scores in `prune_core.channels` (the mean
+score of every weight attached to a channel).
 """
 from __future__ import annotations
 
@@ -101,14 +101,6 @@ def score(name: str, model, targets: list[Target], calibration: Calibration | No
         raise SpecError(f"criterion {name!r} needs calibration data")
     scores = REGISTRY[name](model, targets, calibration, seed)
     return [np.asarray(s, dtype=np.float64).reshape(t.variable.shape) for s, t in zip(scores, targets)]
-
-
-def channel_scores(weight_scores: np.ndarray, depthwise: bool = False) -> np.ndarray:
-    """Per-output-channel importance: the sum of weight scores over every axis but the output
-    channel (a depthwise kernel's output channels are its last two axes, flattened)."""
-    s = np.asarray(weight_scores)
-    width = s.shape[-2] * s.shape[-1] if depthwise else s.shape[-1]
-    return s.reshape(-1, width).sum(axis=0)
 
 
 def _loss_fn(model, reduction):

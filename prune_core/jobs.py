@@ -83,7 +83,8 @@ def db_path(root: Path | None = None) -> Path:
     return (root or paths.home()) / "jobs.sqlite3"
 
 
-def _pid_alive(pid: int | None) -> bool:
+def job_process_alive(pid: int | None, job_id: int) -> bool:
+    """Whether `pid` is still the process running job `job_id` (a reused pid is not)."""
     if not pid:
         return False
     try:
@@ -91,12 +92,16 @@ def _pid_alive(pid: int | None) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    try:  # a zombie (exited, not yet reaped) is gone for our purposes
+        pass
+    try:
         with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":  # exited, not yet reaped
+                return False
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            args = f.read().split(b"\0")
+        return b"prune_core" in args and str(job_id).encode() in args
     except OSError:
-        return True
+        return True  # no /proc: trust the signal check
 
 
 class JobStore:
@@ -213,6 +218,8 @@ class JobStore:
     def retry(self, job_id: int) -> int:
         """A new queued job with the same recipe (the old one stays in the history)."""
         job = self.get(job_id)
+        if job is None:
+            raise ValueError(f"job {job_id} no longer exists")
         return self.submit_export(job.parent) if job.kind == "export" else self.submit(job.spec, job.sweep)
 
     def delete(self, job_id: int) -> None:
@@ -224,7 +231,7 @@ class JobStore:
         that died before it could start their process); returns their ids."""
         now = time.time()
         lost = [j.id for j in self.list(status=("running",))
-                if (j.pid is not None and not _pid_alive(j.pid))
+                if (j.pid is not None and not job_process_alive(j.pid, j.id))
                 or (j.pid is None and now - (j.started_at or now) > unclaimed_after)]
         for job_id in lost:
             with self._connect() as db:

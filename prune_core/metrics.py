@@ -110,28 +110,6 @@ def latency(model, batch_size: int, warmup: int = 5, repeats: int = 30) -> dict:
     return {"p50": float(np.percentile(times, 50)), "p90": float(np.percentile(times, 90))}
 
 
-def distribution(arrays, bins: int = 60, points: int = 201) -> dict:
-    """A compact summary of many non-negative values (scores, |weights|): zero count, quantiles
-    (to read off the sparsity any threshold would give) and a histogram on a log scale."""
-    flat = np.concatenate([np.abs(np.asarray(a, dtype=np.float64)).ravel() for a in arrays]) if arrays else np.zeros(0)
-    positive = flat[flat > 0]
-    summary = {"count": int(flat.size), "zeros": int(flat.size - positive.size),
-               "quantiles": np.quantile(flat, np.linspace(0, 1, points)).tolist() if flat.size else []}
-    if positive.size:
-        edges = np.logspace(np.log10(positive.min()), np.log10(positive.max()) + 1e-12, bins + 1)
-        counts, edges = np.histogram(positive, bins=edges)
-        summary.update(hist_counts=counts.tolist(), hist_edges=edges.tolist())
-    return summary
-
-
-def fraction_below(summary: dict, threshold: float) -> float:
-    """Fraction of the summarised values below `threshold`, read from the quantiles."""
-    q = np.asarray(summary.get("quantiles", []))
-    if not q.size:
-        return 0.0
-    return float(np.interp(threshold, q, np.linspace(0, 1, q.size), left=0.0, right=1.0))
-
-
 def measure(model, targets, dataset, *, repeats: int = 30) -> dict:
     """Everything the result table reports about one stripped model."""
     acc = accuracy(model, dataset.x_test, dataset.y_test)

@@ -145,8 +145,14 @@ def load_user_model(path_text: str):
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"could not load {path.name}: {first[:200]}") from None
-    if not isinstance(model, keras.Model) or len(model.outputs) != 1 or len(model.inputs) != 1:
+    if not isinstance(model, keras.Model) or not model.built or len(model.outputs) != 1 or len(model.inputs) != 1:
         raise ModelError(f"{path.name} must be a model with one image input and one class output")
+    nested = [layer.name for layer in model.layers if isinstance(layer, keras.Model)]
+    if nested:
+        raise ModelError(f"{path.name} nests a model inside a model ({nested[0]}); save it as one flat "
+                         "functional model (e.g. keras.Model(backbone.input, head_output))")
+    if isinstance(model, keras.Sequential):  # the same layers as a functional graph, which pruning can trace
+        model = keras.Model(model.inputs, model.outputs, name=model.name)
     shape = model.input_shape
     if len(shape) != 4 or shape[1] is None or shape[1] != shape[2] or shape[3] != 3:
         raise ModelError(f"{path.name} must take square RGB images (N, S, S, 3); its input is {shape}")

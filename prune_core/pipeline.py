@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from prune_core import baselines, criteria, data, metrics, models, tfmot_reference
+from prune_core import baselines, criteria, data, metrics, models, summaries, tfmot_reference
 from prune_core.engine import ChannelPruner, MaskedPruner
 from prune_core.errors import ModelError
 from prune_core.training import Progress, check_cancel
@@ -46,6 +46,8 @@ def check(spec):
     dataset = resolve_dataset(spec, user_model)
     if user_model is not None:
         _check_classes(user_model, dataset)
+        if not criteria.find_targets(user_model, prune_head=spec.prune_head, prune_depthwise=spec.prune_depthwise):
+            raise ModelError("the model has no Conv2D or Dense kernel that this recipe may prune")
     steps_per_epoch = dataset.steps_per_epoch(spec.batch_size)
     spec.schedule_obj().validate_for(spec.fine_tune_epochs * steps_per_epoch, steps_per_epoch)
     return dataset, user_model
@@ -57,9 +59,9 @@ def _unstructured(spec, baseline, dataset, schedule, calibration, on_progress, s
     # Accuracy right after pruning to the target in one shot, before any fine-tuning.
     model = models.clone(baseline)
     pruner = MaskedPruner(model, "magnitude" if spec.strategy == "tfmot" else spec.strategy, **kwargs)
-    weights_before = metrics.distribution([t.variable.numpy() for t in pruner.targets])
+    weights_before = summaries.distribution([t.variable.numpy() for t in pruner.targets])
     pruner.update(spec.sparsity, spec.threshold)
-    scores = metrics.distribution(pruner.first_scores)
+    scores = summaries.distribution(pruner.first_scores)
     before = metrics.accuracy(model, dataset.x_test, dataset.y_test)
     check_cancel(should_cancel)
     ft_start = time.perf_counter()
@@ -83,10 +85,10 @@ def _structured(spec, baseline, dataset, schedule, calibration, on_progress, sho
     kwargs = dict(scope=spec.scope, budget=spec.budget, multiple=spec.channel_multiple,
                   calibration=calibration, seed=spec.seed)
     targets = criteria.find_targets(baseline, prune_head=True, prune_depthwise=True)
-    weights_before = metrics.distribution([t.variable.numpy() for t in targets])
+    weights_before = summaries.distribution([t.variable.numpy() for t in targets])
     oneshot = ChannelPruner(baseline, spec.strategy, **kwargs)
     model = oneshot.prune(baseline, spec.sparsity, spec.threshold)
-    scores = metrics.distribution(list(oneshot.first_importance.values()))
+    scores = summaries.distribution(list(oneshot.first_importance.values()))
     before = metrics.accuracy(model, dataset.x_test, dataset.y_test)
     check_cancel(should_cancel)
     ft_start = time.perf_counter()
@@ -163,7 +165,7 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
         "layer_sparsity": measured["layer_sparsity"],
         "history": history, "pruning_events": events,
         "distributions": {"scores": outcome["scores"], "weights_before": outcome["weights_before"],
-                          "weights_after": metrics.distribution([t.variable.numpy() for t in targets])},
+                          "weights_after": summaries.distribution([t.variable.numpy() for t in targets])},
         **exported,
         "config": spec.to_dict(),
     }

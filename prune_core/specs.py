@@ -96,6 +96,8 @@ class RunSpec:
                 raise SpecError("threshold mode prunes once; use --schedule oneshot or give --sparsity instead")
             if self.strategy == "tfmot":
                 raise SpecError("tfmot's recipe prunes to a target sparsity; give --sparsity instead of --threshold")
+        if self.strategy == "tfmot" and self.fine_tune_epochs == 0:
+            raise SpecError("tfmot's recipe prunes during fine-tuning; give --fine-tune-epochs of at least 1")
         if self.strategy == "tfmot" and self.scope != "layerwise":
             raise SpecError("tfmot's recipe ranks weights per layer; use --scope layerwise")
         for name, low in (("fine_tune_epochs", 0), ("baseline_epochs", 1), ("batch_size", 1),

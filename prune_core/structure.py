@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from prune_core.errors import ModelError
+
 #: Layers whose output has the same channels as their (single) input.
-PASS_THROUGH = {"Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Dropout", "SpatialDropout2D",
+PASS_THROUGH = {"Activation", "ReLU", "LeakyReLU", "ELU", "Dropout", "SpatialDropout2D",
                 "GaussianNoise", "GaussianDropout", "ZeroPadding2D", "Cropping2D", "MaxPooling2D",
                 "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "UpSampling2D",
                 "BatchNormalization", "DepthwiseConv2D", "Reshape", "Rescaling", "Identity"}
@@ -80,16 +82,32 @@ class _Spaces:
         self.fixed.setdefault(self.find(s), reason)
 
 
-def _inputs(layer_config) -> list:
+def _tensor_refs(value, known: set) -> list:
+    """Every [layer, node, index] reference to a known layer inside call arguments."""
+    if isinstance(value, (list, tuple)):
+        if len(value) >= 3 and isinstance(value[0], str) and value[0] in known and isinstance(value[1], int):
+            return [(value[0], value[1], value[2])] + _tensor_refs(list(value[3:]), known)
+        return [r for v in value for r in _tensor_refs(v, known)]
+    if isinstance(value, dict):
+        return [r for v in value.values() for r in _tensor_refs(v, known)]
+    return []
+
+
+def _inputs(layer_config, known: set):
+    """(positional input tensors, every tensor the call references). The first is None for calls this
+    module does not understand: a shared layer, or tensors passed as keyword arguments (`x + y`
+    recorded as TFOpLambda keeps `y` there)."""
     nodes = layer_config.get("inbound_nodes") or []
-    if len(nodes) > 1:
-        return None  # a shared layer: called more than once
     if not nodes:
-        return []
+        return [], []
+    everything = _tensor_refs(nodes, known)
     node = nodes[0]
-    if isinstance(node, dict) or not all(isinstance(t, (list, tuple)) for t in node):
-        return None  # TFOpLambda-style call arguments: not understood
-    return [(t[0], t[1], t[2]) for t in node]
+    if len(nodes) > 1 or isinstance(node, dict) or not all(isinstance(t, (list, tuple)) for t in node):
+        return None, everything
+    positional = [(t[0], t[1], t[2]) for t in node]
+    if len(everything) != len(positional):
+        return None, everything
+    return positional, everything
 
 
 def _reshape_keeps_channels(layer, in_shape) -> bool:
@@ -103,21 +121,22 @@ def trace(model) -> list[Group]:
     """The channel groups of `model` (a functional tf_keras model), fixed ones included."""
     config = model.get_config()
     if "layers" not in config or "input_layers" not in config:
-        raise ValueError("structured pruning needs a functional Keras model (not a subclassed one)")
+        raise ModelError("structured pruning needs a functional Keras model (not a subclassed one)")
     spaces = _Spaces()
     tensor_space, flattened = {}, {}  # (layer, node, index) → space; flatten output space → (input space, positions)
     roles = []  # (space, kind, layer name, extra)
+    known = {entry["name"] for entry in config["layers"]}
     for entry in config["layers"]:
         name, cls = entry["name"], entry["class_name"]
         layer = model.get_layer(name)
-        inputs = _inputs(entry)
+        inputs, referenced = _inputs(entry, known)
         out_shape = layer.output_shape if not isinstance(layer.output_shape, list) else None
         width = out_shape[-1] if out_shape else None
         if cls == "InputLayer":
             tensor_space[(name, 0, 0)] = spaces.new(width or 0, "model input")
             continue
         if inputs is None or any(t not in tensor_space for t in inputs):
-            for t in inputs or []:
+            for t in referenced:
                 if t in tensor_space:
                     spaces.fix(tensor_space[t], f"{name} ({cls}) is shared or called in a way not understood")
             tensor_space[(name, 0, 0)] = spaces.new(width or 0, f"output of {name} ({cls}), not understood")
@@ -158,9 +177,12 @@ def trace(model) -> list[Group]:
                 if cls == "Reshape":
                     roles.append((out, "reshape", name, None))
         elif cls in COUPLING and len(ins) >= 2:
+            widths = {shape[-1] for shape in layer.input_shape} if isinstance(layer.input_shape, list) else set()
             out = ins[0]
             for other in ins[1:]:
                 out = spaces.union(out, other)
+            if len(widths) != 1:  # broadcasting across channels (C × 1): keep every side as it is
+                spaces.fix(out, f"{name} ({cls}) broadcasts across channels")
         else:
             for s in ins:
                 spaces.fix(s, f"{name} ({cls}) is not understood by structured pruning")

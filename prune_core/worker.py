@@ -20,7 +20,7 @@ from pathlib import Path
 
 from prune_core import paths
 from prune_core.errors import Canceled, PruneError
-from prune_core.jobs import JobStore
+from prune_core.jobs import JobStore, job_process_alive
 
 CANCEL_GRACE = 3.0
 POLL_SECONDS = 0.5
@@ -88,7 +88,10 @@ def run_job(job_id: int, store: JobStore | None = None) -> str:
         store.finish(job_id, "failed", error=str(exc))
         return "failed"
     except BaseException as exc:  # noqa: BLE001 - a job must always leave a final state behind
-        (folder / "traceback.txt").write_text(traceback.format_exc())
+        try:
+            (folder / "traceback.txt").write_text(traceback.format_exc())
+        except OSError:
+            pass  # a full disk must not stop the state from being recorded
         store.finish(job_id, "failed", error=f"{type(exc).__name__}: {exc}".strip()[:500])
         return "failed"
 
@@ -118,12 +121,23 @@ def _run_export(job, store: JobStore, should_cancel) -> str:
 
 
 # ---- the dispatcher -------------------------------------------------------------------------------
+def _detached(args: list, root: Path, log_path: Path) -> subprocess.Popen:
+    """Start `python -m prune_core ARGS` in its own session (it outlives whoever started it)."""
+    with open(log_path, "ab") as log:  # the child keeps its own copy of the handle
+        return subprocess.Popen([sys.executable, "-m", "prune_core", *args], cwd=paths.PROJECT_ROOT,
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                env={**os.environ, "PRUNE_HOME": str(root)}, start_new_session=True)
+
+
 def _spawn(job_id: int, root: Path) -> subprocess.Popen:
-    log = open(job_dir(job_id, root) / "log.txt", "ab")
-    env = {**os.environ, "PRUNE_HOME": str(root)}
-    return subprocess.Popen([sys.executable, "-m", "prune_core", "job", str(job_id)], cwd=paths.PROJECT_ROOT,
-                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                            start_new_session=True)
+    return _detached(["job", str(job_id)], root, job_dir(job_id, root) / "log.txt")
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def dispatch(store: JobStore | None = None, *, parallel: int | None = None, forever: bool = False,
@@ -149,18 +163,24 @@ def dispatch(store: JobStore | None = None, *, parallel: int | None = None, fore
                 if code is not None:
                     job = store.get(job_id)
                     if job is not None and job.status == "running":
-                        reason = "killed (out of memory?)" if code in (-signal.SIGKILL, 137) else f"exit code {code}"
-                        store.finish(job_id, "failed", error=f"the job process died: {reason}")
+                        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+                        hint = " (out of memory?)" if code in (-signal.SIGKILL, 137) else ""
+                        store.finish(job_id, "interrupted", error=f"the job process died: {how}{hint}")
                     del children[job_id]
                     cancel_seen.pop(job_id, None)
-                elif store.cancel_requested(job_id):
+            # Jobs still running from an earlier dispatcher count against the limit and can be canceled.
+            adopted = {j.id: j.pid for j in store.list(status=("running",))
+                       if j.id not in children and job_process_alive(j.pid, j.id)}
+            for job_id, pid in {**{i: p.pid for i, p in children.items()}, **adopted}.items():
+                if store.cancel_requested(job_id):
                     first = cancel_seen.setdefault(job_id, time.monotonic())
                     if time.monotonic() - first >= CANCEL_GRACE:
-                        proc.kill()
-                        proc.wait()
+                        _kill(pid)
+                        if job_id in children:
+                            children.pop(job_id).wait()
+                        adopted.pop(job_id, None)
                         store.finish(job_id, "canceled", error="canceled by request (stopped after the grace period)")
-                        del children[job_id]
-            while len(children) < parallel:
+            while len(children) + len(adopted) < parallel:
                 job = store.claim_next()
                 if job is None:
                     break
@@ -168,15 +188,13 @@ def dispatch(store: JobStore | None = None, *, parallel: int | None = None, fore
                 store.set_pid(job.id, proc.pid)
                 children[job.id] = proc
                 started += 1
-            if children:
+            if children or adopted:
                 idle_since = time.monotonic()
             elif not forever and time.monotonic() - idle_since >= idle_seconds:
                 return started
             time.sleep(POLL_SECONDS)
     finally:
-        for proc in children.values():  # a dispatcher stopped by a signal leaves its jobs running
-            proc.poll()
-        lock.close()
+        lock.close()  # job processes run on: each records its own final state
 
 
 def ensure_dispatcher(root: Path | None = None) -> bool:
@@ -192,7 +210,5 @@ def ensure_dispatcher(root: Path | None = None) -> bool:
             fcntl.flock(probe, fcntl.LOCK_UN)
         except BlockingIOError:
             return False
-    subprocess.Popen([sys.executable, "-m", "prune_core", "worker"], cwd=paths.PROJECT_ROOT,
-                     env={**os.environ, "PRUNE_HOME": str(root)}, stdin=subprocess.DEVNULL,
-                     stdout=open(root / "worker.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True)
+    _detached(["worker"], root, root / "worker.log")
     return True

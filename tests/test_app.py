@@ -90,6 +90,8 @@ def test_a_completed_jobs_numbers_appear_in_compare_and_detail(home, real_result
 def test_streamlit_process_never_imports_tensorflow(home):
     code = ("import sys; from streamlit.testing.v1 import AppTest; "
             f"app = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60).run(); "
+            "app.radio(key='mode').set_value('threshold').run(); "
+            "app.radio(key='granularity').set_value('structured').run(); "
             + "".join(f"app.switch_page({p!r}).run(); " for p in PAGES) +
             "bad = [m for m in ('tensorflow', 'tf_keras', 'tensorflow_model_optimization') if m in sys.modules]; "
             "print(bad, app.exception); sys.exit(1 if bad or app.exception else 0)")

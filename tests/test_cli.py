@@ -57,6 +57,9 @@ def test_sweep_runs_the_product_of_strategies_and_sparsities(tmp_path):
       "--begin-step", "1000", "--end-step", "2000"], "--fine-tune-epochs to 50"),
     (["run", "--save-model", "out.txt"], "--save-model must end in"),
     (["frobnicate"], "invalid choice"),
+    (["run", "--save-model", "/nonexistent/dir/m.keras"], "cannot write into"),
+    (["import", "/nonexistent/results.jsonl"], "no such file"),
+    (["run", "--out", "/nonexistent/dir/o.jsonl"], "--out /nonexistent/dir/o.jsonl"),
 ])
 def test_bad_input_gives_one_line_and_exit_code_2(args, fragment, capsys):
     code = cli.main(args)
@@ -88,8 +91,8 @@ def test_import_adds_results_as_completed_runs_and_refuses_bad_files(tmp_path, m
 
     monkeypatch.setenv("PRUNE_HOME", str(tmp_path / "home"))
     good = tmp_path / "sweep.jsonl"
-    results = [{"config": RunSpec(sparsity=s).to_dict(), "top1": 0.9, "achieved_sparsity": s, "gzip_bytes": 10}
-               for s in (0.5, 0.8)]
+    results = [{"config": RunSpec(sparsity=s).to_dict(), **{k: 1 for k in cli.IMPORT_NUMBERS},
+                "top1": 0.9, "achieved_sparsity": s, "gzip_bytes": 10} for s in (0.5, 0.8)]
     good.write_text("\n".join(json.dumps(r) for r in results) + "\n")
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps(results[0]) + "\n{not json\n")

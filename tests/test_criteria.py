@@ -52,14 +52,6 @@ def test_targets_skip_head_depthwise_bias_and_batchnorm_by_default(tiny_model):
     assert everything == ["conv1", "dw1", "conv2", "fc1", "predictions"]
 
 
-def test_channel_scores_sum_over_everything_but_the_output_channel():
-    scores = np.arange(2 * 2 * 3 * 4, dtype=float).reshape(2, 2, 3, 4)
-    np.testing.assert_allclose(criteria.channel_scores(scores), scores.sum(axis=(0, 1, 2)))
-    depthwise = np.ones((3, 3, 4, 2))
-    assert criteria.channel_scores(depthwise, depthwise=True).shape == (8,)
-    assert criteria.channel_scores(np.ones((5, 7))).tolist() == [5.0] * 7
-
-
 def _two_parameter_model():
     """logits = [θ1·x1 + θ2·x2, 0] with θ = (1, 1): a model with exactly two parameters."""
     from prune_core.keras_env import keras

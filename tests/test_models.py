@@ -78,3 +78,18 @@ def test_logit_outputs_are_detected(tiny_model):
     assert not models.outputs_logits(tiny_model)
     inp = keras.Input((4,))
     assert models.outputs_logits(keras.Model(inp, keras.layers.Dense(3)(inp)))
+
+
+def test_sequential_models_load_as_functional_and_nested_models_are_refused(tmp_path):
+    seq = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, name="c"),
+                            keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2, activation="softmax")])
+    seq.save(str(tmp_path / "seq.keras"))
+    loaded = models.load_user_model(str(tmp_path / "seq.keras"))
+    assert not isinstance(loaded, keras.Sequential) and "input_layers" in loaded.get_config()
+    inner = keras.Model(seq.input, seq.get_layer("c").output, name="backbone")
+    inp = keras.Input((8, 8, 3))
+    outer = keras.Model(inp, keras.layers.Dense(2, activation="softmax")(
+        keras.layers.GlobalAveragePooling2D()(inner(inp))))
+    outer.save(str(tmp_path / "nested.keras"))
+    with pytest.raises(ModelError, match="nests a model"):
+        models.load_user_model(str(tmp_path / "nested.keras"))

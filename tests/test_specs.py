@@ -26,6 +26,7 @@ def test_defaults_are_valid_and_round_trip_through_json():
     (dict(sparsity=None, threshold=-1.0), "threshold must be >= 0"),
     (dict(sparsity=None, threshold=0.1, schedule="polynomial", end_step=100), "threshold mode prunes once"),
     (dict(strategy="tfmot", scope="global"), "tfmot's recipe ranks weights per layer"),
+    (dict(strategy="tfmot", fine_tune_epochs=0), "prunes during fine-tuning"),
     (dict(fine_tune_epochs=-1), "fine tune epochs"),
     (dict(learning_rate=0.0), "learning rate"),
     (dict(schedule="polynomial", begin_step=10, end_step=5), "end step > begin step"),

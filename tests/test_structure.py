@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from prune_core import models, structure
+from prune_core.errors import ModelError
 from prune_core.keras_env import keras
 
 
@@ -66,5 +67,19 @@ def test_subclassed_models_are_refused_clearly():
         def call(self, x):
             return x
 
-    with pytest.raises(ValueError, match="functional"):
+    with pytest.raises(ModelError, match="functional"):
         structure.trace(Net())
+
+
+def test_tensors_passed_as_keyword_arguments_and_channel_broadcasts_stay_fixed():
+    inp = keras.Input((8, 8, 3))
+    a = keras.layers.Conv2D(4, 1, name="a")(inp)
+    b = keras.layers.Conv2D(4, 1, name="b")(inp)
+    summed = a + b  # recorded as a TFOpLambda with `b` in its keyword arguments
+    gate = keras.layers.Conv2D(1, 1, name="gate")(inp)
+    x = keras.layers.Multiply(name="broadcast")([keras.layers.Conv2D(4, 1, name="c")(summed), gate])
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inp, keras.layers.Dense(2, activation="softmax", name="predictions")(x))
+    groups = structure.trace(model)
+    for producer in ("a", "b", "c", "gate"):
+        assert not _by_producer(groups, producer).prunable, producer
