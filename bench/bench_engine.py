@@ -51,11 +51,13 @@ def _epoch_seconds(spec, dataset, baseline, arm: str, epochs: int) -> float:
                                             batch_size=spec.batch_size, seed=spec.seed))
 
 
-def interleaved_epoch_times(spec, dataset, baseline, rounds: int = 3, epochs: int = 3) -> dict:
-    """Dense, masked and tfmot epochs measured in alternation, so machine noise hits all three alike."""
-    times = {"dense": [], "masked": [], "tfmot": []}
-    for _ in range(rounds):
-        for arm in times:
+def interleaved_epoch_times(spec, dataset, baseline, rounds: int = 3, epochs: int = 4) -> dict:
+    """Dense, masked and tfmot epochs measured in alternation (the order reversed every round), so
+    machine noise and warm-up effects hit all three alike."""
+    arms = ["dense", "masked", "tfmot"]
+    times = {arm: [] for arm in arms}
+    for r in range(rounds):
+        for arm in arms if r % 2 == 0 else arms[::-1]:
             times[arm].append(_epoch_seconds(spec, dataset, baseline, arm, epochs))
     return {arm: statistics.median(values) for arm, values in times.items()}
 
@@ -66,6 +68,8 @@ def main() -> int:
     ap.add_argument("--dataset", default="digits")
     ap.add_argument("--fine-tune-epochs", type=int, default=RunSpec().fine_tune_epochs)
     ap.add_argument("--sparsities", default="0.5,0.8,0.9")
+    ap.add_argument("--timing-only", action="store_true", help="only the interleaved epoch timing")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of the interleaved timing")
     ap.add_argument("--runs", default="magnitude:layerwise,magnitude:global,gradient:global,taylor:global,"
                     "fisher:global,random:global,tfmot:layerwise", help="strategy:scope pairs")
     args = ap.parse_args()
@@ -75,6 +79,13 @@ def main() -> int:
     print(f"baseline: {base.model} on {base.dataset}, trained {'(cached)' if info.get('cached') else ''} "
           f"in {info.get('train_seconds', 0):.0f} s, test top-1 {info['top1']:.4f}", flush=True)
 
+    if args.timing_only:
+        epochs = interleaved_epoch_times(base, dataset, baseline, rounds=args.rounds)
+        ratio = epochs["masked"] / epochs["dense"]
+        print(f"dense {epochs['dense']:.3f} s · masked {epochs['masked']:.3f} s ({ratio:.3f}×) · "
+              f"tfmot {epochs['tfmot']:.3f} s ({epochs['tfmot'] / epochs['dense']:.3f}×)")
+        print(f"{'PASS' if ratio <= 1.10 else 'FAIL'}  masked fine-tune epoch ≤ 1.10× dense ({ratio:.2f}×)")
+        return 0
     dense_sizes = metrics.file_sizes(baseline)
     dense_lat = (metrics.latency(baseline, 1)["p50"], metrics.latency(baseline, 32, repeats=10)["p50"])
     dense_top1 = metrics.accuracy(baseline, dataset.x_test, dataset.y_test)["top1"]
@@ -96,7 +107,7 @@ def main() -> int:
     epochs = interleaved_epoch_times(base, dataset, baseline)
     dense_epoch = epochs["dense"]
 
-    print(f"\nFine-tune epoch, measured in alternation (3 rounds × 3 epochs, median of steady epochs): dense "
+    print(f"\nFine-tune epoch, measured in alternation (3 rounds × 4 epochs, median of steady epochs): dense "
           f"{epochs['dense']:.2f} s · our masks {epochs['masked']:.2f} s ({epochs['masked'] / dense_epoch:.2f}×) · "
           f"tfmot wrappers {epochs['tfmot']:.2f} s ({epochs['tfmot'] / dense_epoch:.2f}×)")
     print(f"Fine-tune budget for every row: {base.fine_tune_epochs} epochs, lr {base.learning_rate}, one-shot; "

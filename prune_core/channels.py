@@ -1,13 +1,16 @@
 """Channel importance and selection (structured pruning, step 2 of 3): scores → a surgery `Plan`.
 
 Importance of channel c of a group = the mean, over every weight attached to c (the producers'
-output slices, the consumers' input slices, depthwise slices), of the criterion's per-weight score.
-The mean (not the sum) keeps groups of different fan-in comparable in a global ranking.
+output slices, the consumers' input slices, depthwise slices), of the criterion's per-weight score,
+divided by the group's average importance — so a global ranking compares channels with their own
+group (un-normalised global magnitude empties late, wide layers whose weights are small by
+construction: measured, it cut top_conv from 640 channels to 1).
 
 Selection: `ratio` removes that fraction of every group's channels (per-group); `target` removes the
 lowest-ranked channels across all groups until that fraction of the model's FLOPs (or parameters) is
 gone, measured by an exact cost model of the reduced network. Every group keeps at least one channel
-(or `multiple`, when counts are rounded up to multiples of e.g. 8 for hardware-friendly shapes).
+(globally: at least `MIN_KEEP` of its channels), or `multiple` when counts are rounded up to multiples
+of e.g. 8 for hardware-friendly shapes.
 """
 from __future__ import annotations
 
@@ -33,8 +36,10 @@ def _layer_roles(groups) -> dict:
 
 
 def importance(groups, scores: dict) -> dict:
-    """group id → per-channel importance (mean weight score attached to each channel).
-    `scores` maps layer name → that layer's kernel-shaped score array."""
+    """group id → per-channel importance: the mean weight score attached to each channel, divided by
+    the group's average (Torch-Pruning's "mean" normaliser), so a global ranking compares each channel
+    with its own group rather than layers whose weights are small by construction (a conv followed by
+    BatchNorm, a wide 1×1). `scores` maps layer name → that layer's kernel-shaped score array."""
     result = {}
     for g in groups:
         if not g.prunable:
@@ -58,7 +63,9 @@ def importance(groups, scores: dict) -> dict:
             else:
                 total += s.sum(axis=1)
             count += s.size // g.size
-        result[g.id] = total / max(count, 1)
+        mean_score = total / max(count, 1)
+        centre = mean_score.mean()
+        result[g.id] = mean_score / centre if centre > 0 else mean_score
     return result
 
 
@@ -104,6 +111,11 @@ class CostModel:
         return {"flops": flops, "params": params}
 
 
+#: A global ranking never takes a group below this share of its channels (a 1-channel bottleneck
+#: cannot be fine-tuned back).
+MIN_KEEP = 0.1
+
+
 def _round_up(n: int, multiple: int, size: int) -> int:
     return min(size, max(multiple, int(math.ceil(n / multiple)) * multiple)) if multiple > 1 else max(1, n)
 
@@ -136,11 +148,13 @@ def select(groups, scores: dict, *, ratio: float | None = None, counts: dict | N
     ranked = sorted(((scores[g.id][c], g.id, c) for g in prunable for c in range(g.size)), key=lambda t: t[0])
     sizes = {g.id: g.size for g in prunable}
 
+    floor = {gid: max(1, int(math.ceil(MIN_KEEP * size))) for gid, size in sizes.items()}
+
     def counts_after(k):
         removed = {gid: 0 for gid in sizes}
         for _, gid, _ in ranked[:k]:
             removed[gid] += 1
-        return {gid: _round_up(max(sizes[gid] - removed[gid], 1), multiple, sizes[gid]) for gid in sizes}
+        return {gid: _round_up(max(sizes[gid] - removed[gid], floor[gid]), multiple, sizes[gid]) for gid in sizes}
 
     def fraction(k):
         return 1 - cost.evaluate(counts_after(k))[budget] / cost.total[budget]
