@@ -42,10 +42,11 @@ def to_tflite(model, kind: str = "float", representative: np.ndarray | None = No
                 yield [samples[i:i + 1]]
 
         converter.representative_dataset = examples
-    with tempfile.TemporaryDirectory() as tmp:  # the converter writes scratch files to the cwd's tmp
+    with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "statistics for quantized inputs": our inputs stay float32
         cwd = os.getcwd()
         try:
-            os.chdir(tmp)
+            os.chdir(tmp)  # the converter writes scratch files to the working directory
             return converter.convert()
         finally:
             os.chdir(cwd)
