@@ -4,6 +4,7 @@ import pytest
 from prune_core import criteria, deploy, models
 from prune_core.engine import MaskedPruner
 from prune_core.errors import SpecError
+from prune_core.keras_env import keras
 from prune_core.training import Trainer
 
 
@@ -26,11 +27,16 @@ def test_int8_tflite_accuracy_is_within_2pp_on_real_digits():
     from prune_core import data
 
     digits = data.load("digits", 16, 0)
-    model = models.build("tiny-cnn", 10, 16, seed=0)
-    Trainer(model, learning_rate=1e-2, total_steps=20 * digits.steps_per_epoch(32), augment=False).fit(
-        digits.x_train, digits.y_train, epochs=20, batch_size=32)
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((16, 16, 3))
+    x = keras.layers.Rescaling(1 / 255.0)(inp)
+    x = keras.layers.Conv2D(16, 3, padding="same", activation="relu")(x)
+    x = keras.layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(x)
+    model = keras.Model(inp, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(x)))
+    Trainer(model, learning_rate=3e-3, total_steps=10 * digits.steps_per_epoch(32), augment=False).fit(
+        digits.x_train, digits.y_train, epochs=10, batch_size=32)
     keras_top1 = (model.predict(digits.x_test.astype(np.float32), verbose=0).argmax(1) == digits.y_test).mean()
-    assert keras_top1 >= 0.8  # a model worth quantizing
+    assert keras_top1 >= 0.9  # a model worth quantizing
     content = deploy.to_tflite(model, "int8", representative=digits.x_train[:100])
     int8_top1 = (deploy.predict(content, digits.x_test) == digits.y_test).mean()
     assert abs(keras_top1 - int8_top1) <= 0.02
