@@ -27,6 +27,12 @@ def main(files) -> int:
     env = {**os.environ, "PRUNE_HOME": str(home), "PRUNE_AUTOSTART": "0"}
     subprocess.run([sys.executable, "-m", "prune_core", "import", *files, "--sweep", "benchmark"], cwd=ROOT,
                    env=env, check=True)
+    from prune_core.jobs import JobStore
+
+    os.environ["PRUNE_HOME"] = str(home)
+    runs = JobStore(home / "jobs.sqlite3").list(status=("completed",))
+    showcase = max(runs, key=lambda j: (j.result.get("target_sparsity") or 0, j.result["top1"]))
+    PAGES["run_detail"] = f"run_detail?job={showcase.id}"
     out = ROOT / "docs" / "images"
     out.mkdir(parents=True, exist_ok=True)
     with served_app(home, {"PRUNE_AUTOSTART": "0"}) as url, browser_page(1400, 1000) as page:
