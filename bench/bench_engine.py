@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from prune_core import baselines, data, metrics, models, pipeline, tfmot_reference  # noqa: E402
 from prune_core.engine import MaskedPruner  # noqa: E402
+from bench.checks import print_checks  # noqa: E402
 from prune_core.specs import RunSpec  # noqa: E402
 from prune_core.training import Trainer  # noqa: E402
 
@@ -84,7 +85,7 @@ def main() -> int:
         ratio = epochs["masked"] / epochs["dense"]
         print(f"dense {epochs['dense']:.3f} s · masked {epochs['masked']:.3f} s ({ratio:.3f}×) · "
               f"tfmot {epochs['tfmot']:.3f} s ({epochs['tfmot'] / epochs['dense']:.3f}×)")
-        print(f"{'PASS' if ratio <= 1.10 else 'FAIL'}  masked fine-tune epoch ≤ 1.10× dense ({ratio:.2f}×)")
+        print_checks([(f"masked fine-tune epoch ≤ 1.10× dense ({ratio:.2f}×)", ratio <= 1.10)])
         return 0
     dense_sizes = metrics.file_sizes(baseline)
     dense_lat = (metrics.latency(baseline, 1)["p50"], metrics.latency(baseline, 32, repeats=10)["p50"])
@@ -140,9 +141,7 @@ def main() -> int:
         if ref and sparsity == 0.8:
             checks.append((f"80%: best criterion not below tfmot ({best['top1']:.4f} vs {ref[0]['top1']:.4f})",
                            best["top1"] >= ref[0]["top1"]))
-    print()
-    for text, ok in checks:
-        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    print_checks(checks)
     return 0
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.checks import print_checks  # noqa: E402
+
 PAGES = ["pages/experiment.py", "pages/runs.py", "pages/compare.py", "pages/run_detail.py"]
 BUDGET_MS = 300.0
 
@@ -77,9 +79,7 @@ def main() -> int:
     print("|---|---|---|---|---|")
     for page, median, worst in rows:
         print(f"| {page} | {median:.0f} | {worst:.0f} | {BUDGET_MS:.0f} | {median / BUDGET_MS:.2f} |")
-    print()
-    for page, median, _ in rows:
-        print(f"{'PASS' if median <= BUDGET_MS else 'FAIL'}  {page} ≤ {BUDGET_MS:.0f} ms ({median:.0f} ms)")
+    print_checks([(f"{page} ≤ {BUDGET_MS:.0f} ms ({median:.0f} ms)", median <= BUDGET_MS) for page, median, _ in rows])
     return 0
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from prune_core import baselines, channels, criteria, data, deploy, metrics, models, pipeline, structure, surgery  # noqa: E402,E501
+from bench.checks import print_checks  # noqa: E402
 from prune_core.specs import RunSpec  # noqa: E402
 
 
@@ -101,9 +102,7 @@ def main() -> int:
     print(f"\nthreads: {metrics.threads()}; latency p50 in ms; LiteRT = ai-edge-litert interpreter (XNNPACK)\n")
     print(HEADER)
     print("\n".join(lines))
-    print()
-    for text, ok in checks:
-        print(f"{'PASS' if ok else 'FAIL'}  {text}")
+    print_checks(checks)
     return 0
 
 
