@@ -60,7 +60,7 @@ def main() -> int:
         shrink = ref / at80["tflite_int8_gzip_bytes"]
         gap = 100 * (dense["top1"] - at80["tflite_int8_top1"])
         print_checks([(f"80 % + int8 ≥ 8× smaller than dense .h5 gzip ({shrink:.1f}×)", shrink >= 8),
-                      (f"80 % + int8 accuracy within 2 pp of dense ({gap:+.2f} pp)", gap <= 2)])
+                      (f"80 % + int8 accuracy within 2 pp of dense (gap {gap:.2f} pp)", gap <= 2)])
     return 0
 
 
