@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 from prune_core.errors import ModelError
-from prune_core.keras_env import keras, tf
+from prune_core.keras_env import keras
 
 HEAD_NAME = "predictions"
 #: The CPU default: EfficientNet's MBConv + squeeze-excite + swish blocks at half width and depth.
@@ -184,4 +184,4 @@ def save(model, path: Path) -> Path:
     return path
 
 
-__all__ = ["build", "load_user_model", "outputs_logits", "clone", "save", "HEAD_NAME", "tf"]
+__all__ = ["build", "load_user_model", "outputs_logits", "clone", "save", "HEAD_NAME"]

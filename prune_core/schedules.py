@@ -14,7 +14,7 @@ refuses it.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from prune_core.errors import SpecError
 
@@ -125,13 +125,6 @@ class Schedule:
                 self.final_sparsity, begin_step=self.begin_step, end_step=self.end_step, frequency=self.frequency)
         # One-shot: constant sparsity applied once, at the first step (tfmot's wrappers start at 1).
         return sparsity.ConstantSparsity(self.final_sparsity, begin_step=1, end_step=1, frequency=1)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Schedule":
-        return cls(**data)
 
 
 def seed_recipe(final_sparsity: float = 0.8) -> Schedule:

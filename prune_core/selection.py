@@ -79,11 +79,6 @@ def sparsity_of(masks: list) -> float:
     return float(sum(np.size(m) - np.count_nonzero(m) for m in masks) / total) if total else 0.0
 
 
-def threshold_sparsity(scores: list, value: float) -> float:
-    """The sparsity a threshold would produce (for previews before a run)."""
-    return sparsity_of(threshold(scores, value))
-
-
 def _check_sparsity(sparsity) -> None:
     if sparsity is None or not (0.0 <= sparsity < 1.0):
         raise SpecError(f"sparsity must be in [0, 1), got {sparsity}")

@@ -35,7 +35,7 @@ def test_threshold_removes_exactly_what_scores_below_it():
     masks = selection.threshold(scores, 0.01)
     np.testing.assert_array_equal(masks[0], [1, 1, 1, 0])
     np.testing.assert_array_equal(masks[1], [[1, 0]])
-    assert selection.threshold_sparsity(scores, 0.01) == pytest.approx(2 / 6)
+    assert selection.sparsity_of(masks) == pytest.approx(2 / 6)
 
 
 def test_removed_weights_stay_removed_when_masks_are_recomputed():
