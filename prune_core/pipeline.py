@@ -14,7 +14,7 @@ import numpy as np
 from prune_core import baselines, criteria, data, metrics, models, summaries, tfmot_reference
 from prune_core.engine import ChannelPruner, MaskedPruner
 from prune_core.errors import ModelError
-from prune_core.training import Progress, check_cancel
+from prune_core.training import Progress, check_cancel, recalibrate_batchnorm
 
 
 def calibration_set(spec, dataset) -> criteria.Calibration:
@@ -89,6 +89,7 @@ def _structured(spec, baseline, dataset, schedule, calibration, on_progress, sho
     oneshot = ChannelPruner(baseline, spec.strategy, **kwargs)
     model = oneshot.prune(baseline, spec.sparsity, spec.threshold)
     scores = summaries.distribution(list(oneshot.first_importance.values()))
+    recalibrate_batchnorm(model, dataset.x_train, seed=spec.seed)  # statistics only, no weights
     before = metrics.accuracy(model, dataset.x_test, dataset.y_test)
     check_cancel(should_cancel)
     ft_start = time.perf_counter()

@@ -152,6 +152,19 @@ class Trainer:
         return history
 
 
+def recalibrate_batchnorm(model, x: np.ndarray, *, batch_size: int = 32, batches: int = 30, seed: int = 0):
+    """Re-estimate BatchNorm moving statistics on training images, with no weight update. After
+    channels are cut, the old statistics no longer describe the smaller network's activations."""
+    if not any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers):
+        return model
+    rng = np.random.default_rng(seed)
+    forward = tf.function(lambda b: model(b, training=True))
+    for _ in range(batches):
+        idx = rng.choice(len(x), size=min(batch_size, len(x)), replace=False)
+        forward(tf.constant(x[idx], tf.float32))
+    return model
+
+
 def merge_history(parts: list) -> list:
     """Join the per-epoch histories of consecutive segments (an epoch split by a segment boundary
     becomes one entry, weighted by steps)."""

@@ -54,3 +54,20 @@ def test_training_in_segments_follows_the_same_steps_as_one_run(tiny_model, tiny
     assert seen == list(range(1, steps + 1))
     history = merge_history(parts)
     assert [h["epoch"] for h in history] == [1, 2, 3] and sum(h["steps"] for h in history) == steps
+
+
+def test_batchnorm_recalibration_fits_statistics_without_touching_weights():
+    from prune_core.keras_env import keras
+    from prune_core.training import recalibrate_batchnorm
+
+    inp = keras.Input((4, 4, 3))
+    x = keras.layers.Conv2D(2, 1, kernel_initializer="ones", use_bias=False)(inp)
+    model = keras.Model(inp, keras.layers.BatchNormalization(momentum=0.5, name="bn")(x))
+    bn = model.get_layer("bn")
+    bn.moving_mean.assign([100.0, 100.0])
+    weights = [w.copy() for w in model.get_weights() if w.shape != (2,)]
+    images = np.full((64, 4, 4, 3), 2.0, np.float32)  # every activation is 3 × 2 = 6
+    recalibrate_batchnorm(model, images, batch_size=16, batches=20)
+    np.testing.assert_allclose(bn.moving_mean.numpy(), [6.0, 6.0], rtol=1e-3)
+    np.testing.assert_allclose(bn.moving_variance.numpy(), [0.0, 0.0], atol=1e-3)
+    assert all(np.array_equal(a, b) for a, b in zip(weights, [w for w in model.get_weights() if w.shape != (2,)]))
