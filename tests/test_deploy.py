@@ -56,3 +56,20 @@ def test_litert_latency_and_bad_requests(trained):
         deploy.to_tflite(trained, "fp16")
     with pytest.raises(SpecError, match="representative"):
         deploy.to_tflite(trained, "int8")
+
+
+def test_every_export_loads_and_predicts_like_the_keras_model(trained, tiny_data, tmp_path):
+    result = deploy.export_all(trained, tiny_data, tmp_path, representative=20, repeats=3)
+    folder = tmp_path / "exports" / deploy.model_digest(trained)
+    expected = trained.predict(tiny_data.x_test.astype(np.float32), verbose=0).argmax(1)
+    for name in ("model.keras", "model.h5"):
+        loaded = models.load_user_model(str(folder / name))
+        np.testing.assert_array_equal(loaded.predict(tiny_data.x_test.astype(np.float32), verbose=0).argmax(1),
+                                      expected)
+    for kind in ("float", "sparse"):
+        assert result[f"tflite_{kind}_agreement"] >= 0.99
+        content = (folder / f"model-{kind}.tflite").read_bytes()
+        assert (deploy.predict(content, tiny_data.x_test) == expected).mean() >= 0.99
+    assert abs(result["tflite_int8_top1"] - (expected == tiny_data.y_test).mean()) <= 0.1  # 36 images
+    again = deploy.export_all(trained, tiny_data, tmp_path)  # cached by digest: no second conversion
+    assert again == result
