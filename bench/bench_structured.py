@@ -3,35 +3,47 @@
     .venv/bin/python bench/bench_structured.py [--skip-b0] [--skip-compact]
 
 Part 1, compact EfficientNet + digits (the CPU default): dense vs structured (global FLOPs targets
-0.4 and 0.5, magnitude and taylor criteria, the default fine-tune budget) — top-1 after fine-tuning,
-FLOPs, params, Keras latency (batch 1 and 32) and LiteRT/XNNPACK latency (batch 1).
-Part 2, EfficientNetB0 at 224×224 (weights none, latency only): dense vs 2× fewer FLOPs (global
-magnitude ranking), same latencies.
-"ratio" = measured speedup ÷ FLOPs reduction (1.0: latency fell exactly as FLOPs did).
+0.4 and 0.5; magnitude and taylor ranked by importance, taylor also latency-aware; the default
+fine-tune budget) — top-1 after fine-tuning, FLOPs, params, Keras latency (batch 1 and 32) and
+LiteRT/XNNPACK latency (batch 1, 1 thread), with what the per-layer table predicted.
+Part 2, EfficientNetB0 at 224×224 (weights none, latency only): dense vs 2× fewer FLOPs ranked by
+importance and latency-aware, and vs a 50 % LiteRT-latency budget.
+"ratio" = measured speedup ÷ FLOPs reduction (1.0: latency fell exactly as FLOPs did). LiteRT times
+are measured in alternation (dense, variant, dense, …; median of 3 rounds of 30 invocations).
 Targets: at 2× fewer FLOPs, LiteRT batch-1 ratio ≥ 1.0 on B0@224 and Keras batch-32 ratio ≥ 0.6;
 at 40 % fewer FLOPs, top-1 within 2 pp of dense on digits.
 """
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from prune_core import baselines, channels, criteria, data, deploy, metrics, models, pipeline, structure, surgery  # noqa: E402,E501
+from prune_core import baselines, channels, criteria, data, deploy, latency_table, metrics, models, pipeline, paths, structure, surgery  # noqa: E402,E501
 from bench.checks import print_checks  # noqa: E402
 from prune_core.specs import RunSpec  # noqa: E402
 
 
-def latencies(model, b32_repeats: int = 10) -> dict:
-    content = deploy.to_tflite(model)
-    shape = tuple(model.input_shape[1:])
-    return {"keras_b1": metrics.latency(model, 1)["p50"],
-            "keras_b32": metrics.latency(model, 32, warmup=2, repeats=b32_repeats)["p50"],
-            "litert_b1": deploy.latency(content, shape, 1)["p50"],
-            "flops": metrics.flops(model)["flops"], "params": model.count_params(), "tflite_bytes": len(content)}
+def measure(named_models: dict, predicted: dict, b32_repeats: int = 10) -> dict:
+    """name → FLOPs, params, Keras b1/b32 p50 and LiteRT b1 p50 (1 thread, alternated rounds)."""
+    out, contents = {}, {}
+    for name, model in named_models.items():
+        contents[name] = (deploy.to_tflite(model), tuple(model.input_shape[1:]))
+        out[name] = {"keras_b1": metrics.latency(model, 1)["p50"],
+                     "keras_b32": metrics.latency(model, 32, warmup=2, repeats=b32_repeats)["p50"],
+                     "flops": metrics.flops(model)["flops"], "params": model.count_params(),
+                     "predicted": predicted.get(name)}
+    rounds = {name: [] for name in contents}
+    for _ in range(3):
+        for name, (content, shape) in contents.items():
+            rounds[name].append(deploy.latency(content, shape, 1, threads=1)["p50"])
+    for name in contents:
+        out[name]["litert_b1"] = statistics.median(rounds[name])
+    return out
 
 
 def row(name, m, dense, top1=None):
@@ -40,53 +52,84 @@ def row(name, m, dense, top1=None):
     for key in ("keras_b1", "keras_b32", "litert_b1"):
         speed = dense[key] / m[key]
         cells.append(f"{m[key]:.2f} ({speed:.2f}×, ratio {speed / f:.2f})")
+    cells.append("–" if m.get("predicted") is None else f"{m['predicted']:.2f}")
     cells.append("–" if top1 is None else f"{top1:.4f}")
     return "| " + " | ".join(cells) + " |"
 
 
 HEADER = ("| model | MFLOPs | params | FLOPs ↓ | Keras b1 ms (speedup, ratio) | Keras b32 ms (speedup, ratio) | "
-          "LiteRT b1 ms (speedup, ratio) | top-1 |\n|---|---|---|---|---|---|---|---|")
+          "LiteRT b1 ms (speedup, ratio) | LiteRT ms predicted | top-1 |\n|---|---|---|---|---|---|---|---|---|")
+
+
+def prediction_check(checks, label, measured):
+    errors = [abs(m["predicted"] / m["litert_b1"] - 1) for m in measured.values() if m.get("predicted")]
+    worst = max(errors)
+    checks.append((f"{label}: the per-layer table predicts whole-model LiteRT ms within 15 % "
+                   f"(worst {100 * worst:.1f} %)", worst <= 0.15))
 
 
 def compact_part(checks):
     base = RunSpec(granularity="structured", scope="global")
     dataset = data.load(base.dataset, base.image_size, base.seed)
     baseline, info = baselines.get(base, dataset)
-    dense = latencies(baseline)
-    dense_top1 = info["dense"]["top1"]
-    lines = [row("compact dense", dense, dense, dense_top1)]
+    table = latency_table.load_or_measure(baseline, structure.trace(baseline))
+    dense_predicted = channels.CostModel(baseline, structure.trace(baseline), table).total["latency"]
+    named, predicted, top1 = {"compact dense": baseline}, {"compact dense": dense_predicted}, {}
+    top1["compact dense"] = dense_top1 = info["dense"]["top1"]
     best40 = None
+    recipes = [(s, "importance") for s in ("magnitude", "taylor")] + [("taylor", "latency")]
     with tempfile.TemporaryDirectory() as tmp:
         for target in (0.4, 0.5):
-            for strategy in ("magnitude", "taylor"):
-                spec = base.with_(strategy=strategy, sparsity=target)
-                path = Path(tmp) / f"{strategy}-{target}.keras"
+            for strategy, rank in recipes:
+                spec = base.with_(strategy=strategy, sparsity=target, rank=rank)
+                path = Path(tmp) / f"{strategy}-{rank}-{target}.keras"
                 result = pipeline.run(spec, model_path=path)
-                m = latencies(models.load_user_model(str(path)))
-                lines.append(row(f"compact {strategy} −{target:.0%} FLOPs", m, dense, result["top1"]))
+                name = f"compact {strategy}{' latency-aware' if rank == 'latency' else ''} −{target:.0%} FLOPs"
+                named[name] = models.load_user_model(str(path))
+                predicted[name] = channels.CostModel(named[name], structure.trace(named[name]), table).total["latency"]
+                top1[name] = result["top1"]
                 if target == 0.4:
                     best40 = max(best40 or 0.0, result["top1"])
-                print(f"  {strategy} {target}: top-1 {result['top1']:.4f}", flush=True)
+                print(f"  {name}: top-1 {result['top1']:.4f}", flush=True)
+        measured = measure(named, predicted)
     gap = 100 * (dense_top1 - best40)
     checks.append((f"compact: at 40 % fewer FLOPs, best top-1 within 2 pp of dense (gap {gap:.2f} pp)", gap <= 2.0))
-    return lines
+    prediction_check(checks, "compact", measured)
+    dense = measured["compact dense"]
+    return [row(name, m, dense, top1.get(name)) for name, m in measured.items()]
 
 
 def b0_part(checks):
     model = models.build("efficientnet-b0", 1000, 224)
     groups = structure.trace(model)
+    table = latency_table.load_or_measure(model, groups, paths.home())
     targets = criteria.find_targets(model, prune_head=True, prune_depthwise=True)
     scores = dict(zip([t.name for t in targets], criteria.score("magnitude", model, targets)))
-    plan = channels.select(groups, channels.importance(groups, scores), target=0.5,
-                           cost=channels.CostModel(model, groups))
-    smaller = surgery.apply(model, plan)
-    dense, half = latencies(model, b32_repeats=5), latencies(smaller, b32_repeats=5)
-    f = dense["flops"] / half["flops"]
-    litert = dense["litert_b1"] / half["litert_b1"] / f
-    keras32 = dense["keras_b32"] / half["keras_b32"] / f
-    checks.append((f"B0@224, {f:.2f}× fewer FLOPs: LiteRT batch-1 ratio ≥ 1.0 ({litert:.2f})", litert >= 1.0))
-    checks.append((f"B0@224, {f:.2f}× fewer FLOPs: Keras batch-32 ratio ≥ 0.6 ({keras32:.2f})", keras32 >= 0.6))
-    return [row("B0@224 dense", dense, dense), row("B0@224 global magnitude −50 % FLOPs", half, dense)]
+    importance = channels.importance(groups, scores)
+    cost = channels.CostModel(model, groups, table)
+    plans = {"B0@224 importance −50 % FLOPs": dict(target=0.5),
+             "B0@224 latency-aware −50 % FLOPs": dict(target=0.5, rank="latency"),
+             "B0@224 importance −50 % LiteRT ms (predicted)": dict(target=0.5, budget="latency")}
+    named, predicted = {"B0@224 dense": model}, {"B0@224 dense": cost.total["latency"]}
+    for name, options in plans.items():
+        plan = channels.select(groups, importance, cost=cost, **options)
+        named[name] = surgery.apply(model, plan)
+        predicted[name] = cost.evaluate({g.id: len(plan.kept(g)) for g in groups if g.prunable})["latency"]
+    measured = measure(named, predicted, b32_repeats=5)
+    dense = measured["B0@224 dense"]
+    for name in plans:
+        m = measured[name]
+        f = dense["flops"] / m["flops"]
+        litert, keras32 = dense["litert_b1"] / m["litert_b1"] / f, dense["keras_b32"] / m["keras_b32"] / f
+        if "FLOPs" in name:
+            print(f"  {name}: LiteRT ratio {litert:.2f}, Keras b32 ratio {keras32:.2f}")
+        if name == "B0@224 latency-aware −50 % FLOPs":
+            checks.append((f"B0@224 latency-aware, {f:.2f}× fewer FLOPs: LiteRT batch-1 ratio ≥ 1.0 ({litert:.2f})",
+                           litert >= 1.0))
+            checks.append((f"B0@224 latency-aware, {f:.2f}× fewer FLOPs: Keras batch-32 ratio ≥ 0.6 ({keras32:.2f})",
+                           keras32 >= 0.6))
+    prediction_check(checks, "B0@224", measured)
+    return [row(name, m, dense) for name, m in measured.items()]
 
 
 def main() -> int:
@@ -99,7 +142,8 @@ def main() -> int:
         lines += compact_part(checks)
     if not args.skip_b0:
         lines += b0_part(checks)
-    print(f"\nthreads: {metrics.threads()}; latency p50 in ms; LiteRT = ai-edge-litert interpreter (XNNPACK)\n")
+    print(f"\nKeras threads: {metrics.threads()}; LiteRT = ai-edge-litert interpreter (XNNPACK), 1 thread; "
+          "latency p50 in ms\n")
     print(HEADER)
     print("\n".join(lines))
     print_checks(checks)

@@ -53,6 +53,12 @@ for col, key, title in zip(cols, ("weights_before", "weights_after", "scores"),
                                          title=title), use_container_width=True)
 
 st.subheader("Deploy")
+if r.get("litert_ms_predicted"):
+    measured = r.get("litert_1t_ms_b1_p50")
+    st.caption(f"LiteRT latency predicted by the per-layer table (1 thread, batch 1): "
+               f"{r['litert_ms_predicted']:.2f} ms, dense {r['dense_litert_ms_predicted']:.2f} ms "
+               f"({r['dense_litert_ms_predicted'] / r['litert_ms_predicted']:.2f}× faster)"
+               + (f"; measured after export: {measured:.2f} ms." if measured else "; export to measure it."))
 if r.get("tflite_float_bytes"):
     st.plotly_chart(plots.format_sizes(r), use_container_width=True)
     st.dataframe(deploy_table(r), hide_index=True, use_container_width=True)

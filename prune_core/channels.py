@@ -7,8 +7,10 @@ group (un-normalised global magnitude empties late, wide layers whose weights ar
 construction: measured, it cut top_conv from 640 channels to 1).
 
 Selection: `ratio` removes that fraction of every group's channels (per-group); `target` removes the
-lowest-ranked channels across all groups until that fraction of the model's FLOPs (or parameters) is
-gone, measured by an exact cost model of the reduced network. Every group keeps at least one channel
+lowest-ranked channels across all groups until that fraction of the model's FLOPs (or parameters, or
+LiteRT ms predicted by a `latency_table`) is gone, measured by a cost model of the reduced network
+(exact for FLOPs and parameters). Latency-aware ranking (`rank="latency"`) divides each channel's
+importance by how slowly its share of the budget runs in LiteRT. Every group keeps at least one channel
 (globally: at least `MIN_KEEP` of its channels), or `multiple` when counts are rounded up to multiples
 of e.g. 8 for hardware-friendly shapes.
 """
@@ -22,7 +24,7 @@ from prune_core.structure import Group
 from prune_core.surgery import Plan
 
 
-def _layer_roles(groups) -> dict:
+def layer_roles(groups) -> dict:
     """layer name → {"out": group, "in": (group, kind)} for every layer a group touches."""
     roles: dict = {}
     for g in groups:
@@ -30,6 +32,8 @@ def _layer_roles(groups) -> dict:
             roles.setdefault(name, {})["out"] = g
         for name in g.members:
             roles.setdefault(name, {}).update(out=g, member=True)
+        for name in g.carriers:
+            roles.setdefault(name, {})["out"] = g
         for name, kind in g.consumers:
             roles.setdefault(name, {})["in"] = (g, kind)
     return roles
@@ -70,11 +74,12 @@ def importance(groups, scores: dict) -> dict:
 
 
 class CostModel:
-    """FLOPs (2 × MACs of conv / depthwise / dense layers, as `metrics.flops`) and parameters of the
-    model after keeping `counts[group id]` channels per group."""
+    """FLOPs (2 × MACs of conv / depthwise / dense layers, as `metrics.flops`), parameters and —
+    given a `latency_table` (layer name → `LayerTime`) — predicted LiteRT milliseconds of the model
+    after keeping `counts[group id]` channels per group."""
 
-    def __init__(self, model, groups):
-        roles = _layer_roles(groups)
+    def __init__(self, model, groups, times: dict | None = None):
+        roles = layer_roles(groups)
         self.terms = []  # (flops per in·out channel, params per in·out, in group, out group, bias per out, bn)
         for layer in model.layers:
             cls = type(layer).__name__
@@ -97,6 +102,10 @@ class CostModel:
                 self.terms.append((2 * positions * per, per, None, 1, out_g, kernel.shape[2], len(weights) - 1))
             elif cls == "BatchNormalization":
                 self.terms.append((0, 0, None, 1, out_g, weights[0].shape[-1], len(weights)))
+        # (LayerTime, input group if the layer is a conv / dense reading one, group of its channels)
+        self.times = [(t, roles.get(name, {}).get("in", (None,))[0], roles.get(name, {}).get("out"))
+                      for name, t in (times or {}).items()]
+        self.has_latency = times is not None
         self.other_params = 0.0
         self.other_params = model.count_params() - self.evaluate({})["params"]  # layers without channels
         self.total = self.evaluate({})
@@ -108,7 +117,16 @@ class CostModel:
             o = counts.get(out_g.id, cout) if out_g is not None else cout
             flops += f * i * o
             params += p * i * o + per_out * o
-        return {"flops": flops, "params": params}
+        result = {"flops": flops, "params": params}
+        if self.has_latency:
+            result["latency"] = sum(t.at(counts.get(in_g.id, in_g.size) if in_g is not None else t.in_ref,
+                                         counts.get(out_g.id, out_g.size) if out_g is not None else t.out_ref)
+                                    for t, in_g, out_g in self.times)
+        return result
+
+    def per_channel(self, group, budget: str) -> float:
+        """What removing one channel of `group` (from the full model) saves of `budget`."""
+        return self.total[budget] - self.evaluate({group.id: group.size - 1})[budget]
 
 
 #: A global ranking never takes a group below this share of its channels (a 1-channel bottleneck
@@ -126,11 +144,30 @@ def _plan(groups, order_by_group: dict, counts: dict) -> Plan:
     return Plan(tuple(groups), keep)
 
 
+#: How a global target ranks channels: by importance alone, or by importance × the budget a channel
+#: carries per LiteRT millisecond (so that, at equal importance, the budget is taken from the work
+#: that runs slowest on the device: depthwise and element-wise work before 1×1 convolutions).
+RANKINGS = ("importance", "latency")
+
+
+def rank_keys(groups, scores: dict, cost: CostModel, budget: str, rank: str) -> dict:
+    """group id → per-channel ranking key (lowest goes first)."""
+    if rank == "importance":
+        return {g.id: scores[g.id] for g in groups}
+    if rank != "latency" or not cost.has_latency or budget == "latency":
+        raise ValueError("latency ranking needs a cost model with a latency table and a flops or params budget")
+    keys = {}
+    for g in groups:
+        ms = cost.per_channel(g, "latency")
+        keys[g.id] = scores[g.id] * cost.per_channel(g, budget) / max(ms, 1e-12)
+    return keys
+
+
 def select(groups, scores: dict, *, ratio: float | None = None, counts: dict | None = None,
            target: float | None = None, threshold: float | None = None, cost: CostModel | None = None,
-           budget: str = "flops", multiple: int = 1) -> Plan:
+           budget: str = "flops", multiple: int = 1, rank: str = "importance") -> Plan:
     """A plan from per-channel importance: per-group `ratio` (or explicit kept `counts`), a global
-    `target` fraction of the budget (needs `cost`), or a `threshold` on importance."""
+    `target` fraction of the budget (needs `cost`; ranked by `rank`), or a `threshold` on importance."""
     prunable = [g for g in groups if g.prunable and g.id in scores]
     order = {g.id: np.argsort(scores[g.id], kind="stable") for g in prunable}  # ascending importance
     if ratio is not None:
@@ -145,7 +182,8 @@ def select(groups, scores: dict, *, ratio: float | None = None, counts: dict | N
         raise ValueError("give a ratio, a threshold, or a target with a cost model")
     # Global: remove the k lowest-ranked channels (never a group's last ones), the smallest k that
     # reaches the target; cost only falls as k grows, so binary search finds it.
-    ranked = sorted(((scores[g.id][c], g.id, c) for g in prunable for c in range(g.size)), key=lambda t: t[0])
+    keys = rank_keys(prunable, scores, cost, budget, rank)
+    ranked = sorted(((keys[g.id][c], g.id, c) for g in prunable for c in range(g.size)), key=lambda t: t[0])
     sizes = {g.id: g.size for g in prunable}
 
     floor = {gid: max(1, int(math.ceil(MIN_KEEP * size))) for gid, size in sizes.items()}

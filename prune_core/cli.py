@@ -15,7 +15,7 @@ from pathlib import Path
 
 from prune_core.errors import Canceled, PruneError, SpecError
 from prune_core.schedules import SCHEDULE_KINDS
-from prune_core.specs import BUDGETS, EXPORTS, GRANULARITIES, SCOPES, STRATEGIES, RunSpec
+from prune_core.specs import BUDGETS, EXPORTS, GRANULARITIES, RANKINGS, SCOPES, STRATEGIES, RunSpec
 
 EXIT_BAD_INPUT = 2
 
@@ -49,7 +49,11 @@ def _add_recipe_options(p: argparse.ArgumentParser, sweep: bool) -> None:
                    help="unstructured: per-kernel or one global ranking; structured: the same fraction of "
                         "every channel group, or a global target fraction of --budget")
     p.add_argument("--budget", default=d.budget, choices=BUDGETS,
-                   help="structured + global: remove this fraction of FLOPs or of parameters")
+                   help="structured + global: remove this fraction of FLOPs, of parameters, or of LiteRT "
+                        "latency (predicted from a per-layer table timed once per architecture)")
+    p.add_argument("--rank", default=d.rank, choices=RANKINGS,
+                   help="structured + global: rank channels by importance, or by importance x budget per "
+                        "LiteRT ms (at equal importance, cut the work that runs slowest on the device first)")
     p.add_argument("--channel-multiple", type=int, default=d.channel_multiple,
                    help="structured: keep channel counts multiples of this (1, 2, 4, 8, 16, 32)")
     p.add_argument("--schedule", default=d.schedule, choices=SCHEDULE_KINDS)
@@ -98,7 +102,7 @@ def _common(args) -> dict:
                 learning_rate=args.learning_rate, batch_size=args.batch_size,
                 baseline_epochs=args.baseline_epochs, calibration_examples=args.calibration_examples,
                 seed=args.seed, prune_head=args.prune_head, prune_depthwise=args.prune_depthwise,
-                budget=args.budget, channel_multiple=args.channel_multiple, export=args.export)
+                budget=args.budget, channel_multiple=args.channel_multiple, rank=args.rank, export=args.export)
 
 
 def _floats(text: str, what: str) -> list:

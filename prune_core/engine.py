@@ -81,11 +81,12 @@ class ChannelPruner:
     schedule's sparsity at step t means the same thing as a one-shot run's."""
 
     def __init__(self, original, strategy: str, *, scope: str = "global", budget: str = "flops",
-                 multiple: int = 1, calibration=None, seed: int = 0):
-        self.strategy, self.scope, self.budget, self.multiple = strategy, scope, budget, multiple
-        self.calibration, self.seed = calibration, seed
+                 multiple: int = 1, rank: str = "importance", times: dict | None = None,
+                 calibration=None, seed: int = 0):
+        self.strategy, self.scope, self.budget, self.multiple, self.rank = strategy, scope, budget, multiple, rank
+        self.calibration, self.seed, self.times = calibration, seed, times  # times: latency_table of `original`
         groups = structure.trace(original)
-        self.original_cost = channels.CostModel(original, groups).total
+        self.original_cost = channels.CostModel(original, groups, times).total
         self.original_sizes = {g.producers[0]: g.size for g in groups if g.prunable}
         self.events = []
         self.first_importance = None  # per-channel importance at the first cut, for histograms
@@ -100,7 +101,7 @@ class ChannelPruner:
         importance = channels.importance(groups, scores)
         if self.first_importance is None:
             self.first_importance = importance
-        cost = channels.CostModel(model, groups)
+        cost = channels.CostModel(model, groups, self.times)
         if threshold is not None:
             plan = channels.select(groups, importance, threshold=threshold, multiple=self.multiple)
         elif self.scope == "layerwise":  # the same fraction of every group's original channels
@@ -111,7 +112,7 @@ class ChannelPruner:
             remaining = cost.total[self.budget] / self.original_cost[self.budget]
             target = max(0.0, 1.0 - (1.0 - sparsity) / remaining)
             plan = channels.select(groups, importance, target=target, cost=cost, budget=self.budget,
-                                   multiple=self.multiple)
+                                   multiple=self.multiple, rank=self.rank)
         smaller = surgery.apply(model, plan)
         after = cost.evaluate({g.id: len(plan.kept(g)) for g in groups if g.prunable})  # exact, no re-trace
         achieved = 1 - after[self.budget] / self.original_cost[self.budget]
@@ -119,8 +120,12 @@ class ChannelPruner:
                             "channels_removed": plan.channels_removed, "plan": plan.to_dict()})
         return smaller
 
+    def cost(self, model) -> dict:
+        """FLOPs, parameters and (with a latency table) predicted LiteRT ms of `model`."""
+        return channels.CostModel(model, structure.trace(model), self.times).total
+
     def reduction(self, model) -> float:
-        return 1 - channels.CostModel(model, structure.trace(model)).total[self.budget] / self.original_cost[self.budget]
+        return 1 - self.cost(model)[self.budget] / self.original_cost[self.budget]
 
     def fine_tune(self, model, dataset, schedule, *, epochs: int, batch_size: int, learning_rate: float,
                   seed: int = 0, on_progress=lambda p: None, should_cancel=lambda: False):

@@ -81,9 +81,22 @@ def _unstructured(spec, baseline, dataset, schedule, calibration, on_progress, s
                 weights_before=weights_before, ft_start=ft_start)
 
 
-def _structured(spec, baseline, dataset, schedule, calibration, on_progress, should_cancel) -> dict:
-    kwargs = dict(scope=spec.scope, budget=spec.budget, multiple=spec.channel_multiple,
-                  calibration=calibration, seed=spec.seed)
+def latency_times(spec, baseline, root, on_progress) -> dict | None:
+    """The baseline's per-layer LiteRT table when the recipe budgets or ranks by latency."""
+    if spec.granularity != "structured" or "latency" not in (spec.budget, spec.rank):
+        return None
+    from prune_core import latency_table, structure
+
+    def report(done, total):
+        on_progress(Progress("scoring", step=done, steps=total,
+                             message=f"timing layers in LiteRT ({done}/{total}, once per architecture)"))
+
+    return latency_table.load_or_measure(baseline, structure.trace(baseline), root, on_progress=report)
+
+
+def _structured(spec, baseline, dataset, schedule, calibration, on_progress, should_cancel, times=None) -> dict:
+    kwargs = dict(scope=spec.scope, budget=spec.budget, multiple=spec.channel_multiple, rank=spec.rank,
+                  times=times, calibration=calibration, seed=spec.seed)
     targets = criteria.find_targets(baseline, prune_head=True, prune_depthwise=True)
     weights_before = summaries.distribution([t.variable.numpy() for t in targets])
     oneshot = ChannelPruner(baseline, spec.strategy, **kwargs)
@@ -101,7 +114,8 @@ def _structured(spec, baseline, dataset, schedule, calibration, on_progress, sho
                                       batch_size=spec.batch_size, learning_rate=spec.learning_rate, seed=spec.seed,
                                       on_progress=on_progress, should_cancel=should_cancel)
     return dict(model=model, history=history, events=pruner.events, before=before, scores=scores,
-                weights_before=weights_before, ft_start=ft_start, reduction=pruner.reduction)
+                weights_before=weights_before, ft_start=ft_start, reduction=pruner.reduction,
+                cost=pruner.cost, dense_cost=pruner.original_cost)
 
 
 def _channels_removed(original, reduced) -> dict:
@@ -130,8 +144,11 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
     on_progress(Progress("scoring", message=f"scoring {'channels' if spec.granularity == 'structured' else 'weights'} "
                                             f"by {spec.strategy}"))
     calibration = calibration_set(spec, dataset) if spec.strategy in criteria.NEEDS_DATA else None
-    prune = _structured if spec.granularity == "structured" else _unstructured
-    outcome = prune(spec, baseline, dataset, schedule, calibration, on_progress, should_cancel)
+    if spec.granularity == "structured":
+        times = latency_times(spec, baseline, root, on_progress)
+        outcome = _structured(spec, baseline, dataset, schedule, calibration, on_progress, should_cancel, times)
+    else:
+        outcome = _unstructured(spec, baseline, dataset, schedule, calibration, on_progress, should_cancel)
     model, history, events, before = outcome["model"], outcome["history"], outcome["events"], outcome["before"]
     finetune_seconds = time.perf_counter() - outcome["ft_start"]
     check_cancel(should_cancel)
@@ -142,6 +159,9 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
     if spec.granularity == "structured":  # what was removed is channels: report the budget's reduction
         measured["achieved_sparsity"] = outcome["reduction"](model)
         measured["layer_sparsity"] = _channels_removed(baseline, model)
+        if times is not None:  # what the per-layer table predicts; the tflite export measures it
+            measured["litert_ms_predicted"] = outcome["cost"](model)["latency"]
+            measured["dense_litert_ms_predicted"] = outcome["dense_cost"]["latency"]
     if model_path is not None:
         models.save(model, Path(model_path))
     exported = {}

@@ -22,9 +22,11 @@ def tradeoff(df: pd.DataFrame, x: str, y: str = "top1", dense: dict | None = Non
     data = df.dropna(subset=[x, y])
     shown = set()
     # One line per sweep and recipe variant; colour = strategy, marker = ranking scope.
-    for (strategy, scope, schedule, sweep), group in data.groupby(["strategy", "scope", "schedule", "sweep"]):
+    keys = ["strategy", "scope", "schedule", "sweep", "granularity", "rank"]
+    for (strategy, scope, schedule, sweep, granularity, rank), group in data.fillna({k: "" for k in keys}).groupby(keys):
         group = group.sort_values("achieved_sparsity")
-        name = f"{strategy} · {scope}" + ("" if schedule == "oneshot" else f" · {schedule}")
+        name = (f"{strategy} · {scope}" + (" · channels" if granularity == "structured" else "")
+                + (" · latency-aware" if rank == "latency" else "") + ("" if schedule == "oneshot" else f" · {schedule}"))
         fig.add_trace(go.Scatter(
             x=group[x], y=group[y], mode="lines+markers", name=name, legendgroup=name,
             showlegend=name not in shown, line=dict(color=COLOURS.get(strategy, "#17becf"),

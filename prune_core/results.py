@@ -8,17 +8,19 @@ import json
 import pandas as pd
 
 #: Columns the dashboard plots and exports, in order.
-COLUMNS = ["job", "label", "sweep", "model", "dataset", "strategy", "granularity", "scope", "schedule", "mode",
+COLUMNS = ["job", "label", "sweep", "model", "dataset", "strategy", "granularity", "scope", "rank", "budget",
+           "schedule", "mode",
            "target_sparsity", "threshold", "achieved_sparsity", "top1_dense", "top1_before_finetune", "top1",
            "top5", "params", "nonzero_params", "flops", "nonzero_flops", "theoretical_speedup", "file_bytes",
            "gzip_bytes", "latency_ms_b1_p50", "latency_ms_b1_p90", "latency_ms_b32_p50", "throughput_ips",
            "finetune_seconds", "dense_gzip_bytes", "dense_file_bytes", "dense_latency_ms_b1_p50", "dense_latency_ms_b32_p50",
            "dense_params", "dense_flops", "h5_gzip_bytes", "tflite_float_bytes", "tflite_sparse_bytes",
            "tflite_int8_bytes", "tflite_int8_gzip_bytes", "tflite_int8_top1", "litert_ms_b1_p50",
-           "litert_1t_ms_b1_p50", "litert_int8_ms_b1_p50", "recipe", "hover"]
+           "litert_1t_ms_b1_p50", "litert_int8_ms_b1_p50", "litert_ms_predicted", "dense_litert_ms_predicted",
+           "recipe", "hover"]
 
-HOVER_KEYS = ("model", "dataset", "strategy", "scope", "schedule", "sparsity", "threshold", "fine_tune_epochs",
-              "learning_rate", "seed")
+HOVER_KEYS = ("model", "dataset", "strategy", "granularity", "scope", "budget", "rank", "schedule", "sparsity",
+              "threshold", "fine_tune_epochs", "learning_rate", "seed")
 
 #: Axis choices: column → human label.
 AXES = {
@@ -63,6 +65,7 @@ def frame(jobs) -> pd.DataFrame:
         r = job.result
         row = {c: r.get(c) for c in COLUMNS}
         config = r.get("config", {})
+        row.update(rank=config.get("rank", "importance"), budget=config.get("budget", "flops"))
         row.update(job=job.id, label=job.label, sweep=job.sweep or f"job {job.id}",
                    recipe=json.dumps(config, sort_keys=True), hover=hover_text(job.id, job.label, r, config))
         rows.append(row)

@@ -19,8 +19,12 @@ SCOPES = ("layerwise", "global")
 MODELS = ("efficientnet-compact", "efficientnet-b0", "tiny-cnn")
 DATASETS = ("digits", "cifar10", "synthetic")
 WEIGHTS = ("none", "imagenet")
-#: What a structured global target removes a fraction of.
-BUDGETS = ("flops", "params")
+#: What a structured global target removes a fraction of ("latency": LiteRT ms predicted from a
+#: per-layer table measured once per architecture, see `prune_core.latency_table`).
+BUDGETS = ("flops", "params", "latency")
+#: How a structured global target ranks channels: importance alone, or importance × budget per
+#: LiteRT ms (at equal importance, remove the work that runs slowest on the device first).
+RANKINGS = ("importance", "latency")
 #: Deployable exports measured after a run ("tflite": float, sparse and int8 TFLite + LiteRT latency).
 EXPORTS = ("none", "tflite")
 
@@ -61,6 +65,7 @@ class RunSpec:
     prune_depthwise: bool = False
     budget: str = "flops"
     channel_multiple: int = 1
+    rank: str = "importance"
     export: str = "none"
 
     def __post_init__(self):
@@ -74,6 +79,15 @@ class RunSpec:
             raise SpecError(f"unknown export {self.export!r}; choose one of {', '.join(EXPORTS)}")
         if self.budget not in BUDGETS:
             raise SpecError(f"unknown budget {self.budget!r}; choose one of {', '.join(BUDGETS)}")
+        if self.rank not in RANKINGS:
+            raise SpecError(f"unknown rank {self.rank!r}; choose one of {', '.join(RANKINGS)}")
+        if self.rank == "latency":
+            if self.granularity != "structured" or self.scope != "global" or self.threshold is not None:
+                raise SpecError("latency ranking applies to structured pruning with a global target "
+                                "(--granularity structured --scope global --sparsity S)")
+            if self.budget == "latency":
+                raise SpecError("a latency budget already counts LiteRT time; latency ranking applies to "
+                                "a flops or params budget")
         if self.channel_multiple not in (1, 2, 4, 8, 16, 32):
             raise SpecError(f"channel multiple must be 1, 2, 4, 8, 16 or 32, got {self.channel_multiple}")
         if self.scope not in SCOPES:

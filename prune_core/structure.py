@@ -39,6 +39,7 @@ class Group:
     consumers: list = field(default_factory=list)   # (layer, "conv" | "dense" | "flatten-dense") reading them
     members: list = field(default_factory=list)     # BatchNorm / depthwise with per-channel weights
     reshapes: list = field(default_factory=list)    # Reshape layers whose target shape ends in these channels
+    carriers: list = field(default_factory=list)    # weightless layers whose output holds them (cost model only)
     fixed_reason: str | None = None
 
     @property
@@ -48,7 +49,7 @@ class Group:
     def to_dict(self) -> dict:
         return {"id": self.id, "size": self.size, "producers": self.producers,
                 "consumers": [list(c) for c in self.consumers], "members": self.members,
-                "reshapes": self.reshapes, "fixed_reason": self.fixed_reason}
+                "reshapes": self.reshapes, "carriers": self.carriers, "fixed_reason": self.fixed_reason}
 
 
 class _Spaces:
@@ -174,6 +175,8 @@ def trace(model) -> list[Group]:
                 out = ins[0]
                 if cls in MEMBERS:
                     roles.append((out, "member", name, None))
+                else:
+                    roles.append((out, "carrier", name, None))
                 if cls == "Reshape":
                     roles.append((out, "reshape", name, None))
         elif cls in COUPLING and len(ins) >= 2:
@@ -183,6 +186,7 @@ def trace(model) -> list[Group]:
                 out = spaces.union(out, other)
             if len(widths) != 1:  # broadcasting across channels (C × 1): keep every side as it is
                 spaces.fix(out, f"{name} ({cls}) broadcasts across channels")
+            roles.append((out, "carrier", name, None))
         else:
             for s in ins:
                 spaces.fix(s, f"{name} ({cls}) is not understood by structured pruning")
@@ -201,6 +205,8 @@ def trace(model) -> list[Group]:
             group.consumers.append((name, extra))
         elif kind == "member":
             group.members.append(name)
+        elif kind == "carrier":
+            group.carriers.append(name)
         else:
             group.reshapes.append(name)
     for root, group in groups.items():

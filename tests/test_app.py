@@ -57,6 +57,20 @@ def test_experiment_form_queues_a_job_per_strategy_and_sparsity(home):
     assert all(j.status == "queued" for j in jobs)
 
 
+def test_experiment_form_queues_latency_aware_structured_runs(home):
+    app = _app()
+    app.radio(key="granularity").set_value("structured").run()
+    next(r for r in app.radio if r.label == "Ranking").set_value("global").run()
+    next(c for c in app.checkbox if c.label == "Latency-aware ranking").check().run()
+    next(b for b in app.button if b.label.startswith("Queue 2")).click().run()
+    assert not app.exception
+    jobs = JobStore().list()
+    assert [(j.spec.granularity, j.spec.scope, j.spec.rank) for j in jobs] == [("structured", "global", "latency")] * 2
+    # a latency budget already counts LiteRT time: the ranking option is then off
+    next(r for r in app.radio if r.label == "Global target counts").set_value("latency").run()
+    assert next(c for c in app.checkbox if c.label == "Latency-aware ranking").disabled
+
+
 def test_experiment_shows_an_impossible_schedule_inline_and_blocks_the_button(home):
     app = _app()
     app.button[0].click().run()  # the seed's preset: polynomial 0.5 → 0.8 over steps 1000–2000, 50 epochs

@@ -76,6 +76,8 @@ def test_users_model_file_is_its_own_baseline(tmp_path, tiny_model):
 @pytest.mark.parametrize("changes", [
     dict(scope="global"),
     dict(scope="global", budget="params"),
+    dict(scope="global", budget="latency"),
+    dict(scope="global", rank="latency"),
     dict(scope="layerwise", channel_multiple=8, sparsity=0.5),  # 16 channels → 8; 8 stay 8
     dict(scope="global", schedule="polynomial", initial_sparsity=0.1, begin_step=1, end_step=5, frequency=2),
 ])
@@ -87,8 +89,11 @@ def test_structured_runs_really_shrink_the_model(tmp_path, changes):
     saved = models.load_user_model(str(tmp_path / "small.keras"))
     assert saved.count_params() == result["params"] - 0  # plain Keras, loads in safe mode
     if changes.get("scope") == "global":
-        quantity = "flops" if changes.get("budget", "flops") == "flops" else "params"
+        quantity = {"flops": "flops", "params": "params", "latency": "litert_ms_predicted"}[changes.get("budget", "flops")]
         assert 1 - result[quantity] / result[f"dense_{quantity}"] >= 0.4 - 1e-9
+        assert result["achieved_sparsity"] == pytest.approx(1 - result[quantity] / result[f"dense_{quantity}"])
+    if "latency" in (changes.get("budget"), changes.get("rank")):  # the per-layer table's prediction
+        assert 0 < result["litert_ms_predicted"] < result["dense_litert_ms_predicted"]
     if changes.get("channel_multiple") == 8:
         assert all(layer.filters % 8 == 0 for layer in saved.layers if type(layer).__name__ == "Conv2D")
     if changes.get("schedule") == "polynomial":

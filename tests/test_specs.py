@@ -31,7 +31,14 @@ def test_defaults_are_valid_and_round_trip_through_json():
     (dict(learning_rate=0.0), "learning rate"),
     (dict(schedule="polynomial", begin_step=10, end_step=5), "end step > begin step"),
     (dict(granularity="structured", strategy="tfmot"), "prunes single weights only"),
-    (dict(granularity="structured", budget="latency"), "unknown budget"),
+    (dict(granularity="structured", budget="energy"), "unknown budget"),
+    (dict(granularity="structured", scope="global", rank="speed"), "unknown rank"),
+    (dict(granularity="unstructured", scope="global", rank="latency"), "latency ranking applies"),
+    (dict(granularity="structured", scope="layerwise", rank="latency"), "latency ranking applies"),
+    (dict(granularity="structured", scope="global", sparsity=None, threshold=0.5, rank="latency"),
+     "latency ranking applies"),
+    (dict(granularity="structured", scope="global", budget="latency", rank="latency"),
+     "already counts LiteRT time"),
     (dict(granularity="structured", channel_multiple=3), "channel multiple"),
 ])
 def test_bad_recipes_are_refused_with_a_clear_message(changes, fragment):
