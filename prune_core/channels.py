@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from prune_core.errors import SpecError
 from prune_core.structure import Group
 from prune_core.surgery import Plan
 
@@ -197,6 +198,11 @@ def select(groups, scores: dict, *, ratio: float | None = None, counts: dict | N
     def fraction(k):
         return 1 - cost.evaluate(counts_after(k))[budget] / cost.total[budget]
 
+    most = fraction(len(ranked))
+    if most < target - 1e-9:
+        raise SpecError(f"cannot remove {target:.0%} of the {budget}: removing every channel the plan may "
+                        f"(each group keeps at least {MIN_KEEP:.0%}) removes {most:.1%}"
+                        + ("; the rest is per-op time that no channel count changes" if budget == "latency" else ""))
     lo, hi = 0, len(ranked)
     while lo < hi:
         mid = (lo + hi) // 2

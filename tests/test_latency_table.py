@@ -3,6 +3,7 @@ import pytest
 
 from prune_core import channels, latency_table, structure
 from prune_core.keras_env import keras
+from prune_core.errors import SpecError
 from prune_core.latency_table import LayerTime
 
 
@@ -33,8 +34,8 @@ def test_every_timed_layer_is_in_the_table_with_its_channel_references():
     model = small_model()
     table = latency_table.measure(model, structure.trace(model), repeats=3)
     # BatchNorm folds into the conv in TFLite, the input layer costs nothing
-    assert set(table) == {"conv_a", "act_a", "dw", "conv_b", "act_b", "gap", "head"}
-    refs = {name: (t.in_ref, t.out_ref) for name, t in table.items()}
+    assert set(table) == {"conv_a", "act_a", "dw", "conv_b", "act_b", "gap", "head", latency_table.INVOKE}
+    refs = {name: (t.in_ref, t.out_ref) for name, t in table.items() if name != latency_table.INVOKE}
     assert refs == {"conv_a": (0, 16), "act_a": (0, 16), "dw": (0, 16), "conv_b": (16, 8), "act_b": (0, 8),
                     "gap": (0, 8), "head": (8, 0)}  # the head's output is the model's: fixed
     assert all(t.fixed_ms >= 0 and t.scaled_ms >= 0 for t in table.values())
@@ -92,3 +93,16 @@ def test_latency_ranking_takes_the_budget_from_the_slow_work_first():
         channels.select(groups, scores, target=0.1, cost=channels.CostModel(model, groups), rank="latency")
     with pytest.raises(ValueError, match="latency table"):
         channels.select(groups, scores, target=0.1, cost=cost, budget="latency", rank="latency")
+
+
+def test_an_unreachable_target_is_refused_with_what_is_reachable():
+    """Fixed per-op time cannot be cut by removing channels: asking for more is a clear error."""
+    model = small_model()
+    groups = structure.trace(model)
+    cost = channels.CostModel(model, groups, SYNTHETIC)
+    scores = {g.id: np.ones(g.size) for g in groups if g.prunable}
+    with pytest.raises(SpecError, match=r"cannot remove 90% of the latency: .* removes \d+\.\d%; the rest is per-op"):
+        channels.select(groups, scores, target=0.9, cost=cost, budget="latency")
+    plan = channels.select(groups, scores, target=0.3, cost=cost, budget="latency")
+    kept = {g.id: len(plan.kept(g)) for g in groups if g.prunable}
+    assert 1 - cost.evaluate(kept)["latency"] / cost.total["latency"] >= 0.3
