@@ -7,7 +7,8 @@ Part 1, compact EfficientNet + digits (the CPU default): dense vs structured (gl
 fine-tune budget) — top-1 after fine-tuning, FLOPs, params, Keras latency (batch 1 and 32) and
 LiteRT/XNNPACK latency (batch 1, 1 thread), with what the per-layer table predicted.
 Part 2, EfficientNetB0 at 224×224 (weights none, latency only): dense vs 2× fewer FLOPs ranked by
-importance and latency-aware, and vs a 50 % LiteRT-latency budget.
+importance and latency-aware, vs a 50 % LiteRT-latency budget, and vs the design notes' hand recipe
+(every MBConv block's expanded channels halved).
 "ratio" = measured speedup ÷ FLOPs reduction (1.0: latency fell exactly as FLOPs did). LiteRT times
 are measured in alternation (dense, variant, dense, …; median of 3 rounds of 30 invocations).
 Targets: at 2× fewer FLOPs, LiteRT batch-1 ratio ≥ 1.0 on B0@224 and Keras batch-32 ratio ≥ 0.6;
@@ -51,8 +52,9 @@ def row(name, m, dense, top1=None):
     cells = [name, f"{m['flops'] / 1e6:,.1f}", f"{m['params']:,}", f"{f:.2f}×"]
     for key in ("keras_b1", "keras_b32", "litert_b1"):
         speed = dense[key] / m[key]
-        cells.append(f"{m[key]:.2f} ({speed:.2f}×, ratio {speed / f:.2f})")
-    cells.append("–" if m.get("predicted") is None else f"{m['predicted']:.2f}")
+        digits = 3 if m[key] < 1 else 2
+        cells.append(f"{m[key]:.{digits}f} ({speed:.2f}×, ratio {speed / f:.2f})")
+    cells.append("–" if m.get("predicted") is None else f"{m['predicted']:.{3 if m['predicted'] < 1 else 2}f}")
     cells.append("–" if top1 is None else f"{top1:.4f}")
     return "| " + " | ".join(cells) + " |"
 
@@ -107,7 +109,10 @@ def b0_part(checks):
     scores = dict(zip([t.name for t in targets], criteria.score("magnitude", model, targets)))
     importance = channels.importance(groups, scores)
     cost = channels.CostModel(model, groups, table)
-    plans = {"B0@224 importance −50 % FLOPs": dict(target=0.5),
+    expanded = {g.id: g.size // 2 for g in groups
+                if g.prunable and any(p.endswith("expand_conv") for p in g.producers)}
+    plans = {"B0@224 expanded channels halved (the design notes' hand recipe)": dict(counts=expanded),
+             "B0@224 importance −50 % FLOPs": dict(target=0.5),
              "B0@224 latency-aware −50 % FLOPs": dict(target=0.5, rank="latency"),
              "B0@224 importance −50 % LiteRT ms (predicted)": dict(target=0.5, budget="latency")}
     named, predicted = {"B0@224 dense": model}, {"B0@224 dense": cost.total["latency"]}
@@ -121,7 +126,7 @@ def b0_part(checks):
         m = measured[name]
         f = dense["flops"] / m["flops"]
         litert, keras32 = dense["litert_b1"] / m["litert_b1"] / f, dense["keras_b32"] / m["keras_b32"] / f
-        if "FLOPs" in name:
+        if "LiteRT ms" not in name:
             print(f"  {name}: LiteRT ratio {litert:.2f}, Keras b32 ratio {keras32:.2f}")
         if name == "B0@224 latency-aware −50 % FLOPs":
             checks.append((f"B0@224 latency-aware, {f:.2f}× fewer FLOPs: LiteRT batch-1 ratio ≥ 1.0 ({litert:.2f})",

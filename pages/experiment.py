@@ -47,14 +47,9 @@ with left:
         budget = b1.radio("Global target counts", list(BUDGETS), horizontal=True,
                           help="With global ranking, the sparsity is the fraction of FLOPs, parameters or LiteRT "
                                "latency removed (latency: predicted from a per-layer table, timed once per "
-                               "architecture, about 30 s for EfficientNetB0); with per-group ranking, the "
+                               "architecture, about 35 s for EfficientNetB0@224); with per-group ranking, the "
                                "fraction of each group's channels.")
         multiple = b2.selectbox("Keep channel counts multiples of", [1, 2, 4, 8, 16, 32], index=0)
-        latency_aware = b1.checkbox("Latency-aware ranking", value=False, disabled=budget == "latency",
-                                    help="At equal importance, remove first the channels whose FLOPs (or "
-                                         "parameters) run slowest in LiteRT: depthwise and element-wise work "
-                                         "before 1×1 convolutions. Global ranking only.")
-        rank = "latency" if latency_aware and budget != "latency" else "importance"
     mode = st.radio("Amount", ["target sparsity", "threshold"], horizontal=True, key="mode")
     if mode == "target sparsity":
         amounts_text = st.text_input("Target sparsities (comma-separated: one run each)", "0.5, 0.8", key="sparsities")
@@ -64,6 +59,14 @@ with left:
         amounts_text = None
     scope = st.radio("Ranking", ["layerwise", "global"], horizontal=True,
                      help="layerwise: every layer loses the same fraction; global: one ranking over all layers.")
+    if granularity == "structured":
+        usable = scope == "global" and mode == "target sparsity" and budget != "latency"
+        latency_aware = st.checkbox("Latency-aware ranking", value=False, disabled=not usable,
+                                    help="At equal importance, remove first the channels whose FLOPs (or "
+                                         "parameters) run slowest in LiteRT: depthwise and element-wise work "
+                                         "before 1×1 convolutions. Needs global ranking, a target and a FLOPs "
+                                         "or parameter budget (a latency budget already counts LiteRT time).")
+        rank = "latency" if latency_aware and usable else "importance"
 with right:
     st.subheader("Schedule and budget")
     schedule = st.radio("Schedule", ["oneshot", "constant", "polynomial"], horizontal=True, key="schedule")

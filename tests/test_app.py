@@ -60,6 +60,7 @@ def test_experiment_form_queues_a_job_per_strategy_and_sparsity(home):
 def test_experiment_form_queues_latency_aware_structured_runs(home):
     app = _app()
     app.radio(key="granularity").set_value("structured").run()
+    assert next(c for c in app.checkbox if c.label == "Latency-aware ranking").disabled  # layerwise by default
     next(r for r in app.radio if r.label == "Ranking").set_value("global").run()
     next(c for c in app.checkbox if c.label == "Latency-aware ranking").check().run()
     next(b for b in app.button if b.label.startswith("Queue 2")).click().run()
