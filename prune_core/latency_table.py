@@ -8,8 +8,8 @@ interpreter, twice: at its real width and with its prunable channel dimensions h
 a fixed part (per-op overhead, which dominates tiny models) and a part that scales with the
 channels kept. Every one-layer model also pays the interpreter's invoke overhead (~0.5 µs here, most
 of a 32×32 model's per-op time), so it is measured once, subtracted per layer and counted once. The
-sum over layers predicts the whole model (B0@224: 11.8 ms predicted, 12.0 ms measured). BatchNorm (folded into the preceding convolution by the converter), Dropout, Reshape
-and Flatten cost nothing.
+sum over layers predicts the whole model (B0@224: 11.6 ms predicted, 11.7 ms measured). BatchNorm
+(folded into the preceding convolution by the converter), Dropout, Reshape and Flatten cost nothing.
 
 Tables depend only on the architecture (not the weights), so they are cached by a digest of the
 model's JSON, the thread count and the interpreter's version.
