@@ -6,8 +6,8 @@ EfficientNetB0@224: ~9 µs per MFLOP for the residual-stage channels, 20–26 µ
 expanded channels). So each layer is converted on its own to TFLite and timed in the LiteRT
 interpreter, twice: at its real width and with its prunable channel dimensions halved. That gives
 a fixed part (per-op overhead, which dominates tiny models) and a part that scales with the
-channels kept. Every one-layer model also pays the interpreter's invoke overhead (~0.5 µs here, most
-of a 32×32 model's per-op time), so it is measured once, subtracted per layer and counted once. The
+channels kept. Every one-layer model also pays the interpreter's invoke overhead (~0.5 µs here, a third
+of the summed layer times of a 32×32 model), so it is measured once, subtracted per layer and counted once. The
 sum over layers predicts the whole model (B0@224: 11.6 ms predicted, 11.7 ms measured). BatchNorm
 (folded into the preceding convolution by the converter), Dropout, Reshape and Flatten cost nothing.
 

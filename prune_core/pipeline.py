@@ -81,15 +81,16 @@ def _unstructured(spec, baseline, dataset, schedule, calibration, on_progress, s
                 weights_before=weights_before, ft_start=ft_start)
 
 
-def latency_times(spec, baseline, root, on_progress) -> dict | None:
+def latency_times(spec, baseline, root, on_progress, should_cancel=lambda: False) -> dict | None:
     """The baseline's per-layer LiteRT table when the recipe budgets or ranks by latency."""
     if spec.granularity != "structured" or "latency" not in (spec.budget, spec.rank):
         return None
     from prune_core import latency_table, structure
 
     def report(done, total):
-        on_progress(Progress("scoring", step=done, steps=total,
-                             message=f"timing layers in LiteRT ({done}/{total}, once per architecture)"))
+        check_cancel(should_cancel)
+        on_progress(Progress("timing layers", step=done, steps=total,
+                             message=f"LiteRT, layer {done}/{total} (once per architecture)"))
 
     return latency_table.load_or_measure(baseline, structure.trace(baseline), root, on_progress=report)
 
@@ -141,11 +142,11 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
     schedule = spec.schedule_obj()
     check_cancel(should_cancel)
 
+    times = latency_times(spec, baseline, root, on_progress, should_cancel)
     on_progress(Progress("scoring", message=f"scoring {'channels' if spec.granularity == 'structured' else 'weights'} "
                                             f"by {spec.strategy}"))
     calibration = calibration_set(spec, dataset) if spec.strategy in criteria.NEEDS_DATA else None
     if spec.granularity == "structured":
-        times = latency_times(spec, baseline, root, on_progress)
         outcome = _structured(spec, baseline, dataset, schedule, calibration, on_progress, should_cancel, times)
     else:
         outcome = _unstructured(spec, baseline, dataset, schedule, calibration, on_progress, should_cancel)

@@ -20,7 +20,8 @@ from prune_core.models import outputs_logits
 
 @dataclass
 class Progress:
-    """A snapshot a run reports while it works (phase: baseline, scoring, fine-tuning, measuring)."""
+    """A snapshot a run reports while it works (phase: baseline training, timing layers (a latency
+    table), scoring, fine-tuning, measuring, exporting)."""
 
     phase: str
     epoch: int = 0

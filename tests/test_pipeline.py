@@ -87,7 +87,8 @@ def test_structured_runs_really_shrink_the_model(tmp_path, changes, monkeypatch)
     monkeypatch.setattr(latency_table, "_time", lambda model, threads, repeats: 1e-3 + 1e-6 * (
         model.count_params() + int(np.prod(model.output_shape[1:]))))
     spec = RunSpec(**TINY, granularity="structured", strategy="taylor", **{"sparsity": 0.4, **changes})
-    result = pipeline.run(spec, root=tmp_path, model_path=tmp_path / "small.keras")
+    events = []
+    result = pipeline.run(spec, root=tmp_path, model_path=tmp_path / "small.keras", on_progress=events.append)
     assert result["params"] < result["dense_params"] and result["flops"] < result["dense_flops"]
     assert result["nonzero_params"] >= 0.95 * result["params"]  # smaller and dense, not zeros
     saved = models.load_user_model(str(tmp_path / "small.keras"))
@@ -96,8 +97,12 @@ def test_structured_runs_really_shrink_the_model(tmp_path, changes, monkeypatch)
         quantity = {"flops": "flops", "params": "params", "latency": "litert_ms_predicted"}[changes.get("budget", "flops")]
         assert 1 - result[quantity] / result[f"dense_{quantity}"] >= 0.4 - 1e-9
         assert result["achieved_sparsity"] == pytest.approx(1 - result[quantity] / result[f"dense_{quantity}"])
+    timing = [e for e in events if e.phase == "timing layers"]
     if "latency" in (changes.get("budget"), changes.get("rank")):  # the per-layer table's prediction
         assert 0 < result["litert_ms_predicted"] < result["dense_litert_ms_predicted"]
+        assert timing and timing[-1].fraction == 1.0  # reported while the table is timed
+    else:
+        assert not timing and "litert_ms_predicted" not in result
     if changes.get("channel_multiple") == 8:
         assert all(layer.filters % 8 == 0 for layer in saved.layers if type(layer).__name__ == "Conv2D")
     if changes.get("schedule") == "polynomial":
