@@ -102,6 +102,24 @@ def test_a_completed_jobs_numbers_appear_in_compare_and_detail(home, real_result
     assert any("python -m prune_core run" in c.value for c in detail.code)
 
 
+def test_a_latency_aware_structured_run_shows_its_budget_and_predicted_latency(home, monkeypatch):
+    from prune_core import latency_table, pipeline
+
+    spec = RunSpec(**TINY, strategy="taylor", sparsity=0.3, granularity="structured", scope="global", rank="latency")
+    monkeypatch.setattr(latency_table, "_time", lambda model, threads, repeats: 1e-3 + 1e-6 * model.count_params())
+    result = pipeline.run(spec, root=home)
+    store = JobStore()
+    job_id = store.submit(spec)
+    store.claim_next()
+    store.finish(job_id, "completed", result=result)
+    detail = _app("pages/run_detail.py")
+    assert any(m.label == "flops removed" and m.value == f"{result['achieved_sparsity']:.3f}" for m in detail.metric)
+    assert any("predicted by the per-layer table" in c.value and f"{result['litert_ms_predicted']:.2f} ms" in c.value
+               for c in detail.caption)
+    compare = _app("pages/compare.py")
+    assert compare.dataframe[0].value.iloc[0]["rank"] == "latency"
+
+
 def test_streamlit_process_never_imports_tensorflow(home):
     code = ("import sys; from streamlit.testing.v1 import AppTest; "
             f"app = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60).run(); "
