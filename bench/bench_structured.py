@@ -72,8 +72,9 @@ def compact_part(checks):
     base = RunSpec(granularity="structured", scope="global")
     dataset = data.load(base.dataset, base.image_size, base.seed)
     baseline, info = baselines.get(base, dataset)
-    table = latency_table.load_or_measure(baseline, structure.trace(baseline))
-    dense_predicted = channels.CostModel(baseline, structure.trace(baseline), table).total["latency"]
+    groups = structure.trace(baseline)
+    table = latency_table.load_or_measure(baseline, groups)
+    dense_predicted = channels.CostModel(baseline, groups, table).total["latency"]
     named, predicted, top1 = {"compact dense": baseline}, {"compact dense": dense_predicted}, {}
     top1["compact dense"] = dense_top1 = info["dense"]["top1"]
     best40 = None

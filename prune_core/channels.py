@@ -145,14 +145,10 @@ def _plan(groups, order_by_group: dict, counts: dict) -> Plan:
     return Plan(tuple(groups), keep)
 
 
-#: How a global target ranks channels: by importance alone, or by importance × the budget a channel
-#: carries per LiteRT millisecond (so that, at equal importance, the budget is taken from the work
-#: that runs slowest on the device: depthwise and element-wise work before 1×1 convolutions).
-RANKINGS = ("importance", "latency")
-
-
 def rank_keys(groups, scores: dict, cost: CostModel, budget: str, rank: str) -> dict:
-    """group id → per-channel ranking key (lowest goes first)."""
+    """group id → per-channel ranking key (lowest goes first): importance, or for `rank="latency"`
+    importance × (budget a channel carries ÷ LiteRT ms it costs), so that at equal importance the
+    budget is taken from the work that runs slowest on the device (see `specs.RANKINGS`)."""
     if rank == "importance":
         return {g.id: scores[g.id] for g in groups}
     if rank != "latency" or not cost.has_latency or budget == "latency":

@@ -124,8 +124,9 @@ class ChannelPruner:
         """FLOPs, parameters and (with a latency table) predicted LiteRT ms of `model`."""
         return channels.CostModel(model, structure.trace(model), self.times).total
 
-    def reduction(self, model) -> float:
-        return 1 - self.cost(model)[self.budget] / self.original_cost[self.budget]
+    def reduction(self, cost: dict) -> float:
+        """The fraction of the original model's budget that a model costing `cost` has shed."""
+        return 1 - cost[self.budget] / self.original_cost[self.budget]
 
     def fine_tune(self, model, dataset, schedule, *, epochs: int, batch_size: int, learning_rate: float,
                   seed: int = 0, on_progress=lambda p: None, should_cancel=lambda: False):
@@ -133,7 +134,7 @@ class ChannelPruner:
         total = epochs * dataset.steps_per_epoch(batch_size)
         events = [] if schedule.kind == "oneshot" else schedule.pruning_steps(total)
         parts, first = [], 1
-        current = {"sparsity": self.reduction(model)}
+        current = {"sparsity": self.reduction(self.cost(model))}
         for boundary in events + [total + 1]:
             if boundary > first:
                 trainer = Trainer(model, learning_rate=learning_rate, total_steps=max(total, 1), seed=seed)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from prune_core import baselines, criteria, data, metrics, models, summaries, tfmot_reference
+from prune_core import baselines, criteria, data, latency_table, metrics, models, structure, summaries, tfmot_reference
 from prune_core.engine import ChannelPruner, MaskedPruner
 from prune_core.errors import ModelError
 from prune_core.training import Progress, check_cancel, recalibrate_batchnorm
@@ -85,8 +85,6 @@ def latency_times(spec, baseline, root, on_progress, should_cancel=lambda: False
     """The baseline's per-layer LiteRT table when the recipe budgets or ranks by latency."""
     if spec.granularity != "structured" or "latency" not in (spec.budget, spec.rank):
         return None
-    from prune_core import latency_table, structure
-
     def report(done, total):
         check_cancel(should_cancel)
         on_progress(Progress("timing layers", step=done, steps=total,
@@ -114,9 +112,10 @@ def _structured(spec, baseline, dataset, schedule, calibration, on_progress, sho
     model, history = pruner.fine_tune(model, dataset, schedule, epochs=spec.fine_tune_epochs,
                                       batch_size=spec.batch_size, learning_rate=spec.learning_rate, seed=spec.seed,
                                       on_progress=on_progress, should_cancel=should_cancel)
+    final_cost = pruner.cost(model)  # one trace of the final model serves every reported number
     return dict(model=model, history=history, events=pruner.events, before=before, scores=scores,
-                weights_before=weights_before, ft_start=ft_start, reduction=pruner.reduction,
-                cost=pruner.cost, dense_cost=pruner.original_cost)
+                weights_before=weights_before, ft_start=ft_start, achieved=pruner.reduction(final_cost),
+                final_cost=final_cost, dense_cost=pruner.original_cost)
 
 
 def _channels_removed(original, reduced) -> dict:
@@ -158,10 +157,10 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
     targets = criteria.find_targets(model, prune_head=spec.prune_head, prune_depthwise=spec.prune_depthwise)
     measured = metrics.measure(model, targets, dataset, repeats=measure_repeats)
     if spec.granularity == "structured":  # what was removed is channels: report the budget's reduction
-        measured["achieved_sparsity"] = outcome["reduction"](model)
+        measured["achieved_sparsity"] = outcome["achieved"]
         measured["layer_sparsity"] = _channels_removed(baseline, model)
         if times is not None:  # what the per-layer table predicts; the tflite export measures it
-            measured["litert_ms_predicted"] = outcome["cost"](model)["latency"]
+            measured["litert_ms_predicted"] = outcome["final_cost"]["latency"]
             measured["dense_litert_ms_predicted"] = outcome["dense_cost"]["latency"]
     if model_path is not None:
         models.save(model, Path(model_path))
