@@ -30,16 +30,19 @@ def main() -> int:
     ap.add_argument("--dense-depthwise", action="store_true",
                     help="leave depthwise kernels unpruned (by default they are pruned too)")
     args = ap.parse_args()
-    base = RunSpec(strategy=args.strategy, scope=args.scope, export="tflite", prune_depthwise=not args.dense_depthwise)
+    base = RunSpec.of(strategy=args.strategy, scope=args.scope, export="tflite", prune_depthwise=not args.dense_depthwise)
     dataset = data.load(base.dataset, base.image_size, base.seed)
     baseline, info = baselines.get(base, dataset)
-    dense = {**deploy.export_all(baseline, dataset, paths.home()), "top1": info["dense"]["top1"],
-             "achieved_sparsity": 0.0}
+    def flat(deployment, top1, sparsity, target=None) -> dict:
+        return {**deployment.to_dict(), "top1": top1, "weight_sparsity": sparsity, "target": target}
+
+    dense = flat(deploy.export_all(baseline, dataset, paths.home()), info["dense"]["top1"], 0.0)
     rows = [("dense", dense)]
     for sparsity in [float(s) for s in args.sparsities.split(",")]:
         result = pipeline.run(base.with_(sparsity=sparsity))
-        rows.append((f"{args.strategy} {args.scope}{'' if args.dense_depthwise else ' +dw'} {sparsity:.0%}", result))
-        print(f"  {sparsity}: top-1 {result['top1']:.4f}, int8 {result['tflite_int8_top1']:.4f}", flush=True)
+        r = flat(result.deployment, result.top1, result.weight_sparsity, result.target)
+        rows.append((f"{args.strategy} {args.scope}{'' if args.dense_depthwise else ' +dw'} {sparsity:.0%}", r))
+        print(f"  {sparsity}: top-1 {r['top1']:.4f}, int8 {r['tflite_int8_top1']:.4f}", flush=True)
 
     ref = dense["h5_gzip_bytes"]
     print(f"\nbytes; top-1 on the test split (360 images); LiteRT p50 ms at batch 1, 1 thread / "
@@ -48,14 +51,14 @@ def main() -> int:
           "top-1 Keras / f32 / int8 | LiteRT f32 ms | LiteRT sparse ms | LiteRT int8 ms |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name, r in rows:
-        print(f"| {name} | {r['achieved_sparsity']:.3f} | {r['h5_bytes']:,} | {r['h5_gzip_bytes']:,} | "
+        print(f"| {name} | {r['weight_sparsity']:.3f} | {r['h5_bytes']:,} | {r['h5_gzip_bytes']:,} | "
               f"{r['tflite_float_bytes']:,} | {r['tflite_sparse_bytes']:,} | {r['tflite_int8_bytes']:,} | "
               f"{r['tflite_int8_gzip_bytes']:,} ({ref / r['tflite_int8_gzip_bytes']:.1f}×) | "
               f"{r['top1']:.4f} / {r['tflite_float_top1']:.4f} / {r['tflite_int8_top1']:.4f} | "
               f"{r['litert_1t_ms_b1_p50']:.3f} / {r['litert_ms_b1_p50']:.3f} | "
               f"{r['litert_sparse_1t_ms_b1_p50']:.3f} / {r['litert_sparse_ms_b1_p50']:.3f} | "
               f"{r['litert_int8_1t_ms_b1_p50']:.3f} / {r['litert_int8_ms_b1_p50']:.3f} |")
-    at80 = next((r for _, r in rows if r.get("target_sparsity") == 0.8), None)
+    at80 = next((r for _, r in rows if r.get("target") == 0.8), None)
     if at80:
         shrink = ref / at80["tflite_int8_gzip_bytes"]
         gap = 100 * (dense["top1"] - at80["tflite_int8_top1"])

@@ -36,16 +36,17 @@ def steady_epoch_seconds(history) -> float:
 def _epoch_seconds(spec, dataset, baseline, arm: str, epochs: int) -> float:
     """Steady-state seconds per fine-tune epoch for one arm: dense, our masks, or tfmot's wrappers."""
     steps = epochs * dataset.steps_per_epoch(spec.batch_size)
-    schedule = spec.with_(sparsity=0.8).schedule_obj()
+    spec = spec.with_(sparsity=0.8, fine_tune_epochs=epochs, strategy="tfmot" if arm == "tfmot" else "magnitude")
     if arm == "tfmot":
-        _, history = tfmot_reference.prune_and_finetune(baseline, dataset, schedule, epochs=epochs,
-                                                        batch_size=spec.batch_size, learning_rate=spec.learning_rate)
+        pruner = tfmot_reference.TfmotPruner(spec.pruning, spec.schedule)
+        _, history = pruner.fine_tune(pruner.start(baseline), dataset, spec.schedule, spec.training)
         return steady_epoch_seconds(history)
     model = models.clone(baseline)
     masks = None
     if arm == "masked":
-        pruner = MaskedPruner(model, "magnitude")
-        pruner.update(0.8)
+        pruner = MaskedPruner(spec.pruning)
+        model = pruner.start(baseline)
+        pruner.prune(model, 0.8)
         masks = pruner.mask_pairs
     trainer = Trainer(model, learning_rate=spec.learning_rate, total_steps=steps, seed=spec.seed, masks=masks)
     return steady_epoch_seconds(trainer.fit(dataset.x_train, dataset.y_train, epochs=epochs,
@@ -67,14 +68,14 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="efficientnet-compact")
     ap.add_argument("--dataset", default="digits")
-    ap.add_argument("--fine-tune-epochs", type=int, default=RunSpec().fine_tune_epochs)
+    ap.add_argument("--fine-tune-epochs", type=int, default=RunSpec().training.fine_tune_epochs)
     ap.add_argument("--sparsities", default="0.5,0.8,0.9")
     ap.add_argument("--timing-only", action="store_true", help="only the interleaved epoch timing")
     ap.add_argument("--rounds", type=int, default=3, help="rounds of the interleaved timing")
     ap.add_argument("--runs", default="magnitude:layerwise,magnitude:global,gradient:global,taylor:global,"
                     "fisher:global,random:global,tfmot:layerwise", help="strategy:scope pairs")
     args = ap.parse_args()
-    base = RunSpec(model=args.model, dataset=args.dataset, fine_tune_epochs=args.fine_tune_epochs)
+    base = RunSpec.of(model=args.model, dataset=args.dataset, fine_tune_epochs=args.fine_tune_epochs)
     dataset = data.load(base.dataset, base.image_size, base.seed)
     baseline, info = baselines.get(base, dataset, on_progress=lambda p: None)
     print(f"baseline: {base.model} on {base.dataset}, trained {'(cached)' if info.get('cached') else ''} "
@@ -88,7 +89,7 @@ def main() -> int:
         print_checks([(f"masked fine-tune epoch ≤ 1.10× dense ({ratio:.2f}×)", ratio <= 1.10)])
         return 0
     dense_sizes = metrics.file_sizes(baseline)
-    dense_lat = (metrics.latency(baseline, 1)["p50"], metrics.latency(baseline, 32, repeats=10)["p50"])
+    dense_lat = (metrics.latency(baseline, 1).p50, metrics.latency(baseline, 32, repeats=10).p50)
     dense_top1 = metrics.accuracy(baseline, dataset.x_test, dataset.y_test)["top1"]
 
     OUT.mkdir(exist_ok=True)
@@ -98,10 +99,10 @@ def main() -> int:
             for pair in args.runs.split(","):
                 strategy, scope = pair.split(":")
                 spec = base.with_(strategy=strategy, scope=scope, sparsity=sparsity)
-                result = pipeline.run(spec)
-                result["epoch_seconds"] = steady_epoch_seconds(result["history"])
-                out.write(json.dumps(result) + "\n")
+                run = pipeline.run(spec)
+                out.write(json.dumps(run.to_dict()) + "\n")
                 out.flush()
+                result = {**run.row(), "epoch_seconds": steady_epoch_seconds(run.history)}
                 rows.append(result)
                 print(f"  {strategy:9s} {scope:9s} {sparsity:.2f}: top-1 {result['top1']:.4f} "
                       f"(before FT {result['top1_before_finetune']:.4f})", flush=True)
@@ -119,7 +120,7 @@ def main() -> int:
     print(f"| dense | – | 0 | 0 | – | {dense_top1:.4f} | 0 | {dense_sizes['gzip_bytes']:,} | {dense_lat[0]:.2f} | "
           f"{dense_lat[1]:.2f} | {dense_epoch:.2f} | 1.00 |")
     for r in rows:
-        print(f"| {r['strategy']} | {r['scope']} | {r['target_sparsity']:.2f} | {r['achieved_sparsity']:.4f} | "
+        print(f"| {r['strategy']} | {r['scope']} | {r['target']:.2f} | {r['weight_sparsity']:.4f} | "
               f"{r['top1_before_finetune']:.4f} | {r['top1']:.4f} | {100 * (r['top1'] - dense_top1):+.2f} | "
               f"{r['gzip_bytes']:,} | {r['latency_ms_b1_p50']:.2f} | {r['latency_ms_b32_p50']:.2f} | "
               f"{r['epoch_seconds']:.2f} | {r['epoch_seconds'] / dense_epoch:.2f} |")
@@ -130,8 +131,8 @@ def main() -> int:
     checks.append((f"masked fine-tune epoch ≤ 1.10× dense ({masked:.2f}×; tfmot {epochs['tfmot'] / dense_epoch:.2f}×)",
                    masked <= 1.10))
     for sparsity, budget in ((0.8, 1.0), (0.9, 3.0)):
-        at = [r for r in ours if abs(r["target_sparsity"] - sparsity) < 1e-9 and r["strategy"] != "random"]
-        ref = [r for r in rows if r["strategy"] == "tfmot" and abs(r["target_sparsity"] - sparsity) < 1e-9]
+        at = [r for r in ours if abs(r["target"] - sparsity) < 1e-9 and r["strategy"] != "random"]
+        ref = [r for r in rows if r["strategy"] == "tfmot" and abs(r["target"] - sparsity) < 1e-9]
         if not at:
             continue
         best = max(at, key=lambda r: r["top1"])

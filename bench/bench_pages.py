@@ -32,8 +32,8 @@ def template_result() -> dict:
     import subprocess
 
     code = ("import json; from prune_core import pipeline; from prune_core.specs import RunSpec; "
-            "print(json.dumps(pipeline.run(RunSpec(model='tiny-cnn', dataset='synthetic', image_size=16, "
-            "baseline_epochs=4, fine_tune_epochs=1, batch_size=16, calibration_examples=16, sparsity=0.5))))")
+            "print(json.dumps(pipeline.run(RunSpec.of(model='tiny-cnn', dataset='synthetic', image_size=16, "
+            "baseline_epochs=4, fine_tune_epochs=1, batch_size=16, calibration_examples=16, sparsity=0.5)).to_dict()))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -49,17 +49,19 @@ def main() -> int:
     from streamlit.testing.v1 import AppTest
 
     from prune_core.jobs import JobStore
+    from prune_core.result import RunResult
     from prune_core.specs import CRITERIA, RunSpec
 
     base = template_result()
     store = JobStore()
+    entries = []
     for i in range(args.runs):
         strategy, sparsity = CRITERIA[i % len(CRITERIA)], round(0.05 + 0.9 * ((i * 7) % 19) / 18, 3)
-        spec = RunSpec(strategy=strategy, sparsity=sparsity, seed=i // 19)
-        result = {**base, "strategy": strategy, "target_sparsity": sparsity, "achieved_sparsity": sparsity,
-                  "top1": 0.99 - 0.3 * sparsity ** 3, "gzip_bytes": int(base["gzip_bytes"] * (1 - 0.8 * sparsity)),
-                  "config": spec.to_dict()}
-        store.add_completed(spec, result, sweep=f"sweep {i % 10}")
+        spec = RunSpec.of(strategy=strategy, sparsity=sparsity, seed=i // 19)
+        result = {**base, "weight_sparsity": sparsity, "top1": 0.99 - 0.3 * sparsity ** 3,
+                  "gzip_bytes": int(base["gzip_bytes"] * (1 - 0.8 * sparsity)), "config": spec.to_dict()}
+        entries.append((RunResult.from_dict(result), f"sweep {i % 10}"))
+    store.add_completed(entries)
 
     rows = []
     for page in PAGES:

@@ -34,14 +34,14 @@ def measure(named_models: dict, predicted: dict, b32_repeats: int = 10) -> dict:
     out, contents = {}, {}
     for name, model in named_models.items():
         contents[name] = (deploy.to_tflite(model), tuple(model.input_shape[1:]))
-        out[name] = {"keras_b1": metrics.latency(model, 1)["p50"],
-                     "keras_b32": metrics.latency(model, 32, warmup=2, repeats=b32_repeats)["p50"],
+        out[name] = {"keras_b1": metrics.latency(model, 1).p50,
+                     "keras_b32": metrics.latency(model, 32, warmup=2, repeats=b32_repeats).p50,
                      "flops": metrics.flops(model)["flops"], "params": model.count_params(),
                      "predicted": predicted.get(name)}
     rounds = {name: [] for name in contents}
     for _ in range(3):
         for name, (content, shape) in contents.items():
-            rounds[name].append(deploy.latency(content, shape, 1, threads=1)["p50"])
+            rounds[name].append(deploy.latency(content, shape, 1, threads=1).p50)
     for name in contents:
         out[name]["litert_b1"] = statistics.median(rounds[name])
     return out
@@ -69,7 +69,7 @@ def prediction_error(measured) -> float:
 
 
 def compact_part(checks):
-    base = RunSpec(granularity="structured", scope="global")
+    base = RunSpec.of(granularity="structured", scope="global")
     dataset = data.load(base.dataset, base.image_size, base.seed)
     baseline, info = baselines.get(base, dataset)
     groups = structure.trace(baseline)
@@ -88,10 +88,10 @@ def compact_part(checks):
                 name = f"compact {strategy}{' latency-aware' if rank == 'latency' else ''} −{target:.0%} FLOPs"
                 named[name] = models.load_user_model(str(path))
                 predicted[name] = channels.CostModel(named[name], structure.trace(named[name]), table).total["latency"]
-                top1[name] = result["top1"]
+                top1[name] = result.top1
                 if target == 0.4:
-                    best40 = max(best40 or 0.0, result["top1"])
-                print(f"  {name}: top-1 {result['top1']:.4f}", flush=True)
+                    best40 = max(best40 or 0.0, result.top1)
+                print(f"  {name}: top-1 {result.top1:.4f}", flush=True)
         measured = measure(named, predicted)
     gap = 100 * (dense_top1 - best40)
     checks.append((f"compact: at 40 % fewer FLOPs, best top-1 within 2 pp of dense (gap {gap:.2f} pp)", gap <= 2.0))

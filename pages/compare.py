@@ -39,8 +39,11 @@ if lat in ("latency_ms_b1_p50", "latency_ms_b32_p50") and results.latency_flat(v
             "gain shows up in the compressed (gzip) bytes; real speedups need structured (channel) pruning "
             "or a sparse runtime.")
 
-x_choice = st.radio("Third chart: accuracy against", ["achieved sparsity", "theoretical speedup"], horizontal=True)
-x3 = "achieved_sparsity" if x_choice == "achieved sparsity" else "theoretical_speedup"
+amounts = results.available(view, results.AMOUNT_AXES)
+x3 = st.radio("Third chart: accuracy against", amounts, format_func=results.AXES.get, horizontal=True,
+              help="Parameters removed compares single-weight and channel pruning on one axis; weight sparsity "
+                   "counts zeros (channel pruning leaves none); budget removed counts the FLOPs, parameters or "
+                   "LiteRT time that channel pruning took away.")
 st.plotly_chart(plots.tradeoff(view, x3, dense=None), use_container_width=True)
 st.caption("Colour: strategy; circles and solid lines rank per layer, diamonds and dotted lines globally. "
            "Ringed points on the dashed grey line: the Pareto front (no other run is both smaller/faster and more "

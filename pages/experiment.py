@@ -1,5 +1,4 @@
 """Experiment: choose a recipe (or a sweep), see its schedule, queue it as background jobs."""
-import itertools
 import math
 import time
 
@@ -10,7 +9,7 @@ from prune_core import data, plots
 from prune_core.summaries import fraction_below
 from prune_core.errors import PruneError
 from prune_core.schedules import seed_recipe
-from prune_core.specs import BUDGETS, CRITERIA, RunSpec
+from prune_core.specs import BUDGETS, CRITERIA, RunSpec, expand, parse_numbers
 
 st.title("Experiment")
 st.caption("Pick a model, strategies and how much to prune. Each recipe runs as a background job; "
@@ -41,7 +40,7 @@ with left:
     granularity = st.radio("Granularity", ["unstructured", "structured"], horizontal=True, key="granularity",
                            help="unstructured zeroes single weights (smaller when compressed, not faster); "
                                 "structured removes whole channels (a smaller, faster dense model).")
-    budget, multiple, rank = default.budget, default.channel_multiple, default.rank
+    budget, multiple, rank = default.pruning.budget, default.pruning.channel_multiple, default.pruning.rank
     if granularity == "structured":
         b1, b2 = st.columns(2)
         budget = b1.radio("Global target counts", list(BUDGETS), horizontal=True,
@@ -77,46 +76,40 @@ with right:
     begin = c1.number_input("Begin step", 0, 10**7, 0, key="begin_step", disabled=schedule == "oneshot")
     end = c2.number_input("End step (-1: never stop)", -1, 10**7, 200, key="end_step", disabled=schedule == "oneshot")
     frequency = c1.number_input("Frequency (steps)", 1, 10**6, 20, key="frequency", disabled=schedule == "oneshot")
-    epochs = c2.number_input("Fine-tune epochs", 0, 1000, default.fine_tune_epochs, key="fine_tune_epochs")
-    lr = c1.number_input("Learning rate", 1e-6, 0.5, default.learning_rate, format="%.5f", key="learning_rate")
+    epochs = c2.number_input("Fine-tune epochs", 0, 1000, default.training.fine_tune_epochs, key="fine_tune_epochs")
+    lr = c1.number_input("Learning rate", 1e-6, 0.5, default.training.learning_rate, format="%.5f", key="learning_rate")
     seed = c2.number_input("Seed", 0, 10**6, 0, key="seed")
     export = st.checkbox("Also export for deployment (TFLite float / sparse / int8, LiteRT latency)", value=False,
                          help="Adds about a minute per run on the compact model.")
-
-
-def _numbers(text):
-    return [float(v) for v in text.replace(" ", "").split(",") if v]
 
 
 specs, problem, total, steps_per_epoch = [], None, 0, 1
 try:
     if not strategies:
         raise PruneError("choose at least one strategy")
-    amounts = ([{"sparsity": s} for s in _numbers(amounts_text)] if amounts_text is not None
-               else [{"sparsity": None, "threshold": t} for t in _numbers(threshold_text)])
-    if not amounts:
+    sparsities = parse_numbers(amounts_text, "target sparsities") if amounts_text is not None else None
+    thresholds = parse_numbers(threshold_text, "thresholds") if threshold_text is not None else None
+    if not (sparsities or thresholds):
         raise PruneError("give at least one sparsity or threshold")
     common = dict(model=model, dataset=dataset, granularity=granularity, scope=scope, schedule=schedule,
                   budget=budget, channel_multiple=int(multiple), rank=rank, export="tflite" if export else "none",
                   initial_sparsity=float(initial), begin_step=int(begin), end_step=int(end),
                   frequency=int(frequency), power=float(power), fine_tune_epochs=int(epochs),
                   learning_rate=float(lr), seed=int(seed))
-    candidates = [RunSpec(strategy=s, **a, **common) for s, a in itertools.product(strategies, amounts)]
-    steps_per_epoch = math.ceil(data.train_size(dataset) / default.batch_size)
+    candidates = expand(common, strategies, sparsities, thresholds)
+    steps_per_epoch = math.ceil(data.train_size(dataset) / default.training.batch_size)
     total = int(epochs) * steps_per_epoch
     for spec in candidates:
-        spec.schedule_obj().validate_for(total, steps_per_epoch)
+        spec.schedule.validate_for(total, steps_per_epoch)
     specs = candidates
 except PruneError as exc:
     problem = str(exc)
-except ValueError as exc:
-    problem = f"Numbers could not be read: {exc}"
 except OSError as exc:
     problem = f"Could not read {dataset!r}: {exc.strerror or exc}"
 
 st.subheader("Schedule preview")
 if specs:
-    preview = specs[-1].schedule_obj()
+    preview = specs[-1].schedule
     steps, values = preview.preview(total)
     st.plotly_chart(plots.schedule_curve(steps, values, steps_per_epoch), use_container_width=True)
     st.caption(f"{total} fine-tune steps ({steps_per_epoch} per epoch × {int(epochs)} epochs); masks are "
@@ -128,13 +121,13 @@ else:
                (" …" if len(specs) > 6 else ""))
 
 if mode == "threshold" and specs:
-    similar = [j for j in ui.store().list(status=("completed",))
-               if j.kind == "run" and j.result and j.spec.model == model and j.spec.dataset == dataset
+    similar = [j for j in ui.completed_runs()
+               if j.spec.model == model and j.spec.dataset == dataset
                and j.spec.strategy in strategies and j.spec.granularity == granularity
-               and j.result.get("distributions", {}).get("scores", {}).get("quantiles")]
+               and j.run_result.distributions.get("scores", {}).get("quantiles")]
     if similar:
         job = similar[0]
-        scores = job.result["distributions"]["scores"]
+        scores = job.run_result.distributions["scores"]
         for spec in specs:
             if spec.strategy == job.spec.strategy:
                 st.write(f"Threshold {spec.threshold:g} on **{spec.strategy}** scores would remove about "

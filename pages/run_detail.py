@@ -5,11 +5,12 @@ from pathlib import Path
 import streamlit as st
 
 import ui
-from prune_core import cli, plots
+from prune_core import plots
+from prune_core.result import FORMATS
 from prune_core.results import deploy_table
 
 st.title("Run detail")
-completed = [j for j in ui.store().list(status=("completed",)) if j.kind == "run" and j.result]
+completed = ui.completed_runs()
 if not completed:
     st.info("No completed runs yet. Queue one on the Experiment page.")
     st.stop()
@@ -20,35 +21,45 @@ ids = list(by_id)
 index = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in by_id else 0
 job_id = st.selectbox("Run", ids, index=index, format_func=lambda i: f"job {i} · {by_id[i].label}")
 job = by_id[job_id]
-r = job.result
+r = job.run_result
+
+
+def _vs_dense(ratio):
+    return f"{100 * (ratio - 1):+.0f} % vs dense" if ratio else None
+
 
 c = st.columns(5)
-c[0].metric("top-1", f"{r['top1']:.4f}", f"{100 * (r['top1'] - r['top1_dense']):+.2f} pp vs dense")
-c[1].metric("before fine-tune", f"{r['top1_before_finetune']:.4f}")
-structured = job.spec.granularity == "structured"
-c[2].metric(f"{job.spec.budget} removed" if structured else "sparsity", f"{r['achieved_sparsity']:.3f}",
-            f"target {r['target_sparsity']:.2f}" if r.get("target_sparsity") is not None else "threshold mode")
-c[3].metric("gzip size", ui.bytes_text(r["gzip_bytes"]),
-            f"{100 * (r['gzip_bytes'] / r['dense_gzip_bytes'] - 1):+.0f} % vs dense" if r.get("dense_gzip_bytes")
-            else None, delta_color="inverse")
-c[4].metric("latency, batch 1", f"{r['latency_ms_b1_p50']:.2f} ms",
-            f"{100 * (r['latency_ms_b1_p50'] / r['dense_latency_ms_b1_p50'] - 1):+.0f} % vs dense"
-            if r.get("dense_latency_ms_b1_p50") else None, delta_color="inverse",
+c[0].metric("top-1", f"{r.top1:.4f}", f"{100 * (r.top1 - r.dense.top1):+.2f} pp vs dense")
+c[1].metric("before fine-tune", f"{r.top1_before_finetune:.4f}",
+            help="Measured right after the first pruning event, on the model that is then fine-tuned "
+                 "(gradual schedules: at their first, smallest sparsity).")
+c[2].metric(f"{r.unit} removed" if r.structured else "weight sparsity", f"{r.achieved:.3f}",
+            f"target {r.target:.2f}" if r.target is not None else "threshold mode",
+            help=None if not r.structured else f"Weights left are dense: weight sparsity {r.weight_sparsity:.3f}; "
+                                               f"parameters removed {r.params_removed:.3f}.")
+c[3].metric("gzip size", ui.bytes_text(r.gzip_bytes), _vs_dense(r.ratio("gzip_bytes")), delta_color="inverse")
+c[4].metric("latency, batch 1", f"{r.latency_ms_b1_p50:.2f} ms", _vs_dense(r.ratio("latency_ms_b1_p50")),
+            delta_color="inverse",
             help=("Whole channels were removed: a smaller dense model, so measured latency falls (Keras on "
                   "this CPU is noisy and overhead-bound at small sizes; the Deploy section measures LiteRT)."
-                  if structured else
-                  f"Theoretical speedup from skipping zeros: {r['theoretical_speedup']:.2f}× "
+                  if r.structured else
+                  f"Theoretical speedup from skipping zeros: {r.theoretical_speedup:.2f}× "
                   "(dense / nonzero FLOPs). Dense kernels do not skip zeros, so measured latency barely moves."))
 
 left, right = st.columns(2)
 with left:
     st.markdown("**Fine-tuning**")
-    st.plotly_chart(plots.training_curves(r.get("history", [])), use_container_width=True)
+    st.plotly_chart(plots.training_curves(r.history), use_container_width=True)
 with right:
-    st.markdown("**Sparsity per layer**")
-    st.plotly_chart(plots.layer_sparsity_bars(r.get("layer_sparsity", {})), use_container_width=True)
+    if r.structured:
+        st.markdown("**Channels removed per layer**")
+        st.plotly_chart(plots.layer_bars(r.layer_channels_removed, "share of output channels removed"),
+                        use_container_width=True)
+    else:
+        st.markdown("**Sparsity per layer**")
+        st.plotly_chart(plots.layer_bars(r.layer_sparsity, "weight sparsity"), use_container_width=True)
 
-dist = r.get("distributions", {})
+dist = r.distributions
 cols = st.columns(3)
 for col, key, title in zip(cols, ("weights_before", "weights_after", "scores"),
                            ("|weights| before", "|weights| after", f"{job.spec.strategy} scores")):
@@ -57,28 +68,27 @@ for col, key, title in zip(cols, ("weights_before", "weights_after", "scores"),
                                          title=title), use_container_width=True)
 
 st.subheader("Deploy")
-if r.get("litert_ms_predicted"):
-    measured = r.get("litert_1t_ms_b1_p50")
+if r.litert_ms_predicted:
+    measured = r.deployment.get("float", "ms_1t_b1_p50") if r.deployment else None
+    dense_predicted = r.dense.litert_ms_predicted
     st.caption(f"LiteRT latency predicted by the per-layer table (1 thread, batch 1): "
-               f"{r['litert_ms_predicted']:.2f} ms, dense {r['dense_litert_ms_predicted']:.2f} ms "
-               f"({r['dense_litert_ms_predicted'] / r['litert_ms_predicted']:.2f}× faster)"
+               f"{r.litert_ms_predicted:.2f} ms, dense {dense_predicted:.2f} ms "
+               f"({dense_predicted / r.litert_ms_predicted:.2f}× faster)"
                + (f"; measured after export: {measured:.2f} ms." if measured else "; export to measure it."))
-if r.get("tflite_float_bytes"):
-    st.plotly_chart(plots.format_sizes(r), use_container_width=True)
+if r.deployment is not None:
+    st.plotly_chart(plots.format_sizes(r.deployment), use_container_width=True)
     st.dataframe(deploy_table(r), hide_index=True, use_container_width=True)
     st.caption(f"LiteRT (ai-edge-litert, XNNPACK) at batch 1, p50 over 30 runs; 'all threads' = "
-               f"{r.get('litert_threads', '?')}. Sparse storage makes the file smaller; it does not make this CPU "
-               "faster: XNNPACK only has sparse kernels for 1×1 convolutions with at least 2/3 zeros in a graph "
+               f"{r.deployment.litert_threads or '?'}. Sparse storage makes the file smaller; it does not make this "
+               "CPU faster: XNNPACK only has sparse kernels for 1×1 convolutions with at least 2/3 zeros in a graph "
                "shape EfficientNet's stem does not meet, and turns them off on x86 CPUs with AVX. "
-               f"Theoretical speedup from the zeros: {r['theoretical_speedup']:.2f}×.")
-    folder = Path(r.get("export_dir", ""))
-    downloads = st.columns(5)
-    for col, (name, label) in zip(downloads, (("model.keras", ".keras"), ("model.h5", ".h5"),
-                                              ("model-float.tflite", "TFLite float32"),
-                                              ("model-sparse.tflite", "TFLite sparse"),
-                                              ("model-int8.tflite", "TFLite int8"))):
-        if (folder / name).is_file():
-            col.download_button(label, (folder / name).read_bytes(), f"job{job.id}-{name}", key=f"dl-{name}")
+               f"Theoretical speedup from the zeros: {r.theoretical_speedup:.2f}×.")
+    folder = Path(r.deployment.export_dir or "")
+    downloads = st.columns(len(FORMATS))
+    for col, fmt in zip(downloads, FORMATS):
+        if r.deployment.export_dir and (folder / fmt.filename).is_file():
+            col.download_button(fmt.label, (folder / fmt.filename).read_bytes(), f"job{job.id}-{fmt.filename}",
+                                key=f"dl-{fmt.key}")
 else:
     st.write("Not exported yet. Export converts the pruned model to TFLite (float32, sparse storage, int8 with "
              "a representative set from the training split) and measures size, accuracy and LiteRT latency — "
@@ -89,7 +99,7 @@ else:
         st.success("Queued. The numbers appear here when the export job has completed (see Runs).")
 
 st.markdown("**Recipe**")
-st.code(cli.command_for(job.spec), language="bash")
-path = Path(r.get("model_path", ""))
-if path.is_file():
+st.code(job.spec.command(), language="bash")
+path = Path(r.model_path or "")
+if r.model_path and path.is_file():
     st.download_button("Download the pruned model (.keras)", path.read_bytes(), f"pruned-job{job.id}.keras")

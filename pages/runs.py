@@ -3,6 +3,7 @@ while jobs are active (and only then)."""
 import streamlit as st
 
 import ui
+from prune_core.result import Deployment
 
 st.title("Runs")
 jobs_store = ui.store()
@@ -43,14 +44,12 @@ def job_table():
                     detail.append(f"{job.elapsed:.0f} s")
                     st.progress(min(float(p.get("fraction", 0.0)), 1.0), text=" · ".join(detail))
                 elif job.status == "completed" and job.kind == "export" and job.result:
-                    r = job.result
-                    st.write(f"exported job {job.parent}: TFLite float {ui.bytes_text(r.get('tflite_float_bytes'))}, "
-                             f"int8 {ui.bytes_text(r.get('tflite_int8_bytes'))} · {job.elapsed:.0f} s")
+                    exported = Deployment.from_dict(job.result)
+                    st.write(f"exported job {job.parent}: TFLite float "
+                             f"{ui.bytes_text(exported.get('float', 'bytes') if exported else None)}, int8 "
+                             f"{ui.bytes_text(exported.get('int8', 'bytes') if exported else None)} · {job.elapsed:.0f} s")
                 elif job.status == "completed" and job.result:
-                    r = job.result
-                    st.write(f"top-1 **{r['top1']:.4f}** (dense {r['top1_dense']:.4f}, before fine-tune "
-                             f"{r['top1_before_finetune']:.4f}) · sparsity {r['achieved_sparsity']:.3f} · "
-                             f"gzip {ui.bytes_text(r['gzip_bytes'])} · {job.elapsed:.0f} s")
+                    st.write(ui.result_line(job))
                 elif job.error:
                     st.write(f"{job.status}: {job.error}")
                 else:

@@ -11,11 +11,14 @@ import hashlib
 import json
 import re
 import time
+from dataclasses import fields
 from pathlib import Path
 
 from prune_core import data, metrics, models, paths
 from prune_core.keras_env import keras
-from prune_core.training import Progress, Trainer
+from prune_core.progress import Progress
+from prune_core.result import DenseReference
+from prune_core.training import Trainer
 
 #: Peak learning rate and warm-up of the baseline recipe (measured: 40 epochs → 99 % on digits).
 BASELINE_LR = 3e-3
@@ -56,9 +59,7 @@ def train(spec, dataset, on_progress=lambda p: None, should_cancel=lambda: False
 def dense_summary(model, dataset) -> dict:
     """The dense reference every pruned run is compared with (measured once per baseline)."""
     measured = metrics.measure(model, [], dataset)
-    keys = ("top1", "top5", "params", "flops", "file_bytes", "gzip_bytes", "latency_ms_b1_p50",
-            "latency_ms_b32_p50", "throughput_ips")
-    return {k: measured[k] for k in keys}
+    return {f.name: measured[f.name] for f in fields(DenseReference) if f.name in measured}
 
 
 def _write_json(path: Path, payload: dict) -> None:

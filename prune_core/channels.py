@@ -21,23 +21,8 @@ import math
 import numpy as np
 
 from prune_core.errors import SpecError
-from prune_core.structure import Group
+from prune_core.structure import Group, layer_roles
 from prune_core.surgery import Plan
-
-
-def layer_roles(groups) -> dict:
-    """layer name → {"out": group, "in": (group, kind)} for every layer a group touches."""
-    roles: dict = {}
-    for g in groups:
-        for name in g.producers:
-            roles.setdefault(name, {})["out"] = g
-        for name in g.members:
-            roles.setdefault(name, {}).update(out=g, member=True)
-        for name in g.carriers:
-            roles.setdefault(name, {})["out"] = g
-        for name, kind in g.consumers:
-            roles.setdefault(name, {})["in"] = (g, kind)
-    return roles
 
 
 def importance(groups, scores: dict) -> dict:

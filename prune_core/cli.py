@@ -6,7 +6,6 @@ each written and flushed as soon as its run finishes. Bad input: one line on std
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import os
 import sys
@@ -14,8 +13,8 @@ import time
 from pathlib import Path
 
 from prune_core.errors import Canceled, PruneError, SpecError
-from prune_core.schedules import SCHEDULE_KINDS
-from prune_core.specs import BUDGETS, EXPORTS, GRANULARITIES, RANKINGS, SCOPES, STRATEGIES, RunSpec
+from prune_core.result import ResultError, RunResult
+from prune_core.specs import FIELDS, STRATEGIES, RunSpec, expand, parse_numbers
 
 EXIT_BAD_INPUT = 2
 
@@ -27,12 +26,12 @@ class OneLineParser(argparse.ArgumentParser):
         raise SpecError(message)
 
 
+#: Recipe fields a command line names in its own way (a sweep takes lists of them).
+_AMOUNT_FIELDS = ("strategy", "sparsity", "threshold")
+
+
 def _add_recipe_options(p: argparse.ArgumentParser, sweep: bool) -> None:
-    d = RunSpec()
-    p.add_argument("--model", default=d.model, help="efficientnet-compact | efficientnet-b0 | tiny-cnn | file:PATH")
-    p.add_argument("--dataset", default=d.dataset, help="digits | cifar10 | synthetic | folder:PATH")
-    p.add_argument("--weights", default=d.weights, help="none | imagenet | file:PATH (efficientnet-b0)")
-    p.add_argument("--image-size", type=int, default=d.image_size)
+    """One option per recipe field (`specs.FIELDS`: name, default, help, choices), plus output options."""
     if sweep:
         p.add_argument("--strategies", default="magnitude,gradient,fisher,random",
                        help=f"comma-separated, from {','.join(STRATEGIES)}")
@@ -40,39 +39,18 @@ def _add_recipe_options(p: argparse.ArgumentParser, sweep: bool) -> None:
         group.add_argument("--sparsities", default=None, help="comma-separated target sparsities, e.g. 0.5,0.8,0.9")
         group.add_argument("--thresholds", default=None, help="comma-separated score thresholds")
     else:
-        p.add_argument("--strategy", default=d.strategy, choices=STRATEGIES)
+        p.add_argument("--strategy", default=RunSpec().pruning.strategy, choices=STRATEGIES)
         group = p.add_mutually_exclusive_group()
         group.add_argument("--sparsity", type=float, default=None, help="target sparsity in [0, 1) (default 0.5)")
         group.add_argument("--threshold", type=float, default=None, help="remove weights scoring below this")
-    p.add_argument("--granularity", default=d.granularity, choices=GRANULARITIES)
-    p.add_argument("--scope", default=d.scope, choices=SCOPES,
-                   help="unstructured: per-kernel or one global ranking; structured: the same fraction of "
-                        "every channel group, or a global target fraction of --budget")
-    p.add_argument("--budget", default=d.budget, choices=BUDGETS,
-                   help="structured + global: remove this fraction of FLOPs, of parameters, or of LiteRT "
-                        "latency (predicted from a per-layer table timed once per architecture)")
-    p.add_argument("--rank", default=d.rank, choices=RANKINGS,
-                   help="structured + global: rank channels by importance, or by importance x budget per "
-                        "LiteRT ms (at equal importance, cut the work that runs slowest on the device first)")
-    p.add_argument("--channel-multiple", type=int, default=d.channel_multiple,
-                   help="structured: keep channel counts multiples of this (1, 2, 4, 8, 16, 32)")
-    p.add_argument("--schedule", default=d.schedule, choices=SCHEDULE_KINDS)
-    p.add_argument("--initial-sparsity", type=float, default=d.initial_sparsity)
-    p.add_argument("--begin-step", type=int, default=d.begin_step)
-    p.add_argument("--end-step", type=int, default=d.end_step)
-    p.add_argument("--frequency", type=int, default=d.frequency)
-    p.add_argument("--power", type=float, default=d.power)
-    p.add_argument("--fine-tune-epochs", type=int, default=d.fine_tune_epochs)
-    p.add_argument("--learning-rate", type=float, default=d.learning_rate)
-    p.add_argument("--batch-size", type=int, default=d.batch_size)
-    p.add_argument("--baseline-epochs", type=int, default=d.baseline_epochs)
-    p.add_argument("--calibration-examples", type=int, default=d.calibration_examples)
-    p.add_argument("--seed", type=int, default=d.seed)
-    p.add_argument("--prune-head", action="store_true", help="also prune the classifier head")
-    p.add_argument("--prune-depthwise", action="store_true", help="also prune depthwise kernels")
-    p.add_argument("--export", default=d.export, choices=EXPORTS,
-                   help="tflite: also export float / sparse / int8 TFLite and measure sizes, accuracy and "
-                        "LiteRT latency (about a minute more per run on the compact model)")
+    for f in FIELDS:
+        if f.name in _AMOUNT_FIELDS:
+            continue
+        if isinstance(f.default, bool):
+            p.add_argument(f.flag, action="store_true", help=f.help)
+        else:
+            choices = f.choices if f.choices and isinstance(f.default, str) else None
+            p.add_argument(f.flag, type=type(f.default), default=f.default, choices=choices, help=f.help)
     p.add_argument("--out", default=None, help="write JSON Lines here instead of stdout")
     p.add_argument("--save-model", default=None, help="save the pruned model (.keras or .h5; run only)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -94,56 +72,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _common(args) -> dict:
-    return dict(model=args.model, dataset=args.dataset, weights=args.weights, image_size=args.image_size,
-                granularity=args.granularity, scope=args.scope, schedule=args.schedule,
-                initial_sparsity=args.initial_sparsity, begin_step=args.begin_step, end_step=args.end_step,
-                frequency=args.frequency, power=args.power, fine_tune_epochs=args.fine_tune_epochs,
-                learning_rate=args.learning_rate, batch_size=args.batch_size,
-                baseline_epochs=args.baseline_epochs, calibration_examples=args.calibration_examples,
-                seed=args.seed, prune_head=args.prune_head, prune_depthwise=args.prune_depthwise,
-                budget=args.budget, channel_multiple=args.channel_multiple, rank=args.rank, export=args.export)
-
-
-def _floats(text: str, what: str) -> list:
-    try:
-        return [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise SpecError(f"--{what} must be comma-separated numbers, got {text!r}") from None
-
-
 def specs_from_args(args) -> list[RunSpec]:
     """Every recipe the command asks for, all validated before anything runs."""
-    common = _common(args)
+    common = {f.name: getattr(args, f.name) for f in FIELDS if f.name not in _AMOUNT_FIELDS}
     if args.command == "run":
         amount = {"threshold": args.threshold, "sparsity": None} if args.threshold is not None else \
             {"sparsity": 0.5 if args.sparsity is None else args.sparsity}
-        return [RunSpec(strategy=args.strategy, **amount, **common)]
-    strategies = [s.strip() for s in args.strategies.split(",") if s.strip()]
-    if args.thresholds:
-        amounts = [{"threshold": t, "sparsity": None} for t in _floats(args.thresholds, "thresholds")]
-    else:
-        amounts = [{"sparsity": s} for s in _floats(args.sparsities or "0.5,0.8,0.9", "sparsities")]
-    if not strategies or not amounts:
-        raise SpecError("a sweep needs at least one strategy and one sparsity or threshold")
-    return [RunSpec(strategy=s, **a, **common) for s, a in itertools.product(strategies, amounts)]
-
-
-def command_for(spec: RunSpec) -> str:
-    """The `python -m prune_core run ...` line that reproduces a recipe (non-default options only)."""
-    default = RunSpec()
-    parts = ["python -m prune_core run"]
-    for name, value in spec.to_dict().items():
-        if value == getattr(default, name) and name not in ("strategy", "sparsity"):
-            continue
-        if value is None:
-            continue
-        flag = "--" + name.replace("_", "-")
-        if isinstance(value, bool):
-            parts.append(flag) if value else None
-        else:
-            parts.append(f"{flag} {value}")
-    return " ".join(parts)
+        return [RunSpec.from_dict({**common, "strategy": args.strategy, **amount})]
+    thresholds = parse_numbers(args.thresholds, "--thresholds") if args.thresholds else None
+    sparsities = parse_numbers(args.sparsities or "0.5,0.8,0.9", "--sparsities")
+    return expand(common, args.strategies.split(","), sparsities, thresholds)
 
 
 class ProgressPrinter:
@@ -202,17 +140,12 @@ def _background(args) -> int:
     return 0
 
 
-#: Numbers every imported line must carry (the dashboard's pages plot and format them).
-IMPORT_NUMBERS = ("top1", "top5", "top1_dense", "top1_before_finetune", "achieved_sparsity", "params",
-                  "nonzero_params", "flops", "nonzero_flops", "theoretical_speedup", "file_bytes", "gzip_bytes",
-                  "latency_ms_b1_p50", "latency_ms_b32_p50", "throughput_ips")
-
-
 def _import(args) -> int:
-    """Every line is checked before anything is written: a bad file changes nothing."""
+    """Every line is checked before anything is written, and all lines are stored in one transaction:
+    a bad file changes nothing."""
     from prune_core.jobs import JobStore
 
-    rows = []
+    entries = []
     for name in args.files:
         path = Path(name)
         if not path.is_file():
@@ -225,17 +158,12 @@ def _import(args) -> int:
             if not line.strip():
                 continue
             try:
-                result = json.loads(line)
-                spec = RunSpec.from_dict(result["config"])
-                wrong = [k for k in IMPORT_NUMBERS if not isinstance(result.get(k), (int, float))
-                         or isinstance(result.get(k), bool)]
-                if wrong:
-                    raise SpecError(f"missing or not a number: {', '.join(wrong)}")
-            except (json.JSONDecodeError, KeyError, TypeError, SpecError) as exc:
+                result = RunResult.from_dict(json.loads(line))
+            except (json.JSONDecodeError, ResultError) as exc:
                 raise SpecError(f"{name}:{number}: not a run result ({exc})") from None
-            rows.append((spec, result, args.sweep or path.stem))
+            entries.append((result, args.sweep or path.stem))
     store = JobStore()
-    ids = [store.add_completed(spec, result, sweep) for spec, result, sweep in rows]
+    ids = store.add_completed(entries)
     print(f"imported {len(ids)} run(s) into {store.path}", file=sys.stderr)
     return 0
 
@@ -271,9 +199,9 @@ def main(argv=None) -> int:
             for i, spec in enumerate(specs, 1):
                 printer = ProgressPrinter(f"{i}/{len(specs)} {spec.label()}", quiet=args.quiet)
                 result = pipeline.run(spec, on_progress=printer, model_path=args.save_model)
-                _write_line(out, result)
-                printer.done(f"top-1 {result['top1']:.4f} (dense {result['top1_dense']:.4f}) · "
-                             f"sparsity {result['achieved_sparsity']:.3f} · gzip {result['gzip_bytes']:,} B")
+                _write_line(out, result.to_dict())
+                printer.done(f"top-1 {result.top1:.4f} (dense {result.dense.top1:.4f}) · "
+                             f"{result.amount_text()} · gzip {result.gzip_bytes:,} B")
         finally:
             if out is not sys.stdout:
                 out.close()

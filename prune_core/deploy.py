@@ -11,14 +11,15 @@ import hashlib
 import json
 import os
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from prune_core.errors import SpecError
+from prune_core.result import FORMAT, Deployment
 from prune_core.keras_env import tf
+from prune_core.timing import Timing, time_calls
 
 KINDS = ("float", "sparse", "int8")
 
@@ -72,19 +73,12 @@ def _feed(interp, x: np.ndarray):
 
 
 def latency(content: bytes, input_shape: tuple, batch: int = 1, threads: int | None = None,
-            warmup: int = 5, repeats: int = 30) -> dict:
+            warmup: int = 5, repeats: int = 30) -> Timing:
     """LiteRT (XNNPACK) latency of one invocation at `batch`, in ms."""
     interp = interpreter(content, threads, batch)
     x = np.random.default_rng(0).uniform(0, 255, (batch,) + tuple(input_shape)).astype(np.float32)
     _feed(interp, x)
-    for _ in range(warmup):
-        interp.invoke()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        interp.invoke()
-        times.append((time.perf_counter() - start) * 1000.0)
-    return {"p50": float(np.percentile(times, 50)), "p90": float(np.percentile(times, 90))}
+    return time_calls(interp.invoke, warmup=warmup, repeats=repeats)
 
 
 def predict(content: bytes, x: np.ndarray, batch: int = 32) -> np.ndarray:
@@ -111,27 +105,27 @@ def model_digest(model) -> str:
     return h.hexdigest()[:20]
 
 
-def _sizes(content: bytes, prefix: str) -> dict:
-    return {f"{prefix}_bytes": len(content), f"{prefix}_gzip_bytes": len(gzip.compress(content, 9, mtime=0))}
+def _sizes(content: bytes) -> dict:
+    return {"bytes": len(content), "gzip_bytes": len(gzip.compress(content, 9, mtime=0))}
 
 
 def export_all(model, dataset, root: Path, *, representative: int = 100, seed: int = 0,
-               on_progress=lambda message: None, repeats: int = 30) -> dict:
+               on_progress=lambda message: None, repeats: int = 30) -> Deployment:
     """Export a stripped model in every deployable format and measure each: bytes, gzip bytes,
     top-1 on the test split (int8 measured, never assumed), LiteRT latency at 1 thread and at all
     threads. Results are cached by model digest under `root/exports/`."""
     folder = Path(root) / "exports" / model_digest(model)
     cached = folder / "metrics.json"
     if cached.exists():
-        return json.loads(cached.read_text())
+        return Deployment.from_dict(json.loads(cached.read_text()))
     folder.mkdir(parents=True, exist_ok=True)
-    out: dict = {}
-    for suffix, prefix in ((".keras", "keras"), (".h5", "h5")):
-        path = folder / f"model{suffix}"
+    formats: dict = {}
+    for key in ("keras", "h5"):
+        path = folder / FORMAT[key].filename
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.save(str(path)) if suffix == ".keras" else model.save(str(path), include_optimizer=False)
-        out.update(_sizes(path.read_bytes(), prefix))
+            model.save(str(path)) if key == "keras" else model.save(str(path), include_optimizer=False)
+        formats[key] = _sizes(path.read_bytes())
     keras_classes = np.argmax(model.predict(dataset.x_test.astype(np.float32), verbose=0, batch_size=256), axis=-1)
     rng = np.random.default_rng(seed)
     calibration = dataset.x_train[rng.permutation(len(dataset.x_train))[:representative]]
@@ -140,20 +134,17 @@ def export_all(model, dataset, root: Path, *, representative: int = 100, seed: i
     for kind in KINDS:
         on_progress(f"converting to TFLite ({kind})")
         content = to_tflite(model, kind, calibration if kind == "int8" else None)
-        (folder / f"model-{kind}.tflite").write_bytes(content)
-        prefix = f"tflite_{kind}"
-        out.update(_sizes(content, prefix))
+        (folder / FORMAT[kind].filename).write_bytes(content)
         classes = predict(content, dataset.x_test)
-        out[f"{prefix}_top1"] = float((classes == dataset.y_test).mean())
-        out[f"{prefix}_agreement"] = float((classes == keras_classes).mean())
+        measured = {**_sizes(content), "top1": float((classes == dataset.y_test).mean()),
+                    "agreement": float((classes == keras_classes).mean())}
         on_progress(f"timing LiteRT ({kind})")
-        name = "litert" if kind == "float" else f"litert_{kind}"
-        for threads, tag in ((1, "1t_"), (all_threads, "")):
-            lat = latency(content, shape, 1, threads=threads, repeats=repeats)
-            out[f"{name}_{tag}ms_b1_p50"], out[f"{name}_{tag}ms_b1_p90"] = lat["p50"], lat["p90"]
-    out["litert_threads"] = all_threads
-    out["export_dir"] = str(folder)
+        for threads, tag in ((1, "ms_1t_b1"), (all_threads, "ms_b1")):
+            timing = latency(content, shape, 1, threads=threads, repeats=repeats)
+            measured[f"{tag}_p50"], measured[f"{tag}_p90"] = timing.p50, timing.p90
+        formats[kind] = measured
+    deployment = Deployment(formats, litert_threads=all_threads, export_dir=str(folder))
     tmp = folder / ".metrics.json.tmp"
-    tmp.write_text(json.dumps(out))
+    tmp.write_text(json.dumps(deployment.to_dict()))
     tmp.replace(cached)
-    return out
+    return deployment

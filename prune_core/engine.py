@@ -1,66 +1,125 @@
-"""Pruning engines. `MaskedPruner` (unstructured): score → select → masks, and fine-tuning that keeps
-them applied. `ChannelPruner` (structured): trace groups → score channels → plan → surgery.
+"""Pruning engines behind one interface, so the pipeline keeps one sequence for all of them:
 
-The pruner owns one 0/1 mask variable per target kernel. `update(sparsity)` re-scores the current
-weights with the recipe's criterion, selects (removed weights stay removed) and zeroes the kernel;
-the `Trainer` multiplies each kernel by its mask after every optimizer step. The model stays a
-plain Keras model throughout, so there are no wrappers to strip.
+    model = pruner.start(baseline)                       # a copy (or tfmot's wrapped copy)
+    model, event = pruner.prune(model, amount, step=0)    # one-shot: before any fine-tuning
+    model, history = pruner.fine_tune(model, data, schedule, training, on_event=…)  # prunes at the schedule's steps
+    model = pruner.finish(model)                         # a plain Keras model (wrappers stripped)
+
+- `MaskedPruner` (unstructured): score → select → one 0/1 mask per kernel; the `Trainer` multiplies each
+  kernel by its mask after every optimizer step, so pruned weights stay exactly zero.
+- `ChannelPruner` (structured): trace groups → score channels → plan → surgery (a new, smaller model);
+  BatchNorm statistics are re-estimated after every cut (the old ones describe activations the smaller
+  network no longer produces).
+- `TfmotPruner` (`prune_core.tfmot_reference`): tfmot's own wrappers and schedule, the reference.
+
+`on_event(model, event)` is called after every pruning event, on the model that is being trained (the
+pipeline measures "top-1 before fine-tuning" at the first one). Amounts are always relative to the
+original dense model.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from prune_core import channels, criteria, selection, structure, surgery
+from prune_core import channels, criteria, models, selection, structure, surgery
 from prune_core.errors import SpecError
 from prune_core.keras_env import tf
-from prune_core.training import Progress, Trainer, check_cancel, merge_history
+from prune_core.progress import Progress, check_cancel, ignore, never
+from prune_core.result import PruningEvent
+from prune_core.training import Trainer, merge_history, recalibrate_batchnorm
 
 
-class MaskedPruner:
-    def __init__(self, model, strategy: str, *, scope: str = "layerwise", calibration=None, seed: int = 0,
-                 prune_head: bool = False, prune_depthwise: bool = False):
-        self.model = model
-        self.strategy = strategy
-        self.scope = scope
-        self.calibration = calibration
-        self.seed = seed
-        self.targets = criteria.find_targets(model, prune_head=prune_head, prune_depthwise=prune_depthwise)
+def _no_event(model, event) -> None:
+    return None
+
+
+class Pruner:
+    """The interface every engine implements (see the module doc)."""
+
+    #: What `PruningEvent.achieved` counts: "weights" or a structured budget.
+    unit = "weights"
+
+    def __init__(self):
+        self.events: list[PruningEvent] = []
+        self.first_scores: list | None = None  # scores at the first event, for the histograms
+
+    def kernels(self, model) -> list:
+        """The kernel values this engine prunes in a plain model (for the |weight| histograms)."""
+        raise NotImplementedError
+
+    def start(self, baseline):
+        """The model to prune and fine-tune; `baseline` itself is never changed."""
+        return models.clone(baseline)
+
+    def prune(self, model, amount: float | None, step: int = 0, *, threshold: float | None = None):
+        """Prune `model` to `amount` (or by `threshold`) at fine-tune step `step`; returns (model, event)."""
+        raise NotImplementedError
+
+    def fine_tune(self, model, dataset, schedule, training, *, on_progress=ignore, should_cancel=never,
+                  on_event=_no_event):
+        """Fine-tune with the recipe's budget, pruning at the schedule's steps; returns (model, history)."""
+        raise NotImplementedError
+
+    def finish(self, model):
+        """The plain Keras model to measure, save and export."""
+        return model
+
+    def measure(self, model) -> dict:
+        """Engine-specific numbers about the finished model (`RunResult` field names)."""
+        return {}
+
+
+class MaskedPruner(Pruner):
+    """Unstructured pruning with masks held through fine-tuning (see the module doc)."""
+
+    def __init__(self, pruning, *, calibration=None, seed: int = 0):
+        super().__init__()
+        self.strategy, self.scope = pruning.strategy, pruning.scope
+        self.prune_head, self.prune_depthwise = pruning.prune_head, pruning.prune_depthwise
+        self.calibration, self.seed = calibration, seed
+        self.model, self.targets, self.masks = None, [], []
+
+    def kernels(self, model) -> list:
+        return [t.variable.numpy() for t in criteria.find_targets(model, prune_head=self.prune_head,
+                                                                  prune_depthwise=self.prune_depthwise)]
+
+    def start(self, baseline):
+        self.model = models.clone(baseline)
+        self.targets = criteria.find_targets(self.model, prune_head=self.prune_head,
+                                             prune_depthwise=self.prune_depthwise)
         self.masks = [tf.Variable(tf.ones_like(t.variable), trainable=False, name=f"mask_{t.name}")
                       for t in self.targets]
-        self.events = []  # (step, target sparsity, achieved sparsity)
-        self.first_scores = None  # the scores of the first pruning event, on the unpruned model
+        return self.model
 
     @property
     def mask_pairs(self) -> list:
         return [(t.variable, m) for t, m in zip(self.targets, self.masks)]
 
-    def scores(self) -> list:
-        return criteria.score(self.strategy, self.model, self.targets, self.calibration, self.seed)
-
-    def update(self, sparsity: float | None = None, threshold: float | None = None, step: int = 0) -> float:
-        """Recompute masks at `sparsity` (or `threshold`), zero the removed weights; returns achieved sparsity."""
-        previous = [m.numpy() for m in self.masks]
-        scores = self.scores()
-        if self.first_scores is None:
-            self.first_scores = scores
-        new = selection.select(scores, sparsity=sparsity, threshold_value=threshold,
-                               scope=self.scope, previous=previous)
-        for target, mask_var, mask in zip(self.targets, self.masks, new):
-            mask_var.assign(mask.astype(np.float32))
-            target.variable.assign(target.variable * mask_var)
-        achieved = self.sparsity()
-        self.events.append({"step": step, "target": sparsity, "achieved": achieved})
-        return achieved
-
     def sparsity(self) -> float:
         return selection.sparsity_of([m.numpy() for m in self.masks])
 
-    def fine_tune(self, dataset, schedule, *, epochs: int, batch_size: int, learning_rate: float, seed: int = 0,
-                  on_progress=lambda p: None, should_cancel=lambda: False):
-        """Fine-tune with masks held; the schedule decides when masks are recomputed and to what."""
-        steps = epochs * dataset.steps_per_epoch(batch_size)
-        trainer = Trainer(self.model, learning_rate=learning_rate, total_steps=max(steps, 1),
-                          augment=True, seed=seed, masks=self.mask_pairs)
+    def prune(self, model, amount=None, step=0, *, threshold=None):
+        """Re-score the current weights, select (removed weights stay removed), zero the removed ones."""
+        if model is not self.model:
+            raise ValueError("MaskedPruner prunes the model its start() returned")
+        previous = [m.numpy() for m in self.masks]
+        scores = criteria.score(self.strategy, model, self.targets, self.calibration, self.seed)
+        if self.first_scores is None:
+            self.first_scores = scores
+        new = selection.select(scores, sparsity=amount, threshold_value=threshold, scope=self.scope,
+                               previous=previous)
+        for target, mask_var, mask in zip(self.targets, self.masks, new):
+            mask_var.assign(mask.astype(np.float32))
+            target.variable.assign(target.variable * mask_var)
+        event = PruningEvent(step=step, target=amount, achieved=self.sparsity())
+        self.events.append(event)
+        return model, event
+
+    def fine_tune(self, model, dataset, schedule, training, *, on_progress=ignore, should_cancel=never,
+                  on_event=_no_event):
+        epochs, batch = training.fine_tune_epochs, training.batch_size
+        steps = epochs * dataset.steps_per_epoch(batch)
+        trainer = Trainer(model, learning_rate=training.learning_rate, total_steps=max(steps, 1), augment=True,
+                          seed=training.seed, masks=self.mask_pairs)
         current = {"sparsity": self.sparsity()}
 
         def before_step(step):
@@ -68,30 +127,40 @@ class MaskedPruner:
                 check_cancel(should_cancel)
                 on_progress(Progress("scoring", step=step, steps=steps, sparsity=current["sparsity"],
                                      message=f"re-scoring at step {step}"))
-                current["sparsity"] = self.update(schedule.sparsity_at(step), step=step)
+                _, event = self.prune(model, schedule.sparsity_at(step), step)
+                current["sparsity"] = event.achieved
+                on_event(model, event)
 
-        return trainer.fit(dataset.x_train, dataset.y_train, epochs=epochs, batch_size=batch_size, seed=seed,
-                           on_progress=on_progress, should_cancel=should_cancel, before_step=before_step,
-                           sparsity=lambda: current["sparsity"])
+        history = trainer.fit(dataset.x_train, dataset.y_train, epochs=epochs, batch_size=batch, seed=training.seed,
+                              on_progress=on_progress, should_cancel=should_cancel, before_step=before_step,
+                              sparsity=lambda: current["sparsity"])
+        return model, history
 
 
-class ChannelPruner:
+class ChannelPruner(Pruner):
     """Structured pruning: score channels, select a plan, cut a new smaller model (the model passed
-    in is never changed). Amounts are always relative to the original dense model, so a gradual
-    schedule's sparsity at step t means the same thing as a one-shot run's."""
+    in is never changed). A gradual schedule's sparsity at step t means the same as a one-shot run's."""
 
-    def __init__(self, original, strategy: str, *, scope: str = "global", budget: str = "flops",
-                 multiple: int = 1, rank: str = "importance", times: dict | None = None,
-                 calibration=None, seed: int = 0):
-        self.strategy, self.scope, self.budget, self.multiple, self.rank = strategy, scope, budget, multiple, rank
+    def __init__(self, original, pruning, *, times: dict | None = None, calibration=None, seed: int = 0,
+                 recalibration: np.ndarray | None = None):
+        super().__init__()
+        self.strategy, self.scope, self.budget = pruning.strategy, pruning.scope, pruning.budget
+        self.multiple, self.rank = pruning.channel_multiple, pruning.rank
+        self.unit = pruning.budget
         self.calibration, self.seed, self.times = calibration, seed, times  # times: latency_table of `original`
+        self.recalibration = recalibration  # training images for re-estimating BatchNorm after a cut
+        self.original = original
         groups = structure.trace(original)
         self.original_cost = channels.CostModel(original, groups, times).total
         self.original_sizes = {g.producers[0]: g.size for g in groups if g.prunable}
-        self.events = []
-        self.first_importance = None  # per-channel importance at the first cut, for histograms
 
-    def prune(self, model, sparsity: float | None = None, threshold: float | None = None, step: int = 0):
+    def kernels(self, model) -> list:
+        return [t.variable.numpy() for t in criteria.find_targets(model, prune_head=True, prune_depthwise=True)]
+
+    def start(self, baseline):
+        return baseline  # surgery builds a new model; the baseline is never changed
+
+    def prune(self, model, amount=None, step=0, *, threshold=None):
         groups = structure.trace(model)
         if not any(g.prunable for g in groups):
             raise SpecError("this model has no channel group that can be removed structurally")
@@ -99,26 +168,28 @@ class ChannelPruner:
         scores = dict(zip([t.name for t in targets],
                           criteria.score(self.strategy, model, targets, self.calibration, self.seed)))
         importance = channels.importance(groups, scores)
-        if self.first_importance is None:
-            self.first_importance = importance
+        if self.first_scores is None:
+            self.first_scores = list(importance.values())
         cost = channels.CostModel(model, groups, self.times)
         if threshold is not None:
             plan = channels.select(groups, importance, threshold=threshold, multiple=self.multiple)
         elif self.scope == "layerwise":  # the same fraction of every group's original channels
-            keep = {g.id: max(1, round(self.original_sizes.get(g.producers[0], g.size) * (1 - sparsity)))
+            keep = {g.id: max(1, round(self.original_sizes.get(g.producers[0], g.size) * (1 - amount)))
                     for g in groups if g.prunable}
             plan = channels.select(groups, importance, counts=keep, multiple=self.multiple)
         else:
             remaining = cost.total[self.budget] / self.original_cost[self.budget]
-            target = max(0.0, 1.0 - (1.0 - sparsity) / remaining)
+            target = max(0.0, 1.0 - (1.0 - amount) / remaining)
             plan = channels.select(groups, importance, target=target, cost=cost, budget=self.budget,
                                    multiple=self.multiple, rank=self.rank)
         smaller = surgery.apply(model, plan)
         after = cost.evaluate({g.id: len(plan.kept(g)) for g in groups if g.prunable})  # exact, no re-trace
-        achieved = 1 - after[self.budget] / self.original_cost[self.budget]
-        self.events.append({"step": step, "target": sparsity, "achieved": achieved,
-                            "channels_removed": plan.channels_removed, "plan": plan.to_dict()})
-        return smaller
+        if self.recalibration is not None:  # statistics only, no weights
+            recalibrate_batchnorm(smaller, self.recalibration, seed=self.seed)
+        event = PruningEvent(step=step, target=amount, achieved=1 - after[self.budget] / self.original_cost[self.budget],
+                             channels_removed=plan.channels_removed, plan=plan.to_dict())
+        self.events.append(event)
+        return smaller, event
 
     def cost(self, model) -> dict:
         """FLOPs, parameters and (with a latency table) predicted LiteRT ms of `model`."""
@@ -128,18 +199,19 @@ class ChannelPruner:
         """The fraction of the original model's budget that a model costing `cost` has shed."""
         return 1 - cost[self.budget] / self.original_cost[self.budget]
 
-    def fine_tune(self, model, dataset, schedule, *, epochs: int, batch_size: int, learning_rate: float,
-                  seed: int = 0, on_progress=lambda p: None, should_cancel=lambda: False):
-        """Fine-tune, cutting channels at the schedule's steps; returns (final model, history)."""
-        total = epochs * dataset.steps_per_epoch(batch_size)
-        events = [] if schedule.kind == "oneshot" else schedule.pruning_steps(total)
+    def fine_tune(self, model, dataset, schedule, training, *, on_progress=ignore, should_cancel=never,
+                  on_event=_no_event):
+        """Fine-tune in segments, cutting channels at the schedule's steps; returns (final model, history)."""
+        epochs, batch, seed = training.fine_tune_epochs, training.batch_size, training.seed
+        total = epochs * dataset.steps_per_epoch(batch)
+        cuts = [] if schedule.kind == "oneshot" else schedule.pruning_steps(total)
         parts, first = [], 1
         current = {"sparsity": self.reduction(self.cost(model))}
-        for boundary in events + [total + 1]:
+        for boundary in cuts + [total + 1]:
             if boundary > first:
-                trainer = Trainer(model, learning_rate=learning_rate, total_steps=max(total, 1), seed=seed)
+                trainer = Trainer(model, learning_rate=training.learning_rate, total_steps=max(total, 1), seed=seed)
                 trainer.start_at(first - 1)
-                parts.append(trainer.fit(dataset.x_train, dataset.y_train, epochs=epochs, batch_size=batch_size,
+                parts.append(trainer.fit(dataset.x_train, dataset.y_train, epochs=epochs, batch_size=batch,
                                          seed=seed, first_step=first, last_step=boundary - 1,
                                          on_progress=on_progress, should_cancel=should_cancel,
                                          sparsity=lambda: current["sparsity"]))
@@ -147,7 +219,40 @@ class ChannelPruner:
                 check_cancel(should_cancel)
                 on_progress(Progress("scoring", step=boundary, steps=total, sparsity=current["sparsity"],
                                      message=f"removing channels at step {boundary}"))
-                model = self.prune(model, schedule.sparsity_at(boundary), step=boundary)
-                current["sparsity"] = self.events[-1]["achieved"]
+                model, event = self.prune(model, schedule.sparsity_at(boundary), step=boundary)
+                current["sparsity"] = event.achieved
+                on_event(model, event)
                 first = boundary
         return model, merge_history(parts)
+
+    def measure(self, model) -> dict:
+        """The budget removed, channels cut per layer and (with a latency table) predicted LiteRT ms —
+        from one trace of the final model."""
+        final = self.cost(model)
+        out = {"budget_removed": self.reduction(final), "layer_channels_removed": _channels_removed(self.original, model)}
+        if self.times is not None:  # what the per-layer table predicts; the tflite export measures it
+            out.update(litert_ms_predicted=final["latency"], dense_litert_ms_predicted=self.original_cost["latency"])
+        return out
+
+
+def _channels_removed(original, reduced) -> dict:
+    """Fraction of each conv / dense layer's output channels that surgery removed."""
+    out = {}
+    for layer in reduced.layers:
+        if type(layer).__name__ in ("Conv2D", "Dense"):
+            before = original.get_layer(layer.name).kernel.shape[-1]
+            out[layer.name] = 1.0 - layer.kernel.shape[-1] / before
+    return out
+
+
+def create(spec, baseline, *, calibration=None, times: dict | None = None, recalibration=None) -> Pruner:
+    """The engine for a recipe (structured channels, masked weights, or tfmot's own recipe)."""
+    pruning, seed = spec.pruning, spec.training.seed
+    if pruning.granularity == "structured":
+        return ChannelPruner(baseline, pruning, times=times, calibration=calibration, seed=seed,
+                             recalibration=recalibration)
+    if pruning.strategy == "tfmot":
+        from prune_core.tfmot_reference import TfmotPruner
+
+        return TfmotPruner(pruning, spec.schedule)
+    return MaskedPruner(pruning, calibration=calibration, seed=seed)

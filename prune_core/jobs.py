@@ -68,6 +68,13 @@ class Job:
         """The run's measured result, parsed on first use (pages listing many jobs rarely need it)."""
         return json.loads(self.result_json) if self.result_json else None
 
+    @functools.cached_property
+    def run_result(self):
+        """The result as a typed `RunResult` (run jobs; raises `ResultError` when it is not one)."""
+        from prune_core.result import RunResult
+
+        return RunResult.from_dict(self.result)
+
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
@@ -163,15 +170,26 @@ class JobStore:
                 db.execute("UPDATE jobs SET result=? WHERE id=?", (json.dumps(merged), job_id))
             db.execute("COMMIT")
 
-    def add_completed(self, spec: RunSpec, result: dict, sweep: str | None = None) -> int:
-        """Record a run that finished elsewhere (e.g. a CLI sweep's JSON line) as a completed job."""
+    def add_completed(self, entries) -> list[int]:
+        """Record runs that finished elsewhere (e.g. a CLI sweep's JSON lines) as completed jobs, in one
+        transaction: all of them or, if anything fails, none. `entries`: (RunResult, sweep name) pairs."""
         now = time.time()
+        ids = []
         with self._connect() as db:
-            cur = db.execute("INSERT INTO jobs(spec, label, sweep, status, created_at, started_at, finished_at, "
-                             "progress, result) VALUES (?, ?, ?, 'completed', ?, ?, ?, ?, ?)",
-                             (spec.to_json(), spec.label(), sweep, now, now - result.get("total_seconds", 0.0), now,
-                              json.dumps({"phase": "imported"}), json.dumps(result)))
-            return int(cur.lastrowid)
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for result, sweep in entries:
+                    spec = result.spec
+                    cur = db.execute("INSERT INTO jobs(spec, label, sweep, status, created_at, started_at, "
+                                     "finished_at, progress, result) VALUES (?, ?, ?, 'completed', ?, ?, ?, ?, ?)",
+                                     (spec.to_json(), spec.label(), sweep, now, now - (result.total_seconds or 0.0),
+                                      now, json.dumps({"phase": "imported"}), json.dumps(result.to_dict())))
+                    ids.append(int(cur.lastrowid))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return ids
 
     def claim_next(self) -> Job | None:
         """Atomically move the oldest queued job to running (without a pid yet) and return it."""

@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from prune_core import channels, paths
+from prune_core import paths, structure
 from prune_core.errors import ModelError
 from prune_core.keras_env import keras
+from prune_core.timing import time_calls
 
 #: Bumped when the way tables are measured changes (old cached tables are then re-measured).
 METHOD = 2
@@ -78,20 +78,13 @@ def _time(model, threads: int | None, repeats: int) -> float:
     rng = np.random.default_rng(0)
     for detail in interp.get_input_details():
         interp.set_tensor(detail["index"], rng.uniform(-1, 1, detail["shape"]).astype(np.float32))
-    for _ in range(5):
-        interp.invoke()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        interp.invoke()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times) * 1000.0)
+    return time_calls(interp.invoke, warmup=5, repeats=repeats).p50
 
 
 def measure(model, groups, *, threads: int = 1, repeats: int = 30,
             on_progress=lambda done, total: None) -> dict[str, LayerTime]:
     """layer name → LayerTime for every layer of `model` that costs time in LiteRT, plus `INVOKE`."""
-    roles = channels.layer_roles([g for g in groups if g.prunable])
+    roles = structure.layer_roles([g for g in groups if g.prunable])
     layers = [layer for layer in model.layers if type(layer).__name__ not in FREE]
     shared = [layer.name for layer in layers if len(layer.inbound_nodes) != 1]
     if shared:

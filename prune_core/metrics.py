@@ -10,13 +10,13 @@ from __future__ import annotations
 import gzip
 import os
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
 from prune_core.keras_env import keras, tf
+from prune_core.timing import Timing, time_calls
 
 
 def accuracy(model, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict:
@@ -44,7 +44,7 @@ def layer_sparsity(targets) -> dict:
     return {t.name: float(1.0 - np.count_nonzero(t.variable.numpy()) / t.size) for t in targets}
 
 
-def target_sparsity_achieved(targets) -> float:
+def weight_sparsity(targets) -> float:
     """Zeros over all target kernels together: the number a target sparsity controls."""
     total = sum(t.size for t in targets)
     zeros = sum(t.size - np.count_nonzero(t.variable.numpy()) for t in targets)
@@ -95,19 +95,12 @@ def threads() -> int:
     return configured or os.cpu_count() or 1
 
 
-def latency(model, batch_size: int, warmup: int = 5, repeats: int = 30) -> dict:
+def latency(model, batch_size: int, warmup: int = 5, repeats: int = 30) -> Timing:
     """Keras CPU latency of one forward pass (compiled `tf.function`, never `predict`)."""
     shape = (batch_size,) + tuple(model.input_shape[1:])
     x = tf.constant(np.random.default_rng(0).uniform(0, 255, shape).astype(np.float32))
     infer = tf.function(lambda b: model(b, training=False))
-    for _ in range(warmup):
-        infer(x).numpy()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        infer(x).numpy()
-        times.append((time.perf_counter() - start) * 1000.0)
-    return {"p50": float(np.percentile(times, 50)), "p90": float(np.percentile(times, 90))}
+    return time_calls(lambda: infer(x).numpy(), warmup=warmup, repeats=repeats)
 
 
 def measure(model, targets, dataset, *, repeats: int = 30) -> dict:
@@ -118,12 +111,12 @@ def measure(model, targets, dataset, *, repeats: int = 30) -> dict:
     return {
         "top1": acc["top1"], "top5": acc["top5"],
         **param_counts(model),
-        "achieved_sparsity": target_sparsity_achieved(targets),
+        "weight_sparsity": weight_sparsity(targets),
         "layer_sparsity": layer_sparsity(targets),
         **flops(model),
         **file_sizes(model),
-        "latency_ms_b1_p50": b1["p50"], "latency_ms_b1_p90": b1["p90"],
-        "latency_ms_b32_p50": b32["p50"], "latency_ms_b32_p90": b32["p90"],
-        "throughput_ips": 32 * 1000.0 / b32["p50"],
+        "latency_ms_b1_p50": b1.p50, "latency_ms_b1_p90": b1.p90,
+        "latency_ms_b32_p50": b32.p50, "latency_ms_b32_p90": b32.p90,
+        "throughput_ips": 32 * 1000.0 / b32.p50,
         "threads": threads(),
     }

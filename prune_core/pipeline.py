@@ -1,8 +1,11 @@
-"""One recipe end to end: baseline (cached) → prune → fine-tune → measure.
+"""One recipe end to end: baseline (cached) → prune → fine-tune → measure → (export).
 
-`run(spec)` is what the CLI, the benchmark and the background workers call. It reports progress
-through `on_progress(Progress)`, stops cooperatively when `should_cancel()` turns true, and returns
-one flat dict of measured numbers (plus the recipe under `config`).
+`run(spec)` is what the CLI, the benchmarks and the background workers call. It reports progress
+through `on_progress(Progress)`, stops cooperatively when `should_cancel()` turns true, and returns a
+`RunResult`. Every engine goes through the same sequence (`prune_core.engine`): start from the
+baseline, prune once (one-shot) or at the schedule's steps while fine-tuning, finish, measure.
+"Top-1 before fine-tuning" is measured on the model that is then trained, right after its first
+pruning event.
 """
 from __future__ import annotations
 
@@ -11,26 +14,26 @@ from pathlib import Path
 
 import numpy as np
 
-from prune_core import baselines, criteria, data, latency_table, metrics, models, structure, summaries, tfmot_reference
-from prune_core.engine import ChannelPruner, MaskedPruner
+from prune_core import baselines, criteria, data, engine, latency_table, metrics, models, paths, structure, summaries
 from prune_core.errors import ModelError
-from prune_core.training import Progress, check_cancel, recalibrate_batchnorm
+from prune_core.progress import Progress, check_cancel
+from prune_core.result import DenseReference, Deployment, RunResult
 
 
 def calibration_set(spec, dataset) -> criteria.Calibration:
     """The first N training examples of a seeded shuffle (stratified enough for N ≥ classes)."""
-    rng = np.random.default_rng(spec.seed)
-    idx = rng.permutation(len(dataset.x_train))[: spec.calibration_examples]
+    rng = np.random.default_rng(spec.training.seed)
+    idx = rng.permutation(len(dataset.x_train))[: spec.pruning.calibration_examples]
     return criteria.Calibration(dataset.x_train[idx].astype(np.float32), dataset.y_train[idx],
-                                batch_size=32 if spec.strategy == "fisher" else 64)
+                                batch_size=32 if spec.pruning.strategy == "fisher" else 64)
 
 
 def resolve_dataset(spec, baseline=None):
     """The recipe's dataset at the model's input size (a user's file fixes its own size)."""
-    size = spec.image_size
-    if baseline is not None and spec.model.startswith("file:"):
+    size = spec.baseline.image_size
+    if baseline is not None and spec.baseline.model.startswith("file:"):
         size = int(baseline.input_shape[1])
-    return data.load(spec.dataset, size, spec.seed)
+    return data.load(spec.baseline.dataset, size, spec.training.seed)
 
 
 def _check_classes(model, dataset):
@@ -42,49 +45,24 @@ def _check_classes(model, dataset):
 def check(spec):
     """Everything that can be refused before any training: data, a user's model file, the schedule
     against the fine-tune steps. Returns (dataset, the user's model or None)."""
-    user_model = models.load_user_model(spec.model[len("file:"):]) if spec.model.startswith("file:") else None
+    model, pruning = spec.baseline.model, spec.pruning
+    user_model = models.load_user_model(model[len("file:"):]) if model.startswith("file:") else None
     dataset = resolve_dataset(spec, user_model)
     if user_model is not None:
         _check_classes(user_model, dataset)
-        if not criteria.find_targets(user_model, prune_head=spec.prune_head, prune_depthwise=spec.prune_depthwise):
+        if not criteria.find_targets(user_model, prune_head=pruning.prune_head, prune_depthwise=pruning.prune_depthwise):
             raise ModelError("the model has no Conv2D or Dense kernel that this recipe may prune")
-    steps_per_epoch = dataset.steps_per_epoch(spec.batch_size)
-    spec.schedule_obj().validate_for(spec.fine_tune_epochs * steps_per_epoch, steps_per_epoch)
+    steps_per_epoch = dataset.steps_per_epoch(spec.training.batch_size)
+    spec.schedule.validate_for(spec.training.fine_tune_epochs * steps_per_epoch, steps_per_epoch)
     return dataset, user_model
-
-
-def _unstructured(spec, baseline, dataset, schedule, calibration, on_progress, should_cancel) -> dict:
-    kwargs = dict(scope=spec.scope, calibration=calibration, seed=spec.seed, prune_head=spec.prune_head,
-                  prune_depthwise=spec.prune_depthwise)
-    # Accuracy right after pruning to the target in one shot, before any fine-tuning.
-    model = models.clone(baseline)
-    pruner = MaskedPruner(model, "magnitude" if spec.strategy == "tfmot" else spec.strategy, **kwargs)
-    weights_before = summaries.distribution([t.variable.numpy() for t in pruner.targets])
-    pruner.update(spec.sparsity, spec.threshold)
-    scores = summaries.distribution(pruner.first_scores)
-    before = metrics.accuracy(model, dataset.x_test, dataset.y_test)
-    check_cancel(should_cancel)
-    ft_start = time.perf_counter()
-    budget = dict(epochs=spec.fine_tune_epochs, batch_size=spec.batch_size, learning_rate=spec.learning_rate,
-                  seed=spec.seed, on_progress=on_progress, should_cancel=should_cancel)
-    if spec.strategy == "tfmot":
-        model, history = tfmot_reference.prune_and_finetune(
-            baseline, dataset, schedule, prune_head=spec.prune_head, prune_depthwise=spec.prune_depthwise, **budget)
-        events = []
-    else:
-        if schedule.kind != "oneshot":  # gradual: start again from the dense baseline
-            model = models.clone(baseline)
-            pruner = MaskedPruner(model, spec.strategy, **kwargs)
-        history = pruner.fine_tune(dataset, schedule, **budget)
-        events = pruner.events
-    return dict(model=model, history=history, events=events, before=before, scores=scores,
-                weights_before=weights_before, ft_start=ft_start)
 
 
 def latency_times(spec, baseline, root, on_progress, should_cancel=lambda: False) -> dict | None:
     """The baseline's per-layer LiteRT table when the recipe budgets or ranks by latency."""
-    if spec.granularity != "structured" or "latency" not in (spec.budget, spec.rank):
+    pruning = spec.pruning
+    if pruning.granularity != "structured" or "latency" not in (pruning.budget, pruning.rank):
         return None
+
     def report(done, total):
         check_cancel(should_cancel)
         on_progress(Progress("timing layers", step=done, steps=total,
@@ -93,100 +71,78 @@ def latency_times(spec, baseline, root, on_progress, should_cancel=lambda: False
     return latency_table.load_or_measure(baseline, structure.trace(baseline), root, on_progress=report)
 
 
-def _structured(spec, baseline, dataset, schedule, calibration, on_progress, should_cancel, times=None) -> dict:
-    kwargs = dict(scope=spec.scope, budget=spec.budget, multiple=spec.channel_multiple, rank=spec.rank,
-                  times=times, calibration=calibration, seed=spec.seed)
-    targets = criteria.find_targets(baseline, prune_head=True, prune_depthwise=True)
-    weights_before = summaries.distribution([t.variable.numpy() for t in targets])
-    oneshot = ChannelPruner(baseline, spec.strategy, **kwargs)
-    model = oneshot.prune(baseline, spec.sparsity, spec.threshold)
-    scores = summaries.distribution(list(oneshot.first_importance.values()))
-    recalibrate_batchnorm(model, dataset.x_train, seed=spec.seed)  # statistics only, no weights
-    before = metrics.accuracy(model, dataset.x_test, dataset.y_test)
-    check_cancel(should_cancel)
-    ft_start = time.perf_counter()
-    pruner = oneshot
-    if schedule.kind != "oneshot":  # gradual: start again from the dense baseline
-        pruner = ChannelPruner(baseline, spec.strategy, **kwargs)
-        model = models.clone(baseline)
-    model, history = pruner.fine_tune(model, dataset, schedule, epochs=spec.fine_tune_epochs,
-                                      batch_size=spec.batch_size, learning_rate=spec.learning_rate, seed=spec.seed,
-                                      on_progress=on_progress, should_cancel=should_cancel)
-    final_cost = pruner.cost(model)  # one trace of the final model serves every reported number
-    return dict(model=model, history=history, events=pruner.events, before=before, scores=scores,
-                weights_before=weights_before, ft_start=ft_start, achieved=pruner.reduction(final_cost),
-                final_cost=final_cost, dense_cost=pruner.original_cost)
+def export(model, spec, dataset, root: Path | None = None, on_progress=lambda p: None) -> Deployment:
+    """TFLite float / sparse / int8 of a finished model, measured (the `--export tflite` recipe and the
+    dashboard's export jobs)."""
+    from prune_core import deploy
+
+    return deploy.export_all(model, dataset, root or paths.home(), seed=spec.training.seed,
+                             on_progress=lambda m: on_progress(Progress("exporting", message=m)))
 
 
-def _channels_removed(original, reduced) -> dict:
-    """Fraction of each conv / dense layer's output channels that surgery removed."""
-    out = {}
-    for layer in reduced.layers:
-        if type(layer).__name__ in ("Conv2D", "Dense"):
-            before = original.get_layer(layer.name).kernel.shape[-1]
-            out[layer.name] = 1.0 - layer.kernel.shape[-1] / before
-    return out
+def export_saved(path: str, spec, root: Path | None = None, on_progress=lambda p: None) -> Deployment:
+    """`export` for a run's saved model file."""
+    model = models.load_user_model(path)
+    return export(model, spec, resolve_dataset(spec, model), root, on_progress)
+
+
+def _baseline(spec, dataset, user_model, root, on_progress, should_cancel):
+    if user_model is not None:
+        return user_model, baselines.dense_summary(user_model, dataset), True
+    model, info = baselines.get(spec, dataset, root, on_progress, should_cancel)
+    return model, info["dense"], bool(info.get("cached"))
 
 
 def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cancel=lambda: False,
-        model_path: Path | None = None, measure_repeats: int = 30) -> dict:
+        model_path: Path | None = None, measure_repeats: int = 30) -> RunResult:
     started = time.perf_counter()
-    dataset, user_baseline = check(spec)
-    if user_baseline is not None:
-        baseline = user_baseline
-        baseline_info = {"cached": True, "dense": baselines.dense_summary(baseline, dataset)}
-    else:
-        baseline, baseline_info = baselines.get(spec, dataset, root, on_progress, should_cancel)
-    dense = baseline_info["dense"]
-    schedule = spec.schedule_obj()
+    dataset, user_model = check(spec)
+    baseline, dense, cached = _baseline(spec, dataset, user_model, root, on_progress, should_cancel)
     check_cancel(should_cancel)
 
     times = latency_times(spec, baseline, root, on_progress, should_cancel)
-    on_progress(Progress("scoring", message=f"scoring {'channels' if spec.granularity == 'structured' else 'weights'} "
-                                            f"by {spec.strategy}"))
-    calibration = calibration_set(spec, dataset) if spec.strategy in criteria.NEEDS_DATA else None
-    if spec.granularity == "structured":
-        outcome = _structured(spec, baseline, dataset, schedule, calibration, on_progress, should_cancel, times)
-    else:
-        outcome = _unstructured(spec, baseline, dataset, schedule, calibration, on_progress, should_cancel)
-    model, history, events, before = outcome["model"], outcome["history"], outcome["events"], outcome["before"]
-    finetune_seconds = time.perf_counter() - outcome["ft_start"]
+    pruning = spec.pruning
+    on_progress(Progress("scoring", message=f"scoring {'channels' if pruning.granularity == 'structured' else 'weights'} "
+                                            f"by {pruning.strategy}"))
+    calibration = calibration_set(spec, dataset) if pruning.strategy in criteria.NEEDS_DATA else None
+    pruner = engine.create(spec, baseline, calibration=calibration, times=times, recalibration=dataset.x_train)
+    weights_before = summaries.distribution(pruner.kernels(baseline))
+    before = {}
+
+    def on_event(model, event):
+        if not before:  # the first pruning event, on the model that is being trained
+            before.update(metrics.accuracy(model, dataset.x_test, dataset.y_test))
+            check_cancel(should_cancel)
+
+    model = pruner.start(baseline)
+    if spec.schedule.kind == "oneshot":
+        model, event = pruner.prune(model, pruning.sparsity, 0, threshold=pruning.threshold)
+        on_event(model, event)
+    ft_start = time.perf_counter()
+    model, history = pruner.fine_tune(model, dataset, spec.schedule, spec.training, on_progress=on_progress,
+                                      should_cancel=should_cancel, on_event=on_event)
+    finetune_seconds = time.perf_counter() - ft_start
+    model = pruner.finish(model)
     check_cancel(should_cancel)
 
     on_progress(Progress("measuring", message="measuring accuracy, size and latency"))
-    targets = criteria.find_targets(model, prune_head=spec.prune_head, prune_depthwise=spec.prune_depthwise)
-    measured = metrics.measure(model, targets, dataset, repeats=measure_repeats)
-    if spec.granularity == "structured":  # what was removed is channels: report the budget's reduction
-        measured["achieved_sparsity"] = outcome["achieved"]
-        measured["layer_sparsity"] = _channels_removed(baseline, model)
-        if times is not None:  # what the per-layer table predicts; the tflite export measures it
-            measured["litert_ms_predicted"] = outcome["final_cost"]["latency"]
-            measured["dense_litert_ms_predicted"] = outcome["dense_cost"]["latency"]
+    targets = criteria.find_targets(model, prune_head=pruning.prune_head, prune_depthwise=pruning.prune_depthwise)
+    measured = {**metrics.measure(model, targets, dataset, repeats=measure_repeats), **pruner.measure(model)}
+    dense_litert = measured.pop("dense_litert_ms_predicted", None)
     if model_path is not None:
         models.save(model, Path(model_path))
-    exported = {}
+    result = RunResult(
+        spec=spec, **measured,
+        top1_before_finetune=before["top1"], top5_before_finetune=before["top5"],
+        finetune_seconds=finetune_seconds,
+        finetune_seconds_per_epoch=(sum(h["seconds"] for h in history) / len(history)) if history else 0.0,
+        total_seconds=time.perf_counter() - started, baseline_cached=cached,
+        dense=DenseReference.from_dict({**dense, "litert_ms_predicted": dense_litert}),
+        history=history, events=list(pruner.events),
+        distributions={"scores": summaries.distribution(pruner.first_scores or []), "weights_before": weights_before,
+                       "weights_after": summaries.distribution([t.variable.numpy() for t in targets])},
+        model_path=str(model_path) if model_path is not None else None)
     if spec.export == "tflite":
-        from prune_core import deploy, paths
-
-        exported = deploy.export_all(model, dataset, root or paths.home(), seed=spec.seed,
-                                     on_progress=lambda m: on_progress(Progress("exporting", message=m)))
+        result = result.with_deployment(export(model, spec, dataset, root, on_progress))
         check_cancel(should_cancel)
-    return {
-        "model": spec.model, "dataset": spec.dataset, "strategy": spec.strategy,
-        "granularity": spec.granularity, "scope": spec.scope, "schedule": spec.schedule, "mode": spec.mode,
-        "target_sparsity": spec.sparsity, "threshold": spec.threshold,
-        **{k: v for k, v in measured.items() if k != "layer_sparsity"},
-        **{f"dense_{k}": v for k, v in dense.items() if k not in ("top1", "top5")},
-        "top1_dense": dense["top1"], "top5_dense": dense["top5"],
-        "top1_before_finetune": before["top1"], "top5_before_finetune": before["top5"],
-        "finetune_seconds": finetune_seconds,
-        "finetune_seconds_per_epoch": (sum(h["seconds"] for h in history) / len(history)) if history else 0.0,
-        "total_seconds": time.perf_counter() - started,
-        "baseline_cached": bool(baseline_info.get("cached")),
-        "layer_sparsity": measured["layer_sparsity"],
-        "history": history, "pruning_events": events,
-        "distributions": {"scores": outcome["scores"], "weights_before": outcome["weights_before"],
-                          "weights_after": summaries.distribution([t.variable.numpy() for t in targets])},
-        **exported,
-        "config": spec.to_dict(),
-    }
+    return result

@@ -22,10 +22,11 @@ def tradeoff(df: pd.DataFrame, x: str, y: str = "top1", dense: dict | None = Non
     data = df.dropna(subset=[x, y])
     shown = set()
     # One line per sweep and recipe variant; colour = strategy, marker = ranking scope.
-    keys = ["strategy", "scope", "schedule", "sweep", "granularity", "rank"]
-    for (strategy, scope, schedule, sweep, granularity, rank), group in data.fillna({k: "" for k in keys}).groupby(keys):
-        group = group.sort_values("achieved_sparsity")
-        name = (f"{strategy} · {scope}" + (" · channels" if granularity == "structured" else "")
+    keys = ["strategy", "scope", "schedule", "sweep", "granularity", "rank", "budget"]
+    for (strategy, scope, schedule, sweep, granularity, rank, budget), group in \
+            data.fillna({k: "" for k in keys}).groupby(keys):
+        group = group.sort_values("achieved")
+        name = (f"{strategy} · {scope}" + (f" · channels ({budget})" if granularity == "structured" else "")
                 + (" · latency-aware" if rank == "latency" else "") + ("" if schedule == "oneshot" else f" · {schedule}"))
         fig.add_trace(go.Scatter(
             x=group[x], y=group[y], mode="lines+markers", name=name, legendgroup=name,
@@ -92,20 +93,23 @@ def training_curves(history: list):
     return fig
 
 
-def layer_sparsity_bars(layer_sparsity: dict):
-    names = list(layer_sparsity)
-    fig = go.Figure(go.Bar(x=names, y=[layer_sparsity[n] for n in names], marker_color="#1f77b4"))
-    fig.update_layout(yaxis_title="sparsity", yaxis_range=[0, 1], height=320, margin=dict(l=10, r=10, t=10, b=10))
+def layer_bars(values: dict, title: str = "sparsity"):
+    """One bar per layer (its sparsity, or for channel pruning the share of its channels removed)."""
+    names = list(values)
+    fig = go.Figure(go.Bar(x=names, y=[values[n] for n in names], marker_color="#1f77b4"))
+    fig.update_layout(yaxis_title=title, yaxis_range=[0, 1], height=320, margin=dict(l=10, r=10, t=10, b=10))
     return fig
 
 
-def format_sizes(result: dict):
-    """Bytes and gzip bytes of each exported format, side by side."""
-    from prune_core.results import FORMATS
+def format_sizes(deployment):
+    """Bytes and gzip bytes of each exported format, side by side (`result.Deployment`)."""
+    from prune_core.result import FORMATS
 
-    present = [f for f in FORMATS if result.get(f[1]) is not None]
-    labels = [f[0] for f in present]
-    fig = go.Figure([go.Bar(name="file", x=labels, y=[result[f[1]] for f in present], marker_color="#1f77b4"),
-                     go.Bar(name="gzip", x=labels, y=[result.get(f[2]) for f in present], marker_color="#2ca02c")])
+    present = [f for f in FORMATS if deployment.get(f.key, "bytes") is not None]
+    labels = [f.label for f in present]
+    fig = go.Figure([go.Bar(name="file", x=labels, y=[deployment.get(f.key, "bytes") for f in present],
+                            marker_color="#1f77b4"),
+                     go.Bar(name="gzip", x=labels, y=[deployment.get(f.key, "gzip_bytes") for f in present],
+                            marker_color="#2ca02c")])
     fig.update_layout(barmode="group", yaxis_title="bytes", height=300, margin=dict(l=10, r=10, t=10, b=10))
     return fig

@@ -1,55 +1,36 @@
 """Stored job results → one tidy DataFrame (a row per completed run), plus the questions the
 Compare page asks of it: the Pareto front, and whether latency moved when sparsity did.
-Pure functions over data; no TensorFlow, no Streamlit."""
+Pure functions over data; no TensorFlow, no Streamlit. Every column comes from `result.COLUMNS`.
+"""
 from __future__ import annotations
 
 import json
 
 import pandas as pd
 
-#: Columns the dashboard plots and exports, in order.
-COLUMNS = ["job", "label", "sweep", "model", "dataset", "strategy", "granularity", "scope", "rank", "budget",
-           "schedule", "mode",
-           "target_sparsity", "threshold", "achieved_sparsity", "top1_dense", "top1_before_finetune", "top1",
-           "top5", "params", "nonzero_params", "flops", "nonzero_flops", "theoretical_speedup", "file_bytes",
-           "gzip_bytes", "latency_ms_b1_p50", "latency_ms_b1_p90", "latency_ms_b32_p50", "throughput_ips",
-           "finetune_seconds", "dense_gzip_bytes", "dense_file_bytes", "dense_latency_ms_b1_p50", "dense_latency_ms_b32_p50",
-           "dense_params", "dense_flops", "h5_gzip_bytes", "tflite_float_bytes", "tflite_sparse_bytes",
-           "tflite_int8_bytes", "tflite_int8_gzip_bytes", "tflite_int8_top1", "litert_ms_b1_p50",
-           "litert_1t_ms_b1_p50", "litert_int8_ms_b1_p50", "litert_ms_predicted", "dense_litert_ms_predicted",
-           "recipe", "hover"]
+from prune_core.result import COLUMNS as RESULT_COLUMNS
+from prune_core.result import FORMATS, IDENTITY, ResultError, RunResult
+from prune_core.specs import FIELDS
 
-HOVER_KEYS = ("model", "dataset", "strategy", "granularity", "scope", "budget", "rank", "schedule", "sparsity",
-              "threshold", "fine_tune_epochs", "learning_rate", "seed")
+#: Columns of the frame, in order: the job, the recipe's identity, every number, the recipe and hover text.
+COLUMNS = ["job", "label", "sweep", *IDENTITY, *RESULT_COLUMNS, "recipe", "hover"]
 
 #: Axis choices: column → human label.
-AXES = {
-    "gzip_bytes": "gzip bytes (compressed model)",
-    "file_bytes": "file bytes (.h5)",
-    "nonzero_params": "nonzero parameters",
-    "latency_ms_b1_p50": "Keras latency, batch 1, p50 (ms)",
-    "latency_ms_b32_p50": "Keras latency, batch 32, p50 (ms)",
-    "tflite_float_bytes": "TFLite float32 bytes",
-    "tflite_sparse_bytes": "TFLite sparse-storage bytes",
-    "tflite_int8_bytes": "TFLite int8 bytes",
-    "tflite_int8_gzip_bytes": "TFLite int8, gzip bytes",
-    "litert_ms_b1_p50": "LiteRT latency, batch 1, all threads (ms)",
-    "litert_1t_ms_b1_p50": "LiteRT latency, batch 1, 1 thread (ms)",
-    "litert_int8_ms_b1_p50": "LiteRT int8 latency, batch 1 (ms)",
-    "achieved_sparsity": "achieved sparsity",
-    "theoretical_speedup": "theoretical speedup (dense / nonzero FLOPs)",
-    "nonzero_flops": "nonzero FLOPs",
-    "top1": "top-1 after fine-tuning",
-    "top1_before_finetune": "top-1 before fine-tuning",
-    "top5": "top-5 after fine-tuning",
-}
+AXES = {name: column.label for name, column in RESULT_COLUMNS.items()}
+#: Axes where a larger value is the better one (for the Pareto front); on the others smaller is better.
+HIGHER_IS_BETTER = {name for name, column in RESULT_COLUMNS.items() if column.better == "higher"}
+
+
+def _axes(axis: str, first: tuple = ()) -> list:
+    rest = [name for name, column in RESULT_COLUMNS.items() if column.axis == axis and name not in first]
+    return list(first) + rest
 
 
 #: Axis choices per chart, in the order offered (only those with data are shown).
-SIZE_AXES = ["gzip_bytes", "file_bytes", "nonzero_params", "tflite_int8_gzip_bytes", "tflite_int8_bytes",
-             "tflite_sparse_bytes", "tflite_float_bytes"]
-LATENCY_AXES = ["latency_ms_b1_p50", "latency_ms_b32_p50", "litert_ms_b1_p50", "litert_1t_ms_b1_p50",
-                "litert_int8_ms_b1_p50"]
+SIZE_AXES = _axes("size", first=("gzip_bytes", "file_bytes", "nonzero_params", "tflite_int8_gzip_bytes"))
+LATENCY_AXES = _axes("latency", first=("latency_ms_b1_p50", "latency_ms_b32_p50"))
+#: How much was pruned: parameters removed compares unstructured and structured runs on one axis.
+AMOUNT_AXES = _axes("amount", first=("params_removed", "weight_sparsity", "budget_removed"))
 
 
 def available(df: pd.DataFrame, axes: list) -> list:
@@ -57,32 +38,36 @@ def available(df: pd.DataFrame, axes: list) -> list:
 
 
 def frame(jobs) -> pd.DataFrame:
-    """A row per completed pruning run with a result (export jobs excluded); newest last."""
+    """A row per completed pruning run with a readable result (export jobs excluded); newest last.
+    A stored result that is not a valid run result is left out rather than breaking the frame."""
     rows = []
     for job in sorted(jobs, key=lambda j: j.id):
-        if job.status != "completed" or not job.result or job.kind != "run":
+        if job.status != "completed" or job.kind != "run" or not job.result_json:
             continue
-        r = job.result
-        row = {c: r.get(c) for c in COLUMNS}
-        config = r.get("config", {})
-        row.update(rank=config.get("rank", "importance"), budget=config.get("budget", "flops"))
-        row.update(job=job.id, label=job.label, sweep=job.sweep or f"job {job.id}",
-                   recipe=json.dumps(config, sort_keys=True), hover=hover_text(job.id, job.label, r, config))
-        rows.append(row)
+        try:
+            result = job.run_result
+        except (ResultError, ValueError):
+            continue
+        rows.append({**result.row(), "job": job.id, "label": job.label, "sweep": job.sweep or f"job {job.id}",
+                     "recipe": json.dumps(result.spec.to_dict(), sort_keys=True),
+                     "hover": hover_text(job.id, job.label, result)})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-def hover_text(job_id: int, label: str, result: dict, config: dict) -> str:
+#: Recipe fields a hover always shows (others only when they differ from the default).
+HOVER_ALWAYS = ("model", "dataset", "strategy", "granularity", "sparsity", "threshold", "scope", "schedule",
+                "fine_tune_epochs", "learning_rate", "seed")
+
+
+def hover_text(job_id: int, label: str, result: RunResult) -> str:
     """What a chart shows when you hover a run: its numbers and its whole recipe."""
     lines = [f"<b>job {job_id}</b> · {label}",
-             f"top-1 {result.get('top1', float('nan')):.4f} (before FT {result.get('top1_before_finetune', float('nan')):.4f})",
-             f"achieved sparsity {result.get('achieved_sparsity', float('nan')):.3f}"]
-    lines += [f"{k}: {config[k]}" for k in HOVER_KEYS if config.get(k) is not None]
+             f"top-1 {result.top1:.4f} (before FT {result.top1_before_finetune:.4f})",
+             result.amount_text()]
+    for f, value in zip(FIELDS, result.spec.flat_values()):
+        if value is not None and (f.name in HOVER_ALWAYS or value != f.default):
+            lines.append(f"{f.name}: {value}")
     return "<br>".join(lines)
-
-
-#: Axes where a larger value is the better one (for the Pareto front); on the others smaller is better.
-HIGHER_IS_BETTER = {"achieved_sparsity", "theoretical_speedup", "throughput_ips"}
 
 
 def pareto_mask(df: pd.DataFrame, x: str, y: str = "top1") -> pd.Series:
@@ -100,10 +85,10 @@ def pareto_mask(df: pd.DataFrame, x: str, y: str = "top1") -> pd.Series:
 def latency_flat(df: pd.DataFrame, column: str = "latency_ms_b1_p50", tolerance: float = 0.15) -> bool:
     """True when sparsity moved a lot (≥ 0.3) among unstructured runs but measured latency stayed
     within ±tolerance of the dense model — the normal result for zeros in dense kernels."""
-    runs = df[(df["granularity"] == "unstructured")].dropna(subset=["achieved_sparsity", column])
-    if len(runs) < 2 or runs["achieved_sparsity"].max() - runs["achieved_sparsity"].min() < 0.3:
+    runs = df[(df["granularity"] == "unstructured")].dropna(subset=["weight_sparsity", column])
+    if len(runs) < 2 or runs["weight_sparsity"].max() - runs["weight_sparsity"].min() < 0.3:
         return False
-    dense = runs[f"dense_{column}"].dropna()
+    dense = runs[f"dense_{column}"].dropna() if f"dense_{column}" in runs else pd.Series(dtype=float)
     reference = float(dense.median()) if len(dense) else float(runs[column].median())
     return bool(((runs[column] / reference - 1).abs() <= tolerance).all())
 
@@ -112,33 +97,23 @@ def dense_reference(df: pd.DataFrame) -> dict:
     """The dense baseline's numbers (median over the runs that share it): top1 and every `dense_*`."""
     if df.empty:
         return {}
-    ref = {"top1": float(df["top1_dense"].median())}
+    ref = {}
     for column in df.columns:
         if column.startswith("dense_") and df[column].notna().any():
             ref[column[len("dense_"):]] = float(df[column].median())
     return ref
 
 
-#: (label, size key, gzip key, top-1 key, LiteRT all-threads key, LiteRT 1-thread key) per format.
-FORMATS = [
-    ("Keras .keras", "keras_bytes", "keras_gzip_bytes", "top1", None, None),
-    ("Keras .h5", "h5_bytes", "h5_gzip_bytes", "top1", None, None),
-    ("TFLite float32", "tflite_float_bytes", "tflite_float_gzip_bytes", "tflite_float_top1",
-     "litert_ms_b1_p50", "litert_1t_ms_b1_p50"),
-    ("TFLite sparse", "tflite_sparse_bytes", "tflite_sparse_gzip_bytes", "tflite_sparse_top1",
-     "litert_sparse_ms_b1_p50", "litert_sparse_1t_ms_b1_p50"),
-    ("TFLite int8", "tflite_int8_bytes", "tflite_int8_gzip_bytes", "tflite_int8_top1",
-     "litert_int8_ms_b1_p50", "litert_int8_1t_ms_b1_p50"),
-]
-
-
-def deploy_table(result: dict) -> pd.DataFrame:
+def deploy_table(result: RunResult) -> pd.DataFrame:
     """One row per exported format: bytes, gzip bytes, measured top-1, LiteRT latency."""
     rows = []
-    for label, size, gz, top1, lat, lat1 in FORMATS:
-        if result.get(size) is None:
+    deployment = result.deployment
+    for fmt in FORMATS:
+        if deployment is None or deployment.get(fmt.key, "bytes") is None:
             continue
-        rows.append({"format": label, "bytes": result[size], "gzip bytes": result.get(gz),
-                     "top-1": result.get(top1), "LiteRT ms, all threads": result.get(lat) if lat else None,
-                     "LiteRT ms, 1 thread": result.get(lat1) if lat1 else None})
+        top1 = deployment.get(fmt.key, "top1") if fmt.litert else result.top1
+        rows.append({"format": fmt.label, "bytes": deployment.get(fmt.key, "bytes"),
+                     "gzip bytes": deployment.get(fmt.key, "gzip_bytes"), "top-1": top1,
+                     "LiteRT ms, all threads": deployment.get(fmt.key, "ms_b1_p50"),
+                     "LiteRT ms, 1 thread": deployment.get(fmt.key, "ms_1t_b1_p50")})
     return pd.DataFrame(rows)

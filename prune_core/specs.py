@@ -1,12 +1,20 @@
 """Run recipes: frozen, validated, JSON round-trip. One format for the CLI, the dashboard and jobs.
 
+A `RunSpec` is four groups — what is pruned (`BaselineSpec`), how (`PruningSpec`), when (the
+`Schedule` value object) and with what fine-tune budget (`TrainingSpec`) — plus the export. Its JSON
+stays one flat object (`{"strategy": "taylor", "sparsity": 0.8, "schedule": "polynomial", …}`):
+readable, and every recipe stored before the groups existed still loads. Each field carries its
+own help text and choices, so the CLI's options and the reproducing command line are derived from
+the spec: adding an option touches the spec, the CLI's wording (nothing, usually) and the form.
+
 Pure Python: the dashboard builds and validates recipes without importing TensorFlow.
 """
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from prune_core.errors import SpecError
 from prune_core.schedules import SCHEDULE_KINDS, Schedule
@@ -27,6 +35,12 @@ BUDGETS = ("flops", "params", "latency")
 RANKINGS = ("importance", "latency")
 #: Deployable exports measured after a run ("tflite": float, sparse and int8 TFLite + LiteRT latency).
 EXPORTS = ("none", "tflite")
+CHANNEL_MULTIPLES = (1, 2, 4, 8, 16, 32)
+
+
+def option(default, help: str, choices: tuple | None = None, **extra):
+    """A recipe field: its default, the CLI's help text and (optionally) its choices."""
+    return field(default=default, metadata={"help": help, "choices": choices, **extra})
 
 
 def _check_prefixed(value: str, known: tuple, prefixes: tuple, what: str) -> None:
@@ -36,51 +50,65 @@ def _check_prefixed(value: str, known: tuple, prefixes: tuple, what: str) -> Non
     raise SpecError(f"unknown {what} {value!r}; choose one of {choices}")
 
 
-@dataclass(frozen=True)
-class RunSpec:
-    """One pruning run: model × dataset × strategy × sparsity (or threshold) × schedule × budget."""
+def _check_choice(value, choices: tuple, what: str) -> None:
+    if value not in choices:
+        raise SpecError(f"unknown {what} {value!r}; choose one of {', '.join(map(str, choices))}")
 
-    model: str = "efficientnet-compact"
-    dataset: str = "digits"
-    strategy: str = "magnitude"
-    granularity: str = "unstructured"
-    sparsity: float | None = 0.5
-    threshold: float | None = None
-    scope: str = "layerwise"
-    schedule: str = "oneshot"
-    initial_sparsity: float = 0.0
-    begin_step: int = 0
-    end_step: int = -1
-    frequency: int = 100
-    power: float = 3.0
-    fine_tune_epochs: int = 8
-    learning_rate: float = 1e-3
-    batch_size: int = 32
-    baseline_epochs: int = 40
-    calibration_examples: int = 256
-    seed: int = 0
-    weights: str = "none"
-    image_size: int = 32
-    prune_head: bool = False
-    prune_depthwise: bool = False
-    budget: str = "flops"
-    channel_multiple: int = 1
-    rank: str = "importance"
-    export: str = "none"
+
+def _check_int(name: str, value, low: int) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < low:
+        raise SpecError(f"{name.replace('_', ' ')} must be an integer >= {low}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class BaselineSpec:
+    """What is pruned: the model, the data it learns, and how its dense baseline is trained."""
+
+    model: str = option("efficientnet-compact", "efficientnet-compact | efficientnet-b0 | tiny-cnn | file:PATH")
+    dataset: str = option("digits", "digits | cifar10 | synthetic | folder:PATH")
+    weights: str = option("none", "none | imagenet | file:PATH (efficientnet-b0)")
+    image_size: int = option(32, "input size in pixels (square; a model file fixes its own)")
+    baseline_epochs: int = option(40, "epochs to train the dense baseline (trained once, then cached)")
 
     def __post_init__(self):
-        if self.strategy not in STRATEGIES:
-            raise SpecError(f"unknown strategy {self.strategy!r}; choose one of {', '.join(STRATEGIES)}")
-        if self.granularity not in GRANULARITIES:
-            raise SpecError(f"unknown granularity {self.granularity!r}; choose one of {', '.join(GRANULARITIES)}")
+        _check_prefixed(self.model, MODELS, ("file:",), "model")
+        _check_prefixed(self.dataset, DATASETS, ("folder:",), "dataset")
+        _check_prefixed(self.weights, WEIGHTS, ("file:",), "weights")
+        _check_int("baseline_epochs", self.baseline_epochs, 1)
+        _check_int("image_size", self.image_size, 8)
+
+
+@dataclass(frozen=True)
+class PruningSpec:
+    """How to prune: criterion, amount (a target sparsity or a score threshold) and granularity."""
+
+    strategy: str = option("magnitude", "criterion, or tfmot's own recipe", STRATEGIES)
+    sparsity: float | None = option(0.5, "target sparsity in [0, 1) (structured + global: fraction of --budget)")
+    threshold: float | None = option(None, "remove weights (channels) scoring below this")
+    granularity: str = option("unstructured", "single weights, or whole channels physically removed",
+                              GRANULARITIES)
+    scope: str = option("layerwise", "unstructured: per-kernel or one global ranking; structured: the same "
+                                     "fraction of every channel group, or a global target fraction of --budget",
+                        SCOPES)
+    budget: str = option("flops", "structured + global: remove this fraction of FLOPs, of parameters, or of "
+                                  "LiteRT latency (predicted from a per-layer table timed once per architecture)",
+                         BUDGETS)
+    rank: str = option("importance", "structured + global: rank channels by importance, or by importance x "
+                                     "budget per LiteRT ms (at equal importance, cut the work that runs slowest "
+                                     "on the device first)", RANKINGS)
+    channel_multiple: int = option(1, "structured: keep channel counts multiples of this", CHANNEL_MULTIPLES)
+    prune_head: bool = option(False, "also prune the classifier head")
+    prune_depthwise: bool = option(False, "also prune depthwise kernels")
+    calibration_examples: int = option(256, "training examples the gradient criteria look at")
+
+    def __post_init__(self):
+        _check_choice(self.strategy, STRATEGIES, "strategy")
+        _check_choice(self.granularity, GRANULARITIES, "granularity")
+        _check_choice(self.scope, SCOPES, "scope")
+        _check_choice(self.budget, BUDGETS, "budget")
+        _check_choice(self.rank, RANKINGS, "rank")
         if self.granularity == "structured" and self.strategy == "tfmot":
             raise SpecError("tfmot's recipe prunes single weights only; use another strategy for structured pruning")
-        if self.export not in EXPORTS:
-            raise SpecError(f"unknown export {self.export!r}; choose one of {', '.join(EXPORTS)}")
-        if self.budget not in BUDGETS:
-            raise SpecError(f"unknown budget {self.budget!r}; choose one of {', '.join(BUDGETS)}")
-        if self.rank not in RANKINGS:
-            raise SpecError(f"unknown rank {self.rank!r}; choose one of {', '.join(RANKINGS)}")
         if self.rank == "latency":
             if self.granularity != "structured" or self.scope != "global" or self.threshold is not None:
                 raise SpecError("latency ranking applies to structured pruning with a global target "
@@ -88,15 +116,8 @@ class RunSpec:
             if self.budget == "latency":
                 raise SpecError("a latency budget already counts LiteRT time; latency ranking applies to "
                                 "a flops or params budget")
-        if self.channel_multiple not in (1, 2, 4, 8, 16, 32):
+        if self.channel_multiple not in CHANNEL_MULTIPLES:
             raise SpecError(f"channel multiple must be 1, 2, 4, 8, 16 or 32, got {self.channel_multiple}")
-        if self.scope not in SCOPES:
-            raise SpecError(f"unknown scope {self.scope!r}; choose one of {', '.join(SCOPES)}")
-        if self.schedule not in SCHEDULE_KINDS:
-            raise SpecError(f"unknown schedule {self.schedule!r}; choose one of {', '.join(SCHEDULE_KINDS)}")
-        _check_prefixed(self.model, MODELS, ("file:",), "model")
-        _check_prefixed(self.dataset, DATASETS, ("folder:",), "dataset")
-        _check_prefixed(self.weights, WEIGHTS, ("file:",), "weights")
         if (self.sparsity is None) == (self.threshold is None):
             raise SpecError("give exactly one of a target sparsity or a threshold")
         if self.sparsity is not None and not (0.0 <= self.sparsity < 1.0):
@@ -106,57 +127,175 @@ class RunSpec:
                 raise SpecError(f"threshold must be a finite number, got {self.threshold}")
             if self.threshold < 0:
                 raise SpecError(f"threshold must be >= 0 (scores are non-negative), got {self.threshold}")
-            if self.schedule != "oneshot":
-                raise SpecError("threshold mode prunes once; use --schedule oneshot or give --sparsity instead")
             if self.strategy == "tfmot":
                 raise SpecError("tfmot's recipe prunes to a target sparsity; give --sparsity instead of --threshold")
-        if self.strategy == "tfmot" and self.fine_tune_epochs == 0:
-            raise SpecError("tfmot's recipe prunes during fine-tuning; give --fine-tune-epochs of at least 1")
         if self.strategy == "tfmot" and self.scope != "layerwise":
             raise SpecError("tfmot's recipe ranks weights per layer; use --scope layerwise")
-        for name, low in (("fine_tune_epochs", 0), ("baseline_epochs", 1), ("batch_size", 1),
-                          ("calibration_examples", 1), ("image_size", 8)):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < low:
-                raise SpecError(f"{name.replace('_', ' ')} must be an integer >= {low}, got {value!r}")
-        if not (0.0 < self.learning_rate < 1.0):
-            raise SpecError(f"learning rate must be in (0, 1), got {self.learning_rate}")
-        self.schedule_obj()  # validates the schedule's own parameters
+        _check_int("calibration_examples", self.calibration_examples, 1)
 
-    # ---- derived -------------------------------------------------------------------------------
     @property
     def mode(self) -> str:
         return "threshold" if self.threshold is not None else "target"
 
-    def schedule_obj(self) -> Schedule:
-        return Schedule(kind=self.schedule, final_sparsity=self.sparsity or 0.0,
-                        initial_sparsity=self.initial_sparsity, begin_step=self.begin_step,
-                        end_step=self.end_step, frequency=self.frequency, power=self.power)
+    @property
+    def unit(self) -> str:
+        """What the target counts: "weights" (unstructured), or the structured budget."""
+        return self.budget if self.granularity == "structured" else "weights"
+
+
+@dataclass(frozen=True)
+class TrainingSpec:
+    """The fine-tune budget (also the baseline's batch size and seed)."""
+
+    fine_tune_epochs: int = option(8, "epochs of fine-tuning after (or while) pruning")
+    learning_rate: float = option(1e-3, "peak fine-tune learning rate (cosine decay)")
+    batch_size: int = option(32, "batch size for training and fine-tuning")
+    seed: int = option(0, "seed for data splits, initialisation, calibration and shuffling")
+
+    def __post_init__(self):
+        for name, low in (("fine_tune_epochs", 0), ("batch_size", 1), ("seed", 0)):
+            _check_int(name, getattr(self, name), low)
+        if not (0.0 < self.learning_rate < 1.0):
+            raise SpecError(f"learning rate must be in (0, 1), got {self.learning_rate}")
+
+
+#: Help texts of the schedule's fields (the `Schedule` value object stays free of CLI wording).
+SCHEDULE_HELP = {
+    "kind": "oneshot (prune, then fine-tune), constant or polynomial (tfmot's schedules)",
+    "initial_sparsity": "polynomial: sparsity at the begin step",
+    "begin_step": "first fine-tune step a gradual schedule may prune at",
+    "end_step": "last pruning step (-1: never stop, constant only)",
+    "frequency": "steps between pruning events",
+    "power": "polynomial: exponent of the decay",
+}
+#: Flat JSON name of a schedule field (the schedule's kind is stored as "schedule").
+_SCHEDULE_FLAT = {"kind": "schedule"}
+GROUPS = ("baseline", "pruning", "schedule", "training")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One flat recipe field: its JSON / CLI name, group, default, help and choices."""
+
+    name: str
+    group: str
+    attr: str
+    default: object
+    help: str
+    choices: tuple | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+def _fields() -> tuple[Field, ...]:
+    out = []
+    for group, cls in (("baseline", BaselineSpec), ("pruning", PruningSpec), ("training", TrainingSpec)):
+        out += [Field(f.name, group, f.name, f.default, f.metadata["help"], f.metadata["choices"])
+                for f in fields(cls)]
+    schedule_default = Schedule()
+    for f in fields(Schedule):
+        if f.name == "final_sparsity":  # the pruning target
+            continue
+        out.append(Field(_SCHEDULE_FLAT.get(f.name, f.name), "schedule", f.name, getattr(schedule_default, f.name),
+                         SCHEDULE_HELP[f.name], SCHEDULE_KINDS if f.name == "kind" else None))
+    out.append(Field("export", "", "export", "none", "tflite: also export float / sparse / int8 TFLite and "
+                     "measure sizes, accuracy and LiteRT latency (about a minute more per run on the compact "
+                     "model)", EXPORTS))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One pruning run: model × dataset × strategy × amount × schedule × budget (see the module doc)."""
+
+    baseline: BaselineSpec = field(default_factory=BaselineSpec)
+    pruning: PruningSpec = field(default_factory=PruningSpec)
+    schedule: Schedule = field(default_factory=Schedule)
+    training: TrainingSpec = field(default_factory=TrainingSpec)
+    export: str = "none"
+
+    def __post_init__(self):
+        final = self.pruning.sparsity or 0.0
+        if self.schedule.final_sparsity != final:  # the schedule ends at the pruning target
+            object.__setattr__(self, "schedule", replace(self.schedule, final_sparsity=final))
+        _check_choice(self.export, EXPORTS, "export")
+        if self.pruning.threshold is not None and self.schedule.kind != "oneshot":
+            raise SpecError("threshold mode prunes once; use --schedule oneshot or give --sparsity instead")
+        if self.pruning.strategy == "tfmot" and self.training.fine_tune_epochs == 0:
+            raise SpecError("tfmot's recipe prunes during fine-tuning; give --fine-tune-epochs of at least 1")
+
+    # ---- flat reading ----------------------------------------------------------------------------
+    def __getattr__(self, name):
+        """Flat read access (`spec.strategy`, `spec.fine_tune_epochs`) for code that only reads."""
+        where = _BY_NAME.get(name)
+        if where is None or name == "schedule":
+            raise AttributeError(name)
+        group = self if not where.group else object.__getattribute__(self, where.group)
+        return getattr(group, where.attr)
+
+    @property
+    def mode(self) -> str:
+        return self.pruning.mode
 
     def baseline_key(self) -> str:
         """Cache key of the baseline this run starts from: model, data, seed and training settings."""
-        parts = {k: getattr(self, k) for k in ("model", "dataset", "seed", "weights", "image_size",
-                                               "baseline_epochs", "batch_size")}
+        parts = {**asdict(self.baseline), "seed": self.training.seed, "batch_size": self.training.batch_size}
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
     def label(self) -> str:
-        amount = f"t={self.threshold:g}" if self.threshold is not None else f"s={self.sparsity:g}"
-        return f"{self.strategy} {amount} {self.scope} {self.schedule}"
+        p = self.pruning
+        amount = f"t={p.threshold:g}" if p.threshold is not None else f"s={p.sparsity:g}"
+        return f"{p.strategy} {amount} {p.scope} {self.schedule.kind}"
 
-    # ---- (de)serialisation -----------------------------------------------------------------------
+    def command(self) -> str:
+        """The `python -m prune_core run ...` line that reproduces this recipe (non-default options only)."""
+        parts = ["python -m prune_core run"]
+        for f, value in zip(FIELDS, self.flat_values()):
+            if value is None or (value == f.default and f.name not in ("strategy", "sparsity")):
+                continue
+            if isinstance(value, bool):
+                if value:
+                    parts.append(f.flag)
+            else:
+                parts.append(f"{f.flag} {value}")
+        return " ".join(parts)
+
+    # ---- (de)serialisation: one flat object ---------------------------------------------------------
+    def flat_values(self) -> list:
+        return [getattr(self, f.name) if f.name != "schedule" else self.schedule.kind for f in FIELDS]
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {f.name: v for f, v in zip(FIELDS, self.flat_values())}
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
+    def of(cls, **flat) -> "RunSpec":
+        """A recipe from flat keywords (`RunSpec.of(strategy="taylor", sparsity=0.8)`); others default."""
+        return cls.from_dict(flat)
+
+    @classmethod
     def from_dict(cls, data: dict) -> "RunSpec":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        if not isinstance(data, dict):
+            raise SpecError("recipe must be a JSON object")
+        unknown = sorted(set(data) - set(_BY_NAME))
         if unknown:
             raise SpecError(f"unknown recipe field(s): {', '.join(unknown)}")
-        return cls(**data)
+        groups: dict = {g: {} for g in GROUPS}
+        top = {}
+        for name, value in data.items():
+            f = _BY_NAME[name]
+            (groups[f.group] if f.group else top)[f.attr] = value
+        try:
+            pruning = PruningSpec(**groups["pruning"])
+            schedule = Schedule(**groups["schedule"], final_sparsity=pruning.sparsity or 0.0)
+            return cls(BaselineSpec(**groups["baseline"]), pruning, schedule, TrainingSpec(**groups["training"]),
+                       **top)
+        except TypeError as exc:  # a value of the wrong type that a comparison could not take
+            raise SpecError(f"recipe has a value of the wrong type ({exc})") from None
 
     @classmethod
     def from_json(cls, text: str) -> "RunSpec":
@@ -164,9 +303,38 @@ class RunSpec:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SpecError(f"recipe is not valid JSON: {exc}") from None
-        if not isinstance(data, dict):
-            raise SpecError("recipe must be a JSON object")
         return cls.from_dict(data)
 
     def with_(self, **changes) -> "RunSpec":
-        return replace(self, **changes)
+        """A copy with flat fields changed (validated like a new recipe)."""
+        return RunSpec.from_dict({**self.to_dict(), **changes})
+
+
+FIELDS: tuple[Field, ...] = _fields()
+_BY_NAME = {f.name: f for f in FIELDS}
+
+
+# ---- sweeps: the CLI's `sweep` and the Experiment form expand recipes the same way -------------------
+def parse_numbers(text: str, what: str) -> list[float]:
+    """'0.5, 0.8,0.9' → [0.5, 0.8, 0.9]; a clear error names `what` when a value is not a number."""
+    try:
+        return [float(v) for v in str(text).replace(" ", "").split(",") if v]
+    except ValueError:
+        raise SpecError(f"{what} must be comma-separated numbers, got {text!r}") from None
+
+
+def expand(common: dict, strategies: list, sparsities: list | None = None,
+           thresholds: list | None = None) -> list[RunSpec]:
+    """Every strategy × amount as its own validated recipe (all checked before anything runs)."""
+    strategies = [s.strip() for s in strategies if s and s.strip()]
+    if thresholds:
+        amounts = [{"threshold": t, "sparsity": None} for t in thresholds]
+    else:
+        amounts = [{"sparsity": s, "threshold": None} for s in (sparsities or [])]
+    if not strategies or not amounts:
+        raise SpecError("a sweep needs at least one strategy and one sparsity or threshold")
+    return [RunSpec.from_dict({**common, "strategy": s, **a}) for s, a in itertools.product(strategies, amounts)]
+
+
+__all__ = ["RunSpec", "BaselineSpec", "PruningSpec", "TrainingSpec", "Schedule", "FIELDS", "Field", "expand",
+           "parse_numbers"]

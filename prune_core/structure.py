@@ -212,3 +212,18 @@ def trace(model) -> list[Group]:
     for root, group in groups.items():
         group.fixed_reason = spaces.fixed.get(root)
     return sorted(groups.values(), key=lambda g: g.id)
+
+
+def layer_roles(groups) -> dict:
+    """layer name → {"out": group, "in": (group, kind)} for every layer a group touches."""
+    roles: dict = {}
+    for g in groups:
+        for name in g.producers:
+            roles.setdefault(name, {})["out"] = g
+        for name in g.members:
+            roles.setdefault(name, {}).update(out=g, member=True)
+        for name in g.carriers:
+            roles.setdefault(name, {})["out"] = g
+        for name, kind in g.consumers:
+            roles.setdefault(name, {})["in"] = (g, kind)
+    return roles

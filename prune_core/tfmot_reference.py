@@ -1,15 +1,23 @@
-"""tfmot's own recipe, the reference every criterion is compared with.
+"""tfmot's own recipe, the reference every criterion is compared with, behind the engine interface.
 
 `prune_low_magnitude` cannot wrap a whole EfficientNet (it fails on `Rescaling` and
 `Normalization`), so only the prunable layers are wrapped, through `clone_model` on a copy — the
 input model is never touched. Training runs through the same `Trainer` as our masked engine (same
-data, augmentation, optimizer and budget) with tfmot's `UpdatePruningStep` driven by hand, as
-tfmot documents for custom loops; the wrappers are stripped before anything is measured.
+data, augmentation, optimizer and budget); the wrappers count their steps themselves and prune
+inside the training step, as tfmot's schedule says. The wrappers are stripped before anything is
+measured.
+
+"Top-1 before fine-tuning" is measured on the wrapped model itself: at the schedule's first pruning
+step, tfmot's own mask update (`conditional_mask_update`, then `weight_mask_op`) is run once by hand
+and the step counter put back, so the training step that follows recomputes the same masks.
 """
 from __future__ import annotations
 
-from prune_core import criteria, models
+from prune_core import criteria, models, selection
+from prune_core.engine import Pruner, _no_event
 from prune_core.keras_env import keras, tfmot_sparsity
+from prune_core.progress import ignore, never
+from prune_core.result import PruningEvent
 from prune_core.training import Trainer
 
 
@@ -32,19 +40,64 @@ def strip(model):
     return tfmot_sparsity().strip_pruning(model)
 
 
-def prune_and_finetune(model, dataset, schedule, *, epochs: int, batch_size: int, learning_rate: float, seed: int = 0,
-                       prune_head: bool = False, prune_depthwise: bool = False,
-                       on_progress=lambda p: None, should_cancel=lambda: False):
-    """Returns (stripped pruned model, per-epoch history)."""
-    wrapped = wrap(model, schedule, prune_head, prune_depthwise)
-    update = tfmot_sparsity().UpdatePruningStep()
-    update.set_model(wrapped)
-    update.on_train_begin()  # sets every wrapper's step to 0; the wrappers count steps themselves
-    wrappers = update.prunable_layers
-    steps = epochs * dataset.steps_per_epoch(batch_size)
-    trainer = Trainer(wrapped, learning_rate=learning_rate, total_steps=max(steps, 1), augment=True, seed=seed)
-    history = trainer.fit(dataset.x_train, dataset.y_train, epochs=epochs, batch_size=batch_size, seed=seed,
-                          on_progress=on_progress, should_cancel=should_cancel,
-                          sparsity=lambda: schedule.sparsity_at(int(wrappers[0].pruning_step.numpy())))
-    update.on_epoch_end(batch=-1)  # re-mask so the stripped weights are weight * mask
-    return strip(wrapped), history
+class TfmotPruner(Pruner):
+    """tfmot's `prune_low_magnitude` + `UpdatePruningStep`, driven through our training loop."""
+
+    def __init__(self, pruning, schedule):
+        super().__init__()
+        self.prune_head, self.prune_depthwise = pruning.prune_head, pruning.prune_depthwise
+        self.schedule = schedule
+        self.update = None
+
+    def kernels(self, model) -> list:
+        return [t.variable.numpy() for t in criteria.find_targets(model, prune_head=self.prune_head,
+                                                                  prune_depthwise=self.prune_depthwise)]
+
+    def start(self, baseline):
+        self.first_scores = [abs(k) for k in self.kernels(baseline)]  # tfmot ranks by magnitude
+        wrapped = wrap(baseline, self.schedule, self.prune_head, self.prune_depthwise)
+        self.update = tfmot_sparsity().UpdatePruningStep()
+        self.update.set_model(wrapped)
+        self.update.on_train_begin()  # sets every wrapper's step to 0; the wrappers count steps themselves
+        return wrapped
+
+    @property
+    def wrappers(self) -> list:
+        return self.update.prunable_layers
+
+    def prune(self, model, amount=None, step=0, *, threshold=None):
+        """tfmot's mask update at the schedule's step `step` (one-shot: its step 1), run once by hand."""
+        if threshold is not None:
+            raise ValueError("tfmot's recipe prunes to a target sparsity")
+        at = max(step, 1)
+        for layer in self.wrappers:
+            layer.pruning_step.assign(at)
+            layer.pruning_obj.conditional_mask_update()
+            layer.pruning_obj.weight_mask_op()
+            layer.pruning_step.assign(at - 1)  # the training step at `at` counts itself and re-masks alike
+        masks = [mask.numpy() for layer in self.wrappers for _, mask, _ in layer.pruning_vars]
+        event = PruningEvent(step=step, target=amount, achieved=selection.sparsity_of(masks))
+        self.events.append(event)
+        return model, event
+
+    def fine_tune(self, model, dataset, schedule, training, *, on_progress=ignore, should_cancel=never,
+                  on_event=_no_event):
+        epochs, batch = training.fine_tune_epochs, training.batch_size
+        steps = epochs * dataset.steps_per_epoch(batch)
+        first = schedule.pruning_steps(steps)[0] if schedule.kind != "oneshot" else None
+        trainer = Trainer(model, learning_rate=training.learning_rate, total_steps=max(steps, 1), augment=True,
+                          seed=training.seed)
+
+        def before_step(step):
+            if step == first:  # measure the first event on this very model
+                _, event = self.prune(model, schedule.sparsity_at(step), step)
+                on_event(model, event)
+
+        history = trainer.fit(dataset.x_train, dataset.y_train, epochs=epochs, batch_size=batch, seed=training.seed,
+                              on_progress=on_progress, should_cancel=should_cancel, before_step=before_step,
+                              sparsity=lambda: schedule.sparsity_at(int(self.wrappers[0].pruning_step.numpy())))
+        return model, history
+
+    def finish(self, model):
+        self.update.on_epoch_end(batch=-1)  # re-mask so the stripped weights are weight * mask
+        return strip(model)

@@ -8,54 +8,13 @@ can show live state and stop a run cooperatively.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
 from typing import Callable, Optional
 
 import numpy as np
 
-from prune_core.errors import Canceled
 from prune_core.keras_env import keras, tf
 from prune_core.models import outputs_logits
-
-
-@dataclass
-class Progress:
-    """A snapshot a run reports while it works (phase: baseline training, timing layers (a latency
-    table), scoring, fine-tuning, measuring, exporting)."""
-
-    phase: str
-    epoch: int = 0
-    epochs: int = 0
-    step: int = 0
-    steps: int = 0
-    loss: Optional[float] = None
-    accuracy: Optional[float] = None
-    sparsity: Optional[float] = None
-    message: str = ""
-
-    @property
-    def fraction(self) -> float:
-        return self.step / self.steps if self.steps else 0.0
-
-    def to_dict(self) -> dict:
-        return {**asdict(self), "fraction": self.fraction}
-
-
-ProgressFn = Callable[[Progress], None]
-CancelFn = Callable[[], bool]
-
-
-def _noop(_progress):
-    return None
-
-
-def _never():
-    return False
-
-
-def check_cancel(should_cancel: CancelFn) -> None:
-    if should_cancel():
-        raise Canceled("canceled by request")
+from prune_core.progress import CancelFn, Progress, ProgressFn, check_cancel, ignore, never
 
 
 def augmenter(seed: int):
@@ -115,7 +74,7 @@ class Trainer:
         self.optimizer.iterations.assign(step)
 
     def fit(self, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int, seed: int = 0,
-            phase: str = "fine-tuning", on_progress: ProgressFn = _noop, should_cancel: CancelFn = _never,
+            phase: str = "fine-tuning", on_progress: ProgressFn = ignore, should_cancel: CancelFn = never,
             before_step: Callable[[int], None] = lambda step: None, sparsity: Callable[[], float] = lambda: None,
             first_step: int = 1, last_step: int | None = None):
         """Run steps `first_step`…`last_step` (default: all) of an `epochs`-epoch run, in the same

@@ -78,8 +78,7 @@ def run_job(job_id: int, store: JobStore | None = None) -> str:
         result = pipeline.run(job.spec, root=store.path.parent, model_path=folder / "model.keras",
                               on_progress=Throttle(lambda p: store.report(job_id, p), REPORT_EVERY),
                               should_cancel=should_cancel)
-        result["model_path"] = str(folder / "model.keras")
-        store.finish(job_id, "completed", result=result)
+        store.finish(job_id, "completed", result=result.to_dict())
         return "completed"
     except Canceled:
         store.finish(job_id, "canceled", error="canceled by request")
@@ -98,23 +97,19 @@ def run_job(job_id: int, store: JobStore | None = None) -> str:
 
 def _run_export(job, store: JobStore, should_cancel) -> str:
     """Export a finished run's saved model; the numbers go into that run's result."""
-    from prune_core import deploy, models, pipeline
+    from prune_core import pipeline
 
     parent = store.get(job.parent)
     path = (parent.result or {}).get("model_path") if parent else None
     if not path or not Path(path).exists():
         store.finish(job.id, "failed", error=f"job {job.parent} has no saved model to export")
         return "failed"
-    report = Throttle(lambda p: store.report(job.id, p), REPORT_EVERY)
-    from prune_core.training import Progress
-
-    model = models.load_user_model(path)
-    dataset = pipeline.resolve_dataset(parent.spec, model)
-    exported = deploy.export_all(model, dataset, store.path.parent, seed=parent.spec.seed,
-                                 on_progress=lambda m: report(Progress("exporting", message=m)))
+    deployment = pipeline.export_saved(path, parent.spec, store.path.parent,
+                                       on_progress=Throttle(lambda p: store.report(job.id, p), REPORT_EVERY))
     if should_cancel():
         store.finish(job.id, "canceled", error="canceled by request")
         return "canceled"
+    exported = deployment.to_dict()
     store.merge_result(parent.id, exported)
     store.finish(job.id, "completed", result=exported)
     return "completed"

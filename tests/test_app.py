@@ -18,7 +18,7 @@ def real_result(prune_home):
     """One real completed tiny run, to put behind the pages."""
     from prune_core import pipeline
 
-    return pipeline.run(RunSpec(**TINY, strategy="magnitude", sparsity=0.6))
+    return pipeline.run(RunSpec.of(**TINY, strategy="magnitude", sparsity=0.6))
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_experiment_shows_an_impossible_schedule_inline_and_blocks_the_button(ho
 
 
 def test_cancel_on_the_runs_page_changes_the_state(home):
-    job_id = JobStore().submit(RunSpec(**TINY))
+    job_id = JobStore().submit(RunSpec.of(**TINY))
     app = _app("pages/runs.py")
     next(b for b in app.button if b.key == f"cancel-{job_id}").click().run()
     assert JobStore().get(job_id).status == "canceled"
@@ -90,31 +90,31 @@ def test_cancel_on_the_runs_page_changes_the_state(home):
 
 def test_a_completed_jobs_numbers_appear_in_compare_and_detail(home, real_result):
     store = JobStore()
-    job_id = store.submit(RunSpec(**TINY, strategy="magnitude", sparsity=0.6))
+    job_id = store.submit(RunSpec.of(**TINY, strategy="magnitude", sparsity=0.6))
     store.claim_next()
-    store.finish(job_id, "completed", result=real_result)
+    store.finish(job_id, "completed", result=real_result.to_dict())
     app = _app("pages/compare.py")
     table = app.dataframe[0].value
     row = table[table["job"] == job_id].iloc[0]
-    assert row["top1"] == real_result["top1"] and row["gzip_bytes"] == real_result["gzip_bytes"]
+    assert row["top1"] == real_result.top1 and row["gzip_bytes"] == real_result.gzip_bytes
     detail = _app("pages/run_detail.py")
-    assert any(f"{real_result['top1']:.4f}" == m.value for m in detail.metric)
+    assert any(f"{real_result.top1:.4f}" == m.value for m in detail.metric)
     assert any("python -m prune_core run" in c.value for c in detail.code)
 
 
 def test_a_latency_aware_structured_run_shows_its_budget_and_predicted_latency(home, monkeypatch):
     from prune_core import latency_table, pipeline
 
-    spec = RunSpec(**TINY, strategy="taylor", sparsity=0.3, granularity="structured", scope="global", rank="latency")
+    spec = RunSpec.of(**TINY, strategy="taylor", sparsity=0.3, granularity="structured", scope="global", rank="latency")
     monkeypatch.setattr(latency_table, "_time", lambda model, threads, repeats: 1e-3 + 1e-6 * model.count_params())
     result = pipeline.run(spec, root=home)
     store = JobStore()
     job_id = store.submit(spec)
     store.claim_next()
-    store.finish(job_id, "completed", result=result)
+    store.finish(job_id, "completed", result=result.to_dict())
     detail = _app("pages/run_detail.py")
-    assert any(m.label == "flops removed" and m.value == f"{result['achieved_sparsity']:.3f}" for m in detail.metric)
-    assert any("predicted by the per-layer table" in c.value and f"{result['litert_ms_predicted']:.2f} ms" in c.value
+    assert any(m.label == "flops removed" and m.value == f"{result.budget_removed:.3f}" for m in detail.metric)
+    assert any("predicted by the per-layer table" in c.value and f"{result.litert_ms_predicted:.2f} ms" in c.value
                for c in detail.caption)
     compare = _app("pages/compare.py")
     assert compare.dataframe[0].value.iloc[0]["rank"] == "latency"
@@ -134,7 +134,7 @@ def test_streamlit_process_never_imports_tensorflow(home):
 
 def test_run_detail_offers_export_then_shows_the_deploy_numbers(home, real_result):
     store = JobStore()
-    run_id = store.add_completed(RunSpec(**TINY, sparsity=0.6), real_result)
+    run_id = store.add_completed([(real_result, None)])[0]
     app = _app("pages/run_detail.py")
     next(b for b in app.button if b.label == "Export for deployment").click().run()
     queued = [j for j in store.list() if j.kind == "export"]

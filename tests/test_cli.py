@@ -11,7 +11,7 @@ from prune_core import cli
 ROOT = Path(__file__).resolve().parent.parent
 TINY_ARGS = ["--model", "tiny-cnn", "--dataset", "synthetic", "--image-size", "16", "--baseline-epochs", "4",
              "--fine-tune-epochs", "1", "--batch-size", "16", "--calibration-examples", "16"]
-REQUIRED = {"model", "dataset", "strategy", "granularity", "target_sparsity", "achieved_sparsity",
+REQUIRED = {"schema", "model", "dataset", "strategy", "granularity", "target", "unit", "weight_sparsity",
             "top1_before_finetune", "top1", "top5", "params", "nonzero_params", "flops", "nonzero_flops",
             "file_bytes", "gzip_bytes", "latency_ms_b1_p50", "latency_ms_b32_p50", "throughput_ips",
             "finetune_seconds", "config"}
@@ -29,7 +29,7 @@ def test_run_end_to_end_prints_one_json_line_and_progress_on_stderr():
     assert len(lines) == 1
     result = json.loads(lines[0])
     assert REQUIRED <= set(result)
-    assert result["strategy"] == "fisher" and result["achieved_sparsity"] == pytest.approx(0.75, abs=0.005)
+    assert result["strategy"] == "fisher" and result["weight_sparsity"] == pytest.approx(0.75, abs=0.005)
     assert result["config"]["calibration_examples"] == 16
     assert "fine-tuning" in proc.stderr and "top-1" in proc.stderr
 
@@ -40,9 +40,9 @@ def test_sweep_runs_the_product_of_strategies_and_sparsities(tmp_path):
                      "--out", str(out), "--quiet"])
     assert code == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [(r["strategy"], r["target_sparsity"]) for r in rows] == [
+    assert [(r["strategy"], r["target"]) for r in rows] == [
         ("magnitude", 0.3), ("magnitude", 0.6), ("random", 0.3), ("random", 0.6)]
-    assert all(abs(r["achieved_sparsity"] - r["target_sparsity"]) <= 0.005 for r in rows)
+    assert all(abs(r["weight_sparsity"] - r["target"]) <= 0.005 for r in rows)
 
 
 @pytest.mark.parametrize("args, fragment", [
@@ -87,22 +87,24 @@ def test_lambda_model_is_refused_from_the_cli(tmp_path):
 
 def test_import_adds_results_as_completed_runs_and_refuses_bad_files(tmp_path, monkeypatch, capsys):
     from prune_core.jobs import JobStore
-    from prune_core.specs import RunSpec
+
+    from tests.test_result import SCHEMA_1
 
     monkeypatch.setenv("PRUNE_HOME", str(tmp_path / "home"))
     good = tmp_path / "sweep.jsonl"
-    results = [{"config": RunSpec(sparsity=s).to_dict(), **{k: 1 for k in cli.IMPORT_NUMBERS},
-                "top1": 0.9, "achieved_sparsity": s, "gzip_bytes": 10} for s in (0.5, 0.8)]
-    good.write_text("\n".join(json.dumps(r) for r in results) + "\n")
+    old = [json.loads(line) for line in SCHEMA_1.read_text().splitlines()]  # written before RunResult existed
+    good.write_text("\n".join(json.dumps(r) for r in old) + "\n")
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(json.dumps(results[0]) + "\n{not json\n")
+    wrong = {**old[0], "top1": "ninety"}
+    bad.write_text(json.dumps(old[1]) + "\n" + json.dumps(wrong) + "\n")
     assert cli.main(["import", str(good), str(bad)]) == 2
-    assert "bad.jsonl:2: not a run result" in capsys.readouterr().err
+    assert "bad.jsonl:2: not a run result (missing or not a number: top1)" in capsys.readouterr().err
     assert JobStore().list() == []  # nothing written
     assert cli.main(["import", str(good)]) == 0
     jobs = JobStore().list()
-    assert [j.status for j in jobs] == ["completed", "completed"] and {j.sweep for j in jobs} == {"sweep"}
-    assert sorted(j.result["achieved_sparsity"] for j in jobs) == [0.5, 0.8]
+    assert [j.status for j in jobs] == ["completed"] * 5 and {j.sweep for j in jobs} == {"sweep"}
+    assert sorted(j.run_result.achieved for j in jobs) == sorted(r["achieved_sparsity"] for r in old)
+    assert all(j.result["schema"] == 2 for j in jobs)  # stored in the current schema
 
 
 def test_export_tflite_adds_deployment_fields():

@@ -5,22 +5,36 @@ from prune_core import criteria, models, selection, tfmot_reference
 from prune_core.engine import MaskedPruner
 from prune_core.keras_env import tf
 from prune_core.schedules import Schedule
+from prune_core.specs import PruningSpec, TrainingSpec
+
+
+def _masked(model, strategy="magnitude", **kwargs):
+    """(a MaskedPruner, the copy of `model` it prunes)."""
+    pruner = MaskedPruner(PruningSpec(strategy=strategy), **kwargs)
+    return pruner, pruner.start(model)
+
+
+def _train(epochs, lr=1e-3):
+    return TrainingSpec(fine_tune_epochs=epochs, batch_size=16, learning_rate=lr)
 
 
 def test_zero_sparsity_changes_nothing(tiny_model, tiny_data):
     before = [w.copy() for w in tiny_model.get_weights()]
     x = tiny_data.x_test[:8].astype(np.float32)
     out_before = tiny_model(x, training=False).numpy()
-    pruner = MaskedPruner(tiny_model, "magnitude")
-    assert pruner.update(0.0) == 0.0
-    for a, b in zip(before, tiny_model.get_weights()):
+    pruner, model = _masked(tiny_model)
+    assert pruner.prune(model, 0.0)[1].achieved == 0.0
+    for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
-    np.testing.assert_array_equal(out_before, tiny_model(x, training=False).numpy())
+    np.testing.assert_array_equal(out_before, model(x, training=False).numpy())
 
 
 def test_pruning_a_clone_never_touches_the_input_model(tiny_model):
     before = [w.copy() for w in tiny_model.get_weights()]
-    MaskedPruner(models.clone(tiny_model), "magnitude").update(0.9)
+    pruner = MaskedPruner(PruningSpec())
+    model = pruner.start(tiny_model)
+    _, event = pruner.prune(model, 0.9)
+    assert event.achieved == pytest.approx(0.9, abs=0.005)
     for a, b in zip(before, tiny_model.get_weights()):
         np.testing.assert_array_equal(a, b)
 
@@ -28,11 +42,11 @@ def test_pruning_a_clone_never_touches_the_input_model(tiny_model):
 @pytest.mark.parametrize("strategy", ["magnitude", "fisher"])
 def test_masks_survive_fine_tuning(strategy, tiny_model, tiny_data):
     cal = criteria.Calibration(tiny_data.x_train[:16].astype(np.float32), tiny_data.y_train[:16])
-    pruner = MaskedPruner(tiny_model, strategy, calibration=cal)
-    pruner.update(0.7)
+    pruner, model = _masked(tiny_model, strategy, calibration=cal)
+    pruner.prune(model, 0.7)
     zeros = [t.variable.numpy() == 0 for t in pruner.targets]
     start = [t.variable.numpy().copy() for t in pruner.targets]
-    pruner.fine_tune(tiny_data, Schedule("oneshot", 0.7), epochs=2, batch_size=16, learning_rate=1e-2)
+    pruner.fine_tune(model, tiny_data, Schedule("oneshot", 0.7), _train(2, 1e-2))
     for t, z, s in zip(pruner.targets, zeros, start):
         w = t.variable.numpy()
         assert (w[z] == 0).all(), t.name  # exactly zero after every optimizer step
@@ -44,11 +58,12 @@ def test_gradual_schedule_prunes_at_its_steps_up_to_the_final_sparsity(tiny_mode
     steps_per_epoch = tiny_data.steps_per_epoch(16)
     schedule = Schedule("polynomial", final_sparsity=0.8, initial_sparsity=0.2, begin_step=1,
                         end_step=steps_per_epoch * 2, frequency=1)
-    pruner = MaskedPruner(tiny_model, "magnitude")
-    pruner.fine_tune(tiny_data, schedule, epochs=3, batch_size=16, learning_rate=1e-3)
-    steps = [e["step"] for e in pruner.events]
-    assert steps == schedule.pruning_steps(3 * steps_per_epoch)
-    achieved = [e["achieved"] for e in pruner.events]
+    pruner, model = _masked(tiny_model)
+    seen = []
+    pruner.fine_tune(model, tiny_data, schedule, _train(3), on_event=lambda model, event: seen.append(event))
+    steps = [e.step for e in pruner.events]
+    assert steps == schedule.pruning_steps(3 * steps_per_epoch) and seen == pruner.events
+    achieved = [e.achieved for e in pruner.events]
     assert all(b >= a - 1e-9 for a, b in zip(achieved, achieved[1:]))  # masks only shrink
     assert achieved[-1] == pytest.approx(0.8, abs=0.01)
     weights = [t.variable.numpy() for t in pruner.targets]
@@ -57,8 +72,8 @@ def test_gradual_schedule_prunes_at_its_steps_up_to_the_final_sparsity(tiny_mode
 
 @pytest.mark.parametrize("sparsity", [0.5, 0.8])
 def test_layerwise_magnitude_masks_equal_tfmot_prune_low_magnitude(sparsity, tiny_model, tiny_data):
-    ours = MaskedPruner(models.clone(tiny_model), "magnitude")
-    ours.update(sparsity)
+    ours = MaskedPruner(PruningSpec())
+    ours.prune(ours.start(tiny_model), sparsity)
 
     wrapped = tfmot_reference.wrap(tiny_model, Schedule("oneshot", sparsity))
     from prune_core.keras_env import tfmot_sparsity
@@ -76,8 +91,10 @@ def test_layerwise_magnitude_masks_equal_tfmot_prune_low_magnitude(sparsity, tin
 
 def test_tfmot_reference_recipe_strips_to_a_plain_sparse_model(tiny_model, tiny_data):
     before = [w.copy() for w in tiny_model.get_weights()]
-    pruned, history = tfmot_reference.prune_and_finetune(
-        tiny_model, tiny_data, Schedule("oneshot", 0.6), epochs=1, batch_size=16, learning_rate=1e-3)
+    pruner = tfmot_reference.TfmotPruner(PruningSpec(strategy="tfmot", sparsity=0.6), Schedule("oneshot", 0.6))
+    wrapped = pruner.start(tiny_model)
+    wrapped, history = pruner.fine_tune(wrapped, tiny_data, Schedule("oneshot", 0.6), _train(1))
+    pruned = pruner.finish(wrapped)
     assert len(history) == 1
     assert not any("prune_low_magnitude" in layer.name for layer in pruned.layers)
     targets = criteria.find_targets(pruned)
@@ -85,3 +102,20 @@ def test_tfmot_reference_recipe_strips_to_a_plain_sparse_model(tiny_model, tiny_
     assert zeros / sum(t.size for t in targets) == pytest.approx(0.6, abs=0.01)
     for a, b in zip(before, tiny_model.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_tfmot_masks_measured_before_fine_tuning_are_the_ones_it_trains_with(tiny_model, tiny_data):
+    """The one-shot mask update run by hand (to measure top-1 before fine-tuning on the model that is
+    trained) computes exactly the masks tfmot's own training step then computes, and the step counter
+    is back where tfmot expects it."""
+    schedule = Schedule("oneshot", 0.7)
+    pruner = tfmot_reference.TfmotPruner(PruningSpec(strategy="tfmot", sparsity=0.7), schedule)
+    wrapped = pruner.start(tiny_model)
+    _, event = pruner.prune(wrapped, 0.7, 0)
+    assert event.achieved == pytest.approx(0.7, abs=0.01)
+    by_hand = [mask.numpy().copy() for layer in pruner.wrappers for _, mask, _ in layer.pruning_vars]
+    assert all(int(layer.pruning_step.numpy()) == 0 for layer in pruner.wrappers)
+    wrapped(tf.constant(tiny_data.x_train[:4], tf.float32), training=True)  # tfmot's step 1
+    assert all(int(layer.pruning_step.numpy()) == 1 for layer in pruner.wrappers)
+    for layer, mask in zip([m for layer in pruner.wrappers for _, m, _ in layer.pruning_vars], by_hand):
+        np.testing.assert_array_equal(layer.numpy(), mask)

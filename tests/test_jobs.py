@@ -13,8 +13,8 @@ from prune_core.specs import RunSpec
 from tests.conftest import TINY
 
 ROOT = Path(__file__).resolve().parent.parent
-QUICK = RunSpec(**{**TINY, "fine_tune_epochs": 1}, sparsity=0.5)
-SLOW = RunSpec(**{**TINY, "fine_tune_epochs": 400}, sparsity=0.5)
+QUICK = RunSpec.of(**{**TINY, "fine_tune_epochs": 1}, sparsity=0.5)
+SLOW = RunSpec.of(**{**TINY, "fine_tune_epochs": 400}, sparsity=0.5)
 
 
 @pytest.fixture
@@ -66,7 +66,7 @@ def test_job_runs_to_completion_with_progress_and_results(store):
     assert worker.dispatch(store, parallel=1, idle_seconds=0) == 1
     job = store.get(job_id)
     assert job.status == "completed", job.error
-    assert job.result["achieved_sparsity"] == pytest.approx(0.5, abs=0.005)
+    assert job.run_result.weight_sparsity == pytest.approx(0.5, abs=0.005)
     assert job.progress["phase"] in ("measuring", "fine-tuning")
     assert Path(job.result["model_path"]).exists()
 
@@ -118,7 +118,7 @@ def test_twenty_queued_jobs_all_finish_none_lost(store):
     worker.dispatch(store, parallel=2, idle_seconds=0)
     jobs = [store.get(i) for i in ids]
     assert [j.status for j in jobs] == ["completed"] * 20, [j.error for j in jobs]
-    assert [j.result["target_sparsity"] for j in jobs] == [round(0.04 * i, 2) for i in range(20)]
+    assert [j.result["target"] for j in jobs] == [round(0.04 * i, 2) for i in range(20)]
 
 
 def test_only_one_dispatcher_drains_a_queue(store):

@@ -1,8 +1,13 @@
+import json
+from dataclasses import replace
+
 import pandas as pd
 
 from prune_core import plots, results
 from prune_core.jobs import JobStore
+from prune_core.result import RunResult
 from prune_core.specs import RunSpec
+from tests.test_result import SCHEMA_1
 
 
 def _df(rows):
@@ -17,30 +22,36 @@ def test_pareto_front_keeps_only_undominated_runs():
 
 
 def test_pareto_front_prefers_more_sparsity():
-    df = _df([{"achieved_sparsity": 0.5, "top1": 0.95}, {"achieved_sparsity": 0.9, "top1": 0.95},
-              {"achieved_sparsity": 0.8, "top1": 0.97}])
-    assert results.pareto_mask(df, "achieved_sparsity").tolist() == [False, True, True]
+    df = _df([{"weight_sparsity": 0.5, "top1": 0.95}, {"weight_sparsity": 0.9, "top1": 0.95},
+              {"weight_sparsity": 0.8, "top1": 0.97}])
+    assert results.pareto_mask(df, "weight_sparsity").tolist() == [False, True, True]
 
 
 def test_latency_flat_is_said_only_when_sparsity_moved_and_latency_did_not():
-    flat = _df([{"granularity": "unstructured", "achieved_sparsity": s, "latency_ms_b1_p50": 10 + d,
+    flat = _df([{"granularity": "unstructured", "weight_sparsity": s, "latency_ms_b1_p50": 10 + d,
                  "dense_latency_ms_b1_p50": 10.0} for s, d in ((0.1, 0.2), (0.5, -0.3), (0.9, 0.4))])
     assert results.latency_flat(flat)
     moved = flat.assign(latency_ms_b1_p50=[10.0, 7.0, 4.0])
     assert not results.latency_flat(moved)
-    narrow = flat.assign(achieved_sparsity=[0.5, 0.55, 0.6])
+    narrow = flat.assign(weight_sparsity=[0.5, 0.55, 0.6])
     assert not results.latency_flat(narrow)
+
+
+def _result(**flat):
+    """A schema-2 result dict from one of the stored schema-1 lines, with `flat` recipe changes."""
+    raw = json.loads(SCHEMA_1.read_text().splitlines()[1])
+    spec = RunSpec.from_dict(raw["config"]).with_(**flat)
+    return RunResult.from_dict({**raw, "config": spec.to_dict()})
 
 
 def test_frame_has_a_row_per_completed_run_and_plots_draw_it(tmp_path):
     store = JobStore(tmp_path / "jobs.sqlite3")
+    entries = []
     for strategy, sparsity, top1 in (("magnitude", 0.5, 0.97), ("magnitude", 0.8, 0.95), ("fisher", 0.8, 0.96)):
-        spec = RunSpec(strategy=strategy, sparsity=sparsity)
-        store.add_completed(spec, {"top1": top1, "top1_before_finetune": 0.5, "achieved_sparsity": sparsity,
-                                   "gzip_bytes": int(1000 * (1 - sparsity)), "granularity": "unstructured",
-                                   "strategy": strategy, "scope": "layerwise", "schedule": "oneshot",
-                                   "top1_dense": 0.98, "dense_gzip_bytes": 1000, "config": spec.to_dict()},
-                            sweep="s1")
+        r = replace(_result(strategy=strategy, sparsity=sparsity, threshold=None), top1=top1,
+                    weight_sparsity=sparsity, gzip_bytes=int(1000 * (1 - sparsity)))
+        entries.append((r, "s1"))
+    store.add_completed(entries)
     store.submit(RunSpec())  # queued: not a result
     df = results.frame(store.list())
     assert len(df) == 3 and set(df["strategy"]) == {"magnitude", "fisher"}
@@ -49,3 +60,32 @@ def test_frame_has_a_row_per_completed_run_and_plots_draw_it(tmp_path):
     lines = [t for t in fig.data if t.name and "·" in t.name]
     assert sorted(t.name for t in lines) == ["fisher · layerwise", "magnitude · layerwise"]
     assert any(t.name == "Pareto front" for t in fig.data) and any(t.name == "dense baseline" for t in fig.data)
+
+
+def test_structured_and_unstructured_runs_share_only_correctly_named_axes(tmp_path):
+    """Schema 1 drew "fraction of zero weights" and "fraction of FLOPs removed" on one axis. Now the
+    frame keeps them apart, and parameters removed compares both honestly."""
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    store.add_completed([(RunResult.from_dict(json.loads(line)), "old") for line in SCHEMA_1.read_text().splitlines()])
+    df = results.frame(store.list())
+    structured = df[df["granularity"] == "structured"]
+    unstructured = df[df["granularity"] == "unstructured"]
+    assert len(structured) == 2 and len(unstructured) == 3
+    assert structured["budget_removed"].notna().all() and unstructured["budget_removed"].isna().all()
+    assert (structured["weight_sparsity"] == 0).all() and (structured["unit"] == "flops").all()
+    assert df["params_removed"].notna().all()
+    assert results.available(df, results.AMOUNT_AXES)[0] == "params_removed"
+    fig = plots.tradeoff(df, "budget_removed")
+    assert fig.layout.xaxis.title.text == "budget removed by channel pruning (fraction of dense)"
+    assert all("channels (flops)" in t.name for t in fig.data if t.name and "·" in t.name)
+    fig = plots.tradeoff(df, "weight_sparsity")
+    assert fig.layout.xaxis.title.text.startswith("weight sparsity")
+
+
+def test_a_stored_result_that_does_not_read_is_left_out_not_fatal(tmp_path):
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    good = store.add_completed([(_result(), None)])[0]
+    bad = store.submit(RunSpec())
+    store.claim_next()
+    store.finish(bad, "completed", result={"top1": "ninety", "config": RunSpec().to_dict()})
+    assert results.frame(store.list())["job"].tolist() == [good]

@@ -62,10 +62,10 @@ def test_polynomial_end_must_be_reachable_by_frequency():
 
 
 def test_seed_recipe_is_expressible_as_a_run_spec():
-    spec = RunSpec(schedule="polynomial", initial_sparsity=0.5, sparsity=0.8, begin_step=1000, end_step=2000,
+    spec = RunSpec.of(schedule="polynomial", initial_sparsity=0.5, sparsity=0.8, begin_step=1000, end_step=2000,
                    frequency=100, fine_tune_epochs=50)
-    assert spec.schedule_obj() == seed_recipe()
-    spec.schedule_obj().validate_for(total_steps=50 * 40, steps_per_epoch=40)
-    assert spec.schedule_obj().sparsity_at(1000) == pytest.approx(0.5)
-    assert spec.schedule_obj().sparsity_at(2000) == pytest.approx(0.8)
-    assert np.isclose(spec.schedule_obj().sparsity_at(1500), 0.8 + (0.5 - 0.8) * 0.5 ** 3)
+    assert spec.schedule == seed_recipe()
+    spec.schedule.validate_for(total_steps=50 * 40, steps_per_epoch=40)
+    assert spec.schedule.sparsity_at(1000) == pytest.approx(0.5)
+    assert spec.schedule.sparsity_at(2000) == pytest.approx(0.8)
+    assert np.isclose(spec.schedule.sparsity_at(1500), 0.8 + (0.5 - 0.8) * 0.5 ** 3)

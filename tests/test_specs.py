@@ -3,7 +3,7 @@ import json
 import pytest
 
 from prune_core.errors import SpecError
-from prune_core.specs import RunSpec
+from prune_core.specs import FIELDS, RunSpec, expand, parse_numbers
 
 
 def test_defaults_are_valid_and_round_trip_through_json():
@@ -43,7 +43,7 @@ def test_defaults_are_valid_and_round_trip_through_json():
 ])
 def test_bad_recipes_are_refused_with_a_clear_message(changes, fragment):
     with pytest.raises(SpecError, match=None) as info:
-        RunSpec(**changes)
+        RunSpec.of(**changes)
     assert fragment in str(info.value)
     assert "\n" not in str(info.value)
 
@@ -63,5 +63,56 @@ def test_baseline_key_follows_training_settings_not_pruning_settings():
 
 
 def test_file_and_folder_names_are_accepted():
-    spec = RunSpec(model="file:/tmp/m.keras", dataset="folder:/tmp/imgs")
+    spec = RunSpec.of(model="file:/tmp/m.keras", dataset="folder:/tmp/imgs")
     assert spec.model.startswith("file:")
+
+
+def test_a_recipe_is_grouped_but_its_json_stays_flat():
+    spec = RunSpec.of(strategy="taylor", sparsity=0.8, schedule="polynomial", initial_sparsity=0.2, begin_step=1,
+                      end_step=41, frequency=10, fine_tune_epochs=3, image_size=48)
+    assert spec.pruning.strategy == "taylor" and spec.training.fine_tune_epochs == 3
+    assert spec.baseline.image_size == 48 and spec.schedule.kind == "polynomial"
+    assert spec.schedule.final_sparsity == 0.8  # the schedule ends at the pruning target
+    flat = json.loads(spec.to_json())
+    assert flat["schedule"] == "polynomial" and flat["sparsity"] == 0.8 and "pruning" not in flat
+    assert set(flat) == {f.name for f in FIELDS}
+
+
+def test_recipes_stored_before_the_groups_existed_still_load():
+    # a job's spec column as written by the flat RunSpec (c982413), and one from before rank/export existed
+    stored = ('{"baseline_epochs": 40, "batch_size": 32, "begin_step": 0, "budget": "flops", '
+              '"calibration_examples": 256, "channel_multiple": 1, "dataset": "digits", "end_step": -1, '
+              '"export": "none", "fine_tune_epochs": 8, "frequency": 100, "granularity": "structured", '
+              '"image_size": 32, "initial_sparsity": 0.0, "learning_rate": 0.001, "model": "efficientnet-compact", '
+              '"power": 3.0, "prune_depthwise": false, "prune_head": false, "rank": "latency", "schedule": "oneshot", '
+              '"scope": "global", "seed": 0, "sparsity": 0.4, "strategy": "taylor", "threshold": null, '
+              '"weights": "none"}')
+    spec = RunSpec.from_json(stored)
+    assert (spec.pruning.granularity, spec.pruning.rank, spec.pruning.sparsity) == ("structured", "latency", 0.4)
+    assert json.loads(spec.to_json()) == json.loads(stored)
+    older = RunSpec.from_dict({"strategy": "fisher", "sparsity": 0.9, "schedule": "oneshot"})
+    assert older.pruning.rank == "importance" and older.export == "none"
+
+
+def test_command_line_reproduces_the_recipe():
+    spec = RunSpec.of(strategy="taylor", sparsity=0.4, granularity="structured", scope="global", prune_head=True)
+    command = spec.command()
+    assert command == ("python -m prune_core run --strategy taylor --sparsity 0.4 --granularity structured "
+                       "--scope global --prune-head")
+    from prune_core import cli
+
+    args = cli.build_parser().parse_args(command.split()[3:])
+    assert cli.specs_from_args(args) == [spec]
+
+
+def test_sweeps_expand_strategies_by_amounts_and_read_numbers_clearly():
+    specs = expand({"fine_tune_epochs": 2}, ["magnitude", " fisher"], sparsities=parse_numbers("0.5, 0.9", "x"))
+    assert [(s.strategy, s.sparsity, s.fine_tune_epochs) for s in specs] == [
+        ("magnitude", 0.5, 2), ("magnitude", 0.9, 2), ("fisher", 0.5, 2), ("fisher", 0.9, 2)]
+    assert [s.threshold for s in expand({}, ["magnitude"], thresholds=[1e-3])] == [1e-3]
+    with pytest.raises(SpecError, match="target sparsities must be comma-separated numbers"):
+        parse_numbers("0.5, abc", "target sparsities")
+    with pytest.raises(SpecError, match="at least one strategy"):
+        expand({}, [], sparsities=[0.5])
+    with pytest.raises(SpecError, match="unknown strategy 'snip'"):
+        expand({}, ["snip"], sparsities=[0.5])

@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from prune_core.errors import Canceled
-from prune_core.training import Progress, Trainer
+from prune_core.progress import Progress
+from prune_core.training import Trainer
 
 
 def test_progress_reports_every_step_with_phase_epoch_loss_and_accuracy(tiny_model, tiny_data):

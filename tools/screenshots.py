@@ -31,7 +31,7 @@ def main(files) -> int:
 
     os.environ["PRUNE_HOME"] = str(home)
     runs = JobStore(home / "jobs.sqlite3").list(status=("completed",))
-    showcase = max(runs, key=lambda j: (j.result.get("target_sparsity") or 0, j.result["top1"]))
+    showcase = max(runs, key=lambda j: (j.run_result.target or 0, j.run_result.top1))
     PAGES["run_detail"] = f"run_detail?job={showcase.id}"
     out = ROOT / "docs" / "images"
     out.mkdir(parents=True, exist_ok=True)
