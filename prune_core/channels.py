@@ -20,6 +20,7 @@ import math
 
 import numpy as np
 
+from prune_core import layers
 from prune_core.errors import SpecError
 from prune_core.structure import Group, layer_roles
 from prune_core.surgery import Plan
@@ -68,12 +69,14 @@ class CostModel:
         roles = layer_roles(groups)
         self.terms = []  # (flops per in·out channel, params per in·out, in group, out group, bias per out, bn)
         for layer in model.layers:
-            cls = type(layer).__name__
+            kind = layers.type_of(layer)
             role = roles.get(layer.name, {})
             out_g = role.get("out")
             in_g = role["in"][0] if "in" in role else None
             weights = layer.get_weights()
-            if cls in ("Conv2D", "Dense") and weights:
+            if kind is None or not weights:
+                continue
+            if kind.role == "producer":
                 kernel = weights[0]
                 cin, cout = kernel.shape[-2], kernel.shape[-1]
                 positions = int(np.prod(layer.output_shape[1:-1])) if len(layer.output_shape) > 2 else 1
@@ -81,12 +84,12 @@ class CostModel:
                 if role.get("in") and role["in"][1] == "flatten-dense":
                     per, cin = kernel.shape[0] / in_g.size, in_g.size  # rows = positions × channels
                 self.terms.append((2 * positions * per, per, in_g, cin, out_g, cout, len(weights) - 1))
-            elif cls == "DepthwiseConv2D" and weights:
+            elif kind.role == "member" and kind.kernel:  # depthwise: one filter per channel
                 kernel = weights[0]
                 positions = int(np.prod(layer.output_shape[1:-1]))
                 per = kernel.shape[0] * kernel.shape[1]
                 self.terms.append((2 * positions * per, per, None, 1, out_g, kernel.shape[2], len(weights) - 1))
-            elif cls == "BatchNormalization":
+            elif kind.role == "member":  # per-channel vectors only (BatchNorm)
                 self.terms.append((0, 0, None, 1, out_g, weights[0].shape[-1], len(weights)))
         # (LayerTime, input group if the layer is a conv / dense reading one, group of its channels)
         self.times = [(t, roles.get(name, {}).get("in", (None,))[0], roles.get(name, {}).get("out"))

@@ -23,6 +23,7 @@ from typing import Callable
 
 import numpy as np
 
+from prune_core import layers
 from prune_core.errors import SpecError
 from prune_core.keras_env import keras, tf
 from prune_core.models import HEAD_NAME, outputs_logits
@@ -55,13 +56,15 @@ def find_targets(model, prune_head: bool = False, prune_depthwise: bool = False)
     head = head_layer(model)
     targets = []
     for layer in model.layers:
-        if isinstance(layer, keras.layers.DepthwiseConv2D):
-            if prune_depthwise:
-                targets.append(Target(layer, layer.depthwise_kernel))
-        elif isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense)):
+        kernel = layers.kernel_of(layer)
+        if kernel is None:
+            continue
+        if layers.is_producer(layer):
             if layer is head and not prune_head:
                 continue
-            targets.append(Target(layer, layer.kernel))
+        elif not prune_depthwise:  # a per-channel (depthwise) kernel
+            continue
+        targets.append(Target(layer, kernel))
     return targets
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from prune_core import channels, criteria, models, selection, structure, surgery
+from prune_core import channels, criteria, layers, models, selection, structure, surgery
 from prune_core.errors import SpecError
 from prune_core.keras_env import tf
 from prune_core.progress import Progress, check_cancel, ignore, never
@@ -239,7 +239,7 @@ def _channels_removed(original, reduced) -> dict:
     """Fraction of each conv / dense layer's output channels that surgery removed."""
     out = {}
     for layer in reduced.layers:
-        if type(layer).__name__ in ("Conv2D", "Dense"):
+        if layers.is_producer(layer):
             before = original.get_layer(layer.name).kernel.shape[-1]
             out[layer.name] = 1.0 - layer.kernel.shape[-1] / before
     return out

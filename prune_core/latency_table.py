@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from prune_core import paths, structure
+from prune_core import layers, paths, structure
 from prune_core.errors import ModelError
 from prune_core.keras_env import keras
 from prune_core.timing import time_calls
@@ -32,9 +32,6 @@ from prune_core.timing import time_calls
 METHOD = 2
 #: The table's entry for the interpreter's per-invocation overhead (not a layer).
 INVOKE = "__invoke__"
-#: Layers that cost no time in a converted model.
-FREE = {"InputLayer", "BatchNormalization", "Dropout", "SpatialDropout2D", "GaussianNoise",
-        "GaussianDropout", "Reshape", "Flatten", "Identity"}
 
 
 @dataclass(frozen=True)
@@ -61,7 +58,7 @@ def _single_layer(layer, in_share: float = 1.0, out_share: float = 1.0):
     shapes = layer.input_shape if isinstance(layer.input_shape, list) else [layer.input_shape]
     shapes = [s[1:-1] + (max(1, int(s[-1] * in_share)),) for s in shapes]
     if out_share != 1.0:
-        key = "filters" if "filters" in config else "units"
+        key = layers.type_of(layer).width
         config[key] = max(1, int(config[key] * out_share))
     inputs = [keras.Input(shape=s, batch_size=1) for s in shapes]
     clone = type(layer).from_config(config)
@@ -85,8 +82,8 @@ def measure(model, groups, *, threads: int = 1, repeats: int = 30,
             on_progress=lambda done, total: None) -> dict[str, LayerTime]:
     """layer name → LayerTime for every layer of `model` that costs time in LiteRT, plus `INVOKE`."""
     roles = structure.layer_roles([g for g in groups if g.prunable])
-    layers = [layer for layer in model.layers if type(layer).__name__ not in FREE]
-    shared = [layer.name for layer in layers if len(layer.inbound_nodes) != 1]
+    timed = [layer for layer in model.layers if not (layers.type_of(layer) and layers.type_of(layer).free)]
+    shared = [layer.name for layer in timed if len(layer.inbound_nodes) != 1]
     if shared:
         raise ModelError(f"cannot time layers called more than once in LiteRT: {', '.join(shared)}")
     # Each one-layer model pays the interpreter's invoke overhead once; the whole model pays it once
@@ -94,10 +91,10 @@ def measure(model, groups, *, threads: int = 1, repeats: int = 30,
     trivial = keras.Sequential([keras.Input((1,), batch_size=1), keras.layers.Activation("relu")])
     overhead = min(_time(trivial, threads, repeats) for _ in range(3))
     table, seen = {INVOKE: LayerTime(overhead, 0.0)}, {}
-    for i, layer in enumerate(layers):
+    for i, layer in enumerate(timed):
         role = roles.get(layer.name, {})
         in_g, out_g = role["in"][0] if "in" in role else None, role.get("out")
-        if type(layer).__name__ in ("Conv2D", "Dense"):
+        if layers.is_producer(layer):
             in_share, out_share = (0.5 if in_g else 1.0), (0.5 if out_g else 1.0)
         else:  # channel-wise: narrowing the input narrows the output
             in_g, in_share, out_share = None, (0.5 if out_g else 1.0), 1.0
@@ -115,7 +112,7 @@ def measure(model, groups, *, threads: int = 1, repeats: int = 30,
         full, scaled = seen[key]
         table[layer.name] = LayerTime(full - scaled, scaled, in_ref=in_g.size if in_g else 0,
                                       out_ref=out_g.size if out_g else 0)
-        on_progress(i + 1, len(layers))
+        on_progress(i + 1, len(timed))
     return table
 
 

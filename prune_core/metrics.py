@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from prune_core.keras_env import keras, tf
+from prune_core import layers
+from prune_core.keras_env import tf
 from prune_core.timing import Timing, time_calls
 
 
@@ -52,20 +53,14 @@ def weight_sparsity(targets) -> float:
 
 
 def _layer_flops(layer) -> tuple[int, np.ndarray | None]:
-    """(dense FLOPs, kernel) of one conv/dense layer; (0, None) for everything else."""
-    if isinstance(layer, keras.layers.DepthwiseConv2D):
-        kernel = layer.depthwise_kernel.numpy()
-        out = layer.output_shape
-        return 2 * int(np.prod(out[1:3])) * kernel.size, kernel
-    if isinstance(layer, keras.layers.Conv2D):
-        kernel = layer.kernel.numpy()
-        out = layer.output_shape
-        return 2 * int(np.prod(out[1:3])) * kernel.size, kernel  # kernel.size = kh·kw·cin/groups·cout
-    if isinstance(layer, keras.layers.Dense):
-        kernel = layer.kernel.numpy()
-        positions = int(np.prod([d for d in layer.output_shape[1:-1]])) if len(layer.output_shape) > 2 else 1
-        return 2 * positions * kernel.size, kernel
-    return 0, None
+    """(dense FLOPs, kernel) of a layer with a kernel (conv, depthwise, dense); (0, None) otherwise."""
+    variable = layers.kernel_of(layer)
+    if variable is None:
+        return 0, None
+    kernel = variable.numpy()  # kernel.size = kh·kw·cin/groups·cout (conv), kh·kw·c (depthwise), in·out (dense)
+    out = layer.output_shape
+    positions = int(np.prod([d for d in out[1:-1]])) if len(out) > 2 else 1
+    return 2 * positions * kernel.size, kernel
 
 
 def flops(model) -> dict:

@@ -16,18 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from prune_core import layers
 from prune_core.errors import ModelError
-
-#: Layers whose output has the same channels as their (single) input.
-PASS_THROUGH = {"Activation", "ReLU", "LeakyReLU", "ELU", "Dropout", "SpatialDropout2D",
-                "GaussianNoise", "GaussianDropout", "ZeroPadding2D", "Cropping2D", "MaxPooling2D",
-                "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "UpSampling2D",
-                "BatchNormalization", "DepthwiseConv2D", "Reshape", "Rescaling", "Identity"}
-#: Layers that join inputs element-wise, so the channels of all inputs are coupled.
-COUPLING = {"Add", "Multiply", "Average", "Maximum", "Minimum", "Subtract"}
-#: Pass-through layers that hold per-channel weights (sliced by surgery).
-MEMBERS = {"BatchNormalization", "DepthwiseConv2D"}
-
 
 @dataclass
 class Group:
@@ -111,13 +101,6 @@ def _inputs(layer_config, known: set):
     return positional, everything
 
 
-def _reshape_keeps_channels(layer, in_shape) -> bool:
-    target = tuple(layer.get_config().get("target_shape", ()))
-    spatial_in = [d for d in in_shape[1:-1] if d != 1]
-    spatial_out = [d for d in target[:-1] if d != 1]
-    return bool(target) and target[-1] == in_shape[-1] and spatial_in == spatial_out
-
-
 def trace(model) -> list[Group]:
     """The channel groups of `model` (a functional tf_keras model), fixed ones included."""
     config = model.get_config()
@@ -143,43 +126,35 @@ def trace(model) -> list[Group]:
             tensor_space[(name, 0, 0)] = spaces.new(width or 0, f"output of {name} ({cls}), not understood")
             continue
         ins = [tensor_space[t] for t in inputs]
-        if cls != "Dense":  # only a Dense can read a flattened map channel by channel
+        kind = layers.type_of(cls)
+        if kind is None or kind.consumes != "dense":  # only a Dense can read a flattened map channel by channel
             for s in ins:
                 if s in flattened:
                     spaces.fix(flattened[s][0], f"{name} ({cls}) reads a Flatten output")
-        if cls == "Conv2D" and len(ins) == 1 and layer.groups == 1:
-            roles.append((ins[0], "consumer", name, "conv"))
-            out = spaces.new(width)
-            roles.append((out, "producer", name, None))
-        elif cls == "Dense" and len(ins) == 1:
-            if ins[0] in flattened:
+        arity_ok = len(ins) >= 2 if kind is not None and kind.role == "coupling" else len(ins) == 1
+        refused = kind.refuse(layer) if kind is not None and arity_ok else None
+        if kind is None or not arity_ok or refused or kind.role == "input" \
+                or (kind.role == "flatten" and None in layer.input_shape[1:]):
+            reason = refused or f"{name} ({cls}) is not understood by structured pruning"
+            for s in ins:
+                spaces.fix(s, reason)
+            out = spaces.new(width or 0, f"output of {name} ({cls})" + (f": {refused}" if refused else ", not understood"))
+        elif kind.role == "producer":
+            if kind.consumes == "dense" and ins[0] in flattened:
                 roles.append((flattened[ins[0]][0], "consumer", name, "flatten-dense"))
             else:
-                roles.append((ins[0], "consumer", name, "dense"))
+                roles.append((ins[0], "consumer", name, kind.consumes))
             out = spaces.new(width)
             roles.append((out, "producer", name, None))
-        elif cls == "Flatten" and len(ins) == 1 and None not in layer.input_shape[1:]:
+        elif kind.role == "flatten":
             out = spaces.new(width)
             flattened[out] = (ins[0], int(np.prod(layer.input_shape[1:-1])))
-        elif cls in PASS_THROUGH and len(ins) == 1:
-            if cls == "DepthwiseConv2D" and layer.depth_multiplier != 1:
-                spaces.fix(ins[0], f"{name} has depth_multiplier {layer.depth_multiplier}")
-                out = spaces.new(width, f"output of {name} (depth_multiplier > 1)")
-            elif cls == "Reshape" and not _reshape_keeps_channels(layer, layer.input_shape):
-                spaces.fix(ins[0], f"{name} (Reshape) mixes channels with other axes")
-                out = spaces.new(width, f"output of {name} (Reshape)")
-            elif cls == "Rescaling" and np.size(layer.scale) > 1:
-                spaces.fix(ins[0], f"{name} (Rescaling) has per-channel scales")
-                out = spaces.new(width, f"output of {name} (Rescaling)")
-            else:
-                out = ins[0]
-                if cls in MEMBERS:
-                    roles.append((out, "member", name, None))
-                else:
-                    roles.append((out, "carrier", name, None))
-                if cls == "Reshape":
-                    roles.append((out, "reshape", name, None))
-        elif cls in COUPLING and len(ins) >= 2:
+        elif kind.passes_channels:
+            out = ins[0]
+            roles.append((out, "member" if kind.role == "member" else "carrier", name, None))
+            if cls == "Reshape":
+                roles.append((out, "reshape", name, None))
+        else:  # coupling
             widths = {shape[-1] for shape in layer.input_shape} if isinstance(layer.input_shape, list) else set()
             out = ins[0]
             for other in ins[1:]:
@@ -187,10 +162,6 @@ def trace(model) -> list[Group]:
             if len(widths) != 1:  # broadcasting across channels (C × 1): keep every side as it is
                 spaces.fix(out, f"{name} ({cls}) broadcasts across channels")
             roles.append((out, "carrier", name, None))
-        else:
-            for s in ins:
-                spaces.fix(s, f"{name} ({cls}) is not understood by structured pruning")
-            out = spaces.new(width or 0, f"output of {name} ({cls}), not understood")
         tensor_space[(name, 0, 0)] = out
     for output in config["output_layers"]:
         spaces.fix(tensor_space[tuple(output)], "model output")

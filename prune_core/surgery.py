@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from prune_core import layers
 from prune_core.keras_env import keras
 from prune_core.structure import Group
 
@@ -65,14 +66,14 @@ def _index(plan: Plan):
 
 
 def _slice(layer, weights, out_kept, in_info):
-    cls = type(layer).__name__
-    if not weights:
+    kind = layers.type_of(layer)
+    if not weights or kind is None:
         return weights
-    if cls in ("Conv2D", "Dense"):
+    if kind.role == "producer":
         kernel = weights[0]
         if in_info is not None:
-            kept, size, kind = in_info
-            if kind == "flatten-dense":
+            kept, size, how = in_info
+            if how == "flatten-dense":
                 positions = kernel.shape[0] // size
                 rows = (np.arange(positions)[:, None] * size + kept[None, :]).ravel()
                 kernel = kernel[rows]
@@ -82,9 +83,9 @@ def _slice(layer, weights, out_kept, in_info):
             kernel = np.take(kernel, out_kept, axis=-1)
         rest = [np.take(w, out_kept, axis=-1) if out_kept is not None else w for w in weights[1:]]
         return [kernel] + rest
-    if cls == "DepthwiseConv2D" and out_kept is not None:
-        return [np.take(weights[0], out_kept, axis=2)] + [np.take(w, out_kept, axis=-1) for w in weights[1:]]
-    if cls == "BatchNormalization" and out_kept is not None:
+    if kind.role == "member" and out_kept is not None:
+        if kind.kernel:  # a depthwise kernel (kh, kw, channels, 1): channels on axis 2
+            return [np.take(weights[0], out_kept, axis=2)] + [np.take(w, out_kept, axis=-1) for w in weights[1:]]
         return [np.take(w, out_kept, axis=-1) for w in weights]
     return weights
 
@@ -99,10 +100,9 @@ def apply(model, plan: Plan):
         if name not in out_keep:
             continue
         n = int(len(out_keep[name]))
-        if cls == "Conv2D":
-            entry["config"]["filters"] = n
-        elif cls == "Dense":
-            entry["config"]["units"] = n
+        kind = layers.type_of(cls)
+        if kind is not None and kind.width:
+            entry["config"][kind.width] = n
         elif cls == "Reshape":
             entry["config"]["target_shape"] = tuple(entry["config"]["target_shape"][:-1]) + (n,)
     smaller = keras.Model.from_config(config)
