@@ -31,7 +31,7 @@ def template_result() -> dict:
     import json
     import subprocess
 
-    code = ("import json; from prune_core import pipeline; from prune_core.specs import RunSpec; "
+    code = ("import json; from prune_core.engine import pipeline; from prune_core.specs import RunSpec; "
             "print(json.dumps(pipeline.run(RunSpec.of(model='tiny-cnn', dataset='synthetic', image_size=16, "
             "baseline_epochs=4, fine_tune_epochs=1, batch_size=16, calibration_examples=16, sparsity=0.5)).to_dict()))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)

@@ -24,7 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from prune_core import baselines, channels, criteria, data, deploy, latency_table, metrics, models, pipeline, paths, structure, surgery  # noqa: E402,E501
+from prune_core import data, paths  # noqa: E402,E501
+from prune_core.engine import baselines, channels, criteria, deploy, latency_table, metrics, models, pipeline, structure, surgery  # noqa: E402,E501
 from bench.checks import print_checks  # noqa: E402
 from prune_core.specs import RunSpec  # noqa: E402
 

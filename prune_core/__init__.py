@@ -2,7 +2,7 @@
 
 Importing the package is cheap and does not import TensorFlow: the Streamlit process uses
 `prune_core.specs` and friends without ever loading TF. Modules that need TF import it
-through `prune_core.keras_env`.
+through `prune_core.engine.keras_env`.
 """
 from prune_core.errors import Canceled, DataError, ModelError, PruneError, SpecError
 

@@ -187,7 +187,7 @@ def main(argv=None) -> int:
             raise SpecError("--save-model must end in .keras or .h5")
         if args.save_model:
             _check_writable(Path(args.save_model).expanduser().resolve().parent, "--save-model")
-        from prune_core import pipeline  # imports TensorFlow: only after the arguments are known good
+        from prune_core.engine import pipeline  # imports TensorFlow: only after the arguments are known good
 
         for spec in specs:
             pipeline.check(spec)

@@ -109,7 +109,7 @@ def load_folder(path: str, image_size: int, seed: int) -> Dataset:
     if len(classes) < 2:
         raise DataError(f"image folder {path!r} has {len(classes)} class sub-folder(s) with images; "
                         "it needs at least two (one sub-folder per class)")
-    from prune_core.keras_env import keras
+    from prune_core.engine.keras_env import keras
 
     with contextlib.redirect_stdout(sys.stderr):  # Keras prints "Found N files"; stdout carries results
         ds = keras.utils.image_dataset_from_directory(
@@ -123,7 +123,7 @@ def load_folder(path: str, image_size: int, seed: int) -> Dataset:
 
 
 def load_cifar10(image_size: int, seed: int) -> Dataset:
-    from prune_core.keras_env import keras
+    from prune_core.engine.keras_env import keras
 
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()

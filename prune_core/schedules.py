@@ -113,7 +113,7 @@ class Schedule:
     # ---- adapters ------------------------------------------------------------------------------
     def to_tfmot(self):
         """tfmot's schedule object for this value (imports TensorFlow)."""
-        from prune_core.keras_env import tfmot_sparsity
+        from prune_core.engine.keras_env import tfmot_sparsity
 
         sparsity = tfmot_sparsity()
         if self.kind == "polynomial":

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from prune_core.errors import SpecError
 from prune_core.schedules import SCHEDULE_KINDS, Schedule
 
-#: Criteria that score weights (see `prune_core.criteria`), plus tfmot's own reference recipe.
+#: Criteria that score weights (see `prune_core.engine.criteria`), plus tfmot's own reference recipe.
 CRITERIA = ("magnitude", "gradient", "taylor", "fisher", "random")
 STRATEGIES = CRITERIA + ("tfmot",)
 GRANULARITIES = ("unstructured", "structured")
@@ -28,7 +28,7 @@ MODELS = ("efficientnet-compact", "efficientnet-b0", "tiny-cnn")
 DATASETS = ("digits", "cifar10", "synthetic")
 WEIGHTS = ("none", "imagenet")
 #: What a structured global target removes a fraction of ("latency": LiteRT ms predicted from a
-#: per-layer table measured once per architecture, see `prune_core.latency_table`).
+#: per-layer table measured once per architecture, see `prune_core.engine.latency_table`).
 BUDGETS = ("flops", "params", "latency")
 #: How a structured global target ranks channels: importance alone, or importance × budget per
 #: LiteRT ms (at equal importance, remove the work that runs slowest on the device first).

@@ -73,7 +73,7 @@ def run_job(job_id: int, store: JobStore | None = None) -> str:
     try:
         if job.kind == "export":
             return _run_export(job, store, should_cancel)
-        from prune_core import pipeline
+        from prune_core.engine import pipeline
 
         result = pipeline.run(job.spec, root=store.path.parent, model_path=folder / "model.keras",
                               on_progress=Throttle(lambda p: store.report(job_id, p), REPORT_EVERY),
@@ -97,7 +97,7 @@ def run_job(job_id: int, store: JobStore | None = None) -> str:
 
 def _run_export(job, store: JobStore, should_cancel) -> str:
     """Export a finished run's saved model; the numbers go into that run's result."""
-    from prune_core import pipeline
+    from prune_core.engine import pipeline
 
     parent = store.get(job.parent)
     path = (parent.result or {}).get("model_path") if parent else None

@@ -31,6 +31,6 @@ def tiny_data():
 
 @pytest.fixture
 def tiny_model(tiny_data):
-    from prune_core import models
+    from prune_core.engine import models
 
     return models.build("tiny-cnn", tiny_data.num_classes, 16, seed=0)

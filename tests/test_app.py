@@ -16,7 +16,7 @@ PAGES = ["pages/experiment.py", "pages/runs.py", "pages/compare.py", "pages/run_
 @pytest.fixture(scope="module")
 def real_result(prune_home):
     """One real completed tiny run, to put behind the pages."""
-    from prune_core import pipeline
+    from prune_core.engine import pipeline
 
     return pipeline.run(RunSpec.of(**TINY, strategy="magnitude", sparsity=0.6))
 
@@ -103,7 +103,7 @@ def test_a_completed_jobs_numbers_appear_in_compare_and_detail(home, real_result
 
 
 def test_a_latency_aware_structured_run_shows_its_budget_and_predicted_latency(home, monkeypatch):
-    from prune_core import latency_table, pipeline
+    from prune_core.engine import latency_table, pipeline
 
     spec = RunSpec.of(**TINY, strategy="taylor", sparsity=0.3, granularity="structured", scope="global", rank="latency")
     monkeypatch.setattr(latency_table, "_time", lambda model, threads, repeats: 1e-3 + 1e-6 * model.count_params())

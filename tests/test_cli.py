@@ -75,7 +75,7 @@ def test_bad_input_from_the_shell_is_one_clean_line():
 
 
 def test_lambda_model_is_refused_from_the_cli(tmp_path):
-    from prune_core.keras_env import keras
+    from prune_core.engine.keras_env import keras
 
     inp = keras.Input((8, 8, 3))
     x = keras.layers.GlobalAveragePooling2D()(keras.layers.Lambda(lambda t: t + 1.0)(inp))

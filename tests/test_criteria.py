@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from prune_core import criteria, selection
+from prune_core.engine import criteria, selection
 from prune_core.errors import SpecError
 
 
@@ -54,7 +54,7 @@ def test_targets_skip_head_depthwise_bias_and_batchnorm_by_default(tiny_model):
 
 def _two_parameter_model():
     """logits = [θ1·x1 + θ2·x2, 0] with θ = (1, 1): a model with exactly two parameters."""
-    from prune_core.keras_env import keras
+    from prune_core.engine.keras_env import keras
 
     inp = keras.Input((2,))
     z = keras.layers.Dense(1, use_bias=False, kernel_initializer="ones", name="theta")(inp)

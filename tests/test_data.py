@@ -52,7 +52,7 @@ def test_folder_with_fewer_than_two_classes_is_refused(tmp_path):
 
 
 def test_cifar10_offline_fails_with_one_clear_line(monkeypatch):
-    from prune_core.keras_env import keras
+    from prune_core.engine.keras_env import keras
 
     def offline():
         raise OSError("URL fetch failure: no network")

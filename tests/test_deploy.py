@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
-from prune_core import criteria, deploy, models
-from prune_core.engine import MaskedPruner
+from prune_core.engine import deploy, models
+from prune_core.engine.pruners import MaskedPruner
 from prune_core.specs import PruningSpec
 from prune_core.errors import SpecError
-from prune_core.keras_env import keras
-from prune_core.training import Trainer
+from prune_core.engine.keras_env import keras
+from prune_core.engine.training import Trainer
 
 
 @pytest.fixture(scope="module")

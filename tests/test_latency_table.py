@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from prune_core import channels, latency_table, structure
-from prune_core.keras_env import keras
+from prune_core.engine import channels, latency_table, structure
+from prune_core.engine.keras_env import keras
 from prune_core.errors import SpecError
-from prune_core.latency_table import LayerTime
+from prune_core.engine.latency_table import LayerTime
 
 
 def small_model(width=16, seed=0):

@@ -1,7 +1,7 @@
 import pytest
 
-from prune_core import layers, models, structure
-from prune_core.keras_env import keras
+from prune_core.engine import layers, models, structure
+from prune_core.engine.keras_env import keras
 
 
 def test_every_efficientnet_layer_type_is_in_the_table_except_normalization():

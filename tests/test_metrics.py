@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from prune_core import criteria, metrics
-from prune_core.keras_env import keras
+from prune_core.engine import criteria, metrics
+from prune_core.engine.keras_env import keras
 
 
 def _conv_model():

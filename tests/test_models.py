@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from prune_core import criteria, models
+from prune_core.engine import criteria, models
 from prune_core.errors import ModelError
-from prune_core.keras_env import keras
+from prune_core.engine.keras_env import keras
 
 
 def test_compact_efficientnet_is_small_and_has_mbconv_blocks():

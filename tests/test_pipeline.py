@@ -3,7 +3,8 @@ import json
 import numpy as np
 import pytest
 
-from prune_core import baselines, criteria, data, latency_table, metrics, models, pipeline
+from prune_core import data
+from prune_core.engine import baselines, criteria, latency_table, metrics, models, pipeline
 from prune_core.result import RunResult
 from prune_core.errors import ModelError, SpecError
 from prune_core.specs import RunSpec

@@ -7,7 +7,7 @@ from prune_core.specs import RunSpec
 
 
 def test_polynomial_preview_matches_tfmot_at_every_step():
-    from prune_core.keras_env import tf
+    from prune_core.engine.keras_env import tf
 
     schedule = Schedule("polynomial", final_sparsity=0.8, initial_sparsity=0.5, begin_step=10, end_step=50,
                         frequency=5, power=3)
@@ -19,7 +19,7 @@ def test_polynomial_preview_matches_tfmot_at_every_step():
 
 
 def test_constant_schedule_matches_tfmot_including_its_first_step():
-    from prune_core.keras_env import tf
+    from prune_core.engine.keras_env import tf
 
     schedule = Schedule("constant", final_sparsity=0.6, begin_step=0, frequency=100)
     reference = schedule.to_tfmot()

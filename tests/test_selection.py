@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from prune_core import selection
+from prune_core.engine import selection
 from prune_core.errors import SpecError
 
 

@@ -1,9 +1,8 @@
-import numpy as np
 import pytest
 
-from prune_core import models, structure
+from prune_core.engine import models, structure
 from prune_core.errors import ModelError
-from prune_core.keras_env import keras
+from prune_core.engine.keras_env import keras
 
 
 def _by_producer(groups, name):

@@ -3,7 +3,7 @@ import pytest
 
 from prune_core.errors import Canceled
 from prune_core.progress import Progress
-from prune_core.training import Trainer
+from prune_core.engine.training import Trainer
 
 
 def test_progress_reports_every_step_with_phase_epoch_loss_and_accuracy(tiny_model, tiny_data):
@@ -29,7 +29,7 @@ def test_cancel_stops_at_the_next_step_boundary(tiny_model, tiny_data):
 
 
 def test_training_learns_the_synthetic_set(tiny_model, tiny_data):
-    from prune_core import metrics
+    from prune_core.engine import metrics
 
     trainer = Trainer(tiny_model, learning_rate=1e-2, total_steps=15 * tiny_data.steps_per_epoch(16), augment=False)
     trainer.fit(tiny_data.x_train, tiny_data.y_train, epochs=15, batch_size=16)
@@ -41,7 +41,7 @@ def test_progress_fraction_without_steps_is_zero():
 
 
 def test_training_in_segments_follows_the_same_steps_as_one_run(tiny_model, tiny_data):
-    from prune_core.training import merge_history
+    from prune_core.engine.training import merge_history
 
     steps = 3 * tiny_data.steps_per_epoch(16)
     seen = []
@@ -58,8 +58,8 @@ def test_training_in_segments_follows_the_same_steps_as_one_run(tiny_model, tiny
 
 
 def test_batchnorm_recalibration_fits_statistics_without_touching_weights():
-    from prune_core.keras_env import keras
-    from prune_core.training import recalibrate_batchnorm
+    from prune_core.engine.keras_env import keras
+    from prune_core.engine.training import recalibrate_batchnorm
 
     inp = keras.Input((4, 4, 3))
     x = keras.layers.Conv2D(2, 1, kernel_initializer="ones", use_bias=False)(inp)

@@ -13,7 +13,7 @@ estimate the same loss in every layer, so their raw values rank across layers; g
 the classic global-magnitude baseline. Calibration runs the model in inference mode (BatchNorm uses
 its moving statistics, dropout is off).
 
-Structured pruning turns these weight scores into channel scores in `prune_core.channels` (the mean
+Structured pruning turns these weight scores into channel scores in `prune_core.engine.channels` (the mean
 score of every weight attached to a channel).
 """
 from __future__ import annotations
@@ -23,10 +23,10 @@ from typing import Callable
 
 import numpy as np
 
-from prune_core import layers
+from prune_core.engine import layers
 from prune_core.errors import SpecError
-from prune_core.keras_env import keras, tf
-from prune_core.models import HEAD_NAME, outputs_logits
+from prune_core.engine.keras_env import keras, tf
+from prune_core.engine.models import HEAD_NAME, outputs_logits
 
 
 @dataclass(frozen=True)

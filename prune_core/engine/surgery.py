@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from prune_core import layers
-from prune_core.keras_env import keras
-from prune_core.structure import Group
+from prune_core.engine import layers
+from prune_core.engine.keras_env import keras
+from prune_core.engine.structure import Group
 
 
 @dataclass(frozen=True)

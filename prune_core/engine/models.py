@@ -10,7 +10,7 @@ import zipfile
 from pathlib import Path
 
 from prune_core.errors import ModelError
-from prune_core.keras_env import keras
+from prune_core.engine.keras_env import keras
 
 HEAD_NAME = "predictions"
 #: The CPU default: EfficientNet's MBConv + squeeze-excite + swish blocks at half width and depth.

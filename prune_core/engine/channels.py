@@ -20,10 +20,10 @@ import math
 
 import numpy as np
 
-from prune_core import layers
+from prune_core.engine import layers
 from prune_core.errors import SpecError
-from prune_core.structure import Group, layer_roles
-from prune_core.surgery import Plan
+from prune_core.engine.structure import layer_roles
+from prune_core.engine.surgery import Plan
 
 
 def importance(groups, scores: dict) -> dict:

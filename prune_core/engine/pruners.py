@@ -10,7 +10,7 @@
 - `ChannelPruner` (structured): trace groups → score channels → plan → surgery (a new, smaller model);
   BatchNorm statistics are re-estimated after every cut (the old ones describe activations the smaller
   network no longer produces).
-- `TfmotPruner` (`prune_core.tfmot_reference`): tfmot's own wrappers and schedule, the reference.
+- `TfmotPruner` (`prune_core.engine.tfmot_reference`): tfmot's own wrappers and schedule, the reference.
 
 `on_event(model, event)` is called after every pruning event, on the model that is being trained (the
 pipeline measures "top-1 before fine-tuning" at the first one). Amounts are always relative to the
@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from prune_core import channels, criteria, layers, models, selection, structure, surgery
+from prune_core.engine import channels, criteria, layers, models, selection, structure, surgery
 from prune_core.errors import SpecError
-from prune_core.keras_env import tf
+from prune_core.engine.keras_env import tf
 from prune_core.progress import Progress, check_cancel, ignore, never
 from prune_core.result import PruningEvent
-from prune_core.training import Trainer, merge_history, recalibrate_batchnorm
+from prune_core.engine.training import Trainer, merge_history, recalibrate_batchnorm
 
 
 def _no_event(model, event) -> None:
@@ -252,7 +252,7 @@ def create(spec, baseline, *, calibration=None, times: dict | None = None, recal
         return ChannelPruner(baseline, pruning, times=times, calibration=calibration, seed=seed,
                              recalibration=recalibration)
     if pruning.strategy == "tfmot":
-        from prune_core.tfmot_reference import TfmotPruner
+        from prune_core.engine.tfmot_reference import TfmotPruner
 
         return TfmotPruner(pruning, spec.schedule)
     return MaskedPruner(pruning, calibration=calibration, seed=seed)

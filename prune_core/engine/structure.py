@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from prune_core import layers
+from prune_core.engine import layers
 from prune_core.errors import ModelError
 
 @dataclass

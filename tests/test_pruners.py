@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from prune_core import criteria, models, selection, tfmot_reference
-from prune_core.engine import MaskedPruner
-from prune_core.keras_env import tf
+from prune_core.engine import criteria, selection, tfmot_reference
+from prune_core.engine.pruners import MaskedPruner
+from prune_core.engine.keras_env import tf
 from prune_core.schedules import Schedule
 from prune_core.specs import PruningSpec, TrainingSpec
 
@@ -76,7 +76,7 @@ def test_layerwise_magnitude_masks_equal_tfmot_prune_low_magnitude(sparsity, tin
     ours.prune(ours.start(tiny_model), sparsity)
 
     wrapped = tfmot_reference.wrap(tiny_model, Schedule("oneshot", sparsity))
-    from prune_core.keras_env import tfmot_sparsity
+    from prune_core.engine.keras_env import tfmot_sparsity
 
     callback = tfmot_sparsity().UpdatePruningStep()
     callback.set_model(wrapped)

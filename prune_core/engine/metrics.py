@@ -15,8 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from prune_core import layers
-from prune_core.keras_env import tf
+from prune_core.engine import layers
+from prune_core.engine.keras_env import tf
 from prune_core.timing import Timing, time_calls
 
 

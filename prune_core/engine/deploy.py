@@ -18,7 +18,7 @@ import numpy as np
 
 from prune_core.errors import SpecError
 from prune_core.result import FORMAT, Deployment
-from prune_core.keras_env import tf
+from prune_core.engine.keras_env import tf
 from prune_core.timing import Timing, time_calls
 
 KINDS = ("float", "sparse", "int8")

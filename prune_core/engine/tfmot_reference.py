@@ -13,12 +13,12 @@ and the step counter put back, so the training step that follows recomputes the 
 """
 from __future__ import annotations
 
-from prune_core import criteria, models, selection
-from prune_core.engine import Pruner, _no_event
-from prune_core.keras_env import keras, tfmot_sparsity
+from prune_core.engine import criteria, models, selection
+from prune_core.engine.pruners import Pruner, _no_event
+from prune_core.engine.keras_env import keras, tfmot_sparsity
 from prune_core.progress import ignore, never
 from prune_core.result import PruningEvent
-from prune_core.training import Trainer
+from prune_core.engine.training import Trainer
 
 
 def wrap(model, schedule, prune_head: bool = False, prune_depthwise: bool = False):

@@ -12,8 +12,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from prune_core.keras_env import keras, tf
-from prune_core.models import outputs_logits
+from prune_core.engine.keras_env import keras, tf
+from prune_core.engine.models import outputs_logits
 from prune_core.progress import CancelFn, Progress, ProgressFn, check_cancel, ignore, never
 
 

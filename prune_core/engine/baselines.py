@@ -14,11 +14,12 @@ import time
 from dataclasses import fields
 from pathlib import Path
 
-from prune_core import data, metrics, models, paths
-from prune_core.keras_env import keras
+from prune_core import data, paths
+from prune_core.engine import metrics, models
+from prune_core.engine.keras_env import keras
 from prune_core.progress import Progress
 from prune_core.result import DenseReference
-from prune_core.training import Trainer
+from prune_core.engine.training import Trainer
 
 #: Peak learning rate and warm-up of the baseline recipe (measured: 40 epochs → 99 % on digits).
 BASELINE_LR = 3e-3

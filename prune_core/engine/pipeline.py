@@ -14,7 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from prune_core import baselines, criteria, data, engine, latency_table, metrics, models, paths, structure, summaries
+from prune_core import data, paths, summaries
+from prune_core.engine import baselines, criteria, latency_table, metrics, models, pruners, structure
 from prune_core.errors import ModelError
 from prune_core.progress import Progress, check_cancel
 from prune_core.result import DenseReference, Deployment, RunResult
@@ -74,7 +75,7 @@ def latency_times(spec, baseline, root, on_progress, should_cancel=lambda: False
 def export(model, spec, dataset, root: Path | None = None, on_progress=lambda p: None) -> Deployment:
     """TFLite float / sparse / int8 of a finished model, measured (the `--export tflite` recipe and the
     dashboard's export jobs)."""
-    from prune_core import deploy
+    from prune_core.engine import deploy
 
     return deploy.export_all(model, dataset, root or paths.home(), seed=spec.training.seed,
                              on_progress=lambda m: on_progress(Progress("exporting", message=m)))
@@ -105,7 +106,7 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
     on_progress(Progress("scoring", message=f"scoring {'channels' if pruning.granularity == 'structured' else 'weights'} "
                                             f"by {pruning.strategy}"))
     calibration = calibration_set(spec, dataset) if pruning.strategy in criteria.NEEDS_DATA else None
-    pruner = engine.create(spec, baseline, calibration=calibration, times=times, recalibration=dataset.x_train)
+    pruner = pruners.create(spec, baseline, calibration=calibration, times=times, recalibration=dataset.x_train)
     weights_before = summaries.distribution(pruner.kernels(baseline))
     before = {}
 
