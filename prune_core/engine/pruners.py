@@ -67,6 +67,24 @@ class Pruner:
         """Engine-specific numbers about the finished model (`RunResult` field names)."""
         return {}
 
+    # ---- shared by the engines ---------------------------------------------------------------------
+    def _record(self, event: PruningEvent) -> PruningEvent:
+        self.events.append(event)
+        return event
+
+    @staticmethod
+    def _trainer(model, dataset, training, masks=None):
+        """(the fine-tune `Trainer` for the recipe's budget, its number of steps)."""
+        steps = training.fine_tune_epochs * dataset.steps_per_epoch(training.batch_size)
+        return Trainer(model, learning_rate=training.learning_rate, total_steps=max(steps, 1), augment=True,
+                       seed=training.seed, masks=masks), steps
+
+    @staticmethod
+    def _fit(trainer, dataset, training, **kwargs) -> list:
+        """Run (part of) the recipe's fine-tuning on the training split; returns per-epoch history."""
+        return trainer.fit(dataset.x_train, dataset.y_train, epochs=training.fine_tune_epochs,
+                           batch_size=training.batch_size, seed=training.seed, **kwargs)
+
 
 class MaskedPruner(Pruner):
     """Unstructured pruning with masks held through fine-tuning (see the module doc)."""
@@ -110,16 +128,11 @@ class MaskedPruner(Pruner):
         for target, mask_var, mask in zip(self.targets, self.masks, new):
             mask_var.assign(mask.astype(np.float32))
             target.variable.assign(target.variable * mask_var)
-        event = PruningEvent(step=step, target=amount, achieved=self.sparsity())
-        self.events.append(event)
-        return model, event
+        return model, self._record(PruningEvent(step=step, target=amount, achieved=self.sparsity()))
 
     def fine_tune(self, model, dataset, schedule, training, *, on_progress=ignore, should_cancel=never,
                   on_event=_no_event):
-        epochs, batch = training.fine_tune_epochs, training.batch_size
-        steps = epochs * dataset.steps_per_epoch(batch)
-        trainer = Trainer(model, learning_rate=training.learning_rate, total_steps=max(steps, 1), augment=True,
-                          seed=training.seed, masks=self.mask_pairs)
+        trainer, steps = self._trainer(model, dataset, training, masks=self.mask_pairs)
         current = {"sparsity": self.sparsity()}
 
         def before_step(step):
@@ -131,9 +144,8 @@ class MaskedPruner(Pruner):
                 current["sparsity"] = event.achieved
                 on_event(model, event)
 
-        history = trainer.fit(dataset.x_train, dataset.y_train, epochs=epochs, batch_size=batch, seed=training.seed,
-                              on_progress=on_progress, should_cancel=should_cancel, before_step=before_step,
-                              sparsity=lambda: current["sparsity"])
+        history = self._fit(trainer, dataset, training, on_progress=on_progress, should_cancel=should_cancel,
+                            before_step=before_step, sparsity=lambda: current["sparsity"])
         return model, history
 
 
@@ -186,10 +198,9 @@ class ChannelPruner(Pruner):
         after = cost.evaluate({g.id: len(plan.kept(g)) for g in groups if g.prunable})  # exact, no re-trace
         if self.recalibration is not None:  # statistics only, no weights
             recalibrate_batchnorm(smaller, self.recalibration, seed=self.seed)
-        event = PruningEvent(step=step, target=amount, achieved=1 - after[self.budget] / self.original_cost[self.budget],
-                             channels_removed=plan.channels_removed, plan=plan.to_dict())
-        self.events.append(event)
-        return smaller, event
+        return smaller, self._record(PruningEvent(
+            step=step, target=amount, achieved=1 - after[self.budget] / self.original_cost[self.budget],
+            channels_removed=plan.channels_removed, plan=plan.to_dict()))
 
     def cost(self, model) -> dict:
         """FLOPs, parameters and (with a latency table) predicted LiteRT ms of `model`."""
@@ -202,19 +213,17 @@ class ChannelPruner(Pruner):
     def fine_tune(self, model, dataset, schedule, training, *, on_progress=ignore, should_cancel=never,
                   on_event=_no_event):
         """Fine-tune in segments, cutting channels at the schedule's steps; returns (final model, history)."""
-        epochs, batch, seed = training.fine_tune_epochs, training.batch_size, training.seed
-        total = epochs * dataset.steps_per_epoch(batch)
+        total = training.fine_tune_epochs * dataset.steps_per_epoch(training.batch_size)
         cuts = [] if schedule.kind == "oneshot" else schedule.pruning_steps(total)
         parts, first = [], 1
         current = {"sparsity": self.reduction(self.cost(model))}
         for boundary in cuts + [total + 1]:
             if boundary > first:
-                trainer = Trainer(model, learning_rate=training.learning_rate, total_steps=max(total, 1), seed=seed)
+                trainer, _ = self._trainer(model, dataset, training)
                 trainer.start_at(first - 1)
-                parts.append(trainer.fit(dataset.x_train, dataset.y_train, epochs=epochs, batch_size=batch,
-                                         seed=seed, first_step=first, last_step=boundary - 1,
-                                         on_progress=on_progress, should_cancel=should_cancel,
-                                         sparsity=lambda: current["sparsity"]))
+                parts.append(self._fit(trainer, dataset, training, first_step=first, last_step=boundary - 1,
+                                       on_progress=on_progress, should_cancel=should_cancel,
+                                       sparsity=lambda: current["sparsity"]))
             if boundary <= total:
                 check_cancel(should_cancel)
                 on_progress(Progress("scoring", step=boundary, steps=total, sparsity=current["sparsity"],

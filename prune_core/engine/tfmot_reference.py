@@ -18,7 +18,6 @@ from prune_core.engine.pruners import Pruner, _no_event
 from prune_core.engine.keras_env import keras, tfmot_sparsity
 from prune_core.progress import ignore, never
 from prune_core.result import PruningEvent
-from prune_core.engine.training import Trainer
 
 
 def wrap(model, schedule, prune_head: bool = False, prune_depthwise: bool = False):
@@ -76,26 +75,21 @@ class TfmotPruner(Pruner):
             layer.pruning_obj.weight_mask_op()
             layer.pruning_step.assign(at - 1)  # the training step at `at` counts itself and re-masks alike
         masks = [mask.numpy() for layer in self.wrappers for _, mask, _ in layer.pruning_vars]
-        event = PruningEvent(step=step, target=amount, achieved=selection.sparsity_of(masks))
-        self.events.append(event)
-        return model, event
+        return model, self._record(PruningEvent(step=step, target=amount, achieved=selection.sparsity_of(masks)))
 
     def fine_tune(self, model, dataset, schedule, training, *, on_progress=ignore, should_cancel=never,
                   on_event=_no_event):
-        epochs, batch = training.fine_tune_epochs, training.batch_size
-        steps = epochs * dataset.steps_per_epoch(batch)
+        trainer, steps = self._trainer(model, dataset, training)
         first = schedule.pruning_steps(steps)[0] if schedule.kind != "oneshot" else None
-        trainer = Trainer(model, learning_rate=training.learning_rate, total_steps=max(steps, 1), augment=True,
-                          seed=training.seed)
 
         def before_step(step):
             if step == first:  # measure the first event on this very model
                 _, event = self.prune(model, schedule.sparsity_at(step), step)
                 on_event(model, event)
 
-        history = trainer.fit(dataset.x_train, dataset.y_train, epochs=epochs, batch_size=batch, seed=training.seed,
-                              on_progress=on_progress, should_cancel=should_cancel, before_step=before_step,
-                              sparsity=lambda: schedule.sparsity_at(int(self.wrappers[0].pruning_step.numpy())))
+        history = self._fit(trainer, dataset, training, on_progress=on_progress, should_cancel=should_cancel,
+                            before_step=before_step,
+                            sparsity=lambda: schedule.sparsity_at(int(self.wrappers[0].pruning_step.numpy())))
         return model, history
 
     def finish(self, model):
