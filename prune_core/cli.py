@@ -39,10 +39,11 @@ def _add_recipe_options(p: argparse.ArgumentParser, sweep: bool) -> None:
         group.add_argument("--sparsities", default=None, help="comma-separated target sparsities, e.g. 0.5,0.8,0.9")
         group.add_argument("--thresholds", default=None, help="comma-separated score thresholds")
     else:
-        p.add_argument("--strategy", default=RunSpec().pruning.strategy, choices=STRATEGIES)
+        field = {f.name: f for f in FIELDS}
+        p.add_argument("--strategy", default=field["strategy"].default, choices=STRATEGIES, help=field["strategy"].help)
         group = p.add_mutually_exclusive_group()
-        group.add_argument("--sparsity", type=float, default=None, help="target sparsity in [0, 1) (default 0.5)")
-        group.add_argument("--threshold", type=float, default=None, help="remove weights scoring below this")
+        group.add_argument("--sparsity", type=float, default=None, help=field["sparsity"].help + " (default 0.5)")
+        group.add_argument("--threshold", type=float, default=None, help=field["threshold"].help)
     for f in FIELDS:
         if f.name in _AMOUNT_FIELDS:
             continue

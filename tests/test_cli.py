@@ -117,3 +117,17 @@ def test_export_tflite_adds_deployment_fields():
     assert result["tflite_float_agreement"] >= 0.99
     assert result["tflite_int8_bytes"] < result["tflite_float_bytes"]
     assert 0 < result["litert_ms_b1_p50"] <= result["litert_ms_b1_p90"]
+
+
+def test_every_recipe_field_is_a_command_line_option_with_help():
+    from prune_core.specs import FIELDS
+
+    for command, amount in (("run", {"strategy", "sparsity", "threshold"}),
+                            ("sweep", {"strategies", "sparsities", "thresholds"})):
+        sub = next(a for a in cli.build_parser()._actions if a.dest == "command").choices[command]
+        options = {a.dest: a for a in sub._actions}
+        for f in FIELDS:
+            name = f.name if command == "run" or f.name not in ("strategy", "sparsity", "threshold") else None
+            if name:
+                assert name in options and options[name].help, f.name
+        assert amount <= set(options)
