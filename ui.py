@@ -2,6 +2,7 @@
 Streamlit-side only; never imports TensorFlow."""
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import streamlit as st
@@ -9,6 +10,19 @@ import streamlit as st
 from prune_core import worker
 from prune_core.jobs import JobStore, db_path
 from prune_core.specs import RunSpec
+
+def through_router() -> None:
+    """Run this page through app.py's navigation. Streamlit treats an app with a `pages/` folder as a
+    legacy multipage app until its entry point has run once in this server process: a first request
+    for `/compare` on a fresh server would run pages/compare.py alone, with the legacy sidebar and no
+    page config. Marking the app as navigation-based and rerunning sends the request through app.py,
+    which resolves `/compare` itself."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
 
 STATUS_ICONS = {"queued": ":material/schedule:", "running": ":material/play_circle:",
                 "completed": ":material/check_circle:", "failed": ":material/error:",
@@ -55,12 +69,57 @@ def completed_runs() -> list:
     return jobs
 
 
-def submit(specs: list[RunSpec], sweep: str | None = None) -> list[int]:
-    """Queue recipes and make sure a dispatcher is draining the queue."""
+def submit(specs: list[RunSpec], sweep: str | None = None) -> tuple[list[int], dict]:
+    """Queue recipes and make sure a dispatcher is draining the queue. A recipe already queued,
+    running or submitted in the last two minutes is not queued again. Returns (new job ids,
+    {recipe label: id of the job that already has it})."""
     jobs = store()
-    ids = [jobs.submit(spec, sweep) for spec in specs]
-    resume_queue()
-    return ids
+    ids, skipped = [], {}
+    for spec in specs:
+        existing = jobs.duplicate_of(spec)
+        if existing is not None:
+            skipped[spec.label()] = existing
+        else:
+            ids.append(jobs.submit(spec, sweep))
+    if ids:
+        resume_queue()
+    return ids, skipped
+
+
+def report_submitted(ids: list[int], skipped: dict) -> None:
+    """Say what was queued (and what was not, because it already is), with a link to follow it."""
+    if ids:
+        st.success(f"Queued {len(ids)} job(s): {', '.join(map(str, ids))}.")
+    if skipped:
+        st.warning("Already queued or just submitted, so not queued again: "
+                   + "; ".join(f"{label} (job {job})" for label, job in skipped.items()) + ".")
+    st.page_link("pages/runs.py", label="Follow them on the Runs page", icon=":material/pending_actions:")
+
+
+#: The Experiment form's fields and their defaults: the best measured recipe (taylor, global ranking;
+#: README engine benchmark). Their values live in session state, so they survive a visit to another page.
+EXPERIMENT_FORM = {
+    "model_choice": "efficientnet-compact", "model_path": "", "dataset_choice": "digits", "dataset_path": "",
+    "granularity": "unstructured", "strategies": ["taylor"], "budget": "flops", "channel_multiple": 1,
+    "mode": "target sparsity", "sparsities": "0.5, 0.8", "thresholds": "1e-3", "scope": "global",
+    "latency_aware": False, "schedule": "oneshot", "initial_sparsity": 0.0, "power": 3.0, "begin_step": 0,
+    "end_step": 200, "frequency": 20, "fine_tune_epochs": 8, "learning_rate": 1e-3, "seed": 0, "export": False,
+}
+
+
+def init_form(name: str, defaults: dict) -> None:
+    """Give every field of form `name` its value before its widgets are drawn: the one this session
+    last saw (`save_form`), else the default. Streamlit drops a widget's value while its page is not
+    shown; the copy under a plain session key survives the visit to another page."""
+    saved = st.session_state.get(f"form:{name}", {})
+    for key, value in defaults.items():
+        if key not in st.session_state:
+            st.session_state[key] = copy.copy(saved.get(key, value))
+
+
+def save_form(name: str, defaults: dict) -> None:
+    """Keep the current values of form `name` (call after its widgets are drawn)."""
+    st.session_state[f"form:{name}"] = {k: st.session_state[k] for k in defaults if k in st.session_state}
 
 
 def resume_queue() -> None:
@@ -80,8 +139,7 @@ def demo_button(key: str) -> None:
                  help="magnitude, taylor, fisher and random at 50, 80 and 90 % sparsity, and taylor removing "
                       "whole channels (30 and 50 % of the FLOPs), on the compact EfficientNet and the bundled "
                       "digits (about 15 minutes on 2 cores)"):
-        ids = submit(demo_specs(), sweep="demo")
-        st.success(f"Queued {len(ids)} runs. Watch them on the Runs page.")
+        report_submitted(*submit(demo_specs(), sweep="demo"))
 
 
 def result_line(job) -> str:
@@ -94,6 +152,25 @@ def result_line(job) -> str:
         return f"the stored result cannot be read ({exc})"
     return (f"top-1 **{r.top1:.4f}** (dense {r.dense.top1:.4f}, before fine-tune {r.top1_before_finetune:.4f}) · "
             f"{r.amount_text()} · gzip {bytes_text(r.gzip_bytes)} · {job.elapsed:.0f} s")
+
+
+def speedup_delta(speedup, low, high, single_ratio=None) -> tuple[str | None, str, str]:
+    """(delta text, delta colour, explanation) for a latency against dense: a difference is shown only
+    when it leaves the measurement band; results timed once (before bands existed) say so."""
+    from prune_core.timing import verdict
+
+    if speedup is None:
+        if single_ratio is None:
+            return None, "off", ""
+        return (f"{100 * (single_ratio - 1):+.0f} % vs dense (one timing)", "off",
+                "Timed once, not against the dense model: differences under ±30 % are noise on this machine.")
+    band = f"{low:.2f}–{high:.2f}×"
+    found = verdict(low, high)
+    note = (f"Timed in alternation with the dense model, round by round: speedup {speedup:.2f}× "
+            f"(p10–p90 over rounds {band}).")
+    if found == "within noise":
+        return "within measurement noise", "off", note
+    return f"{100 * (1 / speedup - 1):+.0f} % vs dense", "inverse", note
 
 
 def bytes_text(n) -> str:

@@ -4,6 +4,8 @@ import streamlit as st
 import ui
 from prune_core import plots, results
 
+ui.through_router()
+
 st.title("Compare")
 df = ui.completed_frame()
 if df.empty:
@@ -22,34 +24,40 @@ if view.empty:
     st.stop()
 size = f3.selectbox("Size axis", results.available(view, results.SIZE_AXES), format_func=results.AXES.get,
                     help="TFLite sizes appear once runs are exported for deployment (Run detail → Deploy).")
-lat = f4.selectbox("Latency axis", results.available(view, results.LATENCY_AXES), format_func=results.AXES.get)
+latency_axes = results.available(view, results.LATENCY_AXES)
+lat = f4.selectbox("Latency axis", latency_axes, format_func=results.AXES.get,
+                   index=latency_axes.index(results.default_latency_axis(view, latency_axes)) if latency_axes else 0,
+                   help="Starts on the most faithful latency every run shown has: LiteRT measured (after export), "
+                        "then LiteRT predicted by the per-layer table, then Keras on this CPU.")
 dense = results.dense_reference(view)
 
 left, right = st.columns(2)
 with left:
     st.markdown("**Accuracy vs size**")
-    st.plotly_chart(plots.tradeoff(view, size, dense=dense), use_container_width=True)
+    st.plotly_chart(plots.tradeoff(view, size, dense=dense), width="stretch")
 with right:
     st.markdown("**Accuracy vs latency**")
-    st.plotly_chart(plots.tradeoff(view, lat, dense=dense), use_container_width=True)
+    st.plotly_chart(plots.tradeoff(view, lat, dense=dense), width="stretch")
 
-if lat in ("latency_ms_b1_p50", "latency_ms_b32_p50") and results.latency_flat(view, lat):
-    st.info("Measured latency stayed flat while sparsity changed. That is expected: unstructured pruning "
-            "writes zeros into dense kernels, and dense kernels take as long to multiply by zero. The size "
-            "gain shows up in the compressed (gzip) bytes; real speedups need structured (channel) pruning "
-            "or a sparse runtime.")
+if lat in ("latency_ms_b1_p50", "latency_ms_b32_p50") and results.latency_unchanged(view, lat):
+    st.info("Measured latency did not change beyond measurement noise while sparsity changed. That is "
+            "expected: unstructured pruning writes zeros into dense kernels, and dense kernels take as long "
+            "to multiply by zero. The size gain shows up in the compressed (gzip) bytes; real speedups need "
+            "structured (channel) pruning or a sparse runtime.")
 
 amounts = results.available(view, results.AMOUNT_AXES)
 x3 = st.radio("Third chart: accuracy against", amounts, format_func=results.AXES.get, horizontal=True,
               help="Parameters removed compares single-weight and channel pruning on one axis; weight sparsity "
                    "counts zeros (channel pruning leaves none); budget removed counts the FLOPs, parameters or "
                    "LiteRT time that channel pruning took away.")
-st.plotly_chart(plots.tradeoff(view, x3, dense=None), use_container_width=True)
+st.plotly_chart(plots.tradeoff(view, x3, dense=None), width="stretch")
 st.caption("Colour: strategy; circles and solid lines rank per layer, diamonds and dotted lines globally. "
            "Ringed points on the dashed grey line: the Pareto front (no other run is both smaller/faster and more "
-           "accurate). Star and dotted line: the dense baseline. Hover a point for its whole recipe.")
+           "accurate). Error bars on a latency: how far its median moves between measurement rounds (p10–p90); "
+           "runs whose bars overlap count as equally fast. Star and dotted line: the dense baseline. Hover a "
+           "point for its whole recipe.")
 
 st.subheader("Runs")
-st.dataframe(view.drop(columns=["recipe", "hover"]), hide_index=True, use_container_width=True)
+st.dataframe(view.drop(columns=["recipe", "hover"]), hide_index=True, width="stretch")
 st.download_button("Download CSV", view.drop(columns=["hover"]).to_csv(index=False).encode(), "pruning-runs.csv",
                    "text/csv")

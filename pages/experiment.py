@@ -6,119 +6,183 @@ import streamlit as st
 
 import ui
 from prune_core import data, plots
-from prune_core.summaries import fraction_below
 from prune_core.errors import PruneError
 from prune_core.schedules import seed_recipe
-from prune_core.specs import BUDGETS, CRITERIA, RunSpec, expand, parse_numbers
+from prune_core.specs import BUDGETS, CHANNEL_MULTIPLES, CRITERIA, RunSpec, expand, parse_numbers
+from prune_core.summaries import fraction_below
+
+ui.through_router()
+
+ui.init_form("experiment", ui.EXPERIMENT_FORM)
+state = st.session_state
+
+
+def _tfmot_reference():
+    state.update(strategies=["magnitude", "tfmot"], scope="layerwise", granularity="unstructured",
+                 mode="target sparsity", schedule="oneshot")
+
+
+def _seed_recipe():
+    seed = seed_recipe()
+    state.update(strategies=["tfmot"], granularity="unstructured", scope="layerwise", schedule="polynomial",
+                 mode="target sparsity", sparsities="0.8", initial_sparsity=seed.initial_sparsity,
+                 begin_step=seed.begin_step, end_step=seed.end_step, frequency=seed.frequency, power=seed.power,
+                 fine_tune_epochs=50)
+
+
+def _best_recipe():
+    state.update({k: v for k, v in ui.EXPERIMENT_FORM.items() if k not in ("model_choice", "model_path",
+                                                                             "dataset_choice", "dataset_path")})
+
 
 st.title("Experiment")
 st.caption("Pick a model, strategies and how much to prune. Each recipe runs as a background job; "
-           "you can leave this page while it runs.")
-
-if st.button("Preset: the seed's tfmot recipe (PolynomialDecay 0.5 → 0.8, steps 1000–2000)"):
-    seed = seed_recipe()
-    st.session_state.update(schedule="polynomial", mode="target sparsity", sparsities="0.8",
-                            initial_sparsity=seed.initial_sparsity, begin_step=seed.begin_step,
-                            end_step=seed.end_step, frequency=seed.frequency, power=seed.power,
-                            fine_tune_epochs=50)
+           "you can leave this page while it runs. The form starts on the best measured recipe (taylor "
+           "scores, one global ranking).")
+p1, p2, p3 = st.columns(3)
+p1.button("Best measured: taylor, global ranking", on_click=_best_recipe, width="stretch")
+p2.button("Reference: tfmot's rule (magnitude, per layer)", on_click=_tfmot_reference, width="stretch",
+          help="magnitude ranked per layer gives exactly tfmot's masks; tfmot's own recipe runs beside it.")
+p3.button("The seed's tfmot recipe (PolynomialDecay 0.5 → 0.8, steps 1000–2000)", on_click=_seed_recipe,
+          width="stretch")
 
 default = RunSpec()
+problems: list[str] = []
 left, right = st.columns(2)
 with left:
     st.subheader("Model and data")
     model = st.selectbox("Model", ["efficientnet-compact", "efficientnet-b0", "tiny-cnn", "my own file"],
+                         key="model_choice",
                          help="The compact EfficientNet is the CPU default; B0 is the full-size network.")
     if model == "my own file":
-        model = "file:" + st.text_input("Path to a .keras or .h5 model", placeholder="/path/to/model.keras")
-    dataset = st.selectbox("Dataset", ["digits", "synthetic", "cifar10", "image folder"],
+        model = "file:" + st.text_input("Path to a .keras or .h5 model", key="model_path",
+                                        placeholder="/path/to/model.keras")
+    dataset = st.selectbox("Dataset", ["digits", "synthetic", "cifar10", "image folder"], key="dataset_choice",
                            help="digits ships with scikit-learn (no download); cifar10 needs the internet.")
     if dataset == "image folder":
-        dataset = "folder:" + st.text_input("Folder with one sub-folder per class", placeholder="/path/to/images")
+        dataset = "folder:" + st.text_input("Folder with one sub-folder per class", key="dataset_path",
+                                            placeholder="/path/to/images")
     st.subheader("Strategy")
-    strategies = st.multiselect("Strategies to compare", list(CRITERIA) + ["tfmot"], default=["magnitude"],
-                                help="tfmot = TensorFlow Model Optimization's own recipe, the reference.")
     granularity = st.radio("Granularity", ["unstructured", "structured"], horizontal=True, key="granularity",
                            help="unstructured zeroes single weights (smaller when compressed, not faster); "
                                 "structured removes whole channels (a smaller, faster dense model).")
+    offered = list(CRITERIA) + (["tfmot"] if granularity == "unstructured" else [])
+    state["strategies"] = [s for s in state["strategies"] if s in offered]
+    strategies = st.multiselect("Strategies to compare", offered, key="strategies",
+                                help="tfmot = TensorFlow Model Optimization's own recipe, the reference (single "
+                                     "weights only, so it is not offered for channel pruning).")
     budget, multiple, rank = default.pruning.budget, default.pruning.channel_multiple, default.pruning.rank
     if granularity == "structured":
         b1, b2 = st.columns(2)
-        budget = b1.radio("Global target counts", list(BUDGETS), horizontal=True,
+        budget = b1.radio("Global target counts", list(BUDGETS), horizontal=True, key="budget",
                           help="With global ranking, the sparsity is the fraction of FLOPs, parameters or LiteRT "
                                "latency removed (latency: predicted from a per-layer table, timed once per "
                                "architecture, about 35 s for EfficientNetB0@224); with per-group ranking, the "
                                "fraction of each group's channels.")
-        multiple = b2.selectbox("Keep channel counts multiples of", [1, 2, 4, 8, 16, 32], index=0)
+        multiple = b2.selectbox("Keep channel counts multiples of", list(CHANNEL_MULTIPLES), key="channel_multiple")
     mode = st.radio("Amount", ["target sparsity", "threshold"], horizontal=True, key="mode")
-    if mode == "target sparsity":
-        amounts_text = st.text_input("Target sparsities (comma-separated: one run each)", "0.5, 0.8", key="sparsities")
-        threshold_text = None
-    else:
-        threshold_text = st.text_input("Thresholds (remove weights scoring below)", "1e-3", key="thresholds")
-        amounts_text = None
-    scope = st.radio("Ranking", ["layerwise", "global"], horizontal=True,
+    sparsities = thresholds = None
+    try:
+        if mode == "target sparsity":
+            sparsities = parse_numbers(st.text_input("Target sparsities (comma-separated: one run each)",
+                                                     key="sparsities"), "target sparsities")
+        else:
+            thresholds = parse_numbers(st.text_input("Thresholds (remove weights scoring below)", key="thresholds"),
+                                       "thresholds")
+        if not (sparsities or thresholds):
+            raise PruneError(f"give at least one {'sparsity' if mode == 'target sparsity' else 'threshold'}")
+    except PruneError as exc:
+        st.error(str(exc).capitalize())
+        problems.append("amounts")
+    scope = st.radio("Ranking", ["layerwise", "global"], horizontal=True, key="scope",
                      help="layerwise: every layer loses the same fraction; global: one ranking over all layers.")
     if granularity == "structured":
         usable = scope == "global" and mode == "target sparsity" and budget != "latency"
-        latency_aware = st.checkbox("Latency-aware ranking", value=False, disabled=not usable,
+        latency_aware = st.checkbox("Latency-aware ranking", key="latency_aware", disabled=not usable,
                                     help="At equal importance, remove first the channels whose FLOPs (or "
                                          "parameters) run slowest in LiteRT: depthwise and element-wise work "
                                          "before 1×1 convolutions. Needs global ranking, a target and a FLOPs "
                                          "or parameter budget (a latency budget already counts LiteRT time).")
         rank = "latency" if latency_aware and usable else "importance"
+    notes = []
+    if "tfmot" in strategies and scope == "global" and mode == "target sparsity":
+        notes.append("tfmot's recipe ranks each layer on its own: its runs use per-layer ranking.")
+    if "tfmot" in strategies and mode == "threshold":
+        notes.append("tfmot's recipe prunes to a target sparsity, not a threshold: it is left out of this batch.")
+    for note in notes:
+        st.caption(note)
 with right:
     st.subheader("Schedule and budget")
-    schedule = st.radio("Schedule", ["oneshot", "constant", "polynomial"], horizontal=True, key="schedule")
+    threshold_mode = mode == "threshold"
+    if threshold_mode:
+        state["schedule"] = "oneshot"
+    schedule = st.radio("Schedule", ["oneshot", "constant", "polynomial"], horizontal=True, key="schedule",
+                        disabled=threshold_mode,
+                        help="A threshold prunes once, before fine-tuning." if threshold_mode else None)
     c1, c2 = st.columns(2)
-    initial = c1.number_input("Initial sparsity", 0.0, 0.99, 0.0, 0.05, key="initial_sparsity",
+    initial = c1.number_input("Initial sparsity", 0.0, 0.99, step=0.05, key="initial_sparsity",
                               disabled=schedule != "polynomial")
-    power = c2.number_input("Power", 0.5, 10.0, 3.0, 0.5, key="power", disabled=schedule != "polynomial")
-    begin = c1.number_input("Begin step", 0, 10**7, 0, key="begin_step", disabled=schedule == "oneshot")
-    end = c2.number_input("End step (-1: never stop)", -1, 10**7, 200, key="end_step", disabled=schedule == "oneshot")
-    frequency = c1.number_input("Frequency (steps)", 1, 10**6, 20, key="frequency", disabled=schedule == "oneshot")
-    epochs = c2.number_input("Fine-tune epochs", 0, 1000, default.training.fine_tune_epochs, key="fine_tune_epochs")
-    lr = c1.number_input("Learning rate", 1e-6, 0.5, default.training.learning_rate, format="%.5f", key="learning_rate")
-    seed = c2.number_input("Seed", 0, 10**6, 0, key="seed")
-    export = st.checkbox("Also export for deployment (TFLite float / sparse / int8, LiteRT latency)", value=False,
+    power = c2.number_input("Power", 0.5, 10.0, step=0.5, key="power", disabled=schedule != "polynomial")
+    begin = c1.number_input("Begin step", 0, 10**7, key="begin_step", disabled=schedule == "oneshot")
+    end = c2.number_input("End step (-1: never stop)", -1, 10**7, key="end_step", disabled=schedule == "oneshot")
+    frequency = c1.number_input("Frequency (steps)", 1, 10**6, key="frequency", disabled=schedule == "oneshot")
+    epochs = c2.number_input("Fine-tune epochs", 0, 1000, key="fine_tune_epochs")
+    lr = c1.number_input("Learning rate", 1e-6, 0.5, format="%.5f", key="learning_rate")
+    seed = c2.number_input("Seed", 0, 10**6, key="seed")
+    export = st.checkbox("Also export for deployment (TFLite float / sparse / int8, LiteRT latency)", key="export",
                          help="Adds about a minute per run on the compact model.")
+    steps_per_epoch, total = 1, 0
+    try:
+        steps_per_epoch = math.ceil(data.train_size(dataset) / default.training.batch_size)
+        total = int(epochs) * steps_per_epoch
+        final = max(sparsities) if sparsities else 0.0
+        RunSpec.of(schedule=schedule, sparsity=final, initial_sparsity=float(initial), begin_step=int(begin),
+                   end_step=int(end), frequency=int(frequency), power=float(power)).schedule.validate_for(
+            total, steps_per_epoch)
+    except PruneError as exc:
+        st.error(str(exc))
+        problems.append("schedule")
+    except OSError as exc:
+        st.error(f"Could not read {dataset!r}: {exc.strerror or exc}")
+        problems.append("dataset")
 
+ui.save_form("experiment", ui.EXPERIMENT_FORM)
 
-specs, problem, total, steps_per_epoch = [], None, 0, 1
-try:
-    if not strategies:
-        raise PruneError("choose at least one strategy")
-    sparsities = parse_numbers(amounts_text, "target sparsities") if amounts_text is not None else None
-    thresholds = parse_numbers(threshold_text, "thresholds") if threshold_text is not None else None
-    if not (sparsities or thresholds):
-        raise PruneError("give at least one sparsity or threshold")
-    common = dict(model=model, dataset=dataset, granularity=granularity, scope=scope, schedule=schedule,
-                  budget=budget, channel_multiple=int(multiple), rank=rank, export="tflite" if export else "none",
-                  initial_sparsity=float(initial), begin_step=int(begin), end_step=int(end),
-                  frequency=int(frequency), power=float(power), fine_tune_epochs=int(epochs),
-                  learning_rate=float(lr), seed=int(seed))
-    candidates = expand(common, strategies, sparsities, thresholds)
-    steps_per_epoch = math.ceil(data.train_size(dataset) / default.training.batch_size)
-    total = int(epochs) * steps_per_epoch
-    for spec in candidates:
-        spec.schedule.validate_for(total, steps_per_epoch)
-    specs = candidates
-except PruneError as exc:
-    problem = str(exc)
-except OSError as exc:
-    problem = f"Could not read {dataset!r}: {exc.strerror or exc}"
+specs, problem = [], None
+if not problems:
+    try:
+        if not strategies:
+            raise PruneError("choose at least one strategy")
+        common = dict(model=model, dataset=dataset, granularity=granularity, scope=scope, schedule=schedule,
+                      budget=budget, channel_multiple=int(multiple), rank=rank, export="tflite" if export else "none",
+                      initial_sparsity=float(initial), begin_step=int(begin), end_step=int(end),
+                      frequency=int(frequency), power=float(power), fine_tune_epochs=int(epochs),
+                      learning_rate=float(lr), seed=int(seed))
+        ours = [s for s in strategies if s != "tfmot"]
+        if ours:
+            specs += expand(common, ours, sparsities, thresholds)
+        if "tfmot" in strategies and not thresholds:
+            specs += expand({**common, "scope": "layerwise"}, ["tfmot"], sparsities)
+        if not specs:
+            raise PruneError("nothing to queue: tfmot's recipe needs target sparsities")
+    except PruneError as exc:
+        problem = str(exc)
+        specs = []
 
 st.subheader("Schedule preview")
 if specs:
     preview = specs[-1].schedule
     steps, values = preview.preview(total)
-    st.plotly_chart(plots.schedule_curve(steps, values, steps_per_epoch), use_container_width=True)
+    st.plotly_chart(plots.schedule_curve(steps, values, steps_per_epoch), width="stretch")
     st.caption(f"{total} fine-tune steps ({steps_per_epoch} per epoch × {int(epochs)} epochs); masks are "
                f"recomputed at {len(preview.pruning_steps(total))} step(s). Curve shown for the last target.")
 if problem:
-    st.error(problem)
-else:
+    st.error(problem.capitalize())
+elif specs:
     st.success(f"{len(specs)} run(s) ready: " + ", ".join(s.label() for s in specs[:6]) +
                (" …" if len(specs) > 6 else ""))
+else:
+    st.info("Fix the fields marked above to see the runs this recipe makes.")
 
 if mode == "threshold" and specs:
     similar = [j for j in ui.completed_runs()
@@ -136,17 +200,15 @@ if mode == "threshold" and specs:
         if scores.get("hist_edges"):
             st.plotly_chart(plots.histogram(scores, threshold=specs[0].threshold,
                                             title=f"{job.spec.strategy} scores of the baseline"),
-                            use_container_width=True)
+                            width="stretch")
     else:
         st.info("No scores for this model, data and strategy yet. Queue a quick scoring run (sparsity 0, no "
                 "fine-tuning) to see the score histogram and what each threshold would remove.")
         if st.button("Queue a scoring run"):
-            ui.submit([specs[0].with_(threshold=None, sparsity=0.0, fine_tune_epochs=0, schedule="oneshot")],
-                      sweep="scores")
-            st.success("Queued. Come back when it has completed.")
+            ui.report_submitted(*ui.submit([specs[0].with_(threshold=None, sparsity=0.0, fine_tune_epochs=0,
+                                                           schedule="oneshot")], sweep="scores"))
 
 if st.button(f"Queue {len(specs)} run(s)" if len(specs) != 1 else "Queue run", type="primary",
-             disabled=bool(problem) or not specs):
+             disabled=not specs):
     sweep = time.strftime("sweep %Y-%m-%d %H:%M:%S") if len(specs) > 1 else None
-    ids = ui.submit(specs, sweep=sweep)
-    st.success(f"Queued job(s) {', '.join(map(str, ids))}. Follow them on the Runs page.")
+    ui.report_submitted(*ui.submit(specs, sweep=sweep))

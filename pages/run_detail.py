@@ -9,6 +9,8 @@ from prune_core import plots
 from prune_core.result import FORMATS
 from prune_core.results import deploy_table
 
+ui.through_router()
+
 st.title("Run detail")
 completed = ui.completed_runs()
 if not completed:
@@ -38,26 +40,28 @@ c[2].metric(f"{r.unit} removed" if r.structured else "weight sparsity", f"{r.ach
             help=None if not r.structured else f"Weights left are dense: weight sparsity {r.weight_sparsity:.3f}; "
                                                f"parameters removed {r.params_removed:.3f}.")
 c[3].metric("gzip size", ui.bytes_text(r.gzip_bytes), _vs_dense(r.ratio("gzip_bytes")), delta_color="inverse")
-c[4].metric("latency, batch 1", f"{r.latency_ms_b1_p50:.2f} ms", _vs_dense(r.ratio("latency_ms_b1_p50")),
-            delta_color="inverse",
-            help=("Whole channels were removed: a smaller dense model, so measured latency falls (Keras on "
-                  "this CPU is noisy and overhead-bound at small sizes; the Deploy section measures LiteRT)."
-                  if r.structured else
-                  f"Theoretical speedup from skipping zeros: {r.theoretical_speedup:.2f}× "
-                  "(dense / nonzero FLOPs). Dense kernels do not skip zeros, so measured latency barely moves."))
+latency_delta, latency_colour, latency_note = ui.speedup_delta(r.speedup_b1, r.speedup_b1_lo, r.speedup_b1_hi,
+                                                               r.ratio("latency_ms_b1_p50"))
+c[4].metric("latency, batch 1", f"{r.latency_ms_b1_p50:.2f} ms", latency_delta, delta_color=latency_colour,
+            help=latency_note + " " + (
+                "Whole channels were removed: a smaller dense model, so measured latency falls (Keras on "
+                "this CPU is overhead-bound at small sizes; the Deploy section measures LiteRT)."
+                if r.structured else
+                f"Theoretical speedup from skipping zeros: {r.theoretical_speedup:.2f}× "
+                "(dense / nonzero FLOPs). Dense kernels do not skip zeros, so measured latency barely moves."))
 
 left, right = st.columns(2)
 with left:
     st.markdown("**Fine-tuning**")
-    st.plotly_chart(plots.training_curves(r.history), use_container_width=True)
+    st.plotly_chart(plots.training_curves(r.history), width="stretch")
 with right:
     if r.structured:
         st.markdown("**Channels removed per layer**")
         st.plotly_chart(plots.layer_bars(r.layer_channels_removed, "share of output channels removed"),
-                        use_container_width=True)
+                        width="stretch")
     else:
         st.markdown("**Sparsity per layer**")
-        st.plotly_chart(plots.layer_bars(r.layer_sparsity, "weight sparsity"), use_container_width=True)
+        st.plotly_chart(plots.layer_bars(r.layer_sparsity, "weight sparsity"), width="stretch")
 
 dist = r.distributions
 cols = st.columns(3)
@@ -65,7 +69,7 @@ for col, key, title in zip(cols, ("weights_before", "weights_after", "scores"),
                            ("|weights| before", "|weights| after", f"{job.spec.strategy} scores")):
     if dist.get(key):
         col.plotly_chart(plots.histogram(dist[key], threshold=job.spec.threshold if key == "scores" else None,
-                                         title=title), use_container_width=True)
+                                         title=title), width="stretch")
 
 st.subheader("Deploy")
 if r.litert_ms_predicted:
@@ -76,8 +80,8 @@ if r.litert_ms_predicted:
                f"({dense_predicted / r.litert_ms_predicted:.2f}× faster)"
                + (f"; measured after export: {measured:.2f} ms." if measured else "; export to measure it."))
 if r.deployment is not None:
-    st.plotly_chart(plots.format_sizes(r.deployment), use_container_width=True)
-    st.dataframe(deploy_table(r), hide_index=True, use_container_width=True)
+    st.plotly_chart(plots.format_sizes(r.deployment), width="stretch")
+    st.dataframe(deploy_table(r), hide_index=True, width="stretch")
     st.caption(f"LiteRT (ai-edge-litert, XNNPACK) at batch 1, p50 over 30 runs; 'all threads' = "
                f"{r.deployment.litert_threads or '?'}. Sparse storage makes the file smaller; it does not make this "
                "CPU faster: XNNPACK only has sparse kernels for 1×1 convolutions with at least 2/3 zeros in a graph "

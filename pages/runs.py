@@ -5,6 +5,8 @@ import streamlit as st
 import ui
 from prune_core.result import Deployment
 
+ui.through_router()
+
 st.title("Runs")
 jobs_store = ui.store()
 jobs_store.recover()

@@ -191,6 +191,15 @@ class JobStore:
                 raise
         return ids
 
+    def duplicate_of(self, spec: RunSpec, window: float = 120.0) -> int | None:
+        """The id of a job with exactly this recipe that is queued, running, or was submitted in the last
+        `window` seconds (a second click on Queue must not run the same recipe twice)."""
+        with self._connect() as db:
+            row = db.execute("SELECT id FROM jobs WHERE kind='run' AND spec=? AND (status IN ('queued', 'running') "
+                             "OR created_at > ?) ORDER BY id DESC LIMIT 1",
+                             (spec.to_json(), time.time() - window)).fetchone()
+        return int(row["id"]) if row else None
+
     def claim_next(self) -> Job | None:
         """Atomically move the oldest queued job to running (without a pid yet) and return it."""
         with self._connect() as db:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from prune_core.results import AXES, pareto_mask
+from prune_core.results import AXES, band, pareto_mask
 
 #: One colour per strategy, the same on every chart.
 COLOURS = {"magnitude": "#1f77b4", "gradient": "#ff7f0e", "taylor": "#2ca02c", "fisher": "#d62728",
@@ -20,6 +20,7 @@ def tradeoff(df: pd.DataFrame, x: str, y: str = "top1", dense: dict | None = Non
     dashed, the dense baseline as a star and a dotted line."""
     fig = go.Figure()
     data = df.dropna(subset=[x, y])
+    bounds = band(data, x)  # a measured latency's band: error bars, and ties within it on the front
     shown = set()
     # One line per sweep and recipe variant; colour = strategy, marker = ranking scope.
     keys = ["strategy", "scope", "schedule", "sweep", "granularity", "rank", "budget"]
@@ -33,6 +34,7 @@ def tradeoff(df: pd.DataFrame, x: str, y: str = "top1", dense: dict | None = Non
             showlegend=name not in shown, line=dict(color=COLOURS.get(strategy, "#17becf"),
                                                     dash=SCOPE_DASH.get(scope, "solid")),
             marker=dict(size=9, symbol=SCOPE_MARKER.get(scope, "circle")),
+            error_x=_error_bars(group, x, bounds),
             hovertext=group["hover"].tolist(), hoverinfo="text"))
         shown.add(name)
     if len(data) >= 2:
@@ -51,6 +53,15 @@ def tradeoff(df: pd.DataFrame, x: str, y: str = "top1", dense: dict | None = Non
     if log_x:
         fig.update_xaxes(type="log")
     return fig
+
+
+def _error_bars(group: pd.DataFrame, x: str, bounds) -> dict | None:
+    """Horizontal error bars from a band's (low, high) columns (none where a run has no band)."""
+    if bounds is None:
+        return None
+    low, high = group[bounds[0]], group[bounds[1]]
+    return dict(type="data", symmetric=False, array=(high - group[x]).clip(lower=0).fillna(0).tolist(),
+                arrayminus=(group[x] - low).clip(lower=0).fillna(0).tolist(), thickness=1.2, width=3)
 
 
 def schedule_curve(steps: list, values: list, steps_per_epoch: int | None = None):

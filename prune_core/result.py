@@ -58,7 +58,11 @@ class DenseReference:
     file_bytes: int = metric("dense file bytes (.h5)", kind=int)
     gzip_bytes: int = metric("dense gzip bytes", kind=int)
     latency_ms_b1_p50: float = metric("dense Keras latency, batch 1, p50 (ms)")
+    latency_ms_b1_lo: float | None = metric("dense Keras latency, batch 1, low end of the p50's band (ms)")
+    latency_ms_b1_hi: float | None = metric("dense Keras latency, batch 1, high end of the p50's band (ms)")
     latency_ms_b32_p50: float = metric("dense Keras latency, batch 32, p50 (ms)")
+    latency_ms_b32_lo: float | None = metric("dense Keras latency, batch 32, low end of the p50's band (ms)")
+    latency_ms_b32_hi: float | None = metric("dense Keras latency, batch 32, high end of the p50's band (ms)")
     throughput_ips: float = metric("dense throughput (images/s)", better="higher")
     litert_ms_predicted: float | None = metric("dense LiteRT ms predicted by the per-layer table")
 
@@ -85,9 +89,9 @@ class Format:
         """measure name → flat key (the names schema 1 used, kept)."""
         out = {"bytes": f"{self.prefix}_bytes", "gzip_bytes": f"{self.prefix}_gzip_bytes"}
         if self.litert:
-            out.update(top1=f"{self.prefix}_top1", agreement=f"{self.prefix}_agreement",
-                       ms_b1_p50=f"{self.litert}_ms_b1_p50", ms_b1_p90=f"{self.litert}_ms_b1_p90",
-                       ms_1t_b1_p50=f"{self.litert}_1t_ms_b1_p50", ms_1t_b1_p90=f"{self.litert}_1t_ms_b1_p90")
+            out.update(top1=f"{self.prefix}_top1", agreement=f"{self.prefix}_agreement")
+            for tag, key in (("ms_b1", f"{self.litert}_ms_b1"), ("ms_1t_b1", f"{self.litert}_1t_ms_b1")):
+                out.update({f"{tag}_{q}": f"{key}_{q}" for q in ("p50", "p90", "lo", "hi")})
         return out
 
 
@@ -188,9 +192,21 @@ class RunResult:
     file_bytes: int = metric("file bytes (.h5)", "size", kind=int)
     gzip_bytes: int = metric("gzip bytes (compressed model)", "size", kind=int)
     latency_ms_b1_p50: float = metric("Keras latency, batch 1, p50 (ms)", "latency")
-    latency_ms_b1_p90: float = metric("Keras latency, batch 1, p90 (ms)")
+    latency_ms_b1_p90: float = metric("Keras latency, batch 1, p90 of single calls (ms)")
+    latency_ms_b1_lo: float | None = metric("Keras latency, batch 1, low end of the p50's band (ms)")
+    latency_ms_b1_hi: float | None = metric("Keras latency, batch 1, high end of the p50's band (ms)")
     latency_ms_b32_p50: float = metric("Keras latency, batch 32, p50 (ms)", "latency")
-    latency_ms_b32_p90: float = metric("Keras latency, batch 32, p90 (ms)")
+    latency_ms_b32_p90: float = metric("Keras latency, batch 32, p90 of single calls (ms)")
+    latency_ms_b32_lo: float | None = metric("Keras latency, batch 32, low end of the p50's band (ms)")
+    latency_ms_b32_hi: float | None = metric("Keras latency, batch 32, high end of the p50's band (ms)")
+    speedup_b1: float | None = metric("measured speedup vs dense, Keras batch 1 (timed in alternation)",
+                                      "amount", "higher")
+    speedup_b1_lo: float | None = metric("measured speedup vs dense, batch 1, low end of its band")
+    speedup_b1_hi: float | None = metric("measured speedup vs dense, batch 1, high end of its band")
+    speedup_b32: float | None = metric("measured speedup vs dense, Keras batch 32 (timed in alternation)",
+                                       "amount", "higher")
+    speedup_b32_lo: float | None = metric("measured speedup vs dense, batch 32, low end of its band")
+    speedup_b32_hi: float | None = metric("measured speedup vs dense, batch 32, high end of its band")
     throughput_ips: float = metric("throughput, batch 32 (images/s)", better="higher")
     threads: int = metric("Keras threads", kind=int)
     litert_ms_predicted: float | None = metric("LiteRT latency predicted by the per-layer table (ms)", "latency")
@@ -399,12 +415,24 @@ def _columns() -> dict[str, Column]:
                 cols[keys[f"{tag}_p50"]] = Column(keys[f"{tag}_p50"], f"LiteRT {fmt.label}, batch 1, {threads}, "
                                                   "p50 (ms)", "latency")
                 cols[keys[f"{tag}_p90"]] = Column(keys[f"{tag}_p90"], f"LiteRT {fmt.label}, batch 1, {threads}, "
-                                                  "p90 (ms)")
+                                                  "p90 of single calls (ms)")
+                for end, word in (("lo", "low"), ("hi", "high")):
+                    cols[keys[f"{tag}_{end}"]] = Column(keys[f"{tag}_{end}"], f"LiteRT {fmt.label}, batch 1, {threads}, "
+                                                        f"{word} end of the p50's band (ms)")
     cols["litert_threads"] = Column("litert_threads", "LiteRT threads ('all threads')", kind=int)
     return cols
 
 
 COLUMNS: dict[str, Column] = _columns()
+
+
+def band_of(column: str) -> tuple[str, str] | None:
+    """The (low, high) columns of a latency's band — how far its p50 moves between measurements."""
+    if column.endswith("_p50"):
+        low, high = column[:-4] + "_lo", column[:-4] + "_hi"
+        if low in COLUMNS and high in COLUMNS:
+            return low, high
+    return None
 #: Text columns of a row (the recipe's identity).
 IDENTITY = ("model", "dataset", "strategy", "granularity", "scope", "schedule", "mode", "budget", "rank", "unit",
             "threshold")

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 
 from prune_core.result import COLUMNS as RESULT_COLUMNS
-from prune_core.result import FORMATS, IDENTITY, ResultError, RunResult
+from prune_core.result import FORMATS, IDENTITY, ResultError, RunResult, band_of
 from prune_core.specs import FIELDS
 
 #: Columns of the frame, in order: the job, the recipe's identity, every number, the recipe and hover text.
@@ -70,27 +71,67 @@ def hover_text(job_id: int, label: str, result: RunResult) -> str:
     return "<br>".join(lines)
 
 
-def pareto_mask(df: pd.DataFrame, x: str, y: str = "top1") -> pd.Series:
-    """True for runs no other run beats on both axes (larger y; smaller x, or larger for
-    sparsity-like axes)."""
+def band(df: pd.DataFrame, x: str) -> tuple[str, str] | None:
+    """The (low, high) columns of `x`'s measurement band when the frame has them."""
+    columns = band_of(x)
+    return columns if columns and all(c in df and df[c].notna().any() for c in columns) else None
+
+
+def _bounds(df: pd.DataFrame, x: str, columns: tuple | None):
+    values = df[x].to_numpy(dtype=float)
+    if columns is None:
+        return values, values
+    low = df[columns[0]].to_numpy(dtype=float)
+    high = df[columns[1]].to_numpy(dtype=float)
+    return (np.where(np.isnan(low), values, np.minimum(low, values)),
+            np.where(np.isnan(high), values, np.maximum(high, values)))
+
+
+def pareto_mask(df: pd.DataFrame, x: str, y: str = "top1", with_band: bool = True) -> pd.Series:
+    """True for runs no other run beats (larger y; smaller x, or larger for sparsity-like axes).
+    Where `x` is a measured latency with a band, two runs whose bands overlap are tied on `x`: a
+    run beats another on latency only by more than the measurement noise."""
+    low, high = _bounds(df, x, band(df, x) if with_band else None)
+    if x in HIGHER_IS_BETTER:
+        low, high = -high, -low
+    ys = df[y].to_numpy(dtype=float)
     keep = []
-    sign = -1.0 if x in HIGHER_IS_BETTER else 1.0
-    xs, ys = sign * df[x].to_numpy(dtype=float), df[y].to_numpy(dtype=float)
     for i in range(len(df)):
-        dominated = ((xs <= xs[i]) & (ys >= ys[i]) & ((xs < xs[i]) | (ys > ys[i]))).any()
+        as_good = low <= high[i]          # not clearly worse on x
+        better = high < low[i]            # clearly better on x
+        dominated = (as_good & (ys >= ys[i]) & (better | (ys > ys[i]))).any()
         keep.append(not dominated)
     return pd.Series(keep, index=df.index, dtype=bool)
 
 
-def latency_flat(df: pd.DataFrame, column: str = "latency_ms_b1_p50", tolerance: float = 0.15) -> bool:
-    """True when sparsity moved a lot (≥ 0.3) among unstructured runs but measured latency stayed
-    within ±tolerance of the dense model — the normal result for zeros in dense kernels."""
+def latency_unchanged(df: pd.DataFrame, column: str = "latency_ms_b1_p50", tolerance: float = 0.15) -> bool:
+    """True when sparsity moved a lot (≥ 0.3) among unstructured runs but measured latency did not
+    change beyond measurement noise — the normal result for zeros in dense kernels. Runs timed in
+    alternation with the dense model carry a speedup band: unchanged means 1.0 lies in every band.
+    Older runs (one timing each) fall back to ±tolerance around the dense latency."""
     runs = df[(df["granularity"] == "unstructured")].dropna(subset=["weight_sparsity", column])
     if len(runs) < 2 or runs["weight_sparsity"].max() - runs["weight_sparsity"].min() < 0.3:
         return False
+    batch = column.split("_b")[-1].split("_")[0] if column.startswith("latency_ms_b") else None
+    low, high = f"speedup_b{batch}_lo", f"speedup_b{batch}_hi"
+    if batch and low in runs and runs[low].notna().all():
+        return bool(((runs[low] <= 1.0) & (runs[high] >= 1.0)).all())
     dense = runs[f"dense_{column}"].dropna() if f"dense_{column}" in runs else pd.Series(dtype=float)
     reference = float(dense.median()) if len(dense) else float(runs[column].median())
     return bool(((runs[column] / reference - 1).abs() <= tolerance).all())
+
+
+#: Latency axes from the most faithful to a phone or board to the least: LiteRT measured, the
+#: per-layer table's prediction, Keras on this CPU.
+FAITHFUL = ("litert_1t_ms_b1_p50", "litert_ms_b1_p50", "litert_ms_predicted", "latency_ms_b1_p50")
+
+
+def default_latency_axis(df: pd.DataFrame, choices: list) -> str | None:
+    """The most faithful latency that every run shown has (else the first one available)."""
+    for column in FAITHFUL:
+        if column in choices and df[column].notna().all():
+            return column
+    return choices[0] if choices else None
 
 
 def dense_reference(df: pd.DataFrame) -> dict:

@@ -1,7 +1,12 @@
-"""Timing a call: warm-ups, then repeats, kept as a distribution (numpy only).
+"""Timing a call as a distribution, and comparing two calls fairly (numpy only).
 
 One helper for every latency the tool reports (Keras, LiteRT, the per-layer table), so they are
-measured the same way and carry the same percentiles.
+measured the same way. A single p50 of 30 calls moves ±30 % between measurements on a busy machine,
+so a latency here is measured in *rounds*: each round's median is one estimate, and the spread of
+those estimates (p10–p90 over rounds) is the band a difference has to leave before it means
+anything. Comparing a model with a reference (the dense baseline) times both in alternation,
+round by round (A B, B A, A B, …), so drift in the machine's speed hits both alike, and the ratio
+is taken per round.
 """
 from __future__ import annotations
 
@@ -11,14 +16,27 @@ from dataclasses import dataclass
 import numpy as np
 
 
+def _percentile(values, q: float) -> float:
+    return float(np.percentile(values, q))
+
+
 @dataclass(frozen=True)
 class Timing:
-    """Milliseconds of repeated calls, summarised."""
+    """Milliseconds of repeated calls: every call's time, grouped by round."""
 
-    samples_ms: tuple
+    rounds_ms: tuple  # one tuple of call times per round
+
+    @property
+    def samples_ms(self) -> tuple:
+        return tuple(t for r in self.rounds_ms for t in r)
+
+    @property
+    def round_medians(self) -> tuple:
+        return tuple(float(np.median(r)) for r in self.rounds_ms)
 
     def percentile(self, q: float) -> float:
-        return float(np.percentile(self.samples_ms, q))
+        """A percentile of single calls (p90: the tail a caller sees)."""
+        return _percentile(self.samples_ms, q)
 
     @property
     def p10(self) -> float:
@@ -26,20 +44,80 @@ class Timing:
 
     @property
     def p50(self) -> float:
-        return self.percentile(50)
+        """The latency: the median of the rounds' medians (one round: the median call)."""
+        return float(np.median(self.round_medians))
 
     @property
     def p90(self) -> float:
         return self.percentile(90)
 
+    @property
+    def band(self) -> tuple[float, float]:
+        """p10–p90 of the rounds' medians: how far `p50` moves between measurements."""
+        medians = self.round_medians
+        return _percentile(medians, 10), _percentile(medians, 90)
 
-def time_calls(call, *, warmup: int = 5, repeats: int = 30) -> Timing:
-    """Call `call()` `warmup` times untimed, then `repeats` times timed (wall clock, ms)."""
+
+@dataclass(frozen=True)
+class Comparison:
+    """A candidate and a reference timed in alternation, round by round."""
+
+    candidate: Timing
+    reference: Timing
+
+    @property
+    def ratios(self) -> tuple:
+        """Per round: reference ms ÷ candidate ms (> 1: the candidate is faster)."""
+        return tuple(r / c for c, r in zip(self.candidate.round_medians, self.reference.round_medians))
+
+    @property
+    def speedup(self) -> float:
+        return float(np.median(self.ratios))
+
+    @property
+    def speedup_band(self) -> tuple[float, float]:
+        return _percentile(self.ratios, 10), _percentile(self.ratios, 90)
+
+
+def verdict(low: float | None, high: float | None) -> str:
+    """"faster", "slower" or "within noise" for a speedup band (reference ÷ candidate)."""
+    if low is None or high is None:
+        return "within noise"
+    if low > 1.0:
+        return "faster"
+    if high < 1.0:
+        return "slower"
+    return "within noise"
+
+
+def time_calls(call, *, warmup: int = 5, repeats: int = 30, rounds: int = 1) -> Timing:
+    """Call `call()` `warmup` times untimed, then `rounds` × `repeats` times timed (wall clock, ms)."""
     for _ in range(warmup):
         call()
+    return Timing(tuple(_timed(call, repeats) for _ in range(rounds)))
+
+
+def time_alternating(candidate, reference, *, warmup: int = 5, repeats: int = 10, rounds: int = 7) -> Comparison:
+    """Time two calls in alternation: `rounds` rounds of `repeats` calls each, the order reversed every
+    round (A B, B A, …) so that a machine getting faster or slower hits both alike."""
+    for _ in range(warmup):
+        candidate()
+        reference()
+    mine, theirs = [], []
+    for r in range(rounds):
+        if r % 2 == 0:
+            theirs.append(_timed(reference, repeats))
+            mine.append(_timed(candidate, repeats))
+        else:
+            mine.append(_timed(candidate, repeats))
+            theirs.append(_timed(reference, repeats))
+    return Comparison(Timing(tuple(mine)), Timing(tuple(theirs)))
+
+
+def _timed(call, repeats: int) -> tuple:
     samples = []
     for _ in range(repeats):
         start = time.perf_counter()
         call()
         samples.append((time.perf_counter() - start) * 1000.0)
-    return Timing(tuple(samples))
+    return tuple(samples)

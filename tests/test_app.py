@@ -60,8 +60,9 @@ def test_experiment_form_queues_a_job_per_strategy_and_sparsity(home):
 def test_experiment_form_queues_latency_aware_structured_runs(home):
     app = _app()
     app.radio(key="granularity").set_value("structured").run()
-    assert next(c for c in app.checkbox if c.label == "Latency-aware ranking").disabled  # layerwise by default
-    next(r for r in app.radio if r.label == "Ranking").set_value("global").run()
+    app.radio(key="scope").set_value("layerwise").run()
+    assert next(c for c in app.checkbox if c.label == "Latency-aware ranking").disabled  # needs global ranking
+    app.radio(key="scope").set_value("global").run()
     next(c for c in app.checkbox if c.label == "Latency-aware ranking").check().run()
     next(b for b in app.button if b.label.startswith("Queue 2")).click().run()
     assert not app.exception
@@ -74,8 +75,8 @@ def test_experiment_form_queues_latency_aware_structured_runs(home):
 
 def test_experiment_shows_an_impossible_schedule_inline_and_blocks_the_button(home):
     app = _app()
-    app.button[0].click().run()  # the seed's preset: polynomial 0.5 → 0.8 over steps 1000–2000, 50 epochs
-    assert not app.error
+    next(b for b in app.button if b.label.startswith("The seed's tfmot recipe")).click().run()
+    assert not app.error  # polynomial 0.5 → 0.8 over steps 1000–2000, 50 epochs
     app.number_input(key="fine_tune_epochs").set_value(5).run()
     assert any("--fine-tune-epochs to 50" in e.value for e in app.error)
     assert next(b for b in app.button if b.label.startswith("Queue")).disabled
@@ -145,3 +146,43 @@ def test_run_detail_offers_export_then_shows_the_deploy_numbers(home, real_resul
     table = app.dataframe[0].value
     assert list(table["format"]) == ["Keras .h5", "TFLite float32", "TFLite int8"]
     assert table.loc[table["format"] == "TFLite int8", "bytes"].iloc[0] == 1200
+
+
+def test_the_experiment_form_remembers_its_fields_across_pages(home):
+    app = _app()
+    app.multiselect(key="strategies").set_value(["fisher"]).run()
+    app.text_input(key="sparsities").set_value("0.3, 0.6").run()
+    app.radio(key="schedule").set_value("constant").run()
+    app.switch_page("pages/runs.py").run()
+    app.switch_page("pages/experiment.py").run()
+    assert not app.exception
+    assert app.multiselect(key="strategies").value == ["fisher"]
+    assert app.text_input(key="sparsities").value == "0.3, 0.6" and app.radio(key="schedule").value == "constant"
+
+
+def test_queue_twice_queues_once_and_says_what_was_queued(home):
+    app = _app()
+    next(b for b in app.button if b.label.startswith("Queue 2")).click().run()
+    assert any("Queued 2 job(s)" in s.value for s in app.success)
+    next(b for b in app.button if b.label.startswith("Queue 2")).click().run()
+    assert len(JobStore().list()) == 2
+    assert any("not queued again" in w.value and "taylor s=0.5" in w.value for w in app.warning)
+
+
+def test_tfmot_beside_global_ranking_queues_what_combines_and_says_why(home):
+    app = _app()
+    assert app.radio(key="scope").value == "global" and app.multiselect(key="strategies").value == ["taylor"]
+    app.multiselect(key="strategies").set_value(["taylor", "tfmot"]).run()
+    assert not app.error and any("tfmot's recipe ranks each layer on its own" in c.value for c in app.caption)
+    next(b for b in app.button if b.label.startswith("Queue 4")).click().run()
+    scopes = sorted({(j.spec.strategy, j.spec.scope) for j in JobStore().list()})
+    assert scopes == [("taylor", "global"), ("tfmot", "layerwise")]
+    app.radio(key="granularity").set_value("structured").run()
+    assert "tfmot" not in app.multiselect(key="strategies").options and not app.exception
+
+
+def test_a_bad_amount_is_explained_beside_its_field_in_the_pages_words(home):
+    app = _app()
+    app.text_input(key="sparsities").set_value("0.5, abc").run()
+    assert [e.value for e in app.error] == ["Target sparsities must be comma-separated numbers, got '0.5, abc'"]
+    assert next(b for b in app.button if b.label.startswith("Queue")).disabled

@@ -24,7 +24,7 @@ def test_submit_a_run_in_the_browser_and_see_it_on_compare(tmp_path):
         page.get_by_label("Target sparsities (comma-separated: one run each)").fill("0.6")
         page.get_by_label("Target sparsities (comma-separated: one run each)").press("Enter")
         page.get_by_role("button", name="Queue run").click()
-        page.get_by_text("Queued job(s) 1").wait_for(timeout=30000)
+        page.get_by_text("Queued 1 job(s): 1.").wait_for(timeout=30000)
 
         store = JobStore(tmp_path / "jobs.sqlite3")
         deadline = time.monotonic() + 300
@@ -33,9 +33,30 @@ def test_submit_a_run_in_the_browser_and_see_it_on_compare(tmp_path):
         job = store.get(1)
         assert job.status == "completed", job.error
         assert job.spec.model == "tiny-cnn" and job.spec.fine_tune_epochs == 1 and job.spec.sparsity == 0.6
+        assert (job.spec.strategy, job.spec.scope) == ("taylor", "global")  # the best measured recipe by default
 
         page.goto(url + "/compare")
         page.get_by_text("Accuracy vs size").wait_for(timeout=60000)
         page.locator(".js-plotly-plot .scatterlayer .point").first.wait_for(timeout=30000)
         assert page.locator(".js-plotly-plot").count() >= 3
-        page.get_by_text("magnitude s=0.6").first.wait_for(state="attached", timeout=30000)  # its table row
+        page.get_by_text("taylor s=0.6").first.wait_for(state="attached", timeout=30000)  # its table row
+
+
+def test_a_deep_link_works_on_a_fresh_server_and_the_form_remembers_across_pages(tmp_path):
+    if ensure_chromium() is None:
+        pytest.skip("Debian's chromium is not installed and cannot be installed here (needs root)")
+    with served_app(tmp_path) as url, browser_page() as page:
+        page.goto(url + "/compare")  # the first request this server sees
+        page.get_by_text("Nothing to compare yet").wait_for(timeout=60000)
+        nav = page.inner_text('[data-testid="stSidebar"]').splitlines()
+        assert {"Experiment", "Runs", "Compare", "Run detail"} <= set(nav) and "app" not in nav
+        page.get_by_role("link", name="Experiment").click()
+        field = page.get_by_label("Target sparsities (comma-separated: one run each)")
+        field.fill("0.3, 0.7")
+        field.press("Enter")
+        page.get_by_text("2 run(s) ready").wait_for(timeout=30000)
+        page.get_by_role("link", name="Runs").click()
+        page.get_by_text("No runs yet").wait_for(timeout=30000)
+        page.get_by_role("link", name="Experiment").click()
+        page.get_by_text("2 run(s) ready").wait_for(timeout=30000)
+        assert field.input_value() == "0.3, 0.7"

@@ -63,3 +63,15 @@ def test_latency_reports_percentiles():
     lat = metrics.latency(_conv_model(), batch_size=4, warmup=2, repeats=7)
     assert 0 < lat.p10 <= lat.p50 <= lat.p90 and len(lat.samples_ms) == 7
     assert metrics.threads() >= 1
+
+
+def test_measured_against_a_reference_latency_carries_its_band_and_the_dense_numbers(tiny_model, tiny_data):
+    measured = metrics.measure(tiny_model, [], tiny_data, reference=tiny_model)
+    for batch in (1, 32):
+        assert measured[f"latency_ms_b{batch}_lo"] <= measured[f"latency_ms_b{batch}_p50"] <= \
+            measured[f"latency_ms_b{batch}_hi"]
+        assert measured[f"speedup_b{batch}_lo"] <= measured[f"speedup_b{batch}"] <= measured[f"speedup_b{batch}_hi"]
+        assert measured[f"dense_latency_ms_b{batch}_p50"] > 0
+    assert measured["dense_throughput_ips"] == pytest.approx(32000 / measured["dense_latency_ms_b32_p50"])
+    alone = metrics.measure(tiny_model, [], tiny_data)
+    assert "speedup_b1" not in alone and alone["latency_ms_b1_lo"] <= alone["latency_ms_b1_hi"]

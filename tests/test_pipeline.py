@@ -33,6 +33,9 @@ def test_run_reports_every_measured_field_and_meets_its_target(tmp_path):
     assert result.nonzero_params < result.params and result.nonzero_flops < result.flops
     assert 0 <= result.top1_before_finetune <= 1 and 0 <= result.top1 <= result.top5 <= 1
     assert result.latency_ms_b1_p50 > 0 and result.throughput_ips > 0 and result.finetune_seconds > 0
+    # latency is timed in alternation with the dense baseline, in the same job, with its band
+    assert result.speedup_b1_lo <= result.speedup_b1 <= result.speedup_b1_hi
+    assert result.dense.latency_ms_b1_lo <= result.dense.latency_ms_b1_p50 <= result.dense.latency_ms_b1_hi
     assert result.spec == spec and result.model_path == str(tmp_path / "pruned.keras")
     assert {"baseline training", "scoring", "fine-tuning", "measuring"} <= {e.phase for e in events}
     saved = models.load_user_model(str(tmp_path / "pruned.keras"))

@@ -27,14 +27,49 @@ def test_pareto_front_prefers_more_sparsity():
     assert results.pareto_mask(df, "weight_sparsity").tolist() == [False, True, True]
 
 
-def test_latency_flat_is_said_only_when_sparsity_moved_and_latency_did_not():
+def test_unchanged_latency_is_said_only_when_sparsity_moved_and_latency_did_not():
+    # runs timed once (no band): ±15 % around the dense latency
     flat = _df([{"granularity": "unstructured", "weight_sparsity": s, "latency_ms_b1_p50": 10 + d,
                  "dense_latency_ms_b1_p50": 10.0} for s, d in ((0.1, 0.2), (0.5, -0.3), (0.9, 0.4))])
-    assert results.latency_flat(flat)
+    assert results.latency_unchanged(flat)
     moved = flat.assign(latency_ms_b1_p50=[10.0, 7.0, 4.0])
-    assert not results.latency_flat(moved)
+    assert not results.latency_unchanged(moved)
     narrow = flat.assign(weight_sparsity=[0.5, 0.55, 0.6])
-    assert not results.latency_flat(narrow)
+    assert not results.latency_unchanged(narrow)
+
+
+def test_with_speedup_bands_unchanged_means_every_band_holds_one():
+    # 40 % apart in p50 (a noisy machine), yet each run's speedup against dense, timed in alternation,
+    # is 1.0 within its band: that is noise, not a result
+    noisy = _df([{"granularity": "unstructured", "weight_sparsity": s, "latency_ms_b1_p50": ms,
+                  "speedup_b1": 1.0, "speedup_b1_lo": 0.93, "speedup_b1_hi": 1.06}
+                 for s, ms in ((0.5, 9.0), (0.8, 15.0), (0.9, 6.5))])
+    assert results.latency_unchanged(noisy)
+    one_really_faster = noisy.assign(speedup_b1_lo=[0.93, 0.95, 1.4], speedup_b1_hi=[1.06, 1.05, 1.6])
+    assert not results.latency_unchanged(one_really_faster)
+
+
+def test_pareto_front_on_latency_ignores_differences_inside_the_band():
+    # run 1 is "faster" than run 0 by 1 ms, but both medians move ±2 ms: tied on latency, so run 0
+    # (more accurate) dominates; run 2 is faster beyond the noise and stays on the front
+    df = _df([{"latency_ms_b1_p50": 10.0, "latency_ms_b1_lo": 8.0, "latency_ms_b1_hi": 12.0, "top1": 0.97},
+              {"latency_ms_b1_p50": 9.0, "latency_ms_b1_lo": 7.0, "latency_ms_b1_hi": 11.0, "top1": 0.95},
+              {"latency_ms_b1_p50": 4.0, "latency_ms_b1_lo": 3.5, "latency_ms_b1_hi": 4.5, "top1": 0.90}])
+    assert results.pareto_mask(df, "latency_ms_b1_p50").tolist() == [True, False, True]
+    assert results.pareto_mask(df, "latency_ms_b1_p50", with_band=False).tolist() == [True, True, True]
+    fig = plots.tradeoff(df.assign(strategy="taylor", scope="global", schedule="oneshot", sweep="s",
+                                   granularity="unstructured", rank="importance", achieved=0.5, hover=""),
+                         "latency_ms_b1_p50")
+    bars = next(t for t in fig.data if t.name == "taylor · global").error_x
+    assert sorted(bars.array) == sorted(bars.arrayminus) == [0.5, 2.0, 2.0]
+
+
+def test_the_latency_axis_starts_on_the_most_faithful_measure_every_run_has():
+    df = _df([{"latency_ms_b1_p50": 9.0, "litert_ms_predicted": 0.07, "litert_1t_ms_b1_p50": 0.06},
+              {"latency_ms_b1_p50": 8.0, "litert_ms_predicted": 0.05}])
+    choices = results.available(df, results.LATENCY_AXES)
+    assert results.default_latency_axis(df, choices) == "litert_ms_predicted"  # not every run was exported
+    assert results.default_latency_axis(df.iloc[:1], choices) == "litert_1t_ms_b1_p50"
 
 
 def _result(**flat):

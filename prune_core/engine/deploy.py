@@ -73,12 +73,12 @@ def _feed(interp, x: np.ndarray):
 
 
 def latency(content: bytes, input_shape: tuple, batch: int = 1, threads: int | None = None,
-            warmup: int = 5, repeats: int = 30) -> Timing:
+            warmup: int = 5, repeats: int = 30, rounds: int = 1) -> Timing:
     """LiteRT (XNNPACK) latency of one invocation at `batch`, in ms."""
     interp = interpreter(content, threads, batch)
     x = np.random.default_rng(0).uniform(0, 255, (batch,) + tuple(input_shape)).astype(np.float32)
     _feed(interp, x)
-    return time_calls(interp.invoke, warmup=warmup, repeats=repeats)
+    return time_calls(interp.invoke, warmup=warmup, repeats=repeats, rounds=rounds)
 
 
 def predict(content: bytes, x: np.ndarray, batch: int = 32) -> np.ndarray:
@@ -110,7 +110,7 @@ def _sizes(content: bytes) -> dict:
 
 
 def export_all(model, dataset, root: Path, *, representative: int = 100, seed: int = 0,
-               on_progress=lambda message: None, repeats: int = 30) -> Deployment:
+               on_progress=lambda message: None, repeats: int = 10, rounds: int = 7) -> Deployment:
     """Export a stripped model in every deployable format and measure each: bytes, gzip bytes,
     top-1 on the test split (int8 measured, never assumed), LiteRT latency at 1 thread and at all
     threads. Results are cached by model digest under `root/exports/`."""
@@ -140,8 +140,9 @@ def export_all(model, dataset, root: Path, *, representative: int = 100, seed: i
                     "agreement": float((classes == keras_classes).mean())}
         on_progress(f"timing LiteRT ({kind})")
         for threads, tag in ((1, "ms_1t_b1"), (all_threads, "ms_b1")):
-            timing = latency(content, shape, 1, threads=threads, repeats=repeats)
+            timing = latency(content, shape, 1, threads=threads, repeats=repeats, rounds=rounds)
             measured[f"{tag}_p50"], measured[f"{tag}_p90"] = timing.p50, timing.p90
+            measured[f"{tag}_lo"], measured[f"{tag}_hi"] = timing.band
         formats[kind] = measured
     deployment = Deployment(formats, litert_threads=all_threads, export_dir=str(folder))
     tmp = folder / ".metrics.json.tmp"

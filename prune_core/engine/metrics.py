@@ -17,7 +17,7 @@ import numpy as np
 
 from prune_core.engine import layers
 from prune_core.engine.keras_env import tf
-from prune_core.timing import Timing, time_calls
+from prune_core.timing import Comparison, Timing, time_alternating, time_calls
 
 
 def accuracy(model, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict:
@@ -90,28 +90,58 @@ def threads() -> int:
     return configured or os.cpu_count() or 1
 
 
-def latency(model, batch_size: int, warmup: int = 5, repeats: int = 30) -> Timing:
-    """Keras CPU latency of one forward pass (compiled `tf.function`, never `predict`)."""
+def _forward(model, batch_size: int):
+    """A zero-argument call running one compiled forward pass (never `predict`: its overhead dominates)."""
     shape = (batch_size,) + tuple(model.input_shape[1:])
     x = tf.constant(np.random.default_rng(0).uniform(0, 255, shape).astype(np.float32))
     infer = tf.function(lambda b: model(b, training=False))
-    return time_calls(lambda: infer(x).numpy(), warmup=warmup, repeats=repeats)
+    return lambda: infer(x).numpy()
 
 
-def measure(model, targets, dataset, *, repeats: int = 30) -> dict:
-    """Everything the result table reports about one stripped model."""
+def latency(model, batch_size: int, warmup: int = 5, repeats: int = 30, rounds: int = 1) -> Timing:
+    """Keras CPU latency of one forward pass."""
+    return time_calls(_forward(model, batch_size), warmup=warmup, repeats=repeats, rounds=rounds)
+
+
+#: (rounds, calls per round) for batch 1 and batch 32: 7 rounds give the band of the median.
+ROUNDS = {1: (7, 10), 32: (5, 3)}
+
+
+def latency_against(model, reference, batch_size: int, warmup: int = 5) -> Comparison:
+    """`model` and `reference` (the dense baseline) timed in alternation at `batch_size`."""
+    rounds, repeats = ROUNDS.get(batch_size, (5, 3))
+    return time_alternating(_forward(model, batch_size), _forward(reference, batch_size), warmup=warmup,
+                            repeats=repeats, rounds=rounds)
+
+
+def latency_fields(timing: Timing, name: str) -> dict:
+    """A latency as result fields: `name_p50` (median over rounds), `name_p90` (single calls),
+    `name_lo` / `name_hi` (p10–p90 of the rounds' medians: how far the p50 moves)."""
+    lo, hi = timing.band
+    return {f"{name}_p50": timing.p50, f"{name}_p90": timing.p90, f"{name}_lo": lo, f"{name}_hi": hi}
+
+
+def measure(model, targets, dataset, *, reference=None) -> dict:
+    """Everything the result table reports about one stripped model. With `reference` (the dense
+    baseline), latency is timed in alternation with it and the speedup carries its band; the dense
+    numbers measured alongside come back under `dense_*`."""
     acc = accuracy(model, dataset.x_test, dataset.y_test)
-    b1 = latency(model, 1, repeats=repeats)
-    b32 = latency(model, 32, repeats=max(repeats // 3, 5))
-    return {
-        "top1": acc["top1"], "top5": acc["top5"],
-        **param_counts(model),
-        "weight_sparsity": weight_sparsity(targets),
-        "layer_sparsity": layer_sparsity(targets),
-        **flops(model),
-        **file_sizes(model),
-        "latency_ms_b1_p50": b1.p50, "latency_ms_b1_p90": b1.p90,
-        "latency_ms_b32_p50": b32.p50, "latency_ms_b32_p90": b32.p90,
-        "throughput_ips": 32 * 1000.0 / b32.p50,
-        "threads": threads(),
-    }
+    out = {"top1": acc["top1"], "top5": acc["top5"], **param_counts(model),
+           "weight_sparsity": weight_sparsity(targets), "layer_sparsity": layer_sparsity(targets),
+           **flops(model), **file_sizes(model), "threads": threads()}
+    for batch in (1, 32):
+        name = f"latency_ms_b{batch}"
+        if reference is None:
+            rounds, repeats = ROUNDS[batch]
+            out.update(latency_fields(latency(model, batch, repeats=repeats, rounds=rounds), name))
+            continue
+        compared = latency_against(model, reference, batch)
+        low, high = compared.speedup_band
+        out.update(latency_fields(compared.candidate, name))
+        out.update({f"speedup_b{batch}": compared.speedup, f"speedup_b{batch}_lo": low,
+                    f"speedup_b{batch}_hi": high})
+        out.update({f"dense_{k}": v for k, v in latency_fields(compared.reference, name).items()})
+    out["throughput_ips"] = 32 * 1000.0 / out["latency_ms_b32_p50"]
+    if reference is not None:
+        out["dense_throughput_ips"] = 32 * 1000.0 / out["dense_latency_ms_b32_p50"]
+    return out

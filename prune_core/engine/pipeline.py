@@ -95,7 +95,7 @@ def _baseline(spec, dataset, user_model, root, on_progress, should_cancel):
 
 
 def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cancel=lambda: False,
-        model_path: Path | None = None, measure_repeats: int = 30) -> RunResult:
+        model_path: Path | None = None) -> RunResult:
     started = time.perf_counter()
     dataset, user_model = check(spec)
     baseline, dense, cached = _baseline(spec, dataset, user_model, root, on_progress, should_cancel)
@@ -128,8 +128,9 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
 
     on_progress(Progress("measuring", message="measuring accuracy, size and latency"))
     targets = criteria.find_targets(model, prune_head=pruning.prune_head, prune_depthwise=pruning.prune_depthwise)
-    measured = {**metrics.measure(model, targets, dataset, repeats=measure_repeats), **pruner.measure(model)}
-    dense_litert = measured.pop("dense_litert_ms_predicted", None)
+    measured = {**metrics.measure(model, targets, dataset, reference=baseline), **pruner.measure(model)}
+    # the dense latency measured alongside (in alternation) replaces the baseline's earlier one
+    dense = {**dense, **{k[len("dense_"):]: measured.pop(k) for k in list(measured) if k.startswith("dense_")}}
     if model_path is not None:
         models.save(model, Path(model_path))
     result = RunResult(
@@ -138,7 +139,7 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
         finetune_seconds=finetune_seconds,
         finetune_seconds_per_epoch=(sum(h["seconds"] for h in history) / len(history)) if history else 0.0,
         total_seconds=time.perf_counter() - started, baseline_cached=cached,
-        dense=DenseReference.from_dict({**dense, "litert_ms_predicted": dense_litert}),
+        dense=DenseReference.from_dict(dense),
         history=history, events=list(pruner.events),
         distributions={"scores": summaries.distribution(pruner.first_scores or []), "weights_before": weights_before,
                        "weights_after": summaries.distribution([t.variable.numpy() for t in targets])},

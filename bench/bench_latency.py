@@ -1,0 +1,81 @@
+"""Latency benchmark: how much does one model's measured latency move between measurements?
+
+    .venv/bin/python bench/bench_latency.py [--times 10] [--model efficientnet-compact]
+
+The same dense model (the cached baseline) is measured `--times` times by each job path, the old and
+the new in alternation so that both see the same machine:
+- before: one p50 of 30 calls after 5 warm-ups (Keras batch 1), and of 30 LiteRT invocations
+  (1 thread) — what a job reported until results carried a band;
+- after: the median of 7 rounds × 10 calls (`metrics.latency_against`, timed in alternation with a
+  dense reference, here the same model), and 7 rounds × 10 LiteRT invocations (`deploy.latency`).
+Each measurement compiles its own `tf.function` / interpreter, as a new job does. Spread = (max − min)
+÷ median of the `--times` p50s. For the new Keras path the speedup against the dense reference is
+reported too: it is what comparisons use, and it should be 1.0 for the same model. Goals: p50 spread
+≤ 10 % in Keras and ≤ 5 % in LiteRT (compact model).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.checks import print_checks  # noqa: E402
+from prune_core import data  # noqa: E402
+from prune_core.engine import baselines, deploy, metrics, models  # noqa: E402
+from prune_core.specs import RunSpec  # noqa: E402
+
+
+def spread(values) -> float:
+    return (max(values) - min(values)) / statistics.median(values)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--times", type=int, default=10)
+    ap.add_argument("--model", default="efficientnet-compact")
+    args = ap.parse_args()
+    spec = RunSpec.of(model=args.model)
+    dataset = data.load(spec.dataset, spec.image_size, spec.seed)
+    model, _ = baselines.get(spec, dataset)
+    reference = models.clone(model)
+    content, shape = deploy.to_tflite(model), tuple(model.input_shape[1:])
+    keras_old, keras_new, speedups, litert_old, litert_new, bands = [], [], [], [], [], []
+    for i in range(args.times):
+        keras_old.append(metrics.latency(model, 1, repeats=30).p50)
+        compared = metrics.latency_against(model, reference, 1)
+        keras_new.append(compared.candidate.p50)
+        speedups.append(compared.speedup)
+        bands.append(compared.speedup_band)
+        litert_old.append(deploy.latency(content, shape, 1, threads=1, repeats=30).p50)
+        litert_new.append(deploy.latency(content, shape, 1, threads=1, repeats=10, rounds=7).p50)
+        print(f"  {i + 1}/{args.times}: Keras {keras_old[-1]:.2f} / {keras_new[-1]:.2f} ms (speedup "
+              f"{speedups[-1]:.3f}, band {bands[-1][0]:.3f}–{bands[-1][1]:.3f}) · LiteRT {litert_old[-1]:.4f} / "
+              f"{litert_new[-1]:.4f} ms", flush=True)
+
+    rows = [("Keras batch 1, before: p50 of 30 calls", keras_old, "ms"),
+            ("Keras batch 1, after: median of 7 rounds × 10 calls", keras_new, "ms"),
+            ("Keras batch 1, after: speedup vs dense, timed in alternation", speedups, "×"),
+            ("LiteRT batch 1, 1 thread, before: p50 of 30 invocations", litert_old, "ms"),
+            ("LiteRT batch 1, 1 thread, after: median of 7 rounds × 10", litert_new, "ms")]
+    print(f"\n{args.model}, the same dense model measured {args.times} times per path (old and new in alternation)\n")
+    print("| measurement | min | median | max | spread (max − min) ÷ median |")
+    print("|---|---|---|---|---|")
+    for name, values, unit in rows:
+        digits = 4 if statistics.median(values) < 1 else 2
+        print(f"| {name} | {min(values):.{digits}f} {unit} | {statistics.median(values):.{digits}f} {unit} | "
+              f"{max(values):.{digits}f} {unit} | {100 * spread(values):.1f} % |")
+    within = sum(low <= 1.0 <= high for low, high in bands)
+    print(f"\nThe same model against itself: 1.0 inside the speedup band in {within}/{args.times} measurements "
+          f"(a pruned model's difference is called a result only outside its band).")
+    print_checks([(f"Keras p50 spread ≤ 10 % ({100 * spread(keras_new):.1f} %; before {100 * spread(keras_old):.1f} %)",
+                   spread(keras_new) <= 0.10),
+                  (f"LiteRT p50 spread ≤ 5 % ({100 * spread(litert_new):.1f} %; before "
+                   f"{100 * spread(litert_old):.1f} %)", spread(litert_new) <= 0.05)])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
