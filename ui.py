@@ -11,14 +11,20 @@ from prune_core import worker
 from prune_core.jobs import JobStore, db_path
 from prune_core.specs import RunSpec
 
+_routed = {"checked": False}
+
+
 def through_router() -> None:
     """Run this page through app.py's navigation. Streamlit treats an app with a `pages/` folder as a
     legacy multipage app until its entry point has run once in this server process: a first request
     for `/compare` on a fresh server would run pages/compare.py alone, with the legacy sidebar and no
     page config. Marking the app as navigation-based and rerunning sends the request through app.py,
-    which resolves `/compare` itself."""
+    which resolves `/compare` itself. Checked once per process (the flag then stays set)."""
     from streamlit.runtime.pages_manager import PagesManager
 
+    if _routed["checked"]:
+        return
+    _routed["checked"] = True
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
@@ -53,13 +59,14 @@ def completed_frame():
     return _completed_frame(str(jobs.path), jobs.fingerprint())
 
 
-def completed_runs() -> list:
-    """Completed run jobs whose result reads as a `RunResult` (others are left out, never a traceback)."""
+def completed_runs(kinds: tuple = ("run",)) -> list:
+    """Completed jobs of `kinds` whose result reads as a `RunResult` (others are left out, never a
+    traceback). Scoring runs made for the threshold preview are kind "scores", not results to compare."""
     from prune_core.result import ResultError
 
     jobs = []
     for job in store().list(status=("completed",)):
-        if job.kind != "run" or not job.result_json:
+        if job.kind not in kinds or not job.result_json:
             continue
         try:
             job.run_result
@@ -69,18 +76,18 @@ def completed_runs() -> list:
     return jobs
 
 
-def submit(specs: list[RunSpec], sweep: str | None = None) -> tuple[list[int], dict]:
+def submit(specs: list[RunSpec], sweep: str | None = None, kind: str = "run") -> tuple[list[int], dict]:
     """Queue recipes and make sure a dispatcher is draining the queue. A recipe already queued,
     running or submitted in the last two minutes is not queued again. Returns (new job ids,
     {recipe label: id of the job that already has it})."""
     jobs = store()
     ids, skipped = [], {}
     for spec in specs:
-        existing = jobs.duplicate_of(spec)
+        existing = jobs.duplicate_of(spec, kind=kind)
         if existing is not None:
             skipped[spec.label()] = existing
         else:
-            ids.append(jobs.submit(spec, sweep))
+            ids.append(jobs.submit(spec, sweep, kind))
     if ids:
         resume_queue()
     return ids, skipped
@@ -171,6 +178,48 @@ def speedup_delta(speedup, low, high, single_ratio=None) -> tuple[str | None, st
     if found == "within noise":
         return "within measurement noise", "off", note
     return f"{100 * (1 / speedup - 1):+.0f} % vs dense", "inverse", note
+
+
+#: Phases whose progress is counted in steps (a bar with an estimate of the time left).
+_STEPPED = ("baseline training", "timing layers", "fine-tuning")
+
+
+def progress_text(job) -> tuple[float | None, str]:
+    """(bar fraction or None, line) for a running job: every phase says what it is doing; phases
+    counted in steps get a bar and the time left, estimated from this phase's own pace so far."""
+    p = job.progress or {}
+    phase = p.get("phase", "starting")
+    detail = [phase]
+    if p.get("message"):
+        detail.append(p["message"])
+    if p.get("epochs"):
+        detail.append(f"epoch {p.get('epoch')}/{p.get('epochs')}")
+    if p.get("sparsity") is not None:
+        detail.append(f"sparsity {p['sparsity']:.3f}")
+    if p.get("accuracy") is not None:
+        detail.append(f"train accuracy {p['accuracy']:.3f}")
+    step, steps, spent = p.get("step") or 0, p.get("steps") or 0, p.get("phase_seconds")
+    if phase in _STEPPED and steps and step:
+        if spent and step < steps:
+            detail.append(f"about {duration_text(spent / step * (steps - step))} left in this phase")
+        detail.append(f"{job.elapsed:.0f} s in all")
+        return min(step / steps, 1.0), " · ".join(detail)
+    detail.append(f"{job.elapsed:.0f} s in all")
+    return None, " · ".join(detail)
+
+
+def duration_text(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min" if seconds < 600 else f"{seconds / 60:.0f} min"
+
+
+def display_order(jobs: list) -> list:
+    """Running first, then queued in the order they will run, then finished, newest first."""
+    running = sorted((j for j in jobs if j.status == "running"), key=lambda j: j.id)
+    queued = sorted((j for j in jobs if j.status == "queued"), key=lambda j: j.id)
+    done = sorted((j for j in jobs if j.status not in ("running", "queued")), key=lambda j: -j.id)
+    return running + queued + done
 
 
 def bytes_text(n) -> str:

@@ -185,7 +185,7 @@ else:
     st.info("Fix the fields marked above to see the runs this recipe makes.")
 
 if mode == "threshold" and specs:
-    similar = [j for j in ui.completed_runs()
+    similar = [j for j in ui.completed_runs(kinds=("run", "scores"))
                if j.spec.model == model and j.spec.dataset == dataset
                and j.spec.strategy in strategies and j.spec.granularity == granularity
                and j.run_result.distributions.get("scores", {}).get("quantiles")]
@@ -206,7 +206,7 @@ if mode == "threshold" and specs:
                 "fine-tuning) to see the score histogram and what each threshold would remove.")
         if st.button("Queue a scoring run"):
             ui.report_submitted(*ui.submit([specs[0].with_(threshold=None, sparsity=0.0, fine_tune_epochs=0,
-                                                           schedule="oneshot")], sweep="scores"))
+                                                           schedule="oneshot")], sweep="scores", kind="scores"))
 
 if st.button(f"Queue {len(specs)} run(s)" if len(specs) != 1 else "Queue run", type="primary",
              disabled=not specs):

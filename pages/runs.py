@@ -1,5 +1,6 @@
-"""Runs: every job with its state and live progress; cancel, retry, delete. Refreshes itself
-while jobs are active (and only then)."""
+"""Runs: every job with its state and live progress; cancel, retry, delete, read its log. Running
+jobs first, then the queue in the order it will run, then finished ones, newest first. Refreshes
+itself while jobs are active (and only then)."""
 import streamlit as st
 
 import ui
@@ -16,6 +17,75 @@ active = bool(jobs_store.list(status=("queued", "running"), limit=1))
 shown = st.select_slider("Show the latest", [25, 50, 100, 200, 500], value=50, key="runs-shown")
 
 
+def _bulk_actions(counts: dict) -> None:
+    finished = {s: counts.get(s, 0) for s in ("failed", "canceled", "interrupted")}
+    a, b = st.columns(2)
+    if counts.get("queued") and a.button(f"Cancel all {counts['queued']} queued", key="cancel-queued"):
+        for job in jobs_store.list(status=("queued",)):
+            jobs_store.request_cancel(job.id)
+        st.rerun()
+    if sum(finished.values()):
+        label = ", ".join(f"{n} {s}" for s, n in finished.items() if n)
+        with b.popover(f"Delete {label}"):
+            st.write("Deletes these jobs, their logs and saved models. Completed runs stay.")
+            if st.button("Delete them", type="primary", key="delete-unsuccessful"):
+                for job in jobs_store.list(status=tuple(s for s, n in finished.items() if n)):
+                    jobs_store.delete(job.id)
+                st.rerun()
+
+
+def _card(job) -> None:
+    with st.container(border=True):
+        head, actions = st.columns([5, 2])
+        with head:
+            kind = {"scores": " · scoring run (threshold preview)", "export": ""}.get(job.kind, "")
+            st.markdown(f"**{ui.STATUS_ICONS.get(job.status, '')} job {job.id}** · {job.label}{kind} · "
+                        f"`{job.spec.model}` on `{job.spec.dataset}`" + (f" · {job.sweep}" if job.sweep else ""))
+            if job.status == "running":
+                fraction, text = ui.progress_text(job)
+                if fraction is None:
+                    st.caption(f":material/hourglass_top: {text}")
+                else:
+                    st.progress(fraction, text=text)
+            elif job.status == "completed" and job.kind == "export" and job.result:
+                exported = Deployment.from_dict(job.result)
+                st.write(f"exported job {job.parent}: TFLite float "
+                         f"{ui.bytes_text(exported.get('float', 'bytes') if exported else None)}, int8 "
+                         f"{ui.bytes_text(exported.get('int8', 'bytes') if exported else None)} · {job.elapsed:.0f} s")
+            elif job.status == "completed" and job.result:
+                st.write(ui.result_line(job))
+            elif job.error:
+                st.write(f"{job.status}: {job.error}")
+            else:
+                st.write(job.status)
+            if job.retried_as:
+                st.caption(f"Retried as job {job.retried_as}.")
+        with actions:
+            if job.active:
+                if st.button("Cancel", key=f"cancel-{job.id}", disabled=job.cancel_requested):
+                    jobs_store.request_cancel(job.id)
+                    st.rerun()
+            else:
+                a, b = st.columns(2)
+                if a.button("Retry", key=f"retry-{job.id}"):
+                    try:
+                        jobs_store.retry(job.id)
+                        ui.resume_queue()
+                        st.rerun()
+                    except ValueError as exc:  # an export whose run was deleted
+                        st.error(str(exc))
+                with b.popover("Delete", key=f"delete-{job.id}"):
+                    st.write(f"Delete job {job.id}, its log and its saved model?")
+                    if st.button("Delete", type="primary", key=f"confirm-delete-{job.id}"):
+                        jobs_store.delete(job.id)
+                        st.rerun()
+            if job.status == "completed" and job.kind == "run":
+                st.page_link("pages/run_detail.py", label="Details", query_params={"job": job.id})
+        if job.status != "queued":
+            with st.expander("Log", key=f"log-{job.id}"):
+                st.code(jobs_store.log(job.id) or "(no log yet)", language=None)
+
+
 @st.fragment(run_every=2.0 if active else None)
 def job_table():
     jobs = jobs_store.list(limit=shown)
@@ -28,53 +98,9 @@ def job_table():
     if counts.get("queued"):
         ui.resume_queue()  # a submit that raced a dispatcher shutting down must not wait forever
     st.caption(" · ".join(f"{ui.STATUS_ICONS[s]} {s} {n}" for s, n in sorted(counts.items())))
-    for job in jobs:
-        p = job.progress or {}
-        with st.container(border=True):
-            head, actions = st.columns([5, 2])
-            with head:
-                st.markdown(f"**{ui.STATUS_ICONS.get(job.status, '')} job {job.id}** · {job.label} · "
-                            f"`{job.spec.model}` on `{job.spec.dataset}`" + (f" · {job.sweep}" if job.sweep else ""))
-                if job.status == "running":
-                    detail = [p.get("phase", "starting")]
-                    if p.get("epochs"):
-                        detail.append(f"epoch {p.get('epoch')}/{p.get('epochs')}")
-                    if p.get("sparsity") is not None:
-                        detail.append(f"sparsity {p['sparsity']:.3f}")
-                    if p.get("accuracy") is not None:
-                        detail.append(f"train accuracy {p['accuracy']:.3f}")
-                    detail.append(f"{job.elapsed:.0f} s")
-                    st.progress(min(float(p.get("fraction", 0.0)), 1.0), text=" · ".join(detail))
-                elif job.status == "completed" and job.kind == "export" and job.result:
-                    exported = Deployment.from_dict(job.result)
-                    st.write(f"exported job {job.parent}: TFLite float "
-                             f"{ui.bytes_text(exported.get('float', 'bytes') if exported else None)}, int8 "
-                             f"{ui.bytes_text(exported.get('int8', 'bytes') if exported else None)} · {job.elapsed:.0f} s")
-                elif job.status == "completed" and job.result:
-                    st.write(ui.result_line(job))
-                elif job.error:
-                    st.write(f"{job.status}: {job.error}")
-                else:
-                    st.write(job.status)
-            with actions:
-                if job.active:
-                    if st.button("Cancel", key=f"cancel-{job.id}", disabled=job.cancel_requested):
-                        jobs_store.request_cancel(job.id)
-                        st.rerun()
-                else:
-                    a, b = st.columns(2)
-                    if a.button("Retry", key=f"retry-{job.id}"):
-                        try:
-                            jobs_store.retry(job.id)
-                            ui.resume_queue()
-                            st.rerun()
-                        except ValueError as exc:  # an export whose run was deleted
-                            st.error(str(exc))
-                    if b.button("Delete", key=f"delete-{job.id}"):
-                        jobs_store.delete(job.id)
-                        st.rerun()
-                if job.status == "completed" and job.kind == "run":
-                    st.page_link("pages/run_detail.py", label="Details", query_params={"job": job.id})
+    _bulk_actions(counts)
+    for job in ui.display_order(jobs):
+        _card(job)
     if active and not jobs_store.list(status=("queued", "running"), limit=1):
         st.rerun()  # everything finished: stop polling and show final states
 

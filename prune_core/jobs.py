@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import shutil
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -39,7 +40,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     error TEXT,
     result TEXT,
     kind TEXT NOT NULL DEFAULT 'run',
-    parent INTEGER
+    parent INTEGER,
+    retried_as INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, id);
 """
@@ -60,8 +62,9 @@ class Job:
     progress: dict
     error: str | None
     result_json: str | None
-    kind: str = "run"
+    kind: str = "run"          # "run", "scores" (a scoring run for the threshold preview) or "export"
     parent: int | None = None
+    retried_as: int | None = None
 
     @functools.cached_property
     def result(self) -> dict | None:
@@ -119,7 +122,8 @@ class JobStore:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(SCHEMA)
             columns = {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}
-            for column, ddl in (("kind", "TEXT NOT NULL DEFAULT 'run'"), ("parent", "INTEGER")):
+            for column, ddl in (("kind", "TEXT NOT NULL DEFAULT 'run'"), ("parent", "INTEGER"),
+                                ("retried_as", "INTEGER")):
                 if column not in columns:  # databases made before the column existed
                     db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {ddl}")
 
@@ -139,13 +143,16 @@ class JobStore:
                    status=row["status"], created_at=row["created_at"], started_at=row["started_at"],
                    finished_at=row["finished_at"], pid=row["pid"], cancel_requested=bool(row["cancel_requested"]),
                    progress=json.loads(row["progress"] or "{}"), error=row["error"],
-                   result_json=row["result"], kind=row["kind"], parent=row["parent"])
+                   result_json=row["result"], kind=row["kind"], parent=row["parent"], retried_as=row["retried_as"])
 
     # ---- writing ---------------------------------------------------------------------------------
-    def submit(self, spec: RunSpec, sweep: str | None = None) -> int:
+    def submit(self, spec: RunSpec, sweep: str | None = None, kind: str = "run") -> int:
+        """Queue a recipe: a pruning run, or (`kind="scores"`) a scoring run for the threshold preview."""
+        if kind not in ("run", "scores"):
+            raise ValueError(f"not a run kind: {kind}")
         with self._connect() as db:
-            cur = db.execute("INSERT INTO jobs(spec, label, sweep, created_at) VALUES (?, ?, ?, ?)",
-                             (spec.to_json(), spec.label(), sweep, time.time()))
+            cur = db.execute("INSERT INTO jobs(spec, label, sweep, created_at, kind) VALUES (?, ?, ?, ?, ?)",
+                             (spec.to_json(), spec.label(), sweep, time.time(), kind))
             return int(cur.lastrowid)
 
     def submit_export(self, parent_id: int) -> int:
@@ -191,13 +198,13 @@ class JobStore:
                 raise
         return ids
 
-    def duplicate_of(self, spec: RunSpec, window: float = 120.0) -> int | None:
+    def duplicate_of(self, spec: RunSpec, window: float = 120.0, kind: str = "run") -> int | None:
         """The id of a job with exactly this recipe that is queued, running, or was submitted in the last
         `window` seconds (a second click on Queue must not run the same recipe twice)."""
         with self._connect() as db:
-            row = db.execute("SELECT id FROM jobs WHERE kind='run' AND spec=? AND (status IN ('queued', 'running') "
+            row = db.execute("SELECT id FROM jobs WHERE kind=? AND spec=? AND (status IN ('queued', 'running') "
                              "OR created_at > ?) ORDER BY id DESC LIMIT 1",
-                             (spec.to_json(), time.time() - window)).fetchone()
+                             (kind, spec.to_json(), time.time() - window)).fetchone()
         return int(row["id"]) if row else None
 
     def claim_next(self) -> Job | None:
@@ -243,15 +250,34 @@ class JobStore:
         return bool(row and row["cancel_requested"])
 
     def retry(self, job_id: int) -> int:
-        """A new queued job with the same recipe (the old one stays in the history)."""
+        """A new queued job with the same recipe; the old one stays in the history, pointing to it."""
         job = self.get(job_id)
         if job is None:
             raise ValueError(f"job {job_id} no longer exists")
-        return self.submit_export(job.parent) if job.kind == "export" else self.submit(job.spec, job.sweep)
-
-    def delete(self, job_id: int) -> None:
+        new = self.submit_export(job.parent) if job.kind == "export" else self.submit(job.spec, job.sweep, job.kind)
         with self._connect() as db:
-            db.execute("DELETE FROM jobs WHERE id=? AND status NOT IN ('queued', 'running')", (job_id,))
+            db.execute("UPDATE jobs SET retried_as=? WHERE id=?", (new, job_id))
+        return new
+
+    def folder(self, job_id: int) -> Path:
+        """Where a job keeps its files (saved model, log)."""
+        return self.path.parent / "runs" / str(int(job_id))
+
+    def delete(self, job_id: int) -> bool:
+        """Remove a finished job and its files; a queued or running job stays (cancel it first)."""
+        with self._connect() as db:
+            cur = db.execute("DELETE FROM jobs WHERE id=? AND status NOT IN ('queued', 'running')", (job_id,))
+        if cur.rowcount:
+            shutil.rmtree(self.folder(job_id), ignore_errors=True)
+        return bool(cur.rowcount)
+
+    def log(self, job_id: int, lines: int = 80) -> str:
+        """The last `lines` lines of a job's log ("" when it has none)."""
+        path = self.folder(job_id) / "log.txt"
+        try:
+            return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
 
     def recover(self, unclaimed_after: float = 30.0) -> list[int]:
         """Mark running jobs whose process is gone as interrupted (also jobs claimed by a dispatcher

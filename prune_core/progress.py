@@ -7,9 +7,10 @@ from typing import Callable, Optional
 
 from prune_core.errors import Canceled
 
-#: The phases a run goes through, in order (a latency table is timed only for latency-aware recipes;
-#: exporting only when asked).
-PHASES = ("baseline training", "timing layers", "scoring", "fine-tuning", "measuring", "exporting")
+#: The phases a run goes through, in order (a baseline is loaded when cached, trained otherwise; a
+#: latency table is timed only for latency-aware recipes; exporting only when asked).
+PHASES = ("loading baseline", "baseline training", "timing layers", "scoring", "fine-tuning", "measuring",
+          "exporting")
 
 
 @dataclass

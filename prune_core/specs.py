@@ -245,9 +245,11 @@ class RunSpec:
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
     def label(self) -> str:
+        """Short and telling: "taylor s=0.5 global oneshot", "taylor s=0.4 global channels/flops oneshot"."""
         p = self.pruning
         amount = f"t={p.threshold:g}" if p.threshold is not None else f"s={p.sparsity:g}"
-        return f"{p.strategy} {amount} {p.scope} {self.schedule.kind}"
+        channels = f" channels/{p.budget}" if p.granularity == "structured" else ""
+        return f"{p.strategy} {amount} {p.scope}{channels} {self.schedule.kind}"
 
     def command(self) -> str:
         """The `python -m prune_core run ...` line that reproduces this recipe (non-default options only)."""

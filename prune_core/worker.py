@@ -35,23 +35,27 @@ def max_jobs() -> int:
 
 
 def job_dir(job_id: int, root: Path | None = None) -> Path:
-    path = paths.runs_dir(root) / str(job_id)
+    """A job's folder (the same as `JobStore.folder`), created."""
+    path = paths.runs_dir(root) / str(int(job_id))
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 # ---- inside a job's own process ------------------------------------------------------------------
 class Throttle:
-    """Call `fn` at most once per `seconds` (always on a phase change)."""
+    """Call `fn` at most once per `seconds` (always on a phase change), adding how long the run has
+    been in this phase (`phase_seconds`, from its first report) so that pages can estimate the rest."""
 
     def __init__(self, fn, seconds: float):
         self.fn, self.seconds, self.last, self.last_phase = fn, seconds, 0.0, None
+        self.first_seen: dict = {}
 
     def __call__(self, progress) -> None:
         now = time.monotonic()
+        started = self.first_seen.setdefault(progress.phase, now)
         if progress.phase != self.last_phase or now - self.last >= self.seconds or progress.fraction >= 1.0:
             self.last, self.last_phase = now, progress.phase
-            self.fn(progress.to_dict())
+            self.fn({**progress.to_dict(), "phase_seconds": now - started})
 
 
 def run_job(job_id: int, store: JobStore | None = None) -> str:

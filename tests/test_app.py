@@ -186,3 +186,37 @@ def test_a_bad_amount_is_explained_beside_its_field_in_the_pages_words(home):
     app.text_input(key="sparsities").set_value("0.5, abc").run()
     assert [e.value for e in app.error] == ["Target sparsities must be comma-separated numbers, got '0.5, abc'"]
     assert next(b for b in app.button if b.label.startswith("Queue")).disabled
+
+
+def test_runs_lists_running_then_queued_then_finished_with_logs_retry_and_confirmed_delete(home, real_result):
+    store = JobStore()
+    done = store.add_completed([(real_result, None)])[0]
+    failed = store.submit(RunSpec.of(**TINY, sparsity=0.3))
+    store.claim_next()
+    store.finish(failed, "failed", error="the model file is broken")
+    store.folder(failed).mkdir(parents=True)
+    (store.folder(failed) / "log.txt").write_text("loading model\nthe model file is broken\n")
+    queued = [store.submit(RunSpec.of(**TINY, sparsity=s)) for s in (0.4, 0.5)]
+    app = _app("pages/runs.py")
+    order = [int(m.value.split("job ")[1].split("**")[0]) for m in app.markdown if m.value.startswith("**")]
+    assert order == queued + [failed, done]  # the queue in run order, then finished, newest first
+    assert any("the model file is broken" in c.value for c in app.code)  # the failed job's log
+    next(b for b in app.button if b.key == f"retry-{failed}").click().run()
+    assert any(f"Retried as job {queued[-1] + 1}." == c.value for c in app.caption)
+    next(b for b in app.button if b.key == f"confirm-delete-{failed}").click().run()
+    assert store.get(failed) is None and not store.folder(failed).exists()
+
+
+def test_a_running_jobs_progress_says_its_phase_and_the_time_left():
+    import ui
+    from prune_core.jobs import Job
+
+    def job(progress):
+        return Job(id=1, spec=RunSpec(), label="", sweep=None, status="running", created_at=0.0, started_at=None,
+                   finished_at=None, pid=None, cancel_requested=False, progress=progress, error=None, result_json=None)
+
+    fraction, text = ui.progress_text(job({"phase": "fine-tuning", "step": 100, "steps": 400, "epoch": 3,
+                                           "epochs": 8, "phase_seconds": 50.0}))
+    assert fraction == 0.25 and "fine-tuning" in text and "about 2.5 min left in this phase" in text
+    fraction, text = ui.progress_text(job({"phase": "loading baseline", "message": "using the cached baseline"}))
+    assert fraction is None and text.startswith("loading baseline · using the cached baseline")

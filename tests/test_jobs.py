@@ -147,3 +147,25 @@ def test_export_job_measures_a_finished_run_and_merges_into_it(store):
     assert list(results.frame(store.list())["job"]) == [run_id]  # export jobs are not runs
     with pytest.raises(ValueError, match="not a completed run"):
         store.submit_export(export_id + 100)
+
+
+def test_retry_points_the_old_job_to_the_new_and_delete_removes_files(store):
+    job_id = store.submit(QUICK)
+    store.claim_next()
+    store.finish(job_id, "failed", error="boom")
+    folder = store.folder(job_id)
+    folder.mkdir(parents=True)
+    (folder / "log.txt").write_text("line 1\nline 2\n")
+    assert store.log(job_id) == "line 1\nline 2" and store.log(job_id, lines=1) == "line 2"
+    new = store.retry(job_id)
+    assert store.get(job_id).retried_as == new and store.get(new).status == "queued"
+    assert not store.delete(new)  # queued: cancel it first
+    assert store.delete(job_id) and store.get(job_id) is None and not folder.exists()
+
+
+def test_a_scoring_run_is_its_own_kind_and_duplicates_are_found_per_kind(store):
+    scoring = store.submit(QUICK, kind="scores")
+    assert store.get(scoring).kind == "scores"
+    assert store.duplicate_of(QUICK, kind="scores") == scoring and store.duplicate_of(QUICK) is None
+    with pytest.raises(ValueError):
+        store.submit(QUICK, kind="export")

@@ -77,7 +77,7 @@ def get(spec, dataset=None, root: Path | None = None, on_progress=lambda p: None
     with open(path.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if path.exists() and info_path.exists():
-            on_progress(Progress("baseline training", message="using the cached baseline"))
+            on_progress(Progress("loading baseline", message="using the cached baseline"))
             model, info = _load(path), json.loads(info_path.read_text())
             if "dense" not in info:  # caches written before dense summaries existed
                 info["dense"] = dense_summary(model, dataset)
