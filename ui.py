@@ -149,6 +149,18 @@ def demo_button(key: str) -> None:
         report_submitted(*submit(demo_specs(), sweep="demo"))
 
 
+def baseline_scores(model: str, dataset: str, strategies: list, granularity: str):
+    """(job, score summary) of the newest completed run (or scoring run) on this model and data with one of
+    `strategies`: its scores of the unpruned baseline, to read thresholds off. None when there is none."""
+    for job in completed_runs(kinds=("run", "scores")):
+        if (job.spec.model, job.spec.dataset, job.spec.granularity) == (model, dataset, granularity) \
+                and job.spec.strategy in strategies:
+            scores = job.run_result.distributions.get("scores", {})
+            if scores.get("quantiles"):
+                return job, scores
+    return None
+
+
 def result_line(job) -> str:
     """One line about a completed run: accuracy against dense, what was pruned, size, time."""
     from prune_core.result import ResultError

@@ -9,7 +9,7 @@ from prune_core import data, plots
 from prune_core.errors import PruneError
 from prune_core.schedules import seed_recipe
 from prune_core.specs import BUDGETS, CHANNEL_MULTIPLES, CRITERIA, RunSpec, expand, parse_numbers
-from prune_core.summaries import fraction_below
+from prune_core.summaries import fraction_below, threshold_removing
 
 ui.through_router()
 
@@ -28,6 +28,26 @@ def _seed_recipe():
                  mode="target sparsity", sparsities="0.8", initial_sparsity=seed.initial_sparsity,
                  begin_step=seed.begin_step, end_step=seed.end_step, frequency=seed.frequency, power=seed.power,
                  fine_tune_epochs=50)
+
+
+def _model_and_data() -> tuple[str, str]:
+    model, dataset = state["model_choice"], state["dataset_choice"]
+    model = "file:" + state.get("model_path", "") if model == "my own file" else model
+    dataset = "folder:" + state.get("dataset_path", "") if dataset == "image folder" else dataset
+    return model, dataset
+
+
+def _threshold_removing_half():
+    """Entering threshold mode: start from the threshold that removes half of the baseline's weights by
+    the first chosen criterion's scores, when a finished run has them (a fixed 1e-3 removes 99.5 % of
+    fisher scores and almost nothing of magnitude's)."""
+    if state["mode"] != "threshold" or not state["strategies"]:
+        return
+    found = ui.baseline_scores(*_model_and_data(), state["strategies"][:1], state["granularity"])
+    if found:
+        value = threshold_removing(found[1], 0.5)
+        if value:
+            state["thresholds"] = f"{value:.3g}"
 
 
 def _best_recipe():
@@ -80,7 +100,8 @@ with left:
                                "architecture, about 35 s for EfficientNetB0@224); with per-group ranking, the "
                                "fraction of each group's channels.")
         multiple = b2.selectbox("Keep channel counts multiples of", list(CHANNEL_MULTIPLES), key="channel_multiple")
-    mode = st.radio("Amount", ["target sparsity", "threshold"], horizontal=True, key="mode")
+    mode = st.radio("Amount", ["target sparsity", "threshold"], horizontal=True, key="mode",
+                    on_change=_threshold_removing_half)
     sparsities = thresholds = None
     try:
         if mode == "target sparsity":
@@ -185,13 +206,9 @@ else:
     st.info("Fix the fields marked above to see the runs this recipe makes.")
 
 if mode == "threshold" and specs:
-    similar = [j for j in ui.completed_runs(kinds=("run", "scores"))
-               if j.spec.model == model and j.spec.dataset == dataset
-               and j.spec.strategy in strategies and j.spec.granularity == granularity
-               and j.run_result.distributions.get("scores", {}).get("quantiles")]
-    if similar:
-        job = similar[0]
-        scores = job.run_result.distributions["scores"]
+    found = ui.baseline_scores(model, dataset, strategies, granularity)
+    if found:
+        job, scores = found
         for spec in specs:
             if spec.strategy == job.spec.strategy:
                 st.write(f"Threshold {spec.threshold:g} on **{spec.strategy}** scores would remove about "

@@ -24,3 +24,12 @@ def fraction_below(summary: dict, threshold: float) -> float:
     if not q.size:
         return 0.0
     return float(np.interp(threshold, q, np.linspace(0, 1, q.size), left=0.0, right=1.0))
+
+
+def threshold_removing(summary: dict, fraction: float) -> float | None:
+    """The threshold below which `fraction` of the summarised values lie (the inverse of
+    `fraction_below`); None without quantiles."""
+    q = np.asarray(summary.get("quantiles", []))
+    if not q.size:
+        return None
+    return float(np.interp(fraction, np.linspace(0, 1, q.size), q))

@@ -220,3 +220,17 @@ def test_a_running_jobs_progress_says_its_phase_and_the_time_left():
     assert fraction == 0.25 and "fine-tuning" in text and "about 2.5 min left in this phase" in text
     fraction, text = ui.progress_text(job({"phase": "loading baseline", "message": "using the cached baseline"}))
     assert fraction is None and text.startswith("loading baseline · using the cached baseline")
+
+
+def test_threshold_mode_starts_from_the_threshold_that_removes_half(home, real_result):
+    from prune_core.summaries import threshold_removing
+
+    JobStore().add_completed([(real_result, None)])  # magnitude on tiny-cnn / synthetic: its baseline's scores
+    app = _app()
+    app.selectbox(key="model_choice").set_value("tiny-cnn").run()
+    app.selectbox(key="dataset_choice").set_value("synthetic").run()
+    app.multiselect(key="strategies").set_value(["magnitude"]).run()
+    app.radio(key="mode").set_value("threshold").run()
+    expected = threshold_removing(real_result.distributions["scores"], 0.5)
+    assert app.text_input(key="thresholds").value == f"{expected:.3g}"
+    assert any("would remove about **50" in m.value or "would remove about **49" in m.value for m in app.markdown)
