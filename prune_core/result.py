@@ -92,6 +92,9 @@ class Format:
             out.update(top1=f"{self.prefix}_top1", agreement=f"{self.prefix}_agreement")
             for tag, key in (("ms_b1", f"{self.litert}_ms_b1"), ("ms_1t_b1", f"{self.litert}_1t_ms_b1")):
                 out.update({f"{tag}_{q}": f"{key}_{q}" for q in ("p50", "p90", "lo", "hi")})
+            # 1 thread, timed in alternation with the dense float32 model: reference ms ÷ this ms
+            out.update({m: f"{self.litert}_1t_{m.replace('_1t', '')}" for m in ("speedup_1t", "speedup_1t_lo",
+                                                                             "speedup_1t_hi")})
         return out
 
 
@@ -419,6 +422,11 @@ def _columns() -> dict[str, Column]:
                 for end, word in (("lo", "low"), ("hi", "high")):
                     cols[keys[f"{tag}_{end}"]] = Column(keys[f"{tag}_{end}"], f"LiteRT {fmt.label}, batch 1, {threads}, "
                                                         f"{word} end of the p50's band (ms)")
+            cols[keys["speedup_1t"]] = Column(keys["speedup_1t"], f"LiteRT {fmt.label} speedup vs dense float32, "
+                                              "1 thread (timed in alternation)", None, "higher")
+            for end, word in (("lo", "low"), ("hi", "high")):
+                cols[keys[f"speedup_1t_{end}"]] = Column(keys[f"speedup_1t_{end}"], f"LiteRT {fmt.label} speedup vs "
+                                                         f"dense float32, {word} end of its band", None, "higher")
     cols["litert_threads"] = Column("litert_threads", "LiteRT threads ('all threads')", kind=int)
     return cols
 

@@ -12,6 +12,7 @@ import pandas as pd
 from prune_core.result import COLUMNS as RESULT_COLUMNS
 from prune_core.result import FORMATS, IDENTITY, ResultError, RunResult, band_of
 from prune_core.specs import FIELDS
+from prune_core.timing import verdict
 
 #: Columns of the frame, in order: the job, the recipe's identity, every number, the recipe and hover text.
 COLUMNS = ["job", "label", "sweep", *IDENTITY, *RESULT_COLUMNS, "recipe", "hover"]
@@ -145,6 +146,15 @@ def dense_reference(df: pd.DataFrame) -> dict:
     return ref
 
 
+def speedup_text(speedup, low, high) -> str | None:
+    """"1.45× faster (1.40–1.50)", "within noise (0.97–1.04)" — a speedup only where its band says so."""
+    if speedup is None:
+        return None
+    found = verdict(low, high)
+    word = {"faster": f"{speedup:.2f}× faster", "slower": f"{1 / speedup:.2f}× slower"}.get(found, "within noise")
+    return f"{word} ({low:.2f}–{high:.2f})"
+
+
 def deploy_table(result: RunResult) -> pd.DataFrame:
     """One row per exported format: bytes, gzip bytes, measured top-1, LiteRT latency."""
     rows = []
@@ -156,5 +166,8 @@ def deploy_table(result: RunResult) -> pd.DataFrame:
         rows.append({"format": fmt.label, "bytes": deployment.get(fmt.key, "bytes"),
                      "gzip bytes": deployment.get(fmt.key, "gzip_bytes"), "top-1": top1,
                      "LiteRT ms, all threads": deployment.get(fmt.key, "ms_b1_p50"),
-                     "LiteRT ms, 1 thread": deployment.get(fmt.key, "ms_1t_b1_p50")})
+                     "LiteRT ms, 1 thread": deployment.get(fmt.key, "ms_1t_b1_p50"),
+                     "1 thread vs dense float32": speedup_text(deployment.get(fmt.key, "speedup_1t"),
+                                                               deployment.get(fmt.key, "speedup_1t_lo"),
+                                                               deployment.get(fmt.key, "speedup_1t_hi"))})
     return pd.DataFrame(rows)

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -62,8 +64,13 @@ def test_litert_latency_and_bad_requests(trained):
 
 
 def test_every_export_loads_and_predicts_like_the_keras_model(trained, tiny_data, tmp_path):
-    result = deploy.export_all(trained, tiny_data, tmp_path, representative=20, repeats=3)
-    folder = tmp_path / "exports" / deploy.model_digest(trained)
+    reference = models.clone(trained)
+    result = deploy.export_all(trained, tiny_data, tmp_path, representative=20, repeats=3, reference=reference)
+    folder = Path(result.export_dir)
+    assert folder.parent == tmp_path / "exports" and folder.name.startswith(deploy.model_digest(trained))
+    for kind in ("float", "sparse", "int8"):  # 1 thread, timed in alternation with the dense float32 model
+        assert result.get(kind, "speedup_1t_lo") <= result.get(kind, "speedup_1t") <= result.get(kind, "speedup_1t_hi")
+        assert result.get(kind, "ms_1t_b1_lo") <= result.get(kind, "ms_1t_b1_p50") <= result.get(kind, "ms_1t_b1_hi")
     expected = trained.predict(tiny_data.x_test.astype(np.float32), verbose=0).argmax(1)
     for name in ("model.keras", "model.h5"):
         loaded = models.load_user_model(str(folder / name))
@@ -75,5 +82,5 @@ def test_every_export_loads_and_predicts_like_the_keras_model(trained, tiny_data
         assert (deploy.predict(content, tiny_data.x_test) == expected).mean() >= 0.99
     assert abs(result.get("int8", "top1") - (expected == tiny_data.y_test).mean()) <= 0.1  # 36 images
     assert result.get("int8", "bytes") < result.get("float", "bytes") and result.export_dir == str(folder)
-    again = deploy.export_all(trained, tiny_data, tmp_path)  # cached by digest: no second conversion
+    again = deploy.export_all(trained, tiny_data, tmp_path, reference=reference)  # cached: no second conversion
     assert again == result

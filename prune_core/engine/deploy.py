@@ -19,7 +19,7 @@ import numpy as np
 from prune_core.errors import SpecError
 from prune_core.result import FORMAT, Deployment
 from prune_core.engine.keras_env import tf
-from prune_core.timing import Timing, time_calls
+from prune_core.timing import Timing, time_alternating, time_calls
 
 KINDS = ("float", "sparse", "int8")
 
@@ -109,15 +109,39 @@ def _sizes(content: bytes) -> dict:
     return {"bytes": len(content), "gzip_bytes": len(gzip.compress(content, 9, mtime=0))}
 
 
-def export_all(model, dataset, root: Path, *, representative: int = 100, seed: int = 0,
+def _invoker(content: bytes, input_shape: tuple, threads: int):
+    interp = interpreter(content, threads, 1)
+    _feed(interp, np.random.default_rng(0).uniform(0, 255, (1,) + tuple(input_shape)).astype(np.float32))
+    return interp.invoke
+
+
+def reference_float(reference, root: Path) -> bytes:
+    """The dense reference's float32 TFLite (converted once, kept beside its own exports)."""
+    path = Path(root) / "exports" / model_digest(reference) / FORMAT["float"].filename
+    if path.exists():
+        return path.read_bytes()
+    content = to_tflite(reference)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(".tmp-" + path.name)
+    tmp.write_bytes(content)
+    tmp.replace(path)
+    return content
+
+
+def export_all(model, dataset, root: Path, *, representative: int = 100, seed: int = 0, reference=None,
                on_progress=lambda message: None, repeats: int = 10, rounds: int = 7) -> Deployment:
     """Export a stripped model in every deployable format and measure each: bytes, gzip bytes,
     top-1 on the test split (int8 measured, never assumed), LiteRT latency at 1 thread and at all
-    threads. Results are cached by model digest under `root/exports/`."""
-    folder = Path(root) / "exports" / model_digest(model)
+    threads, each with the band of its median over rounds. With `reference` (the dense baseline), the
+    1-thread latency of every format is timed in alternation with the dense float32 model, so the
+    speedup a phone would see carries its own band. Results are cached by model digest (and the
+    reference's) under `root/exports/`."""
+    name = model_digest(model) + (f"-vs-{model_digest(reference)}" if reference is not None else "")
+    folder = Path(root) / "exports" / name
     cached = folder / "metrics.json"
     if cached.exists():
         return Deployment.from_dict(json.loads(cached.read_text()))
+    dense = reference_float(reference, root) if reference is not None else None
     folder.mkdir(parents=True, exist_ok=True)
     formats: dict = {}
     for key in ("keras", "h5"):
@@ -140,7 +164,14 @@ def export_all(model, dataset, root: Path, *, representative: int = 100, seed: i
                     "agreement": float((classes == keras_classes).mean())}
         on_progress(f"timing LiteRT ({kind})")
         for threads, tag in ((1, "ms_1t_b1"), (all_threads, "ms_b1")):
-            timing = latency(content, shape, 1, threads=threads, repeats=repeats, rounds=rounds)
+            if threads == 1 and dense is not None:
+                compared = time_alternating(_invoker(content, shape, 1), _invoker(dense, shape, 1), repeats=repeats,
+                                            rounds=rounds)
+                timing = compared.candidate
+                measured["speedup_1t"] = compared.speedup
+                measured["speedup_1t_lo"], measured["speedup_1t_hi"] = compared.speedup_band
+            else:
+                timing = latency(content, shape, 1, threads=threads, repeats=repeats, rounds=rounds)
             measured[f"{tag}_p50"], measured[f"{tag}_p90"] = timing.p50, timing.p90
             measured[f"{tag}_lo"], measured[f"{tag}_hi"] = timing.band
         formats[kind] = measured

@@ -72,19 +72,29 @@ def latency_times(spec, baseline, root, on_progress, should_cancel=lambda: False
     return latency_table.load_or_measure(baseline, structure.trace(baseline), root, on_progress=report)
 
 
-def export(model, spec, dataset, root: Path | None = None, on_progress=lambda p: None) -> Deployment:
+def export(model, spec, dataset, root: Path | None = None, on_progress=lambda p: None,
+           reference=None) -> Deployment:
     """TFLite float / sparse / int8 of a finished model, measured (the `--export tflite` recipe and the
-    dashboard's export jobs)."""
+    dashboard's export jobs); with `reference` (the dense baseline) LiteRT speedups are timed against it."""
     from prune_core.engine import deploy
 
-    return deploy.export_all(model, dataset, root or paths.home(), seed=spec.training.seed,
+    return deploy.export_all(model, dataset, root or paths.home(), seed=spec.training.seed, reference=reference,
                              on_progress=lambda m: on_progress(Progress("exporting", message=m)))
+
+
+def cached_baseline(spec, root: Path | None = None):
+    """The recipe's dense baseline if it is at hand (a user's file, or the cache), else None: an export
+    job times against it but never trains one."""
+    if spec.baseline.model.startswith("file:"):
+        return models.load_user_model(spec.baseline.model[len("file:"):])
+    path = baselines.cache_path(spec, root)
+    return models.load_user_model(str(path)) if path.exists() else None
 
 
 def export_saved(path: str, spec, root: Path | None = None, on_progress=lambda p: None) -> Deployment:
     """`export` for a run's saved model file."""
     model = models.load_user_model(path)
-    return export(model, spec, resolve_dataset(spec, model), root, on_progress)
+    return export(model, spec, resolve_dataset(spec, model), root, on_progress, reference=cached_baseline(spec, root))
 
 
 def _baseline(spec, dataset, user_model, root, on_progress, should_cancel):
@@ -145,6 +155,6 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
                        "weights_after": summaries.distribution([t.variable.numpy() for t in targets])},
         model_path=str(model_path) if model_path is not None else None)
     if spec.export == "tflite":
-        result = result.with_deployment(export(model, spec, dataset, root, on_progress))
+        result = result.with_deployment(export(model, spec, dataset, root, on_progress, reference=baseline))
         check_cancel(should_cancel)
     return result
