@@ -66,6 +66,10 @@ def hover_text(job_id: int, label: str, result: RunResult) -> str:
     lines = [f"<b>job {job_id}</b> · {label}",
              f"top-1 {result.top1:.4f} (before FT {result.top1_before_finetune:.4f})",
              result.amount_text()]
+    if result.latency_ms_b1_lo is not None:
+        versus = speedup_text(result.speedup_b1, result.speedup_b1_lo, result.speedup_b1_hi)
+        lines.append(f"Keras batch 1: {result.latency_ms_b1_p50:.2f} ms ({result.latency_ms_b1_lo:.2f}–"
+                     f"{result.latency_ms_b1_hi:.2f})" + (f", vs dense: {versus}" if versus else ""))
     for f, value in zip(FIELDS, result.spec.flat_values()):
         if value is not None and (f.name in HOVER_ALWAYS or value != f.default):
             lines.append(f"{f.name}: {value}")
