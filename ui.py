@@ -62,7 +62,7 @@ def completed_frame():
 def completed_runs(kinds: tuple = ("run",)) -> list:
     """Completed jobs of `kinds` whose result reads as a `RunResult` (others are left out, never a
     traceback). Scoring runs made for the threshold preview are kind "scores", not results to compare."""
-    from prune_core.result import ResultError
+    from prune_core.errors import ResultError
 
     jobs = []
     for job in store().list(status=("completed",)):
@@ -163,7 +163,7 @@ def baseline_scores(model: str, dataset: str, strategies: list, granularity: str
 
 def result_line(job) -> str:
     """One line about a completed run: accuracy against dense, what was pruned, size, time."""
-    from prune_core.result import ResultError
+    from prune_core.errors import ResultError
 
     try:
         r = job.run_result

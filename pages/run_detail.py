@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 from prune_core import plots
-from prune_core.result import FORMATS
+from prune_core.deployment import FORMATS
 from prune_core.results import deploy_table
 
 ui.through_router()

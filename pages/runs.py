@@ -4,7 +4,7 @@ itself while jobs are active (and only then)."""
 import streamlit as st
 
 import ui
-from prune_core.result import Deployment
+from prune_core.deployment import Deployment
 
 ui.through_router()
 

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 from prune_core.errors import Canceled, PruneError, SpecError
-from prune_core.result import ResultError, RunResult
+from prune_core.errors import ResultError
+from prune_core.result import RunResult
 from prune_core.specs import FIELDS, STRATEGIES, RunSpec, expand, parse_numbers
 
 EXIT_BAD_INPUT = 2

@@ -19,3 +19,7 @@ class ModelError(PruneError):
 
 class Canceled(PruneError):
     """Raised inside a run when its cancel hook asks it to stop."""
+
+
+class ResultError(PruneError, ValueError):
+    """A stored or imported result that is not a run result (a missing or non-numeric number)."""

@@ -114,7 +114,7 @@ def layer_bars(values: dict, title: str = "sparsity"):
 
 def format_sizes(deployment):
     """Bytes and gzip bytes of each exported format, side by side (`result.Deployment`)."""
-    from prune_core.result import FORMATS
+    from prune_core.deployment import FORMATS
 
     present = [f for f in FORMATS if deployment.get(f.key, "bytes") is not None]
     labels = [f.label for f in present]

@@ -16,18 +16,14 @@ label, the chart it belongs on and which direction is better.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from prune_core.errors import PruneError, SpecError
+from prune_core.deployment import FORMATS, Deployment, typed
+from prune_core.errors import ResultError, SpecError
 from prune_core.specs import RunSpec
 
 SCHEMA = 2
-
-
-class ResultError(PruneError, ValueError):
-    """A stored or imported result that is not a run result (a missing or non-numeric number)."""
 
 
 # ---- columns: one declaration per number ------------------------------------------------------------
@@ -71,81 +67,7 @@ class DenseReference:
 
     @classmethod
     def from_dict(cls, data: dict) -> "DenseReference":
-        return cls(**{f.name: _typed(f"dense {f.name}", data.get(f.name), f.metadata["kind"]) for f in fields(cls)})
-
-
-# ---- deployment (TFLite / LiteRT) -------------------------------------------------------------------
-@dataclass(frozen=True)
-class Format:
-    """One exported format: its key, label, file name and the flat names of its numbers."""
-
-    key: str
-    label: str
-    prefix: str                 # bytes / gzip / top-1 keys: f"{prefix}_bytes", …
-    litert: str | None          # latency keys: f"{litert}_ms_b1_p50", f"{litert}_1t_ms_b1_p50", …
-    filename: str
-
-    def keys(self) -> dict:
-        """measure name → flat key (the names schema 1 used, kept)."""
-        out = {"bytes": f"{self.prefix}_bytes", "gzip_bytes": f"{self.prefix}_gzip_bytes"}
-        if self.litert:
-            out.update(top1=f"{self.prefix}_top1", agreement=f"{self.prefix}_agreement")
-            for tag, key in (("ms_b1", f"{self.litert}_ms_b1"), ("ms_1t_b1", f"{self.litert}_1t_ms_b1")):
-                out.update({f"{tag}_{q}": f"{key}_{q}" for q in ("p50", "p90", "lo", "hi")})
-            # 1 thread, timed in alternation with the dense float32 model: reference ms ÷ this ms
-            out.update({m: f"{self.litert}_1t_{m.replace('_1t', '')}" for m in ("speedup_1t", "speedup_1t_lo",
-                                                                             "speedup_1t_hi")})
-        return out
-
-
-FORMATS = (
-    Format("keras", "Keras .keras", "keras", None, "model.keras"),
-    Format("h5", "Keras .h5", "h5", None, "model.h5"),
-    Format("float", "TFLite float32", "tflite_float", "litert", "model-float.tflite"),
-    Format("sparse", "TFLite sparse", "tflite_sparse", "litert_sparse", "model-sparse.tflite"),
-    Format("int8", "TFLite int8", "tflite_int8", "litert_int8", "model-int8.tflite"),
-)
-FORMAT = {f.key: f for f in FORMATS}
-_MEASURE_KIND = {"bytes": int, "gzip_bytes": int}
-
-
-@dataclass(frozen=True)
-class Deployment:
-    """Every exported format's measured numbers (format key → measure name → value)."""
-
-    formats: dict = field(default_factory=dict)
-    litert_threads: int | None = None
-    export_dir: str | None = None
-
-    def get(self, fmt: str, measure: str):
-        return self.formats.get(fmt, {}).get(measure)
-
-    def to_dict(self) -> dict:
-        """Flat, with schema 1's key names."""
-        out: dict = {}
-        for fmt in FORMATS:
-            for measure, key in fmt.keys().items():
-                if self.get(fmt.key, measure) is not None:
-                    out[key] = self.get(fmt.key, measure)
-        if self.litert_threads is not None:
-            out["litert_threads"] = self.litert_threads
-        if self.export_dir is not None:
-            out["export_dir"] = self.export_dir
-        return out
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "Deployment | None":
-        formats = {}
-        for fmt in FORMATS:
-            measured = {m: _typed(key, data.get(key), _MEASURE_KIND.get(m, float))
-                        for m, key in fmt.keys().items() if data.get(key) is not None}
-            if measured:
-                formats[fmt.key] = measured
-        if not formats:
-            return None
-        export_dir = data.get("export_dir")
-        return cls(formats, _typed("litert_threads", data.get("litert_threads"), int),
-                   export_dir if isinstance(export_dir, str) else None)
+        return cls(**{f.name: typed(f"dense {f.name}", data.get(f.name), f.metadata["kind"]) for f in fields(cls)})
 
 
 # ---- one pruning event ------------------------------------------------------------------------------
@@ -168,8 +90,8 @@ class PruningEvent:
 
     @classmethod
     def from_dict(cls, data: dict) -> "PruningEvent":
-        return cls(int(data["step"]), _typed("event target", data.get("target"), float),
-                   _typed("event achieved", data.get("achieved"), float, required=True),
+        return cls(int(data["step"]), typed("event target", data.get("target"), float),
+                   typed("event achieved", data.get("achieved"), float, required=True),
                    data.get("channels_removed"), data.get("plan"))
 
 
@@ -310,7 +232,7 @@ class RunResult:
         values: dict[str, Any] = {}
         for f in fields(cls):
             if f.name in _SCALARS:
-                values[f.name] = _typed(f.name, data.get(f.name), f.metadata["kind"], required=f.name in required)
+                values[f.name] = typed(f.name, data.get(f.name), f.metadata["kind"], required=f.name in required)
         dense = DenseReference.from_dict({k[len("dense_"):]: v for k, v in data.items() if k.startswith("dense_")})
         if dense.top1 is None:
             raise ResultError("missing or not a number: dense_top1")
@@ -359,29 +281,12 @@ def _from_schema_1(data: dict, spec: RunSpec) -> dict:
     return out
 
 
-def _typed(name: str, value, kind: type, required: bool = False):
-    """`value` as `kind` (None stays None unless required); anything else is a ResultError."""
-    if value is None:
-        if required:
-            raise ResultError(f"missing or not a number: {name}")
-        return None
-    if kind is bool:
-        return bool(value)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ResultError(f"missing or not a number: {name}")
-    if kind is int:
-        if isinstance(value, float) and not value.is_integer():
-            raise ResultError(f"{name} must be a whole number, got {value}")
-        return int(value)
-    return float(value)
-
-
 def _number_map(name: str, value) -> dict:
     if value is None:
         return {}
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
         raise ResultError(f"{name} must map layer names to numbers")
-    return {k: _typed(f"{name}[{k}]", v, float) for k, v in value.items()}
+    return {k: typed(f"{name}[{k}]", v, float) for k, v in value.items()}
 
 
 def _list(name: str, value) -> list:
@@ -444,7 +349,3 @@ def band_of(column: str) -> tuple[str, str] | None:
 #: Text columns of a row (the recipe's identity).
 IDENTITY = ("model", "dataset", "strategy", "granularity", "scope", "schedule", "mode", "budget", "rank", "unit",
             "threshold")
-
-
-def is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)

@@ -10,7 +10,9 @@ import numpy as np
 import pandas as pd
 
 from prune_core.result import COLUMNS as RESULT_COLUMNS
-from prune_core.result import FORMATS, IDENTITY, ResultError, RunResult, band_of
+from prune_core.deployment import FORMATS
+from prune_core.errors import ResultError
+from prune_core.result import IDENTITY, RunResult, band_of
 from prune_core.specs import FIELDS
 from prune_core.timing import verdict
 

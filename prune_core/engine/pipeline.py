@@ -18,7 +18,8 @@ from prune_core import data, paths, summaries
 from prune_core.engine import baselines, criteria, latency_table, metrics, models, pruners, structure
 from prune_core.errors import ModelError
 from prune_core.progress import Progress, check_cancel
-from prune_core.result import DenseReference, Deployment, RunResult
+from prune_core.deployment import Deployment
+from prune_core.result import DenseReference, RunResult
 
 
 def calibration_set(spec, dataset) -> criteria.Calibration:
