@@ -58,6 +58,7 @@ st.caption("Colour: strategy; circles and solid lines rank per layer, diamonds a
            "point for its whole recipe.")
 
 st.subheader("Runs")
-st.dataframe(view.drop(columns=["recipe", "hover"]), hide_index=True, width="stretch")
+st.dataframe(results.table(view), hide_index=True, width="stretch")
+st.caption("The table shows the main columns; the CSV holds every measured number and each run's recipe.")
 st.download_button("Download CSV", view.drop(columns=["hover"]).to_csv(index=False).encode(), "pruning-runs.csv",
                    "text/csv")

@@ -37,6 +37,19 @@ LATENCY_AXES = _axes("latency", first=("latency_ms_b1_p50", "latency_ms_b32_p50"
 AMOUNT_AXES = _axes("amount", first=("params_removed", "weight_sparsity", "budget_removed"))
 
 
+#: The columns the Compare table shows (the CSV has them all).
+TABLE = ["job", "label", "sweep", "model", "dataset", "strategy", "granularity", "scope", "budget", "rank", "target",
+         "achieved", "weight_sparsity", "budget_removed", "params_removed", "top1_before_finetune", "top1", "top5",
+         "dense_top1", "nonzero_params", "gzip_bytes", "theoretical_speedup", "latency_ms_b1_p50",
+         "latency_ms_b1_lo", "latency_ms_b1_hi", "speedup_b1", "speedup_b1_lo", "speedup_b1_hi",
+         "litert_ms_predicted", "litert_1t_ms_b1_p50", "litert_1t_speedup", "tflite_int8_gzip_bytes"]
+
+
+def table(df: pd.DataFrame) -> pd.DataFrame:
+    """The Compare table: the columns a person reads, without those no run shown has."""
+    return df[[c for c in TABLE if c in df and df[c].notna().any()]]
+
+
 def available(df: pd.DataFrame, axes: list) -> list:
     return [a for a in axes if a in df and df[a].notna().any()]
 
