@@ -10,6 +10,7 @@ is taken per round.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -90,19 +91,36 @@ def verdict(low: float | None, high: float | None) -> str:
     return "within noise"
 
 
-def time_calls(call, *, warmup: int = 5, repeats: int = 30, rounds: int = 1) -> Timing:
+#: A round lasts at least this long: sub-millisecond calls (LiteRT on a small model) are repeated more,
+#: so that one round's median is not one scheduler hiccup away from another's.
+MIN_ROUND_MS = 25.0
+
+
+def _calls_per_round(calls, repeats: int, min_round_ms: float) -> int:
+    """`repeats`, or more when a call is so fast that `repeats` of them last under `min_round_ms`."""
+    slowest = max(min(_timed(call, 3)) for call in calls)
+    return max(repeats, min(2000, int(math.ceil(min_round_ms / max(slowest, 1e-6)))))
+
+
+def time_calls(call, *, warmup: int = 5, repeats: int = 30, rounds: int = 1, min_round_ms: float = 0.0) -> Timing:
     """Call `call()` `warmup` times untimed, then `rounds` × `repeats` times timed (wall clock, ms)."""
     for _ in range(warmup):
         call()
+    if min_round_ms:
+        repeats = _calls_per_round([call], repeats, min_round_ms)
     return Timing(tuple(_timed(call, repeats) for _ in range(rounds)))
 
 
-def time_alternating(candidate, reference, *, warmup: int = 5, repeats: int = 10, rounds: int = 7) -> Comparison:
-    """Time two calls in alternation: `rounds` rounds of `repeats` calls each, the order reversed every
-    round (A B, B A, …) so that a machine getting faster or slower hits both alike."""
+def time_alternating(candidate, reference, *, warmup: int = 5, repeats: int = 10, rounds: int = 8,
+                     min_round_ms: float = MIN_ROUND_MS) -> Comparison:
+    """Time two calls in alternation: `rounds` rounds of at least `repeats` calls each (more for calls
+    faster than `min_round_ms` / `repeats`), the order reversed every round (A B, B A, …) so that a
+    machine getting faster or slower hits both alike."""
     for _ in range(warmup):
         candidate()
         reference()
+    if min_round_ms:
+        repeats = _calls_per_round([candidate, reference], repeats, min_round_ms)
     mine, theirs = [], []
     for r in range(rounds):
         if r % 2 == 0:

@@ -19,7 +19,8 @@ def test_percentiles_read_single_calls_and_the_band_reads_round_medians():
 
 def test_alternation_reverses_the_order_every_round():
     order = []
-    compared = time_alternating(lambda: order.append("A"), lambda: order.append("B"), warmup=1, repeats=2, rounds=3)
+    compared = time_alternating(lambda: order.append("A"), lambda: order.append("B"), warmup=1, repeats=2, rounds=3,
+                                min_round_ms=0)
     assert order == ["A", "B"] + ["B", "B", "A", "A"] + ["A", "A", "B", "B"] + ["B", "B", "A", "A"]
     assert len(compared.candidate.round_medians) == len(compared.reference.round_medians) == 3
 
@@ -30,3 +31,10 @@ def test_speedup_is_taken_per_round_and_its_band_decides_the_verdict():
     assert compared.ratios == (2.0, 2.0, 2.0) and compared.speedup == 2.0
     assert verdict(*compared.speedup_band) == "faster"
     assert verdict(0.8, 0.95) == "slower" and verdict(0.9, 1.2) == "within noise" and verdict(None, None) == "within noise"
+
+
+def test_fast_calls_are_repeated_until_a_round_lasts_long_enough():
+    calls = []
+    timing = time_calls(lambda: calls.append(1), warmup=1, repeats=5, rounds=2, min_round_ms=1.0)
+    per_round = len(timing.rounds_ms[0])
+    assert per_round > 5 and len(timing.rounds_ms[1]) == per_round  # an append takes far under 0.2 ms

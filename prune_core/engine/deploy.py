@@ -19,7 +19,7 @@ import numpy as np
 from prune_core.errors import SpecError
 from prune_core.deployment import FORMAT, Deployment
 from prune_core.engine.keras_env import tf
-from prune_core.timing import Timing, time_alternating, time_calls
+from prune_core.timing import MIN_ROUND_MS, Timing, time_alternating, time_calls
 
 KINDS = ("float", "sparse", "int8")
 
@@ -129,7 +129,7 @@ def reference_float(reference, root: Path) -> bytes:
 
 
 def export_all(model, dataset, root: Path, *, representative: int = 100, seed: int = 0, reference=None,
-               on_progress=lambda message: None, repeats: int = 10, rounds: int = 7) -> Deployment:
+               on_progress=lambda message: None, repeats: int = 10, rounds: int = 8) -> Deployment:
     """Export a stripped model in every deployable format and measure each: bytes, gzip bytes,
     top-1 on the test split (int8 measured, never assumed), LiteRT latency at 1 thread and at all
     threads, each with the band of its median over rounds. With `reference` (the dense baseline), the
@@ -171,7 +171,8 @@ def export_all(model, dataset, root: Path, *, representative: int = 100, seed: i
                 measured["speedup_1t"] = compared.speedup
                 measured["speedup_1t_lo"], measured["speedup_1t_hi"] = compared.speedup_band
             else:
-                timing = latency(content, shape, 1, threads=threads, repeats=repeats, rounds=rounds)
+                timing = time_calls(_invoker(content, shape, threads), warmup=5, repeats=repeats, rounds=rounds,
+                                    min_round_ms=MIN_ROUND_MS)
             measured[f"{tag}_p50"], measured[f"{tag}_p90"] = timing.p50, timing.p90
             measured[f"{tag}_lo"], measured[f"{tag}_hi"] = timing.band
         formats[kind] = measured

@@ -103,13 +103,14 @@ def latency(model, batch_size: int, warmup: int = 5, repeats: int = 30, rounds: 
     return time_calls(_forward(model, batch_size), warmup=warmup, repeats=repeats, rounds=rounds)
 
 
-#: (rounds, calls per round) for batch 1 and batch 32: 7 rounds give the band of the median.
-ROUNDS = {1: (7, 10), 32: (5, 3)}
+#: (rounds, calls per round) for batch 1 and batch 32. An even number of rounds puts each model first
+#: in a round as often as second (the order is reversed every round).
+ROUNDS = {1: (12, 10), 32: (6, 3)}
 
 
 def latency_against(model, reference, batch_size: int, warmup: int = 5) -> Comparison:
     """`model` and `reference` (the dense baseline) timed in alternation at `batch_size`."""
-    rounds, repeats = ROUNDS.get(batch_size, (5, 3))
+    rounds, repeats = ROUNDS.get(batch_size, (6, 3))
     return time_alternating(_forward(model, batch_size), _forward(reference, batch_size), warmup=warmup,
                             repeats=repeats, rounds=rounds)
 
