@@ -59,21 +59,28 @@ def completed_frame():
     return _completed_frame(str(jobs.path), jobs.fingerprint())
 
 
-def completed_runs(kinds: tuple = ("run",)) -> list:
-    """Completed jobs of `kinds` whose result reads as a `RunResult` (others are left out, never a
-    traceback). Scoring runs made for the threshold preview are kind "scores", not results to compare."""
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _completed_runs(path: str, fingerprint: tuple, kinds: tuple) -> list:
     from prune_core.errors import ResultError
 
     jobs = []
-    for job in store().list(status=("completed",)):
+    for job in JobStore(Path(path)).list(status=("completed",)):
         if job.kind not in kinds or not job.result_json:
             continue
         try:
-            job.run_result
+            job.run_result  # parsed once, kept with the job
         except (ResultError, ValueError):
             continue
         jobs.append(job)
     return jobs
+
+
+def completed_runs(kinds: tuple = ("run",)) -> list:
+    """Completed jobs of `kinds` whose result reads as a `RunResult` (others are left out, never a
+    traceback). Scoring runs made for the threshold preview are kind "scores", not results to compare.
+    Read again only when the set of completed jobs changes."""
+    jobs = store()
+    return _completed_runs(str(jobs.path), jobs.fingerprint(), tuple(kinds))
 
 
 def submit(specs: list[RunSpec], sweep: str | None = None, kind: str = "run") -> tuple[list[int], dict]:
