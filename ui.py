@@ -193,7 +193,7 @@ def speedup_delta(speedup, low, high, single_ratio=None) -> tuple[str | None, st
     band = f"{low:.2f}–{high:.2f}×"
     found = verdict(low, high)
     note = (f"Timed in alternation with the dense model, round by round: speedup {speedup:.2f}× "
-            f"(p10–p90 over rounds {band}).")
+            f"(lowest–highest round {band}; named only when every round agrees).")
     if found == "within noise":
         return "within measurement noise", "off", note
     return f"{100 * (1 / speedup - 1):+.0f} % vs dense", "inverse", note

@@ -53,9 +53,9 @@ x3 = st.radio("Third chart: accuracy against", amounts, format_func=results.AXES
 st.plotly_chart(plots.tradeoff(view, x3, dense=None), width="stretch")
 st.caption("Colour: strategy; circles and solid lines rank per layer, diamonds and dotted lines globally. "
            "Ringed points on the dashed grey line: the Pareto front (no other run is both smaller/faster and more "
-           "accurate). Error bars on a latency: how far its median moves between measurement rounds (p10–p90); "
-           "runs whose bars overlap count as equally fast. Star and dotted line: the dense baseline. Hover a "
-           "point for its whole recipe.")
+           "accurate). Error bars on a latency: how far its median moves between measurement rounds (lowest "
+           "to highest); runs whose bars overlap count as equally fast. Star and dotted line: the dense "
+           "baseline. Hover a point for its whole recipe.")
 
 st.subheader("Runs")
 st.dataframe(results.table(view), hide_index=True, width="stretch")

@@ -84,7 +84,7 @@ if r.deployment is not None:
     st.dataframe(deploy_table(r), hide_index=True, width="stretch")
     st.caption(f"LiteRT (ai-edge-litert, XNNPACK) at batch 1: the median of 8 rounds (each at least 10 "
                f"invocations and 25 ms); at 1 thread each format is timed in alternation with the dense float32 "
-               f"model, and a speedup is named only when its p10–p90 band over rounds leaves 1.0. 'all threads' = "
+               f"model, and a speedup is named only when every round agrees (its band leaves 1.0). 'all threads' = "
                f"{r.deployment.litert_threads or '?'}. Sparse storage makes the file smaller; it does not make this "
                "CPU faster: XNNPACK only has sparse kernels for 1×1 convolutions with at least 2/3 zeros in a graph "
                "shape EfficientNet's stem does not meet, and turns them off on x86 CPUs with AVX. "

@@ -2,9 +2,9 @@
 
 One helper for every latency the tool reports (Keras, LiteRT, the per-layer table), so they are
 measured the same way. A single p50 of 30 calls moves ±30 % between measurements on a busy machine,
-so a latency here is measured in *rounds*: each round's median is one estimate, and the spread of
-those estimates (p10–p90 over rounds) is the band a difference has to leave before it means
-anything. Comparing a model with a reference (the dense baseline) times both in alternation,
+so a latency here is measured in *rounds*: each round's median is one estimate, and the range of
+those estimates (lowest to highest round) is the band a difference has to leave before it means
+anything: "faster" only when every round says so. Comparing a model with a reference (the dense baseline) times both in alternation,
 round by round (A B, B A, A B, …), so drift in the machine's speed hits both alike, and the ratio
 is taken per round.
 """
@@ -54,9 +54,9 @@ class Timing:
 
     @property
     def band(self) -> tuple[float, float]:
-        """p10–p90 of the rounds' medians: how far `p50` moves between measurements."""
+        """The lowest and highest round median: how far `p50` moves between measurements."""
         medians = self.round_medians
-        return _percentile(medians, 10), _percentile(medians, 90)
+        return min(medians), max(medians)
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,8 @@ class Comparison:
 
     @property
     def speedup_band(self) -> tuple[float, float]:
-        return _percentile(self.ratios, 10), _percentile(self.ratios, 90)
+        """The lowest and highest per-round speedup: a verdict needs every round to agree."""
+        return min(self.ratios), max(self.ratios)
 
 
 def verdict(low: float | None, high: float | None) -> str:

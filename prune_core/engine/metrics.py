@@ -117,7 +117,7 @@ def latency_against(model, reference, batch_size: int, warmup: int = 5) -> Compa
 
 def latency_fields(timing: Timing, name: str) -> dict:
     """A latency as result fields: `name_p50` (median over rounds), `name_p90` (single calls),
-    `name_lo` / `name_hi` (p10–p90 of the rounds' medians: how far the p50 moves)."""
+    `name_lo` / `name_hi` (lowest and highest round median: how far the p50 moves)."""
     lo, hi = timing.band
     return {f"{name}_p50": timing.p50, f"{name}_p90": timing.p90, f"{name}_lo": lo, f"{name}_hi": hi}
 
