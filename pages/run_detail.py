@@ -43,6 +43,7 @@ c[3].metric("gzip size", ui.bytes_text(r.gzip_bytes), _vs_dense(r.ratio("gzip_by
 latency_delta, latency_colour, latency_note = ui.speedup_delta(r.speedup_b1, r.speedup_b1_lo, r.speedup_b1_hi,
                                                                r.ratio("latency_ms_b1_p50"))
 c[4].metric("latency, batch 1", f"{r.latency_ms_b1_p50:.2f} ms", latency_delta, delta_color=latency_colour,
+            delta_arrow="off" if latency_colour == "off" else "auto",
             help=latency_note + " " + (
                 "Whole channels were removed: a smaller dense model, so measured latency falls (Keras on "
                 "this CPU is overhead-bound at small sizes; the Deploy section measures LiteRT)."

@@ -39,7 +39,7 @@ def main(files) -> int:
         for name, path in PAGES.items():
             page.goto(f"{url}/{path}")
             page.wait_for_selector('[data-testid="stMain"]', timeout=60000)
-            page.wait_for_timeout(4000)  # let plotly draw
+            page.wait_for_timeout(6000)  # let plotly draw
             page.screenshot(path=str(out / f"{name}.png"), full_page=name != "runs")
             print(f"saved {out / f'{name}.png'}")
     return 0
