@@ -61,7 +61,8 @@ class Timing:
 
 @dataclass(frozen=True)
 class Comparison:
-    """A candidate and a reference timed in alternation, round by round."""
+    """A candidate and a reference timed in alternation, round by round (round i of each was timed
+    next to round i of the other)."""
 
     candidate: Timing
     reference: Timing
