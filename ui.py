@@ -50,11 +50,12 @@ def store() -> JobStore:
 def _completed_frame(path: str, fingerprint: tuple):
     from prune_core import results
 
-    return results.frame(JobStore(path).list(status=("completed",)))
+    return results.frame(_completed_runs(path, fingerprint, ("run",)))
 
 
 def completed_frame():
-    """Every completed run as a DataFrame; re-read only when the set of completed jobs changes."""
+    """Every completed run as a DataFrame (from the same parsed runs as `completed_runs`); re-read only
+    when the set of completed jobs changes."""
     jobs = store()
     return _completed_frame(str(jobs.path), jobs.fingerprint())
 

@@ -16,7 +16,7 @@ label, the chart it belongs on and which direction is better.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from prune_core.deployment import FORMATS, Deployment, typed
@@ -184,8 +184,6 @@ class RunResult:
         return mine / dense if mine is not None and dense else None
 
     def with_deployment(self, deployment: "Deployment") -> "RunResult":
-        from dataclasses import replace
-
         return replace(self, deployment=deployment)
 
     # ---- storage ------------------------------------------------------------------------------------
@@ -236,11 +234,8 @@ class RunResult:
         dense = DenseReference.from_dict({k[len("dense_"):]: v for k, v in data.items() if k.startswith("dense_")})
         if dense.top1 is None:
             raise ResultError("missing or not a number: dense_top1")
-        events = data.get("pruning_events") or []
-        if not isinstance(events, list):
-            raise ResultError("pruning_events must be a list")
         try:
-            parsed_events = [PruningEvent.from_dict(e) for e in events]
+            parsed_events = [PruningEvent.from_dict(e) for e in _list("pruning_events", data.get("pruning_events"))]
         except (KeyError, TypeError, ValueError) as exc:
             raise ResultError(f"a pruning event is not valid ({exc})") from None
         model_path = data.get("model_path")

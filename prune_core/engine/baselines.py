@@ -44,6 +44,12 @@ def _load(path: Path):
     return keras.models.load_model(str(path), compile=False, safe_mode=True)
 
 
+def load_cached(spec, root: Path | None = None):
+    """The recipe's cached baseline, or None when it has not been trained yet (never trains)."""
+    path = cache_path(spec, root)
+    return _load(path) if path.exists() else None
+
+
 def train(spec, dataset, on_progress=lambda p: None, should_cancel=lambda: False):
     """A freshly trained dense baseline (not cached). Returns (model, info)."""
     model = models.build(spec.model, dataset.num_classes, spec.image_size, spec.weights, spec.seed)

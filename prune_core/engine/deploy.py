@@ -72,13 +72,18 @@ def _feed(interp, x: np.ndarray):
     interp.set_tensor(detail["index"], x.astype(detail["dtype"]))
 
 
-def latency(content: bytes, input_shape: tuple, batch: int = 1, threads: int | None = None,
-            warmup: int = 5, repeats: int = 30, rounds: int = 1) -> Timing:
-    """LiteRT (XNNPACK) latency of one invocation at `batch`, in ms."""
+def _invoker(content: bytes, input_shape: tuple, threads: int | None, batch: int = 1):
+    """A zero-argument call running one LiteRT invocation on a fixed random input."""
     interp = interpreter(content, threads, batch)
-    x = np.random.default_rng(0).uniform(0, 255, (batch,) + tuple(input_shape)).astype(np.float32)
-    _feed(interp, x)
-    return time_calls(interp.invoke, warmup=warmup, repeats=repeats, rounds=rounds)
+    _feed(interp, np.random.default_rng(0).uniform(0, 255, (batch,) + tuple(input_shape)).astype(np.float32))
+    return interp.invoke
+
+
+def latency(content: bytes, input_shape: tuple, batch: int = 1, threads: int | None = None,
+            warmup: int = 5, repeats: int = 30, rounds: int = 1, min_round_ms: float = 0.0) -> Timing:
+    """LiteRT (XNNPACK) latency of one invocation at `batch`, in ms."""
+    return time_calls(_invoker(content, input_shape, threads, batch), warmup=warmup, repeats=repeats,
+                      rounds=rounds, min_round_ms=min_round_ms)
 
 
 def predict(content: bytes, x: np.ndarray, batch: int = 32) -> np.ndarray:
@@ -107,12 +112,6 @@ def model_digest(model) -> str:
 
 def _sizes(content: bytes) -> dict:
     return {"bytes": len(content), "gzip_bytes": len(gzip.compress(content, 9, mtime=0))}
-
-
-def _invoker(content: bytes, input_shape: tuple, threads: int):
-    interp = interpreter(content, threads, 1)
-    _feed(interp, np.random.default_rng(0).uniform(0, 255, (1,) + tuple(input_shape)).astype(np.float32))
-    return interp.invoke
 
 
 def reference_float(reference, root: Path) -> bytes:
@@ -171,8 +170,8 @@ def export_all(model, dataset, root: Path, *, representative: int = 100, seed: i
                 measured["speedup_1t"] = compared.speedup
                 measured["speedup_1t_lo"], measured["speedup_1t_hi"] = compared.speedup_band
             else:
-                timing = time_calls(_invoker(content, shape, threads), warmup=5, repeats=repeats, rounds=rounds,
-                                    min_round_ms=MIN_ROUND_MS)
+                timing = latency(content, shape, 1, threads=threads, repeats=repeats, rounds=rounds,
+                                 min_round_ms=MIN_ROUND_MS)
             measured[f"{tag}_p50"], measured[f"{tag}_p90"] = timing.p50, timing.p90
             measured[f"{tag}_lo"], measured[f"{tag}_hi"] = timing.band
         formats[kind] = measured

@@ -88,8 +88,7 @@ def cached_baseline(spec, root: Path | None = None):
     job times against it but never trains one."""
     if spec.baseline.model.startswith("file:"):
         return models.load_user_model(spec.baseline.model[len("file:"):])
-    path = baselines.cache_path(spec, root)
-    return models.load_user_model(str(path)) if path.exists() else None
+    return baselines.load_cached(spec, root)
 
 
 def export_saved(path: str, spec, root: Path | None = None, on_progress=lambda p: None) -> Deployment:
