@@ -74,7 +74,7 @@ for col, key, title in zip(cols, ("weights_before", "weights_after", "scores"),
 
 st.subheader("Deploy")
 if r.litert_ms_predicted:
-    measured = r.deployment.get("float", "ms_1t_b1_p50") if r.deployment else None
+    measured = r.deployment.get("float", "ms_1t_b1_lo") if r.deployment else None
     dense_predicted = r.dense.litert_ms_predicted
     st.caption(f"LiteRT latency predicted by the per-layer table (1 thread, batch 1): "
                f"{r.litert_ms_predicted:.2f} ms, dense {dense_predicted:.2f} ms "
@@ -83,8 +83,9 @@ if r.litert_ms_predicted:
 if r.deployment is not None:
     st.plotly_chart(plots.format_sizes(r.deployment), width="stretch")
     st.dataframe(deploy_table(r), hide_index=True, width="stretch")
-    st.caption(f"LiteRT (ai-edge-litert, XNNPACK) at batch 1: the median of 8 rounds (each at least 10 "
-               f"invocations and 25 ms); at 1 thread each format is timed in alternation with the dense float32 "
+    st.caption(f"LiteRT (ai-edge-litert, XNNPACK) at batch 1: the fastest of 8 rounds' medians (each round at "
+               f"least 10 invocations and 25 ms; interference only ever adds time, so the fastest round repeats "
+               f"within about 1 % where the median moves up to 17 %); at 1 thread each format is timed in alternation with the dense float32 "
                f"model, and a speedup is named only when every round agrees (its band leaves 1.0). 'all threads' = "
                f"{r.deployment.litert_threads or '?'}. Sparse storage makes the file smaller; it does not make this "
                "CPU faster: XNNPACK only has sparse kernels for 1×1 convolutions with at least 2/3 zeros in a graph "
