@@ -4,7 +4,8 @@ import streamlit as st
 st.set_page_config(page_title="Pruning trade-offs", page_icon=":material/content_cut:", layout="wide")
 
 navigation = st.navigation([
-    st.Page("pages/experiment.py", title="Experiment", icon=":material/science:", default=True),
+    st.Page("pages/explore.py", title="Explore", icon=":material/tune:", default=True),
+    st.Page("pages/experiment.py", title="Experiment", icon=":material/science:"),
     st.Page("pages/runs.py", title="Runs", icon=":material/pending_actions:"),
     st.Page("pages/compare.py", title="Compare", icon=":material/scatter_plot:"),
     st.Page("pages/run_detail.py", title="Run detail", icon=":material/search:"),

@@ -122,6 +122,34 @@ EXPERIMENT_FORM = {
 }
 
 
+MODEL_CHOICES = ["efficientnet-compact", "efficientnet-b0", "tiny-cnn", "my own file"]
+DATASET_CHOICES = ["digits", "synthetic", "cifar10", "image folder"]
+
+
+def model_and_data_inputs(prefix: str = "", container=st) -> tuple[str, str]:
+    """The model and dataset pickers (a path field for a user's file or folder); returns recipe names."""
+    model = container.selectbox("Model", MODEL_CHOICES, key=f"{prefix}model_choice",
+                                help="The compact EfficientNet is the CPU default; B0 is the full-size network.")
+    if model == "my own file":
+        model = "file:" + container.text_input("Path to a .keras or .h5 model", key=f"{prefix}model_path",
+                                               placeholder="/path/to/model.keras")
+    dataset = container.selectbox("Dataset", DATASET_CHOICES, key=f"{prefix}dataset_choice",
+                                  help="digits ships with scikit-learn (no download); cifar10 needs the internet.")
+    if dataset == "image folder":
+        dataset = "folder:" + container.text_input("Folder with one sub-folder per class", key=f"{prefix}dataset_path",
+                                                   placeholder="/path/to/images")
+    return model, dataset
+
+
+def chosen_model_and_data(prefix: str = "") -> tuple[str, str]:
+    """What `model_and_data_inputs` returned, read from the session (for callbacks that run before it)."""
+    state = st.session_state
+    model, dataset = state[f"{prefix}model_choice"], state[f"{prefix}dataset_choice"]
+    model = "file:" + state.get(f"{prefix}model_path", "") if model == "my own file" else model
+    dataset = "folder:" + state.get(f"{prefix}dataset_path", "") if dataset == "image folder" else dataset
+    return model, dataset
+
+
 def init_form(name: str, defaults: dict) -> None:
     """Give every field of form `name` its value before its widgets are drawn: the one this session
     last saw (`save_form`), else the default. Streamlit drops a widget's value while its page is not
@@ -250,3 +278,77 @@ def bytes_text(n) -> str:
             return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
         n /= 1024
     return str(n)
+
+
+# ---- profiles (Explore) ---------------------------------------------------------------------------
+EXPLORE_FORM = {"explore_model_choice": "efficientnet-compact", "explore_model_path": "",
+                "explore_dataset_choice": "digits", "explore_dataset_path": "",
+                "explore_criteria": ["magnitude", "gradient", "taylor", "fisher"], "explore_sparsity": 0.8,
+                "explore_batchnorm": True, "explore_scopes": ["auto", "global", "layerwise"]}
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _profile_jobs(path: str, fingerprint: tuple) -> list:
+    """Completed profile jobs whose result reads as a profile, newest first (parsed once)."""
+    from prune_core.errors import ResultError
+
+    out = []
+    for job in JobStore(Path(path)).list(status=("completed",)):
+        if job.kind != "profile" or not job.result_json:
+            continue
+        try:
+            job.profile
+        except (ResultError, ValueError):
+            continue
+        out.append(job)
+    return out
+
+
+def profiles_for(spec: RunSpec, criteria: list):
+    """(the merged profile of `criteria` on `spec`'s baseline, or None; {criterion: profile job still
+    queued or running}). The newest profile of each criterion is used."""
+    from prune_core.explore import merge
+
+    jobs = store()
+    found = {}
+    for job in _profile_jobs(str(jobs.path), jobs.fingerprint()):
+        name = job.spec.strategy
+        if name in criteria and name not in found and job.spec.baseline_key() == spec.baseline_key():
+            first = next(iter(found.values()), None)
+            if first is None or (first.levels, first.layer_levels) == (job.profile.levels, job.profile.layer_levels):
+                found[name] = job.profile
+    pending = {job.spec.strategy: job for job in jobs.list(status=("queued", "running"))
+               if job.kind == "profile" and job.spec.strategy in criteria
+               and job.spec.baseline_key() == spec.baseline_key()}
+    return merge([found[c] for c in criteria if c in found]), pending
+
+
+def profile_line(job) -> str:
+    """One line about a completed profile job: what it measured and how long it took."""
+    from prune_core.errors import ResultError
+
+    try:
+        measured = job.profile
+    except (ResultError, ValueError) as exc:
+        return f"the stored profile cannot be read ({exc})"
+    return (f"{', '.join(measured.criteria)}: {len(measured.levels)} one-shot levels × 3 rankings, "
+            f"{len(measured.layers)} layers × {len(measured.layer_levels)} sensitivity levels · "
+            f"dense top-1 {measured.dense.get('top1', float('nan')):.4f} (validation) · {job.elapsed:.0f} s")
+
+
+def finetuned_frame(spec: RunSpec, criteria: list):
+    """Completed unstructured runs from the same baseline with one of `criteria`: what fine-tuning
+    actually reached, to draw beside the one-shot curves."""
+    import pandas as pd
+
+    rows = []
+    for job in completed_runs():
+        s = job.spec
+        if s.baseline_key() != spec.baseline_key() or s.strategy not in criteria or s.granularity != "unstructured":
+            continue
+        r = job.run_result
+        rows.append({"strategy": s.strategy, "scope": s.scope, "top1": r.top1, "gzip_bytes": r.gzip_bytes,
+                     "sparsity": r.weight_sparsity, "theoretical_speedup": r.theoretical_speedup,
+                     "label": f"job {job.id}: {s.label()} · fine-tuned {s.fine_tune_epochs} epochs · "
+                              f"top-1 {r.top1:.3f} (test) · before fine-tuning {r.top1_before_finetune:.3f}"})
+    return pd.DataFrame(rows)

@@ -30,20 +30,13 @@ def _seed_recipe():
                  fine_tune_epochs=50)
 
 
-def _model_and_data() -> tuple[str, str]:
-    model, dataset = state["model_choice"], state["dataset_choice"]
-    model = "file:" + state.get("model_path", "") if model == "my own file" else model
-    dataset = "folder:" + state.get("dataset_path", "") if dataset == "image folder" else dataset
-    return model, dataset
-
-
 def _threshold_removing_half():
     """Entering threshold mode: start from the threshold that removes half of the baseline's weights by
     the first chosen criterion's scores, when a finished run has them (a fixed 1e-3 removes 99.5 % of
     fisher scores and almost nothing of magnitude's)."""
     if state["mode"] != "threshold" or not state["strategies"]:
         return
-    found = ui.baseline_scores(*_model_and_data(), state["strategies"][:1], state["granularity"])
+    found = ui.baseline_scores(*ui.chosen_model_and_data(), state["strategies"][:1], state["granularity"])
     if found:
         value = threshold_removing(found[1], 0.5)
         if value:
@@ -72,17 +65,7 @@ problems: list[str] = []
 left, right = st.columns(2)
 with left:
     st.subheader("Model and data")
-    model = st.selectbox("Model", ["efficientnet-compact", "efficientnet-b0", "tiny-cnn", "my own file"],
-                         key="model_choice",
-                         help="The compact EfficientNet is the CPU default; B0 is the full-size network.")
-    if model == "my own file":
-        model = "file:" + st.text_input("Path to a .keras or .h5 model", key="model_path",
-                                        placeholder="/path/to/model.keras")
-    dataset = st.selectbox("Dataset", ["digits", "synthetic", "cifar10", "image folder"], key="dataset_choice",
-                           help="digits ships with scikit-learn (no download); cifar10 needs the internet.")
-    if dataset == "image folder":
-        dataset = "folder:" + st.text_input("Folder with one sub-folder per class", key="dataset_path",
-                                            placeholder="/path/to/images")
+    model, dataset = ui.model_and_data_inputs()
     st.subheader("Strategy")
     granularity = st.radio("Granularity", ["unstructured", "structured"], horizontal=True, key="granularity",
                            help="unstructured zeroes single weights (smaller when compressed, not faster); "
@@ -116,8 +99,14 @@ with left:
     except PruneError as exc:
         st.error(str(exc).capitalize())
         problems.append("amounts")
-    scope = st.radio("Ranking", ["layerwise", "global"], horizontal=True, key="scope",
-                     help="layerwise: every layer loses the same fraction; global: one ranking over all layers.")
+    scopes = ["layerwise", "global"] + (["auto"] if granularity == "unstructured" and mode == "target sparsity" else [])
+    if state["scope"] not in scopes:
+        state["scope"] = "global"
+    scope = st.radio("Ranking", scopes, horizontal=True, key="scope",
+                     help="layerwise: every layer loses the same fraction; global: one ranking over all layers; "
+                          "auto: per-layer sparsities chosen from the measured layer sensitivity to lose the least "
+                          "accuracy (uses this criterion's profile from Explore, measured first if there is none: "
+                          "about a minute more on the compact model).")
     if granularity == "structured":
         usable = scope == "global" and mode == "target sparsity" and budget != "latency"
         latency_aware = st.checkbox("Latency-aware ranking", key="latency_aware", disabled=not usable,
@@ -127,7 +116,7 @@ with left:
                                          "or parameter budget (a latency budget already counts LiteRT time).")
         rank = "latency" if latency_aware and usable else "importance"
     notes = []
-    if "tfmot" in strategies and scope == "global" and mode == "target sparsity":
+    if "tfmot" in strategies and scope != "layerwise" and mode == "target sparsity":
         notes.append("tfmot's recipe ranks each layer on its own: its runs use per-layer ranking.")
     if "tfmot" in strategies and mode == "threshold":
         notes.append("tfmot's recipe prunes to a target sparsity, not a threshold: it is left out of this batch.")

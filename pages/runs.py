@@ -38,7 +38,8 @@ def _card(job) -> None:
     with st.container(border=True):
         head, actions = st.columns([5, 2])
         with head:
-            kind = {"scores": " · scoring run (threshold preview)", "export": ""}.get(job.kind, "")
+            kind = {"scores": " · scoring run (threshold preview)", "export": "",
+                    "profile": " · profile for Explore"}.get(job.kind, "")
             st.markdown(f"**{ui.STATUS_ICONS.get(job.status, '')} job {job.id}** · {job.label}{kind} · "
                         f"`{job.spec.model}` on `{job.spec.dataset}`" + (f" · {job.sweep}" if job.sweep else ""))
             if job.status == "running":
@@ -52,6 +53,8 @@ def _card(job) -> None:
                 st.write(f"exported job {job.parent}: TFLite float "
                          f"{ui.bytes_text(exported.get('float', 'bytes') if exported else None)}, int8 "
                          f"{ui.bytes_text(exported.get('int8', 'bytes') if exported else None)} · {job.elapsed:.0f} s")
+            elif job.status == "completed" and job.kind == "profile":
+                st.write(ui.profile_line(job))
             elif job.status == "completed" and job.result:
                 st.write(ui.result_line(job))
             elif job.error:
@@ -81,6 +84,8 @@ def _card(job) -> None:
                         st.rerun()
             if job.status == "completed" and job.kind == "run":
                 st.page_link("pages/run_detail.py", label="Details", query_params={"job": job.id})
+            if job.status == "completed" and job.kind == "profile":
+                st.page_link("pages/explore.py", label="Explore")
         if job.status != "queued":
             with st.expander("Log", key=f"log-{job.id}"):
                 st.code(jobs_store.log(job.id) or "(no log yet)", language=None)

@@ -32,8 +32,10 @@ class Allocation:
 
 def _curve(levels, costs, max_sparsity: float) -> tuple[np.ndarray, np.ndarray]:
     """(sparsity, cost) points from 0 to `max_sparsity`: cost ≥ 0, non-decreasing, extended linearly."""
-    x = np.concatenate([[0.0], np.asarray(levels, float)])
-    y = np.maximum.accumulate(np.concatenate([[0.0], np.clip(np.asarray(costs, float), 0.0, None)]))
+    x, y = np.asarray(levels, float), np.clip(np.asarray(costs, float), 0.0, None)
+    if not len(x) or x[0] > 0:  # nothing removed costs nothing
+        x, y = np.concatenate([[0.0], x]), np.concatenate([[0.0], y])
+    y = np.maximum.accumulate(y)
     if x[-1] < max_sparsity:
         slope = (y[-1] - y[-2]) / (x[-1] - x[-2]) if len(x) > 1 else 0.0
         x, y = np.append(x, max_sparsity), np.append(y, y[-1] + max(slope, 0.0) * (max_sparsity - x[-1]))

@@ -1,4 +1,4 @@
-"""`python -m prune_core run|sweep|worker`: the same recipes as the dashboard, headless.
+"""`python -m prune_core run|sweep|profile|worker`: the same recipes as the dashboard, headless.
 
 Progress goes to stderr; results go to stdout (or --out FILE) as JSON Lines, one object per run,
 each written and flushed as soon as its run finishes. Bad input: one line on stderr, exit code 2.
@@ -15,7 +15,7 @@ from pathlib import Path
 from prune_core.errors import Canceled, PruneError, SpecError
 from prune_core.errors import ResultError
 from prune_core.result import RunResult
-from prune_core.specs import FIELDS, STRATEGIES, RunSpec, expand, parse_numbers
+from prune_core.specs import CRITERIA, FIELDS, STRATEGIES, RunSpec, expand, parse_numbers
 
 EXIT_BAD_INPUT = 2
 
@@ -45,17 +45,27 @@ def _add_recipe_options(p: argparse.ArgumentParser, sweep: bool) -> None:
         group = p.add_mutually_exclusive_group()
         group.add_argument("--sparsity", type=float, default=None, help=field["sparsity"].help + " (default 0.5)")
         group.add_argument("--threshold", type=float, default=None, help=field["threshold"].help)
+    _add_field_options(p, [f.name for f in FIELDS if f.name not in _AMOUNT_FIELDS])
+    p.add_argument("--out", default=None, help="write JSON Lines here instead of stdout")
+    p.add_argument("--save-model", default=None, help="save the pruned model (.keras or .h5; run only)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+def _add_field_options(p: argparse.ArgumentParser, names: list) -> None:
+    """One option per named recipe field (`specs.FIELDS`: flag, default, help, choices)."""
     for f in FIELDS:
-        if f.name in _AMOUNT_FIELDS:
+        if f.name not in names:
             continue
         if isinstance(f.default, bool):
             p.add_argument(f.flag, action="store_true", help=f.help)
         else:
             choices = f.choices if f.choices and isinstance(f.default, str) else None
             p.add_argument(f.flag, type=type(f.default), default=f.default, choices=choices, help=f.help)
-    p.add_argument("--out", default=None, help="write JSON Lines here instead of stdout")
-    p.add_argument("--save-model", default=None, help="save the pruned model (.keras or .h5; run only)")
-    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+
+
+#: What a profile depends on: the baseline (and what keys its cache), the calibration and the targets.
+PROFILE_FIELDS = ("model", "dataset", "weights", "image_size", "baseline_epochs", "seed", "batch_size",
+                  "calibration_examples", "prune_head", "prune_depthwise")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,6 +73,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
     _add_recipe_options(sub.add_parser("run", help="run one recipe"), sweep=False)
     _add_recipe_options(sub.add_parser("sweep", help="run strategies × sparsities"), sweep=True)
+    prof = sub.add_parser("profile", help="one-shot curves and layer sensitivity of a baseline, per criterion "
+                                          "(JSON; what the dashboard's Explore page shows)")
+    prof.add_argument("--strategies", default="magnitude,gradient,taylor,fisher",
+                      help=f"comma-separated, from {','.join(CRITERIA)}")
+    prof.add_argument("--levels", default=None, help="one-shot curve sparsities, comma-separated in [0, 1) "
+                                                     "(default 0,0.1,…,0.9,0.95,0.98)")
+    prof.add_argument("--layer-levels", default=None, help="per-layer sensitivity sparsities in [0, 1) "
+                                                           "(default 0.25,0.5,0.75,0.9,0.95,0.98)")
+    _add_field_options(prof, list(PROFILE_FIELDS))
+    prof.add_argument("--out", default=None, help="write the profile (JSON) here instead of stdout")
+    prof.add_argument("--quiet", action="store_true", help="no progress on stderr")
     worker = sub.add_parser("worker", help="drain the dashboard's job queue (one process per job)")
     worker.add_argument("--max-jobs", type=int, default=None, help="jobs at once (default $PRUNE_MAX_JOBS or 1)")
     worker.add_argument("--forever", action="store_true", help="keep waiting for new jobs instead of exiting")
@@ -170,6 +191,34 @@ def _import(args) -> int:
     return 0
 
 
+def _profile(args) -> int:
+    """Profile the baseline for the named criteria; everything is checked before TensorFlow loads."""
+    from prune_core import profile as profiles
+
+    spec = RunSpec.from_dict({name: getattr(args, name) for name in PROFILE_FIELDS})
+    names = args.strategies.split(",")
+    levels = profiles.check_levels(parse_numbers(args.levels, "--levels"), "--levels") if args.levels else profiles.LEVELS
+    layer_levels = profiles.check_levels(parse_numbers(args.layer_levels, "--layer-levels"), "--layer-levels") if args.layer_levels else profiles.LAYER_LEVELS
+    profiles.check_criteria(names)
+    if args.out:
+        _check_writable(Path(args.out).expanduser().resolve().parent, "--out")
+    from prune_core.engine import profiler  # imports TensorFlow
+
+    printer = ProgressPrinter("profile", quiet=args.quiet)
+    measured = profiler.run(spec, names, levels=levels, layer_levels=layer_levels, on_progress=printer)
+    text = json.dumps(measured.to_dict())
+    if args.out:
+        Path(args.out).write_text(text + "\n")
+    else:
+        _write_line(sys.stdout, measured.to_dict())
+    for name, crit in measured.criteria.items():
+        points = " · ".join(f"{scope} {profiles.at_level(crit.curve(scope), 'top1_bn', 0.8):.3f}"
+                            for scope in profiles.SCOPES if crit.curve(scope))
+        printer.done(f"{name}: one-shot top-1 at 80 % (BatchNorm re-estimated): {points} "
+                     f"(dense {measured.dense['top1']:.3f})")
+    return 0
+
+
 def _check_writable(folder: Path, option: str) -> None:
     if not folder.is_dir() or not os.access(folder, os.W_OK):
         raise SpecError(f"{option}: cannot write into {folder}")
@@ -182,6 +231,8 @@ def main(argv=None) -> int:
             return _background(args)
         if args.command == "import":
             return _import(args)
+        if args.command == "profile":
+            return _profile(args)
         specs = specs_from_args(args)
         if args.save_model and len(specs) > 1:
             raise SpecError("--save-model saves one run's model; use it with `run`, not `sweep`")

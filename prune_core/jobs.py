@@ -62,7 +62,7 @@ class Job:
     progress: dict
     error: str | None
     result_json: str | None
-    kind: str = "run"          # "run", "scores" (a scoring run for the threshold preview) or "export"
+    kind: str = "run"          # "run", "scores" (threshold preview), "export" or "profile" (Explore)
     parent: int | None = None
     retried_as: int | None = None
 
@@ -77,6 +77,13 @@ class Job:
         from prune_core.result import RunResult
 
         return RunResult.from_dict(self.result)
+
+    @functools.cached_property
+    def profile(self):
+        """The result as a `Profile` (profile jobs; raises `ResultError` when it is not one)."""
+        from prune_core.profile import Profile
+
+        return Profile.from_dict(self.result)
 
     @property
     def active(self) -> bool:
@@ -147,12 +154,14 @@ class JobStore:
 
     # ---- writing ---------------------------------------------------------------------------------
     def submit(self, spec: RunSpec, sweep: str | None = None, kind: str = "run") -> int:
-        """Queue a recipe: a pruning run, or (`kind="scores"`) a scoring run for the threshold preview."""
-        if kind not in ("run", "scores"):
+        """Queue a recipe: a pruning run, a scoring run for the threshold preview (`kind="scores"`), or
+        a profile of the recipe's baseline under its criterion for Explore (`kind="profile"`)."""
+        if kind not in ("run", "scores", "profile"):
             raise ValueError(f"not a run kind: {kind}")
         with self._connect() as db:
             cur = db.execute("INSERT INTO jobs(spec, label, sweep, created_at, kind) VALUES (?, ?, ?, ?, ?)",
-                             (spec.to_json(), spec.label(), sweep, time.time(), kind))
+                             (spec.to_json(), f"profile {spec.strategy}" if kind == "profile" else spec.label(),
+                              sweep, time.time(), kind))
             return int(cur.lastrowid)
 
     def submit_export(self, parent_id: int) -> int:

@@ -23,3 +23,9 @@ def runs_dir(root: Path | None = None) -> Path:
     path = (root or home()) / "runs"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def profiles_dir(root: Path | None = None) -> Path:
+    path = (root or home()) / "profiles"
+    path.mkdir(parents=True, exist_ok=True)
+    return path

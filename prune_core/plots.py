@@ -1,6 +1,7 @@
 """Plotly figures from plain data (pure functions; the pages only call and draw them)."""
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -123,4 +124,86 @@ def format_sizes(deployment):
                      go.Bar(name="gzip", x=labels, y=[deployment.get(f.key, "gzip_bytes") for f in present],
                             marker_color="#2ca02c")])
     fig.update_layout(barmode="group", yaxis_title="bytes", height=300, margin=dict(l=10, r=10, t=10, b=10))
+    return fig
+
+
+# ---- Explore ------------------------------------------------------------------------------------
+EXPLORE_DASH = {"auto": "solid", "global": "dot", "layerwise": "dash"}
+EXPLORE_AXES = {"gzip_bytes": "model size: .h5 gzip bytes (measured)",
+                "theoretical_speedup": "theoretical speedup (FLOPs with zeros skipped; dense kernels on a CPU "
+                                       "do not skip them)",
+                "sparsity": "weight sparsity (measured)"}
+
+
+def explore_curves(curves: pd.DataFrame, points: pd.DataFrame, x: str, *, dense: dict | None = None,
+                   finetuned: pd.DataFrame | None = None, y_range: tuple | None = None):
+    """One-shot top-1 against `x`: a colour per criterion, a dash per scope, the slider's point marked on
+    every line, and (when given) runs fine-tuned from the same baseline as crosses."""
+    from prune_core.explore import SCOPE_LABELS
+
+    fig = go.Figure()
+    for (criterion, scope), group in curves.groupby(["criterion", "scope"], sort=False):
+        group = group.sort_values("level")
+        name = f"{criterion} · {SCOPE_LABELS.get(scope, scope)}"
+        fig.add_trace(go.Scatter(
+            x=group[x], y=group["top1"], mode="lines", name=name, legendgroup=name,
+            line=dict(color=COLOURS.get(criterion, "#17becf"), dash=EXPLORE_DASH.get(scope, "solid"), width=2),
+            customdata=group[["sparsity", "nonzero_params"]].to_numpy(),
+            hovertemplate=f"{name}<br>sparsity %{{customdata[0]:.1%}}<br>one-shot top-1 %{{y:.3f}}"
+                          "<br>nonzero parameters %{customdata[1]:,.0f}<extra></extra>"))
+    if not points.empty:
+        fig.add_trace(go.Scatter(
+            x=points[x], y=points["top1"], mode="markers", name="at the slider", hoverinfo="skip",
+            marker=dict(size=12, symbol="circle", color=[COLOURS.get(c, "#17becf") for c in points["criterion"]],
+                        line=dict(color="black", width=1.5))))
+    if finetuned is not None and not finetuned.empty and x in finetuned:
+        fig.add_trace(go.Scatter(
+            x=finetuned[x], y=finetuned["top1"], mode="markers", name="fine-tuned run (measured, test split)",
+            marker=dict(size=11, symbol="x", color=[COLOURS.get(c, "#17becf") for c in finetuned["strategy"]]),
+            hovertext=finetuned["label"].tolist(), hoverinfo="text"))
+    if dense and dense.get("top1") is not None:
+        fig.add_hline(y=dense["top1"], line=dict(color="gray", dash="dot"), annotation_text="dense",
+                      annotation_position="bottom right")
+    fig.update_layout(xaxis_title=EXPLORE_AXES.get(x, AXES.get(x, x)), yaxis_title="top-1, one-shot (validation)",
+                      height=420, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.3))
+    if y_range:
+        fig.update_yaxes(range=list(y_range))
+    if x == "gzip_bytes":
+        fig.update_xaxes(type="log")
+    return fig
+
+
+def sensitivity_heatmap(frame: pd.DataFrame):
+    """Layers × levels, colour = top-1 drop when only that layer is pruned (hover: parameters, FLOPs)."""
+    layers = list(dict.fromkeys(frame["layer"]))
+    levels = sorted(frame["level"].unique())
+    table = frame.pivot(index="layer", columns="level", values="top1_drop").reindex(layers)
+    info = frame.drop_duplicates("layer").set_index("layer").reindex(layers)
+    loss = frame.pivot(index="layer", columns="level", values="loss_increase").reindex(layers)
+    custom = [[[int(info.loc[name, "params"]), int(info.loc[name, "flops"]), float(loss.loc[name, lv])]
+               for lv in levels] for name in layers]
+    fig = go.Figure(go.Heatmap(
+        z=table.to_numpy(), x=[f"{lv:.0%}" for lv in levels], y=layers, customdata=custom,
+        colorscale="Reds", zmin=0, zmax=max(0.05, float(np.nanmax(table.to_numpy()))),
+        colorbar=dict(title="top-1 drop"),
+        hovertemplate="%{y} pruned to %{x}<br>top-1 drop %{z:.3f}<br>loss +%{customdata[2]:.3f}"
+                      "<br>%{customdata[0]:,} parameters · %{customdata[1]:,} FLOPs<extra></extra>"))
+    fig.update_layout(xaxis_title="this layer's sparsity (all others dense)", height=max(320, 16 * len(layers)),
+                      margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"))
+    return fig
+
+
+def allocation_bars(table: pd.DataFrame):
+    """Per-layer sparsity under each scope at one overall sparsity."""
+    from prune_core.explore import SCOPE_LABELS
+
+    fig = go.Figure()
+    for scope, colour in (("layerwise", "#bbbbbb"), ("global", "#7f7f7f"), ("auto", "#2ca02c")):
+        if scope in table and table[scope].notna().any():
+            fig.add_trace(go.Bar(x=table["layer"], y=table[scope], name=SCOPE_LABELS[scope], marker_color=colour,
+                                 customdata=table[["params"]].to_numpy(),
+                                 hovertemplate="%{x}: %{y:.1%} of %{customdata[0]:,} weights<extra>"
+                                               f"{SCOPE_LABELS[scope]}</extra>"))
+    fig.update_layout(barmode="group", yaxis_title="layer sparsity", yaxis_range=[0, 1], height=340,
+                      margin=dict(l=10, r=10, t=10, b=10), legend=dict(orientation="h", y=1.1))
     return fig

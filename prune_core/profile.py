@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from prune_core.errors import ResultError, SpecError
+from prune_core.specs import CRITERIA
 
 SCHEMA = 1
 #: One-shot curve levels (12): dense, every tenth, and the high end where criteria part ways.
@@ -30,7 +31,7 @@ CURVE_KEYS = ("level", "sparsity", "top1", "top5", "loss", "top1_bn", "top5_bn",
               "gzip_bytes", "theoretical_speedup")
 
 
-def check_levels(levels, name: str = "levels", *, allow_zero: bool = True) -> tuple:
+def check_levels(levels, name: str = "levels") -> tuple:
     """Levels as a sorted tuple, or a SpecError: each in [0, 1), no duplicates, at most MAX_LEVELS."""
     try:
         values = [float(v) for v in levels]
@@ -40,13 +41,25 @@ def check_levels(levels, name: str = "levels", *, allow_zero: bool = True) -> tu
         raise SpecError(f"{name}: give at least one level")
     if len(values) > MAX_LEVELS:
         raise SpecError(f"{name}: at most {MAX_LEVELS} levels, got {len(values)}")
-    low = 0.0 if allow_zero else np.nextafter(0.0, 1.0)
-    bad = [v for v in values if not (np.isfinite(v) and low <= v < 1.0)]
+    bad = [v for v in values if not (np.isfinite(v) and 0.0 <= v < 1.0)]
     if bad:
-        raise SpecError(f"{name} must lie in {'[0' if allow_zero else '(0'}, 1): got {bad[0]:g}")
+        raise SpecError(f"{name} must lie in [0, 1): got {bad[0]:g}")
     if len(set(values)) != len(values):
         raise SpecError(f"{name}: {sorted(v for v in set(values) if values.count(v) > 1)[0]:g} is given twice")
     return tuple(sorted(values))
+
+
+def check_criteria(names) -> list:
+    """Criteria to profile, or a SpecError: known, at least one, none twice."""
+    names = [n.strip() for n in names if n.strip()]
+    if not names:
+        raise SpecError("name at least one criterion to profile")
+    for name in names:
+        if name not in CRITERIA:
+            raise SpecError(f"cannot profile {name!r}; choose from {', '.join(CRITERIA)}")
+    if len(set(names)) != len(names):
+        raise SpecError("a criterion is named twice")
+    return names
 
 
 @dataclass(frozen=True)
@@ -110,7 +123,7 @@ class Profile:
             raise ResultError("not a pruning profile (schema 1)")
         try:
             levels = check_levels(data["levels"])
-            layer_levels = check_levels(data["layer_levels"], "layer levels", allow_zero=False)
+            layer_levels = check_levels(data["layer_levels"], "layer levels")
             layers = tuple(Layer(str(n), int(p), int(f)) for n, p, f in data["layers"])
             criteria = {name: _criterion(name, raw, len(levels), len(layers), len(layer_levels))
                         for name, raw in data["criteria"].items()}

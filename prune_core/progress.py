@@ -8,9 +8,10 @@ from typing import Callable, Optional
 from prune_core.errors import Canceled
 
 #: The phases a run goes through, in order (a baseline is loaded when cached, trained otherwise; a
-#: latency table is timed only for latency-aware recipes; exporting only when asked).
-PHASES = ("loading baseline", "baseline training", "timing layers", "scoring", "fine-tuning", "measuring",
-          "exporting")
+#: latency table is timed only for latency-aware recipes; a profile is measured for profile jobs and
+#: for `--scope auto` when none is cached; exporting only when asked).
+PHASES = ("loading baseline", "baseline training", "timing layers", "profiling", "scoring", "fine-tuning",
+          "measuring", "exporting")
 
 
 @dataclass

@@ -23,7 +23,9 @@ from prune_core.schedules import SCHEDULE_KINDS, Schedule
 CRITERIA = ("magnitude", "gradient", "taylor", "fisher", "random")
 STRATEGIES = CRITERIA + ("tfmot",)
 GRANULARITIES = ("unstructured", "structured")
-SCOPES = ("layerwise", "global")
+#: "auto": per-layer sparsities chosen from the criterion's measured layer sensitivity (a profile,
+#: `prune_core.allocation`) to lose the least predicted accuracy within the target.
+SCOPES = ("layerwise", "global", "auto")
 MODELS = ("efficientnet-compact", "efficientnet-b0", "tiny-cnn")
 DATASETS = ("digits", "cifar10", "synthetic")
 WEIGHTS = ("none", "imagenet")
@@ -87,9 +89,10 @@ class PruningSpec:
     threshold: float | None = option(None, "remove weights (channels) scoring below this")
     granularity: str = option("unstructured", "single weights, or whole channels physically removed",
                               GRANULARITIES)
-    scope: str = option("layerwise", "unstructured: per-kernel or one global ranking; structured: the same "
-                                     "fraction of every channel group, or a global target fraction of --budget",
-                        SCOPES)
+    scope: str = option("layerwise", "unstructured: per-kernel, one global ranking, or auto (per-layer "
+                                     "sparsities from the measured layer sensitivity: profiles the baseline "
+                                     "once); structured: the same fraction of every channel group, or a global "
+                                     "target fraction of --budget", SCOPES)
     budget: str = option("flops", "structured + global: remove this fraction of FLOPs, of parameters, or of "
                                   "LiteRT latency (predicted from a per-layer table timed once per architecture)",
                          BUDGETS)
@@ -129,6 +132,12 @@ class PruningSpec:
                 raise SpecError(f"threshold must be >= 0 (scores are non-negative), got {self.threshold}")
             if self.strategy == "tfmot":
                 raise SpecError("tfmot's recipe prunes to a target sparsity; give --sparsity instead of --threshold")
+        if self.scope == "auto":
+            if self.granularity == "structured":
+                raise SpecError("the automatic allocation sets per-layer weight sparsities; use it with "
+                                "unstructured pruning (structured: --scope global)")
+            if self.threshold is not None:
+                raise SpecError("the automatic allocation needs a target sparsity, not a threshold")
         if self.strategy == "tfmot" and self.scope != "layerwise":
             raise SpecError("tfmot's recipe ranks weights per layer; use --scope layerwise")
         _check_int("calibration_examples", self.calibration_examples, 1)

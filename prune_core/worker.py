@@ -77,6 +77,14 @@ def run_job(job_id: int, store: JobStore | None = None) -> str:
     try:
         if job.kind == "export":
             return _run_export(job, store, should_cancel)
+        if job.kind == "profile":
+            from prune_core.engine import profiler
+
+            measured = profiler.run(job.spec, [job.spec.strategy], root=store.path.parent,
+                                    on_progress=Throttle(lambda p: store.report(job_id, p), REPORT_EVERY),
+                                    should_cancel=should_cancel)
+            store.finish(job_id, "completed", result=measured.to_dict())
+            return "completed"
         from prune_core.engine import pipeline
 
         result = pipeline.run(job.spec, root=store.path.parent, model_path=folder / "model.keras",

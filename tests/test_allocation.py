@@ -49,3 +49,8 @@ def test_impossible_targets_are_refused():
         allocation.allocate([10], LEVELS, [[0] * 6], 1.0)
     with pytest.raises(SpecError, match="no layer that"):
         allocation.allocate([], LEVELS, [], 0.5)
+
+
+def test_a_measured_level_zero_is_used_as_is():
+    x, y = allocation._curve((0.0, 0.5), [0.0, 1.0], 0.99)
+    assert list(x[:2]) == [0.0, 0.5] and y[0] == 0.0

@@ -13,8 +13,6 @@ def test_levels_are_sorted_and_checked():
                        ([i / 100 for i in range(41)], "at most 40"), ([], "at least one"), (["x"], "numbers")):
         with pytest.raises(SpecError, match=words):
             profile.check_levels(bad)
-    with pytest.raises(SpecError, match=r"\(0, 1\)"):
-        profile.check_levels([0.0, 0.5], "layer levels", allow_zero=False)
 
 
 def _stored(n_layers=2, levels=(0.0, 0.5), layer_levels=(0.5,)):

@@ -73,6 +73,27 @@ def latency_times(spec, baseline, root, on_progress, should_cancel=lambda: False
     return latency_table.load_or_measure(baseline, structure.trace(baseline), root, on_progress=report)
 
 
+def automatic_allocation(spec, baseline, dataset, root=None, on_progress=lambda p: None, should_cancel=lambda: False):
+    """`--scope auto`: a function from a target sparsity to per-layer sparsities, chosen from the
+    criterion's measured layer sensitivity (the cached profile, measured now if there is none)."""
+    from prune_core import allocation
+    from prune_core.engine.profiler import Profiler
+
+    strategy = spec.pruning.strategy
+    profiled = Profiler(spec, baseline, dataset, root=root, on_progress=on_progress,
+                        should_cancel=should_cancel).profile([strategy])
+    measured = profiled.criteria[strategy]
+    dense = profiled.dense
+    loss_increase = np.asarray(measured.sensitivity_loss) - dense["loss"]
+    top1_drop = dense["top1"] - np.asarray(measured.sensitivity_top1)
+
+    def allocate(target: float):
+        return allocation.allocate(profiled.sizes, profiled.layer_levels, loss_increase, target,
+                                   top1_drop=top1_drop).sparsities
+
+    return allocate
+
+
 def export(model, spec, dataset, root: Path | None = None, on_progress=lambda p: None,
            reference=None) -> Deployment:
     """TFLite float / sparse / int8 of a finished model, measured (the `--export tflite` recipe and the
@@ -97,7 +118,8 @@ def export_saved(path: str, spec, root: Path | None = None, on_progress=lambda p
     return export(model, spec, resolve_dataset(spec, model), root, on_progress, reference=cached_baseline(spec, root))
 
 
-def _baseline(spec, dataset, user_model, root, on_progress, should_cancel):
+def baseline_for(spec, dataset, user_model, root=None, on_progress=lambda p: None, should_cancel=lambda: False):
+    """(the dense baseline, its dense summary, whether it came from a cache or a file)."""
     if user_model is not None:
         return user_model, baselines.dense_summary(user_model, dataset), True
     model, info = baselines.get(spec, dataset, root, on_progress, should_cancel)
@@ -108,7 +130,7 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
         model_path: Path | None = None) -> RunResult:
     started = time.perf_counter()
     dataset, user_model = check(spec)
-    baseline, dense, cached = _baseline(spec, dataset, user_model, root, on_progress, should_cancel)
+    baseline, dense, cached = baseline_for(spec, dataset, user_model, root, on_progress, should_cancel)
     check_cancel(should_cancel)
 
     times = latency_times(spec, baseline, root, on_progress, should_cancel)
@@ -116,7 +138,10 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
     on_progress(Progress("scoring", message=f"scoring {'channels' if pruning.granularity == 'structured' else 'weights'} "
                                             f"by {pruning.strategy}"))
     calibration = calibration_set(spec, dataset) if pruning.strategy in criteria.NEEDS_DATA else None
-    pruner = pruners.create(spec, baseline, calibration=calibration, times=times, recalibration=dataset.x_train)
+    allocate = automatic_allocation(spec, baseline, dataset, root, on_progress, should_cancel) \
+        if pruning.scope == "auto" else None
+    pruner = pruners.create(spec, baseline, calibration=calibration, times=times, recalibration=dataset.x_train,
+                            allocate=allocate)
     weights_before = summaries.distribution(pruner.kernels(baseline))
     before = {}
 

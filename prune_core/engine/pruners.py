@@ -89,9 +89,10 @@ class Pruner:
 class MaskedPruner(Pruner):
     """Unstructured pruning with masks held through fine-tuning (see the module doc)."""
 
-    def __init__(self, pruning, *, calibration=None, seed: int = 0):
+    def __init__(self, pruning, *, calibration=None, seed: int = 0, allocate=None):
         super().__init__()
         self.strategy, self.scope = pruning.strategy, pruning.scope
+        self.allocate = allocate  # scope "auto": target sparsity → per-layer sparsities
         self.prune_head, self.prune_depthwise = pruning.prune_head, pruning.prune_depthwise
         self.calibration, self.seed = calibration, seed
         self.model, self.targets, self.masks = None, [], []
@@ -123,8 +124,11 @@ class MaskedPruner(Pruner):
         scores = criteria.score(self.strategy, model, self.targets, self.calibration, self.seed)
         if self.first_scores is None:
             self.first_scores = scores
-        new = selection.select(scores, sparsity=amount, threshold_value=threshold, scope=self.scope,
-                               previous=previous)
+        if self.scope == "auto":
+            new = selection.layerwise(scores, self.allocate(amount), previous)
+        else:
+            new = selection.select(scores, sparsity=amount, threshold_value=threshold, scope=self.scope,
+                                   previous=previous)
         for target, mask_var, mask in zip(self.targets, self.masks, new):
             mask_var.assign(mask.astype(np.float32))
             target.variable.assign(target.variable * mask_var)
@@ -254,7 +258,8 @@ def _channels_removed(original, reduced) -> dict:
     return out
 
 
-def create(spec, baseline, *, calibration=None, times: dict | None = None, recalibration=None) -> Pruner:
+def create(spec, baseline, *, calibration=None, times: dict | None = None, recalibration=None,
+           allocate=None) -> Pruner:
     """The engine for a recipe (structured channels, masked weights, or tfmot's own recipe)."""
     pruning, seed = spec.pruning, spec.training.seed
     if pruning.granularity == "structured":
@@ -264,4 +269,6 @@ def create(spec, baseline, *, calibration=None, times: dict | None = None, recal
         from prune_core.engine.tfmot_reference import TfmotPruner
 
         return TfmotPruner(pruning, spec.schedule)
-    return MaskedPruner(pruning, calibration=calibration, seed=seed)
+    if pruning.scope == "auto" and allocate is None:
+        raise SpecError("scope auto needs the allocation from a profile of this baseline")
+    return MaskedPruner(pruning, calibration=calibration, seed=seed, allocate=allocate)

@@ -3,7 +3,9 @@
 - threshold: remove every weight whose score is below the threshold (the seed's rule);
 - layerwise: each kernel loses the same fraction, its lowest-scored weights (tfmot's rule:
   keep max(round(n·(1−s)), 1) weights per kernel);
-- global: one ranking over all kernels; each kernel keeps at least one weight.
+- global: one ranking over all kernels; each kernel keeps at least one weight;
+- per-layer (`layerwise` with one sparsity per kernel): the automatic allocation's choice
+  (`prune_core.allocation`), each kernel losing its own fraction.
 
 Weights already removed (`previous` masks) are removed first, so masks only ever shrink during a
 gradual schedule. Ties are broken by position (stable sort), so the count is exact.
@@ -34,11 +36,17 @@ def _mask_keeping(flat_scores: np.ndarray, keep: int) -> np.ndarray:
     return mask
 
 
-def layerwise(scores: list, sparsity: float, previous: list | None = None) -> list:
-    _check_sparsity(sparsity)
+def layerwise(scores: list, sparsity, previous: list | None = None) -> list:
+    """Each kernel loses `sparsity` of its weights — one fraction for all, or one per kernel (the
+    automatic allocation's)."""
+    each = list(sparsity) if np.ndim(sparsity) else [sparsity] * len(scores)
+    if len(each) != len(scores):
+        raise SpecError(f"{len(each)} per-layer sparsities for {len(scores)} layers")
+    for value in each:
+        _check_sparsity(value)
     previous = previous or [None] * len(scores)
-    return [_mask_keeping(_ranked(s, p), keep_count(np.size(s), sparsity)).reshape(np.shape(s))
-            for s, p in zip(scores, previous)]
+    return [_mask_keeping(_ranked(s, p), keep_count(np.size(s), v)).reshape(np.shape(s))
+            for s, p, v in zip(scores, previous, each)]
 
 
 def global_(scores: list, sparsity: float, previous: list | None = None) -> list:

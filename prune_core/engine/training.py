@@ -112,17 +112,39 @@ class Trainer:
         return history
 
 
+def batchnorm_recalibrator(model, x: np.ndarray, *, batch_size: int = 32, batches: int = 30, seed: int = 0,
+                           momentum: float | None = None):
+    """A zero-argument call that re-estimates `model`'s BatchNorm moving statistics on training images,
+    with no weight update (the same images every call; traced once). `momentum` (default: the
+    layers' own) sets how fast the old statistics are forgotten: after n batches a fraction
+    momentumⁿ of them is left."""
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    if not norms:
+        return lambda: model
+    rng = np.random.default_rng(seed)
+    chosen = [rng.choice(len(x), size=min(batch_size, len(x)), replace=False) for _ in range(batches)]
+    forward = tf.function(lambda b: model(b, training=True))
+
+    def recalibrate():
+        own = [layer.momentum for layer in norms]
+        try:
+            if momentum is not None:  # read when the forward pass is traced
+                for layer in norms:
+                    layer.momentum = momentum
+            for idx in chosen:
+                forward(tf.constant(x[idx], tf.float32))
+        finally:
+            for layer, value in zip(norms, own):
+                layer.momentum = value
+        return model
+
+    return recalibrate
+
+
 def recalibrate_batchnorm(model, x: np.ndarray, *, batch_size: int = 32, batches: int = 30, seed: int = 0):
     """Re-estimate BatchNorm moving statistics on training images, with no weight update. After
     channels are cut, the old statistics no longer describe the smaller network's activations."""
-    if not any(isinstance(layer, keras.layers.BatchNormalization) for layer in model.layers):
-        return model
-    rng = np.random.default_rng(seed)
-    forward = tf.function(lambda b: model(b, training=True))
-    for _ in range(batches):
-        idx = rng.choice(len(x), size=min(batch_size, len(x)), replace=False)
-        forward(tf.constant(x[idx], tf.float32))
-    return model
+    return batchnorm_recalibrator(model, x, batch_size=batch_size, batches=batches, seed=seed)()
 
 
 def merge_history(parts: list) -> list:

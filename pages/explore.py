@@ -1,0 +1,134 @@
+"""Explore: move a sparsity slider and see, at once, what every criterion does one-shot — measured once
+per criterion by a background profile, then read without TensorFlow and without a new job."""
+import streamlit as st
+
+import ui
+from prune_core import explore, plots
+from prune_core.errors import PruneError
+from prune_core.specs import CRITERIA, RunSpec
+
+ui.through_router()
+ui.init_form("explore", ui.EXPLORE_FORM)
+state = st.session_state
+
+st.title("Explore")
+st.caption("What-if curves measured once per criterion: every level of pruning applied to the trained "
+           "baseline with no fine-tuning and scored on the validation split, every layer pruned alone, and "
+           "an automatic per-layer sparsity chosen from those measurements. Moving the slider reads the "
+           "stored numbers: nothing is queued until you ask to fine-tune a point.")
+
+c1, c2 = st.columns([1, 2])
+with c1:
+    model, dataset = ui.model_and_data_inputs("explore_")
+criteria = c2.multiselect("Criteria", list(CRITERIA), key="explore_criteria",
+                          help="magnitude |w|; gradient |∂L/∂w|; taylor |w·∂L/∂w|; fisher ½·F·w²; random, the "
+                               "baseline every criterion must beat.")
+try:
+    base = RunSpec.of(model=model, dataset=dataset)
+except PruneError as exc:
+    st.error(str(exc).capitalize())
+    st.stop()
+if not criteria:
+    st.info("Choose at least one criterion.")
+    st.stop()
+
+profile, pending = ui.profiles_for(base, criteria)
+have = set(profile.criteria) if profile else set()
+missing = [c for c in criteria if c not in have and c not in pending]
+if missing:
+    c2.info(f"Not profiled yet on this model and data: {', '.join(missing)}. A profile is one background job "
+            "per criterion (about a minute each on the compact EfficientNet and digits, after the baseline is "
+            "trained once).")
+    if c2.button(f"Profile {', '.join(missing)}", type="primary"):
+        ui.report_submitted(*ui.submit([base.with_(strategy=c) for c in missing], kind="profile"))
+        st.rerun()
+
+
+@st.fragment(run_every=2.0 if pending else None)
+def pending_profiles():
+    live = {j.id: j for j in ui.store().list(status=("queued", "running")) if j.kind == "profile"}
+    for name, job in pending.items():
+        job = live.get(job.id)
+        if job is None:
+            st.rerun()  # finished: show its curves
+        fraction, text = ui.progress_text(job)
+        step, steps = job.progress.get("step") or 0, job.progress.get("steps") or 0
+        if job.status == "queued":
+            st.caption(f":material/schedule: profile {name}: queued (job {job.id})")
+        else:
+            st.progress(min(step / steps, 1.0) if steps else 0.0, text=f"profile {name}: {text}")
+
+
+if pending:
+    with c2:
+        pending_profiles()
+
+ui.save_form("explore", ui.EXPLORE_FORM)
+if profile is None:
+    st.stop()
+
+dense = profile.dense
+s1, s2, s3 = st.columns([3, 1, 2])
+target = s1.slider("Sparsity: share of the prunable weights removed", 0.0, 0.98, step=0.01, key="explore_sparsity")
+batchnorm = s2.toggle("BatchNorm re-estimated", key="explore_batchnorm",
+                      help="After pruning, re-estimate BatchNorm's running statistics on training images (no "
+                           "weight changes, a fraction of a second). Off: the masks alone.")
+scopes = s3.multiselect("Ranking", ["auto", "global", "layerwise"], key="explore_scopes",
+                        format_func=explore.SCOPE_LABELS.get)
+chosen = [c for c in criteria if c in have]
+curves = explore.curves(profile, batchnorm)
+curves = curves[curves["criterion"].isin(chosen) & curves["scope"].isin(scopes)]
+points = explore.points_at(profile, target, batchnorm)
+points = points[points["criterion"].isin(chosen) & points["scope"].isin(scopes)] if not points.empty else points
+finetuned = ui.finetuned_frame(base, chosen)
+low = min(curves["top1"].min(), dense["top1"]) if not curves.empty else 0.0
+y_range = (max(0.0, low - 0.03), 1.01)
+
+left, right = st.columns(2)
+left.plotly_chart(plots.explore_curves(curves, points, "gzip_bytes", dense=dense, finetuned=finetuned,
+                                       y_range=y_range), width="stretch")
+right.plotly_chart(plots.explore_curves(curves, points, "theoretical_speedup", dense=dense, finetuned=finetuned,
+                                        y_range=y_range), width="stretch")
+st.caption(f"Dense: top-1 {dense['top1']:.4f} on the validation split, {ui.bytes_text(dense['gzip_bytes'])} "
+           "gzipped. Unstructured zeros shrink the compressed file; they do not make dense kernels faster on "
+           "this CPU (Compare shows the measured latency), so the right chart's speedup is what hardware that "
+           "skips zeros could reach. Crosses: runs fine-tuned from the same baseline (test split).")
+
+if not points.empty:
+    shown = points.assign(ranking=points["scope"].map(explore.SCOPE_LABELS)).sort_values("top1", ascending=False)
+    st.dataframe(shown[["criterion", "ranking", "top1", "gzip_bytes", "nonzero_params", "theoretical_speedup"]]
+                 .rename(columns={"top1": f"one-shot top-1 at {target:.0%}", "gzip_bytes": "gzip bytes",
+                                  "nonzero_params": "nonzero parameters", "theoretical_speedup": "theoretical speedup"}),
+                 hide_index=True, width="stretch")
+
+st.subheader("Layers")
+focus = st.selectbox("Criterion", chosen, key="explore_focus")
+try:
+    table = explore.layer_table(profile, focus, target)
+    chosen_allocation = explore.allocation_for(profile, focus, target)
+except PruneError as exc:
+    st.error(str(exc).capitalize())
+else:
+    st.plotly_chart(plots.allocation_bars(table), width="stretch")
+    st.caption(f"Per-layer sparsity at {target:.0%} overall. Automatic: the layers whose measured curves say "
+               "removal is cheap give up more (a Lagrangian allocation over each layer's sensitivity curve, "
+               "assuming the losses add up); it predicts a validation loss increase of "
+               f"{chosen_allocation.predicted_loss_increase:.3f} and a top-1 drop of "
+               f"{chosen_allocation.predicted_top1_drop:.3f}; the measured one-shot point is on the curves above.")
+st.plotly_chart(plots.sensitivity_heatmap(explore.sensitivity_frame(profile, focus)), width="stretch")
+st.caption("Each cell: this layer alone pruned to that sparsity by the criterion's scores, every other layer "
+           "dense, no BatchNorm re-estimation; colour = validation top-1 lost.")
+
+st.subheader("Fine-tune this point")
+f1, f2, f3, f4 = st.columns([1, 1, 1, 1])
+criterion = f1.selectbox("Criterion", chosen, key="explore_ft_criterion")
+scope = f2.selectbox("Ranking", ["auto", "global", "layerwise"], format_func=explore.SCOPE_LABELS.get,
+                     key="explore_ft_scope")
+epochs = f3.number_input("Fine-tune epochs", 1, 1000, value=ui.EXPERIMENT_FORM["fine_tune_epochs"],
+                         key="explore_ft_epochs")
+spec = base.with_(strategy=criterion, sparsity=round(target, 4), scope=scope, fine_tune_epochs=int(epochs))
+f4.write("")
+if f4.button(f"Queue: {spec.label()}", type="primary", width="stretch"):
+    ui.report_submitted(*ui.submit([spec]))
+st.caption("An ordinary run (Runs, Compare, Run detail): when it completes, its fine-tuned accuracy appears on "
+           "the curves above as a cross. Headless: `" + spec.command() + "`")
