@@ -284,7 +284,7 @@ def bytes_text(n) -> str:
 EXPLORE_FORM = {"explore_model_choice": "efficientnet-compact", "explore_model_path": "",
                 "explore_dataset_choice": "digits", "explore_dataset_path": "",
                 "explore_criteria": ["magnitude", "gradient", "taylor", "fisher"], "explore_sparsity": 0.8,
-                "explore_batchnorm": True, "explore_scopes": ["auto", "global", "layerwise"]}
+                "explore_batchnorm": True, "explore_scopes": ["auto", "global"]}
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -68,9 +68,9 @@ if profile is None:
     st.stop()
 
 dense = profile.dense
-s1, s2, s3 = st.columns([3, 1, 2])
+s1, s2, s3 = st.columns([5, 2, 3])
 target = s1.slider("Sparsity: share of the prunable weights removed", 0.0, 0.98, step=0.01, key="explore_sparsity")
-batchnorm = s2.toggle("BatchNorm re-estimated", key="explore_batchnorm",
+batchnorm = s2.toggle("Re-estimate BatchNorm", key="explore_batchnorm",
                       help="After pruning, re-estimate BatchNorm's running statistics on training images (no "
                            "weight changes, a fraction of a second). Off: the masks alone.")
 scopes = s3.multiselect("Ranking", ["auto", "global", "layerwise"], key="explore_scopes",
@@ -96,10 +96,12 @@ st.caption(f"Dense: top-1 {dense['top1']:.4f} on the validation split, {ui.bytes
 
 if not points.empty:
     shown = points.assign(ranking=points["scope"].map(explore.SCOPE_LABELS)).sort_values("top1", ascending=False)
-    st.dataframe(shown[["criterion", "ranking", "top1", "gzip_bytes", "nonzero_params", "theoretical_speedup"]]
-                 .rename(columns={"top1": f"one-shot top-1 at {target:.0%}", "gzip_bytes": "gzip bytes",
-                                  "nonzero_params": "nonzero parameters", "theoretical_speedup": "theoretical speedup"}),
-                 hide_index=True, width="stretch")
+    st.dataframe(shown[["criterion", "ranking", "top1", "gzip_bytes", "nonzero_params", "theoretical_speedup"]],
+                 hide_index=True, width="stretch", column_config={
+                     "top1": st.column_config.NumberColumn(f"one-shot top-1 at {target:.0%}", format="%.3f"),
+                     "gzip_bytes": st.column_config.NumberColumn("gzip bytes", format="%,d"),
+                     "nonzero_params": st.column_config.NumberColumn("nonzero parameters", format="%,d"),
+                     "theoretical_speedup": st.column_config.NumberColumn("theoretical speedup", format="%.2f×")})
 
 st.subheader("Layers")
 focus = st.selectbox("Criterion", chosen, key="explore_focus")
@@ -110,11 +112,15 @@ except PruneError as exc:
     st.error(str(exc).capitalize())
 else:
     st.plotly_chart(plots.allocation_bars(table), width="stretch")
+    measured = explore.points_at(profile, target, batchnorm)
+    auto_top1 = measured[(measured["criterion"] == focus) & (measured["scope"] == "auto")]["top1"]
     st.caption(f"Per-layer sparsity at {target:.0%} overall. Automatic: the layers whose measured curves say "
                "removal is cheap give up more (a Lagrangian allocation over each layer's sensitivity curve, "
-               "assuming the losses add up); it predicts a validation loss increase of "
-               f"{chosen_allocation.predicted_loss_increase:.3f} and a top-1 drop of "
-               f"{chosen_allocation.predicted_top1_drop:.3f}; the measured one-shot point is on the curves above.")
+               "assuming the losses of single layers add up). Summing single-layer losses predicts a validation "
+               f"loss increase of {chosen_allocation.predicted_loss_increase:.3f} and a top-1 drop of "
+               f"{chosen_allocation.predicted_top1_drop:.3f}"
+               + (f"; measured one-shot, the whole allocation reaches top-1 {auto_top1.iloc[0]:.3f} "
+                  f"(dense {dense['top1']:.3f}): layers interact." if len(auto_top1) else "."))
 st.plotly_chart(plots.sensitivity_heatmap(explore.sensitivity_frame(profile, focus)), width="stretch")
 st.caption("Each cell: this layer alone pruned to that sparsity by the criterion's scores, every other layer "
            "dense, no BatchNorm re-estimation; colour = validation top-1 lost.")
@@ -128,7 +134,8 @@ epochs = f3.number_input("Fine-tune epochs", 1, 1000, value=ui.EXPERIMENT_FORM["
                          key="explore_ft_epochs")
 spec = base.with_(strategy=criterion, sparsity=round(target, 4), scope=scope, fine_tune_epochs=int(epochs))
 f4.write("")
-if f4.button(f"Queue: {spec.label()}", type="primary", width="stretch"):
+if f4.button("Queue this run", type="primary", width="stretch"):
     ui.report_submitted(*ui.submit([spec]))
-st.caption("An ordinary run (Runs, Compare, Run detail): when it completes, its fine-tuned accuracy appears on "
-           "the curves above as a cross. Headless: `" + spec.command() + "`")
+st.caption(f"**{spec.label()}**, fine-tuned {int(epochs)} epochs: an ordinary run (Runs, Compare, Run detail); "
+           "when it completes, its fine-tuned accuracy appears on the curves above as a cross. Headless: `"
+           + spec.command() + "`")

@@ -130,8 +130,7 @@ def format_sizes(deployment):
 # ---- Explore ------------------------------------------------------------------------------------
 EXPLORE_DASH = {"auto": "solid", "global": "dot", "layerwise": "dash"}
 EXPLORE_AXES = {"gzip_bytes": "model size: .h5 gzip bytes (measured)",
-                "theoretical_speedup": "theoretical speedup (FLOPs with zeros skipped; dense kernels on a CPU "
-                                       "do not skip them)",
+                "theoretical_speedup": "theoretical speedup (FLOPs, zeros skipped)",
                 "sparsity": "weight sparsity (measured)"}
 
 
@@ -139,12 +138,10 @@ def explore_curves(curves: pd.DataFrame, points: pd.DataFrame, x: str, *, dense:
                    finetuned: pd.DataFrame | None = None, y_range: tuple | None = None):
     """One-shot top-1 against `x`: a colour per criterion, a dash per scope, the slider's point marked on
     every line, and (when given) runs fine-tuned from the same baseline as crosses."""
-    from prune_core.explore import SCOPE_LABELS
-
     fig = go.Figure()
     for (criterion, scope), group in curves.groupby(["criterion", "scope"], sort=False):
         group = group.sort_values("level")
-        name = f"{criterion} · {SCOPE_LABELS.get(scope, scope)}"
+        name = f"{criterion} · {scope}"
         fig.add_trace(go.Scatter(
             x=group[x], y=group["top1"], mode="lines", name=name, legendgroup=name,
             line=dict(color=COLOURS.get(criterion, "#17becf"), dash=EXPLORE_DASH.get(scope, "solid"), width=2),
@@ -165,7 +162,8 @@ def explore_curves(curves: pd.DataFrame, points: pd.DataFrame, x: str, *, dense:
         fig.add_hline(y=dense["top1"], line=dict(color="gray", dash="dot"), annotation_text="dense",
                       annotation_position="bottom right")
     fig.update_layout(xaxis_title=EXPLORE_AXES.get(x, AXES.get(x, x)), yaxis_title="top-1, one-shot (validation)",
-                      height=420, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.3))
+                      height=460, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.22,
+                                                                                    font=dict(size=11)))
     if y_range:
         fig.update_yaxes(range=list(y_range))
     if x == "gzip_bytes":
@@ -188,8 +186,9 @@ def sensitivity_heatmap(frame: pd.DataFrame):
         colorbar=dict(title="top-1 drop"),
         hovertemplate="%{y} pruned to %{x}<br>top-1 drop %{z:.3f}<br>loss +%{customdata[2]:.3f}"
                       "<br>%{customdata[0]:,} parameters · %{customdata[1]:,} FLOPs<extra></extra>"))
-    fig.update_layout(xaxis_title="this layer's sparsity (all others dense)", height=max(320, 16 * len(layers)),
-                      margin=dict(l=10, r=10, t=10, b=10), yaxis=dict(autorange="reversed"))
+    fig.update_layout(xaxis_title="this layer's sparsity (all others dense)", height=max(320, 18 * len(layers)),
+                      margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis=dict(type="category"), yaxis=dict(autorange="reversed", dtick=1, tickfont=dict(size=10)))
     return fig
 
 

@@ -10,7 +10,7 @@ from prune_core.specs import RunSpec
 from tests.conftest import TINY
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["pages/experiment.py", "pages/runs.py", "pages/compare.py", "pages/run_detail.py"]
+PAGES = ["pages/explore.py", "pages/experiment.py", "pages/runs.py", "pages/compare.py", "pages/run_detail.py"]
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +28,7 @@ def home(tmp_path, monkeypatch):
     return tmp_path
 
 
-def _app(page=None):
+def _app(page="pages/experiment.py"):
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     if page:
         app.switch_page(page).run()
@@ -121,9 +121,11 @@ def test_a_latency_aware_structured_run_shows_its_budget_and_predicted_latency(h
     assert compare.dataframe[0].value.iloc[0]["rank"] == "latency"
 
 
-def test_streamlit_process_never_imports_tensorflow(home):
+def test_streamlit_process_never_imports_tensorflow(home, tiny_profile):
+    _store_profile(tiny_profile)
     code = ("import sys; from streamlit.testing.v1 import AppTest; "
             f"app = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60).run(); "
+            "app.switch_page('pages/experiment.py').run(); "
             "app.radio(key='mode').set_value('threshold').run(); "
             "app.radio(key='granularity').set_value('structured').run(); "
             + "".join(f"app.switch_page({p!r}).run(); " for p in PAGES) +
@@ -234,3 +236,78 @@ def test_threshold_mode_starts_from_the_threshold_that_removes_half(home, real_r
     expected = threshold_removing(real_result.distributions["scores"], 0.5)
     assert app.text_input(key="thresholds").value == f"{expected:.3g}"
     assert any("would remove about **50" in m.value or "would remove about **49" in m.value for m in app.markdown)
+
+
+# ---- Explore ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny_profile(prune_home):
+    """A real profile of the tiny model (two criteria), measured once for these tests."""
+    from prune_core.engine import profiler
+
+    return profiler.run(RunSpec.of(**TINY), ["magnitude", "taylor"], levels=(0.0, 0.3, 0.6, 0.9),
+                        layer_levels=(0.25, 0.5, 0.9))
+
+
+def _store_profile(profile, criteria=("magnitude", "taylor")) -> list:
+    """Completed profile jobs in the store, one per criterion, as a profile job would leave them."""
+    from prune_core.profile import Profile
+
+    store, ids = JobStore(), []
+    for name in criteria:
+        # under the recipe the page builds from its pickers (the numbers are the tiny model's)
+        job_id = store.submit(RunSpec.of(model="tiny-cnn", dataset="synthetic", strategy=name), kind="profile")
+        store.claim_next()
+        single = Profile(profile.baseline, profile.levels, profile.layer_levels, profile.dense, profile.layers,
+                         {name: profile.criteria[name]})
+        store.finish(job_id, "completed", result=single.to_dict())
+        ids.append(job_id)
+    return ids
+
+
+def _explore(tiny=True):
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    if tiny:
+        app.selectbox(key="explore_model_choice").set_value("tiny-cnn").run()
+        app.selectbox(key="explore_dataset_choice").set_value("synthetic").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_explore_is_the_first_page_and_offers_to_profile(home):
+    app = _explore(tiny=False)
+    assert app.title[0].value == "Explore"
+    button = next(b for b in app.button if b.label.startswith("Profile "))
+    button.click().run()
+    jobs = JobStore().list()
+    assert sorted(j.spec.strategy for j in jobs) == ["fisher", "gradient", "magnitude", "taylor"]
+    assert {j.kind for j in jobs} == {"profile"} and all(j.label.startswith("profile ") for j in jobs)
+    app.run()  # queued: no second offer, progress instead
+    assert not any(b.label.startswith("Profile ") for b in app.button)
+
+
+def test_explore_slider_moves_the_points_without_queueing(home, tiny_profile):
+    ids = _store_profile(tiny_profile)
+    app = _explore()
+    app.multiselect(key="explore_criteria").set_value(["magnitude", "taylor"]).run()
+    assert not app.exception, app.exception
+    table = app.dataframe[0].value
+    assert set(table["criterion"]) == {"magnitude", "taylor"} and len(table) == 4  # auto and global
+    before = table.iloc[:, 2].tolist()
+    app.slider(key="explore_sparsity").set_value(0.3).run()
+    after = app.dataframe[0].value
+    assert after.iloc[:, 2].tolist() != before
+    assert [j.id for j in JobStore().list()] == ids[::-1]  # nothing queued by moving the slider
+    charts = app.get("plotly_chart")
+    assert len(charts) >= 4  # two curve charts, the per-layer allocation, the heatmap
+
+
+def test_explore_fine_tunes_a_point_as_an_ordinary_run(home, tiny_profile):
+    _store_profile(tiny_profile)
+    app = _explore()
+    app.multiselect(key="explore_criteria").set_value(["magnitude", "taylor"]).run()
+    app.slider(key="explore_sparsity").set_value(0.6).run()
+    app.selectbox(key="explore_ft_scope").set_value("auto").run()
+    next(b for b in app.button if b.label == "Queue this run").click().run()
+    assert not app.exception, app.exception
+    queued = [j for j in JobStore().list() if j.kind == "run"]
+    assert len(queued) == 1 and queued[0].spec.scope == "auto" and queued[0].spec.sparsity == 0.6

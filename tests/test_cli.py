@@ -60,6 +60,15 @@ def test_sweep_runs_the_product_of_strategies_and_sparsities(tmp_path):
     (["run", "--save-model", "/nonexistent/dir/m.keras"], "cannot write into"),
     (["import", "/nonexistent/results.jsonl"], "no such file"),
     (["run", "--out", "/nonexistent/dir/o.jsonl"], "--out /nonexistent/dir/o.jsonl"),
+    (["run", "--scope", "auto", "--threshold", "0.1"], "needs a target sparsity"),
+    (["run", "--scope", "auto", "--granularity", "structured"], "use it with unstructured"),
+    (["profile", "--levels", "0.5,1.0"], "--levels must lie in [0, 1): got 1"),
+    (["profile", "--levels", "0.5,0.5"], "--levels: 0.5 is given twice"),
+    (["profile", "--levels", ",".join(str(i / 100) for i in range(41))], "--levels: at most 40 levels"),
+    (["profile", "--layer-levels", "-0.1"], "--layer-levels must lie in [0, 1)"),
+    (["profile", "--strategies", "taylor,tfmot"], "cannot profile 'tfmot'"),
+    (["profile", "--strategies", "taylor,taylor"], "named twice"),
+    (["profile", "--out", "/nonexistent/dir/p.json"], "cannot write into"),
 ])
 def test_bad_input_gives_one_line_and_exit_code_2(args, fragment, capsys):
     code = cli.main(args)
@@ -131,3 +140,26 @@ def test_every_recipe_field_is_a_command_line_option_with_help():
             if name:
                 assert name in options and options[name].help, f.name
         assert amount <= set(options)
+
+
+def test_profile_prints_one_json_object_and_a_summary(tmp_path):
+    from prune_core.profile import Profile
+
+    out = tmp_path / "profile.json"
+    proc = _cli("profile", *[a for a in TINY_ARGS if a not in ("--fine-tune-epochs", "1")], "--strategies",
+                "magnitude", "--levels", "0,0.5,0.9", "--layer-levels", "0.5,0.9", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    measured = Profile.from_dict(json.loads(out.read_text()))
+    assert list(measured.criteria) == ["magnitude"] and measured.levels == (0.0, 0.5, 0.9)
+    assert "one-shot top-1 at 80 %" in proc.stderr and proc.stdout == ""
+
+
+def test_profile_of_a_model_with_nothing_prunable_is_one_line(tmp_path):
+    from prune_core.engine.keras_env import keras
+
+    inputs = keras.Input((16, 16, 3))
+    head = keras.layers.Dense(3, activation="softmax", name="predictions")(keras.layers.Flatten()(inputs))
+    keras.Model(inputs, head).save(tmp_path / "head.keras")
+    proc = _cli("profile", "--model", f"file:{tmp_path / 'head.keras'}", "--dataset", "synthetic")
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip().splitlines() == ["error: the model has no Conv2D or Dense kernel that this recipe may prune"]
