@@ -21,7 +21,7 @@ c1, c2 = st.columns([1, 2])
 with c1:
     model, dataset = ui.model_and_data_inputs("explore_")
 criteria = c2.multiselect("Criteria", list(CRITERIA), key="explore_criteria",
-                          help="magnitude |w|; gradient |∂L/∂w|; taylor |w·∂L/∂w|; fisher ½·F·w²; random, the "
+                          help="magnitude |w|; gradient |∂L/∂w|; taylor |w·∂L/∂w|; fisher ½·F·w²; wanda |w|·‖input‖; random, the "
                                "baseline every criterion must beat.")
 try:
     base = RunSpec.of(model=model, dataset=dataset)

@@ -9,7 +9,7 @@ from prune_core.results import AXES, band, pareto_mask
 
 #: One colour per strategy, the same on every chart.
 COLOURS = {"magnitude": "#1f77b4", "gradient": "#ff7f0e", "taylor": "#2ca02c", "fisher": "#d62728",
-           "random": "#7f7f7f", "tfmot": "#9467bd"}
+           "random": "#7f7f7f", "tfmot": "#9467bd", "wanda": "#8c564b"}
 
 
 SCOPE_MARKER = {"layerwise": "circle", "global": "diamond"}

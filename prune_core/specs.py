@@ -20,7 +20,7 @@ from prune_core.errors import SpecError
 from prune_core.schedules import SCHEDULE_KINDS, Schedule
 
 #: Criteria that score weights (see `prune_core.engine.criteria`), plus tfmot's own reference recipe.
-CRITERIA = ("magnitude", "gradient", "taylor", "fisher", "random")
+CRITERIA = ("magnitude", "gradient", "taylor", "fisher", "wanda", "random")
 STRATEGIES = CRITERIA + ("tfmot",)
 GRANULARITIES = ("unstructured", "structured")
 #: "auto": per-layer sparsities chosen from the criterion's measured layer sensitivity (a profile,

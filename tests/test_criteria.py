@@ -27,7 +27,7 @@ def test_every_criterion_meets_the_contract(name, tiny_model, calibration):
     assert any(s.std() > 0 for s in scores)  # it ranks something
 
 
-@pytest.mark.parametrize("name", ["magnitude", "taylor", "fisher"])
+@pytest.mark.parametrize("name", ["magnitude", "taylor", "fisher", "wanda"])
 def test_weight_dependent_criteria_score_a_zero_weight_zero(name, tiny_model, calibration):
     targets = criteria.find_targets(tiny_model)
     kernel = targets[0].variable
@@ -94,3 +94,17 @@ def test_fisher_uses_per_example_gradients_not_the_batch_gradient():
     gradient = criteria.score("gradient", model, [criteria.Target(theta, theta.kernel)], cal)[0].ravel()
     np.testing.assert_allclose(gradient, [0.0, 0.0], atol=1e-7)
     np.testing.assert_allclose(fisher, [1.0, 1.0], rtol=1e-5)  # (½·2)² for each example
+
+
+def test_wanda_is_magnitude_times_the_input_channels_norm(tiny_model, calibration):
+    from prune_core.engine.keras_env import keras
+
+    targets = criteria.find_targets(tiny_model)
+    scores = criteria.score("wanda", tiny_model, targets, calibration)
+    for t, s in zip(targets, scores):
+        inputs = keras.Model(tiny_model.inputs, t.layer.input)(calibration.x, training=False).numpy()
+        norms = np.sqrt((inputs.reshape(-1, inputs.shape[-1]) ** 2).sum(axis=0))
+        w = np.abs(t.variable.numpy())
+        shape = [1] * w.ndim
+        shape[w.ndim - 2] = -1
+        np.testing.assert_allclose(s, w * norms.reshape(shape), rtol=1e-4, atol=1e-8)

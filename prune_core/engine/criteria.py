@@ -6,6 +6,9 @@ non-negative array of the kernel's shape: higher means more important (keep).
 - taylor:    |w · ∂L/∂w|, averaged over calibration batches (SNIP)
 - fisher:    ½ · F_ii · w², with F_ii = mean over calibration examples of (∂ log p(y|x) / ∂w)² computed
              from per-example gradients (diagonal empirical Fisher; OBD saliency)
+- wanda:     |w| · ‖x_in‖, the weight's magnitude times the L2 norm of the input channel it reads,
+             over the calibration examples (and positions) — activation-aware magnitude (Sun et al.
+             2023), one forward pass, no gradients
 - random:    uniform noise; the baseline every criterion must beat
 
 Scores are left in their natural units (no per-layer normalisation). The three gradient criteria
@@ -182,6 +185,34 @@ def fisher_diagonal(model, variables, calibration) -> list[np.ndarray]:
 def fisher(model, targets, calibration, seed):
     diag = fisher_diagonal(model, [t.variable for t in targets], calibration)
     return [0.5 * f * np.square(t.variable.numpy()) for f, t in zip(diag, targets)]
+
+
+def input_norms(model, targets, calibration) -> list[np.ndarray]:
+    """Per target, the L2 norm of each input channel over the calibration examples and positions
+    (one forward pass of a model that returns every target layer's input)."""
+    probe = keras.Model(model.inputs, [t.layer.input for t in targets])
+    run = tf.function(lambda x: probe(x, training=False))
+    squares = None
+    for x, _ in calibration.batches():
+        outs = run(x)
+        outs = outs if isinstance(outs, (list, tuple)) else [outs]
+        part = [tf.reduce_sum(tf.square(tf.reshape(o, (-1, o.shape[-1]))), axis=0).numpy() for o in outs]
+        squares = part if squares is None else [a + b for a, b in zip(squares, part)]
+    return [np.sqrt(s) for s in squares]
+
+
+@register("wanda", needs_data=True)
+def wanda(model, targets, calibration, seed):
+    out = []
+    for t, norms in zip(targets, input_norms(model, targets, calibration)):
+        w = np.abs(t.variable.numpy())
+        # the input-channel axis: (kh, kw, cin, cout) for convolutions and (kh, kw, c, 1) for depthwise
+        # kernels, (in, out) for dense layers
+        axis = w.ndim - 2
+        shape = [1] * w.ndim
+        shape[axis] = -1
+        out.append(w * norms.reshape(shape))
+    return out
 
 
 def names() -> tuple:

@@ -1,0 +1,211 @@
+"""Explore benchmark: what a profile costs, how good one-shot gets, how fast the page answers, and
+whether the automatic per-layer allocation beats uniform and global ranking after fine-tuning.
+
+    .venv/bin/python bench/bench_explore.py [--criteria magnitude,gradient,taylor,fisher,wanda]
+        [--compare taylor,magnitude] [--sparsities 0.8,0.9,0.95,0.98] [--fine-tune-epochs 8]
+
+Runs in a throw-away PRUNE_HOME that starts with a copy of the cached baselines (so nothing is
+retrained), on the compact EfficientNet and digits:
+1. a profile of every criterion, timed by part. The bound for a one-shot curve of k levels is
+   1.2 × (one scoring pass + k validation evaluations); the curve's own work (masks + evaluation) is
+   checked against it, and the measured extras (the .h5 gzipped, BatchNorm re-estimated and evaluated
+   again) are reported beside it;
+2. one-shot quality from the profile (validation split) at 70 and 80 %;
+3. the Explore page's script time per slider move with the profiles stored (AppTest);
+4. automatic vs layerwise vs global for the `--compare` criteria at each sparsity, the same fine-tune
+   budget (the recipe defaults: one-shot, 8 epochs): top-1 on the test split before and after
+   fine-tuning, beside the profile's one-shot prediction (validation split).
+Writes bench/out/explore_profile.json and bench/out/explore_runs.jsonl.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.checks import print_checks  # noqa: E402
+
+PAGE_BUDGET_MS = 150.0
+
+
+def profile_part(spec, names, home: Path):
+    from prune_core import data
+    from prune_core.engine import baselines
+    from prune_core.engine.profiler import Profiler
+
+    dataset = data.load(spec.dataset, spec.image_size, spec.seed)
+    baseline, _ = baselines.get(spec, dataset, root=home)
+    start = time.perf_counter()
+    profiler = Profiler(spec, baseline, dataset, root=home)
+    setup = time.perf_counter() - start
+    evaluations = []
+    for _ in range(10):
+        t = time.perf_counter()
+        profiler.evaluate()
+        evaluations.append(time.perf_counter() - t)
+    evaluation = statistics.median(evaluations)
+    measured = {}
+    for name in names:
+        t = time.perf_counter()
+        measured[name] = (profiler.profile([name]), time.perf_counter() - t)
+    return profiler, measured, evaluation, setup
+
+
+def page_part(home: Path, names) -> list[float]:
+    """Script time of Explore per slider move (ms), the profiles stored as profile jobs."""
+    from streamlit.testing.v1 import AppTest
+
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    app.multiselect(key="explore_criteria").set_value(list(names)).run()
+    times = []
+    for value in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.3):
+        start = time.perf_counter()
+        app.slider(key="explore_sparsity").set_value(value).run()
+        times.append((time.perf_counter() - start) * 1000)
+        assert not app.exception, app.exception
+    return times[1:]  # the first move warms caches
+
+
+def store_profiles(profile_by_name: dict, spec) -> None:
+    from prune_core.jobs import JobStore
+
+    store = JobStore()
+    for name, measured in profile_by_name.items():
+        job_id = store.submit(spec.with_(strategy=name), kind="profile")
+        store.claim_next()
+        store.finish(job_id, "completed", result=measured.to_dict())
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--criteria", default="magnitude,gradient,taylor,fisher,wanda")
+    ap.add_argument("--compare", default="taylor,magnitude")
+    ap.add_argument("--sparsities", default="0.8,0.9,0.95,0.98")
+    ap.add_argument("--fine-tune-epochs", type=int, default=8)
+    ap.add_argument("--skip-finetune", action="store_true")
+    args = ap.parse_args()
+    names = args.criteria.split(",")
+    home = Path(tempfile.mkdtemp(prefix="prune-bench-explore-"))
+    source = Path(os.environ.get("PRUNE_HOME", ROOT / ".prune")) / "baselines"
+    if source.is_dir():
+        shutil.copytree(source, home / "baselines")
+    os.environ["PRUNE_HOME"], os.environ["PRUNE_AUTOSTART"] = str(home), "0"
+
+    from prune_core import explore
+    from prune_core.profile import at_level
+    from prune_core.specs import RunSpec
+
+    spec = RunSpec.of(model="efficientnet-compact", dataset="digits")
+    profiler, measured, evaluation, setup = profile_part(spec, names, home)
+    k = len(profiler.levels)
+    print(f"\n### Profile: compact EfficientNet, digits ({len(profiler.targets)} layers, {k} levels, "
+          f"{len(profiler.layer_levels)} layer levels; one validation evaluation {1000 * evaluation:.0f} ms; "
+          f"setup {setup:.1f} s)\n")
+    print("| criterion | total s | scoring s | sensitivity s | curve: masks + evaluation s (bound) | ratio | "
+          "+ gzip of the .h5 s | + BatchNorm re-estimated s |")
+    print("|---|---|---|---|---|---|---|---|")
+    ratios, merged = [], None
+    for name, (single, total) in measured.items():
+        seconds = single.criteria[name].seconds
+        bound = 1.2 * (seconds["scoring"] + k * evaluation)
+        for scope in ("layerwise", "global", "auto"):
+            own = seconds["scoring"] + seconds[f"{scope}_masks"] + seconds[f"{scope}_evaluate"]
+            ratios.append((name, scope, own / bound))
+        worst = max(r for n, _, r in ratios if n == name)
+        curves = [seconds[f"{s}_masks"] + seconds[f"{s}_evaluate"] for s in ("layerwise", "global", "auto")]
+        print(f"| {name} | {total:.1f} | {seconds['scoring']:.1f} | {seconds['sensitivity']:.1f} | "
+              f"{statistics.mean(curves):.1f} ({bound:.1f}) | {worst:.2f} | "
+              f"{statistics.mean(seconds[f'{s}_size'] for s in ('layerwise', 'global', 'auto')):.1f} | "
+              f"{statistics.mean(seconds[f'{s}_batchnorm'] for s in ('layerwise', 'global', 'auto')):.1f} |")
+        merged = single if merged is None else merged.merged(single)
+    (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)
+    (ROOT / "bench" / "out" / "explore_profile.json").write_text(json.dumps(merged.to_dict()))
+
+    dense = merged.dense["top1"]
+    print(f"\n### One-shot top-1 (validation split, dense {dense:.4f}): as pruned / BatchNorm re-estimated\n")
+    print("| criterion | ranking | 50 % | 70 % | 80 % | 90 % |")
+    print("|---|---|---|---|---|---|")
+    best = {0.7: ("", 0.0), 0.8: ("", 0.0)}
+    for name in names:
+        for scope in ("layerwise", "global", "auto"):
+            curve = merged.criteria[name].curve(scope)
+            cells = []
+            for level in (0.5, 0.7, 0.8, 0.9):
+                raw, bn = at_level(curve, "top1", level), at_level(curve, "top1_bn", level)
+                cells.append(f"{raw:.3f} / {bn:.3f}")
+                if level in best and max(raw, bn) > best[level][1]:
+                    best[level] = (f"{name} {scope}{' + BatchNorm' if bn >= raw else ''}", max(raw, bn))
+            print(f"| {name} | {scope} | " + " | ".join(cells) + " |")
+
+    store_profiles({n: measured[n][0] for n in names}, spec)
+    page = page_part(home, names[:4])
+    print(f"\n### Explore page, {len(names[:4])} criteria profiled: script time per slider move, median "
+          f"{statistics.median(page):.0f} ms (worst {max(page):.0f} ms, budget {PAGE_BUDGET_MS:.0f} ms)")
+
+    checks = [(f"each one-shot curve's own work ≤ 1.2 × (scoring + {k} evaluations): worst "
+               f"{max(r for *_, r in ratios):.2f} ({'/'.join(max(ratios, key=lambda r: r[2])[:2])})",
+               max(r for *_, r in ratios) <= 1.0),
+              (f"best one-shot at 70 % within 1 pp of dense: {best[0.7][0]} {best[0.7][1]:.4f} (dense {dense:.4f})",
+               best[0.7][1] >= dense - 0.01),
+              (f"best one-shot at 80 % within 5 pp of dense: {best[0.8][0]} {best[0.8][1]:.4f}",
+               best[0.8][1] >= dense - 0.05),
+              (f"Explore slider move ≤ {PAGE_BUDGET_MS:.0f} ms (median {statistics.median(page):.0f} ms)",
+               statistics.median(page) <= PAGE_BUDGET_MS)]
+    if not args.skip_finetune:
+        checks += finetune_part(spec, args, merged, explore)
+    print_checks(checks)
+    return 0
+
+
+def finetune_part(spec, args, profile, explore) -> list:
+    from prune_core.engine import pipeline
+    from prune_core.profile import at_level
+
+    sparsities = [float(s) for s in args.sparsities.split(",")]
+    rows = {}
+    out = open(ROOT / "bench" / "out" / "explore_runs.jsonl", "w")
+    for name in args.compare.split(","):
+        for sparsity in sparsities:
+            for scope in ("layerwise", "global", "auto"):
+                run_spec = spec.with_(strategy=name, sparsity=sparsity, scope=scope,
+                                      fine_tune_epochs=args.fine_tune_epochs)
+                result = pipeline.run(run_spec)
+                out.write(json.dumps(result.to_dict()) + "\n")
+                out.flush()
+                predicted = at_level(profile.criteria[name].curve(scope), "top1_bn", sparsity)
+                rows[(name, sparsity, scope)] = (result.top1_before_finetune, result.top1, predicted)
+                print(f"  {name} {sparsity:.2f} {scope}: before {result.top1_before_finetune:.4f} after "
+                      f"{result.top1:.4f} (one-shot predicted {predicted:.4f})", flush=True)
+    out.close()
+    print(f"\n### Automatic vs uniform vs global: top-1 on the test split before → after fine-tuning "
+          f"({args.fine_tune_epochs} epochs, one-shot); in brackets the profile's one-shot prediction "
+          "(validation, BatchNorm re-estimated)\n")
+    print("| criterion | sparsity | layerwise | global | auto | auto ≥ best after? | auto better before? |")
+    print("|---|---|---|---|---|---|---|")
+    checks = []
+    for name in args.compare.split(","):
+        for sparsity in sparsities:
+            cells = [rows[(name, sparsity, s)] for s in ("layerwise", "global", "auto")]
+            after_ok = cells[2][1] >= max(cells[0][1], cells[1][1])
+            before_ok = cells[2][0] > max(cells[0][0], cells[1][0])
+            print(f"| {name} | {sparsity:.0%} | " + " | ".join(f"{b:.4f} → {a:.4f} ({p:.3f})" for b, a, p in cells)
+                  + f" | {'yes' if after_ok else 'no'} | {'yes' if before_ok else 'no'} |")
+            if sparsity >= 0.9:
+                checks.append((f"{name} {sparsity:.0%}: auto after fine-tuning {cells[2][1]:.4f} ≥ best of "
+                               f"layerwise/global {max(cells[0][1], cells[1][1]):.4f}", after_ok))
+                checks.append((f"{name} {sparsity:.0%}: auto before fine-tuning {cells[2][0]:.4f} > "
+                               f"{max(cells[0][0], cells[1][0]):.4f}", before_ok))
+    return checks
+
+
+if __name__ == "__main__":
+    sys.exit(main())
