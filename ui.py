@@ -284,7 +284,7 @@ def bytes_text(n) -> str:
 EXPLORE_FORM = {"explore_model_choice": "efficientnet-compact", "explore_model_path": "",
                 "explore_dataset_choice": "digits", "explore_dataset_path": "",
                 "explore_criteria": ["magnitude", "gradient", "taylor", "fisher"], "explore_sparsity": 0.8,
-                "explore_batchnorm": True, "explore_scopes": ["auto", "global"]}
+                "explore_batchnorm": True, "explore_scopes": ["auto", "global"], "explore_flops": 0.4}
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
@@ -337,18 +337,19 @@ def profile_line(job) -> str:
 
 
 def finetuned_frame(spec: RunSpec, criteria: list):
-    """Completed unstructured runs from the same baseline with one of `criteria`: what fine-tuning
-    actually reached, to draw beside the one-shot curves."""
+    """Completed runs from the same baseline with one of `criteria`: what fine-tuning actually reached,
+    to draw beside the one-shot curves."""
     import pandas as pd
 
     rows = []
     for job in completed_runs():
         s = job.spec
-        if s.baseline_key() != spec.baseline_key() or s.strategy not in criteria or s.granularity != "unstructured":
+        if s.baseline_key() != spec.baseline_key() or s.strategy not in criteria:
             continue
         r = job.run_result
         rows.append({"strategy": s.strategy, "scope": s.scope, "top1": r.top1, "gzip_bytes": r.gzip_bytes,
                      "sparsity": r.weight_sparsity, "theoretical_speedup": r.theoretical_speedup,
+                     "litert_ms_predicted": r.litert_ms_predicted,
                      "label": f"job {job.id}: {s.label()} · fine-tuned {s.fine_tune_epochs} epochs · "
                               f"top-1 {r.top1:.3f} (test) · before fine-tuning {r.top1_before_finetune:.3f}"})
     return pd.DataFrame(rows)

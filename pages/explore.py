@@ -1,5 +1,6 @@
 """Explore: move a sparsity slider and see, at once, what every criterion does one-shot — measured once
 per criterion by a background profile, then read without TensorFlow and without a new job."""
+import pandas as pd
 import streamlit as st
 
 import ui
@@ -80,19 +81,41 @@ curves = explore.curves(profile, batchnorm)
 curves = curves[curves["criterion"].isin(chosen) & curves["scope"].isin(scopes)]
 points = explore.points_at(profile, target, batchnorm)
 points = points[points["criterion"].isin(chosen) & points["scope"].isin(scopes)] if not points.empty else points
+channels = explore.structured_curves(profile)
+channels = channels[channels["criterion"].isin(chosen)] if not channels.empty else channels
+latency_ms = explore.dense_latency(profile)
+if not channels.empty:
+    state["explore_flops"] = min(state["explore_flops"], float(channels["budget_removed"].max()))
+    removed = s1.slider("Channels: share of the FLOPs removed (whole channels, a smaller dense model)", 0.0,
+                        float(channels["budget_removed"].max()), step=0.01, key="explore_flops")
+    channel_points = explore.structured_points_at(profile, removed)
+    channel_points = channel_points[channel_points["criterion"].isin(chosen)] if not channel_points.empty \
+        else channel_points
+    shown_curves = pd.concat([curves, channels], ignore_index=True)
+    shown_points = pd.concat([points.assign(litert_ms_predicted=latency_ms), channel_points], ignore_index=True)
+else:
+    shown_curves, shown_points = curves, points
 finetuned = ui.finetuned_frame(base, chosen)
-low = min(curves["top1"].min(), dense["top1"]) if not curves.empty else 0.0
+low = min(shown_curves["top1"].min(), dense["top1"]) if not shown_curves.empty else 0.0
 y_range = (max(0.0, low - 0.03), 1.01)
 
 left, right = st.columns(2)
-left.plotly_chart(plots.explore_curves(curves, points, "gzip_bytes", dense=dense, finetuned=finetuned,
+left.plotly_chart(plots.explore_curves(shown_curves, shown_points, "gzip_bytes", dense=dense, finetuned=finetuned,
                                        y_range=y_range), width="stretch")
-right.plotly_chart(plots.explore_curves(curves, points, "theoretical_speedup", dense=dense, finetuned=finetuned,
-                                        y_range=y_range), width="stretch")
+if latency_ms is not None:
+    right.plotly_chart(plots.explore_curves(shown_curves, shown_points, "litert_ms_predicted", dense=dense,
+                                            finetuned=finetuned, y_range=y_range, dense_x=latency_ms),
+                       width="stretch")
+    speed_note = (f"On the right, LiteRT latency as the per-layer table predicts it (dense {latency_ms:.3f} ms): "
+                  "only removing channels moves it; unstructured zeros leave dense kernels as slow as before "
+                  "(measured: Compare and the Deploy benchmark), so every unstructured point sits on the dense line.")
+else:
+    right.plotly_chart(plots.explore_curves(curves, points, "theoretical_speedup", dense=dense, finetuned=finetuned,
+                                            y_range=y_range), width="stretch")
+    speed_note = ("On the right, the speedup hardware that skips zeros could reach; dense kernels on this CPU do "
+                  "not skip them (Compare shows the measured latency).")
 st.caption(f"Dense: top-1 {dense['top1']:.4f} on the validation split, {ui.bytes_text(dense['gzip_bytes'])} "
-           "gzipped. Unstructured zeros shrink the compressed file; they do not make dense kernels faster on "
-           "this CPU (Compare shows the measured latency), so the right chart's speedup is what hardware that "
-           "skips zeros could reach. Crosses: runs fine-tuned from the same baseline (test split).")
+           f"gzipped. {speed_note} Crosses: runs fine-tuned from the same baseline (test split).")
 
 if not points.empty:
     shown = points.assign(ranking=points["scope"].map(explore.SCOPE_LABELS)).sort_values("top1", ascending=False)
@@ -102,6 +125,15 @@ if not points.empty:
                      "gzip_bytes": st.column_config.NumberColumn("gzip bytes", format="%,d"),
                      "nonzero_params": st.column_config.NumberColumn("nonzero parameters", format="%,d"),
                      "theoretical_speedup": st.column_config.NumberColumn("theoretical speedup", format="%.2f×")})
+if not channels.empty and not channel_points.empty:
+    st.dataframe(channel_points.sort_values("top1", ascending=False)[
+                     ["criterion", "top1", "gzip_bytes", "params", "litert_ms_predicted"]],
+                 hide_index=True, width="stretch", column_config={
+                     "top1": st.column_config.NumberColumn(f"one-shot top-1, {removed:.0%} of FLOPs removed",
+                                                           format="%.3f"),
+                     "gzip_bytes": st.column_config.NumberColumn("gzip bytes", format="%,d"),
+                     "params": st.column_config.NumberColumn("parameters", format="%,d"),
+                     "litert_ms_predicted": st.column_config.NumberColumn("LiteRT ms (predicted)", format="%.3f")})
 
 st.subheader("Layers")
 focus = st.selectbox("Criterion", chosen, key="explore_focus")
@@ -128,11 +160,16 @@ st.caption("Each cell: this layer alone pruned to that sparsity by the criterion
 st.subheader("Fine-tune this point")
 f1, f2, f3, f4 = st.columns([1, 1, 1, 1])
 criterion = f1.selectbox("Criterion", chosen, key="explore_ft_criterion")
-scope = f2.selectbox("Ranking", ["auto", "global", "layerwise"], format_func=explore.SCOPE_LABELS.get,
-                     key="explore_ft_scope")
+rankings = ["auto", "global", "layerwise"] + (["channels"] if not channels.empty else [])
+scope = f2.selectbox("Ranking", rankings, key="explore_ft_scope",
+                     format_func=lambda s: explore.SCOPE_LABELS.get(s, "whole channels (FLOPs slider)"))
 epochs = f3.number_input("Fine-tune epochs", 1, 1000, value=ui.EXPERIMENT_FORM["fine_tune_epochs"],
                          key="explore_ft_epochs")
-spec = base.with_(strategy=criterion, sparsity=round(target, 4), scope=scope, fine_tune_epochs=int(epochs))
+if scope == "channels":
+    spec = base.with_(strategy=criterion, sparsity=round(removed, 4), scope="global", granularity="structured",
+                      fine_tune_epochs=int(epochs))
+else:
+    spec = base.with_(strategy=criterion, sparsity=round(target, 4), scope=scope, fine_tune_epochs=int(epochs))
 f4.write("")
 if f4.button("Queue this run", type="primary", width="stretch"):
     ui.report_submitted(*ui.submit([spec]))

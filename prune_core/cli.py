@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                      "(default 0,0.1,…,0.9,0.95,0.98)")
     prof.add_argument("--layer-levels", default=None, help="per-layer sensitivity sparsities in [0, 1) "
                                                            "(default 0.25,0.5,0.75,0.9,0.95,0.98)")
+    prof.add_argument("--channel-levels", default=None, help="structured curve: shares of FLOPs removed by whole "
+                                                             "channels, in [0, 1), or none (default 0,0.1,…,0.7)")
     _add_field_options(prof, list(PROFILE_FIELDS))
     prof.add_argument("--out", default=None, help="write the profile (JSON) here instead of stdout")
     prof.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -200,12 +202,17 @@ def _profile(args) -> int:
     levels = profiles.check_levels(parse_numbers(args.levels, "--levels"), "--levels") if args.levels else profiles.LEVELS
     layer_levels = profiles.check_levels(parse_numbers(args.layer_levels, "--layer-levels"), "--layer-levels") if args.layer_levels else profiles.LAYER_LEVELS
     profiles.check_criteria(names)
+    channel_levels = profiles.STRUCTURED_LEVELS
+    if args.channel_levels:
+        channel_levels = () if args.channel_levels.strip() == "none" else profiles.check_levels(
+            parse_numbers(args.channel_levels, "--channel-levels"), "--channel-levels")
     if args.out:
         _check_writable(Path(args.out).expanduser().resolve().parent, "--out")
     from prune_core.engine import profiler  # imports TensorFlow
 
     printer = ProgressPrinter("profile", quiet=args.quiet)
-    measured = profiler.run(spec, names, levels=levels, layer_levels=layer_levels, on_progress=printer)
+    measured = profiler.run(spec, names, levels=levels, layer_levels=layer_levels, structured_levels=channel_levels,
+                            on_progress=printer)
     text = json.dumps(measured.to_dict())
     if args.out:
         Path(args.out).write_text(text + "\n")

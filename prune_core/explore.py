@@ -92,3 +92,37 @@ def sensitivity_frame(profile: Profile, criterion: str) -> pd.DataFrame:
             rows.append({"layer": layer.name, "params": layer.params, "flops": layer.flops, "level": level,
                          "top1_drop": top1_drop[i][j], "loss_increase": loss_increase[i][j]})
     return pd.DataFrame(rows)
+
+
+def structured_curves(profile: Profile) -> pd.DataFrame:
+    """One row per (criterion, FLOPs level) of the channel-removal curves (empty without them)."""
+    rows = []
+    for name, measured in profile.criteria.items():
+        curve = measured.curve("structured")
+        for i, level in enumerate(curve.get("level", [])):
+            rows.append({"criterion": name, "scope": "channels", "level": level,
+                         **{k: curve[k][i] for k in ("budget_removed", "top1", "top5", "loss", "params", "flops",
+                                                     "gzip_bytes", "litert_ms_predicted")}})
+    return pd.DataFrame(rows)
+
+
+def structured_points_at(profile: Profile, removed: float) -> pd.DataFrame:
+    """Every channel-removal curve read at a share of FLOPs removed (linear between measured cuts)."""
+    rows = []
+    for name, measured in profile.criteria.items():
+        curve = measured.curve("structured")
+        if not curve or len(curve["level"]) < 2 or removed > max(curve["budget_removed"]):
+            continue
+        rows.append({"criterion": name, "scope": "channels", "budget_removed": removed,
+                     **{k: float(np.interp(removed, curve["budget_removed"], curve[k]))
+                        for k in ("top1", "params", "gzip_bytes", "litert_ms_predicted")}})
+    return pd.DataFrame(rows)
+
+
+def dense_latency(profile: Profile) -> float | None:
+    """The dense model's LiteRT latency as the per-layer table predicts it (the structured curves' start)."""
+    for measured in profile.criteria.values():
+        curve = measured.curve("structured")
+        if curve.get("litert_ms_predicted"):
+            return float(curve["litert_ms_predicted"][0])
+    return None

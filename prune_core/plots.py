@@ -128,32 +128,39 @@ def format_sizes(deployment):
 
 
 # ---- Explore ------------------------------------------------------------------------------------
-EXPLORE_DASH = {"auto": "solid", "global": "dot", "layerwise": "dash"}
+EXPLORE_DASH = {"auto": "solid", "global": "dot", "layerwise": "dash", "channels": "dashdot"}
 EXPLORE_AXES = {"gzip_bytes": "model size: .h5 gzip bytes (measured)",
                 "theoretical_speedup": "theoretical speedup (FLOPs, zeros skipped)",
+                "litert_ms_predicted": "LiteRT latency, batch 1, 1 thread (ms, predicted by the per-layer table)",
                 "sparsity": "weight sparsity (measured)"}
 
 
 def explore_curves(curves: pd.DataFrame, points: pd.DataFrame, x: str, *, dense: dict | None = None,
-                   finetuned: pd.DataFrame | None = None, y_range: tuple | None = None):
-    """One-shot top-1 against `x`: a colour per criterion, a dash per scope, the slider's point marked on
-    every line, and (when given) runs fine-tuned from the same baseline as crosses."""
+                   finetuned: pd.DataFrame | None = None, y_range: tuple | None = None,
+                   dense_x: float | None = None):
+    """One-shot top-1 against `x`: a colour per criterion, a dash per scope (channel removal dash-dot),
+    the sliders' points marked on every line, and (when given) runs fine-tuned from the same baseline as
+    crosses. Rows without `x` are left out; `dense_x` draws where the dense model (and every
+    unstructured one, on dense kernels) sits on `x`."""
     fig = go.Figure()
+    curves = curves.dropna(subset=[x]) if x in curves else curves.iloc[0:0]
+    points = points.dropna(subset=[x]) if x in points else points.iloc[0:0]
     for (criterion, scope), group in curves.groupby(["criterion", "scope"], sort=False):
         group = group.sort_values("level")
         name = f"{criterion} · {scope}"
         fig.add_trace(go.Scatter(
             x=group[x], y=group["top1"], mode="lines", name=name, legendgroup=name,
             line=dict(color=COLOURS.get(criterion, "#17becf"), dash=EXPLORE_DASH.get(scope, "solid"), width=2),
-            customdata=group[["sparsity", "nonzero_params"]].to_numpy(),
-            hovertemplate=f"{name}<br>sparsity %{{customdata[0]:.1%}}<br>one-shot top-1 %{{y:.3f}}"
-                          "<br>nonzero parameters %{customdata[1]:,.0f}<extra></extra>"))
+            customdata=group[["level"]].to_numpy(),
+            hovertemplate=f"{name}<br>{'FLOPs removed' if scope == 'channels' else 'sparsity'} "
+                          "%{customdata[0]:.0%}<br>one-shot top-1 %{y:.3f}<br>x %{x:,.3f}<extra></extra>"))
     if not points.empty:
         fig.add_trace(go.Scatter(
             x=points[x], y=points["top1"], mode="markers", name="at the slider", hoverinfo="skip",
             marker=dict(size=12, symbol="circle", color=[COLOURS.get(c, "#17becf") for c in points["criterion"]],
                         line=dict(color="black", width=1.5))))
-    if finetuned is not None and not finetuned.empty and x in finetuned:
+    finetuned = finetuned.dropna(subset=[x]) if finetuned is not None and x in finetuned else None
+    if finetuned is not None and not finetuned.empty:
         fig.add_trace(go.Scatter(
             x=finetuned[x], y=finetuned["top1"], mode="markers", name="fine-tuned run (measured, test split)",
             marker=dict(size=11, symbol="x", color=[COLOURS.get(c, "#17becf") for c in finetuned["strategy"]]),
@@ -161,6 +168,9 @@ def explore_curves(curves: pd.DataFrame, points: pd.DataFrame, x: str, *, dense:
     if dense and dense.get("top1") is not None:
         fig.add_hline(y=dense["top1"], line=dict(color="gray", dash="dot"), annotation_text="dense",
                       annotation_position="bottom right")
+    if dense_x is not None:
+        fig.add_vline(x=dense_x, line=dict(color="gray", dash="dot"), annotation_text="dense, and unstructured",
+                      annotation_position="bottom left")
     fig.update_layout(xaxis_title=EXPLORE_AXES.get(x, AXES.get(x, x)), yaxis_title="top-1, one-shot (validation)",
                       height=460, margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.22,
                                                                                     font=dict(size=11)))

@@ -8,7 +8,10 @@ numbers, so the Explore page answers what-ifs without TensorFlow and without a n
   and loss as pruned, and again after BatchNorm statistics were re-estimated (`_bn`) — with the
   measured sparsity, nonzero parameters, the .h5's gzip bytes (measured) and theoretical speedup;
 - **sensitivity**: every prunable layer pruned alone at a few levels: validation top-1 and loss
-  (a layers × levels matrix), which the automatic allocation (`prune_core.allocation`) reads.
+  (a layers × levels matrix), which the automatic allocation (`prune_core.allocation`) reads;
+- **structured** (a curve of its own): whole channels removed by one global ranking to each share of
+  FLOPs, BatchNorm re-estimated after the cut: top-1, parameters, FLOPs, measured gzip bytes and the
+  LiteRT latency the per-layer table predicts.
 """
 from __future__ import annotations
 
@@ -26,6 +29,11 @@ LEVELS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 LAYER_LEVELS = (0.25, 0.5, 0.75, 0.9, 0.95, 0.98)
 MAX_LEVELS = 40
 SCOPES = ("layerwise", "global", "auto")
+#: Structured curve levels: the share of FLOPs removed by whole channels (global ranking).
+STRUCTURED_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+#: Numbers per structured curve point (BatchNorm is always re-estimated after a cut).
+STRUCTURED_KEYS = ("level", "budget_removed", "top1", "top5", "loss", "params", "flops", "gzip_bytes",
+                   "litert_ms_predicted")
 #: Numbers per curve point (lists of equal length, one entry per level).
 CURVE_KEYS = ("level", "sparsity", "top1", "top5", "loss", "top1_bn", "top5_bn", "loss_bn", "nonzero_params",
               "gzip_bytes", "theoretical_speedup")
@@ -143,6 +151,10 @@ def _numbers(values, length: int, what: str) -> list:
 def _criterion(name: str, raw: dict, n_levels: int, n_layers: int, n_layer_levels: int) -> CriterionProfile:
     curves = {}
     for scope, curve in raw["curves"].items():
+        if scope == "structured":
+            length = len(curve["level"])
+            curves[scope] = {k: _numbers(curve[k], length, f"{name} structured {k}") for k in STRUCTURED_KEYS}
+            continue
         if scope not in SCOPES:
             raise ResultError(f"{name}: unknown scope {scope!r}")
         checked = {k: _numbers(curve[k], n_levels, f"{name} {scope} {k}") for k in CURVE_KEYS}

@@ -14,7 +14,7 @@ def test_submit_a_run_in_the_browser_and_see_it_on_compare(tmp_path):
     if ensure_chromium() is None:
         pytest.skip("Debian's chromium is not installed and cannot be installed here (needs root)")
     with served_app(tmp_path) as url, browser_page() as page:
-        page.goto(url)
+        page.goto(url + "/experiment")
         page.get_by_text("Schedule preview").wait_for(timeout=60000)
         choose(page, "Model", "tiny-cnn")
         choose(page, "Dataset", "synthetic")
@@ -49,7 +49,7 @@ def test_a_deep_link_works_on_a_fresh_server_and_the_form_remembers_across_pages
         page.goto(url + "/compare")  # the first request this server sees
         page.get_by_text("Nothing to compare yet").wait_for(timeout=60000)
         nav = page.inner_text('[data-testid="stSidebar"]').splitlines()
-        assert {"Experiment", "Runs", "Compare", "Run detail"} <= set(nav) and "app" not in nav
+        assert {"Explore", "Experiment", "Runs", "Compare", "Run detail"} <= set(nav) and "app" not in nav
         page.get_by_role("link", name="Experiment").click()
         field = page.get_by_label("Target sparsities (comma-separated: one run each)")
         field.fill("0.3, 0.7")
@@ -60,3 +60,47 @@ def test_a_deep_link_works_on_a_fresh_server_and_the_form_remembers_across_pages
         page.get_by_role("link", name="Experiment").click()
         page.get_by_text("2 run(s) ready").wait_for(timeout=30000)
         assert field.input_value() == "0.3, 0.7"
+
+
+MARKER = """() => {
+    const plot = document.querySelectorAll('.js-plotly-plot')[0];
+    const trace = plot && plot._fullData && plot._fullData.find(d => d.name === 'at the slider');
+    return trace ? [Array.from(trace.x), Array.from(trace.y)] : null;
+}"""
+
+
+def test_moving_the_explore_slider_moves_the_marker(tmp_path, monkeypatch):
+    if ensure_chromium() is None:
+        pytest.skip("Debian's chromium is not installed and cannot be installed here (needs root)")
+    from prune_core.engine import profiler
+    from prune_core.specs import RunSpec
+    from tests.conftest import TINY
+
+    monkeypatch.setenv("PRUNE_HOME", str(tmp_path))
+    measured = profiler.run(RunSpec.of(**TINY), ["magnitude"], levels=(0.0, 0.3, 0.6, 0.9),
+                            layer_levels=(0.5, 0.9), structured_levels=())
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    job_id = store.submit(RunSpec.of(model="tiny-cnn", dataset="synthetic", strategy="magnitude"), kind="profile")
+    store.claim_next()
+    store.finish(job_id, "completed", result=measured.to_dict())
+    with served_app(tmp_path, {"PRUNE_AUTOSTART": "0"}) as url, browser_page() as page:
+        page.goto(url)
+        page.get_by_text("What-if curves").wait_for(timeout=60000)
+        choose(page, "Model", "tiny-cnn")
+        choose(page, "Dataset", "synthetic")
+        page.get_by_text("Per-layer sparsity at 80%").wait_for(timeout=30000)
+        page.wait_for_function(f"() => ({MARKER})() !== null", timeout=30000)
+        before = page.evaluate(MARKER)
+        slider = page.get_by_role("slider").first
+        slider.focus()
+        for _ in range(30):
+            slider.press("ArrowLeft")
+        page.get_by_text("Per-layer sparsity at 50%").wait_for(timeout=30000)
+        deadline = time.monotonic() + 20
+        after = page.evaluate(MARKER)
+        while after == before and time.monotonic() < deadline:
+            time.sleep(0.5)
+            after = page.evaluate(MARKER)
+        # less pruning: a bigger compressed file, at least as accurate
+        assert min(after[0]) > max(before[0]) and min(after[1]) >= min(before[1])
+        assert [j.id for j in store.list()] == [job_id]  # moving the slider queued nothing

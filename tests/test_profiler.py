@@ -96,3 +96,14 @@ def test_nothing_prunable_is_one_clear_error(prune_home, tmp_path):
     model.save(path)
     with pytest.raises(ModelError, match="no Conv2D or Dense kernel"):
         profiler.run(RunSpec.of(**{**TINY, "model": f"file:{path}"}), ["magnitude"], levels=LEVELS)
+
+
+def test_the_structured_curve_removes_more_flops_at_every_level(measured):
+    _, result, _ = measured
+    curve = result.criteria["taylor"].curve("structured")
+    assert curve["level"][0] == 0 and curve["top1"][0] == result.dense["top1"]
+    assert curve["flops"][0] == result.dense["flops"] and curve["budget_removed"][0] == 0
+    assert all(a <= b for a, b in zip(curve["budget_removed"], curve["budget_removed"][1:]))
+    assert all(a >= b for a, b in zip(curve["litert_ms_predicted"], curve["litert_ms_predicted"][1:]))
+    assert curve["params"][-1] < curve["params"][0] and curve["gzip_bytes"][-1] < curve["gzip_bytes"][0]
+    assert max(curve["budget_removed"]) >= 0.5

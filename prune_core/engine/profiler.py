@@ -27,16 +27,18 @@ from prune_core import allocation, paths
 from prune_core.engine import criteria, metrics, selection
 from prune_core.engine.deploy import model_digest
 from prune_core.engine.training import batchnorm_recalibrator
-from prune_core.errors import ModelError, ResultError
-from prune_core.profile import (LAYER_LEVELS, LEVELS, CriterionProfile, Layer, Profile, check_criteria,
-                                check_levels)
+from prune_core.errors import ModelError, ResultError, SpecError
+from prune_core.profile import (LAYER_LEVELS, LEVELS, STRUCTURED_KEYS, STRUCTURED_LEVELS, CriterionProfile,
+                                Layer, Profile, check_criteria, check_levels)
 from prune_core.progress import Progress, check_cancel
 
 PHASE = "profiling"
 
 
-def _cache_file(root: Path, baseline_key: str, criterion: str, spec, levels, layer_levels) -> Path:
-    recipe = json.dumps([criterion, list(levels), list(layer_levels), spec.pruning.calibration_examples,
+def _cache_file(root: Path, baseline_key: str, criterion: str, spec, levels, layer_levels,
+                structured_levels=()) -> Path:
+    recipe = json.dumps([criterion, list(levels), list(layer_levels), list(structured_levels),
+                         spec.pruning.calibration_examples,
                          spec.pruning.prune_head, spec.pruning.prune_depthwise, spec.training.seed])
     return paths.profiles_dir(root) / baseline_key / f"{criterion}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}.json"
 
@@ -44,11 +46,14 @@ def _cache_file(root: Path, baseline_key: str, criterion: str, spec, levels, lay
 class Profiler:
     """One baseline, its targets, a compiled evaluator and BatchNorm re-estimator; profiles criteria."""
 
-    def __init__(self, spec, baseline, dataset, *, levels=LEVELS, layer_levels=LAYER_LEVELS, root=None,
-                 on_progress=lambda p: None, should_cancel=lambda: False):
+    def __init__(self, spec, baseline, dataset, *, levels=LEVELS, layer_levels=LAYER_LEVELS,
+                 structured_levels=STRUCTURED_LEVELS, root=None, on_progress=lambda p: None,
+                 should_cancel=lambda: False):
         self.spec, self.model, self.dataset = spec, baseline, dataset
         self.levels = check_levels(levels)
         self.layer_levels = check_levels(layer_levels, "layer levels")
+        self.structured_levels = check_levels(structured_levels, "channel levels") if structured_levels else ()
+        self.times = None  # the per-layer LiteRT table, measured (once per architecture) for structured curves
         self.root = root or paths.home()
         self.on_progress, self.should_cancel = on_progress, should_cancel
         pruning = spec.pruning
@@ -93,12 +98,14 @@ class Profiler:
         """The profile for `names` (criteria), each from the cache or measured now."""
         cached, todo = {}, []
         for name in names:
-            path = _cache_file(self.root, self.key, name, self.spec, self.levels, self.layer_levels)
+            path = _cache_file(self.root, self.key, name, self.spec, self.levels, self.layer_levels,
+                               self.structured_levels)
             try:
                 cached[name] = Profile.from_dict(json.loads(path.read_text())).criteria[name]
             except (OSError, ValueError, KeyError, ResultError):  # missing, or not a profile we wrote: measure
                 todo.append((name, path))
-        per_criterion = len(self.targets) * len(self.layer_levels) + 3 * len(self.levels) + 1
+        per_criterion = (len(self.targets) * len(self.layer_levels) + 3 * len(self.levels) + 1
+                         + len(self.structured_levels))
         self.total, self.done = per_criterion * len(todo), 0
         for name, path in todo:
             measured = self.criterion(name)
@@ -140,6 +147,10 @@ class Profiler:
             parts = {}
             curves[scope] = self.curve(name, scope, masks_for, parts)
             seconds.update({f"{scope}_{part}": t for part, t in parts.items()})
+        if self.structured_levels:
+            start = time.perf_counter()
+            curves["structured"] = self.structured(name, calibration)
+            seconds["structured"] = time.perf_counter() - start
         return CriterionProfile(name, curves, np.asarray(top1).tolist(), np.asarray(loss).tolist(), seconds)
 
     def sensitivity(self, name: str, scores) -> tuple[list, list]:
@@ -195,6 +206,44 @@ class Profiler:
             self._restore()
         return out
 
+    def structured(self, name: str, calibration) -> dict:
+        """Whole channels removed by one global ranking to each share of FLOPs: a new, smaller model per
+        level (the baseline is never changed), BatchNorm re-estimated, evaluated and measured."""
+        from prune_core.engine import latency_table, pruners, structure
+
+        groups = structure.trace(self.model)
+        if not any(g.prunable for g in groups):
+            return {}
+        if self.times is None:
+            self.times = latency_table.load_or_measure(self.model, groups, self.root)
+        recipe = self.spec.with_(strategy=name, granularity="structured", scope="global", budget="flops",
+                                 rank="importance", sparsity=0.5)
+        pruner = pruners.ChannelPruner(self.model, recipe.pruning, times=self.times, calibration=calibration,
+                                       seed=self.spec.training.seed, recalibration=self.dataset.x_train)
+        out = {k: [] for k in STRUCTURED_KEYS}
+        for level in self.structured_levels:
+            if level == 0:
+                smaller, removed = self.model, 0.0
+                measured = {k: self.dense[k] for k in ("top1", "top5", "loss")}
+            else:
+                try:
+                    smaller, event = pruner.prune(self.model, level)
+                except SpecError:  # the plan cannot remove that much: the curve ends here
+                    break
+                removed = event.achieved
+                measured = metrics.evaluator(smaller, self.dataset.x_val, self.dataset.y_val)()
+            cost = pruner.cost(smaller)
+            out["level"].append(level)
+            out["budget_removed"].append(removed)
+            for key in ("top1", "top5", "loss"):
+                out[key].append(measured[key])
+            out["params"].append(metrics.param_counts(smaller)["params"])
+            out["flops"].append(cost["flops"])
+            out["gzip_bytes"].append(metrics.file_sizes(smaller)["gzip_bytes"])
+            out["litert_ms_predicted"].append(cost["latency"])
+            self._tick(f"{name}: channels removed to {level:.0%} of the FLOPs: top-1 {measured['top1']:.3f}")
+        return out
+
 
 class _Clock:
     """`with clock("part"):` adds the block's wall time to seconds["part"]."""
@@ -220,17 +269,20 @@ def _calibration(spec, dataset):
     return calibration_set(spec, dataset)
 
 
-def run(spec, names, *, levels=LEVELS, layer_levels=LAYER_LEVELS, root=None, on_progress=lambda p: None,
-        should_cancel=lambda: False) -> Profile:
-    """The recipe's baseline (cached, or trained now) profiled for criteria `names`."""
+def run(spec, names, *, levels=LEVELS, layer_levels=LAYER_LEVELS, structured_levels=STRUCTURED_LEVELS, root=None,
+        on_progress=lambda p: None, should_cancel=lambda: False) -> Profile:
+    """The recipe's baseline (cached, or trained now) profiled for criteria `names` (no structured
+    curve when `structured_levels` is empty)."""
     from prune_core.engine import pipeline
 
     names = check_criteria(names)
     levels = check_levels(levels)
     layer_levels = check_levels(layer_levels, "layer levels")
+    structured_levels = check_levels(structured_levels, "channel levels") if structured_levels else ()
     dataset, user_model = pipeline.check(spec)
     baseline, _, _ = pipeline.baseline_for(spec, dataset, user_model, root, on_progress, should_cancel)
     check_cancel(should_cancel)
-    profiler = Profiler(spec, baseline, dataset, levels=levels, layer_levels=layer_levels, root=root,
-                        on_progress=on_progress, should_cancel=should_cancel)
+    profiler = Profiler(spec, baseline, dataset, levels=levels, layer_levels=layer_levels,
+                        structured_levels=structured_levels, root=root, on_progress=on_progress,
+                        should_cancel=should_cancel)
     return profiler.profile(list(names))

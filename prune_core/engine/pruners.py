@@ -181,8 +181,13 @@ class ChannelPruner(Pruner):
         if not any(g.prunable for g in groups):
             raise SpecError("this model has no channel group that can be removed structurally")
         targets = criteria.find_targets(model, prune_head=True, prune_depthwise=True)
-        scores = dict(zip([t.name for t in targets],
-                          criteria.score(self.strategy, model, targets, self.calibration, self.seed)))
+        if model is self.original and getattr(self, "_original_scores", None) is not None:
+            scores = self._original_scores  # the dense model scores the same every time (a profile's levels)
+        else:
+            scores = dict(zip([t.name for t in targets],
+                              criteria.score(self.strategy, model, targets, self.calibration, self.seed)))
+            if model is self.original:
+                self._original_scores = scores
         importance = channels.importance(groups, scores)
         if self.first_scores is None:
             self.first_scores = list(importance.values())
