@@ -60,3 +60,16 @@ def test_bad_amounts_are_refused():
         selection.threshold(_scores(), float("nan"))
     with pytest.raises(SpecError):
         selection.select(_scores(), sparsity=0.5, scope="row")
+
+
+def test_one_ranking_serves_every_sparsity_exactly_as_fresh_selections():
+    rng = np.random.default_rng(5)
+    scores = [rng.random((3, 3, 4, 8)), rng.integers(0, 3, (16, 5)).astype(float)]  # ties in the second
+    ranking = selection.Ranking(scores)
+    for sparsity in (0.0, 0.3, 0.9, 0.5):
+        for a, b in zip(ranking.global_(sparsity), selection.global_(scores, sparsity)):
+            np.testing.assert_array_equal(a, b)
+        for i, b in enumerate(selection.layerwise(scores, sparsity)):
+            np.testing.assert_array_equal(ranking.layer(i, sparsity), b)
+    per_layer = ranking.layerwise([0.2, 0.7])
+    assert [1 - m.mean() for m in per_layer] == pytest.approx([0.2, 0.7], abs=0.02)

@@ -127,8 +127,9 @@ class Profiler:
         seconds["scoring"] = time.perf_counter() - start
         self._tick(f"{name}: scored {len(self.targets)} layers")
 
+        ranking = selection.Ranking(scores)  # sorted once: every level's masks are prefixes
         start = time.perf_counter()
-        top1, loss = self.sensitivity(name, scores)
+        top1, loss = self.sensitivity(name, ranking)
         seconds["sensitivity"] = time.perf_counter() - start
         loss_increase = np.asarray(loss) - self.dense["loss"]
         top1_drop = self.dense["top1"] - np.asarray(top1)
@@ -136,11 +137,11 @@ class Profiler:
 
         def masks_for(scope, level):
             if scope == "global":
-                return selection.global_(scores, level)
+                return ranking.global_(level)
             if scope == "auto":
                 chosen = allocation.allocate(sizes, self.layer_levels, loss_increase, level, top1_drop=top1_drop)
-                return selection.layerwise(scores, chosen.sparsities)
-            return selection.layerwise(scores, level)
+                return ranking.layerwise(chosen.sparsities)
+            return ranking.layerwise(level)
 
         curves = {}
         for scope in ("layerwise", "global", "auto"):
@@ -153,13 +154,13 @@ class Profiler:
             seconds["structured"] = time.perf_counter() - start
         return CriterionProfile(name, curves, np.asarray(top1).tolist(), np.asarray(loss).tolist(), seconds)
 
-    def sensitivity(self, name: str, scores) -> tuple[list, list]:
+    def sensitivity(self, name: str, ranking) -> tuple[list, list]:
         """[layer][level] validation top-1 and loss with only that layer pruned."""
         top1, loss = [], []
-        for i, (target, kernel, score) in enumerate(zip(self.targets, self.kernels, scores)):
+        for i, (target, kernel) in enumerate(zip(self.targets, self.kernels)):
             row_top1, row_loss = [], []
             for level in self.layer_levels:
-                mask = selection.layerwise([score], level)[0]
+                mask = ranking.layer(i, level)
                 target.variable.assign(kernel * mask)
                 measured = self.evaluate()
                 row_top1.append(measured["top1"])

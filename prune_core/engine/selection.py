@@ -29,37 +29,64 @@ def keep_count(size: int, sparsity: float) -> int:
     return max(int(np.round(size * (1.0 - sparsity))), 1)
 
 
-def _mask_keeping(flat_scores: np.ndarray, keep: int) -> np.ndarray:
-    order = np.argsort(flat_scores, kind="stable")
-    mask = np.ones(flat_scores.size, dtype=np.float32)
-    mask[order[: flat_scores.size - keep]] = 0.0
+class Ranking:
+    """Scores sorted once (stable: ties broken by position): a mask at any sparsity is then a prefix of
+    the order. A profile reads dozens of sparsities off one criterion's scores this way."""
+
+    def __init__(self, scores: list, previous: list | None = None):
+        previous = previous or [None] * len(scores)
+        self.shapes = [np.shape(s) for s in scores]
+        self.flats = [_ranked(s, p) for s, p in zip(scores, previous)]
+        self._orders: list | None = None
+        self._global: np.ndarray | None = None
+
+    @property
+    def orders(self) -> list:
+        if self._orders is None:
+            self._orders = [np.argsort(f, kind="stable") for f in self.flats]
+        return self._orders
+
+    def layer(self, index: int, sparsity: float) -> np.ndarray:
+        """Kernel `index`'s mask at `sparsity` (its lowest-scored weights removed)."""
+        _check_sparsity(sparsity)
+        flat = self.flats[index]
+        return _mask_from(self.orders[index], flat.size, keep_count(flat.size, sparsity)).reshape(self.shapes[index])
+
+    def layerwise(self, sparsity) -> list:
+        """Each kernel loses `sparsity` of its weights — one fraction for all, or one per kernel (the
+        automatic allocation's)."""
+        each = list(sparsity) if np.ndim(sparsity) else [sparsity] * len(self.flats)
+        if len(each) != len(self.flats):
+            raise SpecError(f"{len(each)} per-layer sparsities for {len(self.flats)} layers")
+        return [self.layer(i, v) for i, v in enumerate(each)]
+
+    def global_(self, sparsity: float) -> list:
+        """One ranking over all kernels; each kernel keeps at least one weight."""
+        _check_sparsity(sparsity)
+        sizes = [f.size for f in self.flats]
+        if self._global is None:
+            self._global = np.argsort(np.concatenate(self.flats), kind="stable")
+        mask = _mask_from(self._global, sum(sizes), keep_count(sum(sizes), sparsity))
+        masks = np.split(mask, np.cumsum(sizes)[:-1])
+        for m, f in zip(masks, self.flats):
+            if not m.any():  # never empty a whole kernel: that would cut the network in two
+                m[int(np.argmax(f))] = 1.0
+        return [m.reshape(shape) for m, shape in zip(masks, self.shapes)]
+
+
+def _mask_from(order: np.ndarray, size: int, keep: int) -> np.ndarray:
+    mask = np.ones(size, dtype=np.float32)
+    mask[order[: size - keep]] = 0.0
     return mask
 
 
 def layerwise(scores: list, sparsity, previous: list | None = None) -> list:
-    """Each kernel loses `sparsity` of its weights — one fraction for all, or one per kernel (the
-    automatic allocation's)."""
-    each = list(sparsity) if np.ndim(sparsity) else [sparsity] * len(scores)
-    if len(each) != len(scores):
-        raise SpecError(f"{len(each)} per-layer sparsities for {len(scores)} layers")
-    for value in each:
-        _check_sparsity(value)
-    previous = previous or [None] * len(scores)
-    return [_mask_keeping(_ranked(s, p), keep_count(np.size(s), v)).reshape(np.shape(s))
-            for s, p, v in zip(scores, previous, each)]
+    """Each kernel loses `sparsity` of its weights — one fraction for all, or one per kernel."""
+    return Ranking(scores, previous).layerwise(sparsity)
 
 
 def global_(scores: list, sparsity: float, previous: list | None = None) -> list:
-    _check_sparsity(sparsity)
-    previous = previous or [None] * len(scores)
-    flats = [_ranked(s, p) for s, p in zip(scores, previous)]
-    sizes = [f.size for f in flats]
-    mask = _mask_keeping(np.concatenate(flats), keep_count(sum(sizes), sparsity))
-    masks = np.split(mask, np.cumsum(sizes)[:-1])
-    for m, f in zip(masks, flats):
-        if not m.any():  # never empty a whole kernel: that would cut the network in two
-            m[int(np.argmax(f))] = 1.0
-    return [m.reshape(np.shape(s)) for m, s in zip(masks, scores)]
+    return Ranking(scores, previous).global_(sparsity)
 
 
 def threshold(scores: list, value: float, previous: list | None = None) -> list:
