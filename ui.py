@@ -229,7 +229,7 @@ def speedup_delta(speedup, low, high, single_ratio=None) -> tuple[str | None, st
 
 
 #: Phases whose progress is counted in steps (a bar with an estimate of the time left).
-_STEPPED = ("baseline training", "timing layers", "fine-tuning")
+_STEPPED = ("baseline training", "timing layers", "profiling", "fine-tuning")
 
 
 def progress_text(job) -> tuple[float | None, str]:

@@ -53,11 +53,12 @@ def pending_profiles():
         if job is None:
             st.rerun()  # finished: show its curves
         fraction, text = ui.progress_text(job)
-        step, steps = job.progress.get("step") or 0, job.progress.get("steps") or 0
         if job.status == "queued":
             st.caption(f":material/schedule: profile {name}: queued (job {job.id})")
+        elif fraction is None:
+            st.caption(f":material/hourglass_top: profile {name}: {text}")
         else:
-            st.progress(min(step / steps, 1.0) if steps else 0.0, text=f"profile {name}: {text}")
+            st.progress(fraction, text=f"profile {name}: {text}")
 
 
 if pending:

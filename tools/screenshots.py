@@ -1,9 +1,10 @@
 """Screenshots of every page for the README, taken from the real app in headless Chromium.
 
-    .venv/bin/python tools/screenshots.py RESULTS.jsonl [more.jsonl ...]
+    .venv/bin/python tools/screenshots.py RESULTS.jsonl [more.jsonl ...] [--profile PROFILE.json]
 
-Imports the given CLI/benchmark results into a throw-away PRUNE_HOME, serves the app on a free
-loopback port and saves docs/images/<page>.png.
+Imports the given CLI/benchmark results (and a profile from `python -m prune_core profile` or
+bench/bench_explore.py, stored as one profile job per criterion) into a throw-away PRUNE_HOME, serves
+the app on a free loopback port and saves docs/images/<page>.png.
 """
 import os
 import subprocess
@@ -16,10 +17,34 @@ sys.path.insert(0, str(ROOT))
 
 from tests.browser import browser_page, ensure_chromium, served_app  # noqa: E402
 
-PAGES = {"experiment": "", "runs": "runs", "compare": "compare", "run_detail": "run_detail"}
+PAGES = {"explore": "", "experiment": "experiment", "runs": "runs", "compare": "compare", "run_detail": "run_detail"}
+HEIGHTS = {"explore": 2700}
 
 
-def main(files) -> int:
+def store_profile(path: str) -> None:
+    """The profile's criteria as completed profile jobs, under the recipe its baseline came from."""
+    import json
+
+    from prune_core.jobs import JobStore
+    from prune_core.profile import Profile
+    from prune_core.specs import RunSpec
+
+    merged = Profile.from_dict(json.loads(Path(path).read_text()))
+    store = JobStore()
+    for name, measured in merged.criteria.items():
+        spec = RunSpec.of(model=merged.baseline["model"], dataset=merged.baseline["dataset"], strategy=name)
+        job_id = store.submit(spec, kind="profile")
+        store.claim_next()
+        store.finish(job_id, "completed", result=Profile(merged.baseline, merged.levels, merged.layer_levels,
+                                                         merged.dense, merged.layers, {name: measured}).to_dict())
+
+
+def main(argv) -> int:
+    profile = None
+    if "--profile" in argv:
+        at = argv.index("--profile")
+        profile, argv = argv[at + 1], argv[:at] + argv[at + 2:]
+    files = argv
     if ensure_chromium() is None:
         print("needs Debian's chromium (apt-get install chromium)", file=sys.stderr)
         return 1
@@ -30,13 +55,16 @@ def main(files) -> int:
     from prune_core.jobs import JobStore
 
     os.environ["PRUNE_HOME"] = str(home)
-    runs = JobStore(home / "jobs.sqlite3").list(status=("completed",))
+    if profile:
+        store_profile(profile)
+    runs = [j for j in JobStore(home / "jobs.sqlite3").list(status=("completed",)) if j.kind == "run"]
     showcase = max(runs, key=lambda j: (j.run_result.target or 0, j.run_result.top1))
     PAGES["run_detail"] = f"run_detail?job={showcase.id}"
     out = ROOT / "docs" / "images"
     out.mkdir(parents=True, exist_ok=True)
     with served_app(home, {"PRUNE_AUTOSTART": "0"}) as url, browser_page(1400, 1000) as page:
         for name, path in PAGES.items():
+            page.set_viewport_size({"width": 1400, "height": HEIGHTS.get(name, 1000)})
             page.goto(f"{url}/{path}")
             page.wait_for_selector('[data-testid="stMain"]', timeout=60000)
             page.wait_for_timeout(6000)  # let plotly draw
