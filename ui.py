@@ -69,7 +69,7 @@ def _completed_runs(path: str, fingerprint: tuple, kinds: tuple) -> list:
         if job.kind not in kinds or not job.result_json:
             continue
         try:
-            job.run_result  # parsed once, kept with the job
+            job.profile if job.kind == "profile" else job.run_result  # parsed once, kept with the job
         except (ResultError, ValueError):
             continue
         jobs.append(job)
@@ -77,8 +77,8 @@ def _completed_runs(path: str, fingerprint: tuple, kinds: tuple) -> list:
 
 
 def completed_runs(kinds: tuple = ("run",)) -> list:
-    """Completed jobs of `kinds` whose result reads as a `RunResult` (others are left out, never a
-    traceback). Scoring runs made for the threshold preview are kind "scores", not results to compare.
+    """Completed jobs of `kinds` whose result reads as a `RunResult` (a `Profile` for profile jobs;
+    others are left out, never a traceback). Scoring runs made for the threshold preview are kind "scores", not results to compare.
     Read again only when the set of completed jobs changes."""
     jobs = store()
     return _completed_runs(str(jobs.path), jobs.fingerprint(), tuple(kinds))
@@ -198,10 +198,16 @@ def baseline_scores(model: str, dataset: str, strategies: list, granularity: str
 
 
 def result_line(job) -> str:
-    """One line about a completed run: accuracy against dense, what was pruned, size, time."""
+    """One line about a completed job: a run's accuracy against dense, what was pruned, size, time; or
+    what a profile measured."""
     from prune_core.errors import ResultError
 
     try:
+        if job.kind == "profile":
+            p = job.profile
+            return (f"{', '.join(p.criteria)}: {len(p.levels)} one-shot levels × 3 rankings, {len(p.layers)} "
+                    f"layers × {len(p.layer_levels)} sensitivity levels · dense top-1 "
+                    f"{p.dense.get('top1', float('nan')):.4f} (validation) · {job.elapsed:.0f} s")
         r = job.run_result
     except (ResultError, ValueError) as exc:
         return f"the stored result cannot be read ({exc})"
@@ -287,23 +293,6 @@ EXPLORE_FORM = {"explore_model_choice": "efficientnet-compact", "explore_model_p
                 "explore_batchnorm": True, "explore_scopes": ["auto", "global"], "explore_flops": 0.4}
 
 
-@st.cache_resource(max_entries=4, show_spinner=False)
-def _profile_jobs(path: str, fingerprint: tuple) -> list:
-    """Completed profile jobs whose result reads as a profile, newest first (parsed once)."""
-    from prune_core.errors import ResultError
-
-    out = []
-    for job in JobStore(Path(path)).list(status=("completed",)):
-        if job.kind != "profile" or not job.result_json:
-            continue
-        try:
-            job.profile
-        except (ResultError, ValueError):
-            continue
-        out.append(job)
-    return out
-
-
 def profiles_for(spec: RunSpec, criteria: list):
     """(the merged profile of `criteria` on `spec`'s baseline, or None; {criterion: profile job still
     queued or running}). The newest profile of each criterion is used."""
@@ -311,7 +300,7 @@ def profiles_for(spec: RunSpec, criteria: list):
 
     jobs = store()
     found = {}
-    for job in _profile_jobs(str(jobs.path), jobs.fingerprint()):
+    for job in _completed_runs(str(jobs.path), jobs.fingerprint(), ("profile",)):
         name = job.spec.strategy
         if name in criteria and name not in found and job.spec.baseline_key() == spec.baseline_key():
             first = next(iter(found.values()), None)
@@ -323,17 +312,19 @@ def profiles_for(spec: RunSpec, criteria: list):
     return merge([found[c] for c in criteria if c in found]), pending
 
 
-def profile_line(job) -> str:
-    """One line about a completed profile job: what it measured and how long it took."""
-    from prune_core.errors import ResultError
-
-    try:
-        measured = job.profile
-    except (ResultError, ValueError) as exc:
-        return f"the stored profile cannot be read ({exc})"
-    return (f"{', '.join(measured.criteria)}: {len(measured.levels)} one-shot levels × 3 rankings, "
-            f"{len(measured.layers)} layers × {len(measured.layer_levels)} sensitivity levels · "
-            f"dense top-1 {measured.dense.get('top1', float('nan')):.4f} (validation) · {job.elapsed:.0f} s")
+def failed_profiles(spec: RunSpec, criteria: list) -> dict:
+    """{criterion: error} for the newest profile job of each criterion on this baseline, where it failed
+    (or was canceled or interrupted) and nothing newer completed."""
+    out, seen = {}, set()
+    for job in store().list(status=("completed", "failed", "canceled", "interrupted"), limit=500):
+        name = job.spec.strategy
+        if job.kind != "profile" or name not in criteria or name in seen \
+                or job.spec.baseline_key() != spec.baseline_key():
+            continue
+        seen.add(name)
+        if job.status != "completed":
+            out[name] = f"{job.status}: {job.error or 'no reason recorded'} (job {job.id})"
+    return out
 
 
 def finetuned_frame(spec: RunSpec, criteria: list):

@@ -36,6 +36,8 @@ if not criteria:
 profile, pending = ui.profiles_for(base, criteria)
 have = set(profile.criteria) if profile else set()
 missing = [c for c in criteria if c not in have and c not in pending]
+for name, error in ui.failed_profiles(base, missing).items():
+    c2.error(f"The last profile of {name} did not finish: {error}")
 if missing:
     c2.info(f"Not profiled yet on this model and data: {', '.join(missing)}. A profile is one background job "
             "per criterion (about a minute each on the compact EfficientNet and digits, after the baseline is "

@@ -53,8 +53,6 @@ def _card(job) -> None:
                 st.write(f"exported job {job.parent}: TFLite float "
                          f"{ui.bytes_text(exported.get('float', 'bytes') if exported else None)}, int8 "
                          f"{ui.bytes_text(exported.get('int8', 'bytes') if exported else None)} · {job.elapsed:.0f} s")
-            elif job.status == "completed" and job.kind == "profile":
-                st.write(ui.profile_line(job))
             elif job.status == "completed" and job.result:
                 st.write(ui.result_line(job))
             elif job.error:

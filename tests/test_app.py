@@ -311,3 +311,21 @@ def test_explore_fine_tunes_a_point_as_an_ordinary_run(home, tiny_profile):
     assert not app.exception, app.exception
     queued = [j for j in JobStore().list() if j.kind == "run"]
     assert len(queued) == 1 and queued[0].spec.scope == "auto" and queued[0].spec.sparsity == 0.6
+
+
+def test_runs_page_describes_a_profile_job_and_links_to_explore(home, tiny_profile):
+    _store_profile(tiny_profile, ("magnitude",))
+    app = _app("pages/runs.py")
+    text = " ".join(m.value for m in app.markdown)
+    assert "profile magnitude" in text and "4 one-shot levels × 3 rankings" in text
+
+
+def test_explore_says_why_a_profile_failed(home):
+    store = JobStore()
+    job_id = store.submit(RunSpec.of(strategy="taylor"), kind="profile")
+    store.claim_next()
+    store.finish(job_id, "failed", error="the model has no Conv2D or Dense kernel that this recipe may prune")
+    app = _explore(tiny=False)
+    errors = " ".join(e.value for e in app.error)
+    assert "The last profile of taylor did not finish: failed: the model has no Conv2D" in errors
+    assert any(b.label.startswith("Profile ") and "taylor" in b.label for b in app.button)  # offered again
