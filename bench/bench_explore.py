@@ -61,7 +61,17 @@ def profile_part(spec, names, home: Path):
 
 
 def page_part(home: Path, names) -> list[float]:
-    """Script time of Explore per slider move (ms), the profiles stored as profile jobs."""
+    """Script time of Explore per slider move (ms), the profiles stored as profile jobs — measured in a
+    child process that, like the dashboard's, has never imported TensorFlow (in this process, after the
+    profiles ran, the same page took 20× longer)."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, __file__, "--page-only", ",".join(names)], cwd=ROOT, check=True,
+                         capture_output=True, text=True, env={**os.environ, "PRUNE_HOME": str(home)})
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _page_times(names) -> list[float]:
     from streamlit.testing.v1 import AppTest
 
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
@@ -92,7 +102,11 @@ def main() -> int:
     ap.add_argument("--sparsities", default="0.8,0.9,0.95,0.98")
     ap.add_argument("--fine-tune-epochs", type=int, default=8)
     ap.add_argument("--skip-finetune", action="store_true")
+    ap.add_argument("--page-only", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.page_only:
+        print(json.dumps(_page_times(args.page_only.split(","))))
+        return 0
     names = args.criteria.split(",")
     home = Path(tempfile.mkdtemp(prefix="prune-bench-explore-"))
     source = Path(os.environ.get("PRUNE_HOME", ROOT / ".prune")) / "baselines"

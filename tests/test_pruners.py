@@ -119,3 +119,17 @@ def test_tfmot_masks_measured_before_fine_tuning_are_the_ones_it_trains_with(tin
     assert all(int(layer.pruning_step.numpy()) == 1 for layer in pruner.wrappers)
     for layer, mask in zip([m for layer in pruner.wrappers for _, m, _ in layer.pruning_vars], by_hand):
         np.testing.assert_array_equal(layer.numpy(), mask)
+
+
+def test_a_one_shot_prune_re_estimates_batchnorm_and_keeps_its_masks(tiny_model, tiny_data):
+    from prune_core.engine.keras_env import keras
+
+    pruner, model = _masked(tiny_model, recalibration=tiny_data.x_train)
+    norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert norms, "the tiny model has BatchNorm"
+    before = [layer.moving_mean.numpy().copy() for layer in norms]
+    pruner.prune(model, 0.8)
+    assert any(not np.allclose(b, layer.moving_mean.numpy()) for b, layer in zip(before, norms))
+    assert pruner.sparsity() == pytest.approx(0.8, abs=0.01)
+    for target, mask in zip(pruner.targets, pruner.masks):
+        assert (target.variable.numpy()[mask.numpy() == 0] == 0).all()  # statistics only: zeros stay zero
