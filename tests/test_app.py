@@ -125,6 +125,10 @@ def test_streamlit_process_never_imports_tensorflow(home, tiny_profile):
     _store_profile(tiny_profile)
     code = ("import sys; from streamlit.testing.v1 import AppTest; "
             f"app = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60).run(); "
+            "app.selectbox(key='explore_model_choice').set_value('tiny-cnn').run(); "
+            "app.selectbox(key='explore_dataset_choice').set_value('synthetic').run(); "
+            "assert len(app.get('plotly_chart')) >= 4, 'Explore drew no charts'; "
+            "app.slider(key='explore_sparsity').set_value(0.3).run(); "
             "app.switch_page('pages/experiment.py').run(); "
             "app.radio(key='mode').set_value('threshold').run(); "
             "app.radio(key='granularity').set_value('structured').run(); "
