@@ -74,9 +74,10 @@ if profile is None:
 dense = profile.dense
 s1, s2, s3 = st.columns([5, 2, 3])
 target = s1.slider("Sparsity: share of the prunable weights removed", 0.0, 0.98, step=0.01, key="explore_sparsity")
-batchnorm = s2.toggle("Re-estimate BatchNorm", key="explore_batchnorm",
+batchnorm = s2.toggle("Re-estimate BN", key="explore_batchnorm",
                       help="After pruning, re-estimate BatchNorm's running statistics on training images (no "
-                           "weight changes, a fraction of a second). Off: the masks alone.")
+                           "weight changes, a fraction of a second; runs do it too before fine-tuning). Off: the "
+                           "masks alone.")
 scopes = s3.multiselect("Ranking", ["auto", "global", "layerwise"], key="explore_scopes",
                         format_func=explore.SCOPE_LABELS.get)
 chosen = [c for c in criteria if c in have]
@@ -117,8 +118,10 @@ else:
                                             y_range=y_range), width="stretch")
     speed_note = ("On the right, the speedup hardware that skips zeros could reach; dense kernels on this CPU do "
                   "not skip them (Compare shows the measured latency).")
-st.caption(f"Dense: top-1 {dense['top1']:.4f} on the validation split, {ui.bytes_text(dense['gzip_bytes'])} "
-           f"gzipped. {speed_note} Crosses: runs fine-tuned from the same baseline (test split).")
+st.caption("Lines: solid = automatic per layer, dotted = global ranking, dashed = uniform per layer, dash-dot = "
+           f"whole channels removed. Dense: top-1 {dense['top1']:.4f} on the validation split, "
+           f"{ui.bytes_text(dense['gzip_bytes'])} gzipped. {speed_note} Crosses: runs fine-tuned from the same "
+           "baseline (test split).")
 
 if not points.empty:
     shown = points.assign(ranking=points["scope"].map(explore.SCOPE_LABELS)).sort_values("top1", ascending=False)

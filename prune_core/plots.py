@@ -145,16 +145,18 @@ def explore_curves(curves: pd.DataFrame, points: pd.DataFrame, x: str, *, dense:
     redraws it, and trace-by-trace construction (`add_trace`, `add_hline`) costs several times more."""
     curves = curves.dropna(subset=[x]) if x in curves else curves.iloc[0:0]
     points = points.dropna(subset=[x]) if x in points else points.iloc[0:0]
-    traces = []
+    traces, named = [], set()
     for (criterion, scope), group in curves.groupby(["criterion", "scope"], sort=False):
         group = group.sort_values("level")
         name = f"{criterion} · {scope}"
-        traces.append(dict(
-            type="scatter", x=group[x].tolist(), y=group["top1"].tolist(), mode="lines", name=name,
+        traces.append(dict(  # one legend entry per criterion (colour); the dash says the ranking
+            type="scatter", x=group[x].tolist(), y=group["top1"].tolist(), mode="lines", name=criterion,
+            legendgroup=criterion, showlegend=criterion not in named,
             line=dict(color=COLOURS.get(criterion, "#17becf"), dash=EXPLORE_DASH.get(scope, "solid"), width=2),
             customdata=group["level"].tolist(),
             hovertemplate=f"{name}<br>{'FLOPs removed' if scope == 'channels' else 'sparsity'} "
                           "%{customdata:.0%}<br>one-shot top-1 %{y:.3f}<br>x %{x:,.3f}<extra></extra>"))
+        named.add(criterion)
     if not points.empty:
         traces.append(dict(
             type="scatter", x=points[x].tolist(), y=points["top1"].tolist(), mode="markers", name="at the slider",
