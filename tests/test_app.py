@@ -333,3 +333,14 @@ def test_explore_says_why_a_profile_failed(home):
     errors = " ".join(e.value for e in app.error)
     assert "The last profile of taylor did not finish: failed: the model has no Conv2D" in errors
     assert any(b.label.startswith("Profile ") and "taylor" in b.label for b in app.button)  # offered again
+
+
+def test_experiment_offers_the_automatic_allocation_only_where_it_applies(home):
+    app = _app()
+    assert "auto" in app.radio(key="scope").options
+    app.radio(key="scope").set_value("auto").run()
+    next(b for b in app.button if b.label.startswith("Queue")).click().run()
+    assert not app.exception, app.exception
+    assert {j.spec.scope for j in JobStore().list()} == {"auto"}
+    app.radio(key="granularity").set_value("structured").run()
+    assert "auto" not in app.radio(key="scope").options and app.radio(key="scope").value == "global"
