@@ -122,8 +122,8 @@ class ProgressPrinter:
             return
         key = (p.phase, p.epoch)
         now = time.monotonic()
-        if key == self.last_key and not (self.tty and now - self.last_time > 0.5):
-            return
+        if key == self.last_key and now - self.last_time < (0.5 if self.tty else 10.0):
+            return  # a log file gets a line per phase or epoch, and one every 10 s in a long one
         self.last_key, self.last_time = key, now
         parts = [f"[{self.label}] {p.phase}"]
         if p.epochs:

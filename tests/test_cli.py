@@ -163,3 +163,20 @@ def test_profile_of_a_model_with_nothing_prunable_is_one_line(tmp_path):
     proc = _cli("profile", "--model", f"file:{tmp_path / 'head.keras'}", "--dataset", "synthetic")
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip().splitlines() == ["error: the model has no Conv2D or Dense kernel that this recipe may prune"]
+
+
+def test_progress_in_a_log_file_is_a_line_per_phase_and_one_every_10_s_in_a_long_phase(monkeypatch):
+    import io
+
+    from prune_core.progress import Progress
+
+    clock = {"now": 100.0}
+    monkeypatch.setattr(cli.time, "monotonic", lambda: clock["now"])
+    stream = io.StringIO()
+    printer = cli.ProgressPrinter("p", stream=stream)
+    for second in range(0, 25):
+        clock["now"] = 100.0 + second
+        printer(Progress("profiling", step=second, steps=25, message=f"layer {second}"))
+    printer(Progress("measuring"))
+    lines = stream.getvalue().splitlines()
+    assert [line.split(" · ")[-1] for line in lines] == ["layer 0", "layer 10", "layer 20", "[p] measuring"]
