@@ -5,10 +5,9 @@ softmax classifier layer named `predictions` (for built-in models).
 """
 from __future__ import annotations
 
-import json
-import zipfile
 from pathlib import Path
 
+from prune_core import model_files
 from prune_core.errors import ModelError
 from prune_core.engine.keras_env import keras
 
@@ -97,49 +96,11 @@ def build(model: str, num_classes: int, image_size: int, weights: str = "none", 
 
 
 # ---- the user's own file ------------------------------------------------------------------------
-def _read_config(path: Path) -> dict:
-    """The architecture config stored in a .keras or .h5 file, read without building anything."""
-    try:
-        if path.suffix == ".keras":
-            with zipfile.ZipFile(path) as archive:
-                return json.loads(archive.read("config.json"))
-        import h5py
-
-        with h5py.File(path, "r") as f:
-            raw = f.attrs.get("model_config")
-            if raw is None:
-                raise ModelError(f"{path.name} holds no model architecture (weights only?); save the whole model")
-            return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
-    except ModelError:
-        raise
-    except Exception:
-        raise ModelError(f"{path.name} is not a Keras model file (.keras or .h5)") from None
-
-
-def _layer_classes(config) -> set:
-    found = set()
-    if isinstance(config, dict):
-        if "class_name" in config:
-            found.add(config["class_name"])
-        for value in config.values():
-            found |= _layer_classes(value)
-    elif isinstance(config, list):
-        for value in config:
-            found |= _layer_classes(value)
-    return found
-
-
 def load_user_model(path_text: str):
-    """Load a user's Keras model in safe mode: no Lambda layers, no arbitrary code."""
-    path = Path(path_text).expanduser()
-    if not path.is_file():
-        raise ModelError(f"model file {path_text!r} does not exist")
-    if path.suffix not in (".keras", ".h5"):
-        raise ModelError(f"model file {path.name!r} must end in .keras or .h5")
-    classes = _layer_classes(_read_config(path))
-    if "Lambda" in classes:
-        raise ModelError(f"{path.name} contains a Lambda layer (arbitrary Python code); it is refused in safe mode. "
-                         "Replace the Lambda with a built-in or registered layer and save again")
+    """Load a user's Keras model in safe mode, after its config passed the allow-lists
+    (`prune_core.model_files`): no Lambda layers, no functions, modules or custom objects beyond them."""
+    path = model_files.checked_path(path_text)
+    model_files.check_config(model_files.read_config(path), path.name)
     try:
         model = keras.models.load_model(str(path), compile=False, safe_mode=True)
     except Exception as exc:
