@@ -3,6 +3,7 @@ Streamlit-side only; never imports TensorFlow."""
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -28,6 +29,15 @@ def through_router() -> None:
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def escape_md(text) -> str:
+    """User text (paths, sweep names, error messages that quote them) as literal Markdown: no links,
+    emphasis, code spans, LaTeX or Streamlit directives can come out of a folder or file name."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
 
 
 STATUS_ICONS = {"queued": ":material/schedule:", "running": ":material/play_circle:",
@@ -107,7 +117,7 @@ def report_submitted(ids: list[int], skipped: dict) -> None:
         st.success(f"Queued {len(ids)} job(s): {', '.join(map(str, ids))}.")
     if skipped:
         st.warning("Already queued or just submitted, so not queued again: "
-                   + "; ".join(f"{label} (job {job})" for label, job in skipped.items()) + ".")
+                   + "; ".join(f"{escape_md(label)} (job {job})" for label, job in skipped.items()) + ".")
     st.page_link("pages/runs.py", label="Follow them on the Runs page", icon=":material/pending_actions:")
 
 

@@ -97,7 +97,7 @@ with left:
         if not (sparsities or thresholds):
             raise PruneError(f"give at least one {'sparsity' if mode == 'target sparsity' else 'threshold'}")
     except PruneError as exc:
-        st.error(str(exc).capitalize())
+        st.error(ui.escape_md(str(exc).capitalize()))
         problems.append("amounts")
     scopes = ["layerwise", "global"] + (["auto"] if granularity == "unstructured" and mode == "target sparsity" else [])
     if state["scope"] not in scopes:
@@ -151,10 +151,10 @@ with right:
                    end_step=int(end), frequency=int(frequency), power=float(power)).schedule.validate_for(
             total, steps_per_epoch)
     except PruneError as exc:
-        st.error(str(exc))
+        st.error(ui.escape_md(exc))
         problems.append("schedule")
     except OSError as exc:
-        st.error(f"Could not read {dataset!r}: {exc.strerror or exc}")
+        st.error(ui.escape_md(f"Could not read {dataset!r}: {exc.strerror or exc}"))
         problems.append("dataset")
 
 ui.save_form("experiment", ui.EXPERIMENT_FORM)
@@ -188,7 +188,7 @@ if specs:
     st.caption(f"{total} fine-tune steps ({steps_per_epoch} per epoch × {int(epochs)} epochs); masks are "
                f"recomputed at {len(preview.pruning_steps(total))} step(s). Curve shown for the last target.")
 if problem:
-    st.error(problem.capitalize())
+    st.error(ui.escape_md(problem.capitalize()))
 elif specs:
     st.success(f"{len(specs)} run(s) ready: " + ", ".join(s.label() for s in specs[:6]) +
                (" …" if len(specs) > 6 else ""))

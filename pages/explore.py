@@ -27,7 +27,7 @@ criteria = c2.multiselect("Criteria", list(CRITERIA), key="explore_criteria",
 try:
     base = RunSpec.of(model=model, dataset=dataset)
 except PruneError as exc:
-    st.error(str(exc).capitalize())
+    st.error(ui.escape_md(str(exc).capitalize()))
     st.stop()
 if not criteria:
     st.info("Choose at least one criterion.")
@@ -37,7 +37,7 @@ profile, pending = ui.profiles_for(base, criteria)
 have = set(profile.criteria) if profile else set()
 missing = [c for c in criteria if c not in have and c not in pending]
 for name, error in ui.failed_profiles(base, missing).items():
-    c2.error(f"The last profile of {name} did not finish: {error}")
+    c2.error(f"The last profile of {name} did not finish: {ui.escape_md(error)}")
 if missing:
     c2.info(f"Not profiled yet on this model and data: {', '.join(missing)}. A profile is one background job "
             "per criterion (about a minute each on the compact EfficientNet and digits, after the baseline is "
@@ -147,7 +147,7 @@ try:
     table = explore.layer_table(profile, focus, target)
     chosen_allocation = explore.allocation_for(profile, focus, target)
 except PruneError as exc:
-    st.error(str(exc).capitalize())
+    st.error(ui.escape_md(str(exc).capitalize()))
 else:
     st.plotly_chart(plots.allocation_bars(table), width="stretch")
     measured = explore.points_at(profile, target, batchnorm)
@@ -179,6 +179,6 @@ else:
 f4.write("")
 if f4.button("Queue this run", type="primary", width="stretch"):
     ui.report_submitted(*ui.submit([spec]))
-st.caption(f"**{spec.label()}**, fine-tuned {int(epochs)} epochs: an ordinary run (Runs, Compare, Run detail); "
-           "when it completes, its fine-tuned accuracy appears on the curves above as a cross. Headless: `"
-           + spec.command() + "`")
+st.caption(f"**{ui.escape_md(spec.label())}**, fine-tuned {int(epochs)} epochs: an ordinary run (Runs, Compare, "
+           "Run detail); when it completes, its fine-tuned accuracy appears on the curves above as a cross. Headless:")
+st.code(spec.command(), language="bash")

@@ -5,7 +5,7 @@ from pathlib import Path
 import streamlit as st
 
 import ui
-from prune_core import plots
+from prune_core import paths, plots
 from prune_core.deployment import FORMATS
 from prune_core.results import deploy_table
 
@@ -91,12 +91,11 @@ if r.deployment is not None:
                "CPU faster: XNNPACK only has sparse kernels for 1×1 convolutions with at least 2/3 zeros in a graph "
                "shape EfficientNet's stem does not meet, and turns them off on x86 CPUs with AVX. "
                f"Theoretical speedup from the zeros: {r.theoretical_speedup:.2f}×.")
-    folder = Path(r.deployment.export_dir or "")
     downloads = st.columns(len(FORMATS))
     for col, fmt in zip(downloads, FORMATS):
-        if r.deployment.export_dir and (folder / fmt.filename).is_file():
-            col.download_button(fmt.label, (folder / fmt.filename).read_bytes(), f"job{job.id}-{fmt.filename}",
-                                key=f"dl-{fmt.key}")
+        served = paths.servable(str(Path(r.deployment.export_dir) / fmt.filename)) if r.deployment.export_dir else None
+        if served is not None:
+            col.download_button(fmt.label, served.read_bytes(), f"job{job.id}-{fmt.filename}", key=f"dl-{fmt.key}")
 else:
     st.write("Not exported yet. Export converts the pruned model to TFLite (float32, sparse storage, int8 with "
              "a representative set from the training split) and measures size, accuracy and LiteRT latency — "
@@ -108,6 +107,6 @@ else:
 
 st.markdown("**Recipe**")
 st.code(job.spec.command(), language="bash")
-path = Path(r.model_path or "")
-if r.model_path and path.is_file():
-    st.download_button("Download the pruned model (.keras)", path.read_bytes(), f"pruned-job{job.id}.keras")
+served = paths.servable(r.model_path)  # only files in this data directory's run folders, whatever the result says
+if served is not None:
+    st.download_button("Download the pruned model (.keras)", served.read_bytes(), f"pruned-job{job.id}.keras")

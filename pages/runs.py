@@ -40,8 +40,9 @@ def _card(job) -> None:
         with head:
             kind = {"scores": " · scoring run (threshold preview)", "export": "",
                     "profile": " · profile for Explore"}.get(job.kind, "")
-            st.markdown(f"**{ui.STATUS_ICONS.get(job.status, '')} job {job.id}** · {job.label}{kind} · "
-                        f"`{job.spec.model}` on `{job.spec.dataset}`" + (f" · {job.sweep}" if job.sweep else ""))
+            st.markdown(f"**{ui.STATUS_ICONS.get(job.status, '')} job {job.id}** · {ui.escape_md(job.label)}{kind} · "
+                        f"{ui.escape_md(job.spec.model)} on {ui.escape_md(job.spec.dataset)}"
+                        + (f" · {ui.escape_md(job.sweep)}" if job.sweep else ""))
             if job.status == "running":
                 fraction, text = ui.progress_text(job)
                 if fraction is None:
@@ -56,7 +57,7 @@ def _card(job) -> None:
             elif job.status == "completed" and job.result:
                 st.write(ui.result_line(job))
             elif job.error:
-                st.write(f"{job.status}: {job.error}")
+                st.write(f"{job.status}: {ui.escape_md(job.error)}")
             else:
                 st.write(job.status)
             if job.retried_as:
@@ -74,7 +75,7 @@ def _card(job) -> None:
                         ui.resume_queue()
                         st.rerun()
                     except ValueError as exc:  # an export whose run was deleted
-                        st.error(str(exc))
+                        st.error(ui.escape_md(exc))
                 with b.popover("Delete", key=f"delete-{job.id}"):
                     st.write(f"Delete job {job.id}, its log and its saved model?")
                     if st.button("Delete", type="primary", key=f"confirm-delete-{job.id}"):

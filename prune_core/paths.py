@@ -29,3 +29,17 @@ def profiles_dir(root: Path | None = None) -> Path:
     path = (root or home()) / "profiles"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def servable(path_text: str | None, root: Path | None = None) -> Path | None:
+    """`path_text` resolved, when it is a file inside this data directory's runs or exports folders —
+    the only files the dashboard serves, whatever a stored (or imported) result says; else None."""
+    if not path_text:
+        return None
+    base = (root or home()).resolve()
+    try:
+        path = Path(path_text).resolve()
+        inside = any(path.is_relative_to(base / folder) for folder in ("runs", "exports"))
+        return path if inside and path.is_file() else None
+    except (OSError, ValueError, RuntimeError):
+        return None

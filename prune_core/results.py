@@ -4,6 +4,8 @@ Pure functions over data; no TensorFlow, no Streamlit. Every column comes from `
 """
 from __future__ import annotations
 
+import html
+
 import json
 
 import numpy as np
@@ -78,7 +80,7 @@ HOVER_ALWAYS = ("model", "dataset", "strategy", "granularity", "sparsity", "thre
 
 def hover_text(job_id: int, label: str, result: RunResult) -> str:
     """What a chart shows when you hover a run: its numbers and its whole recipe."""
-    lines = [f"<b>job {job_id}</b> · {label}",
+    lines = [f"<b>job {job_id}</b> · {html.escape(label)}",
              f"top-1 {result.top1:.4f} (before FT {result.top1_before_finetune:.4f})",
              result.amount_text()]
     if result.latency_ms_b1_lo is not None:
@@ -87,7 +89,7 @@ def hover_text(job_id: int, label: str, result: RunResult) -> str:
                      f"{result.latency_ms_b1_hi:.2f})" + (f", vs dense: {versus}" if versus else ""))
     for f, value in zip(FIELDS, result.spec.flat_values()):
         if value is not None and (f.name in HOVER_ALWAYS or value != f.default):
-            lines.append(f"{f.name}: {value}")
+            lines.append(f"{f.name}: {html.escape(str(value))}")  # paths are user text: no markup from them
     return "<br>".join(lines)
 
 

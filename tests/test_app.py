@@ -1,3 +1,4 @@
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,11 @@ def home(tmp_path, monkeypatch):
     monkeypatch.setenv("PRUNE_HOME", str(tmp_path))
     monkeypatch.setenv("PRUNE_AUTOSTART", "0")
     return tmp_path
+
+
+def _shown(element) -> str:
+    """An element's text as the reader sees it (user text is Markdown-escaped on the page)."""
+    return re.sub(r"\\(.)", r"\1", element.value)
 
 
 def _app(page="pages/experiment.py"):
@@ -78,7 +84,7 @@ def test_experiment_shows_an_impossible_schedule_inline_and_blocks_the_button(ho
     next(b for b in app.button if b.label.startswith("The seed's tfmot recipe")).click().run()
     assert not app.error  # polynomial 0.5 → 0.8 over steps 1000–2000, 50 epochs
     app.number_input(key="fine_tune_epochs").set_value(5).run()
-    assert any("--fine-tune-epochs to 50" in e.value for e in app.error)
+    assert any("--fine-tune-epochs to 50" in _shown(e) for e in app.error)
     assert next(b for b in app.button if b.label.startswith("Queue")).disabled
 
 
@@ -172,7 +178,7 @@ def test_queue_twice_queues_once_and_says_what_was_queued(home):
     assert any("Queued 2 job(s)" in s.value for s in app.success)
     next(b for b in app.button if b.label.startswith("Queue 2")).click().run()
     assert len(JobStore().list()) == 2
-    assert any("not queued again" in w.value and "taylor s=0.5" in w.value for w in app.warning)
+    assert any("not queued again" in _shown(w) and "taylor s=0.5" in _shown(w) for w in app.warning)
 
 
 def test_tfmot_beside_global_ranking_queues_what_combines_and_says_why(home):
@@ -190,7 +196,7 @@ def test_tfmot_beside_global_ranking_queues_what_combines_and_says_why(home):
 def test_a_bad_amount_is_explained_beside_its_field_in_the_pages_words(home):
     app = _app()
     app.text_input(key="sparsities").set_value("0.5, abc").run()
-    assert [e.value for e in app.error] == ["Target sparsities must be comma-separated numbers, got '0.5, abc'"]
+    assert [_shown(e) for e in app.error] == ["Target sparsities must be comma-separated numbers, got '0.5, abc'"]
     assert next(b for b in app.button if b.label.startswith("Queue")).disabled
 
 
@@ -330,7 +336,7 @@ def test_explore_says_why_a_profile_failed(home):
     store.claim_next()
     store.finish(job_id, "failed", error="the model has no Conv2D or Dense kernel that this recipe may prune")
     app = _explore(tiny=False)
-    errors = " ".join(e.value for e in app.error)
+    errors = " ".join(_shown(e) for e in app.error)
     assert "The last profile of taylor did not finish: failed: the model has no Conv2D" in errors
     assert any(b.label.startswith("Profile ") and "taylor" in b.label for b in app.button)  # offered again
 
@@ -344,3 +350,45 @@ def test_experiment_offers_the_automatic_allocation_only_where_it_applies(home):
     assert {j.spec.scope for j in JobStore().list()} == {"auto"}
     app.radio(key="granularity").set_value("structured").run()
     assert "auto" not in app.radio(key="scope").options and app.radio(key="scope").value == "global"
+
+
+def test_user_text_cannot_become_markup(home, real_result):
+    """A sweep name, a model path and an error message are shown as typed: no link, emphasis or code
+    span comes out of them, in Markdown or in chart hover text."""
+    from prune_core import results
+
+    hostile = "[click](http://evil.example) **loud** `code` <b>bold</b> :red[x]"
+    store = JobStore()
+    store.add_completed([(real_result, hostile)])
+    failed = store.submit(RunSpec.of(**{**TINY, "model": "file:/tmp/[a](http://evil.example).keras"}))
+    store.claim_next()
+    store.finish(failed, "failed", error=f"model file '/tmp/{hostile}.keras' does not exist")
+    app = _app("pages/runs.py")
+    text = " ".join(m.value for m in app.markdown)
+    assert "](http" not in text and "**loud**" not in text and "`code`" not in text
+    assert hostile in " ".join(_shown(m) for m in app.markdown)  # all there, literally
+    job = next(j for j in store.list() if j.status == "completed")
+    hover = results.hover_text(job.id, hostile, job.run_result)
+    assert "<b>bold</b>" not in hover and "&lt;b&gt;bold&lt;/b&gt;" in hover
+
+
+def test_run_detail_serves_only_files_in_the_data_directory(home, real_result, tmp_path_factory):
+    import dataclasses
+
+    from prune_core import paths
+
+    outside = tmp_path_factory.mktemp("elsewhere") / "secret.keras"
+    outside.write_bytes(b"not yours")
+    inside = paths.runs_dir() / "7" / "model.keras"
+    inside.parent.mkdir(parents=True)
+    inside.write_bytes(b"a pruned model")
+    assert paths.servable(str(outside)) is None and paths.servable("/etc/passwd") is None
+    assert paths.servable(str(inside.parent / ".." / "7" / "model.keras")) == inside.resolve()
+    assert paths.servable(str(paths.runs_dir() / ".." / ".." / outside.name)) is None
+    store = JobStore()
+    store.add_completed([(dataclasses.replace(real_result, model_path=str(outside)), None)])
+    app = _app("pages/run_detail.py")
+    assert not app.get("download_button"), "a file outside the data directory was offered"
+    store.add_completed([(dataclasses.replace(real_result, model_path=str(inside)), None)])
+    app = _app("pages/run_detail.py")  # the newest run: its model is in the data directory
+    assert len(app.get("download_button")) == 1
