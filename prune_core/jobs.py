@@ -96,6 +96,14 @@ class Job:
         return (self.finished_at or time.time()) - self.started_at
 
 
+#: How long a write waits for a locked store (PRUNE_DB_TIMEOUT seconds, default 30).
+DB_TIMEOUT = float(os.environ.get("PRUNE_DB_TIMEOUT", "30"))
+#: How long a progress report or a cancel check waits for a locked store before skipping this time.
+QUICK_TIMEOUT = 2.0
+#: How long a job keeps trying to store its final state in a locked store.
+FINISH_PATIENCE = 600.0
+
+
 def db_path(root: Path | None = None) -> Path:
     return (root or paths.home()) / "jobs.sqlite3"
 
@@ -135,10 +143,11 @@ class JobStore:
                     db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {ddl}")
 
     @contextmanager
-    def _connect(self):
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+    def _connect(self, timeout: float | None = None):
+        timeout = DB_TIMEOUT if timeout is None else min(timeout, DB_TIMEOUT)
+        db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         db.row_factory = sqlite3.Row
-        db.execute("PRAGMA busy_timeout=30000")
+        db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
         try:
             yield db
         finally:
@@ -233,18 +242,37 @@ class JobStore:
         with self._connect() as db:
             db.execute("UPDATE jobs SET pid=? WHERE id=?", (pid, job_id))
 
-    def report(self, job_id: int, progress: dict) -> None:
-        with self._connect() as db:
-            db.execute("UPDATE jobs SET progress=? WHERE id=? AND status='running'", (json.dumps(progress), job_id))
+    def report(self, job_id: int, progress: dict) -> bool:
+        """Best effort: a store locked for longer than `QUICK_TIMEOUT` skips this report (the next one
+        comes half a second later) instead of stalling or killing the training that sends it."""
+        try:
+            with self._connect(QUICK_TIMEOUT) as db:
+                db.execute("UPDATE jobs SET progress=? WHERE id=? AND status='running'",
+                           (json.dumps(progress), job_id))
+            return True
+        except sqlite3.OperationalError:
+            return False
 
-    def finish(self, job_id: int, status: str, *, result: dict | None = None, error: str | None = None) -> None:
-        """Record a final state; only a running or queued job can finish (a finished one stays as it is)."""
+    def finish(self, job_id: int, status: str, *, result: dict | None = None, error: str | None = None,
+               patience: float = 0.0) -> None:
+        """Record a final state; only a running or queued job can finish (a finished one stays as it is).
+        With `patience` (seconds), a locked store is retried that long before giving up: a job's result
+        is worth waiting for."""
         if status not in FINISHED:
             raise ValueError(f"not a final state: {status}")
-        with self._connect() as db:
-            db.execute("UPDATE jobs SET status=?, finished_at=?, result=?, error=? "
-                       "WHERE id=? AND status IN ('queued', 'running')",
-                       (status, time.time(), json.dumps(result) if result is not None else None, error, job_id))
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                with self._connect() as db:
+                    db.execute("UPDATE jobs SET status=?, finished_at=?, result=?, error=? "
+                               "WHERE id=? AND status IN ('queued', 'running')",
+                               (status, time.time(), json.dumps(result) if result is not None else None, error,
+                                job_id))
+                return
+            except sqlite3.OperationalError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(1.0)
 
     def request_cancel(self, job_id: int) -> None:
         """Queued jobs are canceled at once; running ones stop at their next step boundary."""
@@ -254,8 +282,13 @@ class JobStore:
                        (time.time(), job_id))
 
     def cancel_requested(self, job_id: int) -> bool:
-        with self._connect() as db:
-            row = db.execute("SELECT cancel_requested FROM jobs WHERE id=?", (job_id,)).fetchone()
+        """Whether the job was asked to stop; a store locked for longer than `QUICK_TIMEOUT` reads as
+        "not yet" (the question is asked again half a second later)."""
+        try:
+            with self._connect(QUICK_TIMEOUT) as db:
+                row = db.execute("SELECT cancel_requested FROM jobs WHERE id=?", (job_id,)).fetchone()
+        except sqlite3.OperationalError:
+            return False
         return bool(row and row["cancel_requested"])
 
     def retry(self, job_id: int) -> int:

@@ -9,6 +9,7 @@ nothing already reported. The dispatcher itself never imports TensorFlow.
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import signal
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from prune_core import paths
 from prune_core.errors import Canceled, PruneError
-from prune_core.jobs import JobStore, job_process_alive
+from prune_core.jobs import FINISH_PATIENCE, JobStore, job_process_alive
 
 CANCEL_GRACE = 3.0
 POLL_SECONDS = 0.5
@@ -83,28 +84,35 @@ def run_job(job_id: int, store: JobStore | None = None) -> str:
             measured = profiler.run(job.spec, [job.spec.strategy], root=store.path.parent,
                                     on_progress=Throttle(lambda p: store.report(job_id, p), REPORT_EVERY),
                                     should_cancel=should_cancel)
-            store.finish(job_id, "completed", result=measured.to_dict())
+            store.finish(job_id, "completed", result=measured.to_dict(), patience=FINISH_PATIENCE)
             return "completed"
         from prune_core.engine import pipeline
 
         result = pipeline.run(job.spec, root=store.path.parent, model_path=folder / "model.keras",
                               on_progress=Throttle(lambda p: store.report(job_id, p), REPORT_EVERY),
                               should_cancel=should_cancel)
-        store.finish(job_id, "completed", result=result.to_dict())
+        store.finish(job_id, "completed", result=result.to_dict(), patience=FINISH_PATIENCE)
         return "completed"
     except Canceled:
-        store.finish(job_id, "canceled", error="canceled by request")
+        store.finish(job_id, "canceled", error="canceled by request", patience=FINISH_PATIENCE)
         return "canceled"
     except PruneError as exc:
-        store.finish(job_id, "failed", error=str(exc))
+        store.finish(job_id, "failed", error=str(exc), patience=FINISH_PATIENCE)
         return "failed"
     except BaseException as exc:  # noqa: BLE001 - a job must always leave a final state behind
         try:
             (folder / "traceback.txt").write_text(traceback.format_exc())
         except OSError:
             pass  # a full disk must not stop the state from being recorded
-        store.finish(job_id, "failed", error=f"{type(exc).__name__}: {exc}".strip()[:500])
+        store.finish(job_id, "failed", error=_reason(exc), patience=FINISH_PATIENCE)
         return "failed"
+
+
+def _reason(exc: BaseException) -> str:
+    """One line saying why a job failed; a full disk says so in words."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return "the disk is full (no space left to write the model or its results); free some space and retry"
+    return f"{type(exc).__name__}: {exc}".strip()[:500]
 
 
 def _run_export(job, store: JobStore, should_cancel) -> str:
@@ -114,16 +122,16 @@ def _run_export(job, store: JobStore, should_cancel) -> str:
     parent = store.get(job.parent)
     path = (parent.result or {}).get("model_path") if parent else None
     if not path or not Path(path).exists():
-        store.finish(job.id, "failed", error=f"job {job.parent} has no saved model to export")
+        store.finish(job.id, "failed", error=f"job {job.parent} has no saved model to export", patience=FINISH_PATIENCE)
         return "failed"
     deployment = pipeline.export_saved(path, parent.spec, store.path.parent,
                                        on_progress=Throttle(lambda p: store.report(job.id, p), REPORT_EVERY))
     if should_cancel():
-        store.finish(job.id, "canceled", error="canceled by request")
+        store.finish(job.id, "canceled", error="canceled by request", patience=FINISH_PATIENCE)
         return "canceled"
     exported = deployment.to_dict()
     store.merge_result(parent.id, exported)
-    store.finish(job.id, "completed", result=exported)
+    store.finish(job.id, "completed", result=exported, patience=FINISH_PATIENCE)
     return "completed"
 
 

@@ -169,3 +169,67 @@ def test_a_scoring_run_is_its_own_kind_and_duplicates_are_found_per_kind(store):
     assert store.duplicate_of(QUICK, kind="scores") == scoring and store.duplicate_of(QUICK) is None
     with pytest.raises(ValueError):
         store.submit(QUICK, kind="export")
+
+
+def test_a_store_locked_longer_than_its_timeout_never_kills_a_running_job(store):
+    """Progress reports and cancel checks skip a locked store instead of failing the job (here the
+    store's timeout is 3 s and the lock is held for 7 s, mid fine-tuning)."""
+    import sqlite3
+
+    job_id = store.submit(SLOW)
+    store.claim_next()
+    env = {**os.environ, "PRUNE_HOME": str(store.path.parent), "PRUNE_DB_TIMEOUT": "3"}
+    proc = subprocess.Popen([sys.executable, "-m", "prune_core", "job", str(job_id)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait(lambda: (store.get(job_id).progress or {}).get("phase") == "fine-tuning", 120)
+        lock = sqlite3.connect(store.path, isolation_level=None)
+        lock.execute("BEGIN EXCLUSIVE")
+        time.sleep(7)
+        lock.execute("COMMIT")
+        lock.close()
+        step = (store.get(job_id).progress or {}).get("step", 0)
+        assert _wait(lambda: (store.get(job_id).progress or {}).get("step", 0) > step, 20), "no progress after the lock"
+        assert store.get(job_id).status == "running"
+        store.request_cancel(job_id)
+        assert _wait(lambda: store.get(job_id).status == "canceled", 10)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_final_state_waits_out_a_locked_store(store, monkeypatch):
+    import sqlite3
+    import threading
+
+    from prune_core import jobs
+
+    monkeypatch.setattr(jobs, "DB_TIMEOUT", 0.3)
+    first, second = store.submit(QUICK), store.submit(QUICK)
+    lock = sqlite3.connect(store.path, isolation_level=None, check_same_thread=False)
+    lock.execute("BEGIN EXCLUSIVE")
+    with pytest.raises(sqlite3.OperationalError):
+        store.finish(first, "failed", error="no patience")
+    assert store.report(first, {"phase": "fine-tuning"}) is False and store.cancel_requested(first) is False
+    threading.Timer(2.0, lambda: (lock.execute("COMMIT"), lock.close())).start()
+    store.finish(second, "completed", result={"x": 1}, patience=30)
+    assert store.get(second).status == "completed" and store.get(second).result == {"x": 1}
+
+
+def test_a_full_disk_leaves_no_temp_file_and_says_so(tmp_path, monkeypatch):
+    import errno
+
+    from prune_core.engine import models
+    from prune_core.engine.keras_env import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+
+    def full_disk(path, *args, **kwargs):
+        Path(path).write_bytes(b"half a model")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(model, "save", full_disk)
+    with pytest.raises(OSError) as raised:
+        models.save(model, tmp_path / "model.keras")
+    assert list(tmp_path.iterdir()) == []
+    assert worker._reason(raised.value).startswith("the disk is full")

@@ -140,8 +140,12 @@ def save(model, path: Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp-{path.name}")
-    model.save(str(tmp), include_optimizer=False) if path.suffix == ".h5" else model.save(str(tmp))
-    tmp.replace(path)
+    try:
+        model.save(str(tmp), include_optimizer=False) if path.suffix == ".h5" else model.save(str(tmp))
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk (or a kill) leaves no half-written file behind
+        raise
     return path
 
 
