@@ -94,10 +94,25 @@ def completed_runs(kinds: tuple = ("run",)) -> list:
     return _completed_runs(str(jobs.path), jobs.fingerprint(), tuple(kinds))
 
 
+def check_inputs(specs: list[RunSpec]) -> None:
+    """What the jobs would refuse about a user's files, checked before anything is queued (no
+    TensorFlow): every image of a folder dataset, and a model file's config against the allow-lists.
+    Raises the PruneError a job would fail with."""
+    from prune_core import data, model_files
+
+    for value in sorted({s.dataset for s in specs if s.dataset.startswith("folder:")}):
+        data.check_folder(value[len("folder:"):])
+    for value in sorted({s.model for s in specs if s.model.startswith("file:")}):
+        path = model_files.checked_path(value[len("file:"):])
+        model_files.check_config(model_files.read_config(path), path.name)
+
+
 def submit(specs: list[RunSpec], sweep: str | None = None, kind: str = "run") -> tuple[list[int], dict]:
     """Queue recipes and make sure a dispatcher is draining the queue. A recipe already queued,
-    running or submitted in the last two minutes is not queued again. Returns (new job ids,
-    {recipe label: id of the job that already has it})."""
+    running or submitted in the last two minutes is not queued again; a user's image folder or model
+    file that a job would refuse is refused here, and nothing is queued (PruneError). Returns (new job
+    ids, {recipe label: id of the job that already has it})."""
+    check_inputs(specs)
     jobs = store()
     ids, skipped = [], {}
     for spec in specs:
@@ -109,6 +124,19 @@ def submit(specs: list[RunSpec], sweep: str | None = None, kind: str = "run") ->
     if ids:
         resume_queue()
     return ids, skipped
+
+
+def queue(specs: list[RunSpec], sweep: str | None = None, kind: str = "run") -> bool:
+    """Submit and say what happened on the page: what was queued, or why nothing was."""
+    from prune_core.errors import PruneError
+
+    try:
+        ids, skipped = submit(specs, sweep, kind)
+    except PruneError as exc:
+        st.error(f"Nothing was queued: {escape_md(exc)}")
+        return False
+    report_submitted(ids, skipped)
+    return bool(ids)
 
 
 def report_submitted(ids: list[int], skipped: dict) -> None:
@@ -192,7 +220,7 @@ def demo_button(key: str) -> None:
                  help="magnitude, taylor, fisher and random at 50, 80 and 90 % sparsity, and taylor removing "
                       "whole channels (30 and 50 % of the FLOPs), on the compact EfficientNet and the bundled "
                       "digits (about 15 minutes on 2 cores)"):
-        report_submitted(*submit(demo_specs(), sweep="demo"))
+        queue(demo_specs(), sweep="demo")
 
 
 def baseline_scores(model: str, dataset: str, strategies: list, granularity: str):

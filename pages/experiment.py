@@ -212,10 +212,10 @@ if mode == "threshold" and specs:
         st.info("No scores for this model, data and strategy yet. Queue a quick scoring run (sparsity 0, no "
                 "fine-tuning) to see the score histogram and what each threshold would remove.")
         if st.button("Queue a scoring run"):
-            ui.report_submitted(*ui.submit([specs[0].with_(threshold=None, sparsity=0.0, fine_tune_epochs=0,
-                                                           schedule="oneshot")], sweep="scores", kind="scores"))
+            ui.queue([specs[0].with_(threshold=None, sparsity=0.0, fine_tune_epochs=0, schedule="oneshot")],
+                     sweep="scores", kind="scores")
 
 if st.button(f"Queue {len(specs)} run(s)" if len(specs) != 1 else "Queue run", type="primary",
              disabled=not specs):
     sweep = time.strftime("sweep %Y-%m-%d %H:%M:%S") if len(specs) > 1 else None
-    ui.report_submitted(*ui.submit(specs, sweep=sweep))
+    ui.queue(specs, sweep=sweep)

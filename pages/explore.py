@@ -43,8 +43,9 @@ if missing:
             "per criterion (about a minute each on the compact EfficientNet and digits, after the baseline is "
             "trained once).")
     if c2.button(f"Profile {', '.join(missing)}", type="primary"):
-        ui.report_submitted(*ui.submit([base.with_(strategy=c) for c in missing], kind="profile"))
-        st.rerun()
+        with c2:
+            if ui.queue([base.with_(strategy=c) for c in missing], kind="profile"):
+                st.rerun()
 
 
 @st.fragment(run_every=2.0 if pending else None)
@@ -178,7 +179,7 @@ else:
     spec = base.with_(strategy=criterion, sparsity=round(target, 4), scope=scope, fine_tune_epochs=int(epochs))
 f4.write("")
 if f4.button("Queue this run", type="primary", width="stretch"):
-    ui.report_submitted(*ui.submit([spec]))
+    ui.queue([spec])
 st.caption(f"**{ui.escape_md(spec.label())}**, fine-tuned {int(epochs)} epochs: an ordinary run (Runs, Compare, "
            "Run detail); when it completes, its fine-tuned accuracy appears on the curves above as a cross. Headless:")
 st.code(spec.command(), language="bash")

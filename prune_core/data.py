@@ -1,24 +1,21 @@
 """Datasets as plain numpy arrays: uint8 pixels 0–255, shape (N, S, S, 3), integer labels.
 
 `digits` (scikit-learn's bundled handwritten digits, no download) is the default; `folder:PATH`
-reads one sub-folder per class with Keras' directory loader; `cifar10` downloads through
+reads one sub-folder per class (`prune_core.image_folders`: listed, checked and decoded here); `cifar10` downloads through
 `keras.datasets` (online only); `synthetic` is a tiny learnable set for tests.
 Splits are stratified and deterministic for a given seed.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
 import math
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
+from prune_core import image_folders
 from prune_core.errors import DataError
 
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif"}
 TEST_FRACTION = 0.2
 VAL_FRACTION = 0.1
 
@@ -101,25 +98,18 @@ def load_synthetic(image_size: int, seed: int, num_classes: int = 3, per_class: 
 
 
 def load_folder(path: str, image_size: int, seed: int) -> Dataset:
-    root = Path(path).expanduser()
-    if not root.is_dir():
-        raise DataError(f"image folder {path!r} does not exist or is not a folder")
-    classes = sorted(d.name for d in root.iterdir()
-                     if d.is_dir() and any(f.suffix.lower() in IMAGE_SUFFIXES for f in d.iterdir()))
-    if len(classes) < 2:
-        raise DataError(f"image folder {path!r} has {len(classes)} class sub-folder(s) with images; "
-                        "it needs at least two (one sub-folder per class)")
-    from prune_core.engine.keras_env import keras
+    """One sub-folder per class, listed and checked by `prune_core.image_folders` (the page runs the
+    same checks before queueing)."""
+    folder = image_folders.scan(path)
+    xs, ys = image_folders.load(folder, image_size)
+    return split(f"folder:{path}", xs, ys, list(folder.classes), seed)
 
-    with contextlib.redirect_stdout(sys.stderr):  # Keras prints "Found N files"; stdout carries results
-        ds = keras.utils.image_dataset_from_directory(
-            str(root), labels="inferred", label_mode="int", class_names=classes,
-            image_size=(image_size, image_size), batch_size=None, shuffle=False, interpolation="bilinear")
-    xs, ys = [], []
-    for img, label in ds.as_numpy_iterator():
-        xs.append(np.clip(img, 0, 255).astype(np.uint8))
-        ys.append(int(label))
-    return split(f"folder:{path}", np.asarray(xs), np.asarray(ys), classes, seed)
+
+def check_folder(path: str) -> image_folders.ImageFolder:
+    """Everything a job would refuse about an image folder, without decoding the pixels."""
+    folder = image_folders.scan(path)
+    image_folders.verify(folder)
+    return folder
 
 
 def load_cifar10(image_size: int, seed: int) -> Dataset:
@@ -151,11 +141,7 @@ def train_size(name: str) -> int:
     if name in EXAMPLE_COUNTS:
         return split_sizes(EXAMPLE_COUNTS[name])[0]
     if name.startswith("folder:"):
-        root = Path(name[len("folder:"):]).expanduser()
-        if not root.is_dir():
-            raise DataError(f"image folder {str(root)!r} does not exist or is not a folder")
-        n = sum(1 for d in root.iterdir() if d.is_dir() for f in d.iterdir() if f.suffix.lower() in IMAGE_SUFFIXES)
-        return split_sizes(n)[0]
+        return split_sizes(len(image_folders.scan(name[len("folder:"):]).files))[0]
     raise DataError(f"unknown dataset {name!r}")
 
 

@@ -392,3 +392,29 @@ def test_run_detail_serves_only_files_in_the_data_directory(home, real_result, t
     store.add_completed([(dataclasses.replace(real_result, model_path=str(inside)), None)])
     app = _app("pages/run_detail.py")  # the newest run: its model is in the data directory
     assert len(app.get("download_button")) == 1
+
+
+def test_a_broken_image_folder_or_a_hostile_model_file_queues_nothing(home, tmp_path_factory):
+    from PIL import Image
+
+    folder = tmp_path_factory.mktemp("images")
+    for name in ("cats", "dogs"):
+        (folder / name).mkdir()
+        for i in range(6):
+            Image.new("RGB", (12, 12), (i * 20, 40, 90)).save(folder / name / f"{i}.png")
+    (folder / "dogs" / "4.png").write_bytes(b"not an image")
+    app = _app()
+    app.selectbox(key="dataset_choice").set_value("image folder").run()
+    app.text_input(key="dataset_path").set_value(str(folder)).run()
+    next(b for b in app.button if b.label.startswith("Queue")).click().run()
+    assert any("Nothing was queued: dogs/4.png is not a readable image" in _shown(e) for e in app.error)
+    assert JobStore().list() == []
+
+    model = tmp_path_factory.mktemp("models") / "ops.keras"
+    model.write_bytes(b"PK\x05\x06" + b"\0" * 18)  # an empty zip: no config inside
+    app.selectbox(key="dataset_choice").set_value("digits").run()
+    app.selectbox(key="model_choice").set_value("my own file").run()
+    app.text_input(key="model_path").set_value(str(model)).run()
+    next(b for b in app.button if b.label.startswith("Queue")).click().run()
+    assert any("Nothing was queued: ops.keras is not a Keras model file" in _shown(e) for e in app.error)
+    assert JobStore().list() == []
