@@ -109,11 +109,15 @@ def check_inputs(specs: list[RunSpec]) -> None:
 
 def submit(specs: list[RunSpec], sweep: str | None = None, kind: str = "run") -> tuple[list[int], dict]:
     """Queue recipes and make sure a dispatcher is draining the queue. A recipe already queued,
-    running or submitted in the last two minutes is not queued again; a user's image folder or model
-    file that a job would refuse is refused here, and nothing is queued (PruneError). Returns (new job
+    running or submitted in the last two minutes is not queued again; a submission over the limits
+    (`prune_core.limits`), or a user's image folder or model file that a job would refuse, is refused
+    here, and nothing is queued (PruneError). Returns (new job
     ids, {recipe label: id of the job that already has it})."""
-    check_inputs(specs)
+    from prune_core import limits
+
     jobs = store()
+    limits.check_submission(len(specs), jobs.counts().get("queued", 0))
+    check_inputs(specs)
     ids, skipped = [], {}
     for spec in specs:
         existing = jobs.duplicate_of(spec, kind=kind)

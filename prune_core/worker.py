@@ -19,7 +19,7 @@ import time
 import traceback
 from pathlib import Path
 
-from prune_core import paths
+from prune_core import limits, paths
 from prune_core.errors import Canceled, PruneError
 from prune_core.jobs import FINISH_PATIENCE, JobStore, job_process_alive
 
@@ -195,6 +195,7 @@ def dispatch(store: JobStore | None = None, *, parallel: int | None = None, fore
                             children.pop(job_id).wait()
                         adopted.pop(job_id, None)
                         store.finish(job_id, "canceled", error="canceled by request (stopped after the grace period)")
+            _stop_overdue(store, children, adopted)
             while len(children) + len(adopted) < parallel:
                 job = store.claim_next()
                 if job is None:
@@ -210,6 +211,23 @@ def dispatch(store: JobStore | None = None, *, parallel: int | None = None, fore
             time.sleep(POLL_SECONDS)
     finally:
         lock.close()  # job processes run on: each records its own final state
+
+
+def _stop_overdue(store: JobStore, children: dict, adopted: dict) -> None:
+    """Kill jobs running longer than PRUNE_JOB_TIMEOUT and record why (nothing left running)."""
+    limit = limits.job_timeout()
+    if not limit:
+        return
+    for job in store.list(status=("running",)):
+        pid = children[job.id].pid if job.id in children else adopted.get(job.id)
+        if pid is None or not job.started_at or time.time() - job.started_at <= limit:
+            continue
+        _kill(pid)
+        if job.id in children:
+            children.pop(job.id).wait()
+        adopted.pop(job.id, None)
+        store.finish(job.id, "interrupted", error=f"stopped: it ran longer than the per-job limit of {limit} s "
+                                                  "(PRUNE_JOB_TIMEOUT)")
 
 
 def ensure_dispatcher(root: Path | None = None) -> bool:

@@ -418,3 +418,25 @@ def test_a_broken_image_folder_or_a_hostile_model_file_queues_nothing(home, tmp_
     next(b for b in app.button if b.label.startswith("Queue")).click().run()
     assert any("Nothing was queued: ops.keras is not a Keras model file" in _shown(e) for e in app.error)
     assert JobStore().list() == []
+
+
+def test_a_submission_over_the_limits_queues_nothing(home, monkeypatch):
+    monkeypatch.setenv("PRUNE_MAX_RUNS_PER_SUBMIT", "10")
+    app = _app()
+    app.multiselect(key="strategies").set_value(["magnitude", "gradient", "taylor"]).run()
+    app.text_input(key="sparsities").set_value("0.1, 0.2, 0.3, 0.4").run()
+    next(b for b in app.button if b.label.startswith("Queue 12")).click().run()
+    assert any("this makes 12 runs; at most 10 can be queued at once" in _shown(e) for e in app.error)
+    assert JobStore().list() == []
+    monkeypatch.setenv("PRUNE_MAX_QUEUED", "13")
+    store = JobStore()
+    for sparsity in (0.5, 0.6):
+        store.submit(RunSpec.of(sparsity=sparsity))
+    app.text_input(key="sparsities").set_value("0.1, 0.2, 0.3").run()
+    next(b for b in app.button if b.label.startswith("Queue 9")).click().run()
+    assert not app.exception
+    assert len(store.list()) == 11  # 2 + 9 ≤ 13
+    app.text_input(key="sparsities").set_value("0.7").run()
+    next(b for b in app.button if b.label.startswith("Queue 3")).click().run()
+    assert any("11 jobs are already waiting; at most 13 may wait at once" in _shown(e) for e in app.error)
+    assert len(store.list()) == 11

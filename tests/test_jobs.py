@@ -233,3 +233,14 @@ def test_a_full_disk_leaves_no_temp_file_and_says_so(tmp_path, monkeypatch):
         models.save(model, tmp_path / "model.keras")
     assert list(tmp_path.iterdir()) == []
     assert worker._reason(raised.value).startswith("the disk is full")
+
+
+def test_a_job_past_the_per_job_limit_is_stopped_with_the_reason(store, monkeypatch):
+    monkeypatch.setenv("PRUNE_JOB_TIMEOUT", "4")
+    job_id = store.submit(SLOW)
+    started = time.monotonic()
+    worker.dispatch(store, parallel=1, idle_seconds=0)
+    job = store.get(job_id)
+    assert job.status == "interrupted" and "longer than the per-job limit of 4 s" in job.error
+    assert time.monotonic() - started < 60
+    assert not worker.job_process_alive(job.pid, job_id)
