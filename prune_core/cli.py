@@ -6,6 +6,7 @@ each written and flushed as soon as its run finishes. Bad input: one line on std
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -184,9 +185,9 @@ def _import(args) -> int:
                 continue
             try:
                 result = RunResult.from_dict(json.loads(line))
-            except (json.JSONDecodeError, ResultError) as exc:
+            except (json.JSONDecodeError, ResultError, RecursionError) as exc:
                 raise SpecError(f"{name}:{number}: not a run result ({exc})") from None
-            entries.append((result, args.sweep or path.stem))
+            entries.append((_without_paths(result), args.sweep or path.stem))
     store = JobStore()
     ids = store.add_completed(entries)
     print(f"imported {len(ids)} run(s) into {store.path}", file=sys.stderr)
@@ -224,6 +225,15 @@ def _profile(args) -> int:
         printer.done(f"{name}: one-shot top-1 at 80 % (BatchNorm re-estimated): {points} "
                      f"(dense {measured.dense['top1']:.3f})")
     return 0
+
+
+def _without_paths(result: RunResult) -> RunResult:
+    """An imported result keeps its numbers, not its file paths: they name files on another machine
+    (or anywhere on this one), which the dashboard must never serve."""
+    deployment = result.deployment
+    if deployment is not None:
+        deployment = dataclasses.replace(deployment, export_dir=None)
+    return dataclasses.replace(result, model_path=None, deployment=deployment)
 
 
 def _check_writable(folder: Path, option: str) -> None:

@@ -4,6 +4,7 @@ result with the key names the first schema used (`tflite_int8_gzip_bytes`, `lite
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from prune_core.errors import ResultError
@@ -96,4 +97,10 @@ def typed(name: str, value, kind: type, required: bool = False):
         if isinstance(value, float) and not value.is_integer():
             raise ResultError(f"{name} must be a whole number, got {value}")
         return int(value)
+    if not math.isfinite(value) and not (value == math.inf and name in _MAY_BE_INFINITE):
+        raise ResultError(f"{name} must be a finite number, got {value}")
     return float(value)
+
+
+#: Numbers that are infinite by definition in one case (every kernel pruned: no FLOPs left to divide by).
+_MAY_BE_INFINITE = ("theoretical_speedup",)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from prune_core.errors import SpecError
@@ -299,13 +300,13 @@ class RunSpec:
         top = {}
         for name, value in data.items():
             f = _BY_NAME[name]
-            (groups[f.group] if f.group else top)[f.attr] = value
+            (groups[f.group] if f.group else top)[f.attr] = _of_type(f, value)
         try:
             pruning = PruningSpec(**groups["pruning"])
             schedule = Schedule(**groups["schedule"], final_sparsity=pruning.sparsity or 0.0)
             return cls(BaselineSpec(**groups["baseline"]), pruning, schedule, TrainingSpec(**groups["training"]),
                        **top)
-        except TypeError as exc:  # a value of the wrong type that a comparison could not take
+        except (TypeError, AttributeError) as exc:  # a value of the wrong type that a check could not take
             raise SpecError(f"recipe has a value of the wrong type ({exc})") from None
 
     @classmethod
@@ -322,6 +323,34 @@ class RunSpec:
 
 
 FIELDS: tuple[Field, ...] = _fields()
+#: Number fields a recipe may leave empty (one of the two amounts).
+_OPTIONAL_NUMBERS = ("sparsity", "threshold")
+
+
+def _of_type(f: Field, value):
+    """A stored recipe value as its field's type (whole floats for integers, integers for floats), or a
+    SpecError: JSON from a file or an import is not trusted to hold what the field expects."""
+    name = f.name.replace("_", " ")
+    if value is None:
+        if f.name in _OPTIONAL_NUMBERS:
+            return None
+        raise SpecError(f"{name} is missing")
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if isinstance(f.default, bool):
+        if not isinstance(value, bool):
+            raise SpecError(f"{name} must be true or false, got {str(value)[:40]!r}")
+        return value
+    if isinstance(f.default, int):
+        if not number or not float(value).is_integer():
+            raise SpecError(f"{name} must be a whole number, got {str(value)[:40]!r}")
+        return int(value)
+    if isinstance(f.default, float) or f.name in _OPTIONAL_NUMBERS:
+        if not number or not math.isfinite(value):
+            raise SpecError(f"{name} must be a finite number, got {str(value)[:40]!r}")
+        return float(value)
+    if not isinstance(value, str):
+        raise SpecError(f"{name} must be text, got {str(value)[:40]!r}")
+    return value
 _BY_NAME = {f.name: f for f in FIELDS}
 
 

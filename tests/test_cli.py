@@ -114,6 +114,18 @@ def test_import_adds_results_as_completed_runs_and_refuses_bad_files(tmp_path, m
     assert [j.status for j in jobs] == ["completed"] * 5 and {j.sweep for j in jobs} == {"sweep"}
     assert sorted(j.run_result.achieved for j in jobs) == sorted(r["achieved_sparsity"] for r in old)
     assert all(j.result["schema"] == 2 for j in jobs)  # stored in the current schema
+    # paths in an imported file name files elsewhere: they are dropped, never served
+    hostile = tmp_path / "paths.jsonl"
+    hostile.write_text(json.dumps({**old[0], "model_path": "/etc/passwd", "export_dir": "/etc",
+                                   "tflite_float_bytes": 10, "tflite_float_gzip_bytes": 5}) + "\n")
+    nan = tmp_path / "nan.jsonl"
+    nan.write_text(json.dumps({**old[0], "top1": float("nan")}) + "\n")
+    assert cli.main(["import", str(nan)]) == 2
+    assert "nan.jsonl:1: not a run result (top1 must be a finite number, got nan)" in capsys.readouterr().err
+    assert cli.main(["import", str(hostile)]) == 0
+    imported = JobStore().list()[0].run_result
+    assert imported.model_path is None and imported.deployment.export_dir is None
+    assert imported.deployment.get("float", "bytes") == 10
 
 
 def test_export_tflite_adds_deployment_fields():
