@@ -96,13 +96,16 @@ def completed_runs(kinds: tuple = ("run",)) -> list:
 
 def check_inputs(specs: list[RunSpec]) -> None:
     """What the jobs would refuse about a user's files, checked before anything is queued (no
-    TensorFlow): every image of a folder dataset, and a model file's config against the allow-lists.
+    TensorFlow): the path under the configured roots, every image of a folder dataset, and a model
+    file's config against the allow-lists.
     Raises the PruneError a job would fail with."""
-    from prune_core import data, model_files
+    from prune_core import data, limits, model_files
 
     for value in sorted({s.dataset for s in specs if s.dataset.startswith("folder:")}):
+        limits.check_path(value[len("folder:"):], "image folder")
         data.check_folder(value[len("folder:"):])
     for value in sorted({s.model for s in specs if s.model.startswith("file:")}):
+        limits.check_path(value[len("file:"):], "model file")
         path = model_files.checked_path(value[len("file:"):])
         model_files.check_config(model_files.read_config(path), path.name)
 

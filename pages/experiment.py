@@ -5,7 +5,7 @@ import time
 import streamlit as st
 
 import ui
-from prune_core import data, plots
+from prune_core import data, limits, plots
 from prune_core.errors import PruneError
 from prune_core.schedules import seed_recipe
 from prune_core.specs import BUDGETS, CHANNEL_MULTIPLES, CRITERIA, RunSpec, expand, parse_numbers
@@ -144,6 +144,8 @@ with right:
                          help="Adds about a minute per run on the compact model.")
     steps_per_epoch, total = 1, 0
     try:
+        if dataset.startswith("folder:"):  # nothing outside the configured roots is even listed
+            limits.check_path(dataset[len("folder:"):], "image folder")
         steps_per_epoch = math.ceil(data.train_size(dataset) / default.training.batch_size)
         total = int(epochs) * steps_per_epoch
         final = max(sparsities) if sparsities else 0.0

@@ -4,12 +4,17 @@
   a long list of amounts once queued 5,994 runs);
 - PRUNE_MAX_QUEUED (default 1000): jobs waiting at once;
 - PRUNE_JOB_TIMEOUT (seconds, default 0 = none): a job running longer is stopped and recorded as
-  interrupted with that reason.
+  interrupted with that reason;
+- PRUNE_PATH_ROOTS (folders separated by ":", default: your home folder, the project and the system's
+  temporary folder): the only places the dashboard reads a model file or an image folder from.
 """
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
+from prune_core import paths
 from prune_core.errors import SpecError
 
 
@@ -41,3 +46,21 @@ def check_submission(new: int, queued: int) -> None:
     if queued + new > max_queued():
         raise SpecError(f"{queued:,} jobs are already waiting; at most {max_queued():,} may wait at once — "
                         "let some finish, or cancel queued ones on the Runs page")
+
+
+def path_roots() -> list[Path]:
+    text = os.environ.get("PRUNE_PATH_ROOTS")
+    roots = text.split(":") if text else [str(Path.home()), str(paths.PROJECT_ROOT), tempfile.gettempdir()]
+    return [Path(r).expanduser().resolve() for r in roots if r.strip()]
+
+
+def check_path(path_text: str, what: str) -> None:
+    """Refuse a path the dashboard was given that lies outside the configured roots (symlinks resolved)."""
+    try:
+        resolved = Path(path_text).expanduser().resolve()
+    except (OSError, RuntimeError, ValueError):
+        raise SpecError(f"{what} {path_text[:120]!r} cannot be read") from None
+    roots = path_roots()
+    if not any(resolved.is_relative_to(root) for root in roots):
+        raise SpecError(f"{what} {path_text[:120]!r} is outside the folders this dashboard reads from "
+                        f"({', '.join(str(r) for r in roots)}; set PRUNE_PATH_ROOTS to change them)")

@@ -440,3 +440,21 @@ def test_a_submission_over_the_limits_queues_nothing(home, monkeypatch):
     next(b for b in app.button if b.label.startswith("Queue 3")).click().run()
     assert any("11 jobs are already waiting; at most 13 may wait at once" in _shown(e) for e in app.error)
     assert len(store.list()) == 11
+
+
+def test_paths_outside_the_configured_roots_queue_nothing(home, monkeypatch, tmp_path_factory):
+    allowed = tmp_path_factory.mktemp("allowed")
+    monkeypatch.setenv("PRUNE_PATH_ROOTS", str(allowed))
+    app = _app()
+    app.selectbox(key="model_choice").set_value("my own file").run()
+    app.text_input(key="model_path").set_value("/etc/passwd.keras").run()
+    next(b for b in app.button if b.label.startswith("Queue")).click().run()
+    assert any("model file '/etc/passwd.keras' is outside the folders this dashboard reads from" in _shown(e)
+               for e in app.error)
+    (allowed / "link").symlink_to("/etc", target_is_directory=True)  # a link out of a root is outside too
+    app.selectbox(key="model_choice").set_value("efficientnet-compact").run()
+    app.selectbox(key="dataset_choice").set_value("image folder").run()
+    app.text_input(key="dataset_path").set_value(str(allowed / "link")).run()
+    assert any("is outside the folders this dashboard reads from" in _shown(e) for e in app.error)
+    assert next(b for b in app.button if b.label.startswith("Queue")).disabled
+    assert JobStore().list() == []
