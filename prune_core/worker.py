@@ -13,6 +13,7 @@ import errno
 import fcntl
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ from prune_core.errors import Canceled, PruneError
 from prune_core.jobs import FINISH_PATIENCE, JobStore, job_process_alive
 
 CANCEL_GRACE = 3.0
+RECOVER_EVERY = 30.0
 POLL_SECONDS = 0.5
 REPORT_EVERY = 0.5
 
@@ -171,46 +173,63 @@ def dispatch(store: JobStore | None = None, *, parallel: int | None = None, fore
     cancel_seen: dict[int, float] = {}
     started, idle_since = 0, time.monotonic()
     store.recover()
+    recovered = time.monotonic()
     try:
         while True:
-            for job_id, proc in list(children.items()):
-                code = proc.poll()
-                if code is not None:
-                    job = store.get(job_id)
-                    if job is not None and job.status == "running":
-                        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-                        hint = " (out of memory?)" if code in (-signal.SIGKILL, 137) else ""
-                        store.finish(job_id, "interrupted", error=f"the job process died: {how}{hint}")
-                    del children[job_id]
-                    cancel_seen.pop(job_id, None)
-            # Jobs still running from an earlier dispatcher count against the limit and can be canceled.
-            adopted = {j.id: j.pid for j in store.list(status=("running",))
-                       if j.id not in children and job_process_alive(j.pid, j.id)}
-            for job_id, pid in {**{i: p.pid for i, p in children.items()}, **adopted}.items():
-                if store.cancel_requested(job_id):
-                    first = cancel_seen.setdefault(job_id, time.monotonic())
-                    if time.monotonic() - first >= CANCEL_GRACE:
-                        _kill(pid)
-                        if job_id in children:
-                            children.pop(job_id).wait()
-                        adopted.pop(job_id, None)
-                        store.finish(job_id, "canceled", error="canceled by request (stopped after the grace period)")
-            _stop_overdue(store, children, adopted)
-            while len(children) + len(adopted) < parallel:
-                job = store.claim_next()
-                if job is None:
-                    break
-                proc = _spawn(job.id, root)
-                store.set_pid(job.id, proc.pid)
-                children[job.id] = proc
-                started += 1
-            if children or adopted:
-                idle_since = time.monotonic()
-            elif not forever and time.monotonic() - idle_since >= idle_seconds:
-                return started
+            try:
+                started += _tick(store, root, parallel, children, cancel_seen)
+                if time.monotonic() - recovered > RECOVER_EVERY:  # jobs whose process vanished meanwhile
+                    store.recover()
+                    recovered = time.monotonic()
+                if children or store.list(status=("running",), limit=1):
+                    idle_since = time.monotonic()
+                elif not forever and time.monotonic() - idle_since >= idle_seconds:
+                    return started
+            except sqlite3.OperationalError:
+                pass  # the store is locked: jobs run on and report what they can; try again shortly
             time.sleep(POLL_SECONDS)
     finally:
         lock.close()  # job processes run on: each records its own final state
+
+
+def _tick(store: JobStore, root: Path, parallel: int, children: dict, cancel_seen: dict) -> int:
+    """One pass of the dispatcher: record dead job processes, enforce cancels and the time limit, start
+    queued jobs up to `parallel`. Returns how many it started."""
+    for job_id, proc in list(children.items()):
+        code = proc.poll()
+        if code is not None:
+            job = store.get(job_id)
+            if job is not None and job.status == "running":
+                how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+                hint = " (out of memory?)" if code in (-signal.SIGKILL, 137) else ""
+                store.finish(job_id, "interrupted", error=f"the job process died: {how}{hint}",
+                             patience=FINISH_PATIENCE)
+            del children[job_id]
+            cancel_seen.pop(job_id, None)
+    # Jobs still running from an earlier dispatcher count against the limit and can be canceled.
+    adopted = {j.id: j.pid for j in store.list(status=("running",))
+               if j.id not in children and job_process_alive(j.pid, j.id)}
+    for job_id, pid in {**{i: p.pid for i, p in children.items()}, **adopted}.items():
+        if store.cancel_requested(job_id):
+            first = cancel_seen.setdefault(job_id, time.monotonic())
+            if time.monotonic() - first >= CANCEL_GRACE:
+                _kill(pid)
+                if job_id in children:
+                    children.pop(job_id).wait()
+                adopted.pop(job_id, None)
+                store.finish(job_id, "canceled", error="canceled by request (stopped after the grace period)",
+                             patience=FINISH_PATIENCE)
+    _stop_overdue(store, children, adopted)
+    started = 0
+    while len(children) + len(adopted) < parallel:
+        job = store.claim_next()
+        if job is None:
+            break
+        proc = _spawn(job.id, root)
+        children[job.id] = proc
+        started += 1
+        store.set_pid(job.id, proc.pid)
+    return started
 
 
 def _stop_overdue(store: JobStore, children: dict, adopted: dict) -> None:
@@ -227,7 +246,7 @@ def _stop_overdue(store: JobStore, children: dict, adopted: dict) -> None:
             children.pop(job.id).wait()
         adopted.pop(job.id, None)
         store.finish(job.id, "interrupted", error=f"stopped: it ran longer than the per-job limit of {limit} s "
-                                                  "(PRUNE_JOB_TIMEOUT)")
+                                                  "(PRUNE_JOB_TIMEOUT)", patience=FINISH_PATIENCE)
 
 
 def ensure_dispatcher(root: Path | None = None) -> bool:

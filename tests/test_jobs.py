@@ -244,3 +244,25 @@ def test_a_job_past_the_per_job_limit_is_stopped_with_the_reason(store, monkeypa
     assert job.status == "interrupted" and "longer than the per-job limit of 4 s" in job.error
     assert time.monotonic() - started < 60
     assert not worker.job_process_alive(job.pid, job_id)
+
+
+def test_the_dispatcher_outlasts_a_store_locked_longer_than_its_timeout(store, monkeypatch):
+    import sqlite3
+    import threading
+
+    from prune_core import jobs
+
+    monkeypatch.setattr(jobs, "DB_TIMEOUT", 0.5)
+    job_id = store.submit(QUICK)
+    lock = sqlite3.connect(store.path, isolation_level=None, check_same_thread=False)
+    lock.execute("BEGIN EXCLUSIVE")
+    done = {}
+    thread = threading.Thread(target=lambda: done.setdefault("started", worker.dispatch(store, parallel=1,
+                                                                                        idle_seconds=0)))
+    thread.start()
+    time.sleep(3)  # the dispatcher polls a store it cannot read, six times its timeout
+    lock.execute("COMMIT")
+    lock.close()
+    thread.join(timeout=120)
+    assert not thread.is_alive() and done["started"] == 1
+    assert store.get(job_id).status == "completed"
