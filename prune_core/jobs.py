@@ -278,8 +278,8 @@ class JobStore:
         """Queued jobs are canceled at once; running ones stop at their next step boundary."""
         with self._connect() as db:
             db.execute("UPDATE jobs SET cancel_requested=1 WHERE id=?", (job_id,))
-            db.execute("UPDATE jobs SET status='canceled', finished_at=? WHERE id=? AND status='queued'",
-                       (time.time(), job_id))
+            db.execute("UPDATE jobs SET status='canceled', finished_at=?, error='canceled before it started' "
+                       "WHERE id=? AND status='queued'", (time.time(), job_id))
 
     def cancel_requested(self, job_id: int) -> bool:
         """Whether the job was asked to stop; a store locked for longer than `QUICK_TIMEOUT` reads as

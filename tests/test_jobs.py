@@ -51,7 +51,7 @@ def test_store_keeps_order_states_and_history(store):
     store.finish(first.id, "failed", error="late")  # a finished job stays finished
     assert store.get(first.id).status == "completed" and store.get(first.id).result == {"top1": 0.9}
     store.request_cancel(ids[1])
-    assert store.get(ids[1]).status == "canceled"
+    assert store.get(ids[1]).status == "canceled" and store.get(ids[1]).error == "canceled before it started"
     retry = store.retry(ids[1])
     assert store.get(retry).status == "queued" and store.get(retry).spec == store.get(ids[1]).spec
     store.delete(ids[1])
