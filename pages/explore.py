@@ -84,8 +84,9 @@ scopes = s3.multiselect("Ranking", ["auto", "global", "layerwise"], key="explore
 chosen = [c for c in criteria if c in have]
 curves = explore.curves(profile, batchnorm)
 curves = curves[curves["criterion"].isin(chosen) & curves["scope"].isin(scopes)]
-points = explore.points_at(profile, target, batchnorm)
-points = points[points["criterion"].isin(chosen) & points["scope"].isin(scopes)] if not points.empty else points
+all_points = explore.points_at(profile, target, batchnorm)
+points = all_points[all_points["criterion"].isin(chosen) & all_points["scope"].isin(scopes)] \
+    if not all_points.empty else all_points
 channels = explore.structured_curves(profile)
 channels = channels[channels["criterion"].isin(chosen)] if not channels.empty else channels
 latency_ms = explore.dense_latency(profile)
@@ -145,14 +146,13 @@ if not channels.empty and not channel_points.empty:
 st.subheader("Layers")
 focus = st.selectbox("Criterion", chosen, key="explore_focus")
 try:
-    table = explore.layer_table(profile, focus, target)
     chosen_allocation = explore.allocation_for(profile, focus, target)
+    table = explore.layer_table(profile, focus, target, chosen_allocation)
 except PruneError as exc:
     st.error(ui.escape_md(str(exc).capitalize()))
 else:
     st.plotly_chart(plots.allocation_bars(table), width="stretch")
-    measured = explore.points_at(profile, target, batchnorm)
-    auto_top1 = measured[(measured["criterion"] == focus) & (measured["scope"] == "auto")]["top1"]
+    auto_top1 = all_points[(all_points["criterion"] == focus) & (all_points["scope"] == "auto")]["top1"]
     st.caption(f"Per-layer sparsity at {target:.0%} overall. Automatic: the layers whose measured curves say "
                "removal is cheap give up more (a Lagrangian allocation over each layer's sensitivity curve, "
                "assuming the losses of single layers add up). Summing single-layer losses predicts a validation "

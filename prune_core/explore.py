@@ -70,9 +70,11 @@ def allocation_for(profile: Profile, criterion: str, sparsity: float) -> allocat
     return allocation.allocate(profile.sizes, profile.layer_levels, loss_increase, sparsity, top1_drop=top1_drop)
 
 
-def layer_table(profile: Profile, criterion: str, sparsity: float) -> pd.DataFrame:
-    """Per layer: parameters, FLOPs, and the sparsity each scope gives it at `sparsity`."""
-    auto = allocation_for(profile, criterion, sparsity).sparsities
+def layer_table(profile: Profile, criterion: str, sparsity: float,
+                automatic: allocation.Allocation | None = None) -> pd.DataFrame:
+    """Per layer: parameters, FLOPs, and the sparsity each scope gives it at `sparsity` (`automatic`: the
+    allocation already computed for it, if the caller has one)."""
+    auto = (automatic or allocation_for(profile, criterion, sparsity)).sparsities
     global_curve = profile.criteria[criterion].curve("global")
     per_global = layer_sparsity_at(global_curve, sparsity) if global_curve.get("layer_sparsity") else None
     return pd.DataFrame({"layer": [layer.name for layer in profile.layers],

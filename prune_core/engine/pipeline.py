@@ -76,22 +76,13 @@ def latency_times(spec, baseline, root, on_progress, should_cancel=lambda: False
 def automatic_allocation(spec, baseline, dataset, root=None, on_progress=lambda p: None, should_cancel=lambda: False):
     """`--scope auto`: a function from a target sparsity to per-layer sparsities, chosen from the
     criterion's measured layer sensitivity (the cached profile, measured now if there is none)."""
-    from prune_core import allocation
     from prune_core.engine.profiler import Profiler
+    from prune_core.explore import allocation_for
 
     strategy = spec.pruning.strategy
     profiled = Profiler(spec, baseline, dataset, root=root, on_progress=on_progress,
                         should_cancel=should_cancel).profile([strategy])
-    measured = profiled.criteria[strategy]
-    dense = profiled.dense
-    loss_increase = np.asarray(measured.sensitivity_loss) - dense["loss"]
-    top1_drop = dense["top1"] - np.asarray(measured.sensitivity_top1)
-
-    def allocate(target: float):
-        return allocation.allocate(profiled.sizes, profiled.layer_levels, loss_increase, target,
-                                   top1_drop=top1_drop).sparsities
-
-    return allocate
+    return lambda target: allocation_for(profiled, strategy, target).sparsities  # as Explore draws it
 
 
 def export(model, spec, dataset, root: Path | None = None, on_progress=lambda p: None,
