@@ -1,7 +1,11 @@
-"""Streamlit entry point: page config and routing only (pages stay thin; no TensorFlow here)."""
+"""Streamlit entry point: page config, the sign-in gate (shared mode) and routing only (pages stay
+thin; no TensorFlow here)."""
 import streamlit as st
 
+import ui
+
 st.set_page_config(page_title="Pruning trade-offs", page_icon=":material/content_cut:", layout="wide")
+ui.access.sidebar(ui.access.gate())  # shared mode: nothing but the sign-in until the visitor signs in
 
 navigation = st.navigation([
     st.Page("pages/explore.py", title="Explore", icon=":material/tune:", default=True),

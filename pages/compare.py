@@ -4,7 +4,7 @@ import streamlit as st
 import ui
 from prune_core import plots, results
 
-ui.through_router()
+ui.start_page()
 
 st.title("Compare")
 df = ui.completed_frame()

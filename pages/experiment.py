@@ -11,7 +11,7 @@ from prune_core.schedules import seed_recipe
 from prune_core.specs import BUDGETS, CHANNEL_MULTIPLES, CRITERIA, RunSpec, expand, parse_numbers
 from prune_core.summaries import fraction_below, threshold_removing
 
-ui.through_router()
+ui.start_page()
 
 ui.init_form("experiment", ui.EXPERIMENT_FORM)
 state = st.session_state
@@ -66,6 +66,9 @@ left, right = st.columns(2)
 with left:
     st.subheader("Model and data")
     model, dataset = ui.model_and_data_inputs()
+    if missing := ui.missing_input(model, dataset):
+        st.info(missing)
+        problems.append("files")
     st.subheader("Strategy")
     granularity = st.radio("Granularity", ["unstructured", "structured"], horizontal=True, key="granularity",
                            help="unstructured zeroes single weights (smaller when compressed, not faster); "
@@ -144,14 +147,15 @@ with right:
                          help="Adds about a minute per run on the compact model.")
     steps_per_epoch, total = 1, 0
     try:
-        if dataset.startswith("folder:"):  # nothing outside the configured roots is even listed
-            limits.check_path(dataset[len("folder:"):], "image folder")
-        steps_per_epoch = math.ceil(data.train_size(dataset) / default.training.batch_size)
-        total = int(epochs) * steps_per_epoch
-        final = max(sparsities) if sparsities else 0.0
-        RunSpec.of(schedule=schedule, sparsity=final, initial_sparsity=float(initial), begin_step=int(begin),
-                   end_step=int(end), frequency=int(frequency), power=float(power)).schedule.validate_for(
-            total, steps_per_epoch)
+        if dataset != "folder:":  # (no folder given yet: said beside the field)
+            if dataset.startswith("folder:"):  # nothing outside the configured roots is even listed
+                limits.check_path(dataset[len("folder:"):], "image folder")
+            steps_per_epoch = math.ceil(data.train_size(dataset) / default.training.batch_size)
+            total = int(epochs) * steps_per_epoch
+            final = max(sparsities) if sparsities else 0.0
+            RunSpec.of(schedule=schedule, sparsity=final, initial_sparsity=float(initial), begin_step=int(begin),
+                       end_step=int(end), frequency=int(frequency), power=float(power)).schedule.validate_for(
+                total, steps_per_epoch)
     except PruneError as exc:
         st.error(ui.escape_md(exc))
         problems.append("schedule")
@@ -188,7 +192,7 @@ if specs:
     steps, values = preview.preview(total)
     st.plotly_chart(plots.schedule_curve(steps, values, steps_per_epoch), width="stretch")
     st.caption(f"{total} fine-tune steps ({steps_per_epoch} per epoch × {int(epochs)} epochs); masks are "
-               f"recomputed at {len(preview.pruning_steps(total))} step(s). Curve shown for the last target.")
+               f"recomputed at {preview.count_pruning_steps(total):,} step(s). Curve shown for the last target.")
 if problem:
     st.error(ui.escape_md(problem.capitalize()))
 elif specs:

@@ -8,8 +8,8 @@ from prune_core import explore, plots
 from prune_core.errors import PruneError
 from prune_core.specs import CRITERIA, RunSpec
 
-ui.through_router()
-ui.init_form("explore", ui.EXPLORE_FORM)
+ui.start_page()
+ui.init_form("explore", ui.profiles.EXPLORE_FORM)
 state = st.session_state
 
 st.title("Explore")
@@ -24,6 +24,9 @@ with c1:
 criteria = c2.multiselect("Criteria", list(CRITERIA), key="explore_criteria",
                           help="magnitude |w|; gradient |∂L/∂w|; taylor |w·∂L/∂w|; fisher ½·F·w²; wanda |w|·‖input‖; random, the "
                                "baseline every criterion must beat.")
+if missing := ui.missing_input(model, dataset):
+    st.info(missing)
+    st.stop()
 try:
     base = RunSpec.of(model=model, dataset=dataset)
 except PruneError as exc:
@@ -33,10 +36,10 @@ if not criteria:
     st.info("Choose at least one criterion.")
     st.stop()
 
-profile, pending = ui.profiles_for(base, criteria)
+profile, pending = ui.profiles.profiles_for(base, criteria)
 have = set(profile.criteria) if profile else set()
 missing = [c for c in criteria if c not in have and c not in pending]
-for name, error in ui.failed_profiles(base, missing).items():
+for name, error in ui.profiles.failed_profiles(base, missing).items():
     c2.error(f"The last profile of {name} did not finish: {ui.escape_md(error)}")
 if missing:
     c2.info(f"Not profiled yet on this model and data: {', '.join(missing)}. A profile is one background job "
@@ -68,7 +71,7 @@ if pending:
     with c2:
         pending_profiles()
 
-ui.save_form("explore", ui.EXPLORE_FORM)
+ui.save_form("explore", ui.profiles.EXPLORE_FORM)
 if profile is None:
     st.stop()
 
@@ -101,7 +104,7 @@ if not channels.empty:
     shown_points = pd.concat([points.assign(litert_ms_predicted=latency_ms), channel_points], ignore_index=True)
 else:
     shown_curves, shown_points = curves, points
-finetuned = ui.finetuned_frame(base, chosen)
+finetuned = ui.profiles.finetuned_frame(base, chosen)
 low = min(shown_curves["top1"].min(), dense["top1"]) if not shown_curves.empty else 0.0
 y_range = (max(0.0, low - 0.03), 1.01)
 

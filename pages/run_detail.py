@@ -7,9 +7,10 @@ import streamlit as st
 import ui
 from prune_core import paths, plots
 from prune_core.deployment import FORMATS
+from prune_core.errors import PruneError
 from prune_core.results import deploy_table
 
-ui.through_router()
+who = ui.start_page()
 
 st.title("Run detail")
 completed = ui.completed_runs()
@@ -100,10 +101,14 @@ else:
     st.write("Not exported yet. Export converts the pruned model to TFLite (float32, sparse storage, int8 with "
              "a representative set from the training split) and measures size, accuracy and LiteRT latency — "
              "about a minute on the compact model, in the background.")
-    if st.button("Export for deployment", type="primary"):
-        ui.store().submit_export(job.id)
-        ui.resume_queue()
-        st.success("Queued. The numbers appear here when the export job has completed (see Runs).")
+    if not who.may_manage(job.owner):
+        st.caption(f"Only {ui.escape_md(job.owner or 'the server')} or an admin can export this run.")
+    elif st.button("Export for deployment", type="primary"):
+        try:
+            ui.queue_export(job)
+            st.success("Queued. The numbers appear here when the export job has completed (see Runs).")
+        except PruneError as exc:
+            st.error(f"Nothing was queued: {ui.escape_md(exc)}")
 
 st.markdown("**Recipe**")
 st.code(job.spec.command(), language="bash")

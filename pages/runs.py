@@ -5,8 +5,9 @@ import streamlit as st
 
 import ui
 from prune_core.deployment import Deployment
+from prune_core.errors import PruneError
 
-ui.through_router()
+who = ui.start_page()
 
 st.title("Runs")
 jobs_store = ui.store()
@@ -18,19 +19,23 @@ shown = st.select_slider("Show the latest", [25, 50, 100, 200, 500], value=50, k
 
 
 def _bulk_actions(counts: dict) -> None:
-    finished = {s: counts.get(s, 0) for s in ("failed", "canceled", "interrupted")}
+    """Cancel every queued job and delete every unsuccessful one: all of them locally or for an admin,
+    a visitor's own in shared mode."""
+    own = who.owner_filter
+    mine = counts if own is None else jobs_store.counts(own)
+    whose = "" if own is None else "my "
+    finished = {s: mine.get(s, 0) for s in ("failed", "canceled", "interrupted")}
     a, b = st.columns(2)
-    if counts.get("queued") and a.button(f"Cancel all {counts['queued']} queued", key="cancel-queued"):
-        for job in jobs_store.list(status=("queued",)):
-            jobs_store.request_cancel(job.id)
+    if mine.get("queued") and a.button(f"Cancel all {whose}{mine['queued']} queued", key="cancel-queued"):
+        jobs_store.cancel_queued(only_owner=own)
         st.rerun()
     if sum(finished.values()):
         label = ", ".join(f"{n} {s}" for s, n in finished.items() if n)
-        with b.popover(f"Delete {label}"):
+        with b.popover(f"Delete {whose}{label}"):
             st.write("Deletes these jobs, their logs and saved models. Completed runs stay.")
             if st.button("Delete them", type="primary", key="delete-unsuccessful"):
                 for job in jobs_store.list(status=tuple(s for s, n in finished.items() if n)):
-                    jobs_store.delete(job.id)
+                    jobs_store.delete(job.id, only_owner=own)
                 st.rerun()
 
 
@@ -42,7 +47,8 @@ def _card(job) -> None:
                     "profile": " · profile for Explore"}.get(job.kind, "")
             st.markdown(f"**{ui.STATUS_ICONS.get(job.status, '')} job {job.id}** · {ui.escape_md(job.label)}{kind} · "
                         f"{ui.escape_md(job.spec.model)} on {ui.escape_md(job.spec.dataset)}"
-                        + (f" · {ui.escape_md(job.sweep)}" if job.sweep else ""))
+                        + (f" · {ui.escape_md(job.sweep)}" if job.sweep else "")
+                        + (f" · by {ui.escape_md(job.owner or 'the server')}" if who.name else ""))
             if job.status == "running":
                 fraction, text = ui.progress_text(job)
                 if fraction is None:
@@ -63,23 +69,24 @@ def _card(job) -> None:
             if job.retried_as:
                 st.caption(f"Retried as job {job.retried_as}.")
         with actions:
-            if job.active:
+            if not who.may_manage(job.owner):
+                st.caption("Only its owner or an admin can cancel, retry or delete it.")
+            elif job.active:
                 if st.button("Cancel", key=f"cancel-{job.id}", disabled=job.cancel_requested):
-                    jobs_store.request_cancel(job.id)
+                    jobs_store.request_cancel(job.id, only_owner=who.owner_filter)
                     st.rerun()
             else:
                 a, b = st.columns(2)
                 if a.button("Retry", key=f"retry-{job.id}"):
                     try:
-                        jobs_store.retry(job.id)
-                        ui.resume_queue()
+                        ui.retry(job.id)
                         st.rerun()
-                    except ValueError as exc:  # an export whose run was deleted
+                    except (ValueError, PruneError) as exc:  # an export whose run was deleted; over the limits
                         st.error(ui.escape_md(exc))
                 with b.popover("Delete", key=f"delete-{job.id}"):
                     st.write(f"Delete job {job.id}, its log and its saved model?")
                     if st.button("Delete", type="primary", key=f"confirm-delete-{job.id}"):
-                        jobs_store.delete(job.id)
+                        jobs_store.delete(job.id, only_owner=who.owner_filter)
                         st.rerun()
             if job.status == "completed" and job.kind == "run":
                 st.page_link("pages/run_detail.py", label="Details", query_params={"job": job.id})

@@ -1,4 +1,4 @@
-"""`python -m prune_core run|sweep|profile|worker`: the same recipes as the dashboard, headless.
+"""`python -m prune_core run|sweep|profile|worker|import|users`: the same recipes as the dashboard, headless.
 
 Progress goes to stderr; results go to stdout (or --out FILE) as JSON Lines, one object per run,
 each written and flushed as soon as its run finishes. Bad input: one line on stderr, exit code 2.
@@ -93,6 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="add JSON Lines results from run/sweep to the dashboard's runs")
     imp.add_argument("files", nargs="+", help="JSON Lines files written by run/sweep --out")
     imp.add_argument("--sweep", default=None, help="group name shown on the charts (default: the file name)")
+    users = sub.add_parser("users", help="accounts of a shared dashboard (PRUNE_SHARED=1) that signs visitors in "
+                                         "with a password")
+    users_sub = users.add_subparsers(dest="users_command", required=True, parser_class=OneLineParser)
+    add = users_sub.add_parser("add", help="add a user, or set a user's password and admin flag")
+    add.add_argument("name")
+    add.add_argument("--admin", action="store_true", help="may cancel, retry and delete anyone's jobs")
+    add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of "
+                                                                   "stdin instead of asking for it")
+    users_sub.add_parser("remove", help="remove a user (their jobs stay)").add_argument("name")
+    users_sub.add_parser("list", help="names and admin flags")
     job = sub.add_parser("job", help=argparse.SUPPRESS)
     job.add_argument("job_id", type=int)
     return parser
@@ -227,6 +237,34 @@ def _profile(args) -> int:
     return 0
 
 
+def _users(args) -> int:
+    """Manage the password list in $PRUNE_HOME/users.json (bcrypt hashes; the file readable by its owner)."""
+    from prune_core import access
+
+    if args.users_command == "list":
+        for name, user in sorted(access.load_users().items()):
+            print(f"{name}{' (admin)' if user.get('admin') else ''}")
+        return 0
+    access.check_name(args.name)
+    if args.users_command == "remove":
+        if not access.remove_user(args.name):
+            raise SpecError(f"there is no user {args.name!r}")
+        print(f"removed {args.name}", file=sys.stderr)
+        return 0
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        import getpass
+
+        password = getpass.getpass(f"password for {args.name}: ")
+        access.check_password(password)
+        if getpass.getpass("again: ") != password:
+            raise SpecError("the two passwords differ; nothing was changed")
+    access.add_user(args.name, password, admin=args.admin)
+    print(f"{args.name} can sign in{' as an admin' if args.admin else ''} ({access.users_path()})", file=sys.stderr)
+    return 0
+
+
 def _without_paths(result: RunResult) -> RunResult:
     """An imported result keeps its numbers, not its file paths: they name files on another machine
     (or anywhere on this one), which the dashboard must never serve."""
@@ -248,6 +286,8 @@ def main(argv=None) -> int:
             return _background(args)
         if args.command == "import":
             return _import(args)
+        if args.command == "users":
+            return _users(args)
         if args.command == "profile":
             return _profile(args)
         specs = specs_from_args(args)

@@ -23,3 +23,7 @@ class Canceled(PruneError):
 
 class ResultError(PruneError, ValueError):
     """A stored or imported result that is not a run result (a missing or non-numeric number)."""
+
+
+class AccessError(PruneError):
+    """An action on a job this visitor does not own (shared mode: only the owner or an admin)."""

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prune_core import paths
+from prune_core.errors import AccessError
 from prune_core.specs import RunSpec
 
 ACTIVE = ("queued", "running")
@@ -41,7 +42,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     result TEXT,
     kind TEXT NOT NULL DEFAULT 'run',
     parent INTEGER,
-    retried_as INTEGER
+    retried_as INTEGER,
+    owner TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, id);
 """
@@ -65,6 +67,7 @@ class Job:
     kind: str = "run"          # "run", "scores" (threshold preview), "export" or "profile" (Explore)
     parent: int | None = None
     retried_as: int | None = None
+    owner: str | None = None   # who queued it (shared mode); None: the local user, the CLI, an import
 
     @functools.cached_property
     def result(self) -> dict | None:
@@ -138,7 +141,7 @@ class JobStore:
             db.executescript(SCHEMA)
             columns = {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}
             for column, ddl in (("kind", "TEXT NOT NULL DEFAULT 'run'"), ("parent", "INTEGER"),
-                                ("retried_as", "INTEGER")):
+                                ("retried_as", "INTEGER"), ("owner", "TEXT")):
                 if column not in columns:  # databases made before the column existed
                     db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {ddl}")
 
@@ -159,30 +162,31 @@ class JobStore:
                    status=row["status"], created_at=row["created_at"], started_at=row["started_at"],
                    finished_at=row["finished_at"], pid=row["pid"], cancel_requested=bool(row["cancel_requested"]),
                    progress=json.loads(row["progress"] or "{}"), error=row["error"],
-                   result_json=row["result"], kind=row["kind"], parent=row["parent"], retried_as=row["retried_as"])
+                   result_json=row["result"], kind=row["kind"], parent=row["parent"], retried_as=row["retried_as"],
+                   owner=row["owner"])
 
     # ---- writing ---------------------------------------------------------------------------------
-    def submit(self, spec: RunSpec, sweep: str | None = None, kind: str = "run") -> int:
+    def submit(self, spec: RunSpec, sweep: str | None = None, kind: str = "run", owner: str | None = None) -> int:
         """Queue a recipe: a pruning run, a scoring run for the threshold preview (`kind="scores"`), or
         a profile of the recipe's baseline under its criterion for Explore (`kind="profile"`)."""
         if kind not in ("run", "scores", "profile"):
             raise ValueError(f"not a run kind: {kind}")
         with self._connect() as db:
-            cur = db.execute("INSERT INTO jobs(spec, label, sweep, created_at, kind) VALUES (?, ?, ?, ?, ?)",
+            cur = db.execute("INSERT INTO jobs(spec, label, sweep, created_at, kind, owner) VALUES (?, ?, ?, ?, ?, ?)",
                              (spec.to_json(), f"profile {spec.strategy}" if kind == "profile" else spec.label(),
-                              sweep, time.time(), kind))
+                              sweep, time.time(), kind, owner))
             return int(cur.lastrowid)
 
-    def submit_export(self, parent_id: int) -> int:
+    def submit_export(self, parent_id: int, owner: str | None = None) -> int:
         """Queue the deployment export of a completed run; its numbers are merged into that run."""
         parent = self.get(parent_id)
         if parent is None or parent.status != "completed" or not parent.result:
             raise ValueError(f"job {parent_id} is not a completed run")
         with self._connect() as db:
-            cur = db.execute("INSERT INTO jobs(spec, label, sweep, created_at, kind, parent) "
-                             "VALUES (?, ?, ?, ?, 'export', ?)",
+            cur = db.execute("INSERT INTO jobs(spec, label, sweep, created_at, kind, parent, owner) "
+                             "VALUES (?, ?, ?, ?, 'export', ?, ?)",
                              (parent.spec.to_json(), f"export of job {parent_id}", parent.sweep, time.time(),
-                              parent_id))
+                              parent_id, owner))
             return int(cur.lastrowid)
 
     def merge_result(self, job_id: int, extra: dict) -> None:
@@ -195,7 +199,7 @@ class JobStore:
                 db.execute("UPDATE jobs SET result=? WHERE id=?", (json.dumps(merged), job_id))
             db.execute("COMMIT")
 
-    def add_completed(self, entries) -> list[int]:
+    def add_completed(self, entries, owner: str | None = None) -> list[int]:
         """Record runs that finished elsewhere (e.g. a CLI sweep's JSON lines) as completed jobs, in one
         transaction: all of them or, if anything fails, none. `entries`: (RunResult, sweep name) pairs."""
         now = time.time()
@@ -206,9 +210,9 @@ class JobStore:
                 for result, sweep in entries:
                     spec = result.spec
                     cur = db.execute("INSERT INTO jobs(spec, label, sweep, status, created_at, started_at, "
-                                     "finished_at, progress, result) VALUES (?, ?, ?, 'completed', ?, ?, ?, ?, ?)",
+                                     "finished_at, progress, result, owner) VALUES (?, ?, ?, 'completed', ?, ?, ?, ?, ?, ?)",
                                      (spec.to_json(), spec.label(), sweep, now, now - (result.total_seconds or 0.0),
-                                      now, json.dumps({"phase": "imported"}), json.dumps(result.to_dict())))
+                                      now, json.dumps({"phase": "imported"}), json.dumps(result.to_dict()), owner))
                     ids.append(int(cur.lastrowid))
                 db.execute("COMMIT")
             except BaseException:
@@ -274,12 +278,26 @@ class JobStore:
                     raise
                 time.sleep(1.0)
 
-    def request_cancel(self, job_id: int) -> None:
-        """Queued jobs are canceled at once; running ones stop at their next step boundary."""
+    def request_cancel(self, job_id: int, only_owner: str | None = None) -> bool:
+        """Queued jobs are canceled at once; running ones stop at their next step boundary. With
+        `only_owner`, a job owned by anyone else is left alone. Returns whether the job was asked."""
+        owned, args = _owned(only_owner)
         with self._connect() as db:
-            db.execute("UPDATE jobs SET cancel_requested=1 WHERE id=?", (job_id,))
+            db.execute("BEGIN IMMEDIATE")
+            cur = db.execute(f"UPDATE jobs SET cancel_requested=1 WHERE id=? AND status IN ('queued', 'running')"
+                             f"{owned}", (job_id, *args))
             db.execute("UPDATE jobs SET status='canceled', finished_at=?, error='canceled before it started' "
-                       "WHERE id=? AND status='queued'", (time.time(), job_id))
+                       f"WHERE id=? AND status='queued'{owned}", (time.time(), job_id, *args))
+            db.execute("COMMIT")
+        return bool(cur.rowcount)
+
+    def cancel_queued(self, only_owner: str | None = None) -> int:
+        """Cancel every queued job (of `only_owner`, when given) in one step; returns how many."""
+        owned, args = _owned(only_owner)
+        with self._connect() as db:
+            cur = db.execute("UPDATE jobs SET cancel_requested=1, status='canceled', finished_at=?, "
+                             f"error='canceled before it started' WHERE status='queued'{owned}", (time.time(), *args))
+        return cur.rowcount
 
     def cancel_requested(self, job_id: int) -> bool:
         """Whether the job was asked to stop; a store locked for longer than `QUICK_TIMEOUT` reads as
@@ -291,12 +309,16 @@ class JobStore:
             return False
         return bool(row and row["cancel_requested"])
 
-    def retry(self, job_id: int) -> int:
-        """A new queued job with the same recipe; the old one stays in the history, pointing to it."""
+    def retry(self, job_id: int, only_owner: str | None = None) -> int:
+        """A new queued job with the same recipe and owner; the old one stays in the history, pointing
+        to it. With `only_owner`, only that owner's job may be retried (AccessError otherwise)."""
         job = self.get(job_id)
         if job is None:
             raise ValueError(f"job {job_id} no longer exists")
-        new = self.submit_export(job.parent) if job.kind == "export" else self.submit(job.spec, job.sweep, job.kind)
+        if only_owner is not None and job.owner != only_owner:
+            raise AccessError(f"job {job_id} was queued by someone else; only they or an admin can retry it")
+        new = self.submit_export(job.parent, job.owner) if job.kind == "export" else \
+            self.submit(job.spec, job.sweep, job.kind, job.owner)
         with self._connect() as db:
             db.execute("UPDATE jobs SET retried_as=? WHERE id=?", (new, job_id))
         return new
@@ -305,10 +327,13 @@ class JobStore:
         """Where a job keeps its files (saved model, log)."""
         return self.path.parent / "runs" / str(int(job_id))
 
-    def delete(self, job_id: int) -> bool:
-        """Remove a finished job and its files; a queued or running job stays (cancel it first)."""
+    def delete(self, job_id: int, only_owner: str | None = None) -> bool:
+        """Remove a finished job and its files; a queued or running job stays (cancel it first), and
+        with `only_owner`, so does a job owned by anyone else."""
+        owned, args = _owned(only_owner)
         with self._connect() as db:
-            cur = db.execute("DELETE FROM jobs WHERE id=? AND status NOT IN ('queued', 'running')", (job_id,))
+            cur = db.execute(f"DELETE FROM jobs WHERE id=? AND status NOT IN ('queued', 'running'){owned}",
+                             (job_id, *args))
         if cur.rowcount:
             shutil.rmtree(self.folder(job_id), ignore_errors=True)
         return bool(cur.rowcount)
@@ -359,7 +384,14 @@ class JobStore:
                              (status,)).fetchone()
         return tuple(row)
 
-    def counts(self) -> dict:
+    def counts(self, owner: str | None = None) -> dict:
+        """{state: number of jobs} (of `owner`'s jobs, when given)."""
+        owned, args = _owned(owner)
         with self._connect() as db:
-            rows = db.execute("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").fetchall()
+            rows = db.execute(f"SELECT status, COUNT(*) AS n FROM jobs WHERE 1{owned} GROUP BY status", args).fetchall()
         return {r["status"]: r["n"] for r in rows}
+
+
+def _owned(owner: str | None) -> tuple[str, tuple]:
+    """The SQL condition (and its argument) that keeps a statement to `owner`'s jobs; none for None."""
+    return ("", ()) if owner is None else (" AND owner=?", (owner,))

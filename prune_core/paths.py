@@ -31,6 +31,13 @@ def profiles_dir(root: Path | None = None) -> Path:
     return path
 
 
+def uploads_dir(root: Path | None = None) -> Path:
+    """Where visitors' uploaded model files and image folders are kept (shared mode)."""
+    path = (root or home()) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def servable(path_text: str | None, root: Path | None = None) -> Path | None:
     """`path_text` resolved, when it is a file inside this data directory's runs or exports folders —
     the only files the dashboard serves, whatever a stored (or imported) result says; else None."""

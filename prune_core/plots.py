@@ -69,7 +69,7 @@ def schedule_curve(steps: list, values: list, steps_per_epoch: int | None = None
     """The sparsity the masks will hold at each fine-tune step."""
     fig = go.Figure(go.Scatter(x=steps, y=values, mode="lines", line=dict(shape="hv", color="#1f77b4"),
                                name="sparsity"))
-    if steps_per_epoch:
+    if steps_per_epoch and steps and steps[-1] / steps_per_epoch <= 50:  # a line per epoch, while they are few
         for epoch_end in range(steps_per_epoch, (steps[-1] if steps else 0) + 1, steps_per_epoch):
             fig.add_vline(x=epoch_end, line=dict(color="lightgray", width=1))
     fig.update_layout(xaxis_title="fine-tune step", yaxis_title="sparsity", yaxis_range=[0, 1], height=260,

@@ -76,21 +76,36 @@ class Schedule:
         in_range = step >= self.begin_step and (self.end_step < 0 or step <= self.end_step)
         return in_range and (step - self.begin_step) % self.frequency == 0
 
+    def _events(self, total_steps: int) -> range:
+        """The steps at which masks are recomputed, as a range (counted without listing them)."""
+        if self.kind == "oneshot":
+            return range(0, 1)
+        first = self.begin_step if self.begin_step >= 1 else self.frequency  # tfmot's wrappers start at step 1
+        last = total_steps if self.end_step < 0 else min(self.end_step, total_steps)
+        return range(first, last + 1, self.frequency)
+
     def pruning_steps(self, total_steps: int) -> list[int]:
         """Every step at which masks are recomputed during `total_steps` steps of fine-tuning."""
-        if self.kind == "oneshot":
-            return [0]
-        return [s for s in range(1, total_steps + 1) if self.prunes_at(s)]
+        return list(self._events(total_steps))
 
-    def preview(self, total_steps: int) -> tuple[list[int], list[float]]:
-        """(steps 0…total, sparsity the masks hold after that step) — the curve the run will follow."""
-        events = set(self.pruning_steps(total_steps))
-        steps, values, current = [], [], 0.0
-        for step in range(total_steps + 1):
-            if step in events:
-                current = self.sparsity_at(step)
-            steps.append(step)
-            values.append(current)
+    def count_pruning_steps(self, total_steps: int) -> int:
+        return len(self._events(total_steps))
+
+    def preview(self, total_steps: int, max_points: int = 2000) -> tuple[list[int], list[float]]:
+        """(steps, sparsity the masks hold from that step on): the step curve the run will follow, drawn
+        through its pruning events — at most `max_points` of them, evenly picked, so a schedule of
+        millions of steps previews as fast as a short one."""
+        events = self._events(total_steps)
+        if len(events) > max_points:
+            events = list(events[::math.ceil(len(events) / max_points)]) + [events[-1]]
+        steps, values = ([], []) if events and events[0] == 0 else ([0], [0.0])
+        for step in events:
+            if not steps or step != steps[-1]:
+                steps.append(step)
+                values.append(self.sparsity_at(step))
+        if steps[-1] != total_steps:
+            steps.append(total_steps)
+            values.append(values[-1])
         return steps, values
 
     def validate_for(self, total_steps: int, steps_per_epoch: int) -> None:

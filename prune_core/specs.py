@@ -58,9 +58,15 @@ def _check_choice(value, choices: tuple, what: str) -> None:
         raise SpecError(f"unknown {what} {value!r}; choose one of {', '.join(map(str, choices))}")
 
 
-def _check_int(name: str, value, low: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low:
-        raise SpecError(f"{name.replace('_', ' ')} must be an integer >= {low}, got {value!r}")
+#: Upper bounds that keep one recipe's cost finite (a 10⁶-pixel input or a billion epochs is a typo,
+#: and on a shared server a way to hold the queue for days).
+MAX_IMAGE_SIZE, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_CALIBRATION = 1024, 1024, 1000, 100_000
+
+
+def _check_int(name: str, value, low: int, high: int | None = None) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < low or (high is not None and value > high):
+        bound = f">= {low}" if high is None else f"in {low}…{high:,}"
+        raise SpecError(f"{name.replace('_', ' ')} must be an integer {bound}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -77,8 +83,8 @@ class BaselineSpec:
         _check_prefixed(self.model, MODELS, ("file:",), "model")
         _check_prefixed(self.dataset, DATASETS, ("folder:",), "dataset")
         _check_prefixed(self.weights, WEIGHTS, ("file:",), "weights")
-        _check_int("baseline_epochs", self.baseline_epochs, 1)
-        _check_int("image_size", self.image_size, 8)
+        _check_int("baseline_epochs", self.baseline_epochs, 1, MAX_EPOCHS)
+        _check_int("image_size", self.image_size, 8, MAX_IMAGE_SIZE)
 
 
 @dataclass(frozen=True)
@@ -141,7 +147,7 @@ class PruningSpec:
                 raise SpecError("the automatic allocation needs a target sparsity, not a threshold")
         if self.strategy == "tfmot" and self.scope != "layerwise":
             raise SpecError("tfmot's recipe ranks weights per layer; use --scope layerwise")
-        _check_int("calibration_examples", self.calibration_examples, 1)
+        _check_int("calibration_examples", self.calibration_examples, 1, MAX_CALIBRATION)
 
     @property
     def mode(self) -> str:
@@ -163,8 +169,9 @@ class TrainingSpec:
     seed: int = option(0, "seed for data splits, initialisation, calibration and shuffling")
 
     def __post_init__(self):
-        for name, low in (("fine_tune_epochs", 0), ("batch_size", 1), ("seed", 0)):
-            _check_int(name, getattr(self, name), low)
+        for name, low, high in (("fine_tune_epochs", 0, MAX_EPOCHS), ("batch_size", 1, MAX_BATCH_SIZE),
+                                ("seed", 0, None)):
+            _check_int(name, getattr(self, name), low, high)
         if not (0.0 < self.learning_rate < 1.0):
             raise SpecError(f"learning rate must be in (0, 1), got {self.learning_rate}")
 

@@ -11,8 +11,16 @@ import streamlit as st
 from prune_core import worker
 from prune_core.jobs import JobStore, db_path
 from prune_core.specs import RunSpec
+from ui import access
 
 _routed = {"checked": False}
+
+
+def start_page():
+    """The first call of every page: route it through app.py and let only a permitted visitor in
+    (`access.gate`). Returns the visitor."""
+    through_router()
+    return access.gate()
 
 
 def through_router() -> None:
@@ -116,10 +124,8 @@ def submit(specs: list[RunSpec], sweep: str | None = None, kind: str = "run") ->
     (`prune_core.limits`), or a user's image folder or model file that a job would refuse, is refused
     here, and nothing is queued (PruneError). Returns (new job
     ids, {recipe label: id of the job that already has it})."""
-    from prune_core import limits
-
-    jobs = store()
-    limits.check_submission(len(specs), jobs.counts().get("queued", 0))
+    jobs, who = store(), access.current()
+    _check_limits(len(specs))
     check_inputs(specs)
     ids, skipped = [], {}
     for spec in specs:
@@ -127,10 +133,40 @@ def submit(specs: list[RunSpec], sweep: str | None = None, kind: str = "run") ->
         if existing is not None:
             skipped[spec.label()] = existing
         else:
-            ids.append(jobs.submit(spec, sweep, kind))
+            ids.append(jobs.submit(spec, sweep, kind, owner=who.name))
     if ids:
         resume_queue()
     return ids, skipped
+
+
+def _check_limits(new: int) -> None:
+    """Refuse `new` jobs over the queue's limits, counting this visitor's own waiting jobs in shared mode."""
+    from prune_core import limits
+
+    jobs, who = store(), access.current()
+    mine = jobs.counts(who.name).get("queued", 0) if who.owner_filter is not None else None
+    limits.check_submission(new, jobs.counts().get("queued", 0), mine)
+
+
+def queue_export(job) -> None:
+    """Queue the deployment export of a completed run (its owner's, or an admin's; within the limits)."""
+    from prune_core.errors import AccessError
+
+    who = access.current()
+    if not who.may_manage(job.owner):
+        raise AccessError(f"job {job.id} belongs to {job.owner or 'the server'}; only they or an admin can export it")
+    _check_limits(1)
+    store().submit_export(job.id, owner=who.name)
+    resume_queue()
+
+
+def retry(job_id: int) -> int:
+    """Queue a finished job again (its owner, or an admin; within the limits)."""
+    who = access.current()
+    _check_limits(1)
+    new = store().retry(job_id, only_owner=who.owner_filter)
+    resume_queue()
+    return new
 
 
 def queue(specs: list[RunSpec], sweep: str | None = None, kind: str = "run") -> bool:
@@ -165,34 +201,6 @@ EXPERIMENT_FORM = {
     "latency_aware": False, "schedule": "oneshot", "initial_sparsity": 0.0, "power": 3.0, "begin_step": 0,
     "end_step": 200, "frequency": 20, "fine_tune_epochs": 8, "learning_rate": 1e-3, "seed": 0, "export": False,
 }
-
-
-MODEL_CHOICES = ["efficientnet-compact", "efficientnet-b0", "tiny-cnn", "my own file"]
-DATASET_CHOICES = ["digits", "synthetic", "cifar10", "image folder"]
-
-
-def model_and_data_inputs(prefix: str = "", container=st) -> tuple[str, str]:
-    """The model and dataset pickers (a path field for a user's file or folder); returns recipe names."""
-    model = container.selectbox("Model", MODEL_CHOICES, key=f"{prefix}model_choice",
-                                help="The compact EfficientNet is the CPU default; B0 is the full-size network.")
-    if model == "my own file":
-        model = "file:" + container.text_input("Path to a .keras or .h5 model", key=f"{prefix}model_path",
-                                               placeholder="/path/to/model.keras")
-    dataset = container.selectbox("Dataset", DATASET_CHOICES, key=f"{prefix}dataset_choice",
-                                  help="digits ships with scikit-learn (no download); cifar10 needs the internet.")
-    if dataset == "image folder":
-        dataset = "folder:" + container.text_input("Folder with one sub-folder per class", key=f"{prefix}dataset_path",
-                                                   placeholder="/path/to/images")
-    return model, dataset
-
-
-def chosen_model_and_data(prefix: str = "") -> tuple[str, str]:
-    """What `model_and_data_inputs` returned, read from the session (for callbacks that run before it)."""
-    state = st.session_state
-    model, dataset = state[f"{prefix}model_choice"], state[f"{prefix}dataset_choice"]
-    model = "file:" + state.get(f"{prefix}model_path", "") if model == "my own file" else model
-    dataset = "folder:" + state.get(f"{prefix}dataset_path", "") if dataset == "image folder" else dataset
-    return model, dataset
 
 
 def init_form(name: str, defaults: dict) -> None:
@@ -331,61 +339,6 @@ def bytes_text(n) -> str:
     return str(n)
 
 
-# ---- profiles (Explore) ---------------------------------------------------------------------------
-EXPLORE_FORM = {"explore_model_choice": "efficientnet-compact", "explore_model_path": "",
-                "explore_dataset_choice": "digits", "explore_dataset_path": "",
-                "explore_criteria": ["magnitude", "gradient", "taylor", "fisher"], "explore_sparsity": 0.8,
-                "explore_batchnorm": True, "explore_scopes": ["auto", "global"], "explore_flops": 0.4}
-
-
-def profiles_for(spec: RunSpec, criteria: list):
-    """(the merged profile of `criteria` on `spec`'s baseline, or None; {criterion: profile job still
-    queued or running}). The newest profile of each criterion is used."""
-    from prune_core.explore import merge
-
-    jobs = store()
-    found = {}
-    for job in _completed_runs(str(jobs.path), jobs.fingerprint(), ("profile",)):
-        name = job.spec.strategy
-        if name in criteria and name not in found and job.spec.baseline_key() == spec.baseline_key():
-            first = next(iter(found.values()), None)
-            if first is None or (first.levels, first.layer_levels) == (job.profile.levels, job.profile.layer_levels):
-                found[name] = job.profile
-    pending = {job.spec.strategy: job for job in jobs.list(status=("queued", "running"))
-               if job.kind == "profile" and job.spec.strategy in criteria
-               and job.spec.baseline_key() == spec.baseline_key()}
-    return merge([found[c] for c in criteria if c in found]), pending
-
-
-def failed_profiles(spec: RunSpec, criteria: list) -> dict:
-    """{criterion: error} for the newest profile job of each criterion on this baseline, where it failed
-    (or was canceled or interrupted) and nothing newer completed."""
-    out, seen = {}, set()
-    for job in store().list(status=("completed", "failed", "canceled", "interrupted"), limit=500):
-        name = job.spec.strategy
-        if job.kind != "profile" or name not in criteria or name in seen \
-                or job.spec.baseline_key() != spec.baseline_key():
-            continue
-        seen.add(name)
-        if job.status != "completed":
-            out[name] = f"{job.status}: {job.error or 'no reason recorded'} (job {job.id})"
-    return out
-
-
-def finetuned_frame(spec: RunSpec, criteria: list):
-    """Completed runs from the same baseline with one of `criteria`: what fine-tuning actually reached,
-    to draw beside the one-shot curves."""
-    import pandas as pd
-
-    rows = []
-    for job in completed_runs():
-        s = job.spec
-        if s.baseline_key() != spec.baseline_key() or s.strategy not in criteria:
-            continue
-        r = job.run_result
-        rows.append({"strategy": s.strategy, "scope": s.scope, "top1": r.top1, "gzip_bytes": r.gzip_bytes,
-                     "sparsity": r.weight_sparsity, "theoretical_speedup": r.theoretical_speedup,
-                     "litert_ms_predicted": r.litert_ms_predicted,
-                     "label": f"job {job.id}: {s.label()} · fine-tuned {s.fine_tune_epochs} epochs · "
-                              f"top-1 {r.top1:.3f} (test) · before fine-tuning {r.top1_before_finetune:.3f}"})
-    return pd.DataFrame(rows)
+from ui.inputs import (MODEL_CHOICES, DATASET_CHOICES, chosen_model_and_data, missing_input,  # noqa: E402,F401
+                       model_and_data_inputs)
+from ui import profiles  # noqa: E402,F401

@@ -1,0 +1,188 @@
+"""Who may do what on one dashboard: the serving mode, the visitor, and the password list.
+
+Local mode (the default) serves one person on this machine: no sign-in, every job is theirs, and the
+dashboard refuses to serve beyond localhost. Shared mode (`PRUNE_SHARED=1`) serves a class or a team:
+every visitor signs in — through Streamlit's OpenID Connect login when `.streamlit/secrets.toml`
+configures `[auth]`, else against the password list kept here — every job records its owner, and
+only its owner or an admin cancels, retries or deletes it. Everyone signed in may view results.
+
+The password list is `$PRUNE_HOME/users.json` (owner-only file mode): names with bcrypt hashes
+(pyca's `bcrypt`, cost 12) and an admin flag, managed with `python -m prune_core users add|remove|list`.
+Pure Python: the dashboard checks passwords without importing TensorFlow.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from prune_core import paths
+from prune_core.errors import SpecError
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
+MIN_PASSWORD = 8
+MAX_PASSWORD_BYTES = 72  # bcrypt reads no further; a longer password is refused, not silently cut
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def mode() -> str:
+    """"shared" (PRUNE_SHARED=1: sign-in, owners), "open" (PRUNE_SHARED=0: no sign-in even when
+    served beyond localhost, e.g. inside a container the user alone reaches) or "local" (unset: no
+    sign-in, and only a loopback address is served)."""
+    value = os.environ.get("PRUNE_SHARED", "").strip().lower()
+    if value in _TRUE:
+        return "shared"
+    if value in _FALSE:
+        return "open"
+    return "local"
+
+
+def shared() -> bool:
+    return mode() == "shared"
+
+
+def loopback(address: str | None) -> bool:
+    """Whether a server address is reachable from this machine only ("" means every interface)."""
+    return (address or "").strip() in ("127.0.0.1", "localhost", "::1") or (address or "").startswith("127.")
+
+
+@dataclass(frozen=True)
+class Visitor:
+    """Who is using the dashboard. `name` None: the local user of a local-mode dashboard."""
+
+    name: str | None
+    admin: bool = False
+
+    @property
+    def owner_filter(self) -> str | None:
+        """The owner whose jobs this visitor may act on; None: any job (an admin, or local mode)."""
+        return None if self.admin or self.name is None else self.name
+
+    def may_manage(self, owner: str | None) -> bool:
+        return self.owner_filter is None or owner == self.name
+
+
+LOCAL = Visitor(None, admin=True)
+
+
+def oidc_admins() -> set[str]:
+    """Admins among OpenID Connect visitors: e-mail addresses in PRUNE_ADMINS, comma-separated."""
+    return {a.strip().lower() for a in os.environ.get("PRUNE_ADMINS", "").split(",") if a.strip()}
+
+
+# ---- the password list ---------------------------------------------------------------------------
+def users_path(root: Path | None = None) -> Path:
+    return (root or paths.home()) / "users.json"
+
+
+def load_users(root: Path | None = None) -> dict:
+    """{name: {"hash": bcrypt hash, "admin": bool}}; {} when there is no list (or it is unreadable)."""
+    try:
+        data = json.loads(users_path(root).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {n: u for n, u in data.items()
+            if isinstance(n, str) and NAME.match(n) and isinstance(u, dict) and isinstance(u.get("hash"), str)}
+
+
+def _write_users(users: dict, root: Path | None = None) -> None:
+    """Write the list atomically, readable by its owner only."""
+    path = users_path(root)
+    tmp = path.with_name(f".users.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(users, f, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def check_name(name: str) -> None:
+    if not isinstance(name, str) or not NAME.match(name):
+        raise SpecError(f"user name {str(name)[:70]!r} must be 1–64 letters, digits or . _ @ + - "
+                        "(starting with a letter or digit)")
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise SpecError(f"a password needs at least {MIN_PASSWORD} characters")
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        raise SpecError(f"a password may have at most {MAX_PASSWORD_BYTES} bytes (bcrypt reads no further)")
+
+
+def add_user(name: str, password: str, admin: bool = False, root: Path | None = None) -> None:
+    """Add a user, or set an existing user's password and admin flag."""
+    import bcrypt
+
+    check_name(name)
+    check_password(password)
+    users = load_users(root)
+    users[name] = {"hash": bcrypt.hashpw(password.encode(), bcrypt.gensalt(12)).decode(), "admin": bool(admin)}
+    _write_users(users, root)
+
+
+def remove_user(name: str, root: Path | None = None) -> bool:
+    users = load_users(root)
+    if users.pop(name, None) is None:
+        return False
+    _write_users(users, root)
+    return True
+
+
+@functools.lru_cache(maxsize=1)
+def _unknown_name_hash() -> bytes:
+    """A hash to check against when the name is unknown, so a wrong name costs as long as a wrong
+    password (the time taken says nothing about which names exist)."""
+    import bcrypt
+
+    return bcrypt.hashpw(os.urandom(16), bcrypt.gensalt(12))
+
+
+def verify(name: str, password: str, root: Path | None = None) -> Visitor | None:
+    """The visitor these credentials sign in, or None."""
+    import bcrypt
+
+    user = load_users(root).get(name) if isinstance(name, str) else None
+    secret = password.encode() if isinstance(password, str) else b""
+    if not secret or len(secret) > MAX_PASSWORD_BYTES:
+        return None
+    try:
+        ok = bcrypt.checkpw(secret, user["hash"].encode() if user else _unknown_name_hash())
+    except ValueError:  # a damaged hash in the file
+        return None
+    return Visitor(name, admin=bool(user.get("admin"))) if ok and user else None
+
+
+class Throttle:
+    """Slows guessing: after `limit` failed sign-ins for one name (or from one session), further
+    attempts are refused for `lock_seconds`. Kept in the server process's memory."""
+
+    def __init__(self, limit: int = 5, lock_seconds: float = 60.0, clock=time.monotonic):
+        self.limit, self.lock_seconds, self.clock = limit, lock_seconds, clock
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def wait_left(self, key: str) -> float:
+        """Seconds until `key` may try again (0: now)."""
+        with self._lock:
+            recent = [t for t in self._failures.get(key, []) if self.clock() - t < self.lock_seconds]
+            self._failures[key] = recent
+            if len(recent) < self.limit:
+                return 0.0
+            return max(0.0, self.lock_seconds - (self.clock() - recent[-self.limit]))
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            self._failures.setdefault(key, []).append(self.clock())
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)

@@ -1,0 +1,112 @@
+"""Sign-in and who may act, on the Streamlit side (the rules live in `prune_core.access`).
+
+Every page passes `gate()` before it draws anything: a local dashboard serves only this machine; a
+shared one shows nothing but the sign-in until the visitor has signed in — with Streamlit's own
+OpenID Connect login when `.streamlit/secrets.toml` has an `[auth]` section, else against the
+password list (`python -m prune_core users add NAME`).
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from prune_core import access
+
+_SESSION_KEY = "_signed_in"
+
+
+def _oidc_configured() -> bool:
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file, or one Streamlit cannot parse
+        return False
+
+
+@st.cache_resource(show_spinner=False)
+def _throttle() -> access.Throttle:
+    return access.Throttle()
+
+
+def visitor() -> access.Visitor | None:
+    """Who uses this session: the local user outside shared mode; the signed-in visitor; else None."""
+    if not access.shared():
+        return access.LOCAL
+    if _oidc_configured():
+        if not st.user.is_logged_in:
+            return None
+        name = str(st.user.get("email") or st.user.get("sub") or "")
+        return access.Visitor(name, admin=name.lower() in access.oidc_admins()) if name else None
+    return st.session_state.get(_SESSION_KEY)
+
+
+def current() -> access.Visitor:
+    """The visitor of a page that passed the gate."""
+    return visitor() or gate()
+
+
+def gate() -> access.Visitor:
+    """The visitor, or — when this dashboard must not serve this request — the sign-in page (or the
+    reason it serves nothing) drawn in place of every page, and the script stopped."""
+    if access.mode() == "local" and not access.loopback(st.get_option("server.address")):
+        st.error("This dashboard is reachable from other machines but sign-in is off, so it serves nothing. "
+                 "To share it with a class or a team, start it with PRUNE_SHARED=1 (visitors then sign in; "
+                 "see the README, \u201cSharing the dashboard\u201d). To use it alone, serve it on "
+                 "127.0.0.1, as `streamlit run app.py` from the project folder does. (PRUNE_SHARED=0 serves "
+                 "it to anyone who can reach it, without sign-in.)")
+        st.stop()
+    who = visitor()
+    if who is None:
+        st.navigation([st.Page(_sign_in, title="Sign in", icon=":material/login:", url_path="sign-in")],
+                      position="hidden").run()
+        st.stop()
+    return who
+
+
+def _sign_in() -> None:
+    st.title("Sign in")
+    st.write("This pruning dashboard is shared with a class or a team. Sign in to see the results and to "
+             "run experiments of your own.")
+    if _oidc_configured():
+        st.button("Sign in with your account", type="primary", on_click=st.login)
+        return
+    if not access.load_users():
+        st.error("Shared mode is on, but no one can sign in yet. On the server, add accounts with "
+                 "`python -m prune_core users add NAME --admin` (it asks for the password), or configure "
+                 "an identity provider under [auth] in .streamlit/secrets.toml (README, \u201cSharing the "
+                 "dashboard\u201d).")
+        return
+    with st.form("sign-in"):
+        name = st.text_input("Name", max_chars=64)
+        password = st.text_input("Password", type="password", max_chars=200)
+        pressed = st.form_submit_button("Sign in", type="primary")
+    if pressed:
+        throttle, key = _throttle(), name.strip()
+        wait = throttle.wait_left(key)
+        if wait:
+            st.error(f"Too many failed attempts for this name; try again in {wait:.0f} s.")
+            return
+        who = access.verify(key, password)
+        if who is None:
+            throttle.failed(key)
+            st.error("That name and password do not match an account here.")
+            return
+        throttle.succeeded(key)
+        st.session_state[_SESSION_KEY] = who
+        st.rerun()
+
+
+def sidebar(who: access.Visitor) -> None:
+    """Who is signed in, and the way out (shared mode only)."""
+    if who.name is None:
+        return
+    st.sidebar.caption(f":material/person: Signed in as **{_escape(who.name)}**" + (" (admin)" if who.admin else ""))
+    if st.sidebar.button("Sign out", key="sign-out"):
+        if _oidc_configured():
+            st.logout()
+        st.session_state.pop(_SESSION_KEY, None)
+        st.rerun()
+
+
+def _escape(text: str) -> str:
+    from ui import escape_md
+
+    return escape_md(text)

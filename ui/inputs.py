@@ -1,0 +1,94 @@
+"""The model and dataset pickers. A local dashboard takes a path to the user's model file or image
+folder (under the configured roots); a shared one takes no server paths at all: the visitor uploads
+the model file or a zip of class folders, which is stored and checked at once (`prune_core.uploads`)."""
+from __future__ import annotations
+
+import streamlit as st
+
+from prune_core import access, limits, uploads
+from prune_core.errors import PruneError
+
+MODEL_CHOICES = ["efficientnet-compact", "efficientnet-b0", "tiny-cnn", "my own file"]
+DATASET_CHOICES = ["digits", "synthetic", "cifar10", "image folder"]
+
+
+def model_and_data_inputs(prefix: str = "", container=st) -> tuple[str, str]:
+    """The model and dataset pickers (a path field, or an upload, for a user's file or folder);
+    returns recipe names."""
+    model = container.selectbox("Model", MODEL_CHOICES, key=f"{prefix}model_choice",
+                                help="The compact EfficientNet is the CPU default; B0 is the full-size network.")
+    if model == "my own file":
+        if access.shared():
+            model = "file:" + _upload(container, "Your model file (.keras or .h5)", ["keras", "h5"],
+                                      f"{prefix}model_path", uploads.store_model,
+                                      "Built-in Keras layers only; layers that run code named in the file "
+                                      "(Lambda, custom objects) are refused.")
+        else:
+            model = "file:" + container.text_input("Path to a .keras or .h5 model", key=f"{prefix}model_path",
+                                                   placeholder="/path/to/model.keras")
+    dataset = container.selectbox("Dataset", DATASET_CHOICES, key=f"{prefix}dataset_choice",
+                                  help="digits ships with scikit-learn (no download); cifar10 needs the internet.")
+    if dataset == "image folder":
+        if access.shared():
+            dataset = "folder:" + _upload(container, "A zip of your images, one folder per class", ["zip"],
+                                          f"{prefix}dataset_path", uploads.store_images,
+                                          "PNG, JPEG, BMP or GIF files in one sub-folder per class, at least "
+                                          f"{_min_per_class()} per class.")
+        else:
+            dataset = "folder:" + container.text_input("Folder with one sub-folder per class",
+                                                       key=f"{prefix}dataset_path", placeholder="/path/to/images")
+    return model, dataset
+
+
+def _min_per_class() -> int:
+    from prune_core.image_folders import MIN_PER_CLASS
+
+    return MIN_PER_CLASS
+
+
+def _upload(container, label: str, types: list, path_key: str, keep, help: str) -> str:
+    """An upload stored and checked once per file (`keep`: the `uploads` function); returns where it
+    was stored, "" while there is none or it was refused (the reason is shown under the widget). The
+    path also goes under `path_key` in the session, where `chosen_model_and_data` reads it."""
+    import ui
+
+    limit = limits.max_upload_mb()
+    file = container.file_uploader(f"{label}, up to {limit} MB", type=types, max_upload_size=limit,
+                                   key=f"{path_key}_upload", help=help)
+    stored = ""
+    if file is not None:
+        checked = st.session_state.setdefault("_checked_uploads", {})
+        if file.file_id not in checked:
+            try:
+                with st.spinner(f"Checking {file.name}…"):
+                    checked[file.file_id] = ("ok", str(keep(file.getvalue(), file.name, ui.access.current().name)))
+            except PruneError as exc:
+                checked[file.file_id] = ("refused", str(exc))
+        outcome, text = checked[file.file_id]
+        if outcome == "ok":
+            stored = text
+            container.caption(f":material/check_circle: {ui.escape_md(file.name)} is checked and stored.")
+        else:
+            container.error(f"Refused: {ui.escape_md(text)}")
+    st.session_state[path_key] = stored
+    return stored
+
+
+def missing_input(model: str, dataset: str) -> str | None:
+    """What the visitor still has to give before a recipe exists ("my own file" chosen, none given)."""
+    how = "upload" if access.shared() else "give the path of"
+    if model == "file:":
+        return f"To prune your own model, {how} its .keras or .h5 file above."
+    if dataset == "folder:":
+        return f"To train on your own images, {how} {'a zip of ' if access.shared() else ''}the folder with one " \
+               "sub-folder per class above."
+    return None
+
+
+def chosen_model_and_data(prefix: str = "") -> tuple[str, str]:
+    """What `model_and_data_inputs` returned, read from the session (for callbacks that run before it)."""
+    state = st.session_state
+    model, dataset = state[f"{prefix}model_choice"], state[f"{prefix}dataset_choice"]
+    model = "file:" + state.get(f"{prefix}model_path", "") if model == "my own file" else model
+    dataset = "folder:" + state.get(f"{prefix}dataset_path", "") if dataset == "image folder" else dataset
+    return model, dataset

@@ -1,0 +1,64 @@
+"""What the Explore page reads from the job store: the merged profiles of a baseline, why a profile
+failed, and the runs fine-tuned from the same baseline."""
+from __future__ import annotations
+
+from prune_core.specs import RunSpec
+from ui import _completed_runs, completed_runs, store
+
+EXPLORE_FORM = {"explore_model_choice": "efficientnet-compact", "explore_model_path": "",
+                "explore_dataset_choice": "digits", "explore_dataset_path": "",
+                "explore_criteria": ["magnitude", "gradient", "taylor", "fisher"], "explore_sparsity": 0.8,
+                "explore_batchnorm": True, "explore_scopes": ["auto", "global"], "explore_flops": 0.4}
+
+
+def profiles_for(spec: RunSpec, criteria: list):
+    """(the merged profile of `criteria` on `spec`'s baseline, or None; {criterion: profile job still
+    queued or running}). The newest profile of each criterion is used."""
+    from prune_core.explore import merge
+
+    jobs = store()
+    found = {}
+    for job in _completed_runs(str(jobs.path), jobs.fingerprint(), ("profile",)):
+        name = job.spec.strategy
+        if name in criteria and name not in found and job.spec.baseline_key() == spec.baseline_key():
+            first = next(iter(found.values()), None)
+            if first is None or (first.levels, first.layer_levels) == (job.profile.levels, job.profile.layer_levels):
+                found[name] = job.profile
+    pending = {job.spec.strategy: job for job in jobs.list(status=("queued", "running"))
+               if job.kind == "profile" and job.spec.strategy in criteria
+               and job.spec.baseline_key() == spec.baseline_key()}
+    return merge([found[c] for c in criteria if c in found]), pending
+
+
+def failed_profiles(spec: RunSpec, criteria: list) -> dict:
+    """{criterion: error} for the newest profile job of each criterion on this baseline, where it failed
+    (or was canceled or interrupted) and nothing newer completed."""
+    out, seen = {}, set()
+    for job in store().list(status=("completed", "failed", "canceled", "interrupted"), limit=500):
+        name = job.spec.strategy
+        if job.kind != "profile" or name not in criteria or name in seen \
+                or job.spec.baseline_key() != spec.baseline_key():
+            continue
+        seen.add(name)
+        if job.status != "completed":
+            out[name] = f"{job.status}: {job.error or 'no reason recorded'} (job {job.id})"
+    return out
+
+
+def finetuned_frame(spec: RunSpec, criteria: list):
+    """Completed runs from the same baseline with one of `criteria`: what fine-tuning actually reached,
+    to draw beside the one-shot curves."""
+    import pandas as pd
+
+    rows = []
+    for job in completed_runs():
+        s = job.spec
+        if s.baseline_key() != spec.baseline_key() or s.strategy not in criteria:
+            continue
+        r = job.run_result
+        rows.append({"strategy": s.strategy, "scope": s.scope, "top1": r.top1, "gzip_bytes": r.gzip_bytes,
+                     "sparsity": r.weight_sparsity, "theoretical_speedup": r.theoretical_speedup,
+                     "litert_ms_predicted": r.litert_ms_predicted,
+                     "label": f"job {job.id}: {s.label()} · fine-tuned {s.fine_tune_epochs} epochs · "
+                              f"top-1 {r.top1:.3f} (test) · before fine-tuning {r.top1_before_finetune:.3f}"})
+    return pd.DataFrame(rows)
