@@ -458,3 +458,70 @@ def test_paths_outside_the_configured_roots_queue_nothing(home, monkeypatch, tmp
     assert any("is outside the folders this dashboard reads from" in _shown(e) for e in app.error)
     assert next(b for b in app.button if b.label.startswith("Queue")).disabled
     assert JobStore().list() == []
+
+
+@pytest.fixture
+def shared(home, monkeypatch):
+    """A shared dashboard with two visitors' accounts."""
+    from prune_core import access
+
+    monkeypatch.setenv("PRUNE_SHARED", "1")
+    access.add_user("alice", "alice-password")
+    access.add_user("bob", "bob-password")
+    return home
+
+
+def _sign_in(app, name, password):
+    app.text_input[0].set_value(name)
+    app.text_input[1].set_value(password)
+    app.button[0].click().run()
+    return app
+
+
+def test_a_shared_dashboard_shows_nothing_but_the_sign_in_until_a_visitor_signs_in(shared):
+    JobStore().submit(RunSpec.of(model="tiny-cnn", dataset="synthetic"), owner="bob")
+    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    assert [t.value for t in app.title] == ["Sign in"]
+    assert "Explore" not in " ".join(m.value for m in app.markdown)
+    _sign_in(app, "alice", "wrong password")
+    assert [t.value for t in app.title] == ["Sign in"]
+    assert any("do not match" in e.value for e in app.error)
+    _sign_in(app, "alice", "alice-password")
+    assert not app.exception
+    assert [t.value for t in app.title] == ["Explore"]
+    assert any("Signed in as" in c.value and "alice" in c.value for c in app.sidebar.caption)
+
+
+def test_in_a_shared_dashboard_a_visitor_manages_only_their_own_jobs(shared):
+    store = JobStore()
+    spec = RunSpec.of(model="tiny-cnn", dataset="synthetic")
+    bobs, alices = store.submit(spec, owner="bob"), store.submit(spec.with_(sparsity=0.7), owner="alice")
+    app = _sign_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run(), "alice", "alice-password")
+    app.switch_page("pages/runs.py").run()
+    assert not app.exception
+    assert {b.key for b in app.button if b.key and b.key.startswith("cancel-")} == {f"cancel-{alices}", "cancel-queued"}
+    assert any("Only its owner or an admin" in c.value for c in app.caption)
+    assert next(b for b in app.button if b.key == "cancel-queued").label == "Cancel all my 1 queued"
+    next(b for b in app.button if b.key == "cancel-queued").click().run()
+    assert (store.get(alices).status, store.get(bobs).status) == ("canceled", "queued")
+    # what alice queues is hers, and counts against her own cap
+    app.switch_page("pages/experiment.py").run()
+    next(b for b in app.button if b.label.startswith("Queue")).click().run()
+    mine = [j for j in store.list() if j.owner == "alice" and j.status == "queued"]
+    assert mine and all(j.spec.strategy == "taylor" for j in mine)
+
+
+def test_a_dashboard_reachable_from_other_machines_without_sign_in_serves_nothing(home, monkeypatch):
+    from streamlit import config
+
+    monkeypatch.delenv("PRUNE_SHARED", raising=False)
+    before = config.get_option("server.address")
+    config.set_option("server.address", "0.0.0.0")
+    try:
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+        assert not app.title and any("sign-in is off, so it serves nothing" in e.value for e in app.error)
+        monkeypatch.setenv("PRUNE_SHARED", "0")  # the owner's explicit choice: serve without sign-in
+        app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+        assert [t.value for t in app.title] == ["Explore"]
+    finally:
+        config.set_option("server.address", before)

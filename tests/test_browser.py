@@ -104,3 +104,65 @@ def test_moving_the_explore_slider_moves_the_marker(tmp_path, monkeypatch):
         # less pruning: a bigger compressed file, at least as accurate
         assert min(after[0]) > max(before[0]) and min(after[1]) >= min(before[1])
         assert [j.id for j in store.list()] == [job_id]  # moving the slider queued nothing
+
+
+def test_shared_mode_in_the_browser_sign_in_owners_and_upload_limits(tmp_path, tiny_model):
+    """An anonymous visitor sees only the sign-in; alice cannot cancel bob's job but can cancel her own;
+    an upload over the limit is refused with a message, one within it is checked and queued."""
+    if ensure_chromium() is None:
+        pytest.skip("Debian's chromium is not installed and cannot be installed here (needs root)")
+    import os
+
+    from prune_core import access
+    from prune_core.engine import models
+    from prune_core.specs import RunSpec
+
+    os.environ["PRUNE_HOME"], saved = str(tmp_path), os.environ["PRUNE_HOME"]
+    try:
+        access.add_user("alice", "alice-password")
+        access.add_user("bob", "bob-password")
+        store = JobStore(tmp_path / "jobs.sqlite3")
+        spec = RunSpec.of(model="tiny-cnn", dataset="synthetic")
+        bobs, alices = store.submit(spec, owner="bob"), store.submit(spec.with_(sparsity=0.7), owner="alice")
+    finally:
+        os.environ["PRUNE_HOME"] = saved
+    big = tmp_path / "big.keras"
+    big.write_bytes(os.urandom(2 * 1024 * 1024))
+    small = models.save(tiny_model, tmp_path / "small.keras")
+    env = {"PRUNE_SHARED": "1", "PRUNE_AUTOSTART": "0", "PRUNE_MAX_UPLOAD_MB": "1"}
+    with served_app(tmp_path, env) as url, browser_page() as page:
+        page.goto(url + "/runs")  # a deep link, anonymously
+        page.get_by_role("button", name="Sign in").wait_for(timeout=60000)
+        main = page.inner_text("main")
+        assert "Runs" not in main and "magnitude" not in main and "bob" not in main
+        assert page.get_by_role("link", name="Experiment").count() == 0
+        page.get_by_role("textbox", name="Name").fill("alice")
+        page.get_by_role("textbox", name="Password").fill("alice-password")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_text("Signed in as").wait_for(timeout=30000)
+
+        page.get_by_role("link", name="Runs").click()
+        page.get_by_text("by bob").wait_for(timeout=30000)
+        page.get_by_text("by alice").wait_for(timeout=30000)
+        page.get_by_role("button", name="Cancel", exact=True).wait_for(timeout=30000)
+        assert page.get_by_role("button", name="Cancel", exact=True).count() == 1  # on alice's card only
+        page.get_by_text("Only its owner or an admin can cancel, retry or delete it.").wait_for(timeout=10000)
+        page.get_by_role("button", name="Cancel", exact=True).click()
+        page.get_by_text("canceled before it started").wait_for(timeout=30000)
+        assert (store.get(alices).status, store.get(bobs).status) == ("canceled", "queued")
+
+        page.get_by_role("link", name="Experiment").click()
+        choose(page, "Model", "my own file")
+        uploader = page.locator('[data-testid="stFileUploader"]')
+        uploader.wait_for(timeout=30000)
+        uploader.locator('input[type="file"]').set_input_files(str(big))
+        uploader.get_by_role("alert").filter(has_text="File must be 1.0MB or smaller").wait_for(
+            state="attached", timeout=30000)
+        uploader.get_by_role("button", name="Remove big.keras").click()
+        uploader.locator('input[type="file"]').set_input_files(str(small))
+        page.get_by_text("small.keras is checked and stored").wait_for(timeout=60000)
+        page.get_by_role("button", name="Queue 2 run(s)").click()  # the default recipe: 50 and 80 %
+        page.get_by_text("Queued 2 job(s)").wait_for(timeout=30000)
+    queued = [j for j in store.list() if j.id not in (alices, bobs)]
+    assert len(queued) == 2 and {j.owner for j in queued} == {"alice"}
+    assert all(j.spec.model.startswith("file:" + str(tmp_path / "uploads")) for j in queued)

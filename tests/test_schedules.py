@@ -69,3 +69,16 @@ def test_seed_recipe_is_expressible_as_a_run_spec():
     assert spec.schedule.sparsity_at(1000) == pytest.approx(0.5)
     assert spec.schedule.sparsity_at(2000) == pytest.approx(0.8)
     assert np.isclose(spec.schedule.sparsity_at(1500), 0.8 + (0.5 - 0.8) * 0.5 ** 3)
+
+
+def test_a_preview_of_millions_of_steps_is_bounded_and_still_exact_at_its_events():
+    schedule = Schedule("polynomial", final_sparsity=0.9, initial_sparsity=0.1, begin_step=0, end_step=10**7, frequency=1)
+    steps, values = schedule.preview(10**7)
+    assert len(steps) <= 2003 and steps[-1] == 10**7 and values[-1] == pytest.approx(0.9)
+    assert all(v == pytest.approx(schedule.sparsity_at(s)) for s, v in zip(steps[1:], values[1:]))
+    assert schedule.count_pruning_steps(10**7) == 10**7
+    small = Schedule("polynomial", final_sparsity=0.8, initial_sparsity=0.2, begin_step=5, end_step=45, frequency=10)
+    steps, values = small.preview(60)
+    latest = [max([small.sparsity_at(e) for e in small.pruning_steps(60) if e <= s], default=0.0) for s in range(61)]
+    drawn = [values[max(i for i, x in enumerate(steps) if x <= s)] for s in range(61)]  # the step curve at s
+    assert drawn == pytest.approx(latest)

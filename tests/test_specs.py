@@ -116,3 +116,10 @@ def test_sweeps_expand_strategies_by_amounts_and_read_numbers_clearly():
         expand({}, [], sparsities=[0.5])
     with pytest.raises(SpecError, match="unknown strategy 'snip'"):
         expand({}, ["snip"], sparsities=[0.5])
+
+
+@pytest.mark.parametrize("field, value", [("image_size", 5000), ("batch_size", 10**6), ("fine_tune_epochs", 10**6),
+                                          ("baseline_epochs", 1001), ("calibration_examples", 10**7)])
+def test_a_recipe_of_unbounded_cost_is_refused(field, value):
+    with pytest.raises(SpecError, match=f"{field.replace('_', ' ')} must be an integer in"):
+        RunSpec.of(**{field: value})
