@@ -35,13 +35,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_app(home: Path, extra_env: dict | None = None):
-    """`streamlit run app.py` on 127.0.0.1:<free port>; yields the base URL."""
-    port = free_port()
+def served_app(home: Path, extra_env: dict | None = None, port: int | None = None, extra_args: tuple = ()):
+    """`streamlit run app.py` on 127.0.0.1:<port, default a free one>; yields the base URL."""
+    port = port or free_port()
     env = {**os.environ, "PRUNE_HOME": str(home), **(extra_env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
+         *extra_args],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
