@@ -166,3 +166,46 @@ def test_shared_mode_in_the_browser_sign_in_owners_and_upload_limits(tmp_path, t
     queued = [j for j in store.list() if j.id not in (alices, bobs)]
     assert len(queued) == 2 and {j.owner for j in queued} == {"alice"}
     assert all(j.spec.model.startswith("file:" + str(tmp_path / "uploads")) for j in queued)
+
+
+def test_shared_mode_signs_in_through_an_openid_connect_provider(tmp_path):
+    """Streamlit's own login against a local OIDC provider: the visitor is known by e-mail, PRUNE_ADMINS
+    makes an admin (who may cancel anyone's job), and signing out returns to the sign-in."""
+    if ensure_chromium() is None:
+        pytest.skip("Debian's chromium is not installed and cannot be installed here (needs root)")
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import oidc_provider_mock
+    from prune_core.specs import RunSpec
+    from tests.browser import free_port
+
+    bobs = JobStore(tmp_path / "jobs.sqlite3").submit(RunSpec.of(model="tiny-cnn", dataset="synthetic"), owner="bob")
+    with oidc_provider_mock.run_server_in_thread() as provider:
+        port = free_port()
+        secrets = tmp_path / "secrets.toml"
+        secrets.write_text(f"""[auth]
+redirect_uri = "http://127.0.0.1:{port}/oauth2callback"
+cookie_secret = "a test secret that is long enough 0123456789"
+client_id = "pruning-dashboard"
+client_secret = "a test client secret"
+server_metadata_url = "http://127.0.0.1:{provider.server_port}/.well-known/openid-configuration"
+""")
+        env = {"PRUNE_SHARED": "1", "PRUNE_AUTOSTART": "0", "PRUNE_ADMINS": "teacher@example.org"}
+        with served_app(tmp_path, env, port=port, extra_args=("--secrets.files", str(secrets))) as url, \
+                browser_page() as page:
+            page.goto(url + "/runs")
+            page.get_by_role("button", name="Sign in with your account").click(timeout=60000)
+            page.get_by_placeholder("sub").fill("teacher@example.org")  # the provider's own sign-in form
+            page.get_by_role("button", name="Authorize").click()
+            sidebar = page.locator('[data-testid="stSidebar"]')
+            sidebar.get_by_text("teacher@example.org").wait_for(timeout=60000)
+            assert "(admin)" in sidebar.inner_text()
+            page.get_by_role("link", name="Runs").click()
+            page.get_by_text("by bob").wait_for(timeout=30000)
+            page.get_by_role("button", name="Cancel", exact=True).click(timeout=30000)  # an admin's right
+            page.get_by_text("canceled before it started").wait_for(timeout=30000)
+            assert JobStore(tmp_path / "jobs.sqlite3").get(bobs).status == "canceled"
+            sidebar.get_by_role("button", name="Sign out").click()
+            page.get_by_role("button", name="Sign in with your account").wait_for(timeout=30000)
