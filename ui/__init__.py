@@ -339,6 +339,10 @@ def bytes_text(n) -> str:
     return str(n)
 
 
-from ui.inputs import (MODEL_CHOICES, DATASET_CHOICES, chosen_model_and_data, missing_input,  # noqa: E402,F401
-                       model_and_data_inputs)
-from ui import profiles  # noqa: E402,F401
+from ui import inputs, profiles  # noqa: E402  (they use the helpers above)
+
+__all__ = ["access", "inputs", "profiles"]  # submodules the pages reach as ui.<name>
+
+MODEL_CHOICES, DATASET_CHOICES = inputs.MODEL_CHOICES, inputs.DATASET_CHOICES
+model_and_data_inputs, chosen_model_and_data = inputs.model_and_data_inputs, inputs.chosen_model_and_data
+missing_input = inputs.missing_input
