@@ -6,7 +6,6 @@ each written and flushed as soon as its run finishes. Bad input: one line on std
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -197,7 +196,7 @@ def _import(args) -> int:
                 result = RunResult.from_dict(json.loads(line))
             except (json.JSONDecodeError, ResultError, RecursionError) as exc:
                 raise SpecError(f"{name}:{number}: not a run result ({exc})") from None
-            entries.append((_without_paths(result), args.sweep or path.stem))
+            entries.append((result.without_paths(), args.sweep or path.stem))
     store = JobStore()
     ids = store.add_completed(entries)
     print(f"imported {len(ids)} run(s) into {store.path}", file=sys.stderr)
@@ -263,15 +262,6 @@ def _users(args) -> int:
     access.add_user(args.name, password, admin=args.admin)
     print(f"{args.name} can sign in{' as an admin' if args.admin else ''} ({access.users_path()})", file=sys.stderr)
     return 0
-
-
-def _without_paths(result: RunResult) -> RunResult:
-    """An imported result keeps its numbers, not its file paths: they name files on another machine
-    (or anywhere on this one), which the dashboard must never serve."""
-    deployment = result.deployment
-    if deployment is not None:
-        deployment = dataclasses.replace(deployment, export_dir=None)
-    return dataclasses.replace(result, model_path=None, deployment=deployment)
 
 
 def _check_writable(folder: Path, option: str) -> None:

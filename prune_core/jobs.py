@@ -43,7 +43,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     kind TEXT NOT NULL DEFAULT 'run',
     parent INTEGER,
     retried_as INTEGER,
-    owner TEXT
+    owner TEXT,
+    demo INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, id);
 """
@@ -68,6 +69,7 @@ class Job:
     parent: int | None = None
     retried_as: int | None = None
     owner: str | None = None   # who queued it (shared mode); None: the local user, the CLI, an import
+    demo: bool = False         # one of the bundled demo results (`prune_core.demo`), not measured here
 
     @functools.cached_property
     def result(self) -> dict | None:
@@ -141,7 +143,8 @@ class JobStore:
             db.executescript(SCHEMA)
             columns = {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}
             for column, ddl in (("kind", "TEXT NOT NULL DEFAULT 'run'"), ("parent", "INTEGER"),
-                                ("retried_as", "INTEGER"), ("owner", "TEXT")):
+                                ("retried_as", "INTEGER"), ("owner", "TEXT"),
+                                ("demo", "INTEGER NOT NULL DEFAULT 0")):
                 if column not in columns:  # databases made before the column existed
                     db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {ddl}")
 
@@ -163,7 +166,7 @@ class JobStore:
                    finished_at=row["finished_at"], pid=row["pid"], cancel_requested=bool(row["cancel_requested"]),
                    progress=json.loads(row["progress"] or "{}"), error=row["error"],
                    result_json=row["result"], kind=row["kind"], parent=row["parent"], retried_as=row["retried_as"],
-                   owner=row["owner"])
+                   owner=row["owner"], demo=bool(row["demo"]))
 
     # ---- writing ---------------------------------------------------------------------------------
     def submit(self, spec: RunSpec, sweep: str | None = None, kind: str = "run", owner: str | None = None) -> int:
@@ -199,26 +202,42 @@ class JobStore:
                 db.execute("UPDATE jobs SET result=? WHERE id=?", (json.dumps(merged), job_id))
             db.execute("COMMIT")
 
-    def add_completed(self, entries, owner: str | None = None) -> list[int]:
+    def add_completed(self, entries, owner: str | None = None, demo: bool = False) -> list[int]:
         """Record runs that finished elsewhere (e.g. a CLI sweep's JSON lines) as completed jobs, in one
         transaction: all of them or, if anything fails, none. `entries`: (RunResult, sweep name) pairs."""
+        return self.add_finished([(r.spec, "run", r.spec.label(), sweep, r.to_dict(), r.total_seconds or 0.0)
+                                  for r, sweep in entries], owner, demo)
+
+    def add_finished(self, rows, owner: str | None = None, demo: bool = False) -> list[int]:
+        """Completed jobs of any kind measured elsewhere, in one transaction (all or none). `rows`:
+        (spec, kind, label, sweep, result dict, seconds it took)."""
         now = time.time()
         ids = []
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
-                for result, sweep in entries:
-                    spec = result.spec
-                    cur = db.execute("INSERT INTO jobs(spec, label, sweep, status, created_at, started_at, "
-                                     "finished_at, progress, result, owner) VALUES (?, ?, ?, 'completed', ?, ?, ?, ?, ?, ?)",
-                                     (spec.to_json(), spec.label(), sweep, now, now - (result.total_seconds or 0.0),
-                                      now, json.dumps({"phase": "imported"}), json.dumps(result.to_dict()), owner))
+                for spec, kind, label, sweep, result, seconds in rows:
+                    cur = db.execute("INSERT INTO jobs(spec, label, sweep, status, created_at, started_at, finished_at, "
+                                     "progress, result, kind, owner, demo) "
+                                     "VALUES (?, ?, ?, 'completed', ?, ?, ?, ?, ?, ?, ?, ?)",
+                                     (spec.to_json(), label, sweep, now, now - seconds, now,
+                                      json.dumps({"phase": "demo" if demo else "imported"}), json.dumps(result), kind,
+                                      owner, int(demo)))
                     ids.append(int(cur.lastrowid))
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")
                 raise
         return ids
+
+    def delete_demo(self) -> int:
+        """Remove every bundled demo result; returns how many."""
+        with self._connect() as db:
+            return db.execute("DELETE FROM jobs WHERE demo=1").rowcount
+
+    def demo_count(self) -> int:
+        with self._connect() as db:
+            return int(db.execute("SELECT COUNT(*) FROM jobs WHERE demo=1").fetchone()[0])
 
     def duplicate_of(self, spec: RunSpec, window: float = 120.0, kind: str = "run") -> int | None:
         """The id of a job with exactly this recipe that is queued, running, or was submitted in the last

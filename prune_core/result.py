@@ -187,6 +187,14 @@ class RunResult:
         return replace(self, deployment=deployment)
 
     # ---- storage ------------------------------------------------------------------------------------
+    def without_paths(self) -> "RunResult":
+        """This result's numbers without its file paths: brought from elsewhere (an import, the demo set),
+        they name files on another machine — or anywhere on this one — which the dashboard must never serve."""
+        deployment = self.deployment
+        if deployment is not None:
+            deployment = replace(deployment, export_dir=None)
+        return replace(self, model_path=None, deployment=deployment)
+
     def row(self) -> dict:
         """Every scalar column, flat (a DataFrame row; `COLUMNS` names them)."""
         spec = self.spec

@@ -1,0 +1,57 @@
+"""Build the bundled demo results in demo/ from the project's own measurements.
+
+    .venv/bin/python tools/build_demo.py --measure   # measure them first (about 40 min on 2 cores)
+    .venv/bin/python tools/build_demo.py             # pack what bench/out already holds
+
+Measured with (the commands --measure runs, the same as the README's screenshot commands):
+    python -m prune_core sweep --strategies magnitude,taylor,fisher,random --sparsities 0.5,0.8,0.9 \
+        --scope global --out bench/out/demo.jsonl
+    python -m prune_core sweep --strategies taylor --sparsities 0.3,0.5 --scope global \
+        --granularity structured --export tflite --out bench/out/demo_structured.jsonl
+    python -m prune_core profile --strategies magnitude,gradient,taylor,fisher,wanda \
+        --out bench/out/explore_profile.json
+Every result is read back through the same checks as an import; file paths are dropped.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+OUT = ROOT / "bench" / "out"
+COMMANDS = [
+    ["sweep", "--strategies", "magnitude,taylor,fisher,random", "--sparsities", "0.5,0.8,0.9", "--scope", "global",
+     "--out", str(OUT / "demo.jsonl")],
+    ["sweep", "--strategies", "taylor", "--sparsities", "0.3,0.5", "--scope", "global", "--granularity", "structured",
+     "--export", "tflite", "--out", str(OUT / "demo_structured.jsonl")],
+    ["profile", "--strategies", "magnitude,gradient,taylor,fisher,wanda", "--out", str(OUT / "explore_profile.json")],
+]
+
+
+def main(argv) -> int:
+    from prune_core import demo
+    from prune_core.profile import Profile
+    from prune_core.result import RunResult
+
+    if "--measure" in argv:
+        OUT.mkdir(parents=True, exist_ok=True)
+        for command in COMMANDS:
+            subprocess.run([sys.executable, "-m", "prune_core", *command], check=True, cwd=ROOT)
+    results = [RunResult.from_dict(json.loads(line)).without_paths()
+               for name in ("demo.jsonl", "demo_structured.jsonl")
+               for line in (OUT / name).read_text().splitlines() if line.strip()]
+    measured = Profile.from_dict(json.loads((OUT / "explore_profile.json").read_text()))
+    demo.DEMO_DIR.mkdir(exist_ok=True)
+    demo.RUNS.write_text("".join(json.dumps(r.to_dict(), sort_keys=True) + "\n" for r in results))
+    demo.PROFILE.write_text(json.dumps(measured.to_dict(), sort_keys=True) + "\n")
+    print(f"demo/: {len(results)} runs ({demo.RUNS.stat().st_size:,} B), a profile of "
+          f"{', '.join(measured.criteria)} ({demo.PROFILE.stat().st_size:,} B)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
