@@ -12,6 +12,7 @@ if df.empty:
     st.info("Nothing to compare yet. Completed runs appear here as points: accuracy against model size and "
             "against latency. Start with the demo sweep — every criterion at 50, 80 and 90 % sparsity, and "
             "structured runs that really move latency.")
+    ui.demo_panel("compare")
     ui.demo_button("compare-demo")
     st.stop()
 

@@ -25,6 +25,10 @@ index = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in
 job_id = st.selectbox("Run", ids, index=index, format_func=lambda i: f"job {i} · {by_id[i].label}")
 job = by_id[job_id]
 r = job.run_result
+if job.demo:
+    st.info("A bundled demo result: measured by this project's own commands on the compact EfficientNet and "
+            "digits (README, \u201cThe dashboard\u201d), not on this machine. Its numbers are real; there is no "
+            "model file to download.", icon=":material/info:")
 
 
 def _vs_dense(ratio):

@@ -44,7 +44,7 @@ def _card(job) -> None:
         head, actions = st.columns([5, 2])
         with head:
             kind = {"scores": " · scoring run (threshold preview)", "export": "",
-                    "profile": " · profile for Explore"}.get(job.kind, "")
+                    "profile": " · profile for Explore"}.get(job.kind, "") + (" · :orange-badge[demo]" if job.demo else "")
             st.markdown(f"**{ui.STATUS_ICONS.get(job.status, '')} job {job.id}** · {ui.escape_md(job.label)}{kind} · "
                         f"{ui.escape_md(job.spec.model)} on {ui.escape_md(job.spec.dataset)}"
                         + (f" · {ui.escape_md(job.sweep)}" if job.sweep else "")
@@ -103,6 +103,7 @@ def job_table():
     if not jobs:
         st.info("No runs yet. Queue one on the Experiment page, or start with the demo sweep: every criterion "
                 "at 50, 80 and 90 % sparsity on the default model.")
+        ui.demo_panel("runs")
         ui.demo_button("runs-demo")
         return
     counts = jobs_store.counts()

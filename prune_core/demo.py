@@ -19,6 +19,8 @@ from prune_core.specs import RunSpec
 
 DEMO_DIR = paths.PROJECT_ROOT / "demo"
 RUNS, PROFILE = DEMO_DIR / "runs.jsonl", DEMO_DIR / "profile.json"
+#: A 16×16 block of one trained 1×1 convolution of the demo baseline, for the Learn page.
+LESSON_WEIGHTS = DEMO_DIR / "lesson_weights.json"
 #: The sweep name every demo result carries (legend, hover, tables).
 SWEEP = "demo (bundled)"
 

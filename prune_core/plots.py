@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from prune_core.demo import SWEEP as DEMO_SWEEP
 from prune_core.results import AXES, band, pareto_mask
 
 #: One colour per strategy, the same on every chart.
@@ -29,7 +30,8 @@ def tradeoff(df: pd.DataFrame, x: str, y: str = "top1", dense: dict | None = Non
             data.fillna({k: "" for k in keys}).groupby(keys):
         group = group.sort_values("achieved")
         name = (f"{strategy} · {scope}" + (f" · channels ({budget})" if granularity == "structured" else "")
-                + (" · latency-aware" if rank == "latency" else "") + ("" if schedule == "oneshot" else f" · {schedule}"))
+                + (" · latency-aware" if rank == "latency" else "") + ("" if schedule == "oneshot" else f" · {schedule}")
+                + (" · demo" if sweep == DEMO_SWEEP else ""))
         fig.add_trace(go.Scatter(
             x=group[x], y=group[y], mode="lines+markers", name=name, legendgroup=name,
             showlegend=name not in shown, line=dict(color=COLOURS.get(strategy, "#17becf"),

@@ -69,7 +69,7 @@ def frame(jobs) -> pd.DataFrame:
             continue
         rows.append({**result.row(), "job": job.id, "label": job.label, "sweep": job.sweep or f"job {job.id}",
                      "recipe": json.dumps(result.spec.to_dict(), sort_keys=True),
-                     "hover": hover_text(job.id, job.label, result)})
+                     "hover": hover_text(job.id, job.label, result, demo=job.demo)})
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
@@ -78,9 +78,9 @@ HOVER_ALWAYS = ("model", "dataset", "strategy", "granularity", "sparsity", "thre
                 "fine_tune_epochs", "learning_rate", "seed")
 
 
-def hover_text(job_id: int, label: str, result: RunResult) -> str:
+def hover_text(job_id: int, label: str, result: RunResult, demo: bool = False) -> str:
     """What a chart shows when you hover a run: its numbers and its whole recipe."""
-    lines = [f"<b>job {job_id}</b> · {html.escape(label)}",
+    lines = [f"<b>job {job_id}</b> · {html.escape(label)}" + (" · <i>bundled demo result</i>" if demo else ""),
              f"top-1 {result.top1:.4f} (before FT {result.top1_before_finetune:.4f})",
              result.amount_text()]
     if result.latency_ms_b1_lo is not None:

@@ -11,7 +11,7 @@ from prune_core.specs import RunSpec
 from tests.conftest import TINY
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["pages/explore.py", "pages/experiment.py", "pages/runs.py", "pages/compare.py", "pages/run_detail.py"]
+PAGES = ["pages/home.py", "pages/learn.py", "pages/explore.py", "pages/experiment.py", "pages/runs.py", "pages/compare.py", "pages/run_detail.py"]
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +131,7 @@ def test_streamlit_process_never_imports_tensorflow(home, tiny_profile):
     _store_profile(tiny_profile)
     code = ("import sys; from streamlit.testing.v1 import AppTest; "
             f"app = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60).run(); "
+            "app.switch_page('pages/explore.py').run(); "
             "app.selectbox(key='explore_model_choice').set_value('tiny-cnn').run(); "
             "app.selectbox(key='explore_dataset_choice').set_value('synthetic').run(); "
             "assert len(app.get('plotly_chart')) >= 4, 'Explore drew no charts'; "
@@ -275,7 +276,7 @@ def _store_profile(profile, criteria=("magnitude", "taylor")) -> list:
 
 
 def _explore(tiny=True):
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    app = _app("pages/explore.py")
     if tiny:
         app.selectbox(key="explore_model_choice").set_value("tiny-cnn").run()
         app.selectbox(key="explore_dataset_choice").set_value("synthetic").run()
@@ -283,7 +284,7 @@ def _explore(tiny=True):
     return app
 
 
-def test_explore_is_the_first_page_and_offers_to_profile(home):
+def test_explore_offers_to_profile(home):
     app = _explore(tiny=False)
     assert app.title[0].value == "Explore"
     button = next(b for b in app.button if b.label.startswith("Profile "))
@@ -488,7 +489,7 @@ def test_a_shared_dashboard_shows_nothing_but_the_sign_in_until_a_visitor_signs_
     assert any("do not match" in e.value for e in app.error)
     _sign_in(app, "alice", "alice-password")
     assert not app.exception
-    assert [t.value for t in app.title] == ["Explore"]
+    assert [t.value for t in app.title] == ["Pruning trade-offs"]  # the home page
     assert any("Signed in as" in c.value and "alice" in c.value for c in app.sidebar.caption)
 
 
@@ -522,6 +523,76 @@ def test_a_dashboard_reachable_from_other_machines_without_sign_in_serves_nothin
         assert not app.title and any("sign-in is off, so it serves nothing" in e.value for e in app.error)
         monkeypatch.setenv("PRUNE_SHARED", "0")  # the owner's explicit choice: serve without sign-in
         app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
-        assert [t.value for t in app.title] == ["Explore"]
+        assert [t.value for t in app.title] == ["Pruning trade-offs"]
     finally:
         config.set_option("server.address", before)
+
+
+def _figure(app, index: int) -> dict:
+    import json
+
+    return json.loads(app.get("plotly_chart")[index].proto.spec)
+
+
+def test_learn_sections_move_with_their_controls_and_the_seed_example_removes_theta_2(home):
+    app = _app("pages/learn.py")
+    assert [h.value for h in app.header][:5] == [
+        "1. Magnitude and a threshold", "2. Gradient and Fisher information", "3. Single weights or whole channels",
+        "4. Schedules: prune gradually", "5. Train → prune → fine-tune → evaluate"]
+    blanks = lambda fig: sum(v is None for row in fig["data"][0]["z"] for v in row)  # noqa: E731
+    before = blanks(_figure(app, 0))
+    app.slider(key="learn_threshold").set_value(0.2).run()
+    assert blanks(_figure(app, 0)) > before  # a higher threshold blanks more weights
+    text = " ".join(m.value for m in app.markdown)
+    assert "**Seed's rule** (eigenvalue below 5) removes **θ₂**" in text
+    assert "**Fisher saliency** (remove one of two) removes **θ₂**" in text
+    assert "**Magnitude** removes **θ₁**" in text
+    app.number_input(key="learn_w2").set_value(3.0).run()  # now θ₂'s removal costs ½·1·9 = 4.5 > 1.25
+    text = " ".join(m.value for m in app.markdown)
+    assert "**Fisher saliency** (remove one of two) removes **θ₁**" in text
+    assert "**Seed's rule** (eigenvalue below 5) removes **θ₂**" in text  # the seed's rule ignores the weight
+    next(b for b in app.button if b.key == "learn-seed-fisher").click().run()
+    assert app.number_input(key="learn_w2").value == 1.0
+    width = len(_figure(app, 3)["data"][1]["z"][0])
+    app.slider(key="learn_share").set_value(0.75).run()
+    assert len(_figure(app, 3)["data"][1]["z"][0]) == 4 < width  # 16 output channels → 4 kept
+    curve = _figure(app, 4)["data"][0]
+    app.slider(key="learn_power").set_value(1.0).run()
+    assert _figure(app, 4)["data"][0]["y"] != curve["y"]
+    app.slider(key="learn_steps").set_value((1000, 1050)).run()  # 50 steps: not a multiple of 100
+    assert any("not a multiple of frequency" in e.value for e in app.error)
+    assert len(app.get("plotly_chart")) == 5  # the schedule curve is replaced by the explanation
+    assert not app.exception
+
+
+def test_learn_shows_the_bundled_results_before_anything_ran(home):
+    app = _app("pages/learn.py")
+    assert JobStore().list() == []
+    captions = " ".join(c.value for c in app.caption)
+    assert "bundled demo results" in captions
+    pipeline = _figure(app, 5)
+    assert {t["name"].split(" · ")[0] for t in pipeline["data"]} >= {"magnitude", "taylor", "fisher", "random"}
+
+
+def test_the_demo_results_load_marked_and_leave_in_one_click(home):
+    from prune_core import demo
+
+    app = _app("pages/home.py")
+    next(b for b in app.button if b.label == "Load the demo results").click().run()
+    store = JobStore()
+    jobs = store.list()
+    assert store.demo_count() == len(jobs) == len(demo.runs()) + 5  # 14 runs and a profile per criterion
+    assert all(j.demo and j.sweep == demo.SWEEP and j.status == "completed" for j in jobs)
+    assert all(j.run_result.model_path is None for j in jobs if j.kind == "run")  # numbers, no files
+    mine = store.submit(RunSpec.of(model="tiny-cnn", dataset="synthetic"))
+    app.switch_page("pages/compare.py").run()
+    assert not app.exception
+    legend = {t.get("name", "") for t in _figure(app, 0)["data"]}
+    assert any(name.endswith(" · demo") for name in legend)
+    app.switch_page("pages/explore.py").run()
+    assert not app.exception and len(app.get("plotly_chart")) >= 4  # the demo profile answers at once
+    app.switch_page("pages/run_detail.py").run()
+    assert any("bundled demo result" in i.value for i in app.info)
+    app.switch_page("pages/home.py").run()
+    next(b for b in app.button if b.label == "Remove the demo results").click().run()
+    assert [j.id for j in store.list()] == [mine] and store.demo_count() == 0

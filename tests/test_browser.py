@@ -49,7 +49,7 @@ def test_a_deep_link_works_on_a_fresh_server_and_the_form_remembers_across_pages
         page.goto(url + "/compare")  # the first request this server sees
         page.get_by_text("Nothing to compare yet").wait_for(timeout=60000)
         nav = page.inner_text('[data-testid="stSidebar"]').splitlines()
-        assert {"Explore", "Experiment", "Runs", "Compare", "Run detail"} <= set(nav) and "app" not in nav
+        assert {"Home", "Learn", "Explore", "Experiment", "Runs", "Compare", "Run detail"} <= set(nav) and "app" not in nav
         page.get_by_role("link", name="Experiment").click()
         field = page.get_by_label("Target sparsities (comma-separated: one run each)")
         field.fill("0.3, 0.7")

@@ -2,6 +2,8 @@
 
     .venv/bin/python tools/build_demo.py --measure   # measure them first (about 40 min on 2 cores)
     .venv/bin/python tools/build_demo.py             # pack what bench/out already holds
+    .venv/bin/python tools/build_demo.py --weights-from .prune/baselines/efficientnet-compact--digits--*.keras
+                                                     # also the Learn page's real 16×16 weight block
 
 Measured with (the commands --measure runs, the same as the README's screenshot commands):
     python -m prune_core sweep --strategies magnitude,taylor,fisher,random --sparsities 0.5,0.8,0.9 \
@@ -48,9 +50,30 @@ def main(argv) -> int:
     demo.DEMO_DIR.mkdir(exist_ok=True)
     demo.RUNS.write_text("".join(json.dumps(r.to_dict(), sort_keys=True) + "\n" for r in results))
     demo.PROFILE.write_text(json.dumps(measured.to_dict(), sort_keys=True) + "\n")
+    if "--weights-from" in argv:
+        _lesson_weights(Path(argv[argv.index("--weights-from") + 1]))
     print(f"demo/: {len(results)} runs ({demo.RUNS.stat().st_size:,} B), a profile of "
           f"{', '.join(measured.criteria)} ({demo.PROFILE.stat().st_size:,} B)")
     return 0
+
+
+LESSON_LAYER = "block6b_project_conv"
+
+
+def _lesson_weights(baseline: Path) -> None:
+    """A 16×16 block of a real 1×1 convolution of the trained baseline (input × output channels), for
+    the Learn page's magnitude and channel pictures (which cannot load a Keras model: no TensorFlow)."""
+    import os
+
+    os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+    from prune_core.demo import LESSON_WEIGHTS
+    from prune_core.engine.keras_env import keras
+
+    model = keras.models.load_model(str(baseline), compile=False)
+    kernel = model.get_layer(LESSON_LAYER).get_weights()[0]
+    block = kernel[0, 0, :16, :16].astype(float)
+    LESSON_WEIGHTS.write_text(json.dumps({"layer": LESSON_LAYER, "model": baseline.name,
+                                          "weights": [[round(v, 6) for v in row] for row in block.tolist()]}) + "\n")
 
 
 if __name__ == "__main__":

@@ -238,6 +238,42 @@ def demo_button(key: str) -> None:
         queue(demo_specs(), sweep="demo")
 
 
+def learn_results() -> tuple[list, str]:
+    """(run results, where they come from) for Learn's measured numbers: this dashboard's completed
+    runs, else the bundled demo results straight from their files (no waiting, nothing stored)."""
+    from prune_core import demo
+
+    jobs = completed_runs()
+    if jobs:
+        demos = sum(job.demo for job in jobs)
+        return [job.run_result for job in jobs], (f"{len(jobs)} completed run(s) on this dashboard"
+                                                  + (f", {demos} of them bundled demo results" if demos else ""))
+    return list(demo.runs()), "the bundled demo results (compact EfficientNet on digits, measured by this project)"
+
+
+def demo_panel(key: str) -> None:
+    """Offer the bundled demo results (an empty store: load them in one click) or their removal, to a
+    visitor who may change the store (the local user, or an admin)."""
+    from prune_core import demo
+
+    jobs, who = store(), access.current()
+    count = jobs.demo_count()
+    if count:
+        st.caption(f":material/info: {count} bundled demo result(s) are shown beside your own, marked "
+                   f"\u201c{demo.SWEEP}\u201d.")
+        if who.owner_filter is None and st.button("Remove the demo results", key=f"{key}-remove-demo",
+                                                  help="Deletes only the bundled demo results; your runs stay."):
+            demo.remove(jobs)
+            st.rerun()
+    elif demo.available() and who.owner_filter is None:
+        if st.button("Load the demo results", key=f"{key}-load-demo", type="primary",
+                     help="14 real runs (every criterion at 50/80/90 %, channel removal with a TFLite export) and "
+                          "a five-criterion profile of the compact EfficientNet on digits, measured by this "
+                          "project's own commands. Marked as demo, removable in one click."):
+            demo.load(jobs)
+            st.rerun()
+
+
 def baseline_scores(model: str, dataset: str, strategies: list, granularity: str):
     """(job, score summary) of the newest completed run (or scoring run) on this model and data with one of
     `strategies`: its scores of the unpruned baseline, to read thresholds off. None when there is none."""
