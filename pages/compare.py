@@ -31,14 +31,17 @@ lat = f4.selectbox("Latency axis", latency_axes, format_func=results.AXES.get,
                    help="Starts on the most faithful latency every run shown has: LiteRT measured (after export), "
                         "then LiteRT predicted by the per-layer table, then Keras on this CPU.")
 dense = results.dense_reference(view)
+full = st.toggle("Full accuracy axis (0–100 %)", key="compare_full_range",
+                 help="Off: the accuracy axis is zoomed to the runs shown, where the differences are.")
+accuracy = (0.0, 1.02) if full else results.accuracy_range(view, dense)
 
 left, right = st.columns(2)
 with left:
     st.markdown("**Accuracy vs size**")
-    st.plotly_chart(plots.tradeoff(view, size, dense=dense), width="stretch")
+    st.plotly_chart(plots.tradeoff(view, size, dense=dense, y_range=accuracy), width="stretch")
 with right:
     st.markdown("**Accuracy vs latency**")
-    st.plotly_chart(plots.tradeoff(view, lat, dense=dense), width="stretch")
+    st.plotly_chart(plots.tradeoff(view, lat, dense=dense, y_range=accuracy), width="stretch")
 
 if lat in ("latency_ms_b1_p50", "latency_ms_b32_p50") and results.latency_unchanged(view, lat):
     st.info("Measured latency did not change beyond measurement noise while sparsity changed. That is "
@@ -51,7 +54,7 @@ x3 = st.radio("Third chart: accuracy against", amounts, format_func=results.AXES
               help="Parameters removed compares single-weight and channel pruning on one axis; weight sparsity "
                    "counts zeros (channel pruning leaves none); budget removed counts the FLOPs, parameters or "
                    "LiteRT time that channel pruning took away.")
-st.plotly_chart(plots.tradeoff(view, x3, dense=None), width="stretch")
+st.plotly_chart(plots.tradeoff(view, x3, dense=None, y_range=accuracy), width="stretch")
 st.caption("Colour: strategy; circles and solid lines rank per layer, diamonds and dotted lines globally. "
            "Ringed points on the dashed grey line: the Pareto front (no other run is both smaller/faster and more "
            "accurate). Error bars on a latency: how far its median moves between measurement rounds (lowest "

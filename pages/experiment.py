@@ -43,6 +43,32 @@ def _threshold_removing_half():
             state["thresholds"] = f"{value:.3g}"
 
 
+def _threshold_from_slider():
+    state["thresholds"] = f"{state['threshold_pick']:.3g}"
+
+
+def _threshold_slider(model: str, dataset: str) -> None:
+    """Threshold mode with a finished run's scores of this baseline: a log-scale slider over the scores'
+    histogram bins (snapping to them), each step saying what share of weights it removes."""
+    found = ui.baseline_scores(model, dataset, state["strategies"][:1], state["granularity"]) \
+        if state["strategies"] else None
+    edges = [e for e in (found[1].get("hist_edges") or []) if e > 0] if found else []
+    if len(edges) < 2:
+        return
+    scores = found[1]
+    try:
+        wanted = float(state["thresholds"].split(",")[0])
+    except ValueError:
+        wanted = edges[len(edges) // 2]
+    if state.get("threshold_pick") not in edges:
+        state["threshold_pick"] = min(edges, key=lambda e: abs(math.log(e) - math.log(max(wanted, 1e-30))))
+    st.select_slider(f"Threshold on the baseline's {found[0].spec.strategy} scores (log scale)", options=edges,
+                     key="threshold_pick", on_change=_threshold_from_slider,
+                     format_func=lambda t: f"{t:.3g}: removes {fraction_below(scores, t):.0%}",
+                     help="Each step is one bin of the score histogram below; the label says the share of prunable "
+                          "weights scoring below it.")
+
+
 def _best_recipe():
     state.update({k: v for k, v in ui.EXPERIMENT_FORM.items() if k not in ("model_choice", "model_path",
                                                                              "dataset_choice", "dataset_path")})
@@ -95,7 +121,10 @@ with left:
             sparsities = parse_numbers(st.text_input("Target sparsities (comma-separated: one run each)",
                                                      key="sparsities"), "target sparsities")
         else:
-            thresholds = parse_numbers(st.text_input("Thresholds (remove weights scoring below)", key="thresholds"),
+            _threshold_slider(model, dataset)
+            thresholds = parse_numbers(st.text_input("Thresholds (remove weights scoring below)", key="thresholds",
+                                                     help="Comma-separated: one run each. The slider above sets "
+                                                          "one from the baseline's scores."),
                                        "thresholds")
         if not (sparsities or thresholds):
             raise PruneError(f"give at least one {'sparsity' if mode == 'target sparsity' else 'threshold'}")

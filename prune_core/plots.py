@@ -17,9 +17,11 @@ SCOPE_MARKER = {"layerwise": "circle", "global": "diamond"}
 SCOPE_DASH = {"layerwise": "solid", "global": "dot"}
 
 
-def tradeoff(df: pd.DataFrame, x: str, y: str = "top1", dense: dict | None = None, log_x: bool = False):
+def tradeoff(df: pd.DataFrame, x: str, y: str = "top1", dense: dict | None = None, log_x: bool = False,
+             y_range: tuple | None = None):
     """Accuracy against one cost axis: a line per sweep, a colour per strategy, the Pareto front
-    dashed, the dense baseline as a star and a dotted line."""
+    dashed, the dense baseline as a star and a dotted line. `y_range`: the accuracy axis's range
+    (default: plotly's own)."""
     fig = go.Figure()
     data = df.dropna(subset=[x, y])
     bounds = band(data, x)  # a measured latency's band: error bars, and ties within it on the front
@@ -52,7 +54,9 @@ def tradeoff(df: pd.DataFrame, x: str, y: str = "top1", dense: dict | None = Non
             fig.add_trace(go.Scatter(x=[dense[x]], y=[dense["top1"]], mode="markers", name="dense baseline",
                                      marker=dict(symbol="star", size=14, color="black")))
     fig.update_layout(xaxis_title=AXES.get(x, x), yaxis_title=AXES.get(y, y), height=420,
-                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.25))
+                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.25),
+                      yaxis_range=list(y_range) if y_range else None)
+    fig.update_xaxes(exponentformat="power")
     if log_x:
         fig.update_xaxes(type="log")
     return fig
@@ -88,10 +92,11 @@ def histogram(summary: dict, threshold: float | None = None, title: str = ""):
     if threshold is not None and threshold > 0:
         fig.add_vline(x=threshold, line=dict(color="red", dash="dash"), annotation_text="threshold")
     zeros = summary.get("zeros", 0)
-    fig.update_layout(title=title + (f" ({zeros:,} exact zeros not shown)" if zeros else ""), height=280,
-                      margin=dict(l=10, r=10, t=30 if title or zeros else 10, b=10), bargap=0,
+    text = title + (f"<br><sup>{zeros:,} exact zeros not shown</sup>" if zeros else "")
+    fig.update_layout(title=dict(text=text, font=dict(size=14)), height=300,
+                      margin=dict(l=10, r=10, t=50 if zeros else (30 if title else 10), b=10), bargap=0,
                       xaxis_title="value (log scale)", yaxis_title="count")
-    fig.update_xaxes(type="log")
+    fig.update_xaxes(type="log", exponentformat="power")  # 10⁻¹⁵, not SI prefixes such as "1f"
     return fig
 
 
@@ -108,10 +113,15 @@ def training_curves(history: list):
 
 
 def layer_bars(values: dict, title: str = "sparsity"):
-    """One bar per layer (its sparsity, or for channel pruning the share of its channels removed)."""
+    """One bar per layer (its sparsity, or for channel pruning the share of its channels removed), every
+    layer named under its bar and on hover."""
     names = list(values)
-    fig = go.Figure(go.Bar(x=names, y=[values[n] for n in names], marker_color="#1f77b4"))
-    fig.update_layout(yaxis_title=title, yaxis_range=[0, 1], height=320, margin=dict(l=10, r=10, t=10, b=10))
+    fig = go.Figure(go.Bar(x=names, y=[values[n] for n in names], marker_color="#1f77b4",
+                           hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
+    fig.update_layout(yaxis=dict(title=title, range=[0, 1], tickformat=".0%"), height=420,
+                      margin=dict(l=10, r=10, t=10, b=10),
+                      xaxis=dict(tickmode="array", tickvals=names, ticktext=names, tickangle=-60,
+                                 tickfont=dict(size=9), automargin=True))
     return fig
 
 

@@ -167,6 +167,19 @@ def dense_reference(df: pd.DataFrame) -> dict:
     return ref
 
 
+def accuracy_range(df: pd.DataFrame, dense: dict | None = None, y: str = "top1") -> tuple[float, float]:
+    """An accuracy axis zoomed to the data (and the dense baseline), with a margin: most runs of a
+    sweep sit near the top, where a 0–1 axis crowds them into a line."""
+    values = [float(v) for v in df[y].dropna()] if y in df else []
+    if dense and dense.get(y) is not None:
+        values.append(float(dense[y]))
+    if not values:
+        return 0.0, 1.0
+    low, high = min(values), max(values)
+    pad = max(0.005, 0.08 * (high - low))
+    return max(0.0, low - pad), min(1.0 + pad / 2, high + pad)
+
+
 def speedup_text(speedup, low, high) -> str | None:
     """"1.45× faster (1.40–1.50)", "within noise (0.97–1.04)" — a speedup only where its band says so."""
     if speedup is None:

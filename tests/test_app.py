@@ -236,7 +236,7 @@ def test_a_running_jobs_progress_says_its_phase_and_the_time_left():
 
 
 def test_threshold_mode_starts_from_the_threshold_that_removes_half(home, real_result):
-    from prune_core.summaries import threshold_removing
+    from prune_core.summaries import fraction_below, threshold_removing
 
     JobStore().add_completed([(real_result, None)])  # magnitude on tiny-cnn / synthetic: its baseline's scores
     app = _app()
@@ -247,6 +247,14 @@ def test_threshold_mode_starts_from_the_threshold_that_removes_half(home, real_r
     expected = threshold_removing(real_result.distributions["scores"], 0.5)
     assert app.text_input(key="thresholds").value == f"{expected:.3g}"
     assert any("would remove about **50" in m.value or "would remove about **49" in m.value for m in app.markdown)
+    # the log-scale slider over the histogram's bins: moving it sets the threshold and says what it removes
+    slider = app.select_slider(key="threshold_pick")
+    edges = [e for e in real_result.distributions["scores"]["hist_edges"] if e > 0]
+    assert len(slider.options) == len(edges) and slider.options[0].startswith(f"{edges[0]:.3g}: removes ")
+    slider.set_value(edges[-3]).run()
+    assert app.text_input(key="thresholds").value == f"{edges[-3]:.3g}"
+    removed = fraction_below(real_result.distributions["scores"], float(f"{edges[-3]:.3g}"))
+    assert removed > 0.5 and any(f"would remove about **{removed:.1%}**" in m.value for m in app.markdown)
 
 
 # ---- Explore ---------------------------------------------------------------------------------------
@@ -596,3 +604,17 @@ def test_the_demo_results_load_marked_and_leave_in_one_click(home):
     app.switch_page("pages/home.py").run()
     next(b for b in app.button if b.label == "Remove the demo results").click().run()
     assert [j.id for j in store.list()] == [mine] and store.demo_count() == 0
+
+
+def test_compare_zooms_the_accuracy_axis_to_the_runs(home, real_result):
+    import dataclasses
+
+    store = JobStore()
+    store.add_completed([(real_result, "a"), (dataclasses.replace(real_result, top1=real_result.top1 - 0.04), "b")])
+    app = _app("pages/compare.py")
+    low, high = _figure(app, 0)["layout"]["yaxis"]["range"]
+    values = [real_result.top1, real_result.top1 - 0.04, real_result.dense.top1]
+    assert low <= min(values) and high >= max(values)
+    assert high - low < 0.5  # zoomed to the runs, not 0–1
+    app.toggle(key="compare_full_range").set_value(True).run()
+    assert _figure(app, 0)["layout"]["yaxis"]["range"] == [0.0, 1.02]
