@@ -3,6 +3,7 @@ import streamlit as st
 
 import ui
 from prune_core import plots, results
+from prune_core.glossary import HELP
 
 ui.start_page()
 
@@ -17,8 +18,10 @@ if df.empty:
     st.stop()
 
 f1, f2, f3, f4 = st.columns(4)
-model = f1.multiselect("Model", sorted(df["model"].unique()), default=sorted(df["model"].unique()))
-dataset = f2.multiselect("Dataset", sorted(df["dataset"].unique()), default=sorted(df["dataset"].unique()))
+model = f1.multiselect("Model", sorted(df["model"].unique()), default=sorted(df["model"].unique()),
+                       help=HELP["filter_model"])
+dataset = f2.multiselect("Dataset", sorted(df["dataset"].unique()), default=sorted(df["dataset"].unique()),
+                         help=HELP["filter_dataset"])
 view = df[df["model"].isin(model) & df["dataset"].isin(dataset)]
 if view.empty:
     st.warning("No runs match these filters.")

@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from prune_core import data, limits, plots
 from prune_core.errors import PruneError
+from prune_core.glossary import HELP
 from prune_core.schedules import seed_recipe
 from prune_core.specs import BUDGETS, CHANNEL_MULTIPLES, CRITERIA, RunSpec, expand, parse_numbers
 from prune_core.summaries import fraction_below, threshold_removing
@@ -112,14 +113,15 @@ with left:
                                "latency removed (latency: predicted from a per-layer table, timed once per "
                                "architecture, about 35 s for EfficientNetB0@224); with per-group ranking, the "
                                "fraction of each group's channels.")
-        multiple = b2.selectbox("Keep channel counts multiples of", list(CHANNEL_MULTIPLES), key="channel_multiple")
-    mode = st.radio("Amount", ["target sparsity", "threshold"], horizontal=True, key="mode",
+        multiple = b2.selectbox("Keep channel counts multiples of", list(CHANNEL_MULTIPLES), key="channel_multiple",
+                                help=HELP["channel_multiple"])
+    mode = st.radio("Amount", ["target sparsity", "threshold"], horizontal=True, key="mode", help=HELP["amount"],
                     on_change=_threshold_removing_half)
     sparsities = thresholds = None
     try:
         if mode == "target sparsity":
             sparsities = parse_numbers(st.text_input("Target sparsities (comma-separated: one run each)",
-                                                     key="sparsities"), "target sparsities")
+                                                     key="sparsities", help=HELP["sparsities"]), "target sparsities")
         else:
             _threshold_slider(model, dataset)
             thresholds = parse_numbers(st.text_input("Thresholds (remove weights scoring below)", key="thresholds",
@@ -163,15 +165,15 @@ with right:
                         disabled=threshold_mode,
                         help="A threshold prunes once, before fine-tuning." if threshold_mode else None)
     c1, c2 = st.columns(2)
-    initial = c1.number_input("Initial sparsity", 0.0, 0.99, step=0.05, key="initial_sparsity",
+    initial = c1.number_input("Initial sparsity", 0.0, 0.99, step=0.05, key="initial_sparsity", help=HELP["initial_sparsity"],
                               disabled=schedule != "polynomial")
-    power = c2.number_input("Power", 0.5, 10.0, step=0.5, key="power", disabled=schedule != "polynomial")
-    begin = c1.number_input("Begin step", 0, 10**7, key="begin_step", disabled=schedule == "oneshot")
-    end = c2.number_input("End step (-1: never stop)", -1, 10**7, key="end_step", disabled=schedule == "oneshot")
-    frequency = c1.number_input("Frequency (steps)", 1, 10**6, key="frequency", disabled=schedule == "oneshot")
-    epochs = c2.number_input("Fine-tune epochs", 0, 1000, key="fine_tune_epochs")
-    lr = c1.number_input("Learning rate", 1e-6, 0.5, format="%.5f", key="learning_rate")
-    seed = c2.number_input("Seed", 0, 10**6, key="seed")
+    power = c2.number_input("Power", 0.5, 10.0, step=0.5, key="power", help=HELP["power"], disabled=schedule != "polynomial")
+    begin = c1.number_input("Begin step", 0, 10**7, key="begin_step", help=HELP["begin_step"], disabled=schedule == "oneshot")
+    end = c2.number_input("End step (-1: never stop)", -1, 10**7, key="end_step", help=HELP["end_step"], disabled=schedule == "oneshot")
+    frequency = c1.number_input("Frequency (steps)", 1, 10**6, key="frequency", help=HELP["frequency"], disabled=schedule == "oneshot")
+    epochs = c2.number_input("Fine-tune epochs", 0, 1000, key="fine_tune_epochs", help=HELP["fine_tune_epochs"])
+    lr = c1.number_input("Learning rate", 1e-6, 0.5, format="%.5f", key="learning_rate", help=HELP["learning_rate"])
+    seed = c2.number_input("Seed", 0, 10**6, key="seed", help=HELP["seed"])
     export = st.checkbox("Also export for deployment (TFLite float / sparse / int8, LiteRT latency)", key="export",
                          help="Adds about a minute per run on the compact model.")
     steps_per_epoch, total = 1, 0

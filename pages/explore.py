@@ -6,6 +6,7 @@ import streamlit as st
 import ui
 from prune_core import explore, plots
 from prune_core.errors import PruneError
+from prune_core.glossary import GLOSSARY, HELP
 from prune_core.specs import CRITERIA, RunSpec
 
 ui.start_page()
@@ -77,13 +78,14 @@ if profile is None:
 
 dense = profile.dense
 s1, s2, s3 = st.columns([5, 2, 3])
-target = s1.slider("Sparsity: share of the prunable weights removed", 0.0, 0.98, step=0.01, key="explore_sparsity")
+target = s1.slider("Sparsity: share of the prunable weights removed", 0.0, 0.98, step=0.01, key="explore_sparsity",
+                   help=HELP["explore_sparsity"])
 batchnorm = s2.toggle("Re-estimate BN", key="explore_batchnorm",
                       help="After pruning, re-estimate BatchNorm's running statistics on training images (no "
                            "weight changes, a fraction of a second; runs do it too before fine-tuning). Off: the "
                            "masks alone.")
 scopes = s3.multiselect("Ranking", ["auto", "global", "layerwise"], key="explore_scopes",
-                        format_func=explore.SCOPE_LABELS.get)
+                        format_func=explore.SCOPE_LABELS.get, help=HELP["explore_scopes"])
 chosen = [c for c in criteria if c in have]
 curves = explore.curves(profile, batchnorm)
 curves = curves[curves["criterion"].isin(chosen) & curves["scope"].isin(scopes)]
@@ -96,7 +98,8 @@ latency_ms = explore.dense_latency(profile)
 if not channels.empty:
     state["explore_flops"] = min(state["explore_flops"], float(channels["budget_removed"].max()))
     removed = s1.slider("Channels: share of the FLOPs removed (whole channels, a smaller dense model)", 0.0,
-                        float(channels["budget_removed"].max()), step=0.01, key="explore_flops")
+                        float(channels["budget_removed"].max()), step=0.01, key="explore_flops",
+                        help=HELP["explore_flops"])
     channel_points = explore.structured_points_at(profile, removed)
     channel_points = channel_points[channel_points["criterion"].isin(chosen)] if not channel_points.empty \
         else channel_points
@@ -147,7 +150,7 @@ if not channels.empty and not channel_points.empty:
                      "litert_ms_predicted": st.column_config.NumberColumn("LiteRT ms (predicted)", format="%.3f")})
 
 st.subheader("Layers")
-focus = st.selectbox("Criterion", chosen, key="explore_focus")
+focus = st.selectbox("Criterion", chosen, key="explore_focus", help=HELP["explore_focus"])
 try:
     chosen_allocation = explore.allocation_for(profile, focus, target)
     table = explore.layer_table(profile, focus, target, chosen_allocation)
@@ -169,12 +172,13 @@ st.caption("Each cell: this layer alone pruned to that sparsity by the criterion
 
 st.subheader("Fine-tune this point")
 f1, f2, f3, f4 = st.columns([1, 1, 1, 1])
-criterion = f1.selectbox("Criterion", chosen, key="explore_ft_criterion")
+criterion = f1.selectbox("Criterion", chosen, key="explore_ft_criterion", help=GLOSSARY["criterion (score)"])
 rankings = ["auto", "global", "layerwise"] + (["channels"] if not channels.empty else [])
 scope = f2.selectbox("Ranking", rankings, key="explore_ft_scope",
-                     format_func=lambda s: explore.SCOPE_LABELS.get(s, "whole channels (FLOPs slider)"))
+                     format_func=lambda s: explore.SCOPE_LABELS.get(s, "whole channels (FLOPs slider)"),
+                     help=HELP["finetune_scope"])
 epochs = f3.number_input("Fine-tune epochs", 1, 1000, value=ui.EXPERIMENT_FORM["fine_tune_epochs"],
-                         key="explore_ft_epochs")
+                         key="explore_ft_epochs", help=HELP["finetune_epochs"])
 if scope == "channels":
     spec = base.with_(strategy=criterion, sparsity=round(removed, 4), scope="global", granularity="structured",
                       fine_tune_epochs=int(epochs))

@@ -7,7 +7,7 @@ import streamlit as st
 import ui
 from prune_core import lesson_plots, lessons, plots
 from prune_core.errors import SpecError
-from prune_core.glossary import GLOSSARY
+from prune_core.glossary import GLOSSARY, HELP
 from prune_core.schedules import Schedule, seed_recipe
 
 ui.start_page()
@@ -58,11 +58,12 @@ def _seed_example():
 if "learn_w1" not in state:
     _seed_example()
 c = st.columns(5)
-w1 = c[0].number_input("w₁ (trained θ₁)", -10.0, 10.0, step=0.1, key="learn_w1")
-w2 = c[1].number_input("w₂ (trained θ₂)", -10.0, 10.0, step=0.1, key="learn_w2")
-f1 = c[2].number_input("F₁₁", 0.0, 100.0, step=0.5, key="learn_f1")
-f2 = c[3].number_input("F₂₂", 0.0, 100.0, step=0.5, key="learn_f2")
-fisher_threshold = c[4].number_input("Threshold", 0.0, 100.0, step=0.5, key="learn_fisher_threshold")
+w1 = c[0].number_input("w₁ (trained θ₁)", -10.0, 10.0, step=0.1, key="learn_w1", help=HELP["learn_w"])
+w2 = c[1].number_input("w₂ (trained θ₂)", -10.0, 10.0, step=0.1, key="learn_w2", help=HELP["learn_w"])
+f1 = c[2].number_input("F₁₁", 0.0, 100.0, step=0.5, key="learn_f1", help=HELP["learn_f"])
+f2 = c[3].number_input("F₂₂", 0.0, 100.0, step=0.5, key="learn_f2", help=HELP["learn_f"])
+fisher_threshold = c[4].number_input("Threshold", 0.0, 100.0, step=0.5, key="learn_fisher_threshold",
+                                     help=HELP["learn_threshold"])
 st.button("The seed's example", on_click=_seed_example, key="learn-seed-fisher")
 choice = lessons.fisher_example((w1, w2), (f1, f2), fisher_threshold)
 names = ["θ₁", "θ₂"]
@@ -86,7 +87,7 @@ st.page_link("pages/explore.py", label="See every criterion's one-shot curve on 
 
 # ---- 3 ----------------------------------------------------------------------------------------------
 st.header("3. Single weights or whole channels")
-share = st.slider("Share removed", 0.0, 0.9, 0.5, 0.05, key="learn_share", format="%.2f")
+share = st.slider("Share removed", 0.0, 0.9, 0.5, 0.05, key="learn_share", format="%.2f", help=HELP["learn_share"])
 cut = lessons.channel_cut(weights, share)
 st.plotly_chart(lesson_plots.channel_pictures(weights, cut), width="stretch", key="learn-channels")
 st.markdown("Removing single weights leaves a matrix of the same shape with zeros in it: dense hardware multiplies "
@@ -119,11 +120,11 @@ def _seed_schedule():
 if "learn_initial" not in state:
     _seed_schedule()
 c = st.columns(3)
-initial = c[0].slider("Initial sparsity sᵢ", 0.0, 0.95, step=0.05, key="learn_initial")
-final = c[1].slider("Final sparsity s_f", 0.05, 0.95, step=0.05, key="learn_final")
-power = c[2].slider("Power p", 0.5, 6.0, step=0.5, key="learn_power")
-begin, end = c[0].slider("Begin and end step t₀, t₁", 0, 4000, step=100, key="learn_steps")
-frequency = c[1].select_slider("Prune every (steps)", [10, 20, 50, 100, 200], key="learn_frequency")
+initial = c[0].slider("Initial sparsity sᵢ", 0.0, 0.95, step=0.05, key="learn_initial", help=HELP["learn_schedule"])
+final = c[1].slider("Final sparsity s_f", 0.05, 0.95, step=0.05, key="learn_final", help=HELP["learn_schedule"])
+power = c[2].slider("Power p", 0.5, 6.0, step=0.5, key="learn_power", help=HELP["learn_schedule"])
+begin, end = c[0].slider("Begin and end step t₀, t₁", 0, 4000, step=100, key="learn_steps", help=HELP["learn_schedule"])
+frequency = c[1].select_slider("Prune every (steps)", [10, 20, 50, 100, 200], key="learn_frequency", help=HELP["learn_schedule"])
 c[2].button("The seed's recipe (0.5 → 0.8, steps 1000–2000)", on_click=_seed_schedule, key="learn-seed-schedule")
 try:
     schedule = Schedule("polynomial", final_sparsity=final, initial_sparsity=initial, begin_step=begin,

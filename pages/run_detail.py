@@ -8,6 +8,7 @@ import ui
 from prune_core import paths, plots
 from prune_core.deployment import FORMATS
 from prune_core.errors import PruneError
+from prune_core.glossary import HELP
 from prune_core.results import deploy_table
 
 who = ui.start_page()
@@ -22,7 +23,7 @@ by_id = {j.id: j for j in completed}
 wanted = st.query_params.get("job")
 ids = list(by_id)
 index = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in by_id else 0
-job_id = st.selectbox("Run", ids, index=index, format_func=lambda i: f"job {i} · {by_id[i].label}")
+job_id = st.selectbox("Run", ids, index=index, format_func=lambda i: f"job {i} · {by_id[i].label}", help=HELP["run"])
 job = by_id[job_id]
 r = job.run_result
 if job.demo:
@@ -36,7 +37,7 @@ def _vs_dense(ratio):
 
 
 c = st.columns(5)
-c[0].metric("top-1", f"{r.top1:.4f}", f"{100 * (r.top1 - r.dense.top1):+.2f} pp vs dense")
+c[0].metric("top-1", f"{r.top1:.4f}", f"{100 * (r.top1 - r.dense.top1):+.2f} pp vs dense", help=HELP["top1"])
 c[1].metric("before fine-tune", f"{r.top1_before_finetune:.4f}",
             help="Measured right after the first pruning event, on the model that is then fine-tuned "
                  "(gradual schedules: at their first, smallest sparsity).")
@@ -44,7 +45,8 @@ c[2].metric(f"{r.unit} removed" if r.structured else "weight sparsity", f"{r.ach
             f"target {r.target:.2f}" if r.target is not None else "threshold mode",
             help=None if not r.structured else f"Weights left are dense: weight sparsity {r.weight_sparsity:.3f}; "
                                                f"parameters removed {r.params_removed:.3f}.")
-c[3].metric("gzip size", ui.bytes_text(r.gzip_bytes), _vs_dense(r.ratio("gzip_bytes")), delta_color="inverse")
+c[3].metric("gzip size", ui.bytes_text(r.gzip_bytes), _vs_dense(r.ratio("gzip_bytes")), delta_color="inverse",
+            help=HELP["gzip"])
 latency_delta, latency_colour, latency_note = ui.speedup_delta(r.speedup_b1, r.speedup_b1_lo, r.speedup_b1_hi,
                                                                r.ratio("latency_ms_b1_p50"))
 c[4].metric("latency, batch 1", f"{r.latency_ms_b1_p50:.2f} ms", latency_delta, delta_color=latency_colour,

@@ -6,6 +6,7 @@ import streamlit as st
 import ui
 from prune_core.deployment import Deployment
 from prune_core.errors import PruneError
+from prune_core.glossary import HELP
 
 who = ui.start_page()
 
@@ -15,7 +16,7 @@ jobs_store.recover()
 active = bool(jobs_store.list(status=("queued", "running"), limit=1))
 
 
-shown = st.select_slider("Show the latest", [25, 50, 100, 200, 500], value=50, key="runs-shown")
+shown = st.select_slider("Show the latest", [25, 50, 100, 200, 500], value=50, key="runs-shown", help=HELP["runs_shown"])
 
 
 def _bulk_actions(counts: dict) -> None:

@@ -39,3 +39,39 @@ GLOSSARY = {
     "profile": "one measurement of a baseline under a criterion (every level one-shot, every layer alone) that "
                "lets Explore answer what-ifs instantly.",
 }
+
+
+#: One-line help for the dashboard's options and metrics (the widgets' "?" tooltips).
+HELP = {
+    "amount": "Target sparsity: remove exactly this share. Threshold: remove everything scoring below a number.",
+    "sparsities": "Share of prunable weights to remove (0.8 keeps one in five); several values make one run each.",
+    "channel_multiple": "Hardware runs channel counts that are multiples of 8 or 16 fastest; 1 keeps any count.",
+    "initial_sparsity": "Polynomial schedule: the sparsity at the begin step (tfmot's initial_sparsity).",
+    "power": "Polynomial schedule: the exponent; higher prunes harder early (tfmot's default is 3).",
+    "begin_step": "The first fine-tune step a gradual schedule may prune at.",
+    "end_step": "The last step it prunes at, where the target is reached (-1: keep pruning to the end; constant only).",
+    "frequency": "Steps between two pruning events of a gradual schedule.",
+    "fine_tune_epochs": "Epochs of training after (or while) pruning, with the pruned weights held at zero.",
+    "learning_rate": "Peak fine-tune learning rate; it decays along a cosine to zero.",
+    "seed": "Fixes the data split, the calibration batches and the shuffling, so a run can be repeated.",
+    "filter_model": "Show only runs of these models.",
+    "filter_dataset": "Show only runs on these datasets.",
+    "explore_sparsity": "The overall share of prunable weights removed; every curve's point there is marked.",
+    "explore_scopes": "Uniform: every layer loses the same share. Global: one ranking over all layers. Automatic: "
+                      "per-layer shares from each layer's measured sensitivity.",
+    "explore_flops": "Whole channels removed until this share of the FLOPs is gone (a smaller, faster dense model).",
+    "explore_focus": "The criterion whose per-layer numbers are shown below.",
+    "finetune_scope": "How the run ranks weights across layers (as on the curves above).",
+    "finetune_epochs": "Epochs of fine-tuning for the queued run.",
+    "top1": "Share of test images whose correct class is the model's first guess, after fine-tuning.",
+    "gzip": "The saved .h5 model compressed with gzip: zeros compress, so this is where sparsity shows.",
+    "run": "A completed run; its numbers, curves and files are shown below.",
+    "runs_shown": "How many of the newest jobs to list.",
+    "model_path": "A .keras or .h5 file under the folders this dashboard reads from (PRUNE_PATH_ROOTS).",
+    "dataset_path": "A folder with one sub-folder of images per class (PNG, JPEG, BMP or GIF), at least 5 each.",
+    "learn_w": "The trained value of this parameter.",
+    "learn_f": "The Fisher information of this parameter: how sharply the loss curves along it.",
+    "learn_threshold": "The seed's rule removes a parameter whose Fisher eigenvalue is below this.",
+    "learn_share": "The same share removed both ways: single weights (smallest |w|) or output channels (smallest L1 norm).",
+    "learn_schedule": "tfmot's PolynomialDecay: change a knob and the curve follows.",
+}

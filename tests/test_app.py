@@ -618,3 +618,17 @@ def test_compare_zooms_the_accuracy_axis_to_the_runs(home, real_result):
     assert high - low < 0.5  # zoomed to the runs, not 0–1
     app.toggle(key="compare_full_range").set_value(True).run()
     assert _figure(app, 0)["layout"]["yaxis"]["range"] == [0.0, 1.02]
+
+
+def test_every_option_and_metric_on_the_pages_says_what_it_means():
+    import ast
+
+    widgets = {"slider", "select_slider", "multiselect", "radio", "checkbox", "toggle", "number_input", "selectbox",
+               "metric", "text_input", "file_uploader"}
+    missing = []
+    for path in sorted((ROOT / "pages").glob("*.py")) + [ROOT / "ui" / "inputs.py"]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in widgets \
+                    and not any(k.arg == "help" for k in node.keywords):
+                missing.append(f"{path.name}:{node.lineno} {ast.unparse(node.args[0]) if node.args else ''}")
+    assert missing == []

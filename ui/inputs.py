@@ -7,6 +7,7 @@ import streamlit as st
 
 from prune_core import access, limits, uploads
 from prune_core.errors import PruneError
+from prune_core.glossary import HELP
 
 MODEL_CHOICES = ["efficientnet-compact", "efficientnet-b0", "tiny-cnn", "my own file"]
 DATASET_CHOICES = ["digits", "synthetic", "cifar10", "image folder"]
@@ -25,7 +26,7 @@ def model_and_data_inputs(prefix: str = "", container=st) -> tuple[str, str]:
                                       "(Lambda, custom objects) are refused.")
         else:
             model = "file:" + container.text_input("Path to a .keras or .h5 model", key=f"{prefix}model_path",
-                                                   placeholder="/path/to/model.keras")
+                                                   placeholder="/path/to/model.keras", help=HELP["model_path"])
     dataset = container.selectbox("Dataset", DATASET_CHOICES, key=f"{prefix}dataset_choice",
                                   help="digits ships with scikit-learn (no download); cifar10 needs the internet.")
     if dataset == "image folder":
@@ -36,7 +37,8 @@ def model_and_data_inputs(prefix: str = "", container=st) -> tuple[str, str]:
                                           f"{_min_per_class()} per class.")
         else:
             dataset = "folder:" + container.text_input("Folder with one sub-folder per class",
-                                                       key=f"{prefix}dataset_path", placeholder="/path/to/images")
+                                                       key=f"{prefix}dataset_path", placeholder="/path/to/images",
+                                                       help=HELP["dataset_path"])
     return model, dataset
 
 
