@@ -39,6 +39,10 @@ if not criteria:
 
 profile, pending = ui.profiles.profiles_for(base, criteria)
 have = set(profile.criteria) if profile else set()
+demo_profiles = sorted(name for name, job in ui.profiles.newest_profiles(base, criteria).items() if job.demo)
+if demo_profiles:
+    c2.caption(f":orange-badge[demo] The profiles of {', '.join(demo_profiles)} are bundled demo results, measured by "
+               "this project on the same model and data (remove the demo on Home to measure your own).")
 missing = [c for c in criteria if c not in have and c not in pending]
 for name, error in ui.profiles.failed_profiles(base, missing).items():
     c2.error(f"The last profile of {name} did not finish: {ui.escape_md(error)}")

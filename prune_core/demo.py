@@ -54,17 +54,22 @@ def profile_spec(measured: Profile, criterion: str) -> RunSpec:
     return RunSpec.of(**base, strategy=criterion)
 
 
+def profile_rows(measured: Profile, sweep: str) -> list:
+    """A merged profile as job-store rows: one completed profile job per criterion, as Explore reads them."""
+    out = []
+    for name, criterion in measured.criteria.items():
+        alone = Profile(measured.baseline, measured.levels, measured.layer_levels, measured.dense,
+                        measured.layers, {name: criterion})
+        out.append((profile_spec(measured, name), "profile", f"profile {name}", sweep, alone.to_dict(),
+                    sum(criterion.seconds.values())))
+    return out
+
+
 def rows() -> list:
     """The demo as job-store rows (`JobStore.add_finished`): a run per result, a profile job per criterion."""
     out = [(r.spec, "run", r.spec.label(), SWEEP, r.to_dict(), r.total_seconds or 0.0) for r in runs()]
     measured = profile()
-    if measured is not None:
-        for name, criterion in measured.criteria.items():
-            alone = Profile(measured.baseline, measured.levels, measured.layer_levels, measured.dense,
-                            measured.layers, {name: criterion})
-            out.append((profile_spec(measured, name), "profile", f"profile {name}", SWEEP, alone.to_dict(),
-                        sum(criterion.seconds.values())))
-    return out
+    return out + (profile_rows(measured, SWEEP) if measured is not None else [])
 
 
 def load(store) -> list[int]:

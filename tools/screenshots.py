@@ -1,11 +1,13 @@
 """Screenshots of every page for the README, taken from the real app in headless Chromium.
 
+    .venv/bin/python tools/screenshots.py                      # over the bundled demo results (demo/)
     .venv/bin/python tools/screenshots.py RESULTS.jsonl [more.jsonl ...] [--profile PROFILE.json]
 
-Imports the given CLI/benchmark results (and a profile from `python -m prune_core profile` or
-bench/bench_explore.py, stored as one profile job per criterion) into a throw-away PRUNE_HOME, serves
-the app on a free loopback port and saves docs/images/<page>.png.
+Loads the demo (or imports the given CLI/benchmark results, and a profile from `python -m prune_core
+profile`, stored as one profile job per criterion) into a throw-away PRUNE_HOME, serves the app on a
+free loopback port and saves docs/images/<page>.png.
 """
+import json
 import os
 import subprocess
 import sys
@@ -17,26 +19,9 @@ sys.path.insert(0, str(ROOT))
 
 from tests.browser import browser_page, ensure_chromium, served_app  # noqa: E402
 
-PAGES = {"explore": "", "experiment": "experiment", "runs": "runs", "compare": "compare", "run_detail": "run_detail"}
-HEIGHTS = {"explore": 2700}
-
-
-def store_profile(path: str) -> None:
-    """The profile's criteria as completed profile jobs, under the recipe its baseline came from."""
-    import json
-
-    from prune_core.jobs import JobStore
-    from prune_core.profile import Profile
-    from prune_core.specs import RunSpec
-
-    merged = Profile.from_dict(json.loads(Path(path).read_text()))
-    store = JobStore()
-    for name, measured in merged.criteria.items():
-        spec = RunSpec.of(model=merged.baseline["model"], dataset=merged.baseline["dataset"], strategy=name)
-        job_id = store.submit(spec, kind="profile")
-        store.claim_next()
-        store.finish(job_id, "completed", result=Profile(merged.baseline, merged.levels, merged.layer_levels,
-                                                         merged.dense, merged.layers, {name: measured}).to_dict())
+PAGES = {"home": "", "learn": "learn", "explore": "explore", "experiment": "experiment", "runs": "runs",
+         "compare": "compare", "run_detail": "run_detail"}
+HEIGHTS = {"explore": 2700, "learn": 5300}
 
 
 def main(argv) -> int:
@@ -50,14 +35,21 @@ def main(argv) -> int:
         return 1
     home = Path(tempfile.mkdtemp(prefix="prune-shots-"))
     env = {**os.environ, "PRUNE_HOME": str(home), "PRUNE_AUTOSTART": "0"}
-    subprocess.run([sys.executable, "-m", "prune_core", "import", *files, "--sweep", "benchmark"], cwd=ROOT,
-                   env=env, check=True)
-    from prune_core.jobs import JobStore
-
     os.environ["PRUNE_HOME"] = str(home)
-    if profile:
-        store_profile(profile)
-    runs = [j for j in JobStore(home / "jobs.sqlite3").list(status=("completed",)) if j.kind == "run"]
+    from prune_core import demo
+    from prune_core.jobs import JobStore
+    from prune_core.profile import Profile
+
+    store = JobStore(home / "jobs.sqlite3")
+    if files:
+        subprocess.run([sys.executable, "-m", "prune_core", "import", *files, "--sweep", "benchmark"], cwd=ROOT,
+                       env=env, check=True)
+        if profile:
+            store.add_finished(demo.profile_rows(Profile.from_dict(json.loads(Path(profile).read_text())),
+                                                 "benchmark"))
+    else:
+        demo.load(store)
+    runs = [j for j in store.list(status=("completed",)) if j.kind == "run"]
     showcase = max(runs, key=lambda j: (j.run_result.target or 0, j.run_result.top1))
     PAGES["run_detail"] = f"run_detail?job={showcase.id}"
     out = ROOT / "docs" / "images"
@@ -67,7 +59,7 @@ def main(argv) -> int:
             page.set_viewport_size({"width": 1400, "height": HEIGHTS.get(name, 1000)})
             page.goto(f"{url}/{path}")
             page.wait_for_selector('[data-testid="stMain"]', timeout=60000)
-            page.wait_for_timeout(6000)  # let plotly draw
+            page.wait_for_timeout(8000)  # let plotly draw
             page.screenshot(path=str(out / f"{name}.png"), full_page=name != "runs")
             print(f"saved {out / f'{name}.png'}")
     return 0

@@ -11,19 +11,28 @@ EXPLORE_FORM = {"explore_model_choice": "efficientnet-compact", "explore_model_p
                 "explore_batchnorm": True, "explore_scopes": ["auto", "global"], "explore_flops": 0.4}
 
 
-def profiles_for(spec: RunSpec, criteria: list):
-    """(the merged profile of `criteria` on `spec`'s baseline, or None; {criterion: profile job still
-    queued or running}). The newest profile of each criterion is used."""
-    from prune_core.explore import merge
-
+def newest_profiles(spec: RunSpec, criteria: list) -> dict:
+    """{criterion: its newest completed profile job on `spec`'s baseline} (profiles measured at other
+    levels than the first one found are left out: they do not merge)."""
     jobs = store()
     found = {}
     for job in _completed_runs(str(jobs.path), jobs.fingerprint(), ("profile",)):
         name = job.spec.strategy
         if name in criteria and name not in found and job.spec.baseline_key() == spec.baseline_key():
             first = next(iter(found.values()), None)
-            if first is None or (first.levels, first.layer_levels) == (job.profile.levels, job.profile.layer_levels):
-                found[name] = job.profile
+            if first is None or (first.profile.levels, first.profile.layer_levels) == (job.profile.levels,
+                                                                                       job.profile.layer_levels):
+                found[name] = job
+    return found
+
+
+def profiles_for(spec: RunSpec, criteria: list):
+    """(the merged profile of `criteria` on `spec`'s baseline, or None; {criterion: profile job still
+    queued or running}). The newest profile of each criterion is used."""
+    from prune_core.explore import merge
+
+    jobs = store()
+    found = {name: job.profile for name, job in newest_profiles(spec, criteria).items()}
     pending = {job.spec.strategy: job for job in jobs.list(status=("queued", "running"))
                if job.kind == "profile" and job.spec.strategy in criteria
                and job.spec.baseline_key() == spec.baseline_key()}
