@@ -209,3 +209,20 @@ server_metadata_url = "http://127.0.0.1:{provider.server_port}/.well-known/openi
             assert JobStore(tmp_path / "jobs.sqlite3").get(bobs).status == "canceled"
             sidebar.get_by_role("button", name="Sign out").click()
             page.get_by_role("button", name="Sign in with your account").wait_for(timeout=30000)
+
+
+def test_a_first_visit_loads_the_demo_from_home_and_learn_draws_every_section(tmp_path):
+    if ensure_chromium() is None:
+        pytest.skip("Debian's chromium is not installed and cannot be installed here (needs root)")
+    with served_app(tmp_path, {"PRUNE_AUTOSTART": "0"}) as url, browser_page() as page:
+        page.goto(url)
+        page.get_by_role("heading", name="Pruning trade-offs").wait_for(timeout=60000)
+        page.get_by_role("button", name="Load the demo results").click(timeout=30000)
+        page.get_by_text("bundled demo result(s) are shown").wait_for(timeout=30000)
+        page.get_by_role("link", name="Compare", exact=True).first.click()
+        page.locator(".js-plotly-plot .scatterlayer .point").first.wait_for(timeout=60000)
+        page.get_by_text("taylor · global · demo").first.wait_for(state="attached", timeout=30000)
+        page.get_by_role("link", name="Learn", exact=True).first.click()
+        page.get_by_role("heading", name="5. Train → prune → fine-tune → evaluate").wait_for(timeout=60000)
+        assert page.locator('[data-testid="stPlotlyChart"]').count() == 6
+        page.get_by_text("removes θ₂").first.wait_for(timeout=10000)  # the seed's Fisher example
