@@ -140,7 +140,9 @@ st.page_link("pages/experiment.py", label="Run a gradual schedule (Experiment �
 # ---- 5 ----------------------------------------------------------------------------------------------
 st.header("5. Train → prune → fine-tune → evaluate")
 st.markdown("The dense baseline is trained once. Pruning it one-shot costs accuracy — more the more is removed "
-            "and the worse the criterion — and a few epochs of fine-tuning with the masks held win most of it back.")
+            "and the worse the criterion — and a few epochs of fine-tuning with the masks held usually win it back. "
+            "Not always: a criterion that empties a layer the network needs leaves nothing for fine-tuning to "
+            "recover (look for a solid line that stays low).")
 rows = lessons.pipeline_rows(results)
 if rows:
     st.plotly_chart(lesson_plots.before_after(rows), width="stretch", key="learn-pipeline")

@@ -107,7 +107,10 @@ else:
     st.write("Not exported yet. Export converts the pruned model to TFLite (float32, sparse storage, int8 with "
              "a representative set from the training split) and measures size, accuracy and LiteRT latency — "
              "about a minute on the compact model, in the background.")
-    if not who.may_manage(job.owner):
+    if paths.servable(r.model_path) is None:
+        st.caption("This run's model file is not on this dashboard (a demo or imported result), so it cannot be "
+                   "exported here.")
+    elif not who.may_manage(job.owner):
         st.caption(f"Only {ui.escape_md(job.owner or 'the server')} or an admin can export this run.")
     elif st.button("Export for deployment", type="primary"):
         try:

@@ -108,7 +108,8 @@ def training_curves(history: list):
         fig.add_trace(go.Scatter(x=df["epoch"], y=df["accuracy"], name="train accuracy", yaxis="y2"))
     fig.update_layout(xaxis_title="epoch", yaxis=dict(title="loss"),
                       yaxis2=dict(title="train accuracy", overlaying="y", side="right", range=[0, 1.02], dtick=0.2),
-                      height=300, margin=dict(l=10, r=10, t=10, b=10))
+                      height=300, margin=dict(l=10, r=10, t=30, b=10),
+                      legend=dict(orientation="h", y=1.12, x=1, xanchor="right"))
     return fig
 
 
@@ -116,12 +117,12 @@ def layer_bars(values: dict, title: str = "sparsity"):
     """One bar per layer (its sparsity, or for channel pruning the share of its channels removed), every
     layer named under its bar and on hover."""
     names = list(values)
-    fig = go.Figure(go.Bar(x=names, y=[values[n] for n in names], marker_color="#1f77b4",
-                           hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
-    fig.update_layout(yaxis=dict(title=title, range=[0, 1], tickformat=".0%"), height=420,
-                      margin=dict(l=10, r=10, t=10, b=10),
-                      xaxis=dict(tickmode="array", tickvals=names, ticktext=names, tickangle=-60,
-                                 tickfont=dict(size=9), automargin=True))
+    fig = go.Figure(go.Bar(y=names, x=[values[n] for n in names], orientation="h", marker_color="#1f77b4",
+                           hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
+    fig.update_layout(xaxis=dict(title=title, range=[0, 1], tickformat=".0%", side="top"),
+                      height=max(320, 16 * len(names) + 60), margin=dict(l=10, r=10, t=10, b=10),
+                      yaxis=dict(tickmode="array", tickvals=names, ticktext=names, autorange="reversed",
+                                 tickfont=dict(size=10), automargin=True))
     return fig
 
 

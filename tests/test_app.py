@@ -147,8 +147,13 @@ def test_streamlit_process_never_imports_tensorflow(home, tiny_profile):
 
 
 def test_run_detail_offers_export_then_shows_the_deploy_numbers(home, real_result):
+    import dataclasses
+
     store = JobStore()
-    run_id = store.add_completed([(real_result, None)])[0]
+    saved = home / "runs" / "1" / "model.keras"
+    saved.parent.mkdir(parents=True)
+    saved.write_bytes(b"a saved model")
+    run_id = store.add_completed([(dataclasses.replace(real_result, model_path=str(saved)), None)])[0]
     app = _app("pages/run_detail.py")
     next(b for b in app.button if b.label == "Export for deployment").click().run()
     queued = [j for j in store.list() if j.kind == "export"]
@@ -601,6 +606,7 @@ def test_the_demo_results_load_marked_and_leave_in_one_click(home):
     assert not app.exception and len(app.get("plotly_chart")) >= 4  # the demo profile answers at once
     app.switch_page("pages/run_detail.py").run()
     assert any("bundled demo result" in i.value for i in app.info)
+    assert not any(b.label == "Export for deployment" for b in app.button)  # no model file to export
     app.switch_page("pages/home.py").run()
     next(b for b in app.button if b.label == "Remove the demo results").click().run()
     assert [j.id for j in store.list()] == [mine] and store.demo_count() == 0

@@ -21,7 +21,7 @@ from tests.browser import browser_page, ensure_chromium, served_app  # noqa: E40
 
 PAGES = {"home": "", "learn": "learn", "explore": "explore", "experiment": "experiment", "runs": "runs",
          "compare": "compare", "run_detail": "run_detail"}
-HEIGHTS = {"explore": 2700, "learn": 5300}
+HEIGHTS = {"explore": 2700, "learn": 4500, "run_detail": 1900}
 
 
 def main(argv) -> int:
