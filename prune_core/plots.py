@@ -56,6 +56,11 @@ def tradeoff(df: pd.DataFrame, x: str, y: str = "top1", dense: dict | None = Non
     fig.update_layout(xaxis_title=AXES.get(x, x), yaxis_title=AXES.get(y, y), height=420,
                       margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.25),
                       yaxis_range=list(y_range) if y_range else None)
+    below = data[data[y] < y_range[0]] if y_range else data.iloc[0:0]
+    if len(below):
+        fig.add_annotation(xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="bottom", showarrow=False,
+                           text=f"▼ {len(below)} run(s) below this axis ({', '.join(f'{v:.1%}' for v in below[y])}): "
+                                "see the full axis", font=dict(size=11, color="#b22222"), bgcolor="rgba(255,255,255,0.8)")
     fig.update_xaxes(exponentformat="power")
     if log_x:
         fig.update_xaxes(type="log")

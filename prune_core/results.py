@@ -167,15 +167,22 @@ def dense_reference(df: pd.DataFrame) -> dict:
     return ref
 
 
+#: A run this far below the best one shown is a collapse, not a trade-off: the zoomed axis leaves it
+#: out (the chart says how many runs lie below) rather than flatten every other run against the top.
+COLLAPSE = 0.25
+
+
 def accuracy_range(df: pd.DataFrame, dense: dict | None = None, y: str = "top1") -> tuple[float, float]:
     """An accuracy axis zoomed to the data (and the dense baseline), with a margin: most runs of a
-    sweep sit near the top, where a 0–1 axis crowds them into a line."""
+    sweep sit near the top, where a 0–1 axis crowds them into a line. Runs more than `COLLAPSE` below
+    the best are left below the axis."""
     values = [float(v) for v in df[y].dropna()] if y in df else []
     if dense and dense.get(y) is not None:
         values.append(float(dense[y]))
     if not values:
         return 0.0, 1.0
-    low, high = min(values), max(values)
+    high = max(values)
+    low = min(v for v in values if v >= high - COLLAPSE)
     pad = max(0.005, 0.08 * (high - low))
     return max(0.0, low - pad), min(1.0 + pad / 2, high + pad)
 

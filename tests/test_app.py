@@ -624,6 +624,12 @@ def test_compare_zooms_the_accuracy_axis_to_the_runs(home, real_result):
     assert high - low < 0.5  # zoomed to the runs, not 0–1
     app.toggle(key="compare_full_range").set_value(True).run()
     assert _figure(app, 0)["layout"]["yaxis"]["range"] == [0.0, 1.02]
+    # a collapsed run does not flatten the others: it is left below the zoomed axis, and the chart says so
+    store.add_completed([(dataclasses.replace(real_result, top1=0.1), "c")])
+    app = _app("pages/compare.py")
+    low, high = _figure(app, 0)["layout"]["yaxis"]["range"]
+    assert low > 0.1 and high - low < 0.5
+    assert any("1 run(s) below this axis (10.0%)" in a["text"] for a in _figure(app, 0)["layout"]["annotations"])
 
 
 def test_every_option_and_metric_on_the_pages_says_what_it_means():

@@ -18,11 +18,11 @@ def test_submit_a_run_in_the_browser_and_see_it_on_compare(tmp_path):
         page.get_by_text("Schedule preview").wait_for(timeout=60000)
         choose(page, "Model", "tiny-cnn")
         choose(page, "Dataset", "synthetic")
-        epochs = page.get_by_label("Fine-tune epochs")
+        epochs = page.get_by_role("spinbutton", name="Fine-tune epochs")
         epochs.fill("1")
         epochs.press("Enter")
-        page.get_by_label("Target sparsities (comma-separated: one run each)").fill("0.6")
-        page.get_by_label("Target sparsities (comma-separated: one run each)").press("Enter")
+        page.get_by_role("textbox", name="Target sparsities (comma-separated: one run each)").fill("0.6")
+        page.get_by_role("textbox", name="Target sparsities (comma-separated: one run each)").press("Enter")
         page.get_by_role("button", name="Queue run").click()
         page.get_by_text("Queued 1 job(s): 1.").wait_for(timeout=30000)
 
@@ -51,7 +51,7 @@ def test_a_deep_link_works_on_a_fresh_server_and_the_form_remembers_across_pages
         nav = page.inner_text('[data-testid="stSidebar"]').splitlines()
         assert {"Home", "Learn", "Explore", "Experiment", "Runs", "Compare", "Run detail"} <= set(nav) and "app" not in nav
         page.get_by_role("link", name="Experiment").click()
-        field = page.get_by_label("Target sparsities (comma-separated: one run each)")
+        field = page.get_by_role("textbox", name="Target sparsities (comma-separated: one run each)")
         field.fill("0.3, 0.7")
         field.press("Enter")
         page.get_by_text("2 run(s) ready").wait_for(timeout=30000)
@@ -84,7 +84,7 @@ def test_moving_the_explore_slider_moves_the_marker(tmp_path, monkeypatch):
     store.claim_next()
     store.finish(job_id, "completed", result=measured.to_dict())
     with served_app(tmp_path, {"PRUNE_AUTOSTART": "0"}) as url, browser_page() as page:
-        page.goto(url)
+        page.goto(url + "/explore")
         page.get_by_text("What-if curves").wait_for(timeout=60000)
         choose(page, "Model", "tiny-cnn")
         choose(page, "Dataset", "synthetic")
@@ -208,6 +208,7 @@ server_metadata_url = "http://127.0.0.1:{provider.server_port}/.well-known/openi
             page.get_by_text("canceled before it started").wait_for(timeout=30000)
             assert JobStore(tmp_path / "jobs.sqlite3").get(bobs).status == "canceled"
             sidebar.get_by_role("button", name="Sign out").click()
+            page.get_by_role("button", name="End session").click(timeout=30000)  # the provider's own logout
             page.get_by_role("button", name="Sign in with your account").wait_for(timeout=30000)
 
 

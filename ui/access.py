@@ -101,7 +101,8 @@ def sidebar(who: access.Visitor) -> None:
     st.sidebar.caption(f":material/person: Signed in as **{_escape(who.name)}**" + (" (admin)" if who.admin else ""))
     if st.sidebar.button("Sign out", key="sign-out"):
         if _oidc_configured():
-            st.logout()
+            st.logout()  # clears Streamlit's identity cookie and starts a new session by itself
+            return
         st.session_state.pop(_SESSION_KEY, None)
         st.rerun()
 

@@ -1,0 +1,328 @@
+"""Run the queue on a Ray cluster: the same jobs, store and dashboard, more machines.
+
+With `PRUNE_RAY_ADDRESS` set (`auto`, `ray://host:port`, or `local` to start a private instance on
+this machine), `python -m prune_core worker` — started by the dashboard or by hand — is a Ray driver:
+it claims queued jobs and submits each as a Ray task in a fresh worker process (`max_calls=1`, so no
+TensorFlow state leaks from one job to the next), with `PRUNE_RAY_CPUS_PER_JOB` CPUs (default 1) and
+`PRUNE_RAY_GPUS_PER_JOB` GPUs (default 0). Remote workers never open the SQLite store: they report
+progress to a mailbox actor and ask it whether to stop; the driver, on the dashboard's machine,
+copies progress into the store, passes cancels on, and records each final state. A task returns its
+numbers, its pruned model file and any baseline it trained, as bytes through Ray's object store; the
+driver writes them under `$PRUNE_HOME` (a baseline is sent along with every later job that needs it,
+and jobs needing a baseline that is being trained wait for it: it is trained once for the cluster).
+
+A worker that dies (killed, out of memory, node lost) leaves its job interrupted with the reason, or
+queued again once with `PRUNE_RAY_RETRIES=1`. A job asked to stop stops at its next step boundary, or
+is force-cancelled after `CANCEL_GRACE` seconds. If the driver dies, Ray ends its tasks and the next
+dispatcher marks their jobs interrupted. Export jobs (which read a finished run's model file on this
+machine) run as local processes. The driver never imports TensorFlow; the remote tasks do.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+from prune_core import limits, paths, worker
+from prune_core.jobs import FINISH_PATIENCE, JobStore
+from prune_core.specs import RunSpec
+
+CANCEL_GRACE = worker.CANCEL_GRACE
+
+
+def address() -> str | None:
+    return os.environ.get("PRUNE_RAY_ADDRESS") or None
+
+
+def _number(name: str, default: float) -> float:
+    try:
+        return max(0.0, float(os.environ.get(name, default)))
+    except ValueError:
+        return default
+
+
+def resources() -> dict:
+    return {"num_cpus": _number("PRUNE_RAY_CPUS_PER_JOB", 1.0), "num_gpus": _number("PRUNE_RAY_GPUS_PER_JOB", 0.0)}
+
+
+def retries() -> int:
+    return int(_number("PRUNE_RAY_RETRIES", 0))
+
+
+def _baseline_prefix(spec: RunSpec) -> str:
+    """The start of the cached baseline files' names for this recipe's model and data
+    (`engine.baselines.cache_path`, without importing it: it needs TensorFlow)."""
+    from prune_core.engine.names import slug  # noqa: PLC0415 - TensorFlow-free helper
+
+    return f"{slug(spec.model)}--{slug(spec.dataset)}--"
+
+
+# ---- inside a Ray worker ---------------------------------------------------------------------------
+def run_remote(job_id: int, kind: str, spec_json: str, baseline_files: dict, mailbox) -> dict:
+    """The body of a job's Ray task: run it under a private PRUNE_HOME on this node, report through
+    the mailbox, and return everything the driver must keep (numbers, model file, new baselines)."""
+    import ray
+
+    root = Path(tempfile.mkdtemp(prefix=f"prune-ray-{job_id}-"))
+    os.environ["PRUNE_HOME"] = str(root)
+    baselines = paths.baselines_dir(root)
+    for name, content in baseline_files.items():
+        (baselines / name).write_bytes(content)
+    before = {p.name for p in baselines.iterdir()}
+    node = ray.util.get_node_ip_address()
+    mailbox.report.remote(job_id, {"phase": "starting", "message": f"on Ray node {node}, worker pid {os.getpid()}"})
+    state = {"checked": 0.0, "cancel": False}
+
+    def should_cancel() -> bool:
+        now = time.monotonic()
+        if now - state["checked"] >= worker.REPORT_EVERY:
+            state["checked"] = now
+            try:
+                state["cancel"] = bool(ray.get(mailbox.canceled.remote(job_id), timeout=2.0))
+            except Exception:  # noqa: BLE001 - a slow mailbox reads as "not yet"; asked again shortly
+                pass
+        return state["cancel"]
+
+    job = SimpleNamespace(id=job_id, kind=kind, spec=RunSpec.from_json(spec_json))
+    try:
+        status, result, error = worker.execute(
+            job, root, worker.Throttle(lambda p: mailbox.report.remote(job_id, p), worker.REPORT_EVERY), should_cancel)
+        folder = worker.job_dir(job_id, root)
+        model = folder / "model.keras"
+        trace = folder / "traceback.txt"
+        return {"status": status, "result": result, "error": error, "node": node, "pid": os.getpid(),
+                "model": model.read_bytes() if model.is_file() else None,
+                "traceback": trace.read_text() if trace.is_file() else None,
+                "baselines": {p.name: p.read_bytes() for p in baselines.iterdir()
+                              if p.name not in before and p.suffix in (".keras", ".json")}}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _mailbox_class():
+    import ray
+
+    @ray.remote(num_cpus=0)
+    class Mailbox:
+        """Progress from remote jobs to the driver, and cancels from the driver to them."""
+
+        def __init__(self):
+            self.messages, self.cancel = [], set()
+
+        def report(self, job_id, progress):
+            self.messages.append((job_id, progress))
+
+        def drain(self):
+            out, self.messages = self.messages, []
+            return out
+
+        def set_cancel(self, job_ids):
+            self.cancel = set(job_ids)
+
+        def canceled(self, job_id):
+            return job_id in self.cancel
+
+    return Mailbox
+
+
+# ---- the driver ------------------------------------------------------------------------------------
+class RayDispatcher:
+    """Claims queued jobs and runs them as Ray tasks; records progress, cancels and final states."""
+
+    def __init__(self, store: JobStore, parallel: int | None = None):
+        import ray
+
+        self.ray, self.store, self.root = ray, store, store.path.parent
+        where = address()
+        env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(paths.PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
+               "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+        kwargs = dict(runtime_env={"env_vars": env}, ignore_reinit_error=True, log_to_driver=False,
+                      include_dashboard=False)
+        if where == "local":
+            ray.init(num_cpus=int(_number("PRUNE_RAY_LOCAL_CPUS", os.cpu_count() or 2)), **kwargs)
+        else:
+            ray.init(address=where, **kwargs)
+        self.mailbox = _mailbox_class().remote()
+        per_job = resources()
+        self.task = ray.remote(max_calls=1, max_retries=0, **per_job)(run_remote)
+        cpus = ray.cluster_resources().get("CPU", 1)
+        self.parallel = parallel or max(1, int(cpus // max(per_job["num_cpus"], 1e-9)))
+        self.inflight: dict[int, tuple] = {}      # job id → (object ref, spec, started)
+        self.local: dict[int, object] = {}        # export jobs: local processes
+        self.cancel_seen: dict[int, float] = {}
+        self.training: set[str] = set()           # baseline keys a task is training right now
+
+    # Which baselines travel with a job.
+    def _baseline_files(self, spec: RunSpec) -> dict:
+        prefix = _baseline_prefix(spec)
+        return {p.name: p.read_bytes() for p in paths.baselines_dir(self.root).glob(prefix + "*")
+                if p.suffix in (".keras", ".json")}
+
+    def _must_wait(self, spec: RunSpec, files: dict) -> bool:
+        """A job whose baseline another task is training now waits for it (trained once per cluster)."""
+        return not any(name.endswith(".keras") for name in files) and spec.baseline_key() in self.training
+
+    def tick(self) -> int:
+        self._copy_progress()
+        self._collect()
+        worker.reap(self.store, self.local, self.cancel_seen)
+        self._enforce_cancels()
+        self._stop_overdue()
+        return self._start()
+
+    def _copy_progress(self) -> None:
+        for job_id, progress in self.ray.get(self.mailbox.drain.remote()):
+            if job_id in self.inflight:
+                self.store.report(job_id, progress)
+
+    def _start(self) -> int:
+        started = 0
+        while len(self.inflight) + len(self.local) < self.parallel:
+            job = self.store.claim_next()
+            if job is None:
+                break
+            if job.kind == "export":
+                self.local[job.id] = worker.spawn(job.id, self.root)
+                self.store.set_pid(job.id, self.local[job.id].pid)
+                started += 1
+                continue
+            files = self._baseline_files(job.spec)
+            if self._must_wait(job.spec, files):
+                self.store.requeue(job.id)
+                break
+            if not any(name.endswith(".keras") for name in files):
+                self.training.add(job.spec.baseline_key())
+            self.store.set_pid(job.id, os.getpid())  # alive while this driver is
+            ref = self.task.remote(job.id, job.kind, job.spec.to_json(), files, self.mailbox)
+            self.inflight[job.id] = (ref, job.spec, time.monotonic())
+            worker.log_line(job.id, self.root, f"submitted to Ray ({address()}) with {resources()}")
+            started += 1
+        return started
+
+    def _collect(self) -> None:
+        refs = {entry[0]: job_id for job_id, entry in self.inflight.items()}
+        if not refs:
+            return
+        ready, _ = self.ray.wait(list(refs), num_returns=len(refs), timeout=0)
+        for ref in ready:
+            job_id = refs[ref]
+            _, spec, _ = self.inflight.pop(job_id)
+            self.training.discard(spec.baseline_key())
+            self.cancel_seen.pop(job_id, None)
+            try:
+                out = self.ray.get(ref)
+            except self.ray.exceptions.TaskCancelledError:
+                self._finish(job_id, "canceled", error="canceled by request (stopped after the grace period)")
+                continue
+            except Exception as exc:  # noqa: BLE001 - the worker or its node died: say which
+                self._lost(job_id, exc)
+                continue
+            self._keep(job_id, out)
+
+    def _keep(self, job_id: int, out: dict) -> None:
+        """Write what the task sent back under this PRUNE_HOME, then record the final state."""
+        folder = worker.job_dir(job_id, self.root)
+        baselines = paths.baselines_dir(self.root)
+        for name, content in (out.get("baselines") or {}).items():
+            if not (baselines / name).exists():
+                _write_atomically(baselines / name, content)
+        result = out.get("result")
+        if out.get("model") is not None:
+            _write_atomically(folder / "model.keras", out["model"])
+            if result is not None:
+                result = {**result, "model_path": str(folder / "model.keras")}
+        if out.get("traceback"):
+            (folder / "traceback.txt").write_text(out["traceback"])
+        worker.log_line(job_id, self.root, f"{out['status']} on Ray node {out.get('node')} (pid {out.get('pid')})"
+                        + (f": {out['error']}" if out.get("error") else ""))
+        self._finish(job_id, out["status"], result=result, error=out.get("error"))
+
+    def _lost(self, job_id: int, exc: Exception) -> None:
+        kind = type(exc).__name__
+        reason = {"WorkerCrashedError": "the Ray worker running it died (killed, or out of memory?)",
+                  "NodeDiedError": "the Ray node running it was lost",
+                  "OutOfMemoryError": "Ray stopped it: its node ran out of memory"}.get(kind, f"Ray: {kind}: "
+                                                                                         f"{str(exc)[:300]}")
+        self._finish(job_id, "interrupted", error=reason)
+        worker.log_line(job_id, self.root, f"interrupted: {reason}")
+        job = self.store.get(job_id)
+        tries = sum(1 for _ in self._ancestors(job))
+        if job is not None and tries < retries():
+            new = self.store.retry(job_id)
+            worker.log_line(job_id, self.root, f"queued again as job {new} (PRUNE_RAY_RETRIES={retries()})")
+
+    def _ancestors(self, job):
+        """The earlier tries of this job (jobs whose retry led to it)."""
+        seen = job
+        while seen is not None:
+            earlier = self.store.retried_from(seen.id)
+            if earlier is None:
+                return
+            yield earlier
+            seen = earlier
+
+    def _finish(self, job_id: int, status: str, **kwargs) -> None:
+        self.store.finish(job_id, status, patience=FINISH_PATIENCE, **kwargs)
+
+    def _enforce_cancels(self) -> None:
+        wanted = [job_id for job_id in self.inflight if self.store.cancel_requested(job_id)]
+        self.mailbox.set_cancel.remote(wanted)
+        for job_id in wanted:
+            first = self.cancel_seen.setdefault(job_id, time.monotonic())
+            if time.monotonic() - first >= CANCEL_GRACE:
+                self.ray.cancel(self.inflight[job_id][0], force=True)
+
+    def _stop_overdue(self) -> None:
+        limit = limits.job_timeout()
+        if not limit:
+            return
+        for job_id, (ref, _, started) in list(self.inflight.items()):
+            if time.monotonic() - started > limit:
+                self.ray.cancel(ref, force=True)
+                self.inflight.pop(job_id)
+                self._finish(job_id, "interrupted", error=f"stopped: it ran longer than the per-job limit of "
+                                                          f"{limit} s (PRUNE_JOB_TIMEOUT)")
+
+    def busy(self) -> bool:
+        return bool(self.inflight or self.local)
+
+    def shutdown(self) -> None:
+        self.ray.shutdown()
+
+
+def _write_atomically(path: Path, content: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(content)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def dispatch(store: JobStore, *, parallel: int | None = None, forever: bool = False,
+             idle_seconds: float = 2.0) -> int:
+    """`worker.dispatch` for a Ray cluster: drain the queue; returns how many jobs it started."""
+    lock = worker.take_lock(store.path.parent)
+    if lock is None:
+        return 0
+    driver = RayDispatcher(store, parallel)
+    started, idle_since = 0, time.monotonic()
+    store.recover()
+    try:
+        while True:
+            try:
+                started += driver.tick()
+                if driver.busy():
+                    idle_since = time.monotonic()
+                elif not forever and time.monotonic() - idle_since >= idle_seconds:
+                    return started
+            except sqlite3.OperationalError:
+                pass  # the store is locked: remote jobs run on; try again shortly
+            time.sleep(worker.POLL_SECONDS)
+    finally:
+        driver.shutdown()
+        lock.close()
