@@ -129,7 +129,8 @@ def job_process_alive(pid: int | None, job_id: int) -> bool:
                 return False
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             args = f.read().split(b"\0")
-        return b"prune_core" in args and str(job_id).encode() in args
+        # the job's own process, or the Ray driver (`prune_core worker`) whose task runs it elsewhere
+        return b"prune_core" in args and (str(job_id).encode() in args or b"worker" in args)
     except OSError:
         return True  # no /proc: trust the signal check
 
@@ -260,6 +261,18 @@ class JobStore:
                        (time.time(), json.dumps({"phase": "starting"}), row["id"]))
             db.execute("COMMIT")
         return self.get(row["id"])
+
+    def requeue(self, job_id: int) -> None:
+        """Put a claimed job back at the head of the queue (its turn was not yet; it keeps its id)."""
+        with self._connect() as db:
+            db.execute("UPDATE jobs SET status='queued', started_at=NULL, pid=NULL, progress=NULL "
+                       "WHERE id=? AND status='running'", (job_id,))
+
+    def retried_from(self, job_id: int) -> "Job | None":
+        """The job whose retry this one is, if any."""
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM jobs WHERE retried_as=?", (job_id,)).fetchone()
+        return self._row(row) if row else None
 
     def set_pid(self, job_id: int, pid: int) -> None:
         with self._connect() as db:

@@ -2,9 +2,15 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def slug(text: str) -> str:
+    """A model or dataset name as part of a file name (baseline cache files)."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:60]
 
 
 def home() -> Path:

@@ -56,9 +56,7 @@ def retries() -> int:
 def _baseline_prefix(spec: RunSpec) -> str:
     """The start of the cached baseline files' names for this recipe's model and data
     (`engine.baselines.cache_path`, without importing it: it needs TensorFlow)."""
-    from prune_core.engine.names import slug  # noqa: PLC0415 - TensorFlow-free helper
-
-    return f"{slug(spec.model)}--{slug(spec.dataset)}--"
+    return f"{paths.slug(spec.model)}--{paths.slug(spec.dataset)}--"
 
 
 # ---- inside a Ray worker ---------------------------------------------------------------------------
@@ -88,9 +86,11 @@ def run_remote(job_id: int, kind: str, spec_json: str, baseline_files: dict, mai
         return state["cancel"]
 
     job = SimpleNamespace(id=job_id, kind=kind, spec=RunSpec.from_json(spec_json))
+    where = {"worker": f"Ray node {node}, pid {os.getpid()}"}
     try:
         status, result, error = worker.execute(
-            job, root, worker.Throttle(lambda p: mailbox.report.remote(job_id, p), worker.REPORT_EVERY), should_cancel)
+            job, root, worker.Throttle(lambda p: mailbox.report.remote(job_id, {**p, **where}), worker.REPORT_EVERY),
+            should_cancel)
         folder = worker.job_dir(job_id, root)
         model = folder / "model.keras"
         trace = folder / "traceback.txt"
@@ -237,8 +237,10 @@ class RayDispatcher:
                 result = {**result, "model_path": str(folder / "model.keras")}
         if out.get("traceback"):
             (folder / "traceback.txt").write_text(out["traceback"])
+        trained = sorted(name for name in (out.get("baselines") or {}) if name.endswith(".keras"))
         worker.log_line(job_id, self.root, f"{out['status']} on Ray node {out.get('node')} (pid {out.get('pid')})"
-                        + (f": {out['error']}" if out.get("error") else ""))
+                        + (f": {out['error']}" if out.get("error") else "")
+                        + (f"; it trained the baseline {', '.join(trained)} (kept for every later job)" if trained else ""))
         self._finish(job_id, out["status"], result=result, error=out.get("error"))
 
     def _lost(self, job_id: int, exc: Exception) -> None:

@@ -76,38 +76,45 @@ def run_job(job_id: int, store: JobStore | None = None) -> str:
             state["checked"], state["cancel"] = now, store.cancel_requested(job_id)
         return state["cancel"]
 
-    folder = job_dir(job_id, store.path.parent)
-    try:
-        if job.kind == "export":
+    if job.kind == "export":
+        try:
             return _run_export(job, store, should_cancel)
+        except BaseException as exc:  # noqa: BLE001 - a job must always leave a final state behind
+            store.finish(job_id, "failed", error=_reason(exc), patience=FINISH_PATIENCE)
+            return "failed"
+    status, result, error = execute(job, store.path.parent,
+                                    Throttle(lambda p: store.report(job_id, p), REPORT_EVERY), should_cancel)
+    store.finish(job_id, status, result=result, error=error, patience=FINISH_PATIENCE)
+    return status
+
+
+def execute(job, root: Path, on_progress, should_cancel) -> tuple[str, dict | None, str | None]:
+    """Do a run, scoring or profile job's work under `root` (its PRUNE_HOME); returns (final state,
+    result, error) for the caller to record — a local job process, or a Ray task that cannot reach the
+    store. The pruned model is saved in the job's folder under `root`."""
+    folder = job_dir(job.id, root)
+    try:
         if job.kind == "profile":
             from prune_core.engine import profiler
 
-            measured = profiler.run(job.spec, [job.spec.strategy], root=store.path.parent,
-                                    on_progress=Throttle(lambda p: store.report(job_id, p), REPORT_EVERY),
+            measured = profiler.run(job.spec, [job.spec.strategy], root=root, on_progress=on_progress,
                                     should_cancel=should_cancel)
-            store.finish(job_id, "completed", result=measured.to_dict(), patience=FINISH_PATIENCE)
-            return "completed"
+            return "completed", measured.to_dict(), None
         from prune_core.engine import pipeline
 
-        result = pipeline.run(job.spec, root=store.path.parent, model_path=folder / "model.keras",
-                              on_progress=Throttle(lambda p: store.report(job_id, p), REPORT_EVERY),
+        result = pipeline.run(job.spec, root=root, model_path=folder / "model.keras", on_progress=on_progress,
                               should_cancel=should_cancel)
-        store.finish(job_id, "completed", result=result.to_dict(), patience=FINISH_PATIENCE)
-        return "completed"
+        return "completed", result.to_dict(), None
     except Canceled:
-        store.finish(job_id, "canceled", error="canceled by request", patience=FINISH_PATIENCE)
-        return "canceled"
+        return "canceled", None, "canceled by request"
     except PruneError as exc:
-        store.finish(job_id, "failed", error=str(exc), patience=FINISH_PATIENCE)
-        return "failed"
+        return "failed", None, str(exc)
     except BaseException as exc:  # noqa: BLE001 - a job must always leave a final state behind
         try:
             (folder / "traceback.txt").write_text(traceback.format_exc())
         except OSError:
             pass  # a full disk must not stop the state from being recorded
-        store.finish(job_id, "failed", error=_reason(exc), patience=FINISH_PATIENCE)
-        return "failed"
+        return "failed", None, _reason(exc)
 
 
 def _reason(exc: BaseException) -> str:
@@ -146,8 +153,29 @@ def _detached(args: list, root: Path, log_path: Path) -> subprocess.Popen:
                                 env={**os.environ, "PRUNE_HOME": str(root)}, start_new_session=True)
 
 
-def _spawn(job_id: int, root: Path) -> subprocess.Popen:
+def spawn(job_id: int, root: Path) -> subprocess.Popen:
+    """Start a job's own process."""
     return _detached(["job", str(job_id)], root, job_dir(job_id, root) / "log.txt")
+
+
+def log_line(job_id: int, root: Path, text: str) -> None:
+    """Add a line to a job's log (what the dispatcher did with it)."""
+    try:
+        with open(job_dir(job_id, root) / "log.txt", "a") as log:
+            log.write(f"[{time.strftime('%H:%M:%S')}] {text}\n")
+    except OSError:
+        pass
+
+
+def take_lock(root: Path):
+    """The dispatcher lock of this PRUNE_HOME (an open file), or None when another dispatcher has it."""
+    lock = open(root / "worker.lock", "w")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.close()
+        return None
+    return lock
 
 
 def _kill(pid: int) -> None:
@@ -162,11 +190,12 @@ def dispatch(store: JobStore | None = None, *, parallel: int | None = None, fore
     """Drain the queue; returns how many jobs it started. Exits when idle unless `forever`."""
     store = store or JobStore()
     root = store.path.parent
-    lock = open(root / "worker.lock", "w")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        lock.close()
+    from prune_core import ray_backend
+
+    if ray_backend.address():
+        return ray_backend.dispatch(store, parallel=parallel, forever=forever, idle_seconds=idle_seconds)
+    lock = take_lock(root)
+    if lock is None:
         return 0  # another dispatcher owns this queue
     parallel = parallel or max_jobs()
     children: dict[int, subprocess.Popen] = {}
@@ -195,17 +224,7 @@ def dispatch(store: JobStore | None = None, *, parallel: int | None = None, fore
 def _tick(store: JobStore, root: Path, parallel: int, children: dict, cancel_seen: dict) -> int:
     """One pass of the dispatcher: record dead job processes, enforce cancels and the time limit, start
     queued jobs up to `parallel`. Returns how many it started."""
-    for job_id, proc in list(children.items()):
-        code = proc.poll()
-        if code is not None:
-            job = store.get(job_id)
-            if job is not None and job.status == "running":
-                how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-                hint = " (out of memory?)" if code in (-signal.SIGKILL, 137) else ""
-                store.finish(job_id, "interrupted", error=f"the job process died: {how}{hint}",
-                             patience=FINISH_PATIENCE)
-            del children[job_id]
-            cancel_seen.pop(job_id, None)
+    reap(store, children, cancel_seen)
     # Jobs still running from an earlier dispatcher count against the limit and can be canceled.
     adopted = {j.id: j.pid for j in store.list(status=("running",))
                if j.id not in children and job_process_alive(j.pid, j.id)}
@@ -225,11 +244,26 @@ def _tick(store: JobStore, root: Path, parallel: int, children: dict, cancel_see
         job = store.claim_next()
         if job is None:
             break
-        proc = _spawn(job.id, root)
+        proc = spawn(job.id, root)
         children[job.id] = proc
         started += 1
         store.set_pid(job.id, proc.pid)
     return started
+
+
+def reap(store: JobStore, children: dict, cancel_seen: dict) -> None:
+    """Record job processes that ended without recording a final state (killed, crashed) as interrupted."""
+    for job_id, proc in list(children.items()):
+        code = proc.poll()
+        if code is not None:
+            job = store.get(job_id)
+            if job is not None and job.status == "running":
+                how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+                hint = " (out of memory?)" if code in (-signal.SIGKILL, 137) else ""
+                store.finish(job_id, "interrupted", error=f"the job process died: {how}{hint}",
+                             patience=FINISH_PATIENCE)
+            del children[job_id]
+            cancel_seen.pop(job_id, None)
 
 
 def _stop_overdue(store: JobStore, children: dict, adopted: dict) -> None:

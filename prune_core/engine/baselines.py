@@ -9,7 +9,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
-import re
 import time
 from dataclasses import fields
 from pathlib import Path
@@ -26,10 +25,6 @@ BASELINE_LR = 3e-3
 WARMUP_EPOCHS = 2
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", text)[:60]
-
-
 def recipe_key(spec) -> str:
     """The recipe's baseline key plus this module's training constants: changing them retrains."""
     constants = f"{spec.baseline_key()}|lr={BASELINE_LR}|warmup={WARMUP_EPOCHS}|bn={models.BN_MOMENTUM}|aug=v1"
@@ -37,7 +32,7 @@ def recipe_key(spec) -> str:
 
 
 def cache_path(spec, root: Path | None = None) -> Path:
-    return paths.baselines_dir(root) / f"{_slug(spec.model)}--{_slug(spec.dataset)}--{recipe_key(spec)}.keras"
+    return paths.baselines_dir(root) / f"{paths.slug(spec.model)}--{paths.slug(spec.dataset)}--{recipe_key(spec)}.keras"
 
 
 def _load(path: Path):
