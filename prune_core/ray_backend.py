@@ -87,20 +87,36 @@ def run_remote(job_id: int, kind: str, spec_json: str, baseline_files: dict, mai
 
     job = SimpleNamespace(id=job_id, kind=kind, spec=RunSpec.from_json(spec_json))
     where = {"worker": f"Ray node {node}, pid {os.getpid()}"}
+    sent: set = set()
+
+    def report(progress: dict) -> None:
+        mailbox.report.remote(job_id, {**progress, **where})
+        if progress.get("phase") != "baseline training" and not sent:
+            trained = _new_baselines(baselines, before)
+            if any(name.endswith(".keras") and name[:-len(".keras")] + ".json" in trained for name in trained):
+                # complete (model and summary): share it now, so jobs waiting for it can start
+                sent.update(trained)
+                mailbox.baseline.remote(job.spec.baseline_key(), trained)
+
     try:
-        status, result, error = worker.execute(
-            job, root, worker.Throttle(lambda p: mailbox.report.remote(job_id, {**p, **where}), worker.REPORT_EVERY),
-            should_cancel)
+        status, result, error = worker.execute(job, root, worker.Throttle(report, worker.REPORT_EVERY), should_cancel)
         folder = worker.job_dir(job_id, root)
         model = folder / "model.keras"
         trace = folder / "traceback.txt"
         return {"status": status, "result": result, "error": error, "node": node, "pid": os.getpid(),
                 "model": model.read_bytes() if model.is_file() else None,
+                "trained": sorted(sent | set(_new_baselines(baselines, before))),
                 "traceback": trace.read_text() if trace.is_file() else None,
-                "baselines": {p.name: p.read_bytes() for p in baselines.iterdir()
-                              if p.name not in before and p.suffix in (".keras", ".json")}}
+                "baselines": {name: content for name, content in _new_baselines(baselines, before).items()
+                              if name not in sent}}
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _new_baselines(folder: Path, before: set) -> dict:
+    """Baseline files this task trained (a model and its summary, complete: no lock or temp files)."""
+    return {p.name: p.read_bytes() for p in folder.iterdir()
+            if p.name not in before and p.suffix in (".keras", ".json") and not p.name.startswith(".")}
 
 
 def _mailbox_class():
@@ -111,14 +127,18 @@ def _mailbox_class():
         """Progress from remote jobs to the driver, and cancels from the driver to them."""
 
         def __init__(self):
-            self.messages, self.cancel = [], set()
+            self.messages, self.cancel, self.baselines = [], set(), []
 
         def report(self, job_id, progress):
             self.messages.append((job_id, progress))
 
+        def baseline(self, key, files):
+            self.baselines.append((key, files))
+
         def drain(self):
             out, self.messages = self.messages, []
-            return out
+            trained, self.baselines = self.baselines, []
+            return out, trained
 
         def set_cancel(self, job_ids):
             self.cancel = set(job_ids)
@@ -140,12 +160,12 @@ class RayDispatcher:
         where = address()
         env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(paths.PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
                "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-        kwargs = dict(runtime_env={"env_vars": env}, ignore_reinit_error=True, log_to_driver=False,
-                      include_dashboard=False)
-        if where == "local":
+        kwargs = dict(ignore_reinit_error=True, log_to_driver=False, include_dashboard=False)
+        if where == "local":  # workers inherit this process's environment: the prestarted ones fit
+            os.environ.update(env)
             ray.init(num_cpus=int(_number("PRUNE_RAY_LOCAL_CPUS", os.cpu_count() or 2)), **kwargs)
-        else:
-            ray.init(address=where, **kwargs)
+        else:  # a cluster's workers started elsewhere: tell them where the project is
+            ray.init(address=where, runtime_env={"env_vars": env}, **kwargs)
         self.mailbox = _mailbox_class().remote()
         per_job = resources()
         self.task = ray.remote(max_calls=1, max_retries=0, **per_job)(run_remote)
@@ -175,9 +195,21 @@ class RayDispatcher:
         return self._start()
 
     def _copy_progress(self) -> None:
-        for job_id, progress in self.ray.get(self.mailbox.drain.remote()):
+        """Progress into the store; baselines trained by running tasks onto disk, releasing the jobs
+        that wait for them."""
+        messages, trained = self.ray.get(self.mailbox.drain.remote())
+        for key, files in trained:
+            self._keep_baselines(files)
+            self.training.discard(key)
+        for job_id, progress in messages:
             if job_id in self.inflight:
                 self.store.report(job_id, progress)
+
+    def _keep_baselines(self, files: dict) -> None:
+        folder = paths.baselines_dir(self.root)
+        for name, content in sorted(files.items(), key=lambda item: item[0].endswith(".keras")):
+            if not (folder / name).exists():  # the summary first: a model file found means both are there
+                _write_atomically(folder / name, content)
 
     def _start(self) -> int:
         started = 0
@@ -226,10 +258,7 @@ class RayDispatcher:
     def _keep(self, job_id: int, out: dict) -> None:
         """Write what the task sent back under this PRUNE_HOME, then record the final state."""
         folder = worker.job_dir(job_id, self.root)
-        baselines = paths.baselines_dir(self.root)
-        for name, content in (out.get("baselines") or {}).items():
-            if not (baselines / name).exists():
-                _write_atomically(baselines / name, content)
+        self._keep_baselines(out.get("baselines") or {})
         result = out.get("result")
         if out.get("model") is not None:
             _write_atomically(folder / "model.keras", out["model"])
@@ -237,7 +266,7 @@ class RayDispatcher:
                 result = {**result, "model_path": str(folder / "model.keras")}
         if out.get("traceback"):
             (folder / "traceback.txt").write_text(out["traceback"])
-        trained = sorted(name for name in (out.get("baselines") or {}) if name.endswith(".keras"))
+        trained = sorted(name for name in out.get("trained", []) if name.endswith(".keras"))
         worker.log_line(job_id, self.root, f"{out['status']} on Ray node {out.get('node')} (pid {out.get('pid')})"
                         + (f": {out['error']}" if out.get("error") else "")
                         + (f"; it trained the baseline {', '.join(trained)} (kept for every later job)" if trained else ""))
@@ -289,6 +318,14 @@ class RayDispatcher:
                 self._finish(job_id, "interrupted", error=f"stopped: it ran longer than the per-job limit of "
                                                           f"{limit} s (PRUNE_JOB_TIMEOUT)")
 
+    def wait(self, seconds: float) -> None:
+        """Sleep until a task finishes or `seconds` pass (a finished job is recorded at once)."""
+        refs = [entry[0] for entry in self.inflight.values()]
+        if refs:
+            self.ray.wait(refs, num_returns=1, timeout=seconds)
+        else:
+            time.sleep(seconds)
+
     def busy(self) -> bool:
         return bool(self.inflight or self.local)
 
@@ -324,7 +361,7 @@ def dispatch(store: JobStore, *, parallel: int | None = None, forever: bool = Fa
                     return started
             except sqlite3.OperationalError:
                 pass  # the store is locked: remote jobs run on; try again shortly
-            time.sleep(worker.POLL_SECONDS)
+            driver.wait(worker.POLL_SECONDS)
     finally:
         driver.shutdown()
         lock.close()
