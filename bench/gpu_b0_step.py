@@ -1,0 +1,45 @@
+"""EfficientNet-B0@224 training-step time on a GPU, for the README's cluster estimate.
+
+TensorFlow is not installed on the lent GPU machine, so this times torchvision's EfficientNet-B0 (the same
+architecture) in PyTorch as a proxy for one fine-tune step: batch 32 and 128, fp32 and bf16 autocast.
+    python3 bench/gpu_b0_step.py
+"""
+import time
+
+import torch
+import torchvision
+
+
+def main() -> None:
+    device = "cuda"
+    model = torchvision.models.efficientnet_b0(num_classes=10).to(device).to(memory_format=torch.channels_last)
+    opt = torch.optim.Adam(model.parameters(), 1e-3)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    print(f"| batch | precision | ms per step (median of 20) | images/s |")
+    print("|---|---|---|---|")
+    for batch in (32, 128):
+        x = torch.randn(batch, 3, 224, 224, device=device).to(memory_format=torch.channels_last)
+        y = torch.randint(0, 10, (batch,), device=device)
+        for precision in ("fp32", "bf16"):
+            def step():
+                opt.zero_grad(set_to_none=True)
+                with torch.autocast("cuda", dtype=torch.bfloat16, enabled=precision == "bf16"):
+                    loss = loss_fn(model(x), y)
+                loss.backward()
+                opt.step()
+            for _ in range(5):
+                step()
+            torch.cuda.synchronize()
+            times = []
+            for _ in range(20):
+                start = time.perf_counter()
+                step()
+                torch.cuda.synchronize()
+                times.append(time.perf_counter() - start)
+            ms = sorted(times)[10] * 1000
+            print(f"| {batch} | {precision} | {ms:.1f} | {batch / ms * 1000:,.0f} |")
+    print(torch.cuda.get_device_name())
+
+
+if __name__ == "__main__":
+    main()
