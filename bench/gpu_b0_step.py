@@ -15,7 +15,7 @@ def main() -> None:
     model = torchvision.models.efficientnet_b0(num_classes=10).to(device).to(memory_format=torch.channels_last)
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
-    print(f"| batch | precision | ms per step (median of 20) | images/s |")
+    print("| batch | precision | ms per step (median of 20) | images/s |")
     print("|---|---|---|---|")
     for batch in (32, 128):
         x = torch.randn(batch, 3, 224, 224, device=device).to(memory_format=torch.channels_last)
