@@ -94,15 +94,7 @@ def load_users(root: Path | None = None) -> dict:
 
 def _write_users(users: dict, root: Path | None = None) -> None:
     """Write the list atomically, readable by its owner only."""
-    path = users_path(root)
-    tmp = path.with_name(f".users.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            json.dump(users, f, indent=1, sort_keys=True)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    paths.write_atomically(users_path(root), json.dumps(users, indent=1, sort_keys=True).encode(), mode=0o600)
 
 
 def check_name(name: str) -> None:

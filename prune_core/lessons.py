@@ -9,6 +9,7 @@ leave the same shape.
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import numpy as np
 
@@ -95,10 +96,7 @@ def _unstructured_runs(results: list) -> list:
     flat = [r for r in results if not r.structured]
     if not flat:
         return []
-    counts: dict = {}
-    for r in flat:
-        counts[(r.spec.model, r.spec.dataset)] = counts.get((r.spec.model, r.spec.dataset), 0) + 1
-    common = max(counts, key=counts.get)
+    common = Counter((r.spec.model, r.spec.dataset) for r in flat).most_common(1)[0][0]
     return [r for r in flat if (r.spec.model, r.spec.dataset) == common]
 
 

@@ -49,6 +49,10 @@ def job_timeout() -> int:
     return _setting("PRUNE_JOB_TIMEOUT", 0)
 
 
+def timeout_reason(limit: int) -> str:
+    return f"stopped: it ran longer than the per-job limit of {limit} s (PRUNE_JOB_TIMEOUT)"
+
+
 def check_submission(new: int, queued: int, mine: int | None = None) -> None:
     """Refuse, in the page's words, a submission over the limits (nothing is queued then). `mine`:
     how many jobs this signed-in visitor already has waiting (shared mode; None: no per-user cap)."""

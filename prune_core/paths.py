@@ -44,6 +44,18 @@ def uploads_dir(root: Path | None = None) -> Path:
     return path
 
 
+def write_atomically(path: Path, content: bytes, mode: int = 0o644) -> None:
+    """Write a file whole or not at all (a temporary file beside it, renamed over it)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def servable(path_text: str | None, root: Path | None = None) -> Path | None:
     """`path_text` resolved, when it is a file inside this data directory's runs or exports folders —
     the only files the dashboard serves, whatever a stored (or imported) result says; else None."""

@@ -214,7 +214,7 @@ class RayDispatcher:
         folder = paths.baselines_dir(self.root)
         for name, content in sorted(files.items(), key=lambda item: item[0].endswith(".keras")):
             if not (folder / name).exists():  # the summary first: a model file found means both are there
-                _write_atomically(folder / name, content)
+                paths.write_atomically(folder / name, content)
 
     def _start(self) -> int:
         started = 0
@@ -266,7 +266,7 @@ class RayDispatcher:
         self._keep_baselines(out.get("baselines") or {})
         result = out.get("result")
         if out.get("model") is not None:
-            _write_atomically(folder / "model.keras", out["model"])
+            paths.write_atomically(folder / "model.keras", out["model"])
             if result is not None:
                 result = {**result, "model_path": str(folder / "model.keras")}
         if out.get("traceback"):
@@ -320,8 +320,7 @@ class RayDispatcher:
             if time.monotonic() - started > limit:
                 self.ray.cancel(ref, force=True)
                 self.inflight.pop(job_id)
-                self._finish(job_id, "interrupted", error=f"stopped: it ran longer than the per-job limit of "
-                                                          f"{limit} s (PRUNE_JOB_TIMEOUT)")
+                self._finish(job_id, "interrupted", error=limits.timeout_reason(limit))
 
     def wait(self, seconds: float) -> None:
         """Sleep until a task finishes or `seconds` pass (a finished job is recorded at once)."""
@@ -336,15 +335,6 @@ class RayDispatcher:
 
     def shutdown(self) -> None:
         self.ray.shutdown()
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(content)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def dispatch(store: JobStore, *, parallel: int | None = None, forever: bool = False,

@@ -279,8 +279,7 @@ def _stop_overdue(store: JobStore, children: dict, adopted: dict) -> None:
         if job.id in children:
             children.pop(job.id).wait()
         adopted.pop(job.id, None)
-        store.finish(job.id, "interrupted", error=f"stopped: it ran longer than the per-job limit of {limit} s "
-                                                  "(PRUNE_JOB_TIMEOUT)", patience=FINISH_PATIENCE)
+        store.finish(job.id, "interrupted", error=limits.timeout_reason(limit), patience=FINISH_PATIENCE)
 
 
 def ensure_dispatcher(root: Path | None = None) -> bool:
