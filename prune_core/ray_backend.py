@@ -72,30 +72,13 @@ def run_remote(job_id: int, kind: str, spec_json: str, baseline_files: dict, mai
         (baselines / name).write_bytes(content)
     before = {p.name for p in baselines.iterdir()}
     node = ray.util.get_node_ip_address()
-    mailbox.report.remote(job_id, {"phase": "starting", "message": f"on Ray node {node}, worker pid {os.getpid()}"})
-    state = {"checked": 0.0, "cancel": False, "asked": None}
-
-    def should_cancel() -> bool:
-        """Never waits: the answer to the previous question is read when it has arrived, and a new
-        question is sent every half second (a blocking round trip per check slowed training)."""
-        asked = state["asked"]
-        if asked is not None and ray.wait([asked], timeout=0)[0]:
-            try:
-                state["cancel"] = state["cancel"] or bool(ray.get(asked))
-            except Exception:  # noqa: BLE001 - a lost answer reads as "not yet"; asked again shortly
-                pass
-            state["asked"] = None
-        now = time.monotonic()
-        if state["asked"] is None and now - state["checked"] >= worker.REPORT_EVERY:
-            state["checked"], state["asked"] = now, mailbox.canceled.remote(job_id)
-        return state["cancel"]
-
+    line = _MailboxLine(mailbox, job_id, {"worker": f"Ray node {node}, pid {os.getpid()}"})
+    line.send({"phase": "starting", "message": f"on Ray node {node}, worker pid {os.getpid()}"})
     job = SimpleNamespace(id=job_id, kind=kind, spec=RunSpec.from_json(spec_json))
-    where = {"worker": f"Ray node {node}, pid {os.getpid()}"}
     sent: set = set()
 
     def report(progress: dict) -> None:
-        mailbox.report.remote(job_id, {**progress, **where})
+        line.send(progress)
         if progress.get("phase") != "baseline training" and not sent:
             trained = _new_baselines(baselines, before)
             if any(name.endswith(".keras") and name[:-len(".keras")] + ".json" in trained for name in trained):
@@ -104,7 +87,8 @@ def run_remote(job_id: int, kind: str, spec_json: str, baseline_files: dict, mai
                 mailbox.baseline.remote(job.spec.baseline_key(), trained)
 
     try:
-        status, result, error = worker.execute(job, root, worker.Throttle(report, worker.REPORT_EVERY), should_cancel)
+        status, result, error = worker.execute(job, root, worker.Throttle(report, worker.REPORT_EVERY),
+                                                 line.should_cancel)
         folder = worker.job_dir(job_id, root)
         model = folder / "model.keras"
         trace = folder / "traceback.txt"
@@ -116,6 +100,44 @@ def run_remote(job_id: int, kind: str, spec_json: str, baseline_files: dict, mai
                               if name not in sent}}
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+class _MailboxLine:
+    """A remote job's one line to the driver: each message (progress, or a bare "anything for me?")
+    is one mailbox call whose answer says whether to stop. Nothing here ever waits: an answer is read
+    once it has arrived. `should_cancel` runs at every training step, so it mostly only reads the
+    clock, and asks only when nothing was sent for half a second (a Ray call per step, even a
+    non-blocking one, slowed small models' training measurably)."""
+
+    def __init__(self, mailbox, job_id: int, where: dict):
+        import ray
+
+        self.ray, self.mailbox, self.job_id, self.where = ray, mailbox, job_id, where
+        self.answer, self.sent_at, self.cancel = None, 0.0, False
+
+    def _read(self) -> None:
+        if self.answer is not None and self.ray.wait([self.answer], timeout=0)[0]:
+            try:
+                self.cancel = self.cancel or bool(self.ray.get(self.answer))
+            except Exception:  # noqa: BLE001 - a lost answer reads as "not yet": the next one says it
+                pass
+            self.answer = None
+
+    def send(self, progress: dict | None) -> None:
+        self._read()
+        self.sent_at = time.monotonic()
+        answer = self.mailbox.exchange.remote(self.job_id, progress and {**progress, **self.where})
+        if self.answer is None:  # an unread earlier answer is read first; the mailbox's cancel is sticky
+            self.answer = answer
+
+    def should_cancel(self) -> bool:
+        if time.monotonic() - self.sent_at >= worker.REPORT_EVERY:
+            self._read()
+            if self.answer is None:
+                self.send(None)
+            else:
+                self.sent_at = time.monotonic()
+        return self.cancel
 
 
 def _new_baselines(folder: Path, before: set) -> dict:
@@ -134,8 +156,11 @@ def _mailbox_class():
         def __init__(self):
             self.messages, self.cancel, self.baselines = [], set(), []
 
-        def report(self, job_id, progress):
-            self.messages.append((job_id, progress))
+        def exchange(self, job_id, progress):
+            """Take a remote job's progress (if any); say whether it should stop."""
+            if progress:
+                self.messages.append((job_id, progress))
+            return job_id in self.cancel
 
         def baseline(self, key, files):
             self.baselines.append((key, files))
@@ -147,9 +172,6 @@ def _mailbox_class():
 
         def set_cancel(self, job_ids):
             self.cancel = set(job_ids)
-
-        def canceled(self, job_id):
-            return job_id in self.cancel
 
     return Mailbox
 
@@ -168,7 +190,7 @@ class RayDispatcher:
         kwargs = dict(ignore_reinit_error=True, log_to_driver=False, include_dashboard=False)
         if where == "local":  # workers inherit this process's environment: the prestarted ones fit
             os.environ.update(env)
-            ray.init(num_cpus=int(_number("PRUNE_RAY_LOCAL_CPUS", os.cpu_count() or 2)), **kwargs)
+            ray.init(address="local", num_cpus=int(_number("PRUNE_RAY_LOCAL_CPUS", os.cpu_count() or 2)), **kwargs)
         else:  # a cluster's workers started elsewhere: tell them where the project is
             ray.init(address=where, runtime_env={"env_vars": env}, **kwargs)
         self.mailbox = _mailbox_class().remote()
@@ -180,6 +202,7 @@ class RayDispatcher:
         self.local: dict[int, object] = {}        # export jobs: local processes
         self.cancel_seen: dict[int, float] = {}
         self.training: set[str] = set()           # baseline keys a task is training right now
+        self.told: set[int] = set()               # the jobs the mailbox tells to stop
 
     # Which baselines travel with a job.
     def _baseline_files(self, spec: RunSpec) -> dict:
@@ -305,8 +328,10 @@ class RayDispatcher:
         self.store.finish(job_id, status, patience=FINISH_PATIENCE, **kwargs)
 
     def _enforce_cancels(self) -> None:
-        wanted = [job_id for job_id in self.inflight if self.store.cancel_requested(job_id)]
-        self.mailbox.set_cancel.remote(wanted)
+        wanted = {job_id for job_id in self.inflight if self.store.cancel_requested(job_id)}
+        if wanted != self.told:
+            self.mailbox.set_cancel.remote(sorted(wanted))
+            self.told = wanted
         for job_id in wanted:
             first = self.cancel_seen.setdefault(job_id, time.monotonic())
             if time.monotonic() - first >= CANCEL_GRACE:
