@@ -1,6 +1,6 @@
 """The same 8-run sweep through the local backend and through a local Ray instance, side by side.
 
-    .venv/bin/python bench/bench_ray.py [--rounds 2]
+    .venv/bin/python bench/bench_ray.py [--rounds 2] [--epochs 40]
 
 Three backends, in alternation, each from the same trained baseline (copied into each data
 directory) over the same 8 recipes, two at a time:
@@ -64,7 +64,11 @@ def _ray_cli(*args: str) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=RECIPE["fine_tune_epochs"],
+                    help="fine-tune epochs per run (40: about 10 s jobs here; Ray's cost per job is fixed)")
     args = ap.parse_args()
+    global SWEEP
+    SWEEP = [spec.with_(fine_tune_epochs=args.epochs) for spec in SWEEP]
     seed = Path(tempfile.mkdtemp(prefix="prune-bench-ray-seed-"))
     store = JobStore(seed / "jobs.sqlite3")
     store.submit(SWEEP[0].with_(fine_tune_epochs=1))
@@ -90,7 +94,7 @@ def main() -> int:
                 per_job[name] += [elapsed for _, elapsed in jobs]
     finally:
         _ray_cli("stop", "--force")
-    print(f"### 8 runs ({RECIPE['fine_tune_epochs']} fine-tune epochs each, tiny-cnn), 2 at a time, "
+    print(f"### 8 runs ({args.epochs} fine-tune epochs each, tiny-cnn), 2 at a time, "
           f"{args.rounds} rounds\n")
     print("| backend | s to the last result (median; per round) | s to the dispatcher's exit (median) "
           "| job s (median) | / local (median of per-round ratios; range) |")

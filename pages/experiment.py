@@ -8,6 +8,8 @@ import ui
 from prune_core import data, limits, plots
 from prune_core.errors import PruneError
 from prune_core.glossary import HELP
+from prune_core.patterns import COMMON as PATTERNS, Pattern
+from prune_core.regrowth import RigL
 from prune_core.schedules import seed_recipe
 from prune_core.specs import BUDGETS, CHANNEL_MULTIPLES, CRITERIA, RunSpec, expand, parse_numbers
 from prune_core.summaries import fraction_below, threshold_removing
@@ -115,8 +117,37 @@ with left:
                                "fraction of each group's channels.")
         multiple = b2.selectbox("Keep channel counts multiples of", list(CHANNEL_MULTIPLES), key="channel_multiple",
                                 help=HELP["channel_multiple"])
+    pattern, then = Pattern(), None
+    combined = granularity == "structured" and st.checkbox(
+        "Then remove single weights of what remains (combined recipe)", key="combined", help=HELP["then_sparsity"])
+    if granularity == "unstructured" or combined:
+        try:
+            pattern = Pattern.parse(st.selectbox("Sparsity pattern", PATTERNS, key="pattern", accept_new_options=True,
+                                                 help=HELP["pattern"]))
+        except PruneError as exc:
+            st.error(ui.escape_md(str(exc).capitalize()))
+            problems.append("pattern")
+        if pattern.kind == "n:m":
+            st.caption(f"{pattern} removes exactly {pattern.sparsity:.0%} of the weights (the target is set to it). "
+                       "Hardware: NVIDIA's sparse tensor cores (A100, H100, RTX 30 and 40 series, through TensorRT "
+                       "or cuSPARSELt) run 2:4 about twice as fast. This CPU, TFLite and LiteRT do not: expect dense "
+                       "latency here; the gain here is the compressed size.")
+            if combined:
+                state["then_sparsity"] = pattern.sparsity
+            else:
+                state["mode"], state["sparsities"] = "target sparsity", f"{pattern.sparsity:g}"
+                state["scope"] = "layerwise"  # N:M chooses inside each group
+        elif pattern.kind == "block":
+            st.caption(f"Blocks of {pattern.height}×{pattern.width} weights go together, ranked by their mean "
+                       "score. Sparse kernels (XNNPACK, TFLite's sparse encoding) skip whole blocks; export the run to "
+                       "compare int8 gzip bytes with unstructured at the same sparsity.")
+    if combined:
+        state["mode"] = "target sparsity"  # channels to a target, then weights, both before fine-tuning
+        then = st.number_input("Share of the remaining weights to remove", 0.05, 0.95, step=0.05, key="then_sparsity",
+                               help=HELP["then_sparsity"], disabled=pattern.kind == "n:m")
+    nm_alone = pattern.kind == "n:m" and then is None
     mode = st.radio("Amount", ["target sparsity", "threshold"], horizontal=True, key="mode", help=HELP["amount"],
-                    on_change=_threshold_removing_half)
+                    on_change=_threshold_removing_half, disabled=nm_alone or then is not None)
     sparsities = thresholds = None
     try:
         if mode == "target sparsity":
@@ -136,7 +167,7 @@ with left:
     scopes = ["layerwise", "global"] + (["auto"] if granularity == "unstructured" and mode == "target sparsity" else [])
     if state["scope"] not in scopes:
         state["scope"] = "global"
-    scope = st.radio("Ranking", scopes, horizontal=True, key="scope",
+    scope = st.radio("Ranking", scopes, horizontal=True, key="scope", disabled=nm_alone,
                      help="layerwise: every layer loses the same fraction; global: one ranking over all layers; "
                           "auto: per-layer sparsities chosen from the measured layer sensitivity to lose the least "
                           "accuracy (uses this criterion's profile from Explore, measured first if there is none: "
@@ -149,9 +180,22 @@ with left:
                                          "before 1×1 convolutions. Needs global ranking, a target and a FLOPs "
                                          "or parameter budget (a latency budget already counts LiteRT time).")
         rank = "latency" if latency_aware and usable else "importance"
+    rigl_usable = granularity == "unstructured" and pattern.kind == "unstructured" and mode == "target sparsity"
+    rigl = st.checkbox("Dynamic sparse training (RigL): move the mask while fine-tuning", key="rigl",
+                       disabled=not rigl_usable, help=HELP["regrow"] + " Needs single weights, no pattern, a target "
+                                                                     "sparsity and the one-shot schedule.")
+    rigl = rigl and rigl_usable
+    regrow_fraction, regrow_every = state["regrow_fraction"], state["regrow_every"]
+    if rigl:
+        r1, r2 = st.columns(2)
+        regrow_fraction = r1.number_input("Share moved at the first update", 0.01, 0.99, step=0.05,
+                                          key="regrow_fraction", help=HELP["regrow_fraction"])
+        regrow_every = r2.number_input("Steps between updates", 1, 10**6, key="regrow_every", help=HELP["regrow_every"])
     notes = []
     if "tfmot" in strategies and scope != "layerwise" and mode == "target sparsity":
         notes.append("tfmot's recipe ranks each layer on its own: its runs use per-layer ranking.")
+    if "tfmot" in strategies and (pattern.kind != "unstructured" or rigl):
+        notes.append("tfmot's recipe runs as the reference: single weights, no pattern, no regrowth.")
     if "tfmot" in strategies and mode == "threshold":
         notes.append("tfmot's recipe prunes to a target sparsity, not a threshold: it is left out of this batch.")
     for note in notes:
@@ -159,11 +203,14 @@ with left:
 with right:
     st.subheader("Schedule and budget")
     threshold_mode = mode == "threshold"
-    if threshold_mode:
+    if threshold_mode or rigl or then is not None:
         state["schedule"] = "oneshot"
     schedule = st.radio("Schedule", ["oneshot", "constant", "polynomial"], horizontal=True, key="schedule",
-                        disabled=threshold_mode,
-                        help="A threshold prunes once, before fine-tuning." if threshold_mode else None)
+                        disabled=threshold_mode or rigl or then is not None,
+                        help="A threshold prunes once, before fine-tuning." if threshold_mode else
+                        "RigL prunes to the target once, then moves weights while fine-tuning." if rigl else
+                        "A combined recipe cuts channels, then weights, both before fine-tuning." if then is not None
+                        else None)
     c1, c2 = st.columns(2)
     initial = c1.number_input("Initial sparsity", 0.0, 0.99, step=0.05, key="initial_sparsity", help=HELP["initial_sparsity"],
                               disabled=schedule != "polynomial")
@@ -187,6 +234,8 @@ with right:
             RunSpec.of(schedule=schedule, sparsity=final, initial_sparsity=float(initial), begin_step=int(begin),
                        end_step=int(end), frequency=int(frequency), power=float(power)).schedule.validate_for(
                 total, steps_per_epoch)
+            if rigl:
+                RigL(float(regrow_fraction), int(regrow_every)).validate_for(total)
     except PruneError as exc:
         st.error(ui.escape_md(exc))
         problems.append("schedule")
@@ -205,12 +254,16 @@ if not problems:
                       budget=budget, channel_multiple=int(multiple), rank=rank, export="tflite" if export else "none",
                       initial_sparsity=float(initial), begin_step=int(begin), end_step=int(end),
                       frequency=int(frequency), power=float(power), fine_tune_epochs=int(epochs),
-                      learning_rate=float(lr), seed=int(seed))
+                      learning_rate=float(lr), seed=int(seed), pattern=str(pattern),
+                      then_sparsity=float(then) if then is not None else None,
+                      regrow="rigl" if rigl else "none", regrow_fraction=float(regrow_fraction),
+                      regrow_every=int(regrow_every))
         ours = [s for s in strategies if s != "tfmot"]
         if ours:
             specs += expand(common, ours, sparsities, thresholds)
-        if "tfmot" in strategies and not thresholds:
-            specs += expand({**common, "scope": "layerwise"}, ["tfmot"], sparsities)
+        if "tfmot" in strategies and not thresholds:  # the reference: no pattern, no regrowth
+            specs += expand({**common, "scope": "layerwise", "pattern": "unstructured", "regrow": "none"}, ["tfmot"],
+                            sparsities)
         if not specs:
             raise PruneError("nothing to queue: tfmot's recipe needs target sparsities")
     except PruneError as exc:

@@ -101,6 +101,16 @@ if speed:
                                 "measured speedup": st.column_config.NumberColumn(format="%.2f×")})
     st.caption(f"Measured: {source}. A speedup counts only when its whole band (lowest to highest measurement "
                "round) leaves 1.0; 'within noise' means no measurable change.")
+st.subheader("Patterns that hardware can use")
+chosen = st.radio("Pattern", ["2:4", "block:1x4", "block:4x1", "unstructured"], horizontal=True, key="learn_pattern",
+                  help=HELP["learn_pattern"])
+st.plotly_chart(lesson_plots.pattern_heatmap(weights, lessons.pattern_cut(weights, chosen)), width="stretch",
+                key="learn-pattern")
+st.markdown("Scattered zeros are hard for hardware to skip. **2:4** keeps two of every four consecutive inputs of "
+            "each output (the outlined groups): NVIDIA's sparse tensor cores (A100, H100, RTX 30 and 40 series) "
+            "multiply such a matrix about twice as fast, while this CPU and LiteRT treat it like any zeros. "
+            "**Blocks** (1×4: one input, four neighbouring outputs) let sparse kernels skip whole vectors and "
+            "store one index per block, so the file shrinks further once compressed.")
 st.page_link("pages/compare.py", label="Accuracy against size and latency for every run (Compare)",
              icon=":material/scatter_plot:")
 

@@ -9,7 +9,7 @@ from prune_core import paths, plots
 from prune_core.deployment import FORMATS
 from prune_core.errors import PruneError
 from prune_core.glossary import HELP
-from prune_core.results import deploy_table
+from prune_core.results import deploy_table, stage_table
 
 who = ui.start_page()
 
@@ -57,6 +57,23 @@ c[4].metric("latency, batch 1", f"{r.latency_ms_b1_p50:.2f} ms", latency_delta, 
                 if r.structured else
                 f"Theoretical speedup from skipping zeros: {r.theoretical_speedup:.2f}× "
                 "(dense / nonzero FLOPs). Dense kernels do not skip zeros, so measured latency barely moves."))
+
+notes = []
+if r.pattern_violations is not None:
+    pattern = job.spec.pruning.pattern
+    notes.append(f"{pattern} after fine-tuning: " + ("every group of {m} input weights holds at least {n} zeros."
+                 if r.pattern_violations == 0 else f"**{r.pattern_violations:,} groups** hold fewer than {{n}} zeros.")
+                 .format(n=pattern.split(":")[0], m=pattern.split(":")[1]))
+if r.regrown_weights is not None:
+    notes.append(f"RigL moved {r.regrown_weights:,} weights during fine-tuning (each regrown at zero).")
+for note in notes:
+    st.caption(note)
+if r.stages:
+    st.markdown("**Stages of this combined recipe**")
+    st.dataframe(stage_table(r), hide_index=True, width="stretch",
+                 column_config={"top-1": st.column_config.NumberColumn(format="%.4f"),
+                                "× smaller than dense (gzip)": st.column_config.NumberColumn(format="%.1f×")})
+    st.caption("Top-1 of each cut is measured before fine-tuning; int8 appears once the run is exported.")
 
 left, right = st.columns(2)
 with left:

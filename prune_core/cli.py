@@ -15,6 +15,7 @@ from pathlib import Path
 from prune_core.errors import Canceled, PruneError, SpecError
 from prune_core.errors import ResultError
 from prune_core.result import RunResult
+from prune_core.patterns import Pattern
 from prune_core.specs import CRITERIA, FIELDS, STRATEGIES, RunSpec, expand, parse_numbers
 
 EXIT_BAD_INPUT = 2
@@ -43,7 +44,7 @@ def _add_recipe_options(p: argparse.ArgumentParser, sweep: bool) -> None:
         field = {f.name: f for f in FIELDS}
         p.add_argument("--strategy", default=field["strategy"].default, choices=STRATEGIES, help=field["strategy"].help)
         group = p.add_mutually_exclusive_group()
-        group.add_argument("--sparsity", type=float, default=None, help=field["sparsity"].help + " (default 0.5)")
+        group.add_argument("--sparsity", type=float, default=None, help=field["sparsity"].help + " (default 0.5; N/M with an N:M --pattern)")
         group.add_argument("--threshold", type=float, default=None, help=field["threshold"].help)
     _add_field_options(p, [f.name for f in FIELDS if f.name not in _AMOUNT_FIELDS])
     p.add_argument("--out", default=None, help="write JSON Lines here instead of stdout")
@@ -110,12 +111,14 @@ def build_parser() -> argparse.ArgumentParser:
 def specs_from_args(args) -> list[RunSpec]:
     """Every recipe the command asks for, all validated before anything runs."""
     common = {f.name: getattr(args, f.name) for f in FIELDS if f.name not in _AMOUNT_FIELDS}
+    fixed = Pattern.parse(args.pattern).sparsity  # an N:M pattern fixes the sparsity: it is the default
     if args.command == "run":
         amount = {"threshold": args.threshold, "sparsity": None} if args.threshold is not None else \
-            {"sparsity": 0.5 if args.sparsity is None else args.sparsity}
+            {"sparsity": (fixed or 0.5) if args.sparsity is None else args.sparsity}
         return [RunSpec.from_dict({**common, "strategy": args.strategy, **amount})]
     thresholds = parse_numbers(args.thresholds, "--thresholds") if args.thresholds else None
-    sparsities = parse_numbers(args.sparsities or "0.5,0.8,0.9", "--sparsities")
+    sparsities = [fixed] if fixed and not args.sparsities else \
+        parse_numbers(args.sparsities or "0.5,0.8,0.9", "--sparsities")
     return expand(common, args.strategies.split(","), sparsities, thresholds)
 
 

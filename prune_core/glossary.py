@@ -35,6 +35,14 @@ GLOSSARY = {
                "the slowest round. A difference inside the band is noise.",
     "LiteRT (TFLite)": "the on-device runtime for phones and boards; its latency is what a deployed model sees.",
     "int8": "weights and activations stored as 8-bit integers: about 4× smaller and often faster on devices.",
+    "N:M sparsity": "in every group of M consecutive weights along the input channels, N are zero (2:4: two of "
+                    "every four). NVIDIA's sparse tensor cores (Ampere and newer GPUs) run 2:4 about twice as fast; "
+                    "CPUs, TFLite and LiteRT run it like any other zeros.",
+    "block sparsity": "weights removed in small blocks (1×4: four neighbouring output channels of one input) that "
+                      "sparse kernels can skip as a whole, scored by the block's mean score.",
+    "RigL (dynamic sparse training)": "while fine-tuning, every few steps drop the smallest kept weights and regrow "
+                                      "as many where the gradient is largest, starting at zero: the sparsity stays, "
+                                      "the mask moves to where it helps (Evci et al., 2020).",
     "Pareto front": "the runs no other run beats on both accuracy and cost at once.",
     "profile": "one measurement of a baseline under a criterion (every level one-shot, every layer alone) that "
                "lets Explore answer what-ifs instantly.",
@@ -53,6 +61,18 @@ HELP = {
     "frequency": "Steps between two pruning events of a gradual schedule.",
     "fine_tune_epochs": "Epochs of training after (or while) pruning, with the pruned weights held at zero.",
     "learning_rate": "Peak fine-tune learning rate; it decays along a cosine to zero.",
+    "pattern": "Which weights may go together. Unstructured: any single weight. N:M: N of every M consecutive "
+               "input-channel weights (2:4 is what NVIDIA's sparse tensor cores speed up; it fixes the sparsity at "
+               "N/M). Block H×W: blocks of the kernel matrix, ranked by their mean score. Type any N:M or "
+               "block:HxW.",
+    "then_sparsity": "A combined recipe: after whole channels are cut, remove this share of the remaining weights "
+                     "(one global ranking, or the pattern's way), both before fine-tuning; export it to see int8 "
+                     "on top. The run reports each stage's numbers.",
+    "regrow": "RigL: fine-tuning moves the mask. Every few steps each layer drops its smallest kept weights and "
+              "regrows as many where the gradient is largest, starting at zero; the sparsity stays at the target.",
+    "regrow_fraction": "RigL: the share of each layer's kept weights moved at the first update; it decays along a "
+                       "cosine to zero at three quarters of fine-tuning.",
+    "regrow_every": "RigL: fine-tune steps between two updates.",
     "seed": "Fixes the data split, the calibration batches and the shuffling, so a run can be repeated.",
     "filter_model": "Show only runs of these models.",
     "filter_dataset": "Show only runs on these datasets.",
@@ -72,6 +92,8 @@ HELP = {
     "learn_w": "The trained value of this parameter.",
     "learn_f": "The Fisher information of this parameter: how sharply the loss curves along it.",
     "learn_threshold": "The seed's rule removes a parameter whose Fisher eigenvalue is below this.",
+    "learn_pattern": "Half of the same kernel removed under each pattern; the dark lines outline the groups that "
+                     "are chosen together.",
     "learn_share": "The same share removed both ways: single weights (smallest |w|) or output channels (smallest L1 norm).",
     "learn_schedule": "tfmot's PolynomialDecay: change a knob and the curve follows.",
 }

@@ -29,6 +29,22 @@ def weights_heatmap(weights: np.ndarray, keep: np.ndarray, title: str):
         yaxis=dict(title="input channel", dtick=1, autorange="reversed", showgrid=False)))
 
 
+def pattern_heatmap(weights: np.ndarray, cut: dict):
+    """The kernel with a pattern's removed cells blank and its groups outlined (N:M: every M inputs of
+    each output; blocks: H inputs × W outputs)."""
+    pattern = cut["pattern"]
+    fig = weights_heatmap(weights, cut["keep"], f"{pattern}: {cut['sparsity']:.0%} removed")
+    rows, cols = weights.shape
+    step_y = pattern.m if pattern.kind == "n:m" else pattern.height if pattern.kind == "block" else 0
+    step_x = pattern.width if pattern.kind == "block" else 1 if pattern.kind == "n:m" else 0
+    line = dict(color="#222", width=2)
+    for y in range(step_y, rows, step_y) if step_y > 1 else ():
+        fig.add_shape(type="line", x0=-0.5, x1=cols - 0.5, y0=y - 0.5, y1=y - 0.5, line=line)
+    for x in range(step_x, cols, step_x) if step_x > 1 else ():
+        fig.add_shape(type="line", x0=x - 0.5, x1=x - 0.5, y0=-0.5, y1=rows - 0.5, line=line)
+    return fig
+
+
 def outputs(dense: np.ndarray, pruned: np.ndarray):
     """The layer's 16 outputs on the sample input, dense and pruned."""
     index = list(range(len(dense)))

@@ -13,6 +13,8 @@ from collections import Counter
 
 import numpy as np
 
+from prune_core import patterns
+
 from prune_core.demo import LESSON_WEIGHTS
 
 
@@ -89,6 +91,24 @@ def channel_cut(weights: np.ndarray, share: float) -> dict:
     return {"scattered_mask": scattered.reshape(weights.shape), "dropped_channels": dropped.tolist(),
             "kept_channels": kept.tolist(), "smaller": weights[:, kept],
             "scattered_shape": weights.shape, "smaller_shape": (weights.shape[0], len(kept))}
+
+
+def pattern_cut(weights: np.ndarray, text: str) -> dict:
+    """Half of a Dense kernel [input, output] removed under a pattern: N:M inside each output's groups
+    of M consecutive inputs, blocks ranked by mean |w|, or unstructured (the smallest |w| anywhere)."""
+    pattern = patterns.Pattern.parse(text)
+    scores = np.abs(weights)
+    if pattern.kind == "n:m":
+        keep = patterns.nm_mask(scores, pattern.n, pattern.m)
+    elif pattern.kind == "block":
+        means, _ = patterns.block_scores(scores, pattern)
+        order = np.argsort(means, axis=None, kind="stable")
+        blocks = np.ones(means.size, dtype=np.float32)
+        blocks[order[: means.size // 2]] = 0.0
+        keep = patterns.expand_blocks(blocks.reshape(means.shape), weights.shape, pattern)
+    else:
+        keep = channel_cut(weights, 0.5)["scattered_mask"].astype(np.float32)
+    return {"keep": keep.astype(bool), "pattern": pattern, "sparsity": float(1 - keep.mean())}
 
 
 def _unstructured_runs(results: list) -> list:

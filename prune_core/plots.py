@@ -27,11 +27,13 @@ def tradeoff(df: pd.DataFrame, x: str, y: str = "top1", dense: dict | None = Non
     bounds = band(data, x)  # a measured latency's band: error bars, and ties within it on the front
     shown = set()
     # One line per sweep and recipe variant; colour = strategy, marker = ranking scope.
-    keys = ["strategy", "scope", "schedule", "sweep", "granularity", "rank", "budget"]
-    for (strategy, scope, schedule, sweep, granularity, rank, budget), group in \
+    keys = ["strategy", "scope", "schedule", "sweep", "granularity", "rank", "budget", "pattern", "regrow"]
+    for (strategy, scope, schedule, sweep, granularity, rank, budget, pattern, regrow), group in \
             data.fillna({k: "" for k in keys}).groupby(keys):
         group = group.sort_values("achieved")
         name = (f"{strategy} · {scope}" + (f" · channels ({budget})" if granularity == "structured" else "")
+                + (f" · {pattern}" if pattern not in ("", "unstructured") else "")
+                + (f" · {regrow}" if regrow not in ("", "none") else "")
                 + (" · latency-aware" if rank == "latency" else "") + ("" if schedule == "oneshot" else f" · {schedule}")
                 + (" · demo" if sweep == DEMO_SWEEP else ""))
         fig.add_trace(go.Scatter(

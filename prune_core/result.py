@@ -60,6 +60,9 @@ class DenseReference:
     latency_ms_b32_lo: float | None = metric("dense Keras latency, batch 32, low end of the p50's band (ms)")
     latency_ms_b32_hi: float | None = metric("dense Keras latency, batch 32, high end of the p50's band (ms)")
     throughput_ips: float = metric("dense throughput (images/s)", better="higher")
+    pattern_violations: int | None = metric("N:M groups holding fewer than N zeros after fine-tuning (0: valid)",
+                                            kind=int)
+    regrown_weights: int | None = metric("weights RigL regrew during fine-tuning", kind=int)
     litert_ms_predicted: float | None = metric("dense LiteRT ms predicted by the per-layer table")
 
     def to_dict(self) -> dict:
@@ -134,6 +137,9 @@ class RunResult:
     speedup_b32_hi: float | None = metric("measured speedup vs dense, batch 32, high end of its band")
     throughput_ips: float = metric("throughput, batch 32 (images/s)", better="higher")
     threads: int = metric("Keras threads", kind=int)
+    pattern_violations: int | None = metric("N:M groups holding fewer than N zeros after fine-tuning (0: valid)",
+                                            kind=int)
+    regrown_weights: int | None = metric("weights RigL regrew during fine-tuning", kind=int)
     litert_ms_predicted: float | None = metric("LiteRT latency predicted by the per-layer table (ms)", "latency")
     finetune_seconds: float = metric("fine-tune seconds")
     finetune_seconds_per_epoch: float = metric("fine-tune seconds per epoch")
@@ -143,6 +149,7 @@ class RunResult:
     layer_sparsity: dict = field(default_factory=dict)          # kernel → fraction of zeros
     layer_channels_removed: dict = field(default_factory=dict)  # structured: layer → fraction of outputs cut
     history: list = field(default_factory=list)                 # per epoch: loss, accuracy, seconds, steps
+    stages: list = field(default_factory=list)                  # combined recipes: each cut's numbers, in order
     events: list = field(default_factory=list)                  # PruningEvent, in order
     distributions: dict = field(default_factory=dict)           # scores / weights before / after (summaries)
     deployment: Deployment | None = None
@@ -202,7 +209,8 @@ class RunResult:
                "granularity": spec.granularity, "scope": spec.scope, "schedule": spec.schedule.kind,
                "mode": spec.mode, "budget": spec.budget if self.structured else None, "rank": spec.rank,
                "unit": self.unit, "target": self.target, "threshold": spec.threshold,
-               "achieved": self.achieved, "params_removed": self.params_removed}
+               "achieved": self.achieved, "params_removed": self.params_removed,
+               "pattern": spec.pruning.pattern, "regrow": spec.pruning.regrow}
         out.update({name: getattr(self, name) for name in _SCALARS})
         out.update({f"dense_{k}": v for k, v in self.dense.to_dict().items()})
         out.update(self.deployment.to_dict() if self.deployment else {})
@@ -212,7 +220,7 @@ class RunResult:
         """The stored form: flat scalars, then per-layer numbers, history, events, the recipe."""
         out = {"schema": SCHEMA, **self.row(), "baseline_cached": self.baseline_cached,
                "layer_sparsity": self.layer_sparsity, "layer_channels_removed": self.layer_channels_removed,
-               "history": self.history, "pruning_events": [e.to_dict() for e in self.events],
+               "history": self.history, "stages": self.stages, "pruning_events": [e.to_dict() for e in self.events],
                "distributions": self.distributions, "config": self.spec.to_dict()}
         if self.model_path is not None:
             out["model_path"] = self.model_path
@@ -252,6 +260,7 @@ class RunResult:
                    layer_sparsity=_number_map("layer_sparsity", data.get("layer_sparsity")),
                    layer_channels_removed=_number_map("layer_channels_removed", data.get("layer_channels_removed")),
                    history=_list("history", data.get("history")), events=parsed_events,
+                   stages=_stages(data.get("stages")),
                    distributions=data.get("distributions") if isinstance(data.get("distributions"), dict) else {},
                    deployment=Deployment.from_dict(data), model_path=model_path if isinstance(model_path, str) else None)
 
@@ -290,6 +299,21 @@ def _number_map(name: str, value) -> dict:
     if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
         raise ResultError(f"{name} must map layer names to numbers")
     return {k: typed(f"{name}[{k}]", v, float) for k, v in value.items()}
+
+
+#: A stage's numbers (combined recipes): its name, then measured values of these kinds.
+STAGE_FIELDS = {"top1": float, "params": int, "nonzero_params": int, "flops": int, "nonzero_flops": int}
+
+
+def _stages(value) -> list:
+    """Stored stages, checked: each a name and numbers (an imported file is not trusted)."""
+    out = []
+    for i, stage in enumerate(_list("stages", value)):
+        if not isinstance(stage, dict) or not isinstance(stage.get("stage"), str):
+            raise ResultError(f"stages[{i}] must be an object with a stage name")
+        out.append({"stage": stage["stage"][:80], **{k: typed(f"stages[{i}].{k}", stage.get(k), kind)
+                                                      for k, kind in STAGE_FIELDS.items()}})
+    return out
 
 
 def _list(name: str, value) -> list:
@@ -356,4 +380,4 @@ def band_of(column: str) -> tuple[str, str] | None:
     return None
 #: Text columns of a row (the recipe's identity).
 IDENTITY = ("model", "dataset", "strategy", "granularity", "scope", "schedule", "mode", "budget", "rank", "unit",
-            "threshold")
+            "threshold", "pattern", "regrow")

@@ -40,7 +40,8 @@ AMOUNT_AXES = _axes("amount", first=("params_removed", "weight_sparsity", "budge
 
 
 #: The columns the Compare table shows (the CSV has them all).
-TABLE = ["job", "label", "sweep", "model", "dataset", "strategy", "granularity", "scope", "budget", "rank", "target",
+TABLE = ["job", "label", "sweep", "model", "dataset", "strategy", "granularity", "scope", "pattern", "regrow", "budget",
+         "rank", "target",
          "achieved", "weight_sparsity", "budget_removed", "params_removed", "top1_before_finetune", "top1", "top5",
          "dense_top1", "nonzero_params", "gzip_bytes", "theoretical_speedup", "latency_ms_b1_p50",
          "latency_ms_b1_lo", "latency_ms_b1_hi", "speedup_b1", "speedup_b1_lo", "speedup_b1_hi",
@@ -74,7 +75,7 @@ def frame(jobs) -> pd.DataFrame:
 
 
 #: Recipe fields a hover always shows (others only when they differ from the default).
-HOVER_ALWAYS = ("model", "dataset", "strategy", "granularity", "sparsity", "threshold", "scope", "schedule",
+HOVER_ALWAYS = ("model", "dataset", "strategy", "granularity", "pattern", "sparsity", "threshold", "scope", "schedule",
                 "fine_tune_epochs", "learning_rate", "seed")
 
 
@@ -212,3 +213,22 @@ def deploy_table(result: RunResult) -> pd.DataFrame:
                                                                deployment.get(fmt.key, "speedup_1t_lo"),
                                                                deployment.get(fmt.key, "speedup_1t_hi"))})
     return pd.DataFrame(rows)
+
+
+def stage_table(result: RunResult) -> pd.DataFrame:
+    """A combined recipe's stages, from the dense model to int8 (when exported): top-1, parameters and
+    FLOPs left, and bytes where a stage was saved."""
+    dense = result.dense
+    rows = [{"stage": "dense", "top-1": dense.top1, "nonzero parameters": dense.params, "nonzero FLOPs": dense.flops,
+             "gzip bytes": dense.gzip_bytes}]
+    for stage in result.stages:
+        rows.append({"stage": stage["stage"], "top-1": stage["top1"], "nonzero parameters": stage["nonzero_params"],
+                     "nonzero FLOPs": stage["nonzero_flops"],
+                     "gzip bytes": result.gzip_bytes if stage["stage"] == "fine-tuned" else None})
+    if result.deployment is not None and result.deployment.get("int8", "bytes") is not None:
+        rows.append({"stage": "int8 (TFLite)", "top-1": result.deployment.get("int8", "top1"),
+                     "nonzero parameters": None, "nonzero FLOPs": None,
+                     "gzip bytes": result.deployment.get("int8", "gzip_bytes")})
+    table = pd.DataFrame(rows)
+    table["× smaller than dense (gzip)"] = dense.gzip_bytes / table["gzip bytes"] if dense.gzip_bytes else None
+    return table

@@ -17,56 +17,20 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 
+from prune_core import patterns
 from prune_core.errors import SpecError
+from prune_core.pruning_spec import (BUDGETS, CHANNEL_MULTIPLES, CRITERIA, GRANULARITIES, RANKINGS, REGROWTH,
+                                     SCOPES, STRATEGIES, PruningSpec)
+from prune_core.recipe_fields import (MAX_BATCH_SIZE, MAX_CALIBRATION, MAX_EPOCHS, MAX_IMAGE_SIZE,
+                                      check_choice as _check_choice, check_int as _check_int,
+                                      check_prefixed as _check_prefixed, option)
 from prune_core.schedules import SCHEDULE_KINDS, Schedule
 
-#: Criteria that score weights (see `prune_core.engine.criteria`), plus tfmot's own reference recipe.
-CRITERIA = ("magnitude", "gradient", "taylor", "fisher", "wanda", "random")
-STRATEGIES = CRITERIA + ("tfmot",)
-GRANULARITIES = ("unstructured", "structured")
-#: "auto": per-layer sparsities chosen from the criterion's measured layer sensitivity (a profile,
-#: `prune_core.allocation`) to lose the least predicted accuracy within the target.
-SCOPES = ("layerwise", "global", "auto")
 MODELS = ("efficientnet-compact", "efficientnet-b0", "tiny-cnn")
 DATASETS = ("digits", "cifar10", "synthetic")
 WEIGHTS = ("none", "imagenet")
-#: What a structured global target removes a fraction of ("latency": LiteRT ms predicted from a
-#: per-layer table measured once per architecture, see `prune_core.engine.latency_table`).
-BUDGETS = ("flops", "params", "latency")
-#: How a structured global target ranks channels: importance alone, or importance × budget per
-#: LiteRT ms (at equal importance, remove the work that runs slowest on the device first).
-RANKINGS = ("importance", "latency")
 #: Deployable exports measured after a run ("tflite": float, sparse and int8 TFLite + LiteRT latency).
 EXPORTS = ("none", "tflite")
-CHANNEL_MULTIPLES = (1, 2, 4, 8, 16, 32)
-
-
-def option(default, help: str, choices: tuple | None = None, **extra):
-    """A recipe field: its default, the CLI's help text and (optionally) its choices."""
-    return field(default=default, metadata={"help": help, "choices": choices, **extra})
-
-
-def _check_prefixed(value: str, known: tuple, prefixes: tuple, what: str) -> None:
-    if value in known or any(value.startswith(p) and len(value) > len(p) for p in prefixes):
-        return
-    choices = ", ".join(known + tuple(p + "PATH" for p in prefixes))
-    raise SpecError(f"unknown {what} {value!r}; choose one of {choices}")
-
-
-def _check_choice(value, choices: tuple, what: str) -> None:
-    if value not in choices:
-        raise SpecError(f"unknown {what} {value!r}; choose one of {', '.join(map(str, choices))}")
-
-
-#: Upper bounds that keep one recipe's cost finite (a 10⁶-pixel input or a billion epochs is a typo,
-#: and on a shared server a way to hold the queue for days).
-MAX_IMAGE_SIZE, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_CALIBRATION = 1024, 1024, 1000, 100_000
-
-
-def _check_int(name: str, value, low: int, high: int | None = None) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low or (high is not None and value > high):
-        bound = f">= {low}" if high is None else f"in {low}…{high:,}"
-        raise SpecError(f"{name.replace('_', ' ')} must be an integer {bound}, got {value!r}")
 
 
 @dataclass(frozen=True)
@@ -85,78 +49,6 @@ class BaselineSpec:
         _check_prefixed(self.weights, WEIGHTS, ("file:",), "weights")
         _check_int("baseline_epochs", self.baseline_epochs, 1, MAX_EPOCHS)
         _check_int("image_size", self.image_size, 8, MAX_IMAGE_SIZE)
-
-
-@dataclass(frozen=True)
-class PruningSpec:
-    """How to prune: criterion, amount (a target sparsity or a score threshold) and granularity."""
-
-    strategy: str = option("magnitude", "criterion, or tfmot's own recipe", STRATEGIES)
-    sparsity: float | None = option(0.5, "target sparsity in [0, 1) (structured + global: fraction of --budget)")
-    threshold: float | None = option(None, "remove weights (channels) scoring below this")
-    granularity: str = option("unstructured", "single weights, or whole channels physically removed",
-                              GRANULARITIES)
-    scope: str = option("layerwise", "unstructured: per-kernel, one global ranking, or auto (per-layer "
-                                     "sparsities from the measured layer sensitivity: profiles the baseline "
-                                     "once); structured: the same fraction of every channel group, or a global "
-                                     "target fraction of --budget", SCOPES)
-    budget: str = option("flops", "structured + global: remove this fraction of FLOPs, of parameters, or of "
-                                  "LiteRT latency (predicted from a per-layer table timed once per architecture)",
-                         BUDGETS)
-    rank: str = option("importance", "structured + global: rank channels by importance, or by importance x "
-                                     "budget per LiteRT ms (at equal importance, cut the work that runs slowest "
-                                     "on the device first)", RANKINGS)
-    channel_multiple: int = option(1, "structured: keep channel counts multiples of this", CHANNEL_MULTIPLES)
-    prune_head: bool = option(False, "also prune the classifier head")
-    prune_depthwise: bool = option(False, "also prune depthwise kernels")
-    calibration_examples: int = option(256, "training examples the gradient criteria look at")
-
-    def __post_init__(self):
-        _check_choice(self.strategy, STRATEGIES, "strategy")
-        _check_choice(self.granularity, GRANULARITIES, "granularity")
-        _check_choice(self.scope, SCOPES, "scope")
-        _check_choice(self.budget, BUDGETS, "budget")
-        _check_choice(self.rank, RANKINGS, "rank")
-        if self.granularity == "structured" and self.strategy == "tfmot":
-            raise SpecError("tfmot's recipe prunes single weights only; use another strategy for structured pruning")
-        if self.rank == "latency":
-            if self.granularity != "structured" or self.scope != "global" or self.threshold is not None:
-                raise SpecError("latency ranking applies to structured pruning with a global target "
-                                "(--granularity structured --scope global --sparsity S)")
-            if self.budget == "latency":
-                raise SpecError("a latency budget already counts LiteRT time; latency ranking applies to "
-                                "a flops or params budget")
-        if self.channel_multiple not in CHANNEL_MULTIPLES:
-            raise SpecError(f"channel multiple must be 1, 2, 4, 8, 16 or 32, got {self.channel_multiple}")
-        if (self.sparsity is None) == (self.threshold is None):
-            raise SpecError("give exactly one of a target sparsity or a threshold")
-        if self.sparsity is not None and not (0.0 <= self.sparsity < 1.0):
-            raise SpecError(f"sparsity must be in [0, 1), got {self.sparsity}")
-        if self.threshold is not None:
-            if not self.threshold < float("inf"):
-                raise SpecError(f"threshold must be a finite number, got {self.threshold}")
-            if self.threshold < 0:
-                raise SpecError(f"threshold must be >= 0 (scores are non-negative), got {self.threshold}")
-            if self.strategy == "tfmot":
-                raise SpecError("tfmot's recipe prunes to a target sparsity; give --sparsity instead of --threshold")
-        if self.scope == "auto":
-            if self.granularity == "structured":
-                raise SpecError("the automatic allocation sets per-layer weight sparsities; use it with "
-                                "unstructured pruning (structured: --scope global)")
-            if self.threshold is not None:
-                raise SpecError("the automatic allocation needs a target sparsity, not a threshold")
-        if self.strategy == "tfmot" and self.scope != "layerwise":
-            raise SpecError("tfmot's recipe ranks weights per layer; use --scope layerwise")
-        _check_int("calibration_examples", self.calibration_examples, 1, MAX_CALIBRATION)
-
-    @property
-    def mode(self) -> str:
-        return "threshold" if self.threshold is not None else "target"
-
-    @property
-    def unit(self) -> str:
-        """What the target counts: "weights" (unstructured), or the structured budget."""
-        return self.budget if self.granularity == "structured" else "weights"
 
 
 @dataclass(frozen=True)
@@ -242,6 +134,15 @@ class RunSpec:
             raise SpecError("threshold mode prunes once; use --schedule oneshot or give --sparsity instead")
         if self.pruning.strategy == "tfmot" and self.training.fine_tune_epochs == 0:
             raise SpecError("tfmot's recipe prunes during fine-tuning; give --fine-tune-epochs of at least 1")
+        if self.pruning.pattern.count(":") == 1 and self.schedule.kind == "polynomial":  # N:M
+            raise SpecError(f"{self.pruning.pattern} removes N of every M weights at once; use the one-shot or "
+                            "constant schedule")
+        if self.pruning.then_sparsity is not None and self.schedule.kind != "oneshot":
+            raise SpecError("a combined recipe cuts channels, then weights, both before fine-tuning: use the "
+                            "one-shot schedule")
+        if self.pruning.regrow != "none" and (self.schedule.kind != "oneshot" or self.training.fine_tune_epochs == 0):
+            raise SpecError("RigL prunes to the target once, then moves weights while it fine-tunes: use the "
+                            "one-shot schedule and at least one fine-tune epoch")
 
     # ---- flat reading ----------------------------------------------------------------------------
     def __getattr__(self, name):
@@ -266,7 +167,11 @@ class RunSpec:
         p = self.pruning
         amount = f"t={p.threshold:g}" if p.threshold is not None else f"s={p.sparsity:g}"
         channels = f" channels/{p.budget}" if p.granularity == "structured" else ""
-        return f"{p.strategy} {amount} {p.scope}{channels} {self.schedule.kind}"
+        pattern = f" {p.pattern}" if p.pattern != patterns.UNSTRUCTURED else ""
+        if p.then_sparsity is not None:
+            pattern = f" + weights {p.then_sparsity:g}{pattern}"
+        regrow = f" +{p.regrow}" if p.regrow != "none" else ""
+        return f"{p.strategy} {amount} {p.scope}{channels}{pattern} {self.schedule.kind}{regrow}"
 
     def command(self) -> str:
         """The `python -m prune_core run ...` line that reproduces this recipe (non-default options only)."""
@@ -331,7 +236,7 @@ class RunSpec:
 
 FIELDS: tuple[Field, ...] = _fields()
 #: Number fields a recipe may leave empty (one of the two amounts).
-_OPTIONAL_NUMBERS = ("sparsity", "threshold")
+_OPTIONAL_NUMBERS = ("sparsity", "threshold", "then_sparsity")
 
 
 def _of_type(f: Field, value):
@@ -384,4 +289,5 @@ def expand(common: dict, strategies: list, sparsities: list | None = None,
 
 
 __all__ = ["RunSpec", "BaselineSpec", "PruningSpec", "TrainingSpec", "Schedule", "FIELDS", "Field", "expand",
-           "parse_numbers"]
+           "parse_numbers", "BUDGETS", "CHANNEL_MULTIPLES", "CRITERIA", "GRANULARITIES", "RANKINGS", "REGROWTH",
+           "SCOPES", "STRATEGIES", "MAX_BATCH_SIZE", "MAX_CALIBRATION", "MAX_EPOCHS", "MAX_IMAGE_SIZE"]

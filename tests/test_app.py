@@ -3,6 +3,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -366,6 +367,47 @@ def test_experiment_offers_the_automatic_allocation_only_where_it_applies(home):
     assert "auto" not in app.radio(key="scope").options and app.radio(key="scope").value == "global"
 
 
+def test_experiment_queues_pattern_and_rigl_runs_and_says_what_hardware_uses_them(home):
+    app = _app()
+    app.multiselect[0].set_value(["magnitude", "tfmot"]).run()
+    app.selectbox(key="pattern").set_value("1:4").run()
+    assert app.text_input(key="sparsities").value == "0.25" and app.radio(key="scope").value == "layerwise"
+    assert app.radio(key="mode").disabled and app.radio(key="scope").disabled
+    captions = " ".join(c.value for c in app.caption)
+    assert "sparse tensor cores" in captions and "This CPU, TFLite and LiteRT do not" in captions
+    assert "no pattern, no regrowth" in captions  # tfmot's reference run stays unstructured
+    next(b for b in app.button if b.label.startswith("Queue")).click().run()
+    assert not app.exception, app.exception
+    jobs = {j.spec.strategy: j.spec for j in JobStore().list()}
+    assert jobs["magnitude"].pruning.pattern == "1:4" and jobs["magnitude"].sparsity == 0.25
+    assert jobs["tfmot"].pruning.pattern == "unstructured"
+    app.selectbox(key="pattern").set_value("block:3x7").run()  # typed: any block size
+    assert not app.error and "Blocks of 3×7 weights" in " ".join(c.value for c in app.caption)
+    app.selectbox(key="pattern").set_value("block:0x7").run()
+    assert any("1 ≤ h, w" in e.value.lower() for e in app.error)
+    assert not any(b.label.startswith("Queue") and not b.disabled for b in app.button if b.label != "Queue a scoring run")
+    app.selectbox(key="pattern").set_value("unstructured").run()
+    app.checkbox(key="rigl").check().run()
+    assert app.radio(key="schedule").value == "oneshot" and app.radio(key="schedule").disabled
+    app.number_input(key="regrow_every").set_value(100000).run()  # more steps than fine-tuning has
+    assert any("no update would happen" in e.value for e in app.error)
+    app.number_input(key="regrow_every").set_value(20).run()
+    app.multiselect[0].set_value(["taylor"]).run()
+    next(b for b in app.button if b.label.startswith("Queue")).click().run()
+    rigl = [j.spec for j in JobStore().list() if j.spec.pruning.regrow == "rigl"]
+    assert rigl and all(s.pruning.regrow_every == 20 and s.strategy == "taylor" for s in rigl)
+    # a combined recipe: channels, then 2:4 of what remains, one-shot
+    app.radio(key="granularity").set_value("structured").run()
+    app.checkbox(key="combined").check().run()
+    app.selectbox(key="pattern").set_value("2:4").run()
+    assert app.number_input(key="then_sparsity").value == 0.5 and app.number_input(key="then_sparsity").disabled
+    assert app.radio(key="schedule").value == "oneshot"
+    next(b for b in app.button if b.label.startswith("Queue")).click().run()
+    assert not app.exception, app.exception
+    combined = [j.spec for j in JobStore().list() if j.spec.pruning.then_sparsity is not None]
+    assert combined and all(s.granularity == "structured" and s.pruning.pattern == "2:4" for s in combined)
+
+
 def test_user_text_cannot_become_markup(home, real_result):
     """A sweep name, a model path and an error message are shown as typed: no link, emphasis or code
     span comes out of them, in Markdown or in chart hover text."""
@@ -569,12 +611,18 @@ def test_learn_sections_move_with_their_controls_and_the_seed_example_removes_th
     width = len(_figure(app, 3)["data"][1]["z"][0])
     app.slider(key="learn_share").set_value(0.75).run()
     assert len(_figure(app, 3)["data"][1]["z"][0]) == 4 < width  # 16 output channels → 4 kept
-    curve = _figure(app, 4)["data"][0]
+    # 2:4: in every output channel, each group of 4 consecutive inputs keeps exactly 2
+    z = np.array([[np.nan if v is None else v for v in row] for row in _figure(app, 4)["data"][0]["z"]])
+    assert (np.isnan(z).reshape(4, 4, 16).sum(axis=1) == 2).all()
+    app.radio(key="learn_pattern").set_value("block:1x4").run()
+    z = np.array([[np.nan if v is None else v for v in row] for row in _figure(app, 4)["data"][0]["z"]])
+    assert set(np.isnan(z).reshape(16, 4, 4).sum(axis=2).ravel()) == {0, 4}  # blocks of 4 outputs go together
+    curve = _figure(app, 5)["data"][0]
     app.slider(key="learn_power").set_value(1.0).run()
-    assert _figure(app, 4)["data"][0]["y"] != curve["y"]
+    assert _figure(app, 5)["data"][0]["y"] != curve["y"]
     app.slider(key="learn_steps").set_value((1000, 1050)).run()  # 50 steps: not a multiple of 100
     assert any("not a multiple of frequency" in e.value for e in app.error)
-    assert len(app.get("plotly_chart")) == 5  # the schedule curve is replaced by the explanation
+    assert len(app.get("plotly_chart")) == 6  # the schedule curve is replaced by the explanation
     assert not app.exception
 
 
@@ -583,7 +631,7 @@ def test_learn_shows_the_bundled_results_before_anything_ran(home):
     assert JobStore().list() == []
     captions = " ".join(c.value for c in app.caption)
     assert "bundled demo results" in captions
-    pipeline = _figure(app, 5)
+    pipeline = _figure(app, 6)
     assert {t["name"].split(" · ")[0] for t in pipeline["data"]} >= {"magnitude", "taylor", "fisher", "random"}
 
 

@@ -225,5 +225,5 @@ def test_a_first_visit_loads_the_demo_from_home_and_learn_draws_every_section(tm
         page.get_by_text("taylor · global · demo").first.wait_for(state="attached", timeout=30000)
         page.get_by_role("link", name="Learn", exact=True).first.click()
         page.get_by_role("heading", name="5. Train → prune → fine-tune → evaluate").wait_for(timeout=60000)
-        assert page.locator('[data-testid="stPlotlyChart"]').count() == 6
+        assert page.locator('[data-testid="stPlotlyChart"]').count() == 7
         page.get_by_text("removes θ₂").first.wait_for(timeout=10000)  # the seed's Fisher example

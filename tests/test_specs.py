@@ -123,3 +123,15 @@ def test_sweeps_expand_strategies_by_amounts_and_read_numbers_clearly():
 def test_a_recipe_of_unbounded_cost_is_refused(field, value):
     with pytest.raises(SpecError, match=f"{field.replace('_', ' ')} must be an integer in"):
         RunSpec.of(**{field: value})
+
+
+def test_an_nm_pattern_sets_the_cli_sparsity_and_the_sweep_default():
+    from prune_core import cli
+
+    run = cli.build_parser().parse_args(["run", "--pattern", "1:4"])
+    assert [s.sparsity for s in cli.specs_from_args(run)] == [0.25]
+    sweep = cli.build_parser().parse_args(["sweep", "--pattern", "2:4", "--strategies", "magnitude,taylor"])
+    assert [(s.strategy, s.sparsity, s.pruning.pattern) for s in cli.specs_from_args(sweep)] == [
+        ("magnitude", 0.5, "2:4"), ("taylor", 0.5, "2:4")]
+    rigl = cli.build_parser().parse_args(["run", "--regrow", "rigl", "--regrow-every", "20", "--sparsity", "0.9"])
+    assert cli.specs_from_args(rigl)[0].pruning.regrow_every == 20

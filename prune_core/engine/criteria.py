@@ -125,7 +125,7 @@ def random(model, targets, calibration, seed):
     return [rng.random(t.variable.shape) for t in targets]
 
 
-def _batch_gradients(model, targets, calibration):
+def batch_gradients(model, targets, calibration):
     """Yield (gradients of the batch-mean loss w.r.t. each target) for each calibration batch."""
     loss_fn = _loss_fn(model, "sum_over_batch_size")
     variables = [t.variable for t in targets]
@@ -143,7 +143,7 @@ def _batch_gradients(model, targets, calibration):
 @register("gradient", needs_data=True)
 def gradient(model, targets, calibration, seed):
     total, count = None, 0
-    for g in _batch_gradients(model, targets, calibration):
+    for g in batch_gradients(model, targets, calibration):
         part = [np.abs(gi) for gi in g]
         total = part if total is None else [a + b for a, b in zip(total, part)]
         count += 1
@@ -154,7 +154,7 @@ def gradient(model, targets, calibration, seed):
 def taylor(model, targets, calibration, seed):
     weights = [t.variable.numpy() for t in targets]
     total, count = None, 0
-    for g in _batch_gradients(model, targets, calibration):
+    for g in batch_gradients(model, targets, calibration):
         part = [np.abs(w * gi) for w, gi in zip(weights, g)]
         total = part if total is None else [a + b for a, b in zip(total, part)]
         count += 1

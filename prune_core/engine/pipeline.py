@@ -19,6 +19,7 @@ from prune_core.engine import baselines, criteria, latency_table, metrics, model
 from prune_core.errors import ModelError
 from prune_core.progress import Progress, check_cancel
 from prune_core.deployment import Deployment
+from prune_core.regrowth import RigL
 from prune_core.result import DenseReference, RunResult
 
 
@@ -56,6 +57,9 @@ def check(spec):
             raise ModelError("the model has no Conv2D or Dense kernel that this recipe may prune")
     steps_per_epoch = dataset.steps_per_epoch(spec.training.batch_size)
     spec.schedule.validate_for(spec.training.fine_tune_epochs * steps_per_epoch, steps_per_epoch)
+    rigl = RigL.of(pruning)
+    if rigl is not None:
+        rigl.validate_for(spec.training.fine_tune_epochs * steps_per_epoch)
     return dataset, user_model
 
 
@@ -117,6 +121,13 @@ def baseline_for(spec, dataset, user_model, root=None, on_progress=lambda p: Non
     return model, info["dense"], bool(info.get("cached"))
 
 
+def measure_stage(name: str, model, dataset) -> dict:
+    """One stage of a combined recipe: top-1 on the test split, parameters and FLOPs (nonzero too)."""
+    top1 = metrics.accuracy(model, dataset.x_test, dataset.y_test)["top1"]
+    return {"stage": name, "top1": top1, **metrics.param_counts(model),
+            **{k: v for k, v in metrics.flops(model).items() if k != "theoretical_speedup"}}
+
+
 def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cancel=lambda: False,
         model_path: Path | None = None) -> RunResult:
     started = time.perf_counter()
@@ -142,9 +153,11 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
             check_cancel(should_cancel)
 
     model = pruner.start(baseline)
+    stages = []
     if spec.schedule.kind == "oneshot":
         model, event = pruner.prune(model, pruning.sparsity, 0, threshold=pruning.threshold)
         on_event(model, event)
+        stages = [measure_stage(name, stage, dataset) for name, stage in getattr(pruner, "stages", [])]
     ft_start = time.perf_counter()
     model, history = pruner.fine_tune(model, dataset, spec.schedule, spec.training, on_progress=on_progress,
                                       should_cancel=should_cancel, on_event=on_event)
@@ -167,6 +180,7 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
         total_seconds=time.perf_counter() - started, baseline_cached=cached,
         dense=DenseReference.from_dict(dense),
         history=history, events=list(pruner.events),
+        stages=stages + ([measure_stage("fine-tuned", model, dataset)] if stages else []),
         distributions={"scores": summaries.distribution(pruner.first_scores or []), "weights_before": weights_before,
                        "weights_after": summaries.distribution([t.variable.numpy() for t in targets])},
         model_path=str(model_path) if model_path is not None else None)

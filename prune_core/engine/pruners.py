@@ -21,8 +21,11 @@ original dense model.
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
+from prune_core import patterns, regrowth
 from prune_core.engine import channels, criteria, layers, models, selection, structure, surgery
 from prune_core.errors import SpecError
 from prune_core.engine.keras_env import tf
@@ -100,6 +103,9 @@ class MaskedPruner(Pruner):
         self.recalibration = recalibration  # training images for re-estimating BatchNorm after pruning
         self.prune_head, self.prune_depthwise = pruning.prune_head, pruning.prune_depthwise
         self.calibration, self.seed = calibration, seed
+        self.pattern = patterns.Pattern.parse(pruning.pattern)
+        self.rigl = regrowth.RigL.of(pruning)
+        self.moved = 0  # weights RigL regrew, over all its updates
         self.model, self.targets, self.masks = None, [], []
 
     def kernels(self, model) -> list:
@@ -129,11 +135,9 @@ class MaskedPruner(Pruner):
         scores = criteria.score(self.strategy, model, self.targets, self.calibration, self.seed)
         if self.first_scores is None:
             self.first_scores = scores
-        if self.scope == "auto":
-            new = selection.layerwise(scores, self.allocate(amount), previous)
-        else:
-            new = selection.select(scores, sparsity=amount, threshold_value=threshold, scope=self.scope,
-                                   previous=previous)
+        auto = self.scope == "auto"
+        new = selection.select(scores, sparsity=self.allocate(amount) if auto else amount, threshold_value=threshold,
+                               scope="layerwise" if auto else self.scope, previous=previous, pattern=self.pattern)
         for target, mask_var, mask in zip(self.targets, self.masks, new):
             mask_var.assign(mask.astype(np.float32))
             target.variable.assign(target.variable * mask_var)
@@ -146,7 +150,12 @@ class MaskedPruner(Pruner):
         trainer, steps = self._trainer(model, dataset, training, masks=self.mask_pairs)
         current = {"sparsity": self.sparsity()}
 
+        moves = set(self.rigl.updates(steps)) if self.rigl else set()
+
         def before_step(step):
+            if step in moves:
+                check_cancel(should_cancel)
+                self._regrow(dataset, training, step, steps)
             if schedule.kind != "oneshot" and schedule.prunes_at(step):
                 check_cancel(should_cancel)
                 on_progress(Progress("scoring", step=step, steps=steps, sparsity=current["sparsity"],
@@ -158,6 +167,32 @@ class MaskedPruner(Pruner):
         history = self._fit(trainer, dataset, training, on_progress=on_progress, should_cancel=should_cancel,
                             before_step=before_step, sparsity=lambda: current["sparsity"])
         return model, history
+
+    def _regrow(self, dataset, training, step: int, steps: int) -> None:
+        """One RigL update: in every kernel, drop the smallest kept weights and regrow as many, at zero,
+        where the dense gradient of a training batch is largest."""
+        rng = np.random.default_rng(self.seed + step)
+        pick = rng.choice(len(dataset.x_train), size=min(training.batch_size, len(dataset.x_train)), replace=False)
+        batch = criteria.Calibration(dataset.x_train[pick], dataset.y_train[pick], batch_size=len(pick))
+        gradients = next(criteria.batch_gradients(self.model, self.targets, batch))
+        fraction = self.rigl.fraction_at(step, steps)
+        for target, mask_var, gradient in zip(self.targets, self.masks, gradients):
+            mask = mask_var.numpy()
+            count = int(round(fraction * mask.sum()))
+            new, grown = regrowth.move(mask, target.variable.numpy(), gradient, count)
+            mask_var.assign(new)
+            target.variable.assign(target.variable * (new - grown))  # dropped → 0, grown start at 0
+            self.moved += int(grown.sum())
+
+    def measure(self, model) -> dict:
+        """The pattern's validity (N:M: groups with fewer than N zeros, 0 when valid) and RigL's moves."""
+        out = {}
+        if self.pattern.kind == "n:m":
+            out["pattern_violations"] = sum(patterns.nm_violations(k, self.pattern.n, self.pattern.m)
+                                            for k in self.kernels(model))
+        if self.rigl is not None:
+            out["regrown_weights"] = self.moved
+        return out
 
 
 class ChannelPruner(Pruner):
@@ -260,6 +295,40 @@ class ChannelPruner(Pruner):
         return out
 
 
+class CombinedPruner(Pruner):
+    """A combined recipe: whole channels cut (a smaller dense model), then single weights — or an N:M
+    or block pattern — of what remains, both before fine-tuning; fine-tuning holds the weight masks.
+    `stages` keeps the model after each cut, so the pipeline can report every stage's numbers."""
+
+    def __init__(self, channels: ChannelPruner, weights: MaskedPruner, then: float):
+        super().__init__()
+        self.channels, self.weights, self.then = channels, weights, then
+        self.unit = channels.unit
+        self.stages: list = []  # (name, model) after each cut
+
+    def kernels(self, model) -> list:
+        return self.channels.kernels(model)
+
+    def start(self, baseline):
+        return baseline
+
+    def prune(self, model, amount=None, step=0, *, threshold=None):
+        smaller, cut = self.channels.prune(model, amount, step, threshold=threshold)
+        self._record(cut)
+        self.stages = [("channels cut", smaller)]
+        masked, event = self.weights.prune(self.weights.start(smaller), self.then, step)
+        self.first_scores = self.channels.first_scores
+        self.stages.append((f"weights pruned{'' if self.weights.pattern.kind == 'unstructured' else ' ' + str(self.weights.pattern)}",
+                            masked))
+        return masked, cut  # the run's unit is the structured budget: the channel cut's event says it
+
+    def fine_tune(self, model, dataset, schedule, training, **kwargs):
+        return self.weights.fine_tune(model, dataset, schedule, training, **kwargs)
+
+    def measure(self, model) -> dict:
+        return {**self.channels.measure(model), **self.weights.measure(model)}
+
+
 def _channels_removed(original, reduced) -> dict:
     """Fraction of each conv / dense layer's output channels that surgery removed."""
     out = {}
@@ -275,8 +344,16 @@ def create(spec, baseline, *, calibration=None, times: dict | None = None, recal
     """The engine for a recipe (structured channels, masked weights, or tfmot's own recipe)."""
     pruning, seed = spec.pruning, spec.training.seed
     if pruning.granularity == "structured":
-        return ChannelPruner(baseline, pruning, times=times, calibration=calibration, seed=seed,
-                             recalibration=recalibration)
+        channels = ChannelPruner(baseline, pruning, times=times, calibration=calibration, seed=seed,
+                                 recalibration=recalibration)
+        if pruning.then_sparsity is None:
+            return channels
+        nm = pruning.pattern.count(":") == 1
+        stage = replace(pruning, granularity="unstructured", sparsity=pruning.then_sparsity, threshold=None,
+                        scope="layerwise" if nm else "global", budget="flops", rank="importance", channel_multiple=1,
+                        then_sparsity=None)
+        return CombinedPruner(channels, MaskedPruner(stage, calibration=calibration, seed=seed,
+                                                     recalibration=recalibration), pruning.then_sparsity)
     if pruning.strategy == "tfmot":
         from prune_core.engine.tfmot_reference import TfmotPruner
 

@@ -9,11 +9,15 @@
 
 Weights already removed (`previous` masks) are removed first, so masks only ever shrink during a
 gradual schedule. Ties are broken by position (stable sort), so the count is exact.
+
+A sparsity pattern (`prune_core.patterns`) changes what is chosen, not how: N:M selects inside each
+group of M; blocks are ranked by their mean score with the same three ways, then expanded.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from prune_core import patterns
 from prune_core.errors import SpecError
 
 
@@ -97,8 +101,20 @@ def threshold(scores: list, value: float, previous: list | None = None) -> list:
     return [(_ranked(s, p) >= value).astype(np.float32).reshape(np.shape(s)) for s, p in zip(scores, previous)]
 
 
-def select(scores: list, *, sparsity: float | None = None, threshold_value: float | None = None,
-           scope: str = "layerwise", previous: list | None = None) -> list:
+def select(scores: list, *, sparsity=None, threshold_value: float | None = None, scope: str = "layerwise",
+           previous: list | None = None, pattern: patterns.Pattern = patterns.Pattern()) -> list:
+    """Masks for `scores` (one array per kernel). `sparsity` may be one fraction or one per kernel
+    (layerwise). With a pattern: N:M ignores the amount (the pattern fixes it); blocks are chosen
+    like single weights, by their mean score."""
+    previous = previous or [None] * len(scores)
+    if pattern.kind == "n:m":
+        return [patterns.nm_mask(s, pattern.n, pattern.m, p) for s, p in zip(scores, previous)]
+    if pattern.kind == "block":
+        blocks = [patterns.block_scores(s, pattern, p) for s, p in zip(scores, previous)]
+        chosen = select([b for b, _ in blocks], sparsity=sparsity, threshold_value=threshold_value, scope=scope,
+                        previous=[p for _, p in blocks])
+        return [patterns.expand_blocks(c, np.shape(s), pattern) * (1.0 if p is None else np.asarray(p, np.float32))
+                for c, s, p in zip(chosen, scores, previous)]
     if threshold_value is not None:
         return threshold(scores, threshold_value, previous)
     if scope == "global":
