@@ -15,6 +15,7 @@ from prune_core.specs import BUDGETS, CHANNEL_MULTIPLES, CRITERIA, RunSpec, expa
 from prune_core.summaries import fraction_below, threshold_removing
 
 ui.start_page()
+OTHER = "other…"  # the pattern is typed into a text field
 
 ui.init_form("experiment", ui.EXPERIMENT_FORM)
 state = st.session_state
@@ -122,8 +123,10 @@ with left:
         "Then remove single weights of what remains (combined recipe)", key="combined", help=HELP["then_sparsity"])
     if granularity == "unstructured" or combined:
         try:
-            pattern = Pattern.parse(st.selectbox("Sparsity pattern", PATTERNS, key="pattern", accept_new_options=True,
-                                                 help=HELP["pattern"]))
+            chosen = st.selectbox("Sparsity pattern", PATTERNS + (OTHER,), key="pattern", help=HELP["pattern"])
+            if chosen == OTHER:
+                chosen = st.text_input("Pattern (N:M or block:HxW)", key="pattern_text", help=HELP["pattern"])
+            pattern = Pattern.parse(chosen)
         except PruneError as exc:
             st.error(ui.escape_md(str(exc).capitalize()))
             problems.append("pattern")

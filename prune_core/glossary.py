@@ -63,7 +63,7 @@ HELP = {
     "learning_rate": "Peak fine-tune learning rate; it decays along a cosine to zero.",
     "pattern": "Which weights may go together. Unstructured: any single weight. N:M: N of every M consecutive "
                "input-channel weights (2:4 is what NVIDIA's sparse tensor cores speed up; it fixes the sparsity at "
-               "N/M). Block H×W: blocks of the kernel matrix, ranked by their mean score. Type any N:M or "
+               "N/M). Block H×W: blocks of the kernel matrix, ranked by their mean score. “other…” takes any N:M or "
                "block:HxW.",
     "then_sparsity": "A combined recipe: after whole channels are cut, remove this share of the remaining weights "
                      "(one global ranking, or the pattern's way), both before fine-tuning; export it to see int8 "

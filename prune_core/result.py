@@ -210,7 +210,8 @@ class RunResult:
                "mode": spec.mode, "budget": spec.budget if self.structured else None, "rank": spec.rank,
                "unit": self.unit, "target": self.target, "threshold": spec.threshold,
                "achieved": self.achieved, "params_removed": self.params_removed,
-               "pattern": spec.pruning.pattern, "regrow": spec.pruning.regrow}
+               "pattern": spec.pruning.pattern,
+               "regrow": None if spec.pruning.regrow == "none" else spec.pruning.regrow}
         out.update({name: getattr(self, name) for name in _SCALARS})
         out.update({f"dense_{k}": v for k, v in self.dense.to_dict().items()})
         out.update(self.deployment.to_dict() if self.deployment else {})

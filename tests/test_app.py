@@ -381,9 +381,10 @@ def test_experiment_queues_pattern_and_rigl_runs_and_says_what_hardware_uses_the
     jobs = {j.spec.strategy: j.spec for j in JobStore().list()}
     assert jobs["magnitude"].pruning.pattern == "1:4" and jobs["magnitude"].sparsity == 0.25
     assert jobs["tfmot"].pruning.pattern == "unstructured"
-    app.selectbox(key="pattern").set_value("block:3x7").run()  # typed: any block size
+    app.selectbox(key="pattern").set_value("other…").run()
+    app.text_input(key="pattern_text").set_value("block:3x7").run()  # any block size
     assert not app.error and "Blocks of 3×7 weights" in " ".join(c.value for c in app.caption)
-    app.selectbox(key="pattern").set_value("block:0x7").run()
+    app.text_input(key="pattern_text").set_value("block:0x7").run()
     assert any("1 ≤ h, w" in e.value.lower() for e in app.error)
     assert not any(b.label.startswith("Queue") and not b.disabled for b in app.button if b.label != "Queue a scoring run")
     app.selectbox(key="pattern").set_value("unstructured").run()

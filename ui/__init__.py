@@ -200,7 +200,7 @@ EXPERIMENT_FORM = {
     "mode": "target sparsity", "sparsities": "0.5, 0.8", "thresholds": "1e-3", "scope": "global",
     "latency_aware": False, "schedule": "oneshot", "initial_sparsity": 0.0, "power": 3.0, "begin_step": 0,
     "end_step": 200, "frequency": 20, "fine_tune_epochs": 8, "learning_rate": 1e-3, "seed": 0, "export": False,
-    "pattern": "unstructured", "rigl": False, "combined": False, "then_sparsity": 0.5, "regrow_fraction": 0.3, "regrow_every": 100,
+    "pattern": "unstructured", "pattern_text": "3:8", "rigl": False, "combined": False, "then_sparsity": 0.5, "regrow_fraction": 0.3, "regrow_every": 100,
 }
 
 
