@@ -11,8 +11,8 @@ cached baseline, one process:
   (global): the same fine-tune steps; top-1 after fine-tuning.
 - block: taylor, global, depthwise kernels too, 80 %: unstructured against 1×4 and 4×1 blocks, exported:
   int8 TFLite gzip bytes and top-1.
-- combined: channels cut to −50 % FLOPs (taylor, global), then 90 % of the remaining weights (depthwise
-  too), then int8: bytes against the dense float32 .h5 gzipped and LiteRT batch-1 latency (1 thread, in
+- combined (`--combined FLOPS/WEIGHTS/EPOCHS,...`, default 0.5/0.9/8): channels cut to −50 % FLOPs
+  (taylor, global), then 90 % of the remaining weights (depthwise too), then int8: bytes against the dense float32 .h5 gzipped and LiteRT batch-1 latency (1 thread, in
   alternation with the dense float32 model) against dense. Goal: ≥ 20× smaller and ≥ 1.5× faster at int8
   top-1 within 2 pp of dense.
 `--quick`: the tiny CNN on synthetic data, to check the script runs (numbers mean nothing).
@@ -95,10 +95,19 @@ def block(base: RunSpec) -> list:
     return []
 
 
-def combined(base: RunSpec) -> list:
-    print("\n### Combined: channels (−50 % FLOPs), then 90 % of the remaining weights, then int8\n")
-    r = _run(base, strategy="taylor", granularity="structured", scope="global", sparsity=0.5, then_sparsity=0.9,
-             prune_depthwise=True, export="tflite")
+def combined(base: RunSpec, variants: str) -> list:
+    checks = []
+    for variant in variants.split(","):
+        flops, weights, epochs = variant.split("/")
+        checks += combined_one(base, float(flops), float(weights), int(epochs))
+    return checks
+
+
+def combined_one(base: RunSpec, flops: float, weights: float, epochs: int) -> list:
+    print(f"\n### Combined: channels (−{flops:.0%} FLOPs), then {weights:.0%} of the remaining weights, then int8 "
+          f"({epochs} fine-tune epochs)\n")
+    r = _run(base, strategy="taylor", granularity="structured", scope="global", sparsity=flops, then_sparsity=weights,
+             prune_depthwise=True, export="tflite", fine_tune_epochs=epochs)
     dense_gz, dense_top1 = r.dense.gzip_bytes, r.dense.top1
     print("| stage | top-1 | nonzero parameters | nonzero FLOPs | gzip bytes | × smaller than dense .h5 gzip |")
     print("|---|---|---|---|---|---|")
@@ -125,6 +134,8 @@ def combined(base: RunSpec) -> list:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sections", default="nm,sparse,block,combined")
+    ap.add_argument("--combined", default="0.5/0.9/8",
+                    help="combined recipes as FLOPS_SHARE/WEIGHT_SHARE/EPOCHS, comma-separated")
     ap.add_argument("--quick", action="store_true", help="the tiny CNN on synthetic data (checks the script only)")
     args = ap.parse_args()
     base = RunSpec.of(**(QUICK if args.quick else {}))
@@ -136,7 +147,7 @@ def main() -> int:
     checks = []
     for section in args.sections.split(","):
         checks += {"nm": lambda: nm(base), "sparse": lambda: sparse(base, steps), "block": lambda: block(base),
-                   "combined": lambda: combined(base)}[section.strip()]()
+                   "combined": lambda: combined(base, args.combined)}[section.strip()]()
     print_checks(checks)
     return 0
 
