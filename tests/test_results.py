@@ -111,6 +111,24 @@ def test_frame_has_a_row_per_completed_run_and_plots_draw_it(tmp_path):
     assert any(t.name == "Pareto front" for t in fig.data) and any(t.name == "dense baseline" for t in fig.data)
 
 
+def test_compare_names_the_pattern_and_regrowth_in_legend_and_hover(tmp_path):
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    recipes = [dict(pattern="2:4"), dict(pattern="block:1x4", sparsity=0.8), dict(sparsity=0.8, regrow="rigl"),
+               dict(sparsity=0.5)]
+    entries = []
+    for recipe in recipes:
+        r = _result(strategy="magnitude", **{"sparsity": 0.5, "threshold": None, **recipe})
+        entries.append((replace(r, weight_sparsity=r.spec.sparsity), "s1"))
+    store.add_completed(entries)
+    df = results.frame(store.list())
+    names = sorted(t.name for t in plots.tradeoff(df, "gzip_bytes").data if t.name and "·" in t.name)
+    assert names == ["magnitude · layerwise", "magnitude · layerwise · 2:4", "magnitude · layerwise · block:1x4",
+                     "magnitude · layerwise · rigl"]
+    hover = dict(zip(df["pattern"], df["hover"]))
+    assert "pattern: 2:4" in hover["2:4"] and "pattern: unstructured" in hover["unstructured"]
+    assert "regrow: rigl" in " ".join(df["hover"]) and "regrow" in results.table(df)
+
+
 def test_structured_and_unstructured_runs_share_only_correctly_named_axes(tmp_path):
     """Schema 1 drew "fraction of zero weights" and "fraction of FLOPs removed" on one axis. Now the
     frame keeps them apart, and parameters removed compares both honestly."""
