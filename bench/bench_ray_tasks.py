@@ -48,8 +48,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=80)
+    ap.add_argument("--niceness", default="0", help="Ray's task workers' nice value (Ray's default: 15; the "
+                                                     "dispatcher's: 0)")
     args = ap.parse_args()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_USE_LEGACY_KERAS": "1", "RAY_USAGE_STATS_ENABLED": "0"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_USE_LEGACY_KERAS": "1", "RAY_USAGE_STATS_ENABLED": "0",
+           "RAY_worker_niceness": args.niceness}
     seed = Path(tempfile.mkdtemp(prefix="prune-ray-tasks-seed-"))
     JobStore(seed / "jobs.sqlite3").submit(SWEEP[0].with_(fine_tune_epochs=1))
     subprocess.run([sys.executable, "-m", "prune_core", "worker"], cwd=ROOT, check=True, env={**env, "PRUNE_HOME": str(seed)},
@@ -83,7 +86,8 @@ def main() -> int:
         rows.append(("Ray tasks, run_remote + mailbox", time.monotonic() - started,
                      [o["result"]["total_seconds"] for o in outs]))
     ray.shutdown()
-    print(f"### two tiny-CNN jobs at once ({args.epochs} fine-tune epochs), {args.rounds} rounds\n")
+    print(f"### two tiny-CNN jobs at once ({args.epochs} fine-tune epochs), {args.rounds} rounds, Ray workers at "
+          f"nice {args.niceness}\n")
     print("| way | wall s for the pair | the jobs' total_seconds |")
     print("|---|---|---|")
     for name, wall, totals in rows:

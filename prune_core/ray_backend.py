@@ -93,6 +93,7 @@ def run_remote(job_id: int, kind: str, spec_json: str, baseline_files: dict, mai
         model = folder / "model.keras"
         trace = folder / "traceback.txt"
         return {"status": status, "result": result, "error": error, "node": node, "pid": os.getpid(),
+                "nice": os.nice(0),
                 "model": model.read_bytes() if model.is_file() else None,
                 "trained": sorted(sent | set(_new_baselines(baselines, before))),
                 "traceback": trace.read_text() if trace.is_file() else None,
@@ -298,7 +299,8 @@ class RayDispatcher:
         if out.get("traceback"):
             (folder / "traceback.txt").write_text(out["traceback"])
         trained = sorted(name for name in out.get("trained", []) if name.endswith(".keras"))
-        worker.log_line(job_id, self.root, f"{out['status']} on Ray node {out.get('node')} (pid {out.get('pid')})"
+        worker.log_line(job_id, self.root, f"{out['status']} on Ray node {out.get('node')} (pid {out.get('pid')}, "
+                                           f"nice {out.get('nice')})"
                         + (f": {out['error']}" if out.get("error") else "")
                         + (f"; it trained the baseline {', '.join(trained)} (kept for every later job)" if trained else ""))
         self._finish(job_id, out["status"], result=result, error=out.get("error"))
