@@ -48,8 +48,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=80)
-    ap.add_argument("--niceness", default="0", help="Ray's task workers' nice value (Ray's default: 15; the "
-                                                     "dispatcher's: 0)")
+    ap.add_argument("--niceness", default="15", help="Ray's task workers' nice value (15: Ray's default, as "
+                                                      "the dispatcher leaves it)")
     args = ap.parse_args()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_USE_LEGACY_KERAS": "1", "RAY_USAGE_STATS_ENABLED": "0",
            "RAY_worker_niceness": args.niceness}

@@ -186,11 +186,8 @@ class RayDispatcher:
 
         self.ray, self.store, self.root = ray, store, store.path.parent
         where = address()
-        # Ray starts task workers at nice 15 (its daemons stay responsive); a job is the machine's main
-        # work, so it runs at nice 0 like a local job process (at 15, 2 busy cores lost ~20 % to any
-        # other process; Ray's own job supervisor sets the same)
         env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(paths.PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
-               "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2", "RAY_worker_niceness": "0"}
+               "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
         kwargs = dict(ignore_reinit_error=True, log_to_driver=False, include_dashboard=False)
         if where == "local":  # workers inherit this process's environment: the prestarted ones fit
             os.environ.update(env)

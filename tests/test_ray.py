@@ -55,7 +55,6 @@ def test_a_sweep_runs_on_ray_with_results_and_models_in_the_store_and_one_baseli
         assert result.model_path == str(tmp_path / "runs" / str(job_id) / "model.keras")
         assert models.load_user_model(result.model_path).count_params() == result.params
         assert "submitted to Ray" in store.log(job_id)
-        assert "nice 0)" in store.log(job_id)  # as a local job process, not Ray's default 15
     trained = [job_id for job_id in ids if "trained the baseline" in store.log(job_id)]
     assert len(trained) == 1  # once for the cluster; the other jobs received it
     assert len(list((tmp_path / "baselines").glob("*.keras"))) == 1
