@@ -43,10 +43,10 @@ def _home(baselines: Path) -> Path:
     return home
 
 
-def _run(home: Path, env: dict) -> tuple[float, float, list]:
+def _run(home: Path, env: dict, sweep: list) -> tuple[float, float, list]:
     """(seconds to the last final state, seconds to the dispatcher's exit, [(status, job seconds)])."""
     store = JobStore(home / "jobs.sqlite3")
-    ids = [store.submit(spec) for spec in SWEEP]
+    ids = [store.submit(spec) for spec in sweep]
     start = time.time()
     subprocess.run([sys.executable, "-m", "prune_core", "worker"], cwd=ROOT, check=True,
                    env={**os.environ, "PRUNE_HOME": str(home), **env}, stdout=subprocess.DEVNULL,
@@ -67,8 +67,7 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=RECIPE["fine_tune_epochs"],
                     help="fine-tune epochs per run (40: about 10 s jobs here; Ray's cost per job is fixed)")
     args = ap.parse_args()
-    global SWEEP
-    SWEEP = [spec.with_(fine_tune_epochs=args.epochs) for spec in SWEEP]
+    sweep = [spec.with_(fine_tune_epochs=args.epochs) for spec in SWEEP]
     seed = Path(tempfile.mkdtemp(prefix="prune-bench-ray-seed-"))
     store = JobStore(seed / "jobs.sqlite3")
     store.submit(SWEEP[0].with_(fine_tune_epochs=1))
@@ -87,7 +86,7 @@ def main() -> int:
     try:
         for _ in range(args.rounds):
             for name, env in backends.items():  # in alternation: the machine's mood hits all three
-                wall, exited, jobs = _run(_home(baselines), env)
+                wall, exited, jobs = _run(_home(baselines), env, sweep)
                 assert all(status == "completed" for status, _ in jobs), jobs
                 walls[name].append(wall)
                 exits[name].append(exited)

@@ -60,10 +60,10 @@ c[4].metric("latency, batch 1", f"{r.latency_ms_b1_p50:.2f} ms", latency_delta, 
 
 notes = []
 if r.pattern_violations is not None:
-    pattern = job.spec.pruning.pattern
-    notes.append(f"{pattern} after fine-tuning: " + ("every group of {m} input weights holds at least {n} zeros."
-                 if r.pattern_violations == 0 else f"**{r.pattern_violations:,} groups** hold fewer than {{n}} zeros.")
-                 .format(n=pattern.split(":")[0], m=pattern.split(":")[1]))
+    pattern = job.spec.pruning.sparsity_pattern
+    notes.append(f"{pattern} after fine-tuning: " + (
+        f"every group of {pattern.m} input weights holds at least {pattern.n} zeros." if r.pattern_violations == 0
+        else f"**{r.pattern_violations:,} groups** hold fewer than {pattern.n} zeros."))
 if r.regrown_weights is not None:
     notes.append(f"RigL moved {r.regrown_weights:,} weights during fine-tuning (each regrown at zero).")
 for note in notes:

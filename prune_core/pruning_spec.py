@@ -106,6 +106,11 @@ class PruningSpec:
         self._check_pattern()
         self._check_regrowth()
 
+    @property
+    def sparsity_pattern(self) -> patterns.Pattern:
+        """The pattern as a value (the field holds its normalised text)."""
+        return patterns.Pattern.parse(self.pattern)
+
     def _check_pattern(self) -> None:
         combined = self.then_sparsity is not None
         if combined:
@@ -114,7 +119,7 @@ class PruningSpec:
                                 "granularity, or the sparsity alone for single weights")
             if not isinstance(self.then_sparsity, float) or not 0.0 < self.then_sparsity < 1.0:
                 raise SpecError(f"the weight stage's sparsity must be in (0, 1), got {self.then_sparsity!r}")
-        pattern = patterns.Pattern.parse(self.pattern)
+        pattern = self.sparsity_pattern
         if pattern.kind == patterns.UNSTRUCTURED:
             return
         if self.granularity == "structured" and not combined:

@@ -60,9 +60,6 @@ class DenseReference:
     latency_ms_b32_lo: float | None = metric("dense Keras latency, batch 32, low end of the p50's band (ms)")
     latency_ms_b32_hi: float | None = metric("dense Keras latency, batch 32, high end of the p50's band (ms)")
     throughput_ips: float = metric("dense throughput (images/s)", better="higher")
-    pattern_violations: int | None = metric("N:M groups holding fewer than N zeros after fine-tuning (0: valid)",
-                                            kind=int)
-    regrown_weights: int | None = metric("weights RigL regrew during fine-tuning", kind=int)
     litert_ms_predicted: float | None = metric("dense LiteRT ms predicted by the per-layer table")
 
     def to_dict(self) -> dict:

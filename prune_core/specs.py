@@ -134,7 +134,7 @@ class RunSpec:
             raise SpecError("threshold mode prunes once; use --schedule oneshot or give --sparsity instead")
         if self.pruning.strategy == "tfmot" and self.training.fine_tune_epochs == 0:
             raise SpecError("tfmot's recipe prunes during fine-tuning; give --fine-tune-epochs of at least 1")
-        if self.pruning.pattern.count(":") == 1 and self.schedule.kind == "polynomial":  # N:M
+        if self.pruning.sparsity_pattern.kind == "n:m" and self.schedule.kind == "polynomial":
             raise SpecError(f"{self.pruning.pattern} removes N of every M weights at once; use the one-shot or "
                             "constant schedule")
         if self.pruning.then_sparsity is not None and self.schedule.kind != "oneshot":

@@ -20,7 +20,7 @@ from prune_core.errors import ModelError
 from prune_core.progress import Progress, check_cancel
 from prune_core.deployment import Deployment
 from prune_core.regrowth import RigL
-from prune_core.result import DenseReference, RunResult
+from prune_core.result import STAGE_FIELDS, DenseReference, RunResult
 
 
 def calibration_set(spec, dataset) -> criteria.Calibration:
@@ -122,10 +122,14 @@ def baseline_for(spec, dataset, user_model, root=None, on_progress=lambda p: Non
 
 
 def measure_stage(name: str, model, dataset) -> dict:
-    """One stage of a combined recipe: top-1 on the test split, parameters and FLOPs (nonzero too)."""
+    """One cut of a combined recipe: top-1 on the test split, parameters and FLOPs (nonzero too)."""
     top1 = metrics.accuracy(model, dataset.x_test, dataset.y_test)["top1"]
-    return {"stage": name, "top1": top1, **metrics.param_counts(model),
-            **{k: v for k, v in metrics.flops(model).items() if k != "theoretical_speedup"}}
+    return stage_row(name, {"top1": top1, **metrics.param_counts(model), **metrics.flops(model)})
+
+
+def stage_row(name: str, measured: dict) -> dict:
+    """A stage's row (`result.STAGE_FIELDS`) from measured numbers."""
+    return {"stage": name, **{k: measured[k] for k in STAGE_FIELDS}}
 
 
 def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cancel=lambda: False,
@@ -180,7 +184,7 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
         total_seconds=time.perf_counter() - started, baseline_cached=cached,
         dense=DenseReference.from_dict(dense),
         history=history, events=list(pruner.events),
-        stages=stages + ([measure_stage("fine-tuned", model, dataset)] if stages else []),
+        stages=stages + ([stage_row("fine-tuned", measured)] if stages else []),
         distributions={"scores": summaries.distribution(pruner.first_scores or []), "weights_before": weights_before,
                        "weights_after": summaries.distribution([t.variable.numpy() for t in targets])},
         model_path=str(model_path) if model_path is not None else None)

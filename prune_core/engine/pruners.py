@@ -103,7 +103,7 @@ class MaskedPruner(Pruner):
         self.recalibration = recalibration  # training images for re-estimating BatchNorm after pruning
         self.prune_head, self.prune_depthwise = pruning.prune_head, pruning.prune_depthwise
         self.calibration, self.seed = calibration, seed
-        self.pattern = patterns.Pattern.parse(pruning.pattern)
+        self.pattern = pruning.sparsity_pattern
         self.rigl = regrowth.RigL.of(pruning)
         self.moved = 0  # weights RigL regrew, over all its updates
         self.model, self.targets, self.masks = None, [], []
@@ -318,8 +318,8 @@ class CombinedPruner(Pruner):
         self.stages = [("channels cut", smaller)]
         masked, event = self.weights.prune(self.weights.start(smaller), self.then, step)
         self.first_scores = self.channels.first_scores
-        self.stages.append((f"weights pruned{'' if self.weights.pattern.kind == 'unstructured' else ' ' + str(self.weights.pattern)}",
-                            masked))
+        pattern = self.weights.pattern
+        self.stages.append(("weights pruned" + ("" if pattern.kind == "unstructured" else f" {pattern}"), masked))
         return masked, cut  # the run's unit is the structured budget: the channel cut's event says it
 
     def fine_tune(self, model, dataset, schedule, training, **kwargs):
@@ -348,7 +348,7 @@ def create(spec, baseline, *, calibration=None, times: dict | None = None, recal
                                  recalibration=recalibration)
         if pruning.then_sparsity is None:
             return channels
-        nm = pruning.pattern.count(":") == 1
+        nm = pruning.sparsity_pattern.kind == "n:m"
         stage = replace(pruning, granularity="unstructured", sparsity=pruning.then_sparsity, threshold=None,
                         scope="layerwise" if nm else "global", budget="flops", rank="importance", channel_multiple=1,
                         then_sparsity=None)
