@@ -43,8 +43,10 @@ c[1].metric("before fine-tune", f"{r.top1_before_finetune:.4f}",
                  "(gradual schedules: at their first, smallest sparsity).")
 c[2].metric(f"{r.unit} removed" if r.structured else "weight sparsity", f"{r.achieved:.3f}",
             f"target {r.target:.2f}" if r.target is not None else "threshold mode",
-            help=None if not r.structured else f"Weights left are dense: weight sparsity {r.weight_sparsity:.3f}; "
-                                               f"parameters removed {r.params_removed:.3f}.")
+            help=None if not r.structured else "Weights left are dense: " + "; ".join(
+                f"{name} {value:.3f}" for name, value in (("weight sparsity", r.weight_sparsity),
+                                                          ("parameters removed", r.params_removed))
+                if value is not None) + ".")
 c[3].metric("gzip size", ui.bytes_text(r.gzip_bytes), _vs_dense(r.ratio("gzip_bytes")), delta_color="inverse",
             help=HELP["gzip"])
 latency_delta, latency_colour, latency_note = ui.speedup_delta(r.speedup_b1, r.speedup_b1_lo, r.speedup_b1_hi,
