@@ -3,8 +3,10 @@
     .venv/bin/python bench/bench_ray_tasks.py [--rounds 2] [--epochs 80]
 
 - plain: two `worker.execute` calls in two plain Python processes;
-- Ray, bare: the same call as two Ray tasks (`max_calls=1`, 1 CPU each) in a private 2-CPU instance;
-- Ray, run_remote: the dispatcher's own task body (`ray_backend.run_remote`, with its mailbox).
+- Ray, bare: the same call as two Ray tasks (`max_calls=1`, 1 CPU each) in a private 2-CPU instance,
+  TensorFlow inside the Ray worker (how the backend ran jobs before);
+- Ray, run_remote: the dispatcher's own task body (`ray_backend.run_remote`, with its mailbox), which
+  runs each job in a process of its own from a reused Ray worker.
 Prints the wall time of each pair and the jobs' own `total_seconds`. `bench_ray.py` measures the whole
 dispatcher; this one isolates the task (see the README's Ray benchmark).
 """
@@ -65,7 +67,7 @@ def main() -> int:
 
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     bare = ray.remote(max_calls=1, num_cpus=1)(execute)
-    task = ray.remote(max_calls=1, num_cpus=1)(ray_backend.run_remote)
+    task = ray.remote(num_cpus=1)(ray_backend.run_remote)  # as the dispatcher: a reused worker, a job process per task
     mailbox = ray_backend._mailbox_class().remote()
     files = {p.name: p.read_bytes() for p in Path(baselines).iterdir() if p.suffix in (".keras", ".json")}
     code = (f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); from bench.bench_ray_tasks import execute; "

@@ -170,7 +170,7 @@ def _background(args) -> int:
     from prune_core import worker
 
     if args.command == "job":
-        return 0 if worker.run_job(args.job_id) == "completed" else 1
+        worker.exit_now(0 if worker.run_job(args.job_id) == "completed" else 1)
     if args.max_jobs is not None and args.max_jobs < 1:
         raise SpecError("--max-jobs must be >= 1")
     started = worker.dispatch(parallel=args.max_jobs, forever=args.forever)

@@ -2,8 +2,8 @@
 
 With `PRUNE_RAY_ADDRESS` set (`auto`, `ray://host:port`, or `local` to start a private instance on
 this machine), `python -m prune_core worker` — started by the dashboard or by hand — is a Ray driver:
-it claims queued jobs and submits each as a Ray task in a fresh worker process (`max_calls=1`, so no
-TensorFlow state leaks from one job to the next), with `PRUNE_RAY_CPUS_PER_JOB` CPUs (default 1) and
+it claims queued jobs and submits each as a Ray task, which runs the job in a fresh process of its own
+(the local backend's job process, so no TensorFlow state leaks from one job to the next), with `PRUNE_RAY_CPUS_PER_JOB` CPUs (default 1) and
 `PRUNE_RAY_GPUS_PER_JOB` GPUs (default 0). Remote workers never open the SQLite store: they report
 progress to a mailbox actor and ask it whether to stop; the driver, on the dashboard's machine,
 copies progress into the store, passes cancels on, and records each final state. A task returns its
@@ -11,7 +11,7 @@ numbers, its pruned model file and any baseline it trained, as bytes through Ray
 driver writes them under `$PRUNE_HOME` (a baseline is sent along with every later job that needs it,
 and jobs needing a baseline that is being trained wait for it: it is trained once for the cluster).
 
-A worker that dies (killed, out of memory, node lost) leaves its job interrupted with the reason, or
+A worker or job process that dies (killed, out of memory, node lost) leaves its job interrupted with the reason, or
 queued again once with `PRUNE_RAY_RETRIES=1`. A job asked to stop stops at its next step boundary, or
 is force-cancelled after `CANCEL_GRACE` seconds. If the driver dies, Ray ends its tasks and the next
 dispatcher marks their jobs interrupted. Export jobs (which read a finished run's model file on this
@@ -20,18 +20,20 @@ machine) run as local processes. The driver never imports TensorFlow; the remote
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import sqlite3
+import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 from prune_core import limits, paths, worker
 from prune_core.jobs import FINISH_PATIENCE, JobStore
 from prune_core.specs import RunSpec
 
 CANCEL_GRACE = worker.CANCEL_GRACE
+LOG_KEPT = 20_000  # characters of a remote job's output copied into its log here
 
 
 def address() -> str | None:
@@ -61,54 +63,96 @@ def _baseline_prefix(spec: RunSpec) -> str:
 
 # ---- inside a Ray worker ---------------------------------------------------------------------------
 def run_remote(job_id: int, kind: str, spec_json: str, baseline_files: dict, mailbox) -> dict:
-    """The body of a job's Ray task: run it under a private PRUNE_HOME on this node, report through
-    the mailbox, and return everything the driver must keep (numbers, model file, new baselines)."""
+    """The body of a job's Ray task: run the job in its own process (`python -m prune_core job`, the
+    local backend's job process) under a private PRUNE_HOME and store on this node, relay its progress
+    and the driver's cancel through the mailbox, and return everything the driver must keep (numbers,
+    model file, new baselines, the job's output). The Ray worker itself never imports TensorFlow, so it
+    is reused from job to job: only the job process is new each time (measured: a fresh Ray worker per
+    job cost about 2 s of CPU per job, and TensorFlow ran slower inside a Ray worker's process)."""
     import ray
 
     root = Path(tempfile.mkdtemp(prefix=f"prune-ray-{job_id}-"))
-    os.environ["PRUNE_HOME"] = str(root)
     baselines = paths.baselines_dir(root)
     for name, content in baseline_files.items():
         (baselines / name).write_bytes(content)
     before = {p.name for p in baselines.iterdir()}
     node = ray.util.get_node_ip_address()
-    line = _MailboxLine(mailbox, job_id, {"worker": f"Ray node {node}, pid {os.getpid()}"})
+    store = JobStore(root / "jobs.sqlite3")
+    local_id = store.submit(RunSpec.from_json(spec_json), kind=kind)
+    store.claim_next()
+    proc = worker.spawn(local_id, root, tied=True)
+    line = _MailboxLine(mailbox, job_id, {"worker": f"Ray node {node}, pid {os.getpid()}", "job_pid": proc.pid})
     line.send({"phase": "starting", "message": f"on Ray node {node}, worker pid {os.getpid()}"})
-    job = SimpleNamespace(id=job_id, kind=kind, spec=RunSpec.from_json(spec_json))
     sent: set = set()
 
-    def report(progress: dict) -> None:
-        line.send(progress)
+    def share_baseline(progress: dict) -> None:
         if progress.get("phase") != "baseline training" and not sent:
             trained = _new_baselines(baselines, before)
             if any(name.endswith(".keras") and name[:-len(".keras")] + ".json" in trained for name in trained):
                 # complete (model and summary): share it now, so jobs waiting for it can start
                 sent.update(trained)
-                mailbox.baseline.remote(job.spec.baseline_key(), trained)
+                mailbox.baseline.remote(RunSpec.from_json(spec_json).baseline_key(), trained)
 
     try:
-        status, result, error = worker.execute(job, root, worker.Throttle(report, worker.REPORT_EVERY),
-                                                 line.should_cancel)
-        folder = worker.job_dir(job_id, root)
-        model = folder / "model.keras"
-        trace = folder / "traceback.txt"
-        return {"status": status, "result": result, "error": error, "node": node, "pid": os.getpid(),
-                "nice": os.nice(0),
-                "model": model.read_bytes() if model.is_file() else None,
-                "trained": sorted(sent | set(_new_baselines(baselines, before))),
+        _relay(store, local_id, proc, line, share_baseline)
+        worker.reap(store, {local_id: proc}, {})  # died without a final state: interrupted, with how
+        job = store.get(local_id)
+        folder = worker.job_dir(local_id, root)
+        model, trace, log = (folder / name for name in ("model.keras", "traceback.txt", "log.txt"))
+        new = _new_baselines(baselines, before)
+        return {"status": job.status, "result": job.result if job.status == "completed" else None,
+                "error": job.error, "node": node, "pid": os.getpid(), "nice": os.nice(0),
+                "model": model.read_bytes() if job.status == "completed" and model.is_file() else None,
+                "trained": sorted(sent | set(new)),
                 "traceback": trace.read_text() if trace.is_file() else None,
-                "baselines": {name: content for name, content in _new_baselines(baselines, before).items()
-                              if name not in sent}}
+                "log": log.read_text(errors="replace")[-LOG_KEPT:] if log.is_file() else "",
+                "baselines": {name: content for name, content in new.items() if name not in sent}}
     finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _relay(store: JobStore, job_id: int, proc, line: "_MailboxLine", on_progress) -> None:
+    """Until the job process ends: pass its progress on, and the driver's cancel in (it stops at its
+    next step boundary, as a local job does)."""
+    last, asked = None, False
+    while not _ends_within(proc, worker.REPORT_EVERY):
+        try:
+            progress = store.get(job_id).progress
+            if progress and progress != last:
+                last = progress
+                line.send(progress)
+                on_progress(progress)
+            if line.should_cancel() and not asked:
+                asked = store.request_cancel(job_id)
+        except sqlite3.OperationalError:
+            pass  # the job is writing: ask again in a moment
+
+
+def _ends_within(proc, seconds: float) -> bool:
+    """Wait up to `seconds` for the process to end, asleep (a pidfd where Linux has one; Popen.wait
+    with a timeout polls every few milliseconds)."""
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):  # not Linux ≥ 5.3, or the process is already reaped
+        try:
+            proc.wait(timeout=seconds)
+            return True
+        except subprocess.TimeoutExpired:
+            return False
+    try:
+        select.select([fd], [], [], seconds)
+    finally:
+        os.close(fd)
+    return proc.poll() is not None
 
 
 class _MailboxLine:
     """A remote job's one line to the driver: each message (progress, or a bare "anything for me?")
     is one mailbox call whose answer says whether to stop. Nothing here ever waits: an answer is read
-    once it has arrived. `should_cancel` runs at every training step, so it mostly only reads the
-    clock, and asks only when nothing was sent for half a second (a Ray call per step, even a
-    non-blocking one, slowed small models' training measurably)."""
+    once it has arrived, and a bare question goes out only when nothing was sent for half a second."""
 
     def __init__(self, mailbox, job_id: int, where: dict):
         import ray
@@ -196,7 +240,7 @@ class RayDispatcher:
             ray.init(address=where, runtime_env={"env_vars": env}, **kwargs)
         self.mailbox = _mailbox_class().remote()
         per_job = resources()
-        self.task = ray.remote(max_calls=1, max_retries=0, **per_job)(run_remote)
+        self.task = ray.remote(max_retries=0, **per_job)(run_remote)
         cpus = ray.cluster_resources().get("CPU", 1)
         self.parallel = parallel or max(1, int(cpus // max(per_job["num_cpus"], 1e-9)))
         self.inflight: dict[int, tuple] = {}      # job id → (object ref, spec, started)
@@ -295,19 +339,29 @@ class RayDispatcher:
                 result = {**result, "model_path": str(folder / "model.keras")}
         if out.get("traceback"):
             (folder / "traceback.txt").write_text(out["traceback"])
+        if out.get("log"):
+            with open(folder / "log.txt", "a") as log:
+                log.write(f"---- the job process's output on Ray node {out.get('node')} ----\n{out['log']}"
+                          f"{'' if out['log'].endswith(chr(10)) else chr(10)}---- end ----\n")
         trained = sorted(name for name in out.get("trained", []) if name.endswith(".keras"))
         worker.log_line(job_id, self.root, f"{out['status']} on Ray node {out.get('node')} (pid {out.get('pid')}, "
                                            f"nice {out.get('nice')})"
                         + (f": {out['error']}" if out.get("error") else "")
                         + (f"; it trained the baseline {', '.join(trained)} (kept for every later job)" if trained else ""))
-        self._finish(job_id, out["status"], result=result, error=out.get("error"))
+        if out["status"] == "interrupted":  # its job process died on the node: as a lost worker
+            self._interrupted(job_id, f"on Ray node {out.get('node')}, {out.get('error')}")
+        else:
+            self._finish(job_id, out["status"], result=result, error=out.get("error"))
 
     def _lost(self, job_id: int, exc: Exception) -> None:
         kind = type(exc).__name__
-        reason = {"WorkerCrashedError": "the Ray worker running it died (killed, or out of memory?)",
-                  "NodeDiedError": "the Ray node running it was lost",
-                  "OutOfMemoryError": "Ray stopped it: its node ran out of memory"}.get(kind, f"Ray: {kind}: "
-                                                                                         f"{str(exc)[:300]}")
+        self._interrupted(job_id, {"WorkerCrashedError": "the Ray worker running it died (killed, or out of memory?)",
+                                   "NodeDiedError": "the Ray node running it was lost",
+                                   "OutOfMemoryError": "Ray stopped it: its node ran out of memory"}.get(
+            kind, f"Ray: {kind}: {str(exc)[:300]}"))
+
+    def _interrupted(self, job_id: int, reason: str) -> None:
+        """Record the job interrupted with the reason, and queue it again if retries are configured."""
         self._finish(job_id, "interrupted", error=reason)
         worker.log_line(job_id, self.root, f"interrupted: {reason}")
         job = self.store.get(job_id)

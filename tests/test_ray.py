@@ -1,6 +1,6 @@
 """The Ray backend on a local Ray instance started by the test (2 CPUs): a sweep completes with its
 results and model files in the store, the baseline is trained once, a cancel reaches the remote task,
-a killed Ray worker leaves its job interrupted with the reason (and retried once when asked), and the
+a killed Ray worker or job process leaves its job interrupted with the reason (and retried once when asked), and the
 driver never imports TensorFlow."""
 import os
 import signal
@@ -35,6 +35,19 @@ def _wait(store: JobStore, job_id: int, condition, seconds: float = 240):
     raise AssertionError(f"job {job_id} never got there: {job.status} {job.error} {job.progress}")
 
 
+def _gone(pid: int, seconds: float = 10) -> bool:
+    """Whether process `pid` ends (or is only a zombie) within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1].startswith("Z"):
+                return True
+        except (FileNotFoundError, ProcessLookupError):
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def test_a_sweep_runs_on_ray_with_results_and_models_in_the_store_and_one_baseline(tmp_path):
     store = JobStore(tmp_path / "jobs.sqlite3")
     ids = [store.submit(RunSpec.of(**TINY, strategy=s, sparsity=0.6)) for s in ("magnitude", "taylor", "fisher", "random")]
@@ -55,6 +68,7 @@ def test_a_sweep_runs_on_ray_with_results_and_models_in_the_store_and_one_baseli
         assert result.model_path == str(tmp_path / "runs" / str(job_id) / "model.keras")
         assert models.load_user_model(result.model_path).count_params() == result.params
         assert "submitted to Ray" in store.log(job_id)
+        assert "the job process's output on Ray node" in store.log(job_id)  # its output came back too
     trained = [job_id for job_id in ids if "trained the baseline" in store.log(job_id)]
     assert len(trained) == 1  # once for the cluster; the other jobs received it
     assert len(list((tmp_path / "baselines").glob("*.keras"))) == 1
@@ -75,13 +89,18 @@ def test_cancel_reaches_the_remote_task_and_a_killed_worker_is_recorded_and_retr
         job = _wait(store, doomed, lambda j: j.status != "running", 60)
         assert job.status == "interrupted" and "the Ray worker running it died" in job.error, (job.status, job.error)
         assert job.retried_as is not None  # PRUNE_RAY_RETRIES=1: queued again once
+        assert _gone(running.progress["job_pid"])  # its job process died with the worker: nothing left running
 
         _wait(store, stopped, fine_tuning)
         asked = time.monotonic()
         store.request_cancel(stopped)
         job = _wait(store, stopped, lambda j: j.status != "running", 30)
         assert job.status == "canceled" and time.monotonic() - asked < 8, (job.status, job.error)
-        _wait(store, store.get(doomed).retried_as, fine_tuning, 240)  # the retry runs
+        retry = _wait(store, store.get(doomed).retried_as, fine_tuning, 240)  # the retry runs
+        os.kill(retry.progress["job_pid"], signal.SIGKILL)  # this time its job process (an OOM kill, say)
+        job = _wait(store, retry.id, lambda j: j.status != "running", 60)
+        assert job.status == "interrupted" and "the job process died: killed by signal 9" in job.error, job.error
+        assert job.retried_as is None  # retried once, not again
     finally:
         for job in store.list(status=("queued", "running")):
             store.request_cancel(job.id)
