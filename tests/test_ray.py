@@ -95,7 +95,8 @@ def test_cancel_reaches_the_remote_task_and_a_killed_worker_is_recorded_and_retr
         asked = time.monotonic()
         store.request_cancel(stopped)
         job = _wait(store, stopped, lambda j: j.status != "running", 30)
-        assert job.status == "canceled" and time.monotonic() - asked < 8, (job.status, job.error)
+        took = time.monotonic() - asked
+        assert job.status == "canceled" and took < 5, (job.status, job.error, took)  # the issue: within 5 s
         retry = _wait(store, store.get(doomed).retried_as, fine_tuning, 240)  # the retry runs
         os.kill(retry.progress["job_pid"], signal.SIGKILL)  # this time its job process (an OOM kill, say)
         job = _wait(store, retry.id, lambda j: j.status != "running", 60)

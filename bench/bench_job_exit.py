@@ -1,0 +1,72 @@
+"""How long a job process takes to end after recording its final state, with and without `exit_now`.
+
+    .venv/bin/python bench/bench_job_exit.py [--rounds 3]
+
+The same tiny-CNN job, in alternation, run two ways on a private store:
+- `python -m prune_core job ID`: the job process as both backends start it (it calls
+  `worker.exit_now` once its state is recorded);
+- `python -c "worker.run_job(ID)"`: the same work, then Python's ordinary teardown (TensorFlow's included).
+Prints the seconds from the store's `finished_at` to the process's end, and the process's whole CPU time.
+A Ray task waits for its job process to end before it returns, so that time was on every Ray job's path.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_ray import SWEEP, _home  # noqa: E402
+from prune_core.jobs import JobStore  # noqa: E402
+
+WAYS = {"python -m prune_core job ID (exit_now)": ["-m", "prune_core", "job"],
+        "worker.run_job(ID), then Python's teardown": ["-c", "import sys; from prune_core import worker; "
+                                                             "worker.run_job(int(sys.argv[1]))"]}
+
+
+def _once(baselines: Path, args: list) -> tuple[float, float]:
+    """(s from the recorded final state to the process's end, CPU s of the process)."""
+    home = _home(baselines)
+    store = JobStore(home / "jobs.sqlite3")
+    job_id = store.submit(SWEEP[1].with_(fine_tune_epochs=10))
+    store.claim_next()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, *args, str(job_id)], cwd=ROOT, env={**os.environ, "PRUNE_HOME": str(home)},
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    ended = time.time()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    job = store.get(job_id)
+    assert job.status == "completed", job.error
+    return ended - job.finished_at, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    rounds = ap.parse_args().rounds
+    seed = Path(tempfile.mkdtemp(prefix="prune-bench-exit-seed-"))
+    JobStore(seed / "jobs.sqlite3").submit(SWEEP[0].with_(fine_tune_epochs=1))
+    subprocess.run([sys.executable, "-m", "prune_core", "worker"], cwd=ROOT, check=True,
+                   env={**os.environ, "PRUNE_HOME": str(seed)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seen: dict = {name: [] for name in WAYS}
+    for _ in range(rounds):
+        for name, args in WAYS.items():  # in alternation
+            seen[name].append(_once(seed / "baselines", args))
+    print(f"### a tiny-CNN job process's end, {rounds} rounds\n")
+    print("| way | s from final state to exit (median; each) | process CPU s (median) |\n|---|---|---|")
+    for name, rows in seen.items():
+        print(f"| {name} | {statistics.median(r[0] for r in rows):.2f} ({', '.join(f'{r[0]:.2f}' for r in rows)}) "
+              f"| {statistics.median(r[1] for r in rows):.2f} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
