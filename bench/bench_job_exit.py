@@ -17,14 +17,13 @@ import resource
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_ray import SWEEP, _home  # noqa: E402
+from bench.bench_ray import SWEEP, _home, trained_baselines  # noqa: E402
 from prune_core.jobs import JobStore  # noqa: E402
 
 WAYS = {"python -m prune_core job ID (exit_now)": ["-m", "prune_core", "job"],
@@ -52,14 +51,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
     rounds = ap.parse_args().rounds
-    seed = Path(tempfile.mkdtemp(prefix="prune-bench-exit-seed-"))
-    JobStore(seed / "jobs.sqlite3").submit(SWEEP[0].with_(fine_tune_epochs=1))
-    subprocess.run([sys.executable, "-m", "prune_core", "worker"], cwd=ROOT, check=True,
-                   env={**os.environ, "PRUNE_HOME": str(seed)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    baselines = trained_baselines()
     seen: dict = {name: [] for name in WAYS}
     for _ in range(rounds):
         for name, args in WAYS.items():  # in alternation
-            seen[name].append(_once(seed / "baselines", args))
+            seen[name].append(_once(baselines, args))
     print(f"### a tiny-CNN job process's end, {rounds} rounds\n")
     print("| way | s from final state to exit (median; each) | process CPU s (median) |\n|---|---|---|")
     for name, rows in seen.items():

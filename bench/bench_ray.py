@@ -37,6 +37,16 @@ SWEEP = [RunSpec.of(**RECIPE, strategy=s, sparsity=p) for s in ("magnitude", "ta
          for p in (0.5, 0.8)]
 
 
+def trained_baselines(env: dict | None = None) -> Path:
+    """A baselines folder holding the sweep's trained baseline (one 1-epoch run through the worker)."""
+    seed = Path(tempfile.mkdtemp(prefix="prune-bench-ray-seed-"))
+    JobStore(seed / "jobs.sqlite3").submit(SWEEP[0].with_(fine_tune_epochs=1))
+    subprocess.run([sys.executable, "-m", "prune_core", "worker"], cwd=ROOT, check=True,
+                   env={**(env or os.environ), "PRUNE_HOME": str(seed)}, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+    return seed / "baselines"
+
+
 def _home(baselines: Path) -> Path:
     home = Path(tempfile.mkdtemp(prefix="prune-bench-ray-"))
     shutil.copytree(baselines, home / "baselines")
@@ -68,12 +78,7 @@ def main() -> int:
                     help="fine-tune epochs per run (40: about 10 s jobs here; Ray's cost per job is fixed)")
     args = ap.parse_args()
     sweep = [spec.with_(fine_tune_epochs=args.epochs) for spec in SWEEP]
-    seed = Path(tempfile.mkdtemp(prefix="prune-bench-ray-seed-"))
-    store = JobStore(seed / "jobs.sqlite3")
-    store.submit(SWEEP[0].with_(fine_tune_epochs=1))
-    subprocess.run([sys.executable, "-m", "prune_core", "worker"], cwd=ROOT, check=True,
-                   env={**os.environ, "PRUNE_HOME": str(seed)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    baselines = seed / "baselines"
+    baselines = trained_baselines()
     quiet = {"RAY_USAGE_STATS_ENABLED": "0"}
     backends = {"local (PRUNE_MAX_JOBS=2)": {"PRUNE_MAX_JOBS": "2"},
                 "Ray, private instance (local, 2 CPUs)": {"PRUNE_RAY_ADDRESS": "local", "PRUNE_RAY_LOCAL_CPUS": "2",

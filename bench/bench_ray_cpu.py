@@ -14,9 +14,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -24,8 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_ray import SWEEP, _home, _run  # noqa: E402
-from prune_core.jobs import JobStore  # noqa: E402
+from bench.bench_ray import SWEEP, _home, trained_baselines, _run  # noqa: E402
 
 BACKENDS = {"local (PRUNE_MAX_JOBS=2)": {"PRUNE_MAX_JOBS": "2"},
             "Ray, private instance (2 CPUs)": {"PRUNE_RAY_ADDRESS": "local", "PRUNE_RAY_LOCAL_CPUS": "2",
@@ -102,15 +99,12 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=40)
     args = ap.parse_args()
     sweep = [spec.with_(fine_tune_epochs=args.epochs) for spec in SWEEP]
-    seed = Path(tempfile.mkdtemp(prefix="prune-bench-ray-cpu-seed-"))
-    JobStore(seed / "jobs.sqlite3").submit(SWEEP[0].with_(fine_tune_epochs=1))
-    subprocess.run([sys.executable, "-m", "prune_core", "worker"], cwd=ROOT, check=True,
-                   env={**os.environ, "PRUNE_HOME": str(seed)}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    baselines = trained_baselines()
     for round_ in range(args.rounds):
         for name, env in BACKENDS.items():  # in alternation
             sampler = Sampler()
             sampler.start()
-            wall, _, jobs = _run(_home(seed / "baselines"), env, sweep)
+            wall, _, jobs = _run(_home(baselines), env, sweep)
             sampler.done = True
             sampler.join()
             print(f"\n#### {name}, round {round_ + 1}: {wall:.1f} s to the last result, machine idle "

@@ -24,8 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_ray import SWEEP  # noqa: E402
-from prune_core.jobs import JobStore  # noqa: E402
+from bench.bench_ray import SWEEP, trained_baselines  # noqa: E402
 
 
 def execute(baselines: str, spec_json: str) -> dict:
@@ -55,11 +54,7 @@ def main() -> int:
     args = ap.parse_args()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_USE_LEGACY_KERAS": "1", "RAY_USAGE_STATS_ENABLED": "0",
            "RAY_worker_niceness": args.niceness}
-    seed = Path(tempfile.mkdtemp(prefix="prune-ray-tasks-seed-"))
-    JobStore(seed / "jobs.sqlite3").submit(SWEEP[0].with_(fine_tune_epochs=1))
-    subprocess.run([sys.executable, "-m", "prune_core", "worker"], cwd=ROOT, check=True, env={**env, "PRUNE_HOME": str(seed)},
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    baselines, spec = str(seed / "baselines"), SWEEP[1].with_(fine_tune_epochs=args.epochs).to_json()
+    baselines, spec = str(trained_baselines(env)), SWEEP[1].with_(fine_tune_epochs=args.epochs).to_json()
     os.environ.update(env)
     import ray
 

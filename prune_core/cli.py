@@ -170,6 +170,7 @@ def _background(args) -> int:
     from prune_core import worker
 
     if args.command == "job":
+        worker.die_with_parent()
         worker.exit_now(0 if worker.run_job(args.job_id) == "completed" else 1)
     if args.max_jobs is not None and args.max_jobs < 1:
         raise SpecError("--max-jobs must be >= 1")

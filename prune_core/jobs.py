@@ -17,7 +17,7 @@ from pathlib import Path
 
 from prune_core import paths
 from prune_core.errors import AccessError
-from prune_core.job import ACTIVE, FINISHED, STATES, Job  # noqa: F401 - re-exported
+from prune_core.job import FINISHED, Job
 from prune_core.specs import RunSpec
 
 SCHEMA = """

@@ -3,16 +3,16 @@
 With `PRUNE_RAY_ADDRESS` set (`auto`, `ray://host:port`, or `local` to start a private instance on
 this machine), `python -m prune_core worker` — started by the dashboard or by hand — is a Ray driver:
 it claims queued jobs and submits each as a Ray task, which runs the job in a fresh process of its own
-(the local backend's job process, so no TensorFlow state leaks from one job to the next), with `PRUNE_RAY_CPUS_PER_JOB` CPUs (default 1) and
-`PRUNE_RAY_GPUS_PER_JOB` GPUs (default 0). Remote workers never open the SQLite store: they report
+(the local backend's job process, so no TensorFlow state leaks from one job to the next), with
+`PRUNE_RAY_CPUS_PER_JOB` CPUs (default 1) and `PRUNE_RAY_GPUS_PER_JOB` GPUs (default 0). Remote workers never open the SQLite store: they report
 progress to a mailbox actor and ask it whether to stop; the driver, on the dashboard's machine,
 copies progress into the store, passes cancels on, and records each final state. A task returns its
 numbers, its pruned model file and any baseline it trained, as bytes through Ray's object store; the
 driver writes them under `$PRUNE_HOME` (a baseline is sent along with every later job that needs it,
 and jobs needing a baseline that is being trained wait for it: it is trained once for the cluster).
 
-A worker or job process that dies (killed, out of memory, node lost) leaves its job interrupted with the reason, or
-queued again once with `PRUNE_RAY_RETRIES=1`. A job asked to stop stops at its next step boundary, or
+A worker or job process that dies (killed, out of memory, node lost) leaves its job interrupted with
+the reason, or queued again once with `PRUNE_RAY_RETRIES=1`. A job asked to stop stops at its next step boundary, or
 is force-cancelled after `CANCEL_GRACE` seconds. If the driver dies, Ray ends its tasks and the next
 dispatcher marks their jobs interrupted. Export jobs (which read a finished run's model file on this
 machine) run as local processes. The driver never imports TensorFlow; the remote tasks do.
@@ -77,8 +77,9 @@ def run_remote(job_id: int, kind: str, spec_json: str, baseline_files: dict, mai
         (baselines / name).write_bytes(content)
     before = {p.name for p in baselines.iterdir()}
     node = ray.util.get_node_ip_address()
+    spec = RunSpec.from_json(spec_json)
     store = JobStore(root / "jobs.sqlite3")
-    local_id = store.submit(RunSpec.from_json(spec_json), kind=kind)
+    local_id = store.submit(spec, kind=kind)
     store.claim_next()
     proc = worker.spawn(local_id, root, tied=True)
     line = _MailboxLine(mailbox, job_id, {"worker": f"Ray node {node}, pid {os.getpid()}", "job_pid": proc.pid})
@@ -91,7 +92,7 @@ def run_remote(job_id: int, kind: str, spec_json: str, baseline_files: dict, mai
             if any(name.endswith(".keras") and name[:-len(".keras")] + ".json" in trained for name in trained):
                 # complete (model and summary): share it now, so jobs waiting for it can start
                 sent.update(trained)
-                mailbox.baseline.remote(RunSpec.from_json(spec_json).baseline_key(), trained)
+                mailbox.baseline.remote(spec.baseline_key(), trained)
 
     try:
         _relay(store, local_id, proc, line, share_baseline)

@@ -63,7 +63,6 @@ class Throttle:
 
 def run_job(job_id: int, store: JobStore | None = None) -> str:
     """Execute one claimed job in this process; returns its final state."""
-    die_with_parent()
     store = store or JobStore()
     job = store.get(job_id)
     if job is None or job.status != "running":
@@ -91,8 +90,8 @@ def run_job(job_id: int, store: JobStore | None = None) -> str:
 
 def exit_now(code: int) -> None:
     """End a job process as soon as its final state, result and files are recorded. Python's
-    teardown of TensorFlow costs about 0.9 s of CPU per process (measured), which only delays the
-    next job on a busy machine, and a Ray task waiting for its job process to end."""
+    teardown of TensorFlow takes about 1.2 s and 1.6 s of CPU per process (bench/bench_job_exit.py),
+    which only delays the next job on a busy machine, and a Ray task waiting for its job process."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -103,8 +102,7 @@ def exit_now(code: int) -> None:
 
 def execute(job, root: Path, on_progress, should_cancel) -> tuple[str, dict | None, str | None]:
     """Do a run, scoring or profile job's work under `root` (its PRUNE_HOME); returns (final state,
-    result, error) for the caller to record — a local job process, or a Ray task that cannot reach the
-    store. The pruned model is saved in the job's folder under `root`."""
+    result, error) for the caller to record (`run_job`, in the job process of either backend). The pruned model is saved in the job's folder under `root`."""
     folder = job_dir(job.id, root)
     try:
         if job.kind == "profile":

@@ -1,7 +1,7 @@
 """The Ray backend on a local Ray instance started by the test (2 CPUs): a sweep completes with its
 results and model files in the store, the baseline is trained once, a cancel reaches the remote task,
-a killed Ray worker or job process leaves its job interrupted with the reason (and retried once when asked), and the
-driver never imports TensorFlow."""
+a killed Ray worker or job process leaves its job interrupted with the reason (and retried once when
+asked), and the driver never imports TensorFlow."""
 import os
 import signal
 import subprocess
