@@ -8,12 +8,12 @@ st.set_page_config(page_title="Pruning trade-offs", page_icon=":material/content
 ui.access.sidebar(ui.access.gate())  # shared mode: nothing but the sign-in until the visitor signs in
 
 navigation = st.navigation([
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/learn.py", title="Learn", icon=":material/school:"),
-    st.Page("pages/explore.py", title="Explore", icon=":material/tune:"),
-    st.Page("pages/experiment.py", title="Experiment", icon=":material/science:"),
-    st.Page("pages/runs.py", title="Runs", icon=":material/pending_actions:"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/scatter_plot:"),
-    st.Page("pages/run_detail.py", title="Run detail", icon=":material/search:"),
+    st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("app_pages/learn.py", title="Learn", icon=":material/school:"),
+    st.Page("app_pages/explore.py", title="Explore", icon=":material/tune:"),
+    st.Page("app_pages/experiment.py", title="Experiment", icon=":material/science:"),
+    st.Page("app_pages/runs.py", title="Runs", icon=":material/pending_actions:"),
+    st.Page("app_pages/compare.py", title="Compare", icon=":material/scatter_plot:"),
+    st.Page("app_pages/run_detail.py", title="Run detail", icon=":material/search:"),
 ])
 navigation.run()

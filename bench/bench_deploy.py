@@ -17,10 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from prune_core import data, paths  # noqa: E402
+from prune_core import paths  # noqa: E402
+from prune_core.data import datasets as data
 from prune_core.engine import baselines, deploy, pipeline  # noqa: E402
 from bench.checks import print_checks  # noqa: E402
-from prune_core.specs import RunSpec  # noqa: E402
+from prune_core.recipe.spec import RunSpec  # noqa: E402
 
 
 def main() -> int:

@@ -19,11 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from prune_core import data  # noqa: E402
-from prune_core.engine import baselines, metrics, models, pipeline, tfmot_reference  # noqa: E402
-from prune_core.engine.pruners import MaskedPruner  # noqa: E402
+from prune_core.data import datasets as data  # noqa: E402
+from prune_core.engine import baselines, metrics, models, pipeline  # noqa: E402
+from prune_core.engine.pruners import tfmot as tfmot_reference  # noqa: E402
+from prune_core.engine.pruners.masked import MaskedPruner  # noqa: E402
 from bench.checks import print_checks  # noqa: E402
-from prune_core.specs import RunSpec  # noqa: E402
+from prune_core.recipe.spec import RunSpec  # noqa: E402
 from prune_core.engine.training import Trainer  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"

@@ -38,7 +38,7 @@ PAGE_BUDGET_MS = 150.0
 
 
 def profile_part(spec, names, home: Path):
-    from prune_core import data
+    from prune_core.data import datasets as data
     from prune_core.engine import baselines
     from prune_core.engine.profiler import Profiler
 
@@ -86,7 +86,7 @@ def _page_times(names) -> list[float]:
 
 
 def store_profiles(profile_by_name: dict, spec) -> None:
-    from prune_core.jobs import JobStore
+    from prune_core.jobs.store import JobStore
 
     store = JobStore()
     for name, measured in profile_by_name.items():
@@ -114,9 +114,9 @@ def main() -> int:
         shutil.copytree(source, home / "baselines")
     os.environ["PRUNE_HOME"], os.environ["PRUNE_AUTOSTART"] = str(home), "0"
 
-    from prune_core import explore
-    from prune_core.profile import at_level
-    from prune_core.specs import RunSpec
+    from prune_core.results import explore
+    from prune_core.results.profile import at_level
+    from prune_core.recipe.spec import RunSpec
 
     spec = RunSpec.of(model="efficientnet-compact", dataset="digits")
     profiler, measured, evaluation, setup = profile_part(spec, names, home)
@@ -182,7 +182,7 @@ def main() -> int:
 
 def finetune_part(spec, args, profile, explore) -> list:
     from prune_core.engine import pipeline
-    from prune_core.profile import at_level
+    from prune_core.results.profile import at_level
 
     sparsities = [float(s) for s in args.sparsities.split(",")]
     rows = {}

@@ -24,10 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_ray import SWEEP, _home, trained_baselines  # noqa: E402
-from prune_core.jobs import JobStore  # noqa: E402
+from prune_core.jobs.store import JobStore  # noqa: E402
 
 WAYS = {"python -m prune_core job ID (exit_now)": ["-m", "prune_core", "job"],
-        "worker.run_job(ID), then Python's teardown": ["-c", "import sys; from prune_core import worker; "
+        "worker.run_job(ID), then Python's teardown": ["-c", "import sys; from prune_core.jobs import local as worker; "
                                                              "worker.run_job(int(sys.argv[1]))"]}
 
 

@@ -26,9 +26,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.checks import print_checks  # noqa: E402
-from prune_core import data  # noqa: E402
+from prune_core.data import datasets as data  # noqa: E402
 from prune_core.engine import baselines, deploy, metrics, models  # noqa: E402
-from prune_core.specs import RunSpec  # noqa: E402
+from prune_core.recipe.spec import RunSpec  # noqa: E402
 from prune_core.timing import time_alternating  # noqa: E402
 
 

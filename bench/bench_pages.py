@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.checks import print_checks  # noqa: E402
 
-PAGES = ["pages/experiment.py", "pages/runs.py", "pages/compare.py", "pages/run_detail.py"]
+PAGES = ["app_pages/experiment.py", "app_pages/runs.py", "app_pages/compare.py", "app_pages/run_detail.py"]
 BUDGET_MS = 300.0
 
 
@@ -31,7 +31,7 @@ def template_result() -> dict:
     import json
     import subprocess
 
-    code = ("import json; from prune_core.engine import pipeline; from prune_core.specs import RunSpec; "
+    code = ("import json; from prune_core.engine import pipeline; from prune_core.recipe.spec import RunSpec; "
             "print(json.dumps(pipeline.run(RunSpec.of(model='tiny-cnn', dataset='synthetic', image_size=16, "
             "baseline_epochs=4, fine_tune_epochs=1, batch_size=16, calibration_examples=16, sparsity=0.5)).to_dict()))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -48,9 +48,9 @@ def main() -> int:
 
     from streamlit.testing.v1 import AppTest
 
-    from prune_core.jobs import JobStore
-    from prune_core.result import RunResult
-    from prune_core.specs import CRITERIA, RunSpec
+    from prune_core.jobs.store import JobStore
+    from prune_core.results.run_result import RunResult
+    from prune_core.recipe.spec import CRITERIA, RunSpec
 
     base = template_result()
     store = JobStore()

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.checks import print_checks  # noqa: E402
 from prune_core.engine import pipeline  # noqa: E402
-from prune_core.specs import RunSpec  # noqa: E402
+from prune_core.recipe.spec import RunSpec  # noqa: E402
 
 QUICK = dict(model="tiny-cnn", dataset="synthetic", image_size=16, baseline_epochs=2, fine_tune_epochs=2,
              calibration_examples=32, batch_size=16)
@@ -140,7 +140,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="the tiny CNN on synthetic data (checks the script only)")
     args = ap.parse_args()
     base = RunSpec.of(**(QUICK if args.quick else {}))
-    from prune_core import data
+    from prune_core.data import datasets as data
 
     dataset = data.load(base.dataset, base.image_size, base.seed)
     steps = base.fine_tune_epochs * dataset.steps_per_epoch(base.batch_size)

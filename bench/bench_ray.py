@@ -28,8 +28,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from prune_core.jobs import JobStore  # noqa: E402
-from prune_core.specs import RunSpec  # noqa: E402
+from prune_core.jobs.store import JobStore  # noqa: E402
+from prune_core.recipe.spec import RunSpec  # noqa: E402
 
 RECIPE = dict(model="tiny-cnn", dataset="synthetic", image_size=16, baseline_epochs=4, calibration_examples=32,
               batch_size=4, fine_tune_epochs=40)

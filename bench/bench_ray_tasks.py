@@ -35,8 +35,8 @@ def execute(baselines: str, spec_json: str) -> dict:
     root = Path(tempfile.mkdtemp(prefix="prune-ray-tasks-"))
     shutil.copytree(baselines, root / "baselines")
     os.environ["PRUNE_HOME"] = str(root)
-    from prune_core import worker
-    from prune_core.specs import RunSpec
+    from prune_core.jobs import local as worker
+    from prune_core.recipe.spec import RunSpec
 
     started = time.monotonic()
     job = SimpleNamespace(id=1, kind="run", spec=RunSpec.from_json(spec_json))
@@ -58,7 +58,7 @@ def main() -> int:
     os.environ.update(env)
     import ray
 
-    from prune_core import ray_backend
+    from prune_core.jobs import ray_dispatch as ray_backend
 
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     bare = ray.remote(max_calls=1, num_cpus=1)(execute)

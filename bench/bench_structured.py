@@ -24,10 +24,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from prune_core import data, paths  # noqa: E402,E501
+from prune_core import paths  # noqa: E402,E501
+from prune_core.data import datasets as data
 from prune_core.engine import baselines, channels, criteria, deploy, latency_table, metrics, models, pipeline, structure, surgery  # noqa: E402,E501
 from bench.checks import print_checks  # noqa: E402
-from prune_core.specs import RunSpec  # noqa: E402
+from prune_core.recipe.spec import RunSpec  # noqa: E402
 
 
 def measure(named_models: dict, predicted: dict, b32_repeats: int = 10) -> dict:

@@ -60,8 +60,8 @@ def main() -> int:
     os.environ["PRUNE_HOME"] = str(home)
 
     from prune_core.engine import pipeline
-    from prune_core.jobs import JobStore
-    from prune_core.specs import RunSpec
+    from prune_core.jobs.store import JobStore
+    from prune_core.recipe.spec import RunSpec
 
     pipeline.run(RunSpec.of(**TINY, fine_tune_epochs=0))  # the baseline, trained once for every job
     store = JobStore()

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from prune_core.errors import Canceled, PruneError, SpecError
 from prune_core.errors import ResultError
-from prune_core.result import RunResult
-from prune_core.patterns import Pattern
-from prune_core.specs import CRITERIA, FIELDS, STRATEGIES, RunSpec, expand, parse_numbers
+from prune_core.results.run_result import RunResult
+from prune_core.recipe.patterns import Pattern
+from prune_core.recipe.spec import CRITERIA, FIELDS, STRATEGIES, RunSpec, expand, parse_numbers
 
 EXIT_BAD_INPUT = 2
 
@@ -167,7 +167,7 @@ def _write_line(stream, result: dict) -> None:
 
 
 def _background(args) -> int:
-    from prune_core import worker
+    from prune_core.jobs import local as worker
 
     if args.command == "job":
         worker.die_with_parent()
@@ -182,7 +182,7 @@ def _background(args) -> int:
 def _import(args) -> int:
     """Every line is checked before anything is written, and all lines are stored in one transaction:
     a bad file changes nothing."""
-    from prune_core.jobs import JobStore
+    from prune_core.jobs.store import JobStore
 
     entries = []
     for name in args.files:
@@ -209,7 +209,7 @@ def _import(args) -> int:
 
 def _profile(args) -> int:
     """Profile the baseline for the named criteria; everything is checked before TensorFlow loads."""
-    from prune_core import profile as profiles
+    from prune_core.results import profile as profiles
 
     spec = RunSpec.from_dict({name: getattr(args, name) for name in PROFILE_FIELDS})
     names = args.strategies.split(",")
@@ -242,7 +242,7 @@ def _profile(args) -> int:
 
 def _users(args) -> int:
     """Manage the password list in $PRUNE_HOME/users.json (bcrypt hashes; the file readable by its owner)."""
-    from prune_core import access
+    from prune_core.serving import access
 
     if args.users_command == "list":
         for name, user in sorted(access.load_users().items()):

@@ -24,7 +24,7 @@ TINY = dict(model="tiny-cnn", dataset="synthetic", image_size=16, baseline_epoch
 
 @pytest.fixture(scope="session")
 def tiny_data():
-    from prune_core import data
+    from prune_core.data import datasets as data
 
     return data.load("synthetic", 16, 0)
 

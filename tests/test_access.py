@@ -4,10 +4,11 @@ import stat
 
 import pytest
 
-from prune_core import access, limits, paths
+from prune_core import paths
+from prune_core.serving import access, limits
 from prune_core.errors import AccessError, SpecError
-from prune_core.jobs import JobStore
-from prune_core.specs import RunSpec
+from prune_core.jobs.store import JobStore
+from prune_core.recipe.spec import RunSpec
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ the measured curves say removal is cheap."""
 import numpy as np
 import pytest
 
-from prune_core import allocation
+from prune_core.results import allocation
 from prune_core.errors import SpecError
 
 LEVELS = (0.25, 0.5, 0.75, 0.9, 0.95, 0.98)

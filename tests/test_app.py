@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from prune_core.jobs import JobStore
-from prune_core.specs import RunSpec
+from prune_core.jobs.store import JobStore
+from prune_core.recipe.spec import RunSpec
 from tests.conftest import TINY
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ["pages/home.py", "pages/learn.py", "pages/explore.py", "pages/experiment.py", "pages/runs.py", "pages/compare.py", "pages/run_detail.py"]
+PAGES = ["app_pages/home.py", "app_pages/learn.py", "app_pages/explore.py", "app_pages/experiment.py", "app_pages/runs.py", "app_pages/compare.py", "app_pages/run_detail.py"]
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +35,7 @@ def _shown(element) -> str:
     return re.sub(r"\\(.)", r"\1", element.value)
 
 
-def _app(page="pages/experiment.py"):
+def _app(page="app_pages/experiment.py"):
     app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
     if page:
         app.switch_page(page).run()
@@ -47,7 +47,7 @@ def _app(page="pages/experiment.py"):
 def test_every_page_renders_on_an_empty_store(home, page):
     app = _app(page)
     text = " ".join(m.value for m in app.markdown) + " ".join(i.value for i in app.info)
-    if page in ("pages/runs.py", "pages/compare.py"):
+    if page in ("app_pages/runs.py", "app_pages/compare.py"):
         assert "demo sweep" in text  # an empty state that teaches
 
 
@@ -91,7 +91,7 @@ def test_experiment_shows_an_impossible_schedule_inline_and_blocks_the_button(ho
 
 def test_cancel_on_the_runs_page_changes_the_state(home):
     job_id = JobStore().submit(RunSpec.of(**TINY))
-    app = _app("pages/runs.py")
+    app = _app("app_pages/runs.py")
     next(b for b in app.button if b.key == f"cancel-{job_id}").click().run()
     assert JobStore().get(job_id).status == "canceled"
 
@@ -101,11 +101,11 @@ def test_a_completed_jobs_numbers_appear_in_compare_and_detail(home, real_result
     job_id = store.submit(RunSpec.of(**TINY, strategy="magnitude", sparsity=0.6))
     store.claim_next()
     store.finish(job_id, "completed", result=real_result.to_dict())
-    app = _app("pages/compare.py")
+    app = _app("app_pages/compare.py")
     table = app.dataframe[0].value
     row = table[table["job"] == job_id].iloc[0]
     assert row["top1"] == real_result.top1 and row["gzip_bytes"] == real_result.gzip_bytes
-    detail = _app("pages/run_detail.py")
+    detail = _app("app_pages/run_detail.py")
     assert any(f"{real_result.top1:.4f}" == m.value for m in detail.metric)
     assert any("python -m prune_core run" in c.value for c in detail.code)
 
@@ -120,11 +120,11 @@ def test_a_latency_aware_structured_run_shows_its_budget_and_predicted_latency(h
     job_id = store.submit(spec)
     store.claim_next()
     store.finish(job_id, "completed", result=result.to_dict())
-    detail = _app("pages/run_detail.py")
+    detail = _app("app_pages/run_detail.py")
     assert any(m.label == "flops removed" and m.value == f"{result.budget_removed:.3f}" for m in detail.metric)
     assert any("predicted by the per-layer table" in c.value and f"{result.litert_ms_predicted:.2f} ms" in c.value
                for c in detail.caption)
-    compare = _app("pages/compare.py")
+    compare = _app("app_pages/compare.py")
     assert compare.dataframe[0].value.iloc[0]["rank"] == "latency"
 
 
@@ -132,12 +132,12 @@ def test_streamlit_process_never_imports_tensorflow(home, tiny_profile):
     _store_profile(tiny_profile)
     code = ("import sys; from streamlit.testing.v1 import AppTest; "
             f"app = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=60).run(); "
-            "app.switch_page('pages/explore.py').run(); "
+            "app.switch_page('app_pages/explore.py').run(); "
             "app.selectbox(key='explore_model_choice').set_value('tiny-cnn').run(); "
             "app.selectbox(key='explore_dataset_choice').set_value('synthetic').run(); "
             "assert len(app.get('plotly_chart')) >= 4, 'Explore drew no charts'; "
             "app.slider(key='explore_sparsity').set_value(0.3).run(); "
-            "app.switch_page('pages/experiment.py').run(); "
+            "app.switch_page('app_pages/experiment.py').run(); "
             "app.radio(key='mode').set_value('threshold').run(); "
             "app.radio(key='granularity').set_value('structured').run(); "
             + "".join(f"app.switch_page({p!r}).run(); " for p in PAGES) +
@@ -155,13 +155,13 @@ def test_run_detail_offers_export_then_shows_the_deploy_numbers(home, real_resul
     saved.parent.mkdir(parents=True)
     saved.write_bytes(b"a saved model")
     run_id = store.add_completed([(dataclasses.replace(real_result, model_path=str(saved)), None)])[0]
-    app = _app("pages/run_detail.py")
+    app = _app("app_pages/run_detail.py")
     next(b for b in app.button if b.label == "Export for deployment").click().run()
     queued = [j for j in store.list() if j.kind == "export"]
     assert len(queued) == 1 and queued[0].parent == run_id and queued[0].status == "queued"
     store.merge_result(run_id, {"tflite_float_bytes": 4000, "tflite_int8_bytes": 1200, "tflite_int8_top1": 0.5,
                                 "litert_ms_b1_p50": 0.1, "h5_bytes": 9000, "h5_gzip_bytes": 3000})
-    app = _app("pages/run_detail.py")
+    app = _app("app_pages/run_detail.py")
     table = app.dataframe[0].value
     assert list(table["format"]) == ["Keras .h5", "TFLite float32", "TFLite int8"]
     assert table.loc[table["format"] == "TFLite int8", "bytes"].iloc[0] == 1200
@@ -172,8 +172,8 @@ def test_the_experiment_form_remembers_its_fields_across_pages(home):
     app.multiselect(key="strategies").set_value(["fisher"]).run()
     app.text_input(key="sparsities").set_value("0.3, 0.6").run()
     app.radio(key="schedule").set_value("constant").run()
-    app.switch_page("pages/runs.py").run()
-    app.switch_page("pages/experiment.py").run()
+    app.switch_page("app_pages/runs.py").run()
+    app.switch_page("app_pages/experiment.py").run()
     assert not app.exception
     assert app.multiselect(key="strategies").value == ["fisher"]
     assert app.text_input(key="sparsities").value == "0.3, 0.6" and app.radio(key="schedule").value == "constant"
@@ -216,7 +216,7 @@ def test_runs_lists_running_then_queued_then_finished_with_logs_retry_and_confir
     store.folder(failed).mkdir(parents=True)
     (store.folder(failed) / "log.txt").write_text("loading model\nthe model file is broken\n")
     queued = [store.submit(RunSpec.of(**TINY, sparsity=s)) for s in (0.4, 0.5)]
-    app = _app("pages/runs.py")
+    app = _app("app_pages/runs.py")
     order = [int(m.value.split("job ")[1].split("**")[0]) for m in app.markdown if m.value.startswith("**")]
     assert order == queued + [failed, done]  # the queue in run order, then finished, newest first
     assert any("the model file is broken" in c.value for c in app.code)  # the failed job's log
@@ -228,7 +228,7 @@ def test_runs_lists_running_then_queued_then_finished_with_logs_retry_and_confir
 
 def test_a_running_jobs_progress_says_its_phase_and_the_time_left():
     import ui
-    from prune_core.jobs import Job
+    from prune_core.jobs.store import Job
 
     def job(progress):
         return Job(id=1, spec=RunSpec(), label="", sweep=None, status="running", created_at=0.0, started_at=None,
@@ -275,7 +275,7 @@ def tiny_profile(prune_home):
 
 def _store_profile(profile, criteria=("magnitude", "taylor")) -> list:
     """Completed profile jobs in the store, one per criterion, as a profile job would leave them."""
-    from prune_core.profile import Profile
+    from prune_core.results.profile import Profile
 
     store, ids = JobStore(), []
     for name in criteria:
@@ -290,7 +290,7 @@ def _store_profile(profile, criteria=("magnitude", "taylor")) -> list:
 
 
 def _explore(tiny=True):
-    app = _app("pages/explore.py")
+    app = _app("app_pages/explore.py")
     if tiny:
         app.selectbox(key="explore_model_choice").set_value("tiny-cnn").run()
         app.selectbox(key="explore_dataset_choice").set_value("synthetic").run()
@@ -340,7 +340,7 @@ def test_explore_fine_tunes_a_point_as_an_ordinary_run(home, tiny_profile):
 
 def test_runs_page_describes_a_profile_job_and_links_to_explore(home, tiny_profile):
     _store_profile(tiny_profile, ("magnitude",))
-    app = _app("pages/runs.py")
+    app = _app("app_pages/runs.py")
     text = " ".join(m.value for m in app.markdown)
     assert "profile magnitude" in text and "4 one-shot levels × 3 rankings" in text
 
@@ -412,7 +412,7 @@ def test_experiment_queues_pattern_and_rigl_runs_and_says_what_hardware_uses_the
 def test_user_text_cannot_become_markup(home, real_result):
     """A sweep name, a model path and an error message are shown as typed: no link, emphasis or code
     span comes out of them, in Markdown or in chart hover text."""
-    from prune_core import results
+    from prune_core.results import frame as results
 
     hostile = "[click](http://evil.example) **loud** `code` <b>bold</b> :red[x]"
     store = JobStore()
@@ -420,7 +420,7 @@ def test_user_text_cannot_become_markup(home, real_result):
     failed = store.submit(RunSpec.of(**{**TINY, "model": "file:/tmp/[a](http://evil.example).keras"}))
     store.claim_next()
     store.finish(failed, "failed", error=f"model file '/tmp/{hostile}.keras' does not exist")
-    app = _app("pages/runs.py")
+    app = _app("app_pages/runs.py")
     text = " ".join(m.value for m in app.markdown)
     assert "](http" not in text and "**loud**" not in text and "`code`" not in text
     assert hostile in " ".join(_shown(m) for m in app.markdown)  # all there, literally
@@ -444,10 +444,10 @@ def test_run_detail_serves_only_files_in_the_data_directory(home, real_result, t
     assert paths.servable(str(paths.runs_dir() / ".." / ".." / outside.name)) is None
     store = JobStore()
     store.add_completed([(dataclasses.replace(real_result, model_path=str(outside)), None)])
-    app = _app("pages/run_detail.py")
+    app = _app("app_pages/run_detail.py")
     assert not app.get("download_button"), "a file outside the data directory was offered"
     store.add_completed([(dataclasses.replace(real_result, model_path=str(inside)), None)])
-    app = _app("pages/run_detail.py")  # the newest run: its model is in the data directory
+    app = _app("app_pages/run_detail.py")  # the newest run: its model is in the data directory
     assert len(app.get("download_button")) == 1
 
 
@@ -520,7 +520,7 @@ def test_paths_outside_the_configured_roots_queue_nothing(home, monkeypatch, tmp
 @pytest.fixture
 def shared(home, monkeypatch):
     """A shared dashboard with two visitors' accounts."""
-    from prune_core import access
+    from prune_core.serving import access
 
     monkeypatch.setenv("PRUNE_SHARED", "1")
     access.add_user("alice", "alice-password")
@@ -554,7 +554,7 @@ def test_in_a_shared_dashboard_a_visitor_manages_only_their_own_jobs(shared):
     spec = RunSpec.of(model="tiny-cnn", dataset="synthetic")
     bobs, alices = store.submit(spec, owner="bob"), store.submit(spec.with_(sparsity=0.7), owner="alice")
     app = _sign_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run(), "alice", "alice-password")
-    app.switch_page("pages/runs.py").run()
+    app.switch_page("app_pages/runs.py").run()
     assert not app.exception
     assert {b.key for b in app.button if b.key and b.key.startswith("cancel-")} == {f"cancel-{alices}", "cancel-queued"}
     assert any("Only its owner or an admin" in c.value for c in app.caption)
@@ -562,7 +562,7 @@ def test_in_a_shared_dashboard_a_visitor_manages_only_their_own_jobs(shared):
     next(b for b in app.button if b.key == "cancel-queued").click().run()
     assert (store.get(alices).status, store.get(bobs).status) == ("canceled", "queued")
     # what alice queues is hers, and counts against her own cap
-    app.switch_page("pages/experiment.py").run()
+    app.switch_page("app_pages/experiment.py").run()
     next(b for b in app.button if b.label.startswith("Queue")).click().run()
     mine = [j for j in store.list() if j.owner == "alice" and j.status == "queued"]
     assert mine and all(j.spec.strategy == "taylor" for j in mine)
@@ -591,7 +591,7 @@ def _figure(app, index: int) -> dict:
 
 
 def test_learn_sections_move_with_their_controls_and_the_seed_example_removes_theta_2(home):
-    app = _app("pages/learn.py")
+    app = _app("app_pages/learn.py")
     assert [h.value for h in app.header][:5] == [
         "1. Magnitude and a threshold", "2. Gradient and Fisher information", "3. Single weights or whole channels",
         "4. Schedules: prune gradually", "5. Train → prune → fine-tune → evaluate"]
@@ -628,7 +628,7 @@ def test_learn_sections_move_with_their_controls_and_the_seed_example_removes_th
 
 
 def test_learn_shows_the_bundled_results_before_anything_ran(home):
-    app = _app("pages/learn.py")
+    app = _app("app_pages/learn.py")
     assert JobStore().list() == []
     captions = " ".join(c.value for c in app.caption)
     assert "bundled demo results" in captions
@@ -637,9 +637,9 @@ def test_learn_shows_the_bundled_results_before_anything_ran(home):
 
 
 def test_the_demo_results_load_marked_and_leave_in_one_click(home):
-    from prune_core import demo
+    from prune_core.results import demo
 
-    app = _app("pages/home.py")
+    app = _app("app_pages/home.py")
     next(b for b in app.button if b.label == "Load the demo results").click().run()
     store = JobStore()
     jobs = store.list()
@@ -647,16 +647,16 @@ def test_the_demo_results_load_marked_and_leave_in_one_click(home):
     assert all(j.demo and j.sweep == demo.SWEEP and j.status == "completed" for j in jobs)
     assert all(j.run_result.model_path is None for j in jobs if j.kind == "run")  # numbers, no files
     mine = store.submit(RunSpec.of(model="tiny-cnn", dataset="synthetic"))
-    app.switch_page("pages/compare.py").run()
+    app.switch_page("app_pages/compare.py").run()
     assert not app.exception
     legend = {t.get("name", "") for t in _figure(app, 0)["data"]}
     assert any(name.endswith(" · demo") for name in legend)
-    app.switch_page("pages/explore.py").run()
+    app.switch_page("app_pages/explore.py").run()
     assert not app.exception and len(app.get("plotly_chart")) >= 4  # the demo profile answers at once
-    app.switch_page("pages/run_detail.py").run()
+    app.switch_page("app_pages/run_detail.py").run()
     assert any("bundled demo result" in i.value for i in app.info)
     assert not any(b.label == "Export for deployment" for b in app.button)  # no model file to export
-    app.switch_page("pages/home.py").run()
+    app.switch_page("app_pages/home.py").run()
     next(b for b in app.button if b.label == "Remove the demo results").click().run()
     assert [j.id for j in store.list()] == [mine] and store.demo_count() == 0
 
@@ -666,7 +666,7 @@ def test_compare_zooms_the_accuracy_axis_to_the_runs(home, real_result):
 
     store = JobStore()
     store.add_completed([(real_result, "a"), (dataclasses.replace(real_result, top1=real_result.top1 - 0.04), "b")])
-    app = _app("pages/compare.py")
+    app = _app("app_pages/compare.py")
     low, high = _figure(app, 0)["layout"]["yaxis"]["range"]
     values = [real_result.top1, real_result.top1 - 0.04, real_result.dense.top1]
     assert low <= min(values) and high >= max(values)
@@ -675,7 +675,7 @@ def test_compare_zooms_the_accuracy_axis_to_the_runs(home, real_result):
     assert _figure(app, 0)["layout"]["yaxis"]["range"] == [0.0, 1.02]
     # a collapsed run does not flatten the others: it is left below the zoomed axis, and the chart says so
     store.add_completed([(dataclasses.replace(real_result, top1=0.1), "c")])
-    app = _app("pages/compare.py")
+    app = _app("app_pages/compare.py")
     low, high = _figure(app, 0)["layout"]["yaxis"]["range"]
     assert low > 0.1 and high - low < 0.5
     assert any("1 run(s) below this axis (10.0%)" in a["text"] for a in _figure(app, 0)["layout"]["annotations"])

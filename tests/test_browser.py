@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from prune_core.jobs import JobStore
+from prune_core.jobs.store import JobStore
 from tests.browser import browser_page, choose, ensure_chromium, served_app
 
 pytestmark = pytest.mark.browser
@@ -73,7 +73,7 @@ def test_moving_the_explore_slider_moves_the_marker(tmp_path, monkeypatch):
     if ensure_chromium() is None:
         pytest.skip("Debian's chromium is not installed and cannot be installed here (needs root)")
     from prune_core.engine import profiler
-    from prune_core.specs import RunSpec
+    from prune_core.recipe.spec import RunSpec
     from tests.conftest import TINY
 
     monkeypatch.setenv("PRUNE_HOME", str(tmp_path))
@@ -113,9 +113,9 @@ def test_shared_mode_in_the_browser_sign_in_owners_and_upload_limits(tmp_path, t
         pytest.skip("Debian's chromium is not installed and cannot be installed here (needs root)")
     import os
 
-    from prune_core import access
+    from prune_core.serving import access
     from prune_core.engine import models
-    from prune_core.specs import RunSpec
+    from prune_core.recipe.spec import RunSpec
 
     os.environ["PRUNE_HOME"], saved = str(tmp_path), os.environ["PRUNE_HOME"]
     try:
@@ -178,7 +178,7 @@ def test_shared_mode_signs_in_through_an_openid_connect_provider(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import oidc_provider_mock
-    from prune_core.specs import RunSpec
+    from prune_core.recipe.spec import RunSpec
     from tests.browser import free_port
 
     bobs = JobStore(tmp_path / "jobs.sqlite3").submit(RunSpec.of(model="tiny-cnn", dataset="synthetic"), owner="bob")

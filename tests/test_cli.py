@@ -100,7 +100,7 @@ def test_lambda_model_is_refused_from_the_cli(tmp_path):
 
 
 def test_import_adds_results_as_completed_runs_and_refuses_bad_files(tmp_path, monkeypatch, capsys):
-    from prune_core.jobs import JobStore
+    from prune_core.jobs.store import JobStore
 
     from tests.test_result import SCHEMA_1
 
@@ -146,7 +146,7 @@ def test_export_tflite_adds_deployment_fields():
 
 
 def test_every_recipe_field_is_a_command_line_option_with_help():
-    from prune_core.specs import FIELDS
+    from prune_core.recipe.spec import FIELDS
 
     for command, amount in (("run", {"strategy", "sparsity", "threshold"}),
                             ("sweep", {"strategies", "sparsities", "thresholds"})):
@@ -160,7 +160,7 @@ def test_every_recipe_field_is_a_command_line_option_with_help():
 
 
 def test_profile_prints_one_json_object_and_a_summary(tmp_path):
-    from prune_core.profile import Profile
+    from prune_core.results.profile import Profile
 
     out = tmp_path / "profile.json"
     proc = _cli("profile", *[a for a in TINY_ARGS if a not in ("--fine-tune-epochs", "1")], "--strategies",

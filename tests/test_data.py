@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from prune_core import data
+from prune_core.data import datasets as data
 from prune_core.errors import DataError
 
 
@@ -58,8 +58,10 @@ def test_cifar10_offline_fails_with_one_clear_line(monkeypatch):
         raise OSError("URL fetch failure: no network")
 
     monkeypatch.setattr(keras.datasets.cifar10, "load_data", offline)
+    from prune_core.engine import datasets as keras_datasets
+
     with pytest.raises(DataError) as info:
-        data.load_cifar10(32, 0)
+        keras_datasets.load_cifar10(32, 0)
     assert "download failed" in str(info.value) and "\n" not in str(info.value)
 
 

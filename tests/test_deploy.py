@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from prune_core.engine import deploy, models
-from prune_core.engine.pruners import MaskedPruner
-from prune_core.specs import PruningSpec
+from prune_core.engine.pruners.masked import MaskedPruner
+from prune_core.recipe.spec import PruningSpec
 from prune_core.errors import SpecError
 from prune_core.engine.keras_env import keras
 from prune_core.engine.training import Trainer
@@ -27,7 +27,7 @@ def test_float_tflite_predicts_the_same_classes_as_keras(trained, tiny_data):
 
 def test_int8_tflite_accuracy_is_within_2pp_on_real_digits():
     """Real data, 360 test images: post-training int8 keeps top-1 within 2 pp of the float model."""
-    from prune_core import data
+    from prune_core.data import datasets as data
 
     digits = data.load("digits", 16, 0)
     keras.utils.set_random_seed(0)

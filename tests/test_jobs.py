@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from prune_core import worker
-from prune_core.jobs import JobStore
-from prune_core.specs import RunSpec
+from prune_core.jobs import local as worker
+from prune_core.jobs.store import JobStore
+from prune_core.recipe.spec import RunSpec
 from tests.conftest import TINY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -142,7 +142,7 @@ def test_export_job_measures_a_finished_run_and_merges_into_it(store):
     merged = store.get(run_id).result
     assert merged["tflite_float_agreement"] >= 0.99 and merged["tflite_int8_bytes"] < merged["tflite_float_bytes"]
     assert merged["top1"] == export.result.get("top1", merged["top1"])  # the run's own numbers are kept
-    from prune_core import results
+    from prune_core.results import frame as results
 
     assert list(results.frame(store.list())["job"]) == [run_id]  # export jobs are not runs
     with pytest.raises(ValueError, match="not a completed run"):
@@ -202,7 +202,7 @@ def test_a_final_state_waits_out_a_locked_store(store, monkeypatch):
     import sqlite3
     import threading
 
-    from prune_core import jobs
+    from prune_core.jobs import store as jobs
 
     monkeypatch.setattr(jobs, "DB_TIMEOUT", 0.3)
     first, second = store.submit(QUICK), store.submit(QUICK)
@@ -250,7 +250,7 @@ def test_the_dispatcher_outlasts_a_store_locked_longer_than_its_timeout(store, m
     import sqlite3
     import threading
 
-    from prune_core import jobs
+    from prune_core.jobs import store as jobs
 
     monkeypatch.setattr(jobs, "DB_TIMEOUT", 0.5)
     job_id = store.submit(QUICK)

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from prune_core import lessons
-from prune_core.demo import runs
+from prune_core.learn import lessons
+from prune_core.results.demo import runs
 
 
 def test_a_threshold_zeros_exactly_the_weights_below_it_and_the_output_moves_with_it():

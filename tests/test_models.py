@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from prune_core import model_files
+from prune_core.data import model_files
 from prune_core.engine import criteria, models
 from prune_core.errors import ModelError
 from prune_core.engine.keras_env import keras

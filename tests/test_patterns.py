@@ -2,11 +2,11 @@
 import numpy as np
 import pytest
 
-from prune_core import patterns
+from prune_core.recipe import patterns
 from prune_core.engine import selection
 from prune_core.errors import SpecError
-from prune_core.patterns import Pattern
-from prune_core.specs import RunSpec
+from prune_core.recipe.patterns import Pattern
+from prune_core.recipe.spec import RunSpec
 
 
 def _tfmot_mask(weights, n, m):
@@ -137,8 +137,8 @@ def test_pattern_runs_hold_their_pattern_after_fine_tuning(tmp_path):
 def test_a_combined_recipe_cuts_channels_then_weights_and_reports_every_stage(tmp_path):
     from prune_core.engine import pipeline
     from prune_core.errors import ResultError
-    from prune_core.result import RunResult
-    from prune_core.results import stage_table
+    from prune_core.results.run_result import RunResult
+    from prune_core.results.frame import stage_table
     from tests.conftest import TINY
 
     spec = RunSpec.of(**TINY, strategy="taylor", granularity="structured", scope="global", sparsity=0.3,

@@ -3,11 +3,11 @@ import json
 import numpy as np
 import pytest
 
-from prune_core import data
+from prune_core.data import datasets as data
 from prune_core.engine import baselines, criteria, latency_table, metrics, models, pipeline
-from prune_core.result import RunResult
+from prune_core.results.run_result import RunResult
 from prune_core.errors import ModelError, SpecError
-from prune_core.specs import RunSpec
+from prune_core.recipe.spec import RunSpec
 from tests.conftest import TINY
 
 

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from prune_core import profile
+from prune_core.results import profile
 from prune_core.errors import ResultError, SpecError
 
 

@@ -4,11 +4,11 @@ import json
 import numpy as np
 import pytest
 
-from prune_core import explore
+from prune_core.results import explore
 from prune_core.engine import pipeline, profiler
 from prune_core.errors import Canceled
-from prune_core.profile import Profile
-from prune_core.specs import RunSpec
+from prune_core.results.profile import Profile
+from prune_core.recipe.spec import RunSpec
 from tests.conftest import TINY
 
 LEVELS = (0.0, 0.3, 0.6, 0.9)

@@ -1,11 +1,12 @@
 import numpy as np
 import pytest
 
-from prune_core.engine import criteria, selection, tfmot_reference
-from prune_core.engine.pruners import MaskedPruner
+from prune_core.engine import criteria, selection
+from prune_core.engine.pruners import tfmot as tfmot_reference
+from prune_core.engine.pruners.masked import MaskedPruner
 from prune_core.engine.keras_env import tf
-from prune_core.schedules import Schedule
-from prune_core.specs import PruningSpec, TrainingSpec
+from prune_core.recipe.schedules import Schedule
+from prune_core.recipe.spec import PruningSpec, TrainingSpec
 
 
 def _masked(model, strategy="magnitude", **kwargs):

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from prune_core.errors import SpecError
-from prune_core.regrowth import RigL, move
+from prune_core.recipe.regrowth import RigL, move
 
 
 def test_move_drops_smallest_and_grows_largest_gradient_keeping_the_count():
@@ -34,7 +34,7 @@ def test_rigl_that_would_never_move_is_refused():
 
 def test_rigl_fine_tuning_keeps_the_sparsity_and_grown_weights_start_at_zero(tiny_data, tiny_model):
     from prune_core.engine import pruners
-    from prune_core.specs import RunSpec
+    from prune_core.recipe.spec import RunSpec
     from tests.conftest import TINY
 
     spec = RunSpec.of(**{**TINY, "fine_tune_epochs": 1}, strategy="magnitude", sparsity=0.8, regrow="rigl",

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from prune_core.deployment import FORMATS
+from prune_core.results.deployment import FORMATS
 from prune_core.errors import ResultError
-from prune_core.result import COLUMNS, SCHEMA, RunResult
+from prune_core.results.run_result import COLUMNS, SCHEMA, RunResult
 
 #: Five results written by the code before RunResult existed (commit c982413, schema 1): taylor 0.6
 #: global with a TFLite export, magnitude threshold 0.1, structured taylor −40 % FLOPs, structured

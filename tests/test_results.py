@@ -3,10 +3,10 @@ from dataclasses import replace
 
 import pandas as pd
 
-from prune_core import plots, results
-from prune_core.jobs import JobStore
-from prune_core.result import RunResult
-from prune_core.specs import RunSpec
+from prune_core.results import plots, frame as results
+from prune_core.jobs.store import JobStore
+from prune_core.results.run_result import RunResult
+from prune_core.recipe.spec import RunSpec
 from tests.test_result import SCHEMA_1
 
 

@@ -2,16 +2,17 @@ import numpy as np
 import pytest
 
 from prune_core.errors import SpecError
-from prune_core.schedules import Schedule, seed_recipe
-from prune_core.specs import RunSpec
+from prune_core.recipe.schedules import Schedule, seed_recipe
+from prune_core.recipe.spec import RunSpec
 
 
 def test_polynomial_preview_matches_tfmot_at_every_step():
     from prune_core.engine.keras_env import tf
+    from prune_core.engine.pruners.tfmot import tfmot_schedule
 
     schedule = Schedule("polynomial", final_sparsity=0.8, initial_sparsity=0.5, begin_step=10, end_step=50,
                         frequency=5, power=3)
-    reference = schedule.to_tfmot()
+    reference = tfmot_schedule(schedule)
     for step in range(0, 60):
         should, sparsity = reference(tf.constant(step, tf.int64))
         assert bool(should) == schedule.prunes_at(step), step
@@ -20,9 +21,10 @@ def test_polynomial_preview_matches_tfmot_at_every_step():
 
 def test_constant_schedule_matches_tfmot_including_its_first_step():
     from prune_core.engine.keras_env import tf
+    from prune_core.engine.pruners.tfmot import tfmot_schedule
 
     schedule = Schedule("constant", final_sparsity=0.6, begin_step=0, frequency=100)
-    reference = schedule.to_tfmot()
+    reference = tfmot_schedule(schedule)
     for step in (1, 50, 99, 100, 200, 250):
         assert bool(reference(tf.constant(step, tf.int64))[0]) == schedule.prunes_at(step)
     assert schedule.pruning_steps(250) == [100, 200]  # tfmot's default never prunes before step 100

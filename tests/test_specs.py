@@ -3,7 +3,7 @@ import json
 import pytest
 
 from prune_core.errors import SpecError
-from prune_core.specs import FIELDS, RunSpec, expand, parse_numbers
+from prune_core.recipe.spec import FIELDS, RunSpec, expand, parse_numbers
 
 
 def test_defaults_are_valid_and_round_trip_through_json():

@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prune_core.errors import ResultError, SpecError
-from prune_core.result import RunResult
-from prune_core.specs import FIELDS, RunSpec
+from prune_core.results.run_result import RunResult
+from prune_core.recipe.spec import FIELDS, RunSpec
 
 SCHEMA_1 = Path(__file__).parent / "data" / "results_v1.jsonl"
 JSON = st.recursive(st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=True)

@@ -6,7 +6,8 @@ import zipfile
 import pytest
 from PIL import Image
 
-from prune_core import paths, uploads
+from prune_core import paths
+from prune_core.serving import uploads
 from prune_core.errors import DataError, ModelError, PruneError
 
 

@@ -35,9 +35,9 @@ COMMANDS = [
 
 
 def main(argv) -> int:
-    from prune_core import demo
-    from prune_core.profile import Profile
-    from prune_core.result import RunResult
+    from prune_core.results import demo
+    from prune_core.results.profile import Profile
+    from prune_core.results.run_result import RunResult
 
     if "--measure" in argv:
         OUT.mkdir(parents=True, exist_ok=True)
@@ -66,7 +66,7 @@ def _lesson_weights(baseline: Path) -> None:
     import os
 
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    from prune_core.demo import LESSON_WEIGHTS
+    from prune_core.results.demo import LESSON_WEIGHTS
     from prune_core.engine.keras_env import keras
 
     model = keras.models.load_model(str(baseline), compile=False)

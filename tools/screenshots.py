@@ -36,9 +36,9 @@ def main(argv) -> int:
     home = Path(tempfile.mkdtemp(prefix="prune-shots-"))
     env = {**os.environ, "PRUNE_HOME": str(home), "PRUNE_AUTOSTART": "0"}
     os.environ["PRUNE_HOME"] = str(home)
-    from prune_core import demo
-    from prune_core.jobs import JobStore
-    from prune_core.profile import Profile
+    from prune_core.results import demo
+    from prune_core.jobs.store import JobStore
+    from prune_core.results.profile import Profile
 
     store = JobStore(home / "jobs.sqlite3")
     if files:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from prune_core import worker
-from prune_core.jobs import JobStore, db_path
-from prune_core.specs import RunSpec
+from prune_core.jobs import local as worker
+from prune_core.jobs.store import JobStore, db_path
+from prune_core.recipe.spec import RunSpec
 from ui import access
 
 _routed = {"checked": False}
@@ -66,7 +66,7 @@ def store() -> JobStore:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def _completed_frame(path: str, fingerprint: tuple):
-    from prune_core import results
+    from prune_core.results import frame as results
 
     return results.frame(_completed_runs(path, fingerprint, ("run",)))
 
@@ -107,7 +107,8 @@ def check_inputs(specs: list[RunSpec]) -> None:
     TensorFlow): the path under the configured roots, every image of a folder dataset, and a model
     file's config against the allow-lists.
     Raises the PruneError a job would fail with."""
-    from prune_core import data, limits, model_files
+    from prune_core.data import datasets as data, model_files
+    from prune_core.serving import limits
 
     for value in sorted({s.dataset for s in specs if s.dataset.startswith("folder:")}):
         limits.check_path(value[len("folder:"):], "image folder")
@@ -121,7 +122,7 @@ def check_inputs(specs: list[RunSpec]) -> None:
 def submit(specs: list[RunSpec], sweep: str | None = None, kind: str = "run") -> tuple[list[int], dict]:
     """Queue recipes and make sure a dispatcher is draining the queue. A recipe already queued,
     running or submitted in the last two minutes is not queued again; a submission over the limits
-    (`prune_core.limits`), or a user's image folder or model file that a job would refuse, is refused
+    (`prune_core.serving.limits`), or a user's image folder or model file that a job would refuse, is refused
     here, and nothing is queued (PruneError). Returns (new job
     ids, {recipe label: id of the job that already has it})."""
     jobs, who = store(), access.current()
@@ -141,7 +142,7 @@ def submit(specs: list[RunSpec], sweep: str | None = None, kind: str = "run") ->
 
 def _check_limits(new: int) -> None:
     """Refuse `new` jobs over the queue's limits, counting this visitor's own waiting jobs in shared mode."""
-    from prune_core import limits
+    from prune_core.serving import limits
 
     jobs, who = store(), access.current()
     mine = jobs.counts(who.name).get("queued", 0) if who.owner_filter is not None else None
@@ -189,7 +190,7 @@ def report_submitted(ids: list[int], skipped: dict) -> None:
     if skipped:
         st.warning("Already queued or just submitted, so not queued again: "
                    + "; ".join(f"{escape_md(label)} (job {job})" for label, job in skipped.items()) + ".")
-    st.page_link("pages/runs.py", label="Follow them on the Runs page", icon=":material/pending_actions:")
+    st.page_link("app_pages/runs.py", label="Follow them on the Runs page", icon=":material/pending_actions:")
 
 
 #: The Experiment form's fields and their defaults: the best measured recipe (taylor, global ranking;
@@ -242,7 +243,7 @@ def demo_button(key: str) -> None:
 def learn_results() -> tuple[list, str]:
     """(run results, where they come from) for Learn's measured numbers: this dashboard's completed
     runs, else the bundled demo results straight from their files (no waiting, nothing stored)."""
-    from prune_core import demo
+    from prune_core.results import demo
 
     jobs = completed_runs()
     if jobs:
@@ -255,7 +256,7 @@ def learn_results() -> tuple[list, str]:
 def demo_panel(key: str) -> None:
     """Offer the bundled demo results (an empty store: load them in one click) or their removal, to a
     visitor who may change the store (the local user, or an admin)."""
-    from prune_core import demo
+    from prune_core.results import demo
 
     jobs, who = store(), access.current()
     count = jobs.demo_count()

@@ -1,4 +1,4 @@
-"""Sign-in and who may act, on the Streamlit side (the rules live in `prune_core.access`).
+"""Sign-in and who may act, on the Streamlit side (the rules live in `prune_core.serving.access`).
 
 Every page passes `gate()` before it draws anything: a local dashboard serves only this machine; a
 shared one shows nothing but the sign-in until the visitor has signed in — with Streamlit's own
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from prune_core import access
+from prune_core.serving import access
 
 _SESSION_KEY = "_signed_in"
 

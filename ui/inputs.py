@@ -1,13 +1,13 @@
 """The model and dataset pickers. A local dashboard takes a path to the user's model file or image
 folder (under the configured roots); a shared one takes no server paths at all: the visitor uploads
-the model file or a zip of class folders, which is stored and checked at once (`prune_core.uploads`)."""
+the model file or a zip of class folders, which is stored and checked at once (`prune_core.serving.uploads`)."""
 from __future__ import annotations
 
 import streamlit as st
 
-from prune_core import access, limits, uploads
+from prune_core.serving import access, limits, uploads
 from prune_core.errors import PruneError
-from prune_core.glossary import HELP
+from prune_core.learn.glossary import HELP
 
 MODEL_CHOICES = ["efficientnet-compact", "efficientnet-b0", "tiny-cnn", "my own file"]
 DATASET_CHOICES = ["digits", "synthetic", "cifar10", "image folder"]
@@ -43,7 +43,7 @@ def model_and_data_inputs(prefix: str = "", container=st) -> tuple[str, str]:
 
 
 def _min_per_class() -> int:
-    from prune_core.image_folders import MIN_PER_CLASS
+    from prune_core.data.image_folders import MIN_PER_CLASS
 
     return MIN_PER_CLASS
 

@@ -13,11 +13,12 @@ import time
 from dataclasses import fields
 from pathlib import Path
 
-from prune_core import data, paths
+from prune_core import paths
+from prune_core.engine import datasets
 from prune_core.engine import metrics, models
 from prune_core.engine.keras_env import keras
 from prune_core.progress import Progress
-from prune_core.result import DenseReference
+from prune_core.results.run_result import DenseReference
 from prune_core.engine.training import Trainer
 
 #: Peak learning rate and warm-up of the baseline recipe (measured: 40 epochs → 99 % on digits).
@@ -72,7 +73,7 @@ def _write_json(path: Path, payload: dict) -> None:
 
 def get(spec, dataset=None, root: Path | None = None, on_progress=lambda p: None, should_cancel=lambda: False):
     """(baseline model, info) for a recipe: from the cache, or trained now and cached."""
-    dataset = dataset or data.load(spec.dataset, spec.image_size, spec.seed)
+    dataset = dataset or datasets.load(spec.dataset, spec.image_size, spec.seed)
     path = cache_path(spec, root)
     info_path = path.with_suffix(".json")
     with open(path.with_suffix(".lock"), "w") as lock:

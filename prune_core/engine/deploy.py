@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from prune_core.errors import SpecError
-from prune_core.deployment import FORMAT, Deployment
+from prune_core.results.deployment import FORMAT, Deployment
 from prune_core.engine.keras_env import tf
 from prune_core.timing import MIN_ROUND_MS, Timing, time_alternating, time_calls
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from prune_core import model_files
+from prune_core.data import model_files
 from prune_core.errors import ModelError
 from prune_core.engine.keras_env import keras
 
@@ -98,7 +98,7 @@ def build(model: str, num_classes: int, image_size: int, weights: str = "none", 
 # ---- the user's own file ------------------------------------------------------------------------
 def load_user_model(path_text: str):
     """Load a user's Keras model in safe mode, after its config passed the allow-lists
-    (`prune_core.model_files`): no Lambda layers, no functions, modules or custom objects beyond them."""
+    (`prune_core.data.model_files`): no Lambda layers, no functions, modules or custom objects beyond them."""
     path = model_files.checked_path(path_text)
     model_files.check_config(model_files.read_config(path), path.name)
     try:

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import numpy as np
 
-from prune_core import data, paths, summaries
+from prune_core import paths, summaries
+from prune_core.engine import datasets
 from prune_core.engine import baselines, criteria, latency_table, metrics, models, pruners, structure
 from prune_core.errors import ModelError
 from prune_core.progress import Progress, check_cancel
-from prune_core.deployment import Deployment
-from prune_core.regrowth import RigL
-from prune_core.result import STAGE_FIELDS, DenseReference, RunResult
+from prune_core.results.deployment import Deployment
+from prune_core.recipe.regrowth import RigL
+from prune_core.results.run_result import STAGE_FIELDS, DenseReference, RunResult
 
 
 def calibration_set(spec, dataset) -> criteria.Calibration:
@@ -36,7 +37,7 @@ def resolve_dataset(spec, baseline=None):
     size = spec.baseline.image_size
     if baseline is not None and spec.baseline.model.startswith("file:"):
         size = int(baseline.input_shape[1])
-    return data.load(spec.baseline.dataset, size, spec.training.seed)
+    return datasets.load(spec.baseline.dataset, size, spec.training.seed)
 
 
 def _check_classes(model, dataset):
@@ -81,7 +82,7 @@ def automatic_allocation(spec, baseline, dataset, root=None, on_progress=lambda 
     """`--scope auto`: a function from a target sparsity to per-layer sparsities, chosen from the
     criterion's measured layer sensitivity (the cached profile, measured now if there is none)."""
     from prune_core.engine.profiler import Profiler
-    from prune_core.explore import allocation_for
+    from prune_core.results.explore import allocation_for
 
     strategy = spec.pruning.strategy
     profiled = Profiler(spec, baseline, dataset, root=root, on_progress=on_progress,

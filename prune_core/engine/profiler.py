@@ -1,11 +1,11 @@
-"""Measure a baseline's pruning profile (`prune_core.profile`): score once per criterion, then apply
+"""Measure a baseline's pruning profile (`prune_core.results.profile`): score once per criterion, then apply
 masks and evaluate with no fine-tuning.
 
 Per criterion, in this order:
 1. **score** the dense baseline once (one calibration pass; no re-scoring per level);
 2. **layer sensitivity**: each prunable layer alone at each layer level (its lowest-scored weights),
    validation top-1 and loss as pruned (BatchNorm untouched: the layer's own damage);
-3. **one-shot curves** for `layerwise`, `global` and `auto` (the allocation `prune_core.allocation`
+3. **one-shot curves** for `layerwise`, `global` and `auto` (the allocation `prune_core.results.allocation`
    computes from step 2): at each level the masks are applied to the dense weights, the model is
    evaluated, its .h5 is gzipped (measured), BatchNorm statistics are re-estimated on training images
    and it is evaluated again. The dense weights are put back after every point.
@@ -23,12 +23,13 @@ from pathlib import Path
 
 import numpy as np
 
-from prune_core import allocation, paths
+from prune_core import paths
+from prune_core.results import allocation
 from prune_core.engine import criteria, metrics, selection
 from prune_core.engine.deploy import model_digest
 from prune_core.engine.training import batchnorm_recalibrator
 from prune_core.errors import ModelError, ResultError, SpecError
-from prune_core.profile import (LAYER_LEVELS, LEVELS, STRUCTURED_KEYS, STRUCTURED_LEVELS, CriterionProfile,
+from prune_core.results.profile import (LAYER_LEVELS, LEVELS, STRUCTURED_KEYS, STRUCTURED_LEVELS, CriterionProfile,
                                 Layer, Profile, check_criteria, check_levels)
 from prune_core.progress import Progress, check_cancel
 

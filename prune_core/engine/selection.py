@@ -5,19 +5,19 @@
   keep max(round(n·(1−s)), 1) weights per kernel);
 - global: one ranking over all kernels; each kernel keeps at least one weight;
 - per-layer (`layerwise` with one sparsity per kernel): the automatic allocation's choice
-  (`prune_core.allocation`), each kernel losing its own fraction.
+  (`prune_core.results.allocation`), each kernel losing its own fraction.
 
 Weights already removed (`previous` masks) are removed first, so masks only ever shrink during a
 gradual schedule. Ties are broken by position (stable sort), so the count is exact.
 
-A sparsity pattern (`prune_core.patterns`) changes what is chosen, not how: N:M selects inside each
+A sparsity pattern (`prune_core.recipe.patterns`) changes what is chosen, not how: N:M selects inside each
 group of M; blocks are ranked by their mean score with the same three ways, then expanded.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from prune_core import patterns
+from prune_core.recipe import patterns
 from prune_core.errors import SpecError
 
 

@@ -1,0 +1,1 @@
+"""Datasets, image folders and model-file checks (numpy and Pillow; no Keras)."""

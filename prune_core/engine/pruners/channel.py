@@ -1,0 +1,121 @@
+"""Structured pruning: trace channel groups → score channels → plan → surgery (a new, smaller model)."""
+from __future__ import annotations
+
+import numpy as np
+
+from prune_core.engine import channels, criteria, layers, structure, surgery
+from prune_core.engine.pruners.base import Pruner, no_event
+from prune_core.engine.training import merge_history, recalibrate_batchnorm
+from prune_core.errors import SpecError
+from prune_core.progress import Progress, check_cancel, ignore, never
+from prune_core.results.run_result import PruningEvent
+
+
+class ChannelPruner(Pruner):
+    """Structured pruning: score channels, select a plan, cut a new smaller model (the model passed
+    in is never changed). A gradual schedule's sparsity at step t means the same as a one-shot run's."""
+
+    def __init__(self, original, pruning, *, times: dict | None = None, calibration=None, seed: int = 0,
+                 recalibration: np.ndarray | None = None):
+        super().__init__()
+        self.strategy, self.scope, self.budget = pruning.strategy, pruning.scope, pruning.budget
+        self.multiple, self.rank = pruning.channel_multiple, pruning.rank
+        self.unit = pruning.budget
+        self.calibration, self.seed, self.times = calibration, seed, times  # times: latency_table of `original`
+        self.recalibration = recalibration  # training images for re-estimating BatchNorm after a cut
+        self.original = original
+        groups = structure.trace(original)
+        self.original_cost = channels.CostModel(original, groups, times).total
+        self.original_sizes = {g.producers[0]: g.size for g in groups if g.prunable}
+
+    def kernels(self, model) -> list:
+        return [t.variable.numpy() for t in criteria.find_targets(model, prune_head=True, prune_depthwise=True)]
+
+    def start(self, baseline):
+        return baseline  # surgery builds a new model; the baseline is never changed
+
+    def prune(self, model, amount=None, step=0, *, threshold=None):
+        groups = structure.trace(model)
+        if not any(g.prunable for g in groups):
+            raise SpecError("this model has no channel group that can be removed structurally")
+        targets = criteria.find_targets(model, prune_head=True, prune_depthwise=True)
+        if model is self.original and getattr(self, "_original_scores", None) is not None:
+            scores = self._original_scores  # the dense model scores the same every time (a profile's levels)
+        else:
+            scores = dict(zip([t.name for t in targets],
+                              criteria.score(self.strategy, model, targets, self.calibration, self.seed)))
+            if model is self.original:
+                self._original_scores = scores
+        importance = channels.importance(groups, scores)
+        if self.first_scores is None:
+            self.first_scores = list(importance.values())
+        cost = channels.CostModel(model, groups, self.times)
+        if threshold is not None:
+            plan = channels.select(groups, importance, threshold=threshold, multiple=self.multiple)
+        elif self.scope == "layerwise":  # the same fraction of every group's original channels
+            keep = {g.id: max(1, round(self.original_sizes.get(g.producers[0], g.size) * (1 - amount)))
+                    for g in groups if g.prunable}
+            plan = channels.select(groups, importance, counts=keep, multiple=self.multiple)
+        else:
+            remaining = cost.total[self.budget] / self.original_cost[self.budget]
+            target = max(0.0, 1.0 - (1.0 - amount) / remaining)
+            plan = channels.select(groups, importance, target=target, cost=cost, budget=self.budget,
+                                   multiple=self.multiple, rank=self.rank)
+        smaller = surgery.apply(model, plan)
+        after = cost.evaluate({g.id: len(plan.kept(g)) for g in groups if g.prunable})  # exact, no re-trace
+        if self.recalibration is not None:  # statistics only, no weights
+            recalibrate_batchnorm(smaller, self.recalibration, seed=self.seed)
+        return smaller, self._record(PruningEvent(
+            step=step, target=amount, achieved=1 - after[self.budget] / self.original_cost[self.budget],
+            channels_removed=plan.channels_removed, plan=plan.to_dict()))
+
+    def cost(self, model) -> dict:
+        """FLOPs, parameters and (with a latency table) predicted LiteRT ms of `model`."""
+        return channels.CostModel(model, structure.trace(model), self.times).total
+
+    def reduction(self, cost: dict) -> float:
+        """The fraction of the original model's budget that a model costing `cost` has shed."""
+        return 1 - cost[self.budget] / self.original_cost[self.budget]
+
+    def fine_tune(self, model, dataset, schedule, training, *, on_progress=ignore, should_cancel=never,
+                  on_event=no_event):
+        """Fine-tune in segments, cutting channels at the schedule's steps; returns (final model, history)."""
+        total = training.fine_tune_epochs * dataset.steps_per_epoch(training.batch_size)
+        cuts = [] if schedule.kind == "oneshot" else schedule.pruning_steps(total)
+        parts, first = [], 1
+        current = {"sparsity": self.reduction(self.cost(model))}
+        for boundary in cuts + [total + 1]:
+            if boundary > first:
+                trainer, _ = self._trainer(model, dataset, training)
+                trainer.start_at(first - 1)
+                parts.append(self._fit(trainer, dataset, training, first_step=first, last_step=boundary - 1,
+                                       on_progress=on_progress, should_cancel=should_cancel,
+                                       sparsity=lambda: current["sparsity"]))
+            if boundary <= total:
+                check_cancel(should_cancel)
+                on_progress(Progress("scoring", step=boundary, steps=total, sparsity=current["sparsity"],
+                                     message=f"removing channels at step {boundary}"))
+                model, event = self.prune(model, schedule.sparsity_at(boundary), step=boundary)
+                current["sparsity"] = event.achieved
+                on_event(model, event)
+                first = boundary
+        return model, merge_history(parts)
+
+    def measure(self, model) -> dict:
+        """The budget removed, channels cut per layer and (with a latency table) predicted LiteRT ms —
+        from one trace of the final model."""
+        final = self.cost(model)
+        out = {"budget_removed": self.reduction(final), "layer_channels_removed": _channels_removed(self.original, model)}
+        if self.times is not None:  # what the per-layer table predicts; the tflite export measures it
+            out.update(litert_ms_predicted=final["latency"], dense_litert_ms_predicted=self.original_cost["latency"])
+        return out
+
+
+def _channels_removed(original, reduced) -> dict:
+    """Fraction of each conv / dense layer's output channels that surgery removed."""
+    out = {}
+    for layer in reduced.layers:
+        if layers.is_producer(layer):
+            before = original.get_layer(layer.name).kernel.shape[-1]
+            out[layer.name] = 1.0 - layer.kernel.shape[-1] / before
+    return out

@@ -1,0 +1,1 @@
+"""Background jobs: the store, the job process and the dispatchers (local, Ray)."""

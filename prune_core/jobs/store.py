@@ -1,0 +1,373 @@
+"""The job store: one SQLite database (WAL) holding every pruning job, its state and its result.
+
+States: queued → running → completed | failed | canceled | interrupted. A job's own process writes
+its state, progress and result (so nothing is lost if the dispatcher dies); `recover()` marks jobs
+whose process is gone as interrupted. Pure Python: the dashboard reads and writes jobs without
+importing TensorFlow.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+from prune_core import paths
+from prune_core.errors import AccessError
+from prune_core.jobs.job import FINISHED, Job
+from prune_core.recipe.spec import RunSpec
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    spec TEXT NOT NULL,
+    label TEXT NOT NULL,
+    sweep TEXT,
+    status TEXT NOT NULL DEFAULT 'queued',
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    pid INTEGER,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    progress TEXT,
+    error TEXT,
+    result TEXT,
+    kind TEXT NOT NULL DEFAULT 'run',
+    parent INTEGER,
+    retried_as INTEGER,
+    owner TEXT,
+    demo INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, id);
+"""
+
+
+#: How long a write waits for a locked store (PRUNE_DB_TIMEOUT seconds, default 30).
+DB_TIMEOUT = float(os.environ.get("PRUNE_DB_TIMEOUT", "30"))
+#: How long a progress report or a cancel check waits for a locked store before skipping this time.
+QUICK_TIMEOUT = 2.0
+#: How long a job keeps trying to store its final state in a locked store.
+FINISH_PATIENCE = 600.0
+
+
+def db_path(root: Path | None = None) -> Path:
+    return (root or paths.home()) / "jobs.sqlite3"
+
+
+def job_process_alive(pid: int | None, job_id: int) -> bool:
+    """Whether `pid` is still the process running job `job_id` (a reused pid is not)."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "Z":  # exited, not yet reaped
+                return False
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            args = f.read().split(b"\0")
+        # the job's own process, or the Ray driver (`prune_core worker`) whose task runs it elsewhere
+        return b"prune_core" in args and (str(job_id).encode() in args or b"worker" in args)
+    except OSError:
+        return True  # no /proc: trust the signal check
+
+
+class JobStore:
+    def __init__(self, path: Path | None = None):
+        self.path = Path(path) if path else db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(SCHEMA)
+            columns = {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}
+            for column, ddl in (("kind", "TEXT NOT NULL DEFAULT 'run'"), ("parent", "INTEGER"),
+                                ("retried_as", "INTEGER"), ("owner", "TEXT"),
+                                ("demo", "INTEGER NOT NULL DEFAULT 0")):
+                if column not in columns:  # databases made before the column existed
+                    db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {ddl}")
+
+    @contextmanager
+    def _connect(self, timeout: float | None = None):
+        timeout = DB_TIMEOUT if timeout is None else min(timeout, DB_TIMEOUT)
+        db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+        try:
+            yield db
+        finally:
+            db.close()
+
+    @staticmethod
+    def _row(row) -> Job:
+        return Job(id=row["id"], spec=RunSpec.from_json(row["spec"]), label=row["label"], sweep=row["sweep"],
+                   status=row["status"], created_at=row["created_at"], started_at=row["started_at"],
+                   finished_at=row["finished_at"], pid=row["pid"], cancel_requested=bool(row["cancel_requested"]),
+                   progress=json.loads(row["progress"] or "{}"), error=row["error"],
+                   result_json=row["result"], kind=row["kind"], parent=row["parent"], retried_as=row["retried_as"],
+                   owner=row["owner"], demo=bool(row["demo"]))
+
+    # ---- writing ---------------------------------------------------------------------------------
+    def submit(self, spec: RunSpec, sweep: str | None = None, kind: str = "run", owner: str | None = None) -> int:
+        """Queue a recipe: a pruning run, a scoring run for the threshold preview (`kind="scores"`), or
+        a profile of the recipe's baseline under its criterion for Explore (`kind="profile"`)."""
+        if kind not in ("run", "scores", "profile"):
+            raise ValueError(f"not a run kind: {kind}")
+        with self._connect() as db:
+            cur = db.execute("INSERT INTO jobs(spec, label, sweep, created_at, kind, owner) VALUES (?, ?, ?, ?, ?, ?)",
+                             (spec.to_json(), f"profile {spec.strategy}" if kind == "profile" else spec.label(),
+                              sweep, time.time(), kind, owner))
+            return int(cur.lastrowid)
+
+    def submit_export(self, parent_id: int, owner: str | None = None) -> int:
+        """Queue the deployment export of a completed run; its numbers are merged into that run."""
+        parent = self.get(parent_id)
+        if parent is None or parent.status != "completed" or not parent.result:
+            raise ValueError(f"job {parent_id} is not a completed run")
+        with self._connect() as db:
+            cur = db.execute("INSERT INTO jobs(spec, label, sweep, created_at, kind, parent, owner) "
+                             "VALUES (?, ?, ?, ?, 'export', ?, ?)",
+                             (parent.spec.to_json(), f"export of job {parent_id}", parent.sweep, time.time(),
+                              parent_id, owner))
+            return int(cur.lastrowid)
+
+    def merge_result(self, job_id: int, extra: dict) -> None:
+        """Add fields to a completed job's result (deployment numbers measured later)."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT result FROM jobs WHERE id=?", (job_id,)).fetchone()
+            if row is not None and row["result"]:
+                merged = {**json.loads(row["result"]), **extra}
+                db.execute("UPDATE jobs SET result=? WHERE id=?", (json.dumps(merged), job_id))
+            db.execute("COMMIT")
+
+    def add_completed(self, entries, owner: str | None = None, demo: bool = False) -> list[int]:
+        """Record runs that finished elsewhere (e.g. a CLI sweep's JSON lines) as completed jobs, in one
+        transaction: all of them or, if anything fails, none. `entries`: (RunResult, sweep name) pairs."""
+        return self.add_finished([(r.spec, "run", r.spec.label(), sweep, r.to_dict(), r.total_seconds or 0.0)
+                                  for r, sweep in entries], owner, demo)
+
+    def add_finished(self, rows, owner: str | None = None, demo: bool = False) -> list[int]:
+        """Completed jobs of any kind measured elsewhere, in one transaction (all or none). `rows`:
+        (spec, kind, label, sweep, result dict, seconds it took)."""
+        now = time.time()
+        ids = []
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                for spec, kind, label, sweep, result, seconds in rows:
+                    cur = db.execute("INSERT INTO jobs(spec, label, sweep, status, created_at, started_at, finished_at, "
+                                     "progress, result, kind, owner, demo) "
+                                     "VALUES (?, ?, ?, 'completed', ?, ?, ?, ?, ?, ?, ?, ?)",
+                                     (spec.to_json(), label, sweep, now, now - seconds, now,
+                                      json.dumps({"phase": "demo" if demo else "imported"}), json.dumps(result), kind,
+                                      owner, int(demo)))
+                    ids.append(int(cur.lastrowid))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+        return ids
+
+    def delete_demo(self) -> int:
+        """Remove every bundled demo result; returns how many."""
+        with self._connect() as db:
+            return db.execute("DELETE FROM jobs WHERE demo=1").rowcount
+
+    def demo_count(self) -> int:
+        with self._connect() as db:
+            return int(db.execute("SELECT COUNT(*) FROM jobs WHERE demo=1").fetchone()[0])
+
+    def duplicate_of(self, spec: RunSpec, window: float = 120.0, kind: str = "run") -> int | None:
+        """The id of a job with exactly this recipe that is queued, running, or was submitted in the last
+        `window` seconds (a second click on Queue must not run the same recipe twice)."""
+        with self._connect() as db:
+            row = db.execute("SELECT id FROM jobs WHERE kind=? AND spec=? AND (status IN ('queued', 'running') "
+                             "OR created_at > ?) ORDER BY id DESC LIMIT 1",
+                             (kind, spec.to_json(), time.time() - window)).fetchone()
+        return int(row["id"]) if row else None
+
+    def claim_next(self) -> Job | None:
+        """Atomically move the oldest queued job to running (without a pid yet) and return it."""
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT id FROM jobs WHERE status='queued' ORDER BY id LIMIT 1").fetchone()
+            if row is None:
+                db.execute("COMMIT")
+                return None
+            db.execute("UPDATE jobs SET status='running', started_at=?, progress=? WHERE id=?",
+                       (time.time(), json.dumps({"phase": "starting"}), row["id"]))
+            db.execute("COMMIT")
+        return self.get(row["id"])
+
+    def requeue(self, job_id: int) -> None:
+        """Put a claimed job back at the head of the queue (its turn was not yet; it keeps its id)."""
+        with self._connect() as db:
+            db.execute("UPDATE jobs SET status='queued', started_at=NULL, pid=NULL, progress=NULL "
+                       "WHERE id=? AND status='running'", (job_id,))
+
+    def retried_from(self, job_id: int) -> "Job | None":
+        """The job whose retry this one is, if any."""
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM jobs WHERE retried_as=?", (job_id,)).fetchone()
+        return self._row(row) if row else None
+
+    def set_pid(self, job_id: int, pid: int) -> None:
+        with self._connect() as db:
+            db.execute("UPDATE jobs SET pid=? WHERE id=?", (pid, job_id))
+
+    def report(self, job_id: int, progress: dict) -> bool:
+        """Best effort: a store locked for longer than `QUICK_TIMEOUT` skips this report (the next one
+        comes half a second later) instead of stalling or killing the training that sends it."""
+        try:
+            with self._connect(QUICK_TIMEOUT) as db:
+                db.execute("UPDATE jobs SET progress=? WHERE id=? AND status='running'",
+                           (json.dumps(progress), job_id))
+            return True
+        except sqlite3.OperationalError:
+            return False
+
+    def finish(self, job_id: int, status: str, *, result: dict | None = None, error: str | None = None,
+               patience: float = 0.0) -> None:
+        """Record a final state; only a running or queued job can finish (a finished one stays as it is).
+        With `patience` (seconds), a locked store is retried that long before giving up: a job's result
+        is worth waiting for."""
+        if status not in FINISHED:
+            raise ValueError(f"not a final state: {status}")
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                with self._connect() as db:
+                    db.execute("UPDATE jobs SET status=?, finished_at=?, result=?, error=? "
+                               "WHERE id=? AND status IN ('queued', 'running')",
+                               (status, time.time(), json.dumps(result) if result is not None else None, error,
+                                job_id))
+                return
+            except sqlite3.OperationalError:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(1.0)
+
+    def request_cancel(self, job_id: int, only_owner: str | None = None) -> bool:
+        """Queued jobs are canceled at once; running ones stop at their next step boundary. With
+        `only_owner`, a job owned by anyone else is left alone. Returns whether the job was asked."""
+        owned, args = _owned(only_owner)
+        with self._connect() as db:
+            db.execute("BEGIN IMMEDIATE")
+            cur = db.execute(f"UPDATE jobs SET cancel_requested=1 WHERE id=? AND status IN ('queued', 'running')"
+                             f"{owned}", (job_id, *args))
+            db.execute("UPDATE jobs SET status='canceled', finished_at=?, error='canceled before it started' "
+                       f"WHERE id=? AND status='queued'{owned}", (time.time(), job_id, *args))
+            db.execute("COMMIT")
+        return bool(cur.rowcount)
+
+    def cancel_queued(self, only_owner: str | None = None) -> int:
+        """Cancel every queued job (of `only_owner`, when given) in one step; returns how many."""
+        owned, args = _owned(only_owner)
+        with self._connect() as db:
+            cur = db.execute("UPDATE jobs SET cancel_requested=1, status='canceled', finished_at=?, "
+                             f"error='canceled before it started' WHERE status='queued'{owned}", (time.time(), *args))
+        return cur.rowcount
+
+    def cancel_requested(self, job_id: int) -> bool:
+        """Whether the job was asked to stop; a store locked for longer than `QUICK_TIMEOUT` reads as
+        "not yet" (the question is asked again half a second later)."""
+        try:
+            with self._connect(QUICK_TIMEOUT) as db:
+                row = db.execute("SELECT cancel_requested FROM jobs WHERE id=?", (job_id,)).fetchone()
+        except sqlite3.OperationalError:
+            return False
+        return bool(row and row["cancel_requested"])
+
+    def retry(self, job_id: int, only_owner: str | None = None) -> int:
+        """A new queued job with the same recipe and owner; the old one stays in the history, pointing
+        to it. With `only_owner`, only that owner's job may be retried (AccessError otherwise)."""
+        job = self.get(job_id)
+        if job is None:
+            raise ValueError(f"job {job_id} no longer exists")
+        if only_owner is not None and job.owner != only_owner:
+            raise AccessError(f"job {job_id} was queued by someone else; only they or an admin can retry it")
+        new = self.submit_export(job.parent, job.owner) if job.kind == "export" else \
+            self.submit(job.spec, job.sweep, job.kind, job.owner)
+        with self._connect() as db:
+            db.execute("UPDATE jobs SET retried_as=? WHERE id=?", (new, job_id))
+        return new
+
+    def folder(self, job_id: int) -> Path:
+        """Where a job keeps its files (saved model, log)."""
+        return self.path.parent / "runs" / str(int(job_id))
+
+    def delete(self, job_id: int, only_owner: str | None = None) -> bool:
+        """Remove a finished job and its files; a queued or running job stays (cancel it first), and
+        with `only_owner`, so does a job owned by anyone else."""
+        owned, args = _owned(only_owner)
+        with self._connect() as db:
+            cur = db.execute(f"DELETE FROM jobs WHERE id=? AND status NOT IN ('queued', 'running'){owned}",
+                             (job_id, *args))
+        if cur.rowcount:
+            shutil.rmtree(self.folder(job_id), ignore_errors=True)
+        return bool(cur.rowcount)
+
+    def log(self, job_id: int, lines: int = 80) -> str:
+        """The last `lines` lines of a job's log ("" when it has none)."""
+        path = self.folder(job_id) / "log.txt"
+        try:
+            return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def recover(self, unclaimed_after: float = 30.0) -> list[int]:
+        """Mark running jobs whose process is gone as interrupted (also jobs claimed by a dispatcher
+        that died before it could start their process); returns their ids."""
+        now = time.time()
+        lost = [j.id for j in self.list(status=("running",))
+                if (j.pid is not None and not job_process_alive(j.pid, j.id))
+                or (j.pid is None and now - (j.started_at or now) > unclaimed_after)]
+        for job_id in lost:
+            with self._connect() as db:
+                db.execute("UPDATE jobs SET status='interrupted', finished_at=?, "
+                           "error=COALESCE(error, 'the job process ended without recording a result') "
+                           "WHERE id=? AND status='running'", (time.time(), job_id))
+        return lost
+
+    # ---- reading ---------------------------------------------------------------------------------
+    def get(self, job_id: int) -> Job | None:
+        with self._connect() as db:
+            row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return self._row(row) if row else None
+
+    def list(self, status: tuple | None = None, limit: int | None = None) -> list[Job]:
+        query, args = "SELECT * FROM jobs", []
+        if status:
+            query += f" WHERE status IN ({','.join('?' * len(status))})"
+            args += list(status)
+        query += " ORDER BY id DESC"
+        if limit:
+            query += f" LIMIT {int(limit)}"
+        with self._connect() as db:
+            return [self._row(r) for r in db.execute(query, args).fetchall()]
+
+    def fingerprint(self, status: str = "completed") -> tuple:
+        """Changes whenever a job enters, leaves or changes within `status` (a cache key for pages)."""
+        with self._connect() as db:
+            row = db.execute("SELECT COUNT(*), MAX(finished_at), SUM(id), SUM(LENGTH(result)) FROM jobs WHERE status=?",
+                             (status,)).fetchone()
+        return tuple(row)
+
+    def counts(self, owner: str | None = None) -> dict:
+        """{state: number of jobs} (of `owner`'s jobs, when given)."""
+        owned, args = _owned(owner)
+        with self._connect() as db:
+            rows = db.execute(f"SELECT status, COUNT(*) AS n FROM jobs WHERE 1{owned} GROUP BY status", args).fetchall()
+        return {r["status"]: r["n"] for r in rows}
+
+
+def _owned(owner: str | None) -> tuple[str, tuple]:
+    """The SQL condition (and its argument) that keeps a statement to `owner`'s jobs; none for None."""
+    return ("", ()) if owner is None else (" AND owner=?", (owner,))

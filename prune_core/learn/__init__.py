@@ -1,0 +1,1 @@
+"""The Learn page's numbers, figures and words."""

@@ -1,0 +1,1 @@
+"""Recipes: frozen, validated run recipes and what may combine (pure Python)."""

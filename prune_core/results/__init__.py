@@ -1,0 +1,1 @@
+"""What runs measured, as typed data, and the figures drawn from it (no TensorFlow)."""

@@ -1,0 +1,1 @@
+"""Shared mode: who may act, how much a dashboard accepts, uploaded files."""
