@@ -4,8 +4,8 @@
 
 The same tiny-CNN job, in alternation, run two ways on a private store:
 - `python -m prune_core job ID`: the job process as both backends start it (it calls
-  `worker.exit_now` once its state is recorded);
-- `python -c "worker.run_job(ID)"`: the same work, then Python's ordinary teardown (TensorFlow's included).
+  `process.exit_now` once its state is recorded);
+- `python -c "body.run_job(ID)"`: the same work, then Python's ordinary teardown (TensorFlow's included).
 Prints the seconds from the store's `finished_at` to the process's end, and the process's whole CPU time.
 A Ray task waits for its job process to end before it returns, so that time was on every Ray job's path.
 """
@@ -27,8 +27,8 @@ from bench.bench_ray import SWEEP, _home, trained_baselines  # noqa: E402
 from prune_core.jobs.store import JobStore  # noqa: E402
 
 WAYS = {"python -m prune_core job ID (exit_now)": ["-m", "prune_core", "job"],
-        "worker.run_job(ID), then Python's teardown": ["-c", "import sys; from prune_core.jobs import local as worker; "
-                                                             "worker.run_job(int(sys.argv[1]))"]}
+        "body.run_job(ID), then Python's teardown": ["-c", "import sys; from prune_core.jobs import body; "
+                                                             "body.run_job(int(sys.argv[1]))"]}
 
 
 def _once(baselines: Path, args: list) -> tuple[float, float]:

@@ -2,10 +2,10 @@
 
     .venv/bin/python bench/bench_ray_tasks.py [--rounds 2] [--epochs 80]
 
-- plain: two `worker.execute` calls in two plain Python processes;
+- plain: two `body.execute` calls in two plain Python processes;
 - Ray, bare: the same call as two Ray tasks (`max_calls=1`, 1 CPU each) in a private 2-CPU instance,
   TensorFlow inside the Ray worker (how the backend ran jobs before);
-- Ray, run_remote: the dispatcher's own task body (`ray_backend.run_remote`, with its mailbox), which
+- Ray, run_remote: the dispatcher's own task body (`ray_dispatch.run_remote`, with its mailbox), which
   runs each job in a process of its own from a reused Ray worker.
 Prints the wall time of each pair and the jobs' own `total_seconds`. `bench_ray.py` measures the whole
 dispatcher; this one isolates the task (see the README's Ray benchmark).
@@ -35,12 +35,12 @@ def execute(baselines: str, spec_json: str) -> dict:
     root = Path(tempfile.mkdtemp(prefix="prune-ray-tasks-"))
     shutil.copytree(baselines, root / "baselines")
     os.environ["PRUNE_HOME"] = str(root)
-    from prune_core.jobs import local as worker
+    from prune_core.jobs import body
     from prune_core.recipe.spec import RunSpec
 
     started = time.monotonic()
     job = SimpleNamespace(id=1, kind="run", spec=RunSpec.from_json(spec_json))
-    status, result, error = worker.execute(job, root, lambda p: None, lambda: False)
+    status, result, error = body.execute(job, root, lambda p: None, lambda: False)
     assert status == "completed", error
     return {"wall": time.monotonic() - started, "total": result["total_seconds"]}
 
@@ -58,12 +58,12 @@ def main() -> int:
     os.environ.update(env)
     import ray
 
-    from prune_core.jobs import ray_dispatch as ray_backend
+    from prune_core.jobs import ray_dispatch
 
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     bare = ray.remote(max_calls=1, num_cpus=1)(execute)
-    task = ray.remote(num_cpus=1)(ray_backend.run_remote)  # as the dispatcher: a reused worker, a job process per task
-    mailbox = ray_backend._mailbox_class().remote()
+    task = ray.remote(num_cpus=1)(ray_dispatch.run_remote)  # as the dispatcher: a reused worker, a job process per task
+    mailbox = ray_dispatch._mailbox_class().remote()
     files = {p.name: p.read_bytes() for p in Path(baselines).iterdir() if p.suffix in (".keras", ".json")}
     code = (f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); from bench.bench_ray_tasks import execute; "
             f"print(json.dumps(execute({baselines!r}, {spec!r})))")

@@ -167,14 +167,14 @@ def _write_line(stream, result: dict) -> None:
 
 
 def _background(args) -> int:
-    from prune_core.jobs import local as worker
+    from prune_core.jobs import body, dispatcher, process
 
     if args.command == "job":
-        worker.die_with_parent()
-        worker.exit_now(0 if worker.run_job(args.job_id) == "completed" else 1)
+        process.die_with_parent()
+        process.exit_now(0 if body.run_job(args.job_id) == "completed" else 1)
     if args.max_jobs is not None and args.max_jobs < 1:
         raise SpecError("--max-jobs must be >= 1")
-    started = worker.dispatch(parallel=args.max_jobs, forever=args.forever)
+    started = dispatcher.dispatch(parallel=args.max_jobs, forever=args.forever)
     print(f"worker: started {started} job(s); queue empty", file=sys.stderr)
     return 0
 
@@ -291,10 +291,10 @@ def main(argv=None) -> int:
             raise SpecError("--save-model must end in .keras or .h5")
         if args.save_model:
             _check_writable(Path(args.save_model).expanduser().resolve().parent, "--save-model")
-        from prune_core.engine import pipeline  # imports TensorFlow: only after the arguments are known good
+        from prune_core.engine import pipeline, run_inputs  # TensorFlow: only once the arguments are good
 
         for spec in specs:
-            pipeline.check(spec)
+            run_inputs.check(spec)
         try:
             out = open(args.out, "w") if args.out else sys.stdout
         except OSError as exc:

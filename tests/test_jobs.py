@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from prune_core.jobs import local as worker
-from prune_core.jobs.store import JobStore
+from prune_core.jobs import body, dispatcher
+from prune_core.jobs.store import JobStore, job_process_alive
 from prune_core.recipe.spec import RunSpec
 from tests.conftest import TINY
 
@@ -63,7 +63,7 @@ def test_store_keeps_order_states_and_history(store):
 
 def test_job_runs_to_completion_with_progress_and_results(store):
     job_id = store.submit(QUICK)
-    assert worker.dispatch(store, parallel=1, idle_seconds=0) == 1
+    assert dispatcher.dispatch(store, parallel=1, idle_seconds=0) == 1
     job = store.get(job_id)
     assert job.status == "completed", job.error
     assert job.run_result.weight_sparsity == pytest.approx(0.5, abs=0.005)
@@ -73,7 +73,7 @@ def test_job_runs_to_completion_with_progress_and_results(store):
 
 def test_a_job_that_raises_is_failed_with_its_error(store):
     job_id = store.submit(QUICK.with_(dataset="folder:/nonexistent/images"))
-    worker.dispatch(store, parallel=1, idle_seconds=0)
+    dispatcher.dispatch(store, parallel=1, idle_seconds=0)
     job = store.get(job_id)
     assert job.status == "failed" and "does not exist" in job.error
 
@@ -115,7 +115,7 @@ def test_cancel_takes_effect_within_five_seconds(store):
 
 def test_twenty_queued_jobs_all_finish_none_lost(store):
     ids = [store.submit(QUICK.with_(fine_tune_epochs=0, sparsity=round(0.04 * i, 2))) for i in range(20)]
-    worker.dispatch(store, parallel=2, idle_seconds=0)
+    dispatcher.dispatch(store, parallel=2, idle_seconds=0)
     jobs = [store.get(i) for i in ids]
     assert [j.status for j in jobs] == ["completed"] * 20, [j.error for j in jobs]
     assert [j.result["target"] for j in jobs] == [round(0.04 * i, 2) for i in range(20)]
@@ -127,16 +127,16 @@ def test_only_one_dispatcher_drains_a_queue(store):
     with open(store.path.parent / "worker.lock", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         store.submit(QUICK)
-        assert worker.dispatch(store, idle_seconds=0) == 0
+        assert dispatcher.dispatch(store, idle_seconds=0) == 0
         assert store.list()[0].status == "queued"
 
 
 def test_export_job_measures_a_finished_run_and_merges_into_it(store):
     run_id = store.submit(QUICK)
-    worker.dispatch(store, parallel=1, idle_seconds=0)
+    dispatcher.dispatch(store, parallel=1, idle_seconds=0)
     assert "tflite_int8_bytes" not in store.get(run_id).result
     export_id = store.submit_export(run_id)
-    worker.dispatch(store, parallel=1, idle_seconds=0)
+    dispatcher.dispatch(store, parallel=1, idle_seconds=0)
     export = store.get(export_id)
     assert export.status == "completed", export.error
     merged = store.get(run_id).result
@@ -232,18 +232,18 @@ def test_a_full_disk_leaves_no_temp_file_and_says_so(tmp_path, monkeypatch):
     with pytest.raises(OSError) as raised:
         models.save(model, tmp_path / "model.keras")
     assert list(tmp_path.iterdir()) == []
-    assert worker._reason(raised.value).startswith("the disk is full")
+    assert body._reason(raised.value).startswith("the disk is full")
 
 
 def test_a_job_past_the_per_job_limit_is_stopped_with_the_reason(store, monkeypatch):
     monkeypatch.setenv("PRUNE_JOB_TIMEOUT", "4")
     job_id = store.submit(SLOW)
     started = time.monotonic()
-    worker.dispatch(store, parallel=1, idle_seconds=0)
+    dispatcher.dispatch(store, parallel=1, idle_seconds=0)
     job = store.get(job_id)
     assert job.status == "interrupted" and "longer than the per-job limit of 4 s" in job.error
     assert time.monotonic() - started < 60
-    assert not worker.job_process_alive(job.pid, job_id)
+    assert not job_process_alive(job.pid, job_id)
 
 
 def test_the_dispatcher_outlasts_a_store_locked_longer_than_its_timeout(store, monkeypatch):
@@ -257,7 +257,7 @@ def test_the_dispatcher_outlasts_a_store_locked_longer_than_its_timeout(store, m
     lock = sqlite3.connect(store.path, isolation_level=None, check_same_thread=False)
     lock.execute("BEGIN EXCLUSIVE")
     done = {}
-    thread = threading.Thread(target=lambda: done.setdefault("started", worker.dispatch(store, parallel=1,
+    thread = threading.Thread(target=lambda: done.setdefault("started", dispatcher.dispatch(store, parallel=1,
                                                                                         idle_seconds=0)))
     thread.start()
     time.sleep(3)  # the dispatcher polls a store it cannot read, six times its timeout

@@ -51,7 +51,7 @@ def _gone(pid: int, seconds: float = 10) -> bool:
 def test_a_sweep_runs_on_ray_with_results_and_models_in_the_store_and_one_baseline(tmp_path):
     store = JobStore(tmp_path / "jobs.sqlite3")
     ids = [store.submit(RunSpec.of(**TINY, strategy=s, sparsity=0.6)) for s in ("magnitude", "taylor", "fisher", "random")]
-    code = ("import sys; from prune_core.jobs import local as worker; n = worker.dispatch(); "
+    code = ("import sys; from prune_core.jobs import dispatcher; n = dispatcher.dispatch(); "
             "bad = [m for m in ('tensorflow', 'tf_keras') if m in sys.modules]; print('started', n, 'tf', bad); "
             "sys.exit(1 if bad else 0)")
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(tmp_path), capture_output=True, text=True,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from prune_core.jobs import local as worker
+from prune_core.jobs import dispatcher
 from prune_core.jobs.store import JobStore, db_path
 from prune_core.recipe.spec import RunSpec
 from ui import access
@@ -221,7 +221,7 @@ def save_form(name: str, defaults: dict) -> None:
 
 
 def resume_queue() -> None:
-    worker.ensure_dispatcher(store().path.parent)
+    dispatcher.ensure_dispatcher(store().path.parent)
 
 
 def demo_specs() -> list[RunSpec]:

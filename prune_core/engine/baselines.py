@@ -2,7 +2,7 @@
 
 The cache key covers model, dataset, seed, weights, image size and the training settings
 (`RunSpec.baseline_key`). A file lock keeps two workers from training the same baseline at once.
-A user's own model file is its own baseline (taken as already trained; see `pipeline.check`).
+A user's own model file is its own baseline (taken as already trained; see `run_inputs.check`).
 """
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from prune_core import paths
-from prune_core.engine import layers, structure
+from prune_core.engine import deploy, layers, structure
 from prune_core.errors import ModelError
 from prune_core.engine.keras_env import keras
 from prune_core.timing import time_calls
@@ -67,8 +67,6 @@ def _single_layer(layer, in_share: float = 1.0, out_share: float = 1.0):
 
 
 def _time(model, threads: int | None, repeats: int) -> float:
-    from prune_core.engine import deploy
-
     try:
         interp = deploy.interpreter(deploy.to_tflite(model), threads)
     except Exception as exc:  # a layer the converter or LiteRT cannot run alone

@@ -12,56 +12,15 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import numpy as np
 
 from prune_core import paths, summaries
-from prune_core.engine import datasets
-from prune_core.engine import baselines, criteria, latency_table, metrics, models, pruners, structure
-from prune_core.errors import ModelError
+from prune_core.engine import (criteria, deploy, latency_table, metrics, models, pruners, structure)
+from prune_core.engine.profiler import Profiler
+from prune_core.engine.run_inputs import baseline_for, cached_baseline, calibration_set, check, resolve_dataset
 from prune_core.progress import Progress, check_cancel
 from prune_core.results.deployment import Deployment
-from prune_core.recipe.regrowth import RigL
+from prune_core.results.explore import allocation_for
 from prune_core.results.run_result import STAGE_FIELDS, DenseReference, RunResult
-
-
-def calibration_set(spec, dataset) -> criteria.Calibration:
-    """The first N training examples of a seeded shuffle (stratified enough for N ≥ classes)."""
-    rng = np.random.default_rng(spec.training.seed)
-    idx = rng.permutation(len(dataset.x_train))[: spec.pruning.calibration_examples]
-    return criteria.Calibration(dataset.x_train[idx].astype(np.float32), dataset.y_train[idx],
-                                batch_size=32 if spec.pruning.strategy == "fisher" else 64)
-
-
-def resolve_dataset(spec, baseline=None):
-    """The recipe's dataset at the model's input size (a user's file fixes its own size)."""
-    size = spec.baseline.image_size
-    if baseline is not None and spec.baseline.model.startswith("file:"):
-        size = int(baseline.input_shape[1])
-    return datasets.load(spec.baseline.dataset, size, spec.training.seed)
-
-
-def _check_classes(model, dataset):
-    classes = int(model.output_shape[-1])
-    if classes != dataset.num_classes:
-        raise ModelError(f"the model predicts {classes} classes but {dataset.name} has {dataset.num_classes}")
-
-
-def check(spec):
-    """Everything that can be refused before any training: data, a user's model file, the schedule
-    against the fine-tune steps. Returns (dataset, the user's model or None)."""
-    model, pruning = spec.baseline.model, spec.pruning
-    user_model = models.load_user_model(model[len("file:"):]) if model.startswith("file:") else None
-    dataset = resolve_dataset(spec, user_model)
-    if user_model is not None:
-        _check_classes(user_model, dataset)
-        if not criteria.find_targets(user_model, prune_head=pruning.prune_head, prune_depthwise=pruning.prune_depthwise):
-            raise ModelError("the model has no Conv2D or Dense kernel that this recipe may prune")
-    steps_per_epoch = dataset.steps_per_epoch(spec.training.batch_size)
-    spec.schedule.validate_for(spec.training.fine_tune_epochs * steps_per_epoch, steps_per_epoch)
-    rigl = RigL.of(pruning)
-    if rigl is not None:
-        rigl.validate_for(spec.training.fine_tune_epochs * steps_per_epoch)
-    return dataset, user_model
 
 
 def latency_times(spec, baseline, root, on_progress, should_cancel=lambda: False) -> dict | None:
@@ -81,9 +40,6 @@ def latency_times(spec, baseline, root, on_progress, should_cancel=lambda: False
 def automatic_allocation(spec, baseline, dataset, root=None, on_progress=lambda p: None, should_cancel=lambda: False):
     """`--scope auto`: a function from a target sparsity to per-layer sparsities, chosen from the
     criterion's measured layer sensitivity (the cached profile, measured now if there is none)."""
-    from prune_core.engine.profiler import Profiler
-    from prune_core.results.explore import allocation_for
-
     strategy = spec.pruning.strategy
     profiled = Profiler(spec, baseline, dataset, root=root, on_progress=on_progress,
                         should_cancel=should_cancel).profile([strategy])
@@ -94,32 +50,14 @@ def export(model, spec, dataset, root: Path | None = None, on_progress=lambda p:
            reference=None) -> Deployment:
     """TFLite float / sparse / int8 of a finished model, measured (the `--export tflite` recipe and the
     dashboard's export jobs); with `reference` (the dense baseline) LiteRT speedups are timed against it."""
-    from prune_core.engine import deploy
-
     return deploy.export_all(model, dataset, root or paths.home(), seed=spec.training.seed, reference=reference,
                              on_progress=lambda m: on_progress(Progress("exporting", message=m)))
-
-
-def cached_baseline(spec, root: Path | None = None):
-    """The recipe's dense baseline if it is at hand (a user's file, or the cache), else None: an export
-    job times against it but never trains one."""
-    if spec.baseline.model.startswith("file:"):
-        return models.load_user_model(spec.baseline.model[len("file:"):])
-    return baselines.load_cached(spec, root)
 
 
 def export_saved(path: str, spec, root: Path | None = None, on_progress=lambda p: None) -> Deployment:
     """`export` for a run's saved model file."""
     model = models.load_user_model(path)
     return export(model, spec, resolve_dataset(spec, model), root, on_progress, reference=cached_baseline(spec, root))
-
-
-def baseline_for(spec, dataset, user_model, root=None, on_progress=lambda p: None, should_cancel=lambda: False):
-    """(the dense baseline, its dense summary, whether it came from a cache or a file)."""
-    if user_model is not None:
-        return user_model, baselines.dense_summary(user_model, dataset), True
-    model, info = baselines.get(spec, dataset, root, on_progress, should_cancel)
-    return model, info["dense"], bool(info.get("cached"))
 
 
 def measure_stage(name: str, model, dataset) -> dict:

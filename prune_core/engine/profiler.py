@@ -25,7 +25,7 @@ import numpy as np
 
 from prune_core import paths
 from prune_core.results import allocation
-from prune_core.engine import criteria, metrics, selection
+from prune_core.engine import criteria, latency_table, metrics, pruners, run_inputs, selection, structure
 from prune_core.engine.deploy import model_digest
 from prune_core.engine.training import batchnorm_recalibrator
 from prune_core.errors import ModelError, ResultError, SpecError
@@ -123,7 +123,7 @@ class Profiler:
     def criterion(self, name: str) -> CriterionProfile:
         seconds = {}
         start = time.perf_counter()
-        calibration = _calibration(self.spec, self.dataset) if name in criteria.NEEDS_DATA else None
+        calibration = run_inputs.calibration_set(self.spec, self.dataset) if name in criteria.NEEDS_DATA else None
         scores = criteria.score(name, self.model, self.targets, calibration, self.spec.training.seed)
         seconds["scoring"] = time.perf_counter() - start
         self._tick(f"{name}: scored {len(self.targets)} layers")
@@ -211,8 +211,6 @@ class Profiler:
     def structured(self, name: str, calibration) -> dict:
         """Whole channels removed by one global ranking to each share of FLOPs: a new, smaller model per
         level (the baseline is never changed), BatchNorm re-estimated, evaluated and measured."""
-        from prune_core.engine import latency_table, pruners, structure
-
         groups = structure.trace(self.model)
         if not any(g.prunable for g in groups):
             return {}
@@ -265,24 +263,16 @@ class _Clock:
         return False
 
 
-def _calibration(spec, dataset):
-    from prune_core.engine.pipeline import calibration_set
-
-    return calibration_set(spec, dataset)
-
-
 def run(spec, names, *, levels=LEVELS, layer_levels=LAYER_LEVELS, structured_levels=STRUCTURED_LEVELS, root=None,
         on_progress=lambda p: None, should_cancel=lambda: False) -> Profile:
     """The recipe's baseline (cached, or trained now) profiled for criteria `names` (no structured
     curve when `structured_levels` is empty)."""
-    from prune_core.engine import pipeline
-
     names = check_criteria(names)
     levels = check_levels(levels)
     layer_levels = check_levels(layer_levels, "layer levels")
     structured_levels = check_levels(structured_levels, "channel levels") if structured_levels else ()
-    dataset, user_model = pipeline.check(spec)
-    baseline, _, _ = pipeline.baseline_for(spec, dataset, user_model, root, on_progress, should_cancel)
+    dataset, user_model = run_inputs.check(spec)
+    baseline, _, _ = run_inputs.baseline_for(spec, dataset, user_model, root, on_progress, should_cancel)
     check_cancel(should_cancel)
     profiler = Profiler(spec, baseline, dataset, levels=levels, layer_levels=layer_levels,
                         structured_levels=structured_levels, root=root, on_progress=on_progress,

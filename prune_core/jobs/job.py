@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass
 
 from prune_core.recipe.spec import RunSpec
+from prune_core.results.run_result import RunResult
+from prune_core.results.profile import Profile
 
 ACTIVE = ("queued", "running")
 FINISHED = ("completed", "failed", "canceled", "interrupted")
@@ -46,15 +48,11 @@ class Job:
     @functools.cached_property
     def run_result(self):
         """The result as a typed `RunResult` (run jobs; raises `ResultError` when it is not one)."""
-        from prune_core.results.run_result import RunResult
-
         return RunResult.from_dict(self.result)
 
     @functools.cached_property
     def profile(self):
         """The result as a `Profile` (profile jobs; raises `ResultError` when it is not one)."""
-        from prune_core.results.profile import Profile
-
         return Profile.from_dict(self.result)
 
     @property

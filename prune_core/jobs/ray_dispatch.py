@@ -1,7 +1,8 @@
 """Run the queue on a Ray cluster: the same jobs, store and dashboard, more machines.
 
 With `PRUNE_RAY_ADDRESS` set (`auto`, `ray://host:port`, or `local` to start a private instance on
-this machine), `python -m prune_core worker` — started by the dashboard or by hand — is a Ray driver:
+this machine), `python -m prune_core worker` — started by the dashboard or by hand — drives a `RayDispatcher`
+(`prune_core.jobs.dispatcher`):
 it claims queued jobs and submits each as a Ray task, which runs the job in a fresh process of its own
 (the local backend's job process, so no TensorFlow state leaks from one job to the next), with
 `PRUNE_RAY_CPUS_PER_JOB` CPUs (default 1) and `PRUNE_RAY_GPUS_PER_JOB` GPUs (default 0). Remote workers never open the SQLite store: they report
@@ -13,7 +14,7 @@ and jobs needing a baseline that is being trained wait for it: it is trained onc
 
 A worker or job process that dies (killed, out of memory, node lost) leaves its job interrupted with
 the reason, or queued again once with `PRUNE_RAY_RETRIES=1`. A job asked to stop stops at its next step boundary, or
-is force-cancelled after `CANCEL_GRACE` seconds. If the driver dies, Ray ends its tasks and the next
+is force-cancelled after `process.CANCEL_GRACE` seconds. If the driver dies, Ray ends its tasks and the next
 dispatcher marks their jobs interrupted. Export jobs (which read a finished run's model file on this
 machine) run as local processes. The driver never imports TensorFlow; the remote tasks do.
 """
@@ -30,11 +31,10 @@ from pathlib import Path
 
 from prune_core import paths
 from prune_core.serving import limits
-from prune_core.jobs import local as worker
+from prune_core.jobs import process
 from prune_core.jobs.store import FINISH_PATIENCE, JobStore
 from prune_core.recipe.spec import RunSpec
 
-CANCEL_GRACE = worker.CANCEL_GRACE
 LOG_KEPT = 20_000  # characters of a remote job's output copied into its log here
 
 
@@ -83,7 +83,7 @@ def run_remote(job_id: int, kind: str, spec_json: str, baseline_files: dict, mai
     store = JobStore(root / "jobs.sqlite3")
     local_id = store.submit(spec, kind=kind)
     store.claim_next()
-    proc = worker.spawn(local_id, root, tied=True)
+    proc = process.spawn(local_id, root, tied=True)
     line = _MailboxLine(mailbox, job_id, {"worker": f"Ray node {node}, pid {os.getpid()}", "job_pid": proc.pid})
     line.send({"phase": "starting", "message": f"on Ray node {node}, worker pid {os.getpid()}"})
     sent: set = set()
@@ -98,9 +98,9 @@ def run_remote(job_id: int, kind: str, spec_json: str, baseline_files: dict, mai
 
     try:
         _relay(store, local_id, proc, line, share_baseline)
-        worker.reap(store, {local_id: proc}, {})  # died without a final state: interrupted, with how
+        process.reap(store, {local_id: proc}, {})  # died without a final state: interrupted, with how
         job = store.get(local_id)
-        folder = worker.job_dir(local_id, root)
+        folder = process.job_dir(local_id, root)
         model, trace, log = (folder / name for name in ("model.keras", "traceback.txt", "log.txt"))
         new = _new_baselines(baselines, before)
         return {"status": job.status, "result": job.result if job.status == "completed" else None,
@@ -121,7 +121,7 @@ def _relay(store: JobStore, job_id: int, proc, line: "_MailboxLine", on_progress
     """Until the job process ends: pass its progress on, and the driver's cancel in (it stops at its
     next step boundary, as a local job does)."""
     last, asked = None, False
-    while not _ends_within(proc, worker.REPORT_EVERY):
+    while not _ends_within(proc, process.REPORT_EVERY):
         try:
             progress = store.get(job_id).progress
             if progress and progress != last:
@@ -179,7 +179,7 @@ class _MailboxLine:
             self.answer = answer
 
     def should_cancel(self) -> bool:
-        if time.monotonic() - self.sent_at >= worker.REPORT_EVERY:
+        if time.monotonic() - self.sent_at >= process.REPORT_EVERY:
             self._read()
             if self.answer is None:
                 self.send(None)
@@ -226,7 +226,8 @@ def _mailbox_class():
 
 # ---- the driver ------------------------------------------------------------------------------------
 class RayDispatcher:
-    """Claims queued jobs and runs them as Ray tasks; records progress, cancels and final states."""
+    """Claims queued jobs and runs them as Ray tasks; records progress, cancels and final states (the
+    `Dispatcher` protocol of `prune_core.jobs.dispatcher`)."""
 
     def __init__(self, store: JobStore, parallel: int | None = None):
         import ray
@@ -265,7 +266,7 @@ class RayDispatcher:
     def tick(self) -> int:
         self._copy_progress()
         self._collect()
-        worker.reap(self.store, self.local, self.cancel_seen)
+        process.reap(self.store, self.local, self.cancel_seen)
         self._enforce_cancels()
         self._stop_overdue()
         return self._start()
@@ -294,7 +295,7 @@ class RayDispatcher:
             if job is None:
                 break
             if job.kind == "export":
-                self.local[job.id] = worker.spawn(job.id, self.root)
+                self.local[job.id] = process.spawn(job.id, self.root)
                 self.store.set_pid(job.id, self.local[job.id].pid)
                 started += 1
                 continue
@@ -307,7 +308,7 @@ class RayDispatcher:
             self.store.set_pid(job.id, os.getpid())  # alive while this driver is
             ref = self.task.remote(job.id, job.kind, job.spec.to_json(), files, self.mailbox)
             self.inflight[job.id] = (ref, job.spec, time.monotonic())
-            worker.log_line(job.id, self.root, f"submitted to Ray ({address()}) with {resources()}")
+            process.log_line(job.id, self.root, f"submitted to Ray ({address()}) with {resources()}")
             started += 1
         return started
 
@@ -333,7 +334,7 @@ class RayDispatcher:
 
     def _keep(self, job_id: int, out: dict) -> None:
         """Write what the task sent back under this PRUNE_HOME, then record the final state."""
-        folder = worker.job_dir(job_id, self.root)
+        folder = process.job_dir(job_id, self.root)
         self._keep_baselines(out.get("baselines") or {})
         result = out.get("result")
         if out.get("model") is not None:
@@ -347,7 +348,7 @@ class RayDispatcher:
                 log.write(f"---- the job process's output on Ray node {out.get('node')} ----\n{out['log']}"
                           f"{'' if out['log'].endswith(chr(10)) else chr(10)}---- end ----\n")
         trained = sorted(name for name in out.get("trained", []) if name.endswith(".keras"))
-        worker.log_line(job_id, self.root, f"{out['status']} on Ray node {out.get('node')} (pid {out.get('pid')}, "
+        process.log_line(job_id, self.root, f"{out['status']} on Ray node {out.get('node')} (pid {out.get('pid')}, "
                                            f"nice {out.get('nice')})"
                         + (f": {out['error']}" if out.get("error") else "")
                         + (f"; it trained the baseline {', '.join(trained)} (kept for every later job)" if trained else ""))
@@ -366,12 +367,12 @@ class RayDispatcher:
     def _interrupted(self, job_id: int, reason: str) -> None:
         """Record the job interrupted with the reason, and queue it again if retries are configured."""
         self._finish(job_id, "interrupted", error=reason)
-        worker.log_line(job_id, self.root, f"interrupted: {reason}")
+        process.log_line(job_id, self.root, f"interrupted: {reason}")
         job = self.store.get(job_id)
         tries = sum(1 for _ in self._ancestors(job))
         if job is not None and tries < retries():
             new = self.store.retry(job_id)
-            worker.log_line(job_id, self.root, f"queued again as job {new} (PRUNE_RAY_RETRIES={retries()})")
+            process.log_line(job_id, self.root, f"queued again as job {new} (PRUNE_RAY_RETRIES={retries()})")
 
     def _ancestors(self, job):
         """The earlier tries of this job (jobs whose retry led to it)."""
@@ -393,7 +394,7 @@ class RayDispatcher:
             self.told = wanted
         for job_id in wanted:
             first = self.cancel_seen.setdefault(job_id, time.monotonic())
-            if time.monotonic() - first >= CANCEL_GRACE:
+            if time.monotonic() - first >= process.CANCEL_GRACE:
                 self.ray.cancel(self.inflight[job_id][0], force=True)
 
     def _stop_overdue(self) -> None:
@@ -417,30 +418,5 @@ class RayDispatcher:
     def busy(self) -> bool:
         return bool(self.inflight or self.local)
 
-    def shutdown(self) -> None:
+    def close(self) -> None:
         self.ray.shutdown()
-
-
-def dispatch(store: JobStore, *, parallel: int | None = None, forever: bool = False,
-             idle_seconds: float = 2.0) -> int:
-    """`worker.dispatch` for a Ray cluster: drain the queue; returns how many jobs it started."""
-    lock = worker.take_lock(store.path.parent)
-    if lock is None:
-        return 0
-    driver = RayDispatcher(store, parallel)
-    started, idle_since = 0, time.monotonic()
-    store.recover()
-    try:
-        while True:
-            try:
-                started += driver.tick()
-                if driver.busy():
-                    idle_since = time.monotonic()
-                elif not forever and time.monotonic() - idle_since >= idle_seconds:
-                    return started
-            except sqlite3.OperationalError:
-                pass  # the store is locked: remote jobs run on; try again shortly
-            driver.wait(worker.POLL_SECONDS)
-    finally:
-        driver.shutdown()
-        lock.close()

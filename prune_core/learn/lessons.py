@@ -16,6 +16,7 @@ import numpy as np
 from prune_core.recipe import patterns
 
 from prune_core.results.demo import LESSON_WEIGHTS
+from prune_core.timing import verdict
 
 
 def lesson_weights() -> tuple[np.ndarray, str]:
@@ -132,8 +133,6 @@ def speed_rows(results: list) -> list:
     run, and the unstructured runs of one criterion (taylor when there are any). Per run: the FLOPs
     speedup in theory (dense FLOPs ÷ FLOPs left, zeros skipped) and the measured one with its band —
     LiteRT at one thread where the run was exported, else Keras batch 1 — and whether the band leaves 1.0."""
-    from prune_core.timing import verdict
-
     flat = _unstructured_runs(results)
     strategies = {r.spec.strategy for r in flat}
     pick = "taylor" if "taylor" in strategies else min(strategies, default=None)

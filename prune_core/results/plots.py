@@ -7,6 +7,8 @@ import plotly.graph_objects as go
 
 from prune_core.results.demo import SWEEP as DEMO_SWEEP
 from prune_core.results.frame import AXES, band, pareto_mask
+from prune_core.results.deployment import FORMATS
+from prune_core.results.explore import SCOPE_LABELS
 
 #: One colour per strategy, the same on every chart.
 COLOURS = {"magnitude": "#1f77b4", "gradient": "#ff7f0e", "taylor": "#2ca02c", "fisher": "#d62728",
@@ -135,8 +137,6 @@ def layer_bars(values: dict, title: str = "sparsity"):
 
 def format_sizes(deployment):
     """Bytes and gzip bytes of each exported format, side by side (`result.Deployment`)."""
-    from prune_core.results.deployment import FORMATS
-
     present = [f for f in FORMATS if deployment.get(f.key, "bytes") is not None]
     labels = [f.label for f in present]
     fig = go.Figure([go.Bar(name="file", x=labels, y=[deployment.get(f.key, "bytes") for f in present],
@@ -227,8 +227,6 @@ def sensitivity_heatmap(frame: pd.DataFrame):
 
 def allocation_bars(table: pd.DataFrame):
     """Per-layer sparsity under each scope at one overall sparsity."""
-    from prune_core.results.explore import SCOPE_LABELS
-
     bars = []
     for scope, colour in (("layerwise", "#bbbbbb"), ("global", "#7f7f7f"), ("auto", "#2ca02c")):
         if scope in table and table[scope].notna().any():

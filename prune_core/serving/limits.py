@@ -19,6 +19,7 @@ from pathlib import Path
 
 from prune_core import paths
 from prune_core.errors import SpecError
+from prune_core.serving import access
 
 
 def _setting(name: str, default: int) -> int:
@@ -68,8 +69,6 @@ def check_submission(new: int, queued: int, mine: int | None = None) -> None:
 
 
 def path_roots() -> list[Path]:
-    from prune_core.serving import access
-
     if access.shared():
         return [paths.uploads_dir().resolve()]
     text = os.environ.get("PRUNE_PATH_ROOTS")
@@ -85,8 +84,6 @@ def check_path(path_text: str, what: str) -> None:
         raise SpecError(f"{what} {path_text[:120]!r} cannot be read") from None
     roots = path_roots()
     if not any(resolved.is_relative_to(root) for root in roots):
-        from prune_core.serving import access
-
         if access.shared():
             raise SpecError(f"{what} {path_text[:120]!r} was not uploaded here; a shared dashboard reads only "
                             "the files its visitors upload")
