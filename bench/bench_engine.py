@@ -8,6 +8,8 @@ masked fine-tuning ≤ 1.10× a dense training epoch; at 80 % the best criterion
 and not below tfmot's recipe; at 90 % within 3 pp. Raw results go to bench/out/engine.jsonl.
 Epoch seconds are the median of epochs 2… (epoch 1 includes tracing). The timing target is checked
 on dense, masked and tfmot-wrapped fine-tuning measured in alternation in the same process.
+Writes docs/benchmarks/engine.md: sections timing and criteria (`--timing-only`: timing only;
+`--no-write`: neither).
 """
 from __future__ import annotations
 
@@ -19,15 +21,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from prune_core.data import datasets as data  # noqa: E402
-from prune_core.engine import baselines, metrics, models, pipeline  # noqa: E402
+from bench.report import Report  # noqa: E402
+from prune_core.engine import baselines, metrics, models, pipeline, run_inputs  # noqa: E402
 from prune_core.engine.pruners import tfmot as tfmot_reference  # noqa: E402
 from prune_core.engine.pruners.masked import MaskedPruner  # noqa: E402
-from bench.checks import print_checks  # noqa: E402
-from prune_core.recipe.spec import RunSpec  # noqa: E402
 from prune_core.engine.training import Trainer  # noqa: E402
+from prune_core.recipe.spec import RunSpec  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "out"
+COLUMNS = ["strategy", "scope", "target", "achieved", "top-1 before FT", "top-1", "Δ vs dense (pp)", "gzip bytes",
+           "Keras b1 p50 ms", "Keras b32 p50 ms", "s/epoch", "× dense epoch"]
 
 
 def steady_epoch_seconds(history) -> float:
@@ -35,9 +38,17 @@ def steady_epoch_seconds(history) -> float:
     return statistics.median(times)
 
 
+def cells(r: dict, dense_top1: float, dense_epoch: float) -> list:
+    """One run's row of the table, against dense's top-1 and epoch seconds."""
+    return [r["strategy"], r["scope"], f"{r['target']:.2f}", f"{r['weight_sparsity']:.4f}",
+            f"{r['top1_before_finetune']:.4f}", f"{r['top1']:.4f}", f"{100 * (r['top1'] - dense_top1):+.2f}",
+            f"{r['gzip_bytes']:,}", f"{r['latency_ms_b1_p50']:.2f}", f"{r['latency_ms_b32_p50']:.2f}",
+            f"{r['epoch_seconds']:.2f}", f"{r['epoch_seconds'] / dense_epoch:.2f}"]
+
+
 def _epoch_seconds(spec, dataset, baseline, arm: str, epochs: int) -> float:
     """Steady-state seconds per fine-tune epoch for one arm: dense, our masks, or tfmot's wrappers."""
-    steps = epochs * dataset.steps_per_epoch(spec.batch_size)
+    steps = epochs * dataset.steps_per_epoch(spec.training.batch_size)
     spec = spec.with_(sparsity=0.8, fine_tune_epochs=epochs, strategy="tfmot" if arm == "tfmot" else "magnitude")
     if arm == "tfmot":
         pruner = tfmot_reference.TfmotPruner(spec.pruning, spec.schedule)
@@ -50,9 +61,10 @@ def _epoch_seconds(spec, dataset, baseline, arm: str, epochs: int) -> float:
         model = pruner.start(baseline)
         pruner.prune(model, 0.8)
         masks = pruner.mask_pairs
-    trainer = Trainer(model, learning_rate=spec.learning_rate, total_steps=steps, seed=spec.seed, masks=masks)
+    training = spec.training
+    trainer = Trainer(model, learning_rate=training.learning_rate, total_steps=steps, seed=training.seed, masks=masks)
     return steady_epoch_seconds(trainer.fit(dataset.x_train, dataset.y_train, epochs=epochs,
-                                            batch_size=spec.batch_size, seed=spec.seed))
+                                            batch_size=training.batch_size, seed=training.seed))
 
 
 def interleaved_epoch_times(spec, dataset, baseline, rounds: int = 3, epochs: int = 4) -> dict:
@@ -76,19 +88,21 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=3, help="rounds of the interleaved timing")
     ap.add_argument("--runs", default="magnitude:layerwise,magnitude:global,gradient:global,taylor:global,"
                     "fisher:global,random:global,tfmot:layerwise", help="strategy:scope pairs")
-    args = ap.parse_args()
+    args, report = Report.parse_args(ap, "engine", "Engine: criteria and tfmot's recipe")
     base = RunSpec.of(model=args.model, dataset=args.dataset, fine_tune_epochs=args.fine_tune_epochs)
-    dataset = data.load(base.dataset, base.image_size, base.seed)
+    dataset = run_inputs.resolve_dataset(base)
     baseline, info = baselines.get(base, dataset, on_progress=lambda p: None)
-    print(f"baseline: {base.model} on {base.dataset}, trained {'(cached)' if info.get('cached') else ''} "
-          f"in {info.get('train_seconds', 0):.0f} s, test top-1 {info['top1']:.4f}", flush=True)
+    print(f"baseline: {base.baseline.model} on {base.baseline.dataset}, trained "
+          f"{'(cached)' if info.get('cached') else ''} in {info.get('train_seconds', 0):.0f} s, test top-1 {info['top1']:.4f}", flush=True)
 
     if args.timing_only:
         epochs = interleaved_epoch_times(base, dataset, baseline, rounds=args.rounds)
         ratio = epochs["masked"] / epochs["dense"]
-        print(f"dense {epochs['dense']:.3f} s · masked {epochs['masked']:.3f} s ({ratio:.3f}×) · "
-              f"tfmot {epochs['tfmot']:.3f} s ({epochs['tfmot'] / epochs['dense']:.3f}×)")
-        print_checks([(f"masked fine-tune epoch ≤ 1.10× dense ({ratio:.2f}×)", ratio <= 1.10)])
+        report.section("timing")
+        report.text(f"dense {epochs['dense']:.3f} s · masked {epochs['masked']:.3f} s ({ratio:.3f}×) · "
+                    f"tfmot {epochs['tfmot']:.3f} s ({epochs['tfmot'] / epochs['dense']:.3f}×)")
+        report.checks([(f"masked fine-tune epoch ≤ 1.10× dense ({ratio:.2f}×)", ratio <= 1.10)])
+        report.save()
         return 0
     dense_sizes = metrics.file_sizes(baseline)
     dense_lat = (metrics.latency(baseline, 1).p50, metrics.latency(baseline, 32, repeats=10).p50)
@@ -111,27 +125,23 @@ def main() -> int:
     epochs = interleaved_epoch_times(base, dataset, baseline)
     dense_epoch = epochs["dense"]
 
-    print(f"\nFine-tune epoch, measured in alternation (3 rounds × 4 epochs, median of steady epochs): dense "
-          f"{epochs['dense']:.2f} s · our masks {epochs['masked']:.2f} s ({epochs['masked'] / dense_epoch:.2f}×) · "
-          f"tfmot wrappers {epochs['tfmot']:.2f} s ({epochs['tfmot'] / dense_epoch:.2f}×)")
-    print(f"Fine-tune budget for every row: {base.fine_tune_epochs} epochs, lr {base.learning_rate}, one-shot; "
-          "the s/epoch column below is each run's own (noisier) timing.\n")
-    print("| strategy | scope | target | achieved | top-1 before FT | top-1 | Δ vs dense (pp) | gzip bytes | "
-          "Keras b1 p50 ms | Keras b32 p50 ms | s/epoch | × dense epoch |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-    print(f"| dense | – | 0 | 0 | – | {dense_top1:.4f} | 0 | {dense_sizes['gzip_bytes']:,} | {dense_lat[0]:.2f} | "
-          f"{dense_lat[1]:.2f} | {dense_epoch:.2f} | 1.00 |")
-    for r in rows:
-        print(f"| {r['strategy']} | {r['scope']} | {r['target']:.2f} | {r['weight_sparsity']:.4f} | "
-              f"{r['top1_before_finetune']:.4f} | {r['top1']:.4f} | {100 * (r['top1'] - dense_top1):+.2f} | "
-              f"{r['gzip_bytes']:,} | {r['latency_ms_b1_p50']:.2f} | {r['latency_ms_b32_p50']:.2f} | "
-              f"{r['epoch_seconds']:.2f} | {r['epoch_seconds'] / dense_epoch:.2f} |")
+    masked = epochs["masked"] / dense_epoch
+    report.section("timing")
+    report.text(f"Fine-tune epoch, measured in alternation (3 rounds × 4 epochs, median of steady epochs): dense "
+                f"{epochs['dense']:.2f} s · our masks {epochs['masked']:.2f} s ({masked:.2f}×) · "
+                f"tfmot wrappers {epochs['tfmot']:.2f} s ({epochs['tfmot'] / dense_epoch:.2f}×)")
+    report.checks([(f"masked fine-tune epoch ≤ 1.10× dense ({masked:.2f}×; tfmot {epochs['tfmot'] / dense_epoch:.2f}×)",
+                    masked <= 1.10)])
+    training = base.training
+    report.section("criteria")
+    report.text(f"Fine-tune budget for every row: {training.fine_tune_epochs} epochs, lr {training.learning_rate}, "
+                "one-shot; the s/epoch column below is each run's own (noisier) timing.")
+    dense_row = ["dense", "–", "0", "0", "–", f"{dense_top1:.4f}", "0", f"{dense_sizes['gzip_bytes']:,}",
+                 f"{dense_lat[0]:.2f}", f"{dense_lat[1]:.2f}", f"{dense_epoch:.2f}", "1.00"]
+    report.table(COLUMNS, [dense_row] + [cells(r, dense_top1, dense_epoch) for r in rows])
 
     ours = [r for r in rows if r["strategy"] != "tfmot"]
     checks = []
-    masked = epochs["masked"] / dense_epoch
-    checks.append((f"masked fine-tune epoch ≤ 1.10× dense ({masked:.2f}×; tfmot {epochs['tfmot'] / dense_epoch:.2f}×)",
-                   masked <= 1.10))
     for sparsity, budget in ((0.8, 1.0), (0.9, 3.0)):
         at = [r for r in ours if abs(r["target"] - sparsity) < 1e-9 and r["strategy"] != "random"]
         ref = [r for r in rows if r["strategy"] == "tfmot" and abs(r["target"] - sparsity) < 1e-9]
@@ -144,7 +154,8 @@ def main() -> int:
         if ref and sparsity == 0.8:
             checks.append((f"80%: best criterion not below tfmot ({best['top1']:.4f} vs {ref[0]['top1']:.4f})",
                            best["top1"] >= ref[0]["top1"]))
-    print_checks(checks)
+    report.checks(checks)
+    report.save()
     return 0
 
 

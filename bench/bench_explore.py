@@ -15,7 +15,8 @@ retrained), on the compact EfficientNet and digits:
 4. automatic vs layerwise vs global for the `--compare` criteria at each sparsity, the same fine-tune
    budget (the recipe defaults: one-shot, 8 epochs): top-1 on the test split before and after
    fine-tuning, beside the profile's one-shot prediction (validation split).
-Writes bench/out/explore_profile.json and bench/out/explore_runs.jsonl.
+Writes bench/out/explore_profile.json and bench/out/explore_runs.jsonl, and the tables into
+docs/benchmarks/explore.md (sections profile, oneshot, page, finetune; `--no-write`: print only).
 """
 from __future__ import annotations
 
@@ -32,17 +33,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.checks import print_checks  # noqa: E402
+from bench.report import Report  # noqa: E402
 
 PAGE_BUDGET_MS = 150.0
 
 
 def profile_part(spec, names, home: Path):
-    from prune_core.data import datasets as data
-    from prune_core.engine import baselines
+    from prune_core.engine import baselines, run_inputs
     from prune_core.engine.profiler import Profiler
 
-    dataset = data.load(spec.dataset, spec.image_size, spec.seed)
+    dataset = run_inputs.resolve_dataset(spec)
     baseline, _ = baselines.get(spec, dataset, root=home)
     start = time.perf_counter()
     profiler = Profiler(spec, baseline, dataset, root=home)
@@ -95,6 +95,60 @@ def store_profiles(profile_by_name: dict, spec) -> None:
         store.finish(job_id, "completed", result=measured.to_dict())
 
 
+def profile_section(report, profiler, measured, evaluation, setup):
+    """The profile's cost by part, each curve's own work against its bound; returns the merged profile."""
+    k = len(profiler.levels)
+    report.section("profile")
+    report.heading(f"Profile: compact EfficientNet, digits ({len(profiler.targets)} layers, {k} levels, "
+                   f"{len(profiler.layer_levels)} layer levels; one validation evaluation {1000 * evaluation:.0f} ms; "
+                   f"setup {setup:.1f} s)")
+    ratios, merged, rows = [], None, []
+    for name, (single, total) in measured.items():
+        seconds = single.criteria[name].seconds
+        bound = 1.2 * (seconds["scoring"] + k * evaluation)
+        for scope in ("layerwise", "global", "auto"):
+            own = seconds["scoring"] + seconds[f"{scope}_masks"] + seconds[f"{scope}_evaluate"]
+            ratios.append((name, scope, own / bound))
+        worst = max(r for n, _, r in ratios if n == name)
+        curves = [seconds[f"{s}_masks"] + seconds[f"{s}_evaluate"] for s in ("layerwise", "global", "auto")]
+        rows.append([name, f"{total:.1f}", f"{seconds['scoring']:.1f}", f"{seconds['sensitivity']:.1f}",
+                     f"{statistics.mean(curves):.1f} ({bound:.1f})", f"{worst:.2f}",
+                     f"{statistics.mean(seconds[f'{s}_size'] for s in ('layerwise', 'global', 'auto')):.1f}",
+                     f"{statistics.mean(seconds[f'{s}_batchnorm'] for s in ('layerwise', 'global', 'auto')):.1f}"])
+        merged = single if merged is None else merged.merged(single)
+    report.table(["criterion", "total s", "scoring s", "sensitivity s", "curve: masks + evaluation s (bound)", "ratio",
+                  "+ gzip of the .h5 s", "+ BatchNorm re-estimated s"], rows)
+    slowest = max(ratios, key=lambda r: r[2])
+    report.checks([(f"each one-shot curve's own work ≤ 1.2 × (scoring + {k} evaluations): worst "
+                    f"{slowest[2]:.2f} ({'/'.join(slowest[:2])})", slowest[2] <= 1.0)])
+    return merged
+
+
+def oneshot_section(report, merged, names) -> None:
+    """One-shot top-1 from the profile at 50–90 %, as pruned and with BatchNorm re-estimated."""
+    from prune_core.results.profile import at_level
+
+    dense = merged.dense["top1"]
+    report.section("oneshot")
+    report.heading(f"One-shot top-1 (validation split, dense {dense:.4f}): as pruned / BatchNorm re-estimated")
+    best, rows = {0.7: ("", 0.0), 0.8: ("", 0.0)}, []
+    for name in names:
+        for scope in ("layerwise", "global", "auto"):
+            curve = merged.criteria[name].curve(scope)
+            cells = []
+            for level in (0.5, 0.7, 0.8, 0.9):
+                raw, bn = at_level(curve, "top1", level), at_level(curve, "top1_bn", level)
+                cells.append(f"{raw:.3f} / {bn:.3f}")
+                if level in best and max(raw, bn) > best[level][1]:
+                    best[level] = (f"{name} {scope}{' + BatchNorm' if bn >= raw else ''}", max(raw, bn))
+            rows.append([name, scope, *cells])
+    report.table(["criterion", "ranking", "50 %", "70 %", "80 %", "90 %"], rows)
+    report.checks([(f"best one-shot at 70 % within 1 pp of dense: {best[0.7][0]} {best[0.7][1]:.4f} (dense {dense:.4f})",
+                    best[0.7][1] >= dense - 0.01),
+                   (f"best one-shot at 80 % within 5 pp of dense: {best[0.8][0]} {best[0.8][1]:.4f}",
+                    best[0.8][1] >= dense - 0.05)])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--criteria", default="magnitude,gradient,taylor,fisher,wanda")
@@ -103,7 +157,8 @@ def main() -> int:
     ap.add_argument("--fine-tune-epochs", type=int, default=8)
     ap.add_argument("--skip-finetune", action="store_true")
     ap.add_argument("--page-only", default=None, help=argparse.SUPPRESS)
-    args = ap.parse_args()
+    args, report = Report.parse_args(ap, "explore",
+                                     "Explore: profiles, one-shot quality and automatic per-layer sparsity")
     if args.page_only:
         print(json.dumps(_page_times(args.page_only.split(","))))
         return 0
@@ -114,73 +169,29 @@ def main() -> int:
         shutil.copytree(source, home / "baselines")
     os.environ["PRUNE_HOME"], os.environ["PRUNE_AUTOSTART"] = str(home), "0"
 
-    from prune_core.results import explore
-    from prune_core.results.profile import at_level
     from prune_core.recipe.spec import RunSpec
 
     spec = RunSpec.of(model="efficientnet-compact", dataset="digits")
     profiler, measured, evaluation, setup = profile_part(spec, names, home)
-    k = len(profiler.levels)
-    print(f"\n### Profile: compact EfficientNet, digits ({len(profiler.targets)} layers, {k} levels, "
-          f"{len(profiler.layer_levels)} layer levels; one validation evaluation {1000 * evaluation:.0f} ms; "
-          f"setup {setup:.1f} s)\n")
-    print("| criterion | total s | scoring s | sensitivity s | curve: masks + evaluation s (bound) | ratio | "
-          "+ gzip of the .h5 s | + BatchNorm re-estimated s |")
-    print("|---|---|---|---|---|---|---|---|")
-    ratios, merged = [], None
-    for name, (single, total) in measured.items():
-        seconds = single.criteria[name].seconds
-        bound = 1.2 * (seconds["scoring"] + k * evaluation)
-        for scope in ("layerwise", "global", "auto"):
-            own = seconds["scoring"] + seconds[f"{scope}_masks"] + seconds[f"{scope}_evaluate"]
-            ratios.append((name, scope, own / bound))
-        worst = max(r for n, _, r in ratios if n == name)
-        curves = [seconds[f"{s}_masks"] + seconds[f"{s}_evaluate"] for s in ("layerwise", "global", "auto")]
-        print(f"| {name} | {total:.1f} | {seconds['scoring']:.1f} | {seconds['sensitivity']:.1f} | "
-              f"{statistics.mean(curves):.1f} ({bound:.1f}) | {worst:.2f} | "
-              f"{statistics.mean(seconds[f'{s}_size'] for s in ('layerwise', 'global', 'auto')):.1f} | "
-              f"{statistics.mean(seconds[f'{s}_batchnorm'] for s in ('layerwise', 'global', 'auto')):.1f} |")
-        merged = single if merged is None else merged.merged(single)
+    merged = profile_section(report, profiler, measured, evaluation, setup)
     (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)
     (ROOT / "bench" / "out" / "explore_profile.json").write_text(json.dumps(merged.to_dict()))
-
-    dense = merged.dense["top1"]
-    print(f"\n### One-shot top-1 (validation split, dense {dense:.4f}): as pruned / BatchNorm re-estimated\n")
-    print("| criterion | ranking | 50 % | 70 % | 80 % | 90 % |")
-    print("|---|---|---|---|---|---|")
-    best = {0.7: ("", 0.0), 0.8: ("", 0.0)}
-    for name in names:
-        for scope in ("layerwise", "global", "auto"):
-            curve = merged.criteria[name].curve(scope)
-            cells = []
-            for level in (0.5, 0.7, 0.8, 0.9):
-                raw, bn = at_level(curve, "top1", level), at_level(curve, "top1_bn", level)
-                cells.append(f"{raw:.3f} / {bn:.3f}")
-                if level in best and max(raw, bn) > best[level][1]:
-                    best[level] = (f"{name} {scope}{' + BatchNorm' if bn >= raw else ''}", max(raw, bn))
-            print(f"| {name} | {scope} | " + " | ".join(cells) + " |")
+    oneshot_section(report, merged, names)
 
     store_profiles({n: measured[n][0] for n in names}, spec)
     page = page_part(home, names[:4])
-    print(f"\n### Explore page, {len(names[:4])} criteria profiled: script time per slider move, median "
-          f"{statistics.median(page):.0f} ms (worst {max(page):.0f} ms, budget {PAGE_BUDGET_MS:.0f} ms)")
-
-    checks = [(f"each one-shot curve's own work ≤ 1.2 × (scoring + {k} evaluations): worst "
-               f"{max(r for *_, r in ratios):.2f} ({'/'.join(max(ratios, key=lambda r: r[2])[:2])})",
-               max(r for *_, r in ratios) <= 1.0),
-              (f"best one-shot at 70 % within 1 pp of dense: {best[0.7][0]} {best[0.7][1]:.4f} (dense {dense:.4f})",
-               best[0.7][1] >= dense - 0.01),
-              (f"best one-shot at 80 % within 5 pp of dense: {best[0.8][0]} {best[0.8][1]:.4f}",
-               best[0.8][1] >= dense - 0.05),
-              (f"Explore slider move ≤ {PAGE_BUDGET_MS:.0f} ms (median {statistics.median(page):.0f} ms)",
-               statistics.median(page) <= PAGE_BUDGET_MS)]
+    report.section("page")
+    report.heading(f"Explore page, {len(names[:4])} criteria profiled: script time per slider move, median "
+                   f"{statistics.median(page):.0f} ms (worst {max(page):.0f} ms, budget {PAGE_BUDGET_MS:.0f} ms)")
+    report.checks([(f"Explore slider move ≤ {PAGE_BUDGET_MS:.0f} ms (median {statistics.median(page):.0f} ms)",
+                    statistics.median(page) <= PAGE_BUDGET_MS)])
     if not args.skip_finetune:
-        checks += finetune_part(spec, args, merged, explore)
-    print_checks(checks)
+        finetune_part(spec, args, merged, report)
+    report.save()
     return 0
 
 
-def finetune_part(spec, args, profile, explore) -> list:
+def finetune_part(spec, args, profile, report) -> None:
     from prune_core.engine import pipeline
     from prune_core.results.profile import at_level
 
@@ -200,25 +211,26 @@ def finetune_part(spec, args, profile, explore) -> list:
                 print(f"  {name} {sparsity:.2f} {scope}: before {result.top1_before_finetune:.4f} after "
                       f"{result.top1:.4f} (one-shot predicted {predicted:.4f})", flush=True)
     out.close()
-    print(f"\n### Automatic vs uniform vs global: top-1 on the test split before → after fine-tuning "
-          f"({args.fine_tune_epochs} epochs, one-shot); in brackets the profile's one-shot prediction "
-          "(validation, BatchNorm re-estimated)\n")
-    print("| criterion | sparsity | layerwise | global | auto | auto ≥ best after? | auto better before? |")
-    print("|---|---|---|---|---|---|---|")
-    checks = []
+    report.section("finetune")
+    report.heading(f"Automatic vs uniform vs global: top-1 on the test split before → after fine-tuning "
+                   f"({args.fine_tune_epochs} epochs, one-shot); in brackets the profile's one-shot prediction "
+                   "(validation, BatchNorm re-estimated)")
+    checks, table = [], []
     for name in args.compare.split(","):
         for sparsity in sparsities:
             cells = [rows[(name, sparsity, s)] for s in ("layerwise", "global", "auto")]
             after_ok = cells[2][1] >= max(cells[0][1], cells[1][1])
             before_ok = cells[2][0] > max(cells[0][0], cells[1][0])
-            print(f"| {name} | {sparsity:.0%} | " + " | ".join(f"{b:.4f} → {a:.4f} ({p:.3f})" for b, a, p in cells)
-                  + f" | {'yes' if after_ok else 'no'} | {'yes' if before_ok else 'no'} |")
+            table.append([name, f"{sparsity:.0%}", *(f"{b:.4f} → {a:.4f} ({p:.3f})" for b, a, p in cells),
+                          "yes" if after_ok else "no", "yes" if before_ok else "no"])
             if sparsity >= 0.9:
                 checks.append((f"{name} {sparsity:.0%}: auto after fine-tuning {cells[2][1]:.4f} ≥ best of "
                                f"layerwise/global {max(cells[0][1], cells[1][1]):.4f}", after_ok))
                 checks.append((f"{name} {sparsity:.0%}: auto before fine-tuning {cells[2][0]:.4f} > "
                                f"{max(cells[0][0], cells[1][0]):.4f}", before_ok))
-    return checks
+    report.table(["criterion", "sparsity", "layerwise", "global", "auto", "auto ≥ best after?", "auto better before?"],
+                 table)
+    report.checks(checks)
 
 
 if __name__ == "__main__":

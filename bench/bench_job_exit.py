@@ -8,6 +8,7 @@ The same tiny-CNN job, in alternation, run two ways on a private store:
 - `python -c "body.run_job(ID)"`: the same work, then Python's ordinary teardown (TensorFlow's included).
 Prints the seconds from the store's `finished_at` to the process's end, and the process's whole CPU time.
 A Ray task waits for its job process to end before it returns, so that time was on every Ray job's path.
+Writes section job-exit of docs/benchmarks/ray.md (`--no-write`: print only).
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_ray import SWEEP, _home, trained_baselines  # noqa: E402
+from bench.bench_ray import SWEEP, TITLE, _home, trained_baselines  # noqa: E402
+from bench.report import Report  # noqa: E402
 from prune_core.jobs.store import JobStore  # noqa: E402
 
 WAYS = {"python -m prune_core job ID (exit_now)": ["-m", "prune_core", "job"],
@@ -50,17 +52,19 @@ def _once(baselines: Path, args: list) -> tuple[float, float]:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
-    rounds = ap.parse_args().rounds
+    options, report = Report.parse_args(ap, "ray", TITLE)
+    rounds = options.rounds
     baselines = trained_baselines()
     seen: dict = {name: [] for name in WAYS}
     for _ in range(rounds):
         for name, args in WAYS.items():  # in alternation
             seen[name].append(_once(baselines, args))
-    print(f"### a tiny-CNN job process's end, {rounds} rounds\n")
-    print("| way | s from final state to exit (median; each) | process CPU s (median) |\n|---|---|---|")
-    for name, rows in seen.items():
-        print(f"| {name} | {statistics.median(r[0] for r in rows):.2f} ({', '.join(f'{r[0]:.2f}' for r in rows)}) "
-              f"| {statistics.median(r[1] for r in rows):.2f} |")
+    report.section("job-exit")
+    report.heading(f"a tiny-CNN job process's end, {rounds} rounds")
+    report.table(["way", "s from final state to exit (median; each)", "process CPU s (median)"],
+                 [[name, f"{statistics.median(r[0] for r in rows):.2f} ({', '.join(f'{r[0]:.2f}' for r in rows)})",
+                   f"{statistics.median(r[1] for r in rows):.2f}"] for name, rows in seen.items()])
+    report.save()
     return 0
 
 

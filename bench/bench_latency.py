@@ -14,7 +14,8 @@ The fastest round of each measurement is reported too: LiteRT's latency axis plo
 interpreter, as a new job does. Spread = (max − min)
 ÷ median of the `--times` p50s. For the new Keras path the speedup against the dense reference is
 reported too: it is what comparisons use, and it should be 1.0 for the same model. Goals: p50 spread
-≤ 10 % in Keras and ≤ 5 % in LiteRT (compact model).
+≤ 10 % in Keras and ≤ 5 % in LiteRT (compact model). Writes docs/benchmarks/latency.md (a section per
+model; `--no-write`: print only).
 """
 from __future__ import annotations
 
@@ -25,9 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.checks import print_checks  # noqa: E402
-from prune_core.data import datasets as data  # noqa: E402
-from prune_core.engine import baselines, deploy, metrics, models  # noqa: E402
+from bench.report import Report  # noqa: E402
+from prune_core.engine import baselines, deploy, metrics, models, run_inputs  # noqa: E402
 from prune_core.recipe.spec import RunSpec  # noqa: E402
 from prune_core.timing import time_alternating  # noqa: E402
 
@@ -40,9 +40,9 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--times", type=int, default=10)
     ap.add_argument("--model", default="efficientnet-compact")
-    args = ap.parse_args()
+    args, report = Report.parse_args(ap, "latency", "Latency: how much one measurement moves")
     spec = RunSpec.of(model=args.model)
-    dataset = data.load(spec.dataset, spec.image_size, spec.seed)
+    dataset = run_inputs.resolve_dataset(spec)
     model, _ = baselines.get(spec, dataset)
     reference = models.clone(model)
     content, shape = deploy.to_tflite(model), tuple(model.input_shape[1:])
@@ -72,25 +72,29 @@ def main() -> int:
             ("LiteRT batch 1, 1 thread, after: median of 8 rounds (≥ 10 calls, ≥ 25 ms each)", litert_new, "ms"),
             ("LiteRT batch 1, 1 thread, after: fastest of the 8 rounds (what the dashboard plots)", litert_floor, "ms"),
             ("LiteRT batch 1, 1 thread, after: speedup vs dense float32, in alternation", litert_speedups, "×")]
-    print(f"\n{args.model}, the same dense model measured {args.times} times per path (old and new in alternation)\n")
-    print("| measurement | min | median | max | spread (max − min) ÷ median |")
-    print("|---|---|---|---|---|")
-    for name, values, unit in rows:
+    report.section(args.model)
+    report.text(f"{args.model}, the same dense model measured {args.times} times per path (old and new in alternation)")
+
+    def cells(name, values, unit):
         digits = 4 if statistics.median(values) < 1 else 2
-        print(f"| {name} | {min(values):.{digits}f} {unit} | {statistics.median(values):.{digits}f} {unit} | "
-              f"{max(values):.{digits}f} {unit} | {100 * spread(values):.1f} % |")
+        return [name, *(f"{v:.{digits}f} {unit}" for v in (min(values), statistics.median(values), max(values))),
+                f"{100 * spread(values):.1f} %"]
+
+    report.table(["measurement", "min", "median", "max", "spread (max − min) ÷ median"],
+                 [cells(*r) for r in rows])
     within = sum(low <= 1.0 <= high for low, high in bands)
-    print(f"\nThe same model against itself: 1.0 inside the speedup band in {within}/{args.times} measurements "
-          f"(a pruned model's difference is called a result only outside its band).")
-    print_checks([(f"Keras p50 spread ≤ 10 % ({100 * spread(keras_new):.1f} %; before {100 * spread(keras_old):.1f} %)",
-                   spread(keras_new) <= 0.10),
-                  (f"Keras speedup vs dense spread ≤ 10 % ({100 * spread(speedups):.1f} %)", spread(speedups) <= 0.10),
-                  (f"LiteRT p50 spread ≤ 5 % ({100 * spread(litert_new):.1f} %; before "
-                   f"{100 * spread(litert_old):.1f} %)", spread(litert_new) <= 0.05),
-                  (f"LiteRT fastest round spread ≤ 5 % ({100 * spread(litert_floor):.1f} %)",
-                   spread(litert_floor) <= 0.05),
-                  (f"LiteRT speedup vs dense spread ≤ 5 % ({100 * spread(litert_speedups):.1f} %)",
-                   spread(litert_speedups) <= 0.05)])
+    report.text(f"The same model against itself: 1.0 inside the speedup band in {within}/{args.times} measurements "
+                f"(a pruned model's difference is called a result only outside its band).")
+    report.checks([(f"Keras p50 spread ≤ 10 % ({100 * spread(keras_new):.1f} %; before {100 * spread(keras_old):.1f} %)",
+                    spread(keras_new) <= 0.10),
+                   (f"Keras speedup vs dense spread ≤ 10 % ({100 * spread(speedups):.1f} %)", spread(speedups) <= 0.10),
+                   (f"LiteRT p50 spread ≤ 5 % ({100 * spread(litert_new):.1f} %; before "
+                    f"{100 * spread(litert_old):.1f} %)", spread(litert_new) <= 0.05),
+                   (f"LiteRT fastest round spread ≤ 5 % ({100 * spread(litert_floor):.1f} %)",
+                    spread(litert_floor) <= 0.05),
+                   (f"LiteRT speedup vs dense spread ≤ 5 % ({100 * spread(litert_speedups):.1f} %)",
+                    spread(litert_speedups) <= 0.05)])
+    report.save()
     return 0
 
 

@@ -4,7 +4,8 @@
 
 The 200 runs are copies of one real tiny run's result with strategy, sparsity and accuracy varied
 (the page cost depends on how many rows and points there are, not on their values). Target: every
-page ≤ 300 ms per script run. Prints a markdown table.
+page ≤ 300 ms per script run. Prints a markdown table and writes it to docs/benchmarks/pages.md
+(`--no-write`: print only).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.checks import print_checks  # noqa: E402
+from bench.report import Report  # noqa: E402
 
 PAGES = ["app_pages/experiment.py", "app_pages/runs.py", "app_pages/compare.py", "app_pages/run_detail.py"]
 BUDGET_MS = 300.0
@@ -42,15 +43,15 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--repeats", type=int, default=5)
-    args = ap.parse_args()
+    args, report = Report.parse_args(ap, "pages", "Dashboard: page script time with 200 stored runs")
     home = Path(tempfile.mkdtemp(prefix="prune-bench-pages-"))
     os.environ.update(PRUNE_HOME=str(home), PRUNE_AUTOSTART="0")
 
     from streamlit.testing.v1 import AppTest
 
     from prune_core.jobs.store import JobStore
-    from prune_core.results.run_result import RunResult
     from prune_core.recipe.spec import CRITERIA, RunSpec
+    from prune_core.results.run_result import RunResult
 
     base = template_result()
     store = JobStore()
@@ -76,12 +77,13 @@ def main() -> int:
         steady = times[1:]  # the first run pays for imports
         rows.append((page, statistics.median(steady), max(steady)))
 
-    print(f"\n{args.runs} stored runs, median of {args.repeats} script runs per page (AppTest, after one warm-up)\n")
-    print("| page | median ms | worst ms | budget ms | median / budget |")
-    print("|---|---|---|---|---|")
-    for page, median, worst in rows:
-        print(f"| {page} | {median:.0f} | {worst:.0f} | {BUDGET_MS:.0f} | {median / BUDGET_MS:.2f} |")
-    print_checks([(f"{page} ≤ {BUDGET_MS:.0f} ms ({median:.0f} ms)", median <= BUDGET_MS) for page, median, _ in rows])
+    report.section("pages")
+    report.text(f"{args.runs} stored runs, median of {args.repeats} script runs per page (AppTest, after one warm-up)")
+    report.table(["page", "median ms", "worst ms", "budget ms", "median / budget"],
+                 [[page, f"{median:.0f}", f"{worst:.0f}", f"{BUDGET_MS:.0f}", f"{median / BUDGET_MS:.2f}"]
+                  for page, median, worst in rows])
+    report.checks([(f"{page} ≤ {BUDGET_MS:.0f} ms ({median:.0f} ms)", median <= BUDGET_MS) for page, median, _ in rows])
+    report.save()
     return 0
 
 

@@ -11,7 +11,8 @@ directory) over the same 8 recipes, two at a time:
   `PRUNE_RAY_ADDRESS=auto` (how the README says to use a cluster).
 Each is timed from the dispatcher's start to the last job's final state in the store (when the
 dashboard shows every result); the dispatcher's exit (after its 2 s idle wait, and Ray's shutdown) is
-printed beside it. Prints the wall times and the ratios Ray / local (goal ≤ 1.15).
+printed beside it. Prints the wall times and the ratios Ray / local (goal ≤ 1.15), and writes them into
+docs/benchmarks/ray.md (a section per `--epochs`; `--no-write`: print only).
 """
 from __future__ import annotations
 
@@ -28,11 +29,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import Report  # noqa: E402
 from prune_core.jobs.store import JobStore  # noqa: E402
 from prune_core.recipe.spec import RunSpec  # noqa: E402
 
 RECIPE = dict(model="tiny-cnn", dataset="synthetic", image_size=16, baseline_epochs=4, calibration_examples=32,
               batch_size=4, fine_tune_epochs=40)
+#: docs/benchmarks/ray.md's title: this script and the other Ray benchmarks each write sections of it.
+TITLE = "Ray: the same sweep through local processes and through Ray"
 SWEEP = [RunSpec.of(**RECIPE, strategy=s, sparsity=p) for s in ("magnitude", "taylor", "fisher", "random")
          for p in (0.5, 0.8)]
 
@@ -76,7 +80,7 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=RECIPE["fine_tune_epochs"],
                     help="fine-tune epochs per run (40: about 10 s jobs here; Ray's cost per job is fixed)")
-    args = ap.parse_args()
+    args, report = Report.parse_args(ap, "ray", TITLE)
     sweep = [spec.with_(fine_tune_epochs=args.epochs) for spec in SWEEP]
     baselines = trained_baselines()
     quiet = {"RAY_USAGE_STATS_ENABLED": "0"}
@@ -98,22 +102,22 @@ def main() -> int:
                 per_job[name] += [elapsed for _, elapsed in jobs]
     finally:
         _ray_cli("stop", "--force")
-    print(f"### 8 runs ({args.epochs} fine-tune epochs each, tiny-cnn), 2 at a time, "
-          f"{args.rounds} rounds\n")
-    print("| backend | s to the last result (median; per round) | s to the dispatcher's exit (median) "
-          "| job s (median) | / local (median of per-round ratios; range) |")
-    print("|---|---|---|---|---|")
     local = walls["local (PRUNE_MAX_JOBS=2)"]
-    verdicts = []
+    verdicts, rows = [], []
     for name in backends:
         ratios = [w / l for l, w in zip(local, walls[name])]
         ratio = "" if name.startswith("local") else \
             f"**{statistics.median(ratios):.3f}** ({min(ratios):.2f}–{max(ratios):.2f})"
         if not name.startswith("local"):
             verdicts.append(f"{name}: {'PASS' if statistics.median(ratios) <= 1.15 else 'FAIL'}")
-        print(f"| {name} | {statistics.median(walls[name]):.1f} ({', '.join(f'{w:.1f}' for w in walls[name])}) | "
-              f"{statistics.median(exits[name]):.1f} | {statistics.median(per_job[name]):.1f} | {ratio} |")
-    print(f"\ngoal Ray / local ≤ 1.15: {'; '.join(verdicts)}")
+        rows.append([name, f"{statistics.median(walls[name]):.1f} ({', '.join(f'{w:.1f}' for w in walls[name])})",
+                     f"{statistics.median(exits[name]):.1f}", f"{statistics.median(per_job[name]):.1f}", ratio])
+    report.section(f"sweep-{args.epochs}-epochs")  # one per job length
+    report.heading(f"8 runs ({args.epochs} fine-tune epochs each, tiny-cnn), 2 at a time, {args.rounds} rounds")
+    report.table(["backend", "s to the last result (median; per round)", "s to the dispatcher's exit (median)",
+                  "job s (median)", "/ local (median of per-round ratios; range)"], rows)
+    report.text(f"goal Ray / local ≤ 1.15: {'; '.join(verdicts)}")
+    report.save()
     return 0
 
 

@@ -7,7 +7,7 @@ Samples every thread of every process on the machine four times a second (Linux'
 of process: job processes, Ray's task workers, its idle or starting workers, its daemons, the
 dispatcher. Prints, per sweep, the wall time, the system's idle share and that table. This is how the
 Ray overhead was found (see the README's Ray benchmark): it says which processes use the CPU that the
-jobs do not get.
+jobs do not get. Writes section cpu of docs/benchmarks/ray.md (`--no-write`: print only).
 """
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_ray import SWEEP, _home, trained_baselines, _run  # noqa: E402
+from bench.bench_ray import SWEEP, TITLE, _home, _run, trained_baselines  # noqa: E402
+from bench.report import Report  # noqa: E402
 
 BACKENDS = {"local (PRUNE_MAX_JOBS=2)": {"PRUNE_MAX_JOBS": "2"},
             "Ray, private instance (2 CPUs)": {"PRUNE_RAY_ADDRESS": "local", "PRUNE_RAY_LOCAL_CPUS": "2",
@@ -97,7 +98,8 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--epochs", type=int, default=40)
-    args = ap.parse_args()
+    args, report = Report.parse_args(ap, "ray", TITLE)
+    report.section("cpu")
     sweep = [spec.with_(fine_tune_epochs=args.epochs) for spec in SWEEP]
     baselines = trained_baselines()
     for round_ in range(args.rounds):
@@ -107,12 +109,13 @@ def main() -> int:
             wall, _, jobs = _run(_home(baselines), env, sweep)
             sampler.done = True
             sampler.join()
-            print(f"\n#### {name}, round {round_ + 1}: {wall:.1f} s to the last result, machine idle "
-                  f"{sampler.idle:.0%}, jobs {', '.join(f'{s:.1f}' for _, s in jobs)} s\n")
-            print("| processes | CPU s | s runnable, waiting for a CPU |\n|---|---|---|")
-            for what in sorted(sampler.cpu, key=lambda w: -sampler.cpu[w]):
-                if sampler.cpu[what] >= 0.1:
-                    print(f"| {what} | {sampler.cpu[what]:.1f} | {sampler.wait[what]:.1f} |")
+            report.heading(f"{name}, round {round_ + 1} ({args.epochs} fine-tune epochs): {wall:.1f} s to the last "
+                           f"result, machine idle {sampler.idle:.0%}, jobs {', '.join(f'{s:.1f}' for _, s in jobs)} s",
+                           level=4)
+            report.table(["processes", "CPU s", "s runnable, waiting for a CPU"],
+                         [[what, f"{sampler.cpu[what]:.1f}", f"{sampler.wait[what]:.1f}"]
+                          for what in sorted(sampler.cpu, key=lambda w: -sampler.cpu[w]) if sampler.cpu[what] >= 0.1])
+    report.save()
     return 0
 
 

@@ -8,7 +8,8 @@
 - Ray, run_remote: the dispatcher's own task body (`ray_dispatch.run_remote`, with its mailbox), which
   runs each job in a process of its own from a reused Ray worker.
 Prints the wall time of each pair and the jobs' own `total_seconds`. `bench_ray.py` measures the whole
-dispatcher; this one isolates the task (see the README's Ray benchmark).
+dispatcher; this one isolates the task (see the README's Ray benchmark). Writes section tasks of
+docs/benchmarks/ray.md (`--no-write`: print only).
 """
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_ray import SWEEP, trained_baselines  # noqa: E402
+from bench.bench_ray import SWEEP, TITLE, trained_baselines  # noqa: E402
+from bench.report import Report  # noqa: E402
 
 
 def execute(baselines: str, spec_json: str) -> dict:
@@ -51,7 +53,7 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=80)
     ap.add_argument("--niceness", default="15", help="Ray's task workers' nice value (15: Ray's default, as "
                                                       "the dispatcher leaves it)")
-    args = ap.parse_args()
+    args, report = Report.parse_args(ap, "ray", TITLE)
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_USE_LEGACY_KERAS": "1", "RAY_USAGE_STATS_ENABLED": "0",
            "RAY_worker_niceness": args.niceness}
     baselines, spec = str(trained_baselines(env)), SWEEP[1].with_(fine_tune_epochs=args.epochs).to_json()
@@ -83,12 +85,12 @@ def main() -> int:
         rows.append(("Ray tasks, run_remote + mailbox", time.monotonic() - started,
                      [o["result"]["total_seconds"] for o in outs]))
     ray.shutdown()
-    print(f"### two tiny-CNN jobs at once ({args.epochs} fine-tune epochs), {args.rounds} rounds, Ray workers at "
-          f"nice {args.niceness}\n")
-    print("| way | wall s for the pair | the jobs' total_seconds |")
-    print("|---|---|---|")
-    for name, wall, totals in rows:
-        print(f"| {name} | {wall:.1f} | {', '.join(f'{t:.1f}' for t in totals)} |")
+    report.section("tasks")
+    report.heading(f"two tiny-CNN jobs at once ({args.epochs} fine-tune epochs), {args.rounds} rounds, Ray workers at "
+                   f"nice {args.niceness}")
+    report.table(["way", "wall s for the pair", "the jobs' total_seconds"],
+                 [[name, f"{wall:.1f}", ", ".join(f"{t:.1f}" for t in totals)] for name, wall, totals in rows])
+    report.save()
     return 0
 
 

@@ -12,7 +12,8 @@ importance and latency-aware, vs a 50 % LiteRT-latency budget, and vs the design
 "ratio" = measured speedup ÷ FLOPs reduction (1.0: latency fell exactly as FLOPs did). LiteRT times
 are measured in alternation (dense, variant, dense, …; median of 3 rounds of 30 invocations).
 Targets: at 2× fewer FLOPs, LiteRT batch-1 ratio ≥ 1.0 on B0@224 and Keras batch-32 ratio ≥ 0.6;
-at 40 % fewer FLOPs, top-1 within 2 pp of dense on digits.
+at 40 % fewer FLOPs, top-1 within 2 pp of dense on digits. Writes docs/benchmarks/structured.md
+(sections compact and b0, each part its own; `--no-write`: print only).
 """
 from __future__ import annotations
 
@@ -24,10 +25,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from prune_core import paths  # noqa: E402,E501
-from prune_core.data import datasets as data
-from prune_core.engine import baselines, channels, criteria, deploy, latency_table, metrics, models, pipeline, structure, surgery  # noqa: E402,E501
-from bench.checks import print_checks  # noqa: E402
+from bench.report import Report  # noqa: E402
+from prune_core import paths  # noqa: E402
+from prune_core.engine import (  # noqa: E402
+    baselines,
+    channels,
+    criteria,
+    deploy,
+    latency_table,
+    metrics,
+    models,
+    pipeline,
+    run_inputs,
+    structure,
+    surgery,
+)
 from prune_core.recipe.spec import RunSpec  # noqa: E402
 
 
@@ -49,7 +61,7 @@ def measure(named_models: dict, predicted: dict, b32_repeats: int = 10) -> dict:
     return out
 
 
-def row(name, m, dense, top1=None):
+def row(name, m, dense, top1=None) -> list:
     f = dense["flops"] / m["flops"]
     cells = [name, f"{m['flops'] / 1e6:,.1f}", f"{m['params']:,}", f"{f:.2f}×"]
     for key in ("keras_b1", "keras_b32", "litert_b1"):
@@ -58,11 +70,11 @@ def row(name, m, dense, top1=None):
         cells.append(f"{m[key]:.{digits}f} ({speed:.2f}×, ratio {speed / f:.2f})")
     cells.append("–" if m.get("predicted") is None else f"{m['predicted']:.{3 if m['predicted'] < 1 else 2}f}")
     cells.append("–" if top1 is None else f"{top1:.4f}")
-    return "| " + " | ".join(cells) + " |"
+    return cells
 
 
-HEADER = ("| model | MFLOPs | params | FLOPs ↓ | Keras b1 ms (speedup, ratio) | Keras b32 ms (speedup, ratio) | "
-          "LiteRT b1 ms (speedup, ratio) | LiteRT ms predicted | top-1 |\n|---|---|---|---|---|---|---|---|---|")
+COLUMNS = ["model", "MFLOPs", "params", "FLOPs ↓", "Keras b1 ms (speedup, ratio)", "Keras b32 ms (speedup, ratio)",
+           "LiteRT b1 ms (speedup, ratio)", "LiteRT ms predicted", "top-1"]
 
 
 def prediction_error(measured) -> float:
@@ -72,7 +84,7 @@ def prediction_error(measured) -> float:
 
 def compact_part(checks):
     base = RunSpec.of(granularity="structured", scope="global")
-    dataset = data.load(base.dataset, base.image_size, base.seed)
+    dataset = run_inputs.resolve_dataset(base)
     baseline, info = baselines.get(base, dataset)
     groups = structure.trace(baseline)
     table = latency_table.load_or_measure(baseline, groups)
@@ -145,17 +157,18 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-b0", action="store_true")
     ap.add_argument("--skip-compact", action="store_true")
-    args = ap.parse_args()
-    checks, lines = [], []
-    if not args.skip_compact:
-        lines += compact_part(checks)
-    if not args.skip_b0:
-        lines += b0_part(checks)
-    print(f"\nKeras threads: {metrics.threads()}; LiteRT = ai-edge-litert interpreter (XNNPACK), 1 thread; "
-          "latency p50 in ms\n")
-    print(HEADER)
-    print("\n".join(lines))
-    print_checks(checks)
+    args, report = Report.parse_args(ap, "structured", "Structured: real speed from removing channels")
+    for name, part, skip in (("compact", compact_part, args.skip_compact), ("b0", b0_part, args.skip_b0)):
+        if skip:
+            continue
+        checks = []
+        rows = part(checks)
+        report.section(name)
+        report.text(f"Keras threads: {metrics.threads()}; LiteRT = ai-edge-litert interpreter (XNNPACK), 1 thread; "
+                    "latency p50 in ms")
+        report.table(COLUMNS, rows)
+        report.checks(checks)
+    report.save()
     return 0
 
 

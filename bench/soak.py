@@ -10,7 +10,8 @@ In a throw-away PRUNE_HOME (the tiny CNN on the synthetic set, its baseline trai
 - kill the Streamlit server serving the store and start it again;
 then wait for the queue to drain and audit: every job is in a final state with a reason, every
 completed result reads and its model file loads, no temporary files remain, and retrying an
-interrupted job completes. Prints the counts and PASS / FAIL lines.
+interrupted job completes. Prints the counts and PASS / FAIL lines, and writes them to docs/benchmarks/soak.md
+(`--no-write`: print only).
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.checks import print_checks  # noqa: E402
+from bench.report import Report  # noqa: E402
 
 TINY = dict(model="tiny-cnn", dataset="synthetic", image_size=16, baseline_epochs=4, batch_size=16,
             calibration_examples=16)
@@ -54,7 +55,7 @@ def main() -> int:
     ap.add_argument("--parallel", type=int, default=2)
     ap.add_argument("--lock-seconds", type=float, default=40.0)
     ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
+    args, report = Report.parse_args(ap, "soak", "Fault soak: jobs under kills, locks and restarts")
     rng = random.Random(args.seed)
     home = Path(tempfile.mkdtemp(prefix="prune-soak-"))
     os.environ["PRUNE_HOME"] = str(home)
@@ -138,18 +139,13 @@ def main() -> int:
     server.terminate()
     alive = [j.id for j in store.list(status=("running",))]
 
-    print(f"\n### Fault soak: {args.jobs} tiny jobs, {args.parallel} at a time (drained in {drained:.0f} s)\n")
-    print("| event | count |")
-    print("|---|---|")
-    for name, count in events.items():
-        print(f"| {name} | {count} |")
-    print("\n| final state | jobs |")
-    print("|---|---|")
-    for name, count in sorted(states.items()):
-        print(f"| {name} | {count} |")
-    for job in interrupted[:5]:
-        print(f"  interrupted job {job.id}: {job.error}")
-    print_checks([
+    report.section("soak")
+    report.heading(f"Fault soak: {args.jobs} tiny jobs, {args.parallel} at a time (drained in {drained:.0f} s)")
+    report.table(["event", "count"], events.items())
+    report.table(["final state", "jobs"], sorted(states.items()))
+    if interrupted:
+        report.text("\n".join(f"- interrupted job {job.id}: {job.error}" for job in interrupted[:5]))
+    report.checks([
         (f"every job in a final state ({sum(states[s] for s in ('queued', 'running'))} not)",
          not any(states[s] for s in ("queued", "running"))),
         (f"every failed / canceled / interrupted job has a reason ({len(no_reason)} without)", not no_reason),
@@ -161,6 +157,7 @@ def main() -> int:
          retried is None or store.get(retried).status == "completed"),
         (f"nothing left running ({alive})", not alive),
     ])
+    report.save()
     return 0
 
 
