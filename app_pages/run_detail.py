@@ -94,9 +94,9 @@ with right:
 dist = r.distributions
 cols = st.columns(3)
 for col, key, title in zip(cols, ("weights_before", "weights_after", "scores"),
-                           ("|weights| before", "|weights| after", f"{job.spec.strategy} scores")):
+                           ("|weights| before", "|weights| after", f"{job.spec.pruning.strategy} scores")):
     if dist.get(key):
-        col.plotly_chart(plots.histogram(dist[key], threshold=job.spec.threshold if key == "scores" else None,
+        col.plotly_chart(plots.histogram(dist[key], threshold=job.spec.pruning.threshold if key == "scores" else None,
                                          title=title), width="stretch")
 
 st.subheader("Deploy")

@@ -47,7 +47,7 @@ def _card(job) -> None:
             kind = {"scores": " · scoring run (threshold preview)", "export": "",
                     "profile": " · profile for Explore"}.get(job.kind, "") + (" · :orange-badge[demo]" if job.demo else "")
             st.markdown(f"**{ui.STATUS_ICONS.get(job.status, '')} job {job.id}** · {ui.escape_md(job.label)}{kind} · "
-                        f"{ui.escape_md(job.spec.model)} on {ui.escape_md(job.spec.dataset)}"
+                        f"{ui.escape_md(job.spec.baseline.model)} on {ui.escape_md(job.spec.baseline.dataset)}"
                         + (f" · {ui.escape_md(job.sweep)}" if job.sweep else "")
                         + (f" · by {ui.escape_md(job.owner or 'the server')}" if who.name else ""))
             if job.status == "running":

@@ -69,9 +69,14 @@ PROFILE_FIELDS = ("model", "dataset", "weights", "image_size", "baseline_epochs"
                   "calibration_examples", "prune_head", "prune_depthwise")
 
 
+#: The commands --help lists (`job` is the dispatcher's own, started for each job).
+PUBLIC_COMMANDS = ("run", "sweep", "profile", "worker", "import", "users")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m prune_core", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser,
+                                metavar="{" + ",".join(PUBLIC_COMMANDS) + "}")
     _add_recipe_options(sub.add_parser("run", help="run one recipe"), sweep=False)
     _add_recipe_options(sub.add_parser("sweep", help="run strategies × sparsities"), sweep=True)
     prof = sub.add_parser("profile", help="one-shot curves and layer sensitivity of a baseline, per criterion "
@@ -103,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                                    "stdin instead of asking for it")
     users_sub.add_parser("remove", help="remove a user (their jobs stay)").add_argument("name")
     users_sub.add_parser("list", help="names and admin flags")
-    job = sub.add_parser("job", help=argparse.SUPPRESS)
+    job = sub.add_parser("job")  # internal: one job's own process; no help, so --help does not list it
     job.add_argument("job_id", type=int)
     return parser
 

@@ -59,7 +59,7 @@ def test_experiment_form_queues_a_job_per_strategy_and_sparsity(home):
     queue.click().run()
     assert not app.exception
     jobs = JobStore().list()
-    assert sorted((j.spec.strategy, j.spec.sparsity) for j in jobs) == [
+    assert sorted((j.spec.pruning.strategy, j.spec.pruning.sparsity) for j in jobs) == [
         ("fisher", 0.5), ("fisher", 0.9), ("magnitude", 0.5), ("magnitude", 0.9)]
     assert all(j.status == "queued" for j in jobs)
 
@@ -74,7 +74,7 @@ def test_experiment_form_queues_latency_aware_structured_runs(home):
     next(b for b in app.button if b.label.startswith("Queue 2")).click().run()
     assert not app.exception
     jobs = JobStore().list()
-    assert [(j.spec.granularity, j.spec.scope, j.spec.rank) for j in jobs] == [("structured", "global", "latency")] * 2
+    assert [(j.spec.pruning.granularity, j.spec.pruning.scope, j.spec.pruning.rank) for j in jobs] == [("structured", "global", "latency")] * 2
     # a latency budget already counts LiteRT time: the ranking option is then off
     next(r for r in app.radio if r.label == "Global target counts").set_value("latency").run()
     assert next(c for c in app.checkbox if c.label == "Latency-aware ranking").disabled
@@ -194,7 +194,7 @@ def test_tfmot_beside_global_ranking_queues_what_combines_and_says_why(home):
     app.multiselect(key="strategies").set_value(["taylor", "tfmot"]).run()
     assert not app.error and any("tfmot's recipe ranks each layer on its own" in c.value for c in app.caption)
     next(b for b in app.button if b.label.startswith("Queue 4")).click().run()
-    scopes = sorted({(j.spec.strategy, j.spec.scope) for j in JobStore().list()})
+    scopes = sorted({(j.spec.pruning.strategy, j.spec.pruning.scope) for j in JobStore().list()})
     assert scopes == [("taylor", "global"), ("tfmot", "layerwise")]
     app.radio(key="granularity").set_value("structured").run()
     assert "tfmot" not in app.multiselect(key="strategies").options and not app.exception
@@ -304,7 +304,7 @@ def test_explore_offers_to_profile(home):
     button = next(b for b in app.button if b.label.startswith("Profile "))
     button.click().run()
     jobs = JobStore().list()
-    assert sorted(j.spec.strategy for j in jobs) == ["fisher", "gradient", "magnitude", "taylor"]
+    assert sorted(j.spec.pruning.strategy for j in jobs) == ["fisher", "gradient", "magnitude", "taylor"]
     assert {j.kind for j in jobs} == {"profile"} and all(j.label.startswith("profile ") for j in jobs)
     app.run()  # queued: no second offer, progress instead
     assert not any(b.label.startswith("Profile ") for b in app.button)
@@ -335,7 +335,7 @@ def test_explore_fine_tunes_a_point_as_an_ordinary_run(home, tiny_profile):
     next(b for b in app.button if b.label == "Queue this run").click().run()
     assert not app.exception, app.exception
     queued = [j for j in JobStore().list() if j.kind == "run"]
-    assert len(queued) == 1 and queued[0].spec.scope == "auto" and queued[0].spec.sparsity == 0.6
+    assert len(queued) == 1 and queued[0].spec.pruning.scope == "auto" and queued[0].spec.pruning.sparsity == 0.6
 
 
 def test_runs_page_describes_a_profile_job_and_links_to_explore(home, tiny_profile):
@@ -362,7 +362,7 @@ def test_experiment_offers_the_automatic_allocation_only_where_it_applies(home):
     app.radio(key="scope").set_value("auto").run()
     next(b for b in app.button if b.label.startswith("Queue")).click().run()
     assert not app.exception, app.exception
-    assert {j.spec.scope for j in JobStore().list()} == {"auto"}
+    assert {j.spec.pruning.scope for j in JobStore().list()} == {"auto"}
     app.radio(key="granularity").set_value("structured").run()
     assert "auto" not in app.radio(key="scope").options and app.radio(key="scope").value == "global"
 
@@ -378,8 +378,8 @@ def test_experiment_queues_pattern_and_rigl_runs_and_says_what_hardware_uses_the
     assert "no pattern, no regrowth" in captions  # tfmot's reference run stays unstructured
     next(b for b in app.button if b.label.startswith("Queue")).click().run()
     assert not app.exception, app.exception
-    jobs = {j.spec.strategy: j.spec for j in JobStore().list()}
-    assert jobs["magnitude"].pruning.pattern == "1:4" and jobs["magnitude"].sparsity == 0.25
+    jobs = {j.spec.pruning.strategy: j.spec for j in JobStore().list()}
+    assert jobs["magnitude"].pruning.pattern == "1:4" and jobs["magnitude"].pruning.sparsity == 0.25
     assert jobs["tfmot"].pruning.pattern == "unstructured"
     app.selectbox(key="pattern").set_value("other…").run()
     app.text_input(key="pattern_text").set_value("block:3x7").run()  # any block size
@@ -396,7 +396,7 @@ def test_experiment_queues_pattern_and_rigl_runs_and_says_what_hardware_uses_the
     app.multiselect[0].set_value(["taylor"]).run()
     next(b for b in app.button if b.label.startswith("Queue")).click().run()
     rigl = [j.spec for j in JobStore().list() if j.spec.pruning.regrow == "rigl"]
-    assert rigl and all(s.pruning.regrow_every == 20 and s.strategy == "taylor" for s in rigl)
+    assert rigl and all(s.pruning.regrow_every == 20 and s.pruning.strategy == "taylor" for s in rigl)
     # a combined recipe: channels, then 2:4 of what remains, one-shot
     app.radio(key="granularity").set_value("structured").run()
     app.checkbox(key="combined").check().run()
@@ -406,7 +406,7 @@ def test_experiment_queues_pattern_and_rigl_runs_and_says_what_hardware_uses_the
     next(b for b in app.button if b.label.startswith("Queue")).click().run()
     assert not app.exception, app.exception
     combined = [j.spec for j in JobStore().list() if j.spec.pruning.then_sparsity is not None]
-    assert combined and all(s.granularity == "structured" and s.pruning.pattern == "2:4" for s in combined)
+    assert combined and all(s.pruning.granularity == "structured" and s.pruning.pattern == "2:4" for s in combined)
 
 
 def test_user_text_cannot_become_markup(home, real_result):
@@ -565,7 +565,7 @@ def test_in_a_shared_dashboard_a_visitor_manages_only_their_own_jobs(shared):
     app.switch_page("app_pages/experiment.py").run()
     next(b for b in app.button if b.label.startswith("Queue")).click().run()
     mine = [j for j in store.list() if j.owner == "alice" and j.status == "queued"]
-    assert mine and all(j.spec.strategy == "taylor" for j in mine)
+    assert mine and all(j.spec.pruning.strategy == "taylor" for j in mine)
 
 
 def test_a_dashboard_reachable_from_other_machines_without_sign_in_serves_nothing(home, monkeypatch):
@@ -687,7 +687,7 @@ def test_every_option_and_metric_on_the_pages_says_what_it_means():
     widgets = {"slider", "select_slider", "multiselect", "radio", "checkbox", "toggle", "number_input", "selectbox",
                "metric", "text_input", "file_uploader"}
     missing = []
-    for path in sorted((ROOT / "pages").glob("*.py")) + [ROOT / "ui" / "inputs.py"]:
+    for path in sorted((ROOT / "app_pages").glob("*.py")) + [ROOT / "ui" / "inputs.py"]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in widgets \
                     and not any(k.arg == "help" for k in node.keywords):

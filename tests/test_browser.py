@@ -32,8 +32,8 @@ def test_submit_a_run_in_the_browser_and_see_it_on_compare(tmp_path):
             time.sleep(1)
         job = store.get(1)
         assert job.status == "completed", job.error
-        assert job.spec.model == "tiny-cnn" and job.spec.fine_tune_epochs == 1 and job.spec.sparsity == 0.6
-        assert (job.spec.strategy, job.spec.scope) == ("taylor", "global")  # the best measured recipe by default
+        assert job.spec.baseline.model == "tiny-cnn" and job.spec.training.fine_tune_epochs == 1 and job.spec.pruning.sparsity == 0.6
+        assert (job.spec.pruning.strategy, job.spec.pruning.scope) == ("taylor", "global")  # the best measured recipe by default
 
         page.goto(url + "/compare")
         page.get_by_text("Accuracy vs size").wait_for(timeout=60000)
@@ -165,7 +165,7 @@ def test_shared_mode_in_the_browser_sign_in_owners_and_upload_limits(tmp_path, t
         page.get_by_text("Queued 2 job(s)").wait_for(timeout=30000)
     queued = [j for j in store.list() if j.id not in (alices, bobs)]
     assert len(queued) == 2 and {j.owner for j in queued} == {"alice"}
-    assert all(j.spec.model.startswith("file:" + str(tmp_path / "uploads")) for j in queued)
+    assert all(j.spec.baseline.model.startswith("file:" + str(tmp_path / "uploads")) for j in queued)
 
 
 def test_shared_mode_signs_in_through_an_openid_connect_provider(tmp_path):

@@ -197,3 +197,13 @@ def test_progress_in_a_log_file_is_a_line_per_phase_and_one_every_10_s_in_a_long
     printer(Progress("measuring"))
     lines = stream.getvalue().splitlines()
     assert [line.split(" · ")[-1] for line in lines] == ["layer 0", "layer 10", "layer 20", "[p] measuring"]
+
+
+def test_help_lists_the_public_commands_and_hides_the_internal_one(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    shown = capsys.readouterr().out
+    assert "SUPPRESS" not in shown and "{run,sweep,profile,worker,import,users}" in shown
+    assert not any(line.split()[:1] == ["job"] for line in shown.splitlines())
+    for command in cli.PUBLIC_COMMANDS:
+        assert f"    {command} " in shown

@@ -13,13 +13,13 @@ from tests.conftest import TINY
 
 def test_baseline_is_trained_once_then_reused(tmp_path):
     spec = RunSpec.of(**TINY, strategy="magnitude", sparsity=0.5)
-    dataset = data.load(spec.dataset, spec.image_size, spec.seed)
+    dataset = data.load(spec.baseline.dataset, spec.baseline.image_size, spec.training.seed)
     first, info1 = baselines.get(spec, dataset, root=tmp_path)
     second, info2 = baselines.get(spec.with_(strategy="fisher", sparsity=0.9), dataset, root=tmp_path)
     assert info1["cached"] is False and info2["cached"] is True
     for a, b in zip(first.get_weights(), second.get_weights()):
         np.testing.assert_array_equal(a, b)
-    other, info3 = baselines.get(spec.with_(seed=1), data.load(spec.dataset, spec.image_size, 1), root=tmp_path)
+    other, info3 = baselines.get(spec.with_(seed=1), data.load(spec.baseline.dataset, spec.baseline.image_size, 1), root=tmp_path)
     assert info3["cached"] is False
     assert len(list((tmp_path / "baselines").glob("*.keras"))) == 2
 
@@ -121,7 +121,7 @@ def test_structured_runs_really_shrink_the_model(tmp_path, changes, monkeypatch)
     result = pipeline.run(spec, root=tmp_path, model_path=tmp_path / "small.keras", on_progress=events.append)
     assert result.params < result.dense.params and result.flops < result.dense.flops
     assert result.nonzero_params >= 0.95 * result.params  # smaller and dense, not zeros
-    assert result.weight_sparsity < 0.05 and result.unit == spec.budget and result.achieved == result.budget_removed
+    assert result.weight_sparsity < 0.05 and result.unit == spec.pruning.budget and result.achieved == result.budget_removed
     assert set(result.layer_channels_removed) and max(result.layer_channels_removed.values()) > 0
     saved = models.load_user_model(str(tmp_path / "small.keras"))
     assert saved.count_params() == result.params  # plain Keras, loads in safe mode

@@ -82,7 +82,7 @@ def test_scope_auto_prunes_each_layer_as_the_allocation_says(measured, monkeypat
     for layer, wanted in zip(profile.layers, chosen):
         assert run.layer_sparsity[layer.name] == pytest.approx(wanted, abs=1.0 / sizes[layer.name])
     assert len(set(np.round(chosen, 3))) > 1  # not uniform: the layers' curves differ
-    assert RunSpec.from_json(run.spec.to_json()).scope == "auto"
+    assert RunSpec.from_json(run.spec.to_json()).pruning.scope == "auto"
 
 
 def test_nothing_prunable_is_one_clear_error(prune_home, tmp_path):

@@ -44,7 +44,7 @@ def test_rigl_fine_tuning_keeps_the_sparsity_and_grown_weights_start_at_zero(tin
     model, _ = pruner.prune(model, 0.8)
     kept = [m.numpy().sum() for m in pruner.masks]
     before = [m.numpy().copy() for m in pruner.masks]
-    steps = tiny_data.steps_per_epoch(spec.batch_size)
+    steps = tiny_data.steps_per_epoch(spec.training.batch_size)
     pruner._regrow(tiny_data, spec.training, 2, steps)
     after = [m.numpy() for m in pruner.masks]
     assert [m.sum() for m in after] == kept  # each kernel keeps as many weights

@@ -118,7 +118,7 @@ def test_compare_names_the_pattern_and_regrowth_in_legend_and_hover(tmp_path):
     entries = []
     for recipe in recipes:
         r = _result(strategy="magnitude", **{"sparsity": 0.5, "threshold": None, **recipe})
-        entries.append((replace(r, weight_sparsity=r.spec.sparsity), "s1"))
+        entries.append((replace(r, weight_sparsity=r.spec.pruning.sparsity), "s1"))
     store.add_completed(entries)
     df = results.frame(store.list())
     names = sorted(t.name for t in plots.tradeoff(df, "gzip_bytes").data if t.name and "·" in t.name)

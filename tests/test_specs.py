@@ -8,7 +8,7 @@ from prune_core.recipe.spec import FIELDS, RunSpec, expand, parse_numbers
 
 def test_defaults_are_valid_and_round_trip_through_json():
     spec = RunSpec()
-    assert spec.model == "efficientnet-compact" and spec.dataset == "digits"
+    assert spec.baseline.model == "efficientnet-compact" and spec.baseline.dataset == "digits"
     assert RunSpec.from_json(spec.to_json()) == spec
     assert json.loads(spec.to_json())["strategy"] == "magnitude"
 
@@ -64,7 +64,7 @@ def test_baseline_key_follows_training_settings_not_pruning_settings():
 
 def test_file_and_folder_names_are_accepted():
     spec = RunSpec.of(model="file:/tmp/m.keras", dataset="folder:/tmp/imgs")
-    assert spec.model.startswith("file:")
+    assert spec.baseline.model.startswith("file:")
 
 
 def test_a_recipe_is_grouped_but_its_json_stays_flat():
@@ -109,9 +109,9 @@ def test_command_line_reproduces_the_recipe():
 
 def test_sweeps_expand_strategies_by_amounts_and_read_numbers_clearly():
     specs = expand({"fine_tune_epochs": 2}, ["magnitude", " fisher"], sparsities=parse_numbers("0.5, 0.9", "x"))
-    assert [(s.strategy, s.sparsity, s.fine_tune_epochs) for s in specs] == [
+    assert [(s.pruning.strategy, s.pruning.sparsity, s.training.fine_tune_epochs) for s in specs] == [
         ("magnitude", 0.5, 2), ("magnitude", 0.9, 2), ("fisher", 0.5, 2), ("fisher", 0.9, 2)]
-    assert [s.threshold for s in expand({}, ["magnitude"], thresholds=[1e-3])] == [1e-3]
+    assert [s.pruning.threshold for s in expand({}, ["magnitude"], thresholds=[1e-3])] == [1e-3]
     with pytest.raises(SpecError, match="target sparsities must be comma-separated numbers"):
         parse_numbers("0.5, abc", "target sparsities")
     with pytest.raises(SpecError, match="at least one strategy"):
@@ -131,9 +131,9 @@ def test_an_nm_pattern_sets_the_cli_sparsity_and_the_sweep_default():
     from prune_core import cli
 
     run = cli.build_parser().parse_args(["run", "--pattern", "1:4"])
-    assert [s.sparsity for s in cli.specs_from_args(run)] == [0.25]
+    assert [s.pruning.sparsity for s in cli.specs_from_args(run)] == [0.25]
     sweep = cli.build_parser().parse_args(["sweep", "--pattern", "2:4", "--strategies", "magnitude,taylor"])
-    assert [(s.strategy, s.sparsity, s.pruning.pattern) for s in cli.specs_from_args(sweep)] == [
+    assert [(s.pruning.strategy, s.pruning.sparsity, s.pruning.pattern) for s in cli.specs_from_args(sweep)] == [
         ("magnitude", 0.5, "2:4"), ("taylor", 0.5, "2:4")]
     rigl = cli.build_parser().parse_args(["run", "--regrow", "rigl", "--regrow-every", "20", "--sparsity", "0.9"])
     assert cli.specs_from_args(rigl)[0].pruning.regrow_every == 20

@@ -110,10 +110,10 @@ def check_inputs(specs: list[RunSpec]) -> None:
     from prune_core.data import datasets as data, model_files
     from prune_core.serving import limits
 
-    for value in sorted({s.dataset for s in specs if s.dataset.startswith("folder:")}):
+    for value in sorted({s.baseline.dataset for s in specs if s.baseline.dataset.startswith("folder:")}):
         limits.check_path(value[len("folder:"):], "image folder")
         data.check_folder(value[len("folder:"):])
-    for value in sorted({s.model for s in specs if s.model.startswith("file:")}):
+    for value in sorted({s.baseline.model for s in specs if s.baseline.model.startswith("file:")}):
         limits.check_path(value[len("file:"):], "model file")
         path = model_files.checked_path(value[len("file:"):])
         model_files.check_config(model_files.read_config(path), path.name)
@@ -280,8 +280,8 @@ def baseline_scores(model: str, dataset: str, strategies: list, granularity: str
     """(job, score summary) of the newest completed run (or scoring run) on this model and data with one of
     `strategies`: its scores of the unpruned baseline, to read thresholds off. None when there is none."""
     for job in completed_runs(kinds=("run", "scores")):
-        if (job.spec.model, job.spec.dataset, job.spec.granularity) == (model, dataset, granularity) \
-                and job.spec.strategy in strategies:
+        if (job.spec.baseline.model, job.spec.baseline.dataset, job.spec.pruning.granularity) == (model, dataset, granularity) \
+                and job.spec.pruning.strategy in strategies:
             scores = job.run_result.distributions.get("scores", {})
             if scores.get("quantiles"):
                 return job, scores

@@ -17,7 +17,7 @@ def newest_profiles(spec: RunSpec, criteria: list) -> dict:
     jobs = store()
     found = {}
     for job in _completed_runs(str(jobs.path), jobs.fingerprint(), ("profile",)):
-        name = job.spec.strategy
+        name = job.spec.pruning.strategy
         if name in criteria and name not in found and job.spec.baseline_key() == spec.baseline_key():
             first = next(iter(found.values()), None)
             if first is None or (first.profile.levels, first.profile.layer_levels) == (job.profile.levels,
@@ -33,8 +33,8 @@ def profiles_for(spec: RunSpec, criteria: list):
 
     jobs = store()
     found = {name: job.profile for name, job in newest_profiles(spec, criteria).items()}
-    pending = {job.spec.strategy: job for job in jobs.list(status=("queued", "running"))
-               if job.kind == "profile" and job.spec.strategy in criteria
+    pending = {job.spec.pruning.strategy: job for job in jobs.list(status=("queued", "running"))
+               if job.kind == "profile" and job.spec.pruning.strategy in criteria
                and job.spec.baseline_key() == spec.baseline_key()}
     return merge([found[c] for c in criteria if c in found]), pending
 
@@ -44,7 +44,7 @@ def failed_profiles(spec: RunSpec, criteria: list) -> dict:
     (or was canceled or interrupted) and nothing newer completed."""
     out, seen = {}, set()
     for job in store().list(status=("completed", "failed", "canceled", "interrupted"), limit=500):
-        name = job.spec.strategy
+        name = job.spec.pruning.strategy
         if job.kind != "profile" or name not in criteria or name in seen \
                 or job.spec.baseline_key() != spec.baseline_key():
             continue
@@ -62,12 +62,12 @@ def finetuned_frame(spec: RunSpec, criteria: list):
     rows = []
     for job in completed_runs():
         s = job.spec
-        if s.baseline_key() != spec.baseline_key() or s.strategy not in criteria:
+        if s.baseline_key() != spec.baseline_key() or s.pruning.strategy not in criteria:
             continue
         r = job.run_result
-        rows.append({"strategy": s.strategy, "scope": s.scope, "top1": r.top1, "gzip_bytes": r.gzip_bytes,
+        rows.append({"strategy": s.pruning.strategy, "scope": s.pruning.scope, "top1": r.top1, "gzip_bytes": r.gzip_bytes,
                      "sparsity": r.weight_sparsity, "theoretical_speedup": r.theoretical_speedup,
                      "litert_ms_predicted": r.litert_ms_predicted,
-                     "label": f"job {job.id}: {s.label()} · fine-tuned {s.fine_tune_epochs} epochs · "
+                     "label": f"job {job.id}: {s.label()} · fine-tuned {s.training.fine_tune_epochs} epochs · "
                               f"top-1 {r.top1:.3f} (test) · before fine-tuning {r.top1_before_finetune:.3f}"})
     return pd.DataFrame(rows)

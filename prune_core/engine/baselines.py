@@ -33,7 +33,7 @@ def recipe_key(spec) -> str:
 
 
 def cache_path(spec, root: Path | None = None) -> Path:
-    return paths.baselines_dir(root) / f"{paths.slug(spec.model)}--{paths.slug(spec.dataset)}--{recipe_key(spec)}.keras"
+    return paths.baselines_dir(root) / f"{paths.slug(spec.baseline.model)}--{paths.slug(spec.baseline.dataset)}--{recipe_key(spec)}.keras"
 
 
 def _load(path: Path):
@@ -48,13 +48,13 @@ def load_cached(spec, root: Path | None = None):
 
 def train(spec, dataset, on_progress=lambda p: None, should_cancel=lambda: False):
     """A freshly trained dense baseline (not cached). Returns (model, info)."""
-    model = models.build(spec.model, dataset.num_classes, spec.image_size, spec.weights, spec.seed)
-    spe = dataset.steps_per_epoch(spec.batch_size)
-    trainer = Trainer(model, learning_rate=BASELINE_LR, total_steps=spec.baseline_epochs * spe,
-                      warmup_steps=min(WARMUP_EPOCHS * spe, spec.baseline_epochs * spe // 2), seed=spec.seed)
+    model = models.build(spec.baseline.model, dataset.num_classes, spec.baseline.image_size, spec.baseline.weights, spec.training.seed)
+    spe = dataset.steps_per_epoch(spec.training.batch_size)
+    trainer = Trainer(model, learning_rate=BASELINE_LR, total_steps=spec.baseline.baseline_epochs * spe,
+                      warmup_steps=min(WARMUP_EPOCHS * spe, spec.baseline.baseline_epochs * spe // 2), seed=spec.training.seed)
     start = time.perf_counter()
-    history = trainer.fit(dataset.x_train, dataset.y_train, epochs=spec.baseline_epochs,
-                          batch_size=spec.batch_size, seed=spec.seed, phase="baseline training",
+    history = trainer.fit(dataset.x_train, dataset.y_train, epochs=spec.baseline.baseline_epochs,
+                          batch_size=spec.training.batch_size, seed=spec.training.seed, phase="baseline training",
                           on_progress=on_progress, should_cancel=should_cancel)
     return model, {"train_seconds": time.perf_counter() - start, "history": history}
 
@@ -73,7 +73,7 @@ def _write_json(path: Path, payload: dict) -> None:
 
 def get(spec, dataset=None, root: Path | None = None, on_progress=lambda p: None, should_cancel=lambda: False):
     """(baseline model, info) for a recipe: from the cache, or trained now and cached."""
-    dataset = dataset or datasets.load(spec.dataset, spec.image_size, spec.seed)
+    dataset = dataset or datasets.load(spec.baseline.dataset, spec.baseline.image_size, spec.training.seed)
     path = cache_path(spec, root)
     info_path = path.with_suffix(".json")
     with open(path.with_suffix(".lock"), "w") as lock:

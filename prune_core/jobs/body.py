@@ -67,7 +67,7 @@ def execute(job, root: Path, on_progress, should_cancel) -> tuple[str, dict | No
         if job.kind == "profile":
             from prune_core.engine import profiler
 
-            measured = profiler.run(job.spec, [job.spec.strategy], root=root, on_progress=on_progress,
+            measured = profiler.run(job.spec, [job.spec.pruning.strategy], root=root, on_progress=on_progress,
                                     should_cancel=should_cancel)
             return "completed", measured.to_dict(), None
         from prune_core.engine import pipeline

@@ -60,7 +60,7 @@ def retries() -> int:
 def _baseline_prefix(spec: RunSpec) -> str:
     """The start of the cached baseline files' names for this recipe's model and data
     (`engine.baselines.cache_path`, without importing it: it needs TensorFlow)."""
-    return f"{paths.slug(spec.model)}--{paths.slug(spec.dataset)}--"
+    return f"{paths.slug(spec.baseline.model)}--{paths.slug(spec.baseline.dataset)}--"
 
 
 # ---- inside a Ray worker ---------------------------------------------------------------------------

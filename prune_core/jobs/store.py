@@ -121,7 +121,7 @@ class JobStore:
             raise ValueError(f"not a run kind: {kind}")
         with self._connect() as db:
             cur = db.execute("INSERT INTO jobs(spec, label, sweep, created_at, kind, owner) VALUES (?, ?, ?, ?, ?, ?)",
-                             (spec.to_json(), f"profile {spec.strategy}" if kind == "profile" else spec.label(),
+                             (spec.to_json(), f"profile {spec.pruning.strategy}" if kind == "profile" else spec.label(),
                               sweep, time.time(), kind, owner))
             return int(cur.lastrowid)
 

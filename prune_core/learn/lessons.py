@@ -117,14 +117,14 @@ def _unstructured_runs(results: list) -> list:
     flat = [r for r in results if not r.structured]
     if not flat:
         return []
-    common = Counter((r.spec.model, r.spec.dataset) for r in flat).most_common(1)[0][0]
-    return [r for r in flat if (r.spec.model, r.spec.dataset) == common]
+    common = Counter((r.spec.baseline.model, r.spec.baseline.dataset) for r in flat).most_common(1)[0][0]
+    return [r for r in flat if (r.spec.baseline.model, r.spec.baseline.dataset) == common]
 
 
 def pipeline_rows(results: list) -> list:
     """Per unstructured run: the strategy, the share of weights removed, top-1 one-shot (before
     fine-tuning) and after, and the dense baseline's top-1 — section 5's numbers."""
-    return [{"strategy": r.spec.strategy, "amount": r.weight_sparsity, "top1_before": r.top1_before_finetune,
+    return [{"strategy": r.spec.pruning.strategy, "amount": r.weight_sparsity, "top1_before": r.top1_before_finetune,
              "top1": r.top1, "dense": r.dense.top1} for r in _unstructured_runs(results)]
 
 
@@ -134,9 +134,9 @@ def speed_rows(results: list) -> list:
     speedup in theory (dense FLOPs ÷ FLOPs left, zeros skipped) and the measured one with its band —
     LiteRT at one thread where the run was exported, else Keras batch 1 — and whether the band leaves 1.0."""
     flat = _unstructured_runs(results)
-    strategies = {r.spec.strategy for r in flat}
+    strategies = {r.spec.pruning.strategy for r in flat}
     pick = "taylor" if "taylor" in strategies else min(strategies, default=None)
-    chosen = [r for r in results if r.structured] + [r for r in flat if r.spec.strategy == pick]
+    chosen = [r for r in results if r.structured] + [r for r in flat if r.spec.pruning.strategy == pick]
     rows = []
     for r in chosen:
         lite = r.deployment.get("float", "speedup_1t") if r.deployment else None

@@ -144,15 +144,6 @@ class RunSpec:
             raise SpecError("RigL prunes to the target once, then moves weights while it fine-tunes: use the "
                             "one-shot schedule and at least one fine-tune epoch")
 
-    # ---- flat reading ----------------------------------------------------------------------------
-    def __getattr__(self, name):
-        """Flat read access (`spec.strategy`, `spec.fine_tune_epochs`) for code that only reads."""
-        where = _BY_NAME.get(name)
-        if where is None or name == "schedule":
-            raise AttributeError(name)
-        group = self if not where.group else object.__getattribute__(self, where.group)
-        return getattr(group, where.attr)
-
     @property
     def mode(self) -> str:
         return self.pruning.mode
@@ -187,8 +178,14 @@ class RunSpec:
         return " ".join(parts)
 
     # ---- (de)serialisation: one flat object ---------------------------------------------------------
+    def value(self, f: Field):
+        """The value of one flat field, read through its group (the schedule field is its kind)."""
+        if f.name == "schedule":
+            return self.schedule.kind
+        return getattr(getattr(self, f.group) if f.group else self, f.attr)
+
     def flat_values(self) -> list:
-        return [getattr(self, f.name) if f.name != "schedule" else self.schedule.kind for f in FIELDS]
+        return [self.value(f) for f in FIELDS]
 
     def to_dict(self) -> dict:
         return {f.name: v for f, v in zip(FIELDS, self.flat_values())}

@@ -202,10 +202,10 @@ class RunResult:
     def row(self) -> dict:
         """Every scalar column, flat (a DataFrame row; `COLUMNS` names them)."""
         spec = self.spec
-        out = {"model": spec.model, "dataset": spec.dataset, "strategy": spec.strategy,
-               "granularity": spec.granularity, "scope": spec.scope, "schedule": spec.schedule.kind,
-               "mode": spec.mode, "budget": spec.budget if self.structured else None, "rank": spec.rank,
-               "unit": self.unit, "target": self.target, "threshold": spec.threshold,
+        out = {"model": spec.baseline.model, "dataset": spec.baseline.dataset, "strategy": spec.pruning.strategy,
+               "granularity": spec.pruning.granularity, "scope": spec.pruning.scope, "schedule": spec.schedule.kind,
+               "mode": spec.mode, "budget": spec.pruning.budget if self.structured else None, "rank": spec.pruning.rank,
+               "unit": self.unit, "target": self.target, "threshold": spec.pruning.threshold,
                "achieved": self.achieved, "params_removed": self.params_removed,
                "pattern": spec.pruning.pattern,
                "regrow": None if spec.pruning.regrow == "none" else spec.pruning.regrow}
