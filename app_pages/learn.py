@@ -6,10 +6,21 @@ import streamlit as st
 
 import ui
 from prune_core.learn import figures as lesson_plots, lessons
-from prune_core.results import plots
+from prune_core.results import demo, plots
 from prune_core.errors import SpecError
 from prune_core.learn.glossary import GLOSSARY, HELP
 from prune_core.recipe.schedules import Schedule, seed_recipe
+
+def learn_results() -> tuple[list, str]:
+    """(run results, where they come from) for Learn's measured numbers: this dashboard's completed
+    runs, else the bundled demo results straight from their files (no waiting, nothing stored)."""
+    jobs = ui.completed_runs()
+    if jobs:
+        demos = sum(job.demo for job in jobs)
+        return [job.run_result for job in jobs], (f"{len(jobs)} completed run(s) on this dashboard"
+                                                  + (f", {demos} of them bundled demo results" if demos else ""))
+    return list(demo.runs()), "the bundled demo results (compact EfficientNet on digits, measured by this project)"
+
 
 ui.start_page()
 state = st.session_state
@@ -18,7 +29,7 @@ st.title("Learn: what pruning does")
 st.caption("Five short sections, each with a figure you can move. The examples are small and exact; the "
            "measured numbers come from runs on this dashboard (or its bundled demo results). Nothing here "
            "starts a job.")
-results, source = ui.learn_results()
+results, source = learn_results()
 
 # ---- 1 ----------------------------------------------------------------------------------------------
 st.header("1. Magnitude and a threshold")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from prune_core.serving import access
+from ui.text import escape_md
 
 _SESSION_KEY = "_signed_in"
 
@@ -98,7 +99,7 @@ def sidebar(who: access.Visitor) -> None:
     """Who is signed in, and the way out (shared mode only)."""
     if who.name is None:
         return
-    st.sidebar.caption(f":material/person: Signed in as **{_escape(who.name)}**" + (" (admin)" if who.admin else ""))
+    st.sidebar.caption(f":material/person: Signed in as **{escape_md(who.name)}**" + (" (admin)" if who.admin else ""))
     if st.sidebar.button("Sign out", key="sign-out"):
         if _oidc_configured():
             st.logout()  # clears Streamlit's identity cookie and starts a new session by itself
@@ -107,7 +108,6 @@ def sidebar(who: access.Visitor) -> None:
         st.rerun()
 
 
-def _escape(text: str) -> str:
-    from ui import escape_md
-
-    return escape_md(text)
+def start_page():
+    """The first call of every page: let only a permitted visitor in (`gate`). Returns the visitor."""
+    return gate()

@@ -7,7 +7,10 @@ import streamlit as st
 
 from prune_core.serving import access, limits, uploads
 from prune_core.errors import PruneError
+from prune_core.data.image_folders import MIN_PER_CLASS
 from prune_core.learn.glossary import HELP
+from ui import access as ui_access
+from ui.text import escape_md
 
 MODEL_CHOICES = ["efficientnet-compact", "efficientnet-b0", "tiny-cnn", "my own file"]
 DATASET_CHOICES = ["digits", "synthetic", "cifar10", "image folder"]
@@ -34,7 +37,7 @@ def model_and_data_inputs(prefix: str = "", container=st) -> tuple[str, str]:
             dataset = "folder:" + _upload(container, "A zip of your images, one folder per class", ["zip"],
                                           f"{prefix}dataset_path", uploads.store_images,
                                           "PNG, JPEG, BMP or GIF files in one sub-folder per class, at least "
-                                          f"{_min_per_class()} per class.")
+                                          f"{MIN_PER_CLASS} per class.")
         else:
             dataset = "folder:" + container.text_input("Folder with one sub-folder per class",
                                                        key=f"{prefix}dataset_path", placeholder="/path/to/images",
@@ -42,18 +45,10 @@ def model_and_data_inputs(prefix: str = "", container=st) -> tuple[str, str]:
     return model, dataset
 
 
-def _min_per_class() -> int:
-    from prune_core.data.image_folders import MIN_PER_CLASS
-
-    return MIN_PER_CLASS
-
-
 def _upload(container, label: str, types: list, path_key: str, keep, help: str) -> str:
     """An upload stored and checked once per file (`keep`: the `uploads` function); returns where it
     was stored, "" while there is none or it was refused (the reason is shown under the widget). The
     path also goes under `path_key` in the session, where `chosen_model_and_data` reads it."""
-    import ui
-
     limit = limits.max_upload_mb()
     file = container.file_uploader(f"{label}, up to {limit} MB", type=types, max_upload_size=limit,
                                    key=f"{path_key}_upload", help=help)
@@ -63,15 +58,15 @@ def _upload(container, label: str, types: list, path_key: str, keep, help: str) 
         if file.file_id not in checked:
             try:
                 with st.spinner(f"Checking {file.name}…"):
-                    checked[file.file_id] = ("ok", str(keep(file.getvalue(), file.name, ui.access.current().name)))
+                    checked[file.file_id] = ("ok", str(keep(file.getvalue(), file.name, ui_access.current().name)))
             except PruneError as exc:
                 checked[file.file_id] = ("refused", str(exc))
         outcome, text = checked[file.file_id]
         if outcome == "ok":
             stored = text
-            container.caption(f":material/check_circle: {ui.escape_md(file.name)} is checked and stored.")
+            container.caption(f":material/check_circle: {escape_md(file.name)} is checked and stored.")
         else:
-            container.error(f"Refused: {ui.escape_md(text)}")
+            container.error(f"Refused: {escape_md(text)}")
     st.session_state[path_key] = stored
     return stored
 

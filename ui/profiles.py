@@ -3,7 +3,8 @@ failed, and the runs fine-tuned from the same baseline."""
 from __future__ import annotations
 
 from prune_core.recipe.spec import RunSpec
-from ui import _completed_runs, completed_runs, store
+from prune_core.results.explore import merge
+from ui.session import _completed_runs, completed_runs, store
 
 EXPLORE_FORM = {"explore_model_choice": "efficientnet-compact", "explore_model_path": "",
                 "explore_dataset_choice": "digits", "explore_dataset_path": "",
@@ -29,8 +30,6 @@ def newest_profiles(spec: RunSpec, criteria: list) -> dict:
 def profiles_for(spec: RunSpec, criteria: list):
     """(the merged profile of `criteria` on `spec`'s baseline, or None; {criterion: profile job still
     queued or running}). The newest profile of each criterion is used."""
-    from prune_core.results.explore import merge
-
     jobs = store()
     found = {name: job.profile for name, job in newest_profiles(spec, criteria).items()}
     pending = {job.spec.pruning.strategy: job for job in jobs.list(status=("queued", "running"))
