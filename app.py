@@ -4,10 +4,7 @@ import streamlit as st
 
 import ui
 
-st.set_page_config(page_title="Pruning trade-offs", page_icon=":material/content_cut:", layout="wide")
-ui.access.sidebar(ui.access.gate())  # shared mode: nothing but the sign-in until the visitor signs in
-
-navigation = st.navigation([
+PAGES = [
     st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
     st.Page("app_pages/learn.py", title="Learn", icon=":material/school:"),
     st.Page("app_pages/explore.py", title="Explore", icon=":material/tune:"),
@@ -15,5 +12,9 @@ navigation = st.navigation([
     st.Page("app_pages/runs.py", title="Runs", icon=":material/pending_actions:"),
     st.Page("app_pages/compare.py", title="Compare", icon=":material/scatter_plot:"),
     st.Page("app_pages/run_detail.py", title="Run detail", icon=":material/search:"),
-])
-navigation.run()
+]
+
+st.set_page_config(page_title="Pruning trade-offs", page_icon=":material/content_cut:", layout="wide")
+# Shared mode: nothing but the sign-in until the visitor signs in (a deep link is kept through it).
+ui.access.sidebar(ui.access.gate(PAGES))
+st.navigation(PAGES).run()

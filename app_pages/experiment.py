@@ -10,6 +10,7 @@ import ui
 from prune_core.data import datasets as data
 from prune_core.errors import PruneError
 from prune_core.learn.glossary import HELP
+from prune_core.measured import BEST_SCOPE, BEST_STRATEGY, EXPORT_MINUTES, LATENCY_TABLE_B0_SECONDS
 from prune_core.recipe.patterns import COMMON as PATTERNS
 from prune_core.recipe.patterns import Pattern
 from prune_core.recipe.regrowth import RigL
@@ -26,7 +27,7 @@ PAGE_HELP = {
     "strategies": "tfmot = TensorFlow Model Optimization's own recipe, the reference.",
     "budget": "With global ranking, the sparsity is the fraction of FLOPs, parameters or LiteRT "
     "latency removed (latency: predicted from a per-layer table, timed once per architecture, "
-    "about 35 s for EfficientNetB0@224); with per-group ranking, the fraction of each group's "
+    f"about {LATENCY_TABLE_B0_SECONDS} s for EfficientNetB0@224); with per-group ranking, the fraction of each group's "
     "channels.",
     "thresholds": "Comma-separated: one run each. The slider above sets one from the baseline's "
     "scores.",
@@ -37,7 +38,7 @@ PAGE_HELP = {
     "latency_aware": "At equal importance, remove first the channels whose FLOPs (or parameters) "
     "run slowest in LiteRT: depthwise and element-wise work before 1×1 convolutions.",
     "schedule": "oneshot prunes before fine-tuning; constant and polynomial prune while it runs.",
-    "export": "Adds about a minute per run on the compact model.",
+    "export": f"Adds about {EXPORT_MINUTES} minute(s) per run on the compact model.",
 }
 
 ui.start_page()
@@ -47,11 +48,11 @@ state = st.session_state
 st.title("Experiment")
 st.caption(
     "Pick a model, strategies and how much to prune. Each recipe runs as a background job; "
-    "you can leave this page while it runs. The form starts on the best measured recipe (taylor "
-    "scores, one global ranking)."
+    "you can leave this page while it runs. The form starts on the best measured recipe "
+    f"({BEST_STRATEGY} scores, one {BEST_SCOPE} ranking)."
 )
 p1, p2, p3 = st.columns(3)
-p1.button("Best measured: taylor, global ranking", on_click=form.best_recipe, width="stretch")
+p1.button(f"Best measured: {BEST_STRATEGY}, {BEST_SCOPE} ranking", on_click=form.best_recipe, width="stretch")
 p2.button(
     "Reference: tfmot's rule (magnitude, per layer)",
     on_click=form.tfmot_reference,

@@ -10,6 +10,8 @@ from prune_core.results import plots
 from prune_core.results.deployment import FORMATS
 from prune_core.errors import PruneError
 from prune_core.learn.glossary import HELP
+from prune_core.measured import EXPORT_MINUTES, FASTEST_ROUND_REPEATS, MEDIAN_MOVES
+from prune_core.timing import MIN_ROUND_MS, REPEATS, ROUNDS
 from prune_core.results.frame import deploy_table, stage_table
 
 who = ui.start_page()
@@ -110,9 +112,10 @@ if r.litert_ms_predicted:
 if r.deployment is not None:
     st.plotly_chart(plots.format_sizes(r.deployment), width="stretch")
     st.dataframe(deploy_table(r), hide_index=True, width="stretch")
-    st.caption(f"LiteRT (ai-edge-litert, XNNPACK) at batch 1: the fastest of 8 rounds' medians (each round at "
-               f"least 10 invocations and 25 ms; interference only ever adds time, so the fastest round repeats "
-               f"within about 1 % where the median moves up to 17 %); at 1 thread each format is timed in alternation with the dense float32 "
+    st.caption(f"LiteRT (ai-edge-litert, XNNPACK) at batch 1: the fastest of {ROUNDS} rounds' medians (each round "
+               f"at least {REPEATS} invocations and {MIN_ROUND_MS:.0f} ms; interference only ever adds time, so the "
+               f"fastest round repeats within about {FASTEST_ROUND_REPEATS:.0%} where the median moves up to "
+               f"{MEDIAN_MOVES:.0%}); at 1 thread each format is timed in alternation with the dense float32 "
                f"model, and a speedup is named only when every round agrees (its band leaves 1.0). 'all threads' = "
                f"{r.deployment.litert_threads or '?'}. Sparse storage makes the file smaller; it does not make this "
                "CPU faster: XNNPACK only has sparse kernels for 1×1 convolutions with at least 2/3 zeros in a graph "
@@ -126,7 +129,7 @@ if r.deployment is not None:
 else:
     st.write("Not exported yet. Export converts the pruned model to TFLite (float32, sparse storage, int8 with "
              "a representative set from the training split) and measures size, accuracy and LiteRT latency — "
-             "about a minute on the compact model, in the background.")
+             f"about {EXPORT_MINUTES} minute(s) on the compact model, in the background.")
     if paths.servable(r.model_path) is None:
         st.caption("This run's model file is not on this dashboard (a demo or imported result), so it cannot be "
                    "exported here.")

@@ -96,6 +96,8 @@ def verdict(low: float | None, high: float | None) -> str:
 #: A round lasts at least this long: sub-millisecond calls (LiteRT on a small model) are repeated more,
 #: so that one round's median is not one scheduler hiccup away from another's.
 MIN_ROUND_MS = 25.0
+#: Rounds, and calls per round at the least, of a timing against a reference (`time_alternating`).
+ROUNDS, REPEATS = 8, 10
 
 
 def _calls_per_round(calls, repeats: int, min_round_ms: float) -> int:
@@ -113,7 +115,7 @@ def time_calls(call, *, warmup: int = 5, repeats: int = 30, rounds: int = 1, min
     return Timing(tuple(_timed(call, repeats) for _ in range(rounds)))
 
 
-def time_alternating(candidate, reference, *, warmup: int = 5, repeats: int = 10, rounds: int = 8,
+def time_alternating(candidate, reference, *, warmup: int = 5, repeats: int = REPEATS, rounds: int = ROUNDS,
                      min_round_ms: float = MIN_ROUND_MS) -> Comparison:
     """Time two calls in alternation: `rounds` rounds of at least `repeats` calls each (more for calls
     faster than `min_round_ms` / `repeats`), the order reversed every round (A B, B A, …) so that a

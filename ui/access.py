@@ -44,22 +44,29 @@ def current() -> access.Visitor:
     return visitor() or gate()
 
 
-def gate() -> access.Visitor:
+def gate(pages: list | None = None) -> access.Visitor:
     """The visitor, or — when this dashboard must not serve this request — the sign-in page (or the
-    reason it serves nothing) drawn in place of every page, and the script stopped."""
+    reason it serves nothing) drawn in place of every page, and the script stopped. `pages` (app.py's)
+    are declared, hidden, so that a deep link such as /compare resolves and survives the sign-in."""
     if access.mode() == "local" and not access.loopback(st.get_option("server.address")):
         st.error("This dashboard is reachable from other machines but sign-in is off, so it serves nothing. "
                  "To share it with a class or a team, start it with PRUNE_SHARED=1 (visitors then sign in; "
                  "see the README, \u201cSharing the dashboard\u201d). To use it alone, serve it on "
                  "127.0.0.1, as `streamlit run app.py` from the project folder does. (PRUNE_SHARED=0 serves "
                  "it to anyone who can reach it, without sign-in.)")
+        _hide(pages)
         st.stop()
     who = visitor()
     if who is None:
-        st.navigation([st.Page(_sign_in, title="Sign in", icon=":material/login:", url_path="sign-in")],
-                      position="hidden").run()
+        _hide(pages)
+        _sign_in()
         st.stop()
     return who
+
+
+def _hide(pages: list | None) -> None:
+    """Declare the app's pages without showing or running them (none given: a lone sign-in page)."""
+    st.navigation(pages or [st.Page(_sign_in, title="Sign in", url_path="sign-in")], position="hidden")
 
 
 def _sign_in() -> None:

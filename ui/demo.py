@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from prune_core.measured import DEMO_SWEEP_MINUTES
 from prune_core.recipe.spec import RunSpec
 from prune_core.results import demo
 from ui import access
@@ -22,7 +23,7 @@ def demo_button(key: str) -> None:
     if st.button("Run the demo sweep", type="primary", key=key,
                  help="magnitude, taylor, fisher and random at 50, 80 and 90 % sparsity, and taylor removing "
                       "whole channels (30 and 50 % of the FLOPs), on the compact EfficientNet and the bundled "
-                      "digits (about 15 minutes on 2 cores)"):
+                      f"digits (about {DEMO_SWEEP_MINUTES} minutes on 2 cores)"):
         queue(demo_specs(), sweep="demo")
 
 

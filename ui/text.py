@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from prune_core.errors import ResultError
+from prune_core.measured import SINGLE_TIMING_NOISE
 from prune_core.timing import verdict
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:@])")
@@ -44,7 +45,8 @@ def speedup_delta(speedup, low, high, single_ratio=None) -> tuple[str | None, st
         if single_ratio is None:
             return None, "off", ""
         return (f"{100 * (single_ratio - 1):+.0f} % vs dense (one timing)", "off",
-                "Timed once, not against the dense model: differences under ±30 % are noise on this machine.")
+                "Timed once, not against the dense model: differences under "
+                f"±{SINGLE_TIMING_NOISE:.0%} are noise on this machine.")
     band = f"{low:.2f}–{high:.2f}×"
     found = verdict(low, high)
     note = (f"Timed in alternation with the dense model, round by round: speedup {speedup:.2f}× "

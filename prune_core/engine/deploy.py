@@ -19,7 +19,7 @@ import numpy as np
 from prune_core.errors import SpecError
 from prune_core.results.deployment import FORMAT, Deployment
 from prune_core.engine.keras_env import tf
-from prune_core.timing import MIN_ROUND_MS, Timing, time_alternating, time_calls
+from prune_core.timing import MIN_ROUND_MS, REPEATS, ROUNDS, Timing, time_alternating, time_calls
 
 KINDS = ("float", "sparse", "int8")
 
@@ -128,7 +128,7 @@ def reference_float(reference, root: Path) -> bytes:
 
 
 def export_all(model, dataset, root: Path, *, representative: int = 100, seed: int = 0, reference=None,
-               on_progress=lambda message: None, repeats: int = 10, rounds: int = 8) -> Deployment:
+               on_progress=lambda message: None, repeats: int = REPEATS, rounds: int = ROUNDS) -> Deployment:
     """Export a stripped model in every deployable format and measure each: bytes, gzip bytes,
     top-1 on the test split (int8 measured, never assumed), LiteRT latency at 1 thread and at all
     threads, each with the band of its median over rounds. With `reference` (the dense baseline), the

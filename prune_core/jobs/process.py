@@ -62,7 +62,7 @@ def die_with_parent() -> None:
 
 def exit_now(code: int) -> None:
     """End a job process as soon as its final state, result and files are recorded. Python's
-    teardown of TensorFlow takes about 1.2 s and 1.6 s of CPU per process (bench/bench_job_exit.py),
+    teardown of TensorFlow takes `measured.TF_TEARDOWN_SECONDS` per process (docs/benchmarks/ray.md),
     which only delays the next job on a busy machine, and a Ray task waiting for its job process."""
     for stream in (sys.stdout, sys.stderr):
         try:

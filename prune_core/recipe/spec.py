@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 
 from prune_core.recipe import patterns
 from prune_core.errors import SpecError
+from prune_core.measured import EXPORT_MINUTES
 from prune_core.recipe.pruning import (BUDGETS, CHANNEL_MULTIPLES, CRITERIA, GRANULARITIES, RANKINGS, REGROWTH,
                                      SCOPES, STRATEGIES, PruningSpec)
 from prune_core.recipe.fields import (MAX_BATCH_SIZE, MAX_CALIBRATION, MAX_EPOCHS, MAX_IMAGE_SIZE,
@@ -110,8 +111,8 @@ def _fields() -> tuple[Field, ...]:
         out.append(Field(_SCHEDULE_FLAT.get(f.name, f.name), "schedule", f.name, getattr(schedule_default, f.name),
                          SCHEDULE_HELP[f.name], SCHEDULE_KINDS if f.name == "kind" else None))
     out.append(Field("export", "", "export", "none", "tflite: also export float / sparse / int8 TFLite and "
-                     "measure sizes, accuracy and LiteRT latency (about a minute more per run on the compact "
-                     "model)", EXPORTS))
+                     "measure sizes, accuracy and LiteRT latency (about "
+                     f"{EXPORT_MINUTES} minute(s) more per run on the compact model)", EXPORTS))
     return tuple(out)
 
 

@@ -1,0 +1,30 @@
+"""Measured facts the dashboard quotes, in one place, each beside the benchmark that measures it
+(docs/benchmarks/). A re-measurement changes this file and that benchmark's page, never the pages'
+own text: they read these names."""
+
+#: The best measured recipe, the Experiment form's default (docs/benchmarks/engine.md: taylor scores,
+#: one global ranking, best top-1 after fine-tuning at every sparsity measured).
+BEST_STRATEGY, BEST_SCOPE = "taylor", "global"
+
+#: Minutes the demo sweep takes on 2 cores (tools/build_demo.py --measure).
+DEMO_SWEEP_MINUTES = 15
+
+#: Seconds to time every layer of EfficientNetB0@224 in LiteRT once, for latency-aware plans
+#: (docs/benchmarks/structured.md).
+LATENCY_TABLE_B0_SECONDS = 35
+
+#: Minutes a TFLite export and its measurements add per run on the compact model
+#: (docs/benchmarks/deploy.md).
+EXPORT_MINUTES = 1
+
+#: How far one p50 of 30 calls, not timed against the dense model, moves between measurements on
+#: this machine (docs/benchmarks/latency.md).
+SINGLE_TIMING_NOISE = 0.30
+
+#: How far the fastest of 8 rounds' medians repeats, against how far one median moves
+#: (docs/benchmarks/latency.md).
+FASTEST_ROUND_REPEATS, MEDIAN_MOVES = 0.01, 0.17
+
+#: Seconds Python's teardown of TensorFlow takes at the end of a job process
+#: (docs/benchmarks/ray.md, bench/bench_job_exit.py), which `exit_now` skips.
+TF_TEARDOWN_SECONDS = 1.2
