@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 #: Layers, lowest first: a module may import its own layer and the ones below, never one above.
 LAYERS = [
     {"prune_core.errors", "prune_core.paths", "prune_core.progress", "prune_core.timing",
-     "prune_core.summaries"},
+     "prune_core.summaries", "prune_core.measured"},
     {"prune_core.recipe", "prune_core.data"},
     {"prune_core.results"},
     {"prune_core.serving", "prune_core.learn"},
