@@ -17,6 +17,10 @@ from prune_core.errors import ResultError
 from prune_core.results.run_result import RunResult
 from prune_core.recipe.patterns import Pattern
 from prune_core.recipe.spec import CRITERIA, FIELDS, STRATEGIES, RunSpec, expand, parse_numbers
+from prune_core.jobs import body, dispatcher, process
+from prune_core.jobs.store import JobStore
+from prune_core.results import profile as profiles
+from prune_core.serving import access
 
 EXIT_BAD_INPUT = 2
 
@@ -172,8 +176,6 @@ def _write_line(stream, result: dict) -> None:
 
 
 def _background(args) -> int:
-    from prune_core.jobs import body, dispatcher, process
-
     if args.command == "job":
         process.die_with_parent()
         process.exit_now(0 if body.run_job(args.job_id) == "completed" else 1)
@@ -187,8 +189,6 @@ def _background(args) -> int:
 def _import(args) -> int:
     """Every line is checked before anything is written, and all lines are stored in one transaction:
     a bad file changes nothing."""
-    from prune_core.jobs.store import JobStore
-
     entries = []
     for name in args.files:
         path = Path(name)
@@ -214,8 +214,6 @@ def _import(args) -> int:
 
 def _profile(args) -> int:
     """Profile the baseline for the named criteria; everything is checked before TensorFlow loads."""
-    from prune_core.results import profile as profiles
-
     spec = RunSpec.from_dict({name: getattr(args, name) for name in PROFILE_FIELDS})
     names = args.strategies.split(",")
     levels = profiles.check_levels(parse_numbers(args.levels, "--levels"), "--levels") if args.levels else profiles.LEVELS
@@ -227,7 +225,7 @@ def _profile(args) -> int:
             parse_numbers(args.channel_levels, "--channel-levels"), "--channel-levels")
     if args.out:
         _check_writable(Path(args.out).expanduser().resolve().parent, "--out")
-    from prune_core.engine import profiler  # imports TensorFlow
+    from prune_core.engine import profiler  # imports TensorFlow: only once the arguments are good
 
     printer = ProgressPrinter("profile", quiet=args.quiet)
     measured = profiler.run(spec, names, levels=levels, layer_levels=layer_levels, structured_levels=channel_levels,
@@ -247,8 +245,6 @@ def _profile(args) -> int:
 
 def _users(args) -> int:
     """Manage the password list in $PRUNE_HOME/users.json (bcrypt hashes; the file readable by its owner)."""
-    from prune_core.serving import access
-
     if args.users_command == "list":
         for name, user in sorted(access.load_users().items()):
             print(f"{name}{' (admin)' if user.get('admin') else ''}")
