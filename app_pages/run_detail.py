@@ -11,8 +11,27 @@ from prune_core.results.deployment import FORMATS
 from prune_core.errors import PruneError
 from prune_core.learn.glossary import HELP
 from prune_core.measured import EXPORT_MINUTES, FASTEST_ROUND_REPEATS, MEDIAN_MOVES
-from prune_core.timing import MIN_ROUND_MS, REPEATS, ROUNDS
+from prune_core.measured import SINGLE_TIMING_NOISE
+from prune_core.timing import MIN_ROUND_MS, REPEATS, ROUNDS, verdict
 from prune_core.results.frame import deploy_table, stage_table
+
+def speedup_delta(speedup, low, high, single_ratio=None) -> tuple[str | None, str, str]:
+    """(delta text, delta colour, explanation) for a latency against dense: a difference is shown only
+    when it leaves the measurement band; results timed once (before bands existed) say so."""
+    if speedup is None:
+        if single_ratio is None:
+            return None, "off", ""
+        return (f"{100 * (single_ratio - 1):+.0f} % vs dense (one timing)", "off",
+                "Timed once, not against the dense model: differences under "
+                f"±{SINGLE_TIMING_NOISE:.0%} are noise on this machine.")
+    band = f"{low:.2f}–{high:.2f}×"
+    found = verdict(low, high)
+    note = (f"Timed in alternation with the dense model, round by round: speedup {speedup:.2f}× "
+            f"(lowest–highest round {band}; named only when every round agrees).")
+    if found == "within noise":
+        return "within measurement noise", "off", note
+    return f"{100 * (1 / speedup - 1):+.0f} % vs dense", "inverse", note
+
 
 who = ui.start_page()
 
@@ -52,7 +71,7 @@ c[2].metric(f"{r.unit} removed" if r.structured else "weight sparsity", f"{r.ach
                 if value is not None) + ".")
 c[3].metric("gzip size", ui.bytes_text(r.gzip_bytes), _vs_dense(r.ratio("gzip_bytes")), delta_color="inverse",
             help=HELP["gzip"])
-latency_delta, latency_colour, latency_note = ui.speedup_delta(r.speedup_b1, r.speedup_b1_lo, r.speedup_b1_hi,
+latency_delta, latency_colour, latency_note = speedup_delta(r.speedup_b1, r.speedup_b1_lo, r.speedup_b1_hi,
                                                                r.ratio("latency_ms_b1_p50"))
 c[4].metric("latency, batch 1", f"{r.latency_ms_b1_p50:.2f} ms", latency_delta, delta_color=latency_colour,
             delta_arrow="off" if latency_colour == "off" else "auto",

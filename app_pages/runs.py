@@ -5,8 +5,37 @@ import streamlit as st
 
 import ui
 from prune_core.results.deployment import Deployment
-from prune_core.errors import PruneError
+from prune_core.errors import PruneError, ResultError
 from prune_core.learn.glossary import HELP
+
+STATUS_ICONS = {"queued": ":material/schedule:", "running": ":material/play_circle:",
+                "completed": ":material/check_circle:", "failed": ":material/error:",
+                "canceled": ":material/cancel:", "interrupted": ":material/warning:"}
+
+
+def result_line(job) -> str:
+    """One line about a completed job: a run's accuracy against dense, what was pruned, size, time; or
+    what a profile measured."""
+    try:
+        if job.kind == "profile":
+            p = job.profile
+            return (f"{', '.join(p.criteria)}: {len(p.levels)} one-shot levels × 3 rankings, {len(p.layers)} "
+                    f"layers × {len(p.layer_levels)} sensitivity levels · dense top-1 "
+                    f"{p.dense.get('top1', float('nan')):.4f} (validation) · {job.elapsed:.0f} s")
+        r = job.run_result
+    except (ResultError, ValueError) as exc:
+        return f"the stored result cannot be read ({exc})"
+    return (f"top-1 **{r.top1:.4f}** (dense {r.dense.top1:.4f}, before fine-tune {r.top1_before_finetune:.4f}) · "
+            f"{r.amount_text()} · gzip {ui.bytes_text(r.gzip_bytes)} · {job.elapsed:.0f} s")
+
+
+def display_order(jobs: list) -> list:
+    """Running first, then queued in the order they will run, then finished, newest first."""
+    running = sorted((j for j in jobs if j.status == "running"), key=lambda j: j.id)
+    queued = sorted((j for j in jobs if j.status == "queued"), key=lambda j: j.id)
+    done = sorted((j for j in jobs if j.status not in ("running", "queued")), key=lambda j: -j.id)
+    return running + queued + done
+
 
 who = ui.start_page()
 
@@ -46,7 +75,7 @@ def _card(job) -> None:
         with head:
             kind = {"scores": " · scoring run (threshold preview)", "export": "",
                     "profile": " · profile for Explore"}.get(job.kind, "") + (" · :orange-badge[demo]" if job.demo else "")
-            st.markdown(f"**{ui.STATUS_ICONS.get(job.status, '')} job {job.id}** · {ui.escape_md(job.label)}{kind} · "
+            st.markdown(f"**{STATUS_ICONS.get(job.status, '')} job {job.id}** · {ui.escape_md(job.label)}{kind} · "
                         f"{ui.escape_md(job.spec.baseline.model)} on {ui.escape_md(job.spec.baseline.dataset)}"
                         + (f" · {ui.escape_md(job.sweep)}" if job.sweep else "")
                         + (f" · by {ui.escape_md(job.owner or 'the server')}" if who.name else ""))
@@ -62,7 +91,7 @@ def _card(job) -> None:
                          f"{ui.bytes_text(exported.get('float', 'bytes') if exported else None)}, int8 "
                          f"{ui.bytes_text(exported.get('int8', 'bytes') if exported else None)} · {job.elapsed:.0f} s")
             elif job.status == "completed" and job.result:
-                st.write(ui.result_line(job))
+                st.write(result_line(job))
             elif job.error:
                 st.write(f"{job.status}: {ui.escape_md(job.error)}")
             else:
@@ -110,9 +139,9 @@ def job_table():
     counts = jobs_store.counts()
     if counts.get("queued"):
         ui.resume_queue()  # a submit that raced a dispatcher shutting down must not wait forever
-    st.caption(" · ".join(f"{ui.STATUS_ICONS[s]} {s} {n}" for s, n in sorted(counts.items())))
+    st.caption(" · ".join(f"{STATUS_ICONS[s]} {s} {n}" for s, n in sorted(counts.items())))
     _bulk_actions(counts)
-    for job in ui.display_order(jobs):
+    for job in display_order(jobs):
         _card(job)
     if active and not jobs_store.list(status=("queued", "running"), limit=1):
         st.rerun()  # everything finished: stop polling and show final states

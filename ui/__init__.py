@@ -17,22 +17,12 @@ from ui.forms import EXPERIMENT_FORM, init_form, save_form
 from ui.inputs import chosen_model_and_data, missing_input, model_and_data_inputs
 from ui.session import baseline_scores, completed_frame, completed_runs, store
 from ui.submission import queue, queue_export, report_submitted, resume_queue, retry, submit
-from ui.text import (
-    STATUS_ICONS,
-    bytes_text,
-    display_order,
-    duration_text,
-    escape_md,
-    progress_text,
-    result_line,
-    speedup_delta,
-)
+from ui.text import bytes_text, duration_text, escape_md, progress_text
 
 __all__ = [
     "access", "inputs", "profiles", "start_page", "demo_button", "demo_panel", "demo_specs",
     "EXPERIMENT_FORM", "init_form", "save_form", "chosen_model_and_data", "missing_input",
     "model_and_data_inputs", "baseline_scores", "completed_frame", "completed_runs", "store", "queue",
-    "queue_export", "report_submitted", "resume_queue", "retry", "submit", "STATUS_ICONS",
-    "bytes_text", "display_order", "duration_text", "escape_md", "progress_text", "result_line",
-    "speedup_delta",
+    "queue_export", "report_submitted", "resume_queue", "retry", "submit",
+    "bytes_text", "duration_text", "escape_md", "progress_text",
 ]
