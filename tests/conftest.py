@@ -1,3 +1,4 @@
+"""Fixtures and constants shared by every test: PRUNE_HOME, the tiny recipe, its data and model."""
 import os
 import sys
 from pathlib import Path
@@ -8,6 +9,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
+#: Five results written by the code before RunResult existed (commit c982413, schema 1): taylor 0.6
+#: global with a TFLite export, magnitude threshold 0.1, structured taylor −40 % FLOPs, structured
+#: latency-aware −30 % FLOPs (with the table's prediction), tfmot 0.5.
+SCHEMA_1 = Path(__file__).resolve().parent / "fixtures" / "results_v1.jsonl"
+
 
 @pytest.fixture(scope="session", autouse=True)
 def prune_home(tmp_path_factory):
@@ -15,6 +21,13 @@ def prune_home(tmp_path_factory):
     home = tmp_path_factory.mktemp("prune_home")
     os.environ["PRUNE_HOME"] = str(home)
     return home
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """A fresh PRUNE_HOME of this test's own, for what reads or writes the default store."""
+    monkeypatch.setenv("PRUNE_HOME", str(tmp_path))
+    return tmp_path
 
 
 #: Recipe settings small enough for a test: tiny CNN on the synthetic set at 16×16.

@@ -1,14 +1,14 @@
+"""Tests for prune_core.cli: run, sweep, profile, import; bad input is one line."""
 import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from prune_core import cli
+from tests.conftest import ROOT, SCHEMA_1
 
-ROOT = Path(__file__).resolve().parent.parent
 TINY_ARGS = ["--model", "tiny-cnn", "--dataset", "synthetic", "--image-size", "16", "--baseline-epochs", "4",
              "--fine-tune-epochs", "1", "--batch-size", "16", "--calibration-examples", "16"]
 REQUIRED = {"schema", "model", "dataset", "strategy", "granularity", "target", "unit", "weight_sparsity",
@@ -102,8 +102,6 @@ def test_lambda_model_is_refused_from_the_cli(tmp_path):
 def test_import_adds_results_as_completed_runs_and_refuses_bad_files(tmp_path, monkeypatch, capsys):
     from prune_core.jobs.store import JobStore
 
-    from tests.test_result import SCHEMA_1
-
     monkeypatch.setenv("PRUNE_HOME", str(tmp_path / "home"))
     good = tmp_path / "sweep.jsonl"
     old = [json.loads(line) for line in SCHEMA_1.read_text().splitlines()]  # written before RunResult existed
@@ -157,6 +155,16 @@ def test_every_recipe_field_is_a_command_line_option_with_help():
             if name:
                 assert name in options and options[name].help, f.name
         assert amount <= set(options)
+
+
+def test_an_nm_pattern_sets_the_cli_sparsity_and_the_sweep_default():
+    run = cli.build_parser().parse_args(["run", "--pattern", "1:4"])
+    assert [s.pruning.sparsity for s in cli.specs_from_args(run)] == [0.25]
+    sweep = cli.build_parser().parse_args(["sweep", "--pattern", "2:4", "--strategies", "magnitude,taylor"])
+    assert [(s.pruning.strategy, s.pruning.sparsity, s.pruning.pattern) for s in cli.specs_from_args(sweep)] == [
+        ("magnitude", 0.5, "2:4"), ("taylor", 0.5, "2:4")]
+    rigl = cli.build_parser().parse_args(["run", "--regrow", "rigl", "--regrow-every", "20", "--sparsity", "0.9"])
+    assert cli.specs_from_args(rigl)[0].pruning.regrow_every == 20
 
 
 def test_profile_prints_one_json_object_and_a_summary(tmp_path):

@@ -1,3 +1,4 @@
+"""Tests for prune_core.timing: warm-ups, percentiles, bands, alternation, the speedup verdict."""
 import pytest
 
 from prune_core.timing import Comparison, Timing, time_alternating, time_calls, verdict

@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.browser import browser_page, ensure_chromium, served_app  # noqa: E402
+from tests.app.browser import browser_page, ensure_chromium, served_app  # noqa: E402
 
 PAGES = {"home": "", "learn": "learn", "explore": "explore", "experiment": "experiment", "runs": "runs",
          "compare": "compare", "run_detail": "run_detail"}

@@ -1,0 +1,64 @@
+"""Tests for app_pages/explore.py: profiling, the what-if slider, fine-tuning a point."""
+from prune_core.jobs.store import JobStore
+from prune_core.recipe.spec import RunSpec
+from tests.app.helpers import _app, _shown, _store_profile
+
+
+def _explore(tiny=True):
+    app = _app("app_pages/explore.py")
+    if tiny:
+        app.selectbox(key="explore_model_choice").set_value("tiny-cnn").run()
+        app.selectbox(key="explore_dataset_choice").set_value("synthetic").run()
+    assert not app.exception, app.exception
+    return app
+
+
+def test_explore_offers_to_profile(home):
+    app = _explore(tiny=False)
+    assert app.title[0].value == "Explore"
+    button = next(b for b in app.button if b.label.startswith("Profile "))
+    button.click().run()
+    jobs = JobStore().list()
+    assert sorted(j.spec.pruning.strategy for j in jobs) == ["fisher", "gradient", "magnitude", "taylor"]
+    assert {j.kind for j in jobs} == {"profile"} and all(j.label.startswith("profile ") for j in jobs)
+    app.run()  # queued: no second offer, progress instead
+    assert not any(b.label.startswith("Profile ") for b in app.button)
+
+
+def test_explore_slider_moves_the_points_without_queueing(home, tiny_profile):
+    ids = _store_profile(tiny_profile)
+    app = _explore()
+    app.multiselect(key="explore_criteria").set_value(["magnitude", "taylor"]).run()
+    assert not app.exception, app.exception
+    table = app.dataframe[0].value
+    assert set(table["criterion"]) == {"magnitude", "taylor"} and len(table) == 4  # auto and global
+    before = table.iloc[:, 2].tolist()
+    app.slider(key="explore_sparsity").set_value(0.3).run()
+    after = app.dataframe[0].value
+    assert after.iloc[:, 2].tolist() != before
+    assert [j.id for j in JobStore().list()] == ids[::-1]  # nothing queued by moving the slider
+    charts = app.get("plotly_chart")
+    assert len(charts) >= 4  # two curve charts, the per-layer allocation, the heatmap
+
+
+def test_explore_fine_tunes_a_point_as_an_ordinary_run(home, tiny_profile):
+    _store_profile(tiny_profile)
+    app = _explore()
+    app.multiselect(key="explore_criteria").set_value(["magnitude", "taylor"]).run()
+    app.slider(key="explore_sparsity").set_value(0.6).run()
+    app.selectbox(key="explore_ft_scope").set_value("auto").run()
+    next(b for b in app.button if b.label == "Queue this run").click().run()
+    assert not app.exception, app.exception
+    queued = [j for j in JobStore().list() if j.kind == "run"]
+    assert len(queued) == 1 and queued[0].spec.pruning.scope == "auto" and queued[0].spec.pruning.sparsity == 0.6
+
+
+def test_explore_says_why_a_profile_failed(home):
+    store = JobStore()
+    job_id = store.submit(RunSpec.of(strategy="taylor"), kind="profile")
+    store.claim_next()
+    store.finish(job_id, "failed", error="the model has no Conv2D or Dense kernel that this recipe may prune")
+    app = _explore(tiny=False)
+    errors = " ".join(_shown(e) for e in app.error)
+    assert "The last profile of taylor did not finish: failed: the model has no Conv2D" in errors
+    assert any(b.label.startswith("Profile ") and "taylor" in b.label for b in app.button)  # offered again

@@ -1,0 +1,79 @@
+"""Tests for app_pages/runs.py: the job list, its order, logs, cancel, retry, delete and owners."""
+from streamlit.testing.v1 import AppTest
+
+from prune_core.jobs.store import JobStore
+from prune_core.recipe.spec import RunSpec
+from tests.app.helpers import _app, _shown, _sign_in, _store_profile
+from tests.conftest import ROOT, TINY
+
+
+def test_cancel_on_the_runs_page_changes_the_state(home):
+    job_id = JobStore().submit(RunSpec.of(**TINY))
+    app = _app("app_pages/runs.py")
+    next(b for b in app.button if b.key == f"cancel-{job_id}").click().run()
+    assert JobStore().get(job_id).status == "canceled"
+
+
+def test_runs_lists_running_then_queued_then_finished_with_logs_retry_and_confirmed_delete(home, real_result):
+    store = JobStore()
+    done = store.add_completed([(real_result, None)])[0]
+    failed = store.submit(RunSpec.of(**TINY, sparsity=0.3))
+    store.claim_next()
+    store.finish(failed, "failed", error="the model file is broken")
+    store.folder(failed).mkdir(parents=True)
+    (store.folder(failed) / "log.txt").write_text("loading model\nthe model file is broken\n")
+    queued = [store.submit(RunSpec.of(**TINY, sparsity=s)) for s in (0.4, 0.5)]
+    app = _app("app_pages/runs.py")
+    order = [int(m.value.split("job ")[1].split("**")[0]) for m in app.markdown if m.value.startswith("**")]
+    assert order == queued + [failed, done]  # the queue in run order, then finished, newest first
+    assert any("the model file is broken" in c.value for c in app.code)  # the failed job's log
+    next(b for b in app.button if b.key == f"retry-{failed}").click().run()
+    assert any(f"Retried as job {queued[-1] + 1}." == c.value for c in app.caption)
+    next(b for b in app.button if b.key == f"confirm-delete-{failed}").click().run()
+    assert store.get(failed) is None and not store.folder(failed).exists()
+
+
+def test_runs_page_describes_a_profile_job_and_links_to_explore(home, tiny_profile):
+    _store_profile(tiny_profile, ("magnitude",))
+    app = _app("app_pages/runs.py")
+    text = " ".join(m.value for m in app.markdown)
+    assert "profile magnitude" in text and "4 one-shot levels × 3 rankings" in text
+
+
+def test_user_text_cannot_become_markup(home, real_result):
+    """A sweep name, a model path and an error message are shown as typed: no link, emphasis or code
+    span comes out of them, in Markdown or in chart hover text."""
+    from prune_core.results import frame as results
+
+    hostile = "[click](http://evil.example) **loud** `code` <b>bold</b> :red[x]"
+    store = JobStore()
+    store.add_completed([(real_result, hostile)])
+    failed = store.submit(RunSpec.of(**{**TINY, "model": "file:/tmp/[a](http://evil.example).keras"}))
+    store.claim_next()
+    store.finish(failed, "failed", error=f"model file '/tmp/{hostile}.keras' does not exist")
+    app = _app("app_pages/runs.py")
+    text = " ".join(m.value for m in app.markdown)
+    assert "](http" not in text and "**loud**" not in text and "`code`" not in text
+    assert hostile in " ".join(_shown(m) for m in app.markdown)  # all there, literally
+    job = next(j for j in store.list() if j.status == "completed")
+    hover = results.hover_text(job.id, hostile, job.run_result)
+    assert "<b>bold</b>" not in hover and "&lt;b&gt;bold&lt;/b&gt;" in hover
+
+
+def test_in_a_shared_dashboard_a_visitor_manages_only_their_own_jobs(shared):
+    store = JobStore()
+    spec = RunSpec.of(model="tiny-cnn", dataset="synthetic")
+    bobs, alices = store.submit(spec, owner="bob"), store.submit(spec.with_(sparsity=0.7), owner="alice")
+    app = _sign_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run(), "alice", "alice-password")
+    app.switch_page("app_pages/runs.py").run()
+    assert not app.exception
+    assert {b.key for b in app.button if b.key and b.key.startswith("cancel-")} == {f"cancel-{alices}", "cancel-queued"}
+    assert any("Only its owner or an admin" in c.value for c in app.caption)
+    assert next(b for b in app.button if b.key == "cancel-queued").label == "Cancel all my 1 queued"
+    next(b for b in app.button if b.key == "cancel-queued").click().run()
+    assert (store.get(alices).status, store.get(bobs).status) == ("canceled", "queued")
+    # what alice queues is hers, and counts against her own cap
+    app.switch_page("app_pages/experiment.py").run()
+    next(b for b in app.button if b.label.startswith("Queue")).click().run()
+    mine = [j for j in store.list() if j.owner == "alice" and j.status == "queued"]
+    assert mine and all(j.spec.pruning.strategy == "taylor" for j in mine)

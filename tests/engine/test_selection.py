@@ -1,0 +1,76 @@
+"""Tests for prune_core.engine.selection: masks meet their target; lowest scores go first."""
+import numpy as np
+import pytest
+
+from prune_core.engine import selection
+from prune_core.errors import SpecError
+
+
+def _scores(seed=0, shapes=((3, 3, 8, 16), (64, 10), (1, 1, 16, 32), (7,))):
+    rng = np.random.default_rng(seed)
+    return [rng.random(s) for s in shapes]
+
+
+@pytest.mark.parametrize("sparsity", [0.0, 0.25, 0.5, 0.8, 0.9, 0.95])
+@pytest.mark.parametrize("scope", ["layerwise", "global"])
+def test_target_sparsity_is_reached_within_half_a_percent(sparsity, scope):
+    masks = selection.select(_scores(), sparsity=sparsity, scope=scope)
+    assert abs(selection.sparsity_of(masks) - sparsity) <= 0.005
+    if scope == "layerwise":
+        for m in masks:
+            assert abs((m.size - np.count_nonzero(m)) / m.size - sparsity) <= 0.5 / m.size + 1e-9 or m.sum() == 1
+
+
+def test_zero_sparsity_keeps_everything():
+    for scope in ("layerwise", "global"):
+        assert all(m.all() for m in selection.select(_scores(), sparsity=0.0, scope=scope))
+
+
+def test_lowest_scores_go_first():
+    scores = [np.array([0.3, 0.1, 0.9, 0.2])]
+    np.testing.assert_array_equal(selection.layerwise(scores, 0.5)[0], [1, 0, 1, 0])
+
+
+def test_threshold_removes_exactly_what_scores_below_it():
+    scores = [np.array([0.5, 0.01, 0.02, 0.009]), np.array([[0.011, 0.0]])]
+    masks = selection.threshold(scores, 0.01)
+    np.testing.assert_array_equal(masks[0], [1, 1, 1, 0])
+    np.testing.assert_array_equal(masks[1], [[1, 0]])
+    assert selection.sparsity_of(masks) == pytest.approx(2 / 6)
+
+
+def test_removed_weights_stay_removed_when_masks_are_recomputed():
+    scores = _scores(1)
+    first = selection.layerwise(scores, 0.5)
+    reshuffled = _scores(2)  # completely different scores next time
+    second = selection.layerwise(reshuffled, 0.8, previous=first)
+    for a, b in zip(first, second):
+        assert not np.any((a == 0) & (b == 1))
+
+
+def test_global_ranking_never_empties_a_kernel():
+    scores = [np.full((4, 4), 1e-9), np.ones((100,))]
+    masks = selection.global_(scores, 0.9)
+    assert masks[0].sum() >= 1
+
+
+def test_bad_amounts_are_refused():
+    with pytest.raises(SpecError):
+        selection.layerwise(_scores(), 1.0)
+    with pytest.raises(SpecError):
+        selection.threshold(_scores(), float("nan"))
+    with pytest.raises(SpecError):
+        selection.select(_scores(), sparsity=0.5, scope="row")
+
+
+def test_one_ranking_serves_every_sparsity_exactly_as_fresh_selections():
+    rng = np.random.default_rng(5)
+    scores = [rng.random((3, 3, 4, 8)), rng.integers(0, 3, (16, 5)).astype(float)]  # ties in the second
+    ranking = selection.Ranking(scores)
+    for sparsity in (0.0, 0.3, 0.9, 0.5):
+        for a, b in zip(ranking.global_(sparsity), selection.global_(scores, sparsity)):
+            np.testing.assert_array_equal(a, b)
+        for i, b in enumerate(selection.layerwise(scores, sparsity)):
+            np.testing.assert_array_equal(ranking.layer(i, sparsity), b)
+    per_layer = ranking.layerwise([0.2, 0.7])
+    assert [1 - m.mean() for m in per_layer] == pytest.approx([0.2, 0.7], abs=0.02)

@@ -1,0 +1,15 @@
+"""Tests for prune_core.results.deployment: deployment numbers keep their schema-1 names."""
+from prune_core.results.run_result import RunResult
+from tests.results.helpers import _old
+
+
+def test_deployment_numbers_keep_their_names_and_values():
+    old = _old()[0]
+    result = RunResult.from_dict(old)
+    assert result.deployment.get("int8", "gzip_bytes") == old["tflite_int8_gzip_bytes"]
+    assert result.deployment.get("float", "ms_1t_b1_p50") == old["litert_1t_ms_b1_p50"]
+    assert result.deployment.get("sparse", "ms_b1_p50") == old["litert_sparse_ms_b1_p50"]
+    flat = result.deployment.to_dict()
+    for key, value in flat.items():
+        assert old[key] == value
+    assert RunResult.from_dict(_old()[1]).deployment is None
