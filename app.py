@@ -1,5 +1,6 @@
 """Streamlit entry point: page config, the sign-in gate (shared mode) and routing only (pages stay
 thin; no TensorFlow here)."""
+
 import streamlit as st
 
 import ui
@@ -14,7 +15,9 @@ PAGES = [
     st.Page("app_pages/run_detail.py", title="Run detail", icon=":material/search:"),
 ]
 
-st.set_page_config(page_title="Pruning trade-offs", page_icon=":material/content_cut:", layout="wide")
+st.set_page_config(
+    page_title="Pruning trade-offs", page_icon=":material/content_cut:", layout="wide"
+)
 # Shared mode: nothing but the sign-in until the visitor signs in (a deep link is kept through it).
 ui.access.sidebar(ui.access.gate(PAGES))
 st.navigation(PAGES).run()

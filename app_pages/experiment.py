@@ -27,7 +27,8 @@ PAGE_HELP = {
     "strategies": "tfmot = TensorFlow Model Optimization's own recipe, the reference.",
     "budget": "With global ranking, the sparsity is the fraction of FLOPs, parameters or LiteRT "
     "latency removed (latency: predicted from a per-layer table, timed once per architecture, "
-    f"about {LATENCY_TABLE_B0_SECONDS} s for EfficientNetB0@224); with per-group ranking, the fraction of each group's "
+    f"about {LATENCY_TABLE_B0_SECONDS} s for EfficientNetB0@224); with per-group ranking, the "
+    f"fraction of each group's "
     "channels.",
     "thresholds": "Comma-separated: one run each. The slider above sets one from the baseline's "
     "scores.",
@@ -52,7 +53,11 @@ st.caption(
     f"({BEST_STRATEGY} scores, one {BEST_SCOPE} ranking)."
 )
 p1, p2, p3 = st.columns(3)
-p1.button(f"Best measured: {BEST_STRATEGY}, {BEST_SCOPE} ranking", on_click=form.best_recipe, width="stretch")
+p1.button(
+    f"Best measured: {BEST_STRATEGY}, {BEST_SCOPE} ranking",
+    on_click=form.best_recipe,
+    width="stretch",
+)
 p2.button(
     "Reference: tfmot's rule (magnitude, per layer)",
     on_click=form.tfmot_reference,

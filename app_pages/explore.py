@@ -1,30 +1,39 @@
-"""Explore: move a sparsity slider and see, at once, what every criterion does one-shot — measured once
-per criterion by a background profile, then read without TensorFlow and without a new job."""
+"""Explore: move a sparsity slider and see, at once, what every criterion does one-shot — measured
+once per criterion by a background profile, then read without TensorFlow and without a new job."""
+
 import pandas as pd
 import streamlit as st
 
 import ui
-from prune_core.results import explore, plots
 from prune_core.errors import PruneError
 from prune_core.learn.glossary import GLOSSARY, HELP
 from prune_core.recipe.spec import CRITERIA, RunSpec
+from prune_core.results import explore, plots
 
 ui.start_page()
 ui.init_form("explore", ui.profiles.EXPLORE_FORM)
 state = st.session_state
 
 st.title("Explore")
-st.caption("What-if curves measured once per criterion: every level of pruning applied to the trained "
-           "baseline with no fine-tuning and scored on the validation split, every layer pruned alone, and "
-           "an automatic per-layer sparsity chosen from those measurements. Moving the slider reads the "
-           "stored numbers: nothing is queued until you ask to fine-tune a point.")
+st.caption(
+    "What-if curves measured once per criterion: every level of pruning applied to the trained "
+    "baseline with no fine-tuning and scored on the validation split, every layer pruned alone, "
+    "and "
+    "an automatic per-layer sparsity chosen from those measurements. Moving the slider reads the "
+    "stored numbers: nothing is queued until you ask to fine-tune a point."
+)
 
 c1, c2 = st.columns([1, 2])
 with c1:
     model, dataset = ui.model_and_data_inputs("explore_")
-criteria = c2.multiselect("Criteria", list(CRITERIA), key="explore_criteria",
-                          help="magnitude |w|; gradient |∂L/∂w|; taylor |w·∂L/∂w|; fisher ½·F·w²; wanda |w|·‖input‖; random, the "
-                               "baseline every criterion must beat.")
+criteria = c2.multiselect(
+    "Criteria",
+    list(CRITERIA),
+    key="explore_criteria",
+    help="magnitude |w|; gradient |∂L/∂w|; taylor |w·∂L/∂w|; fisher ½·F·w²; wanda |w|·‖input‖; "
+    "random, the "
+    "baseline every criterion must beat.",
+)
 if missing := ui.missing_input(model, dataset):
     st.info(missing)
     st.stop()
@@ -39,17 +48,26 @@ if not criteria:
 
 profile, pending = ui.profiles.profiles_for(base, criteria)
 have = set(profile.criteria) if profile else set()
-demo_profiles = sorted(name for name, job in ui.profiles.newest_profiles(base, criteria).items() if job.demo)
+demo_profiles = sorted(
+    name for name, job in ui.profiles.newest_profiles(base, criteria).items() if job.demo
+)
 if demo_profiles:
-    c2.caption(f":orange-badge[demo] The profiles of {', '.join(demo_profiles)} are bundled demo results, measured by "
-               "this project on the same model and data (remove the demo on Home to measure your own).")
+    c2.caption(
+        f":orange-badge[demo] The profiles of {', '.join(demo_profiles)} are bundled demo "
+        f"results, measured by "
+        "this project on the same model and data (remove the demo on Home to measure your own)."
+    )
 missing = [c for c in criteria if c not in have and c not in pending]
 for name, error in ui.profiles.failed_profiles(base, missing).items():
     c2.error(f"The last profile of {name} did not finish: {ui.escape_md(error)}")
 if missing:
-    c2.info(f"Not profiled yet on this model and data: {', '.join(missing)}. A profile is one background job "
-            "per criterion (about a minute each on the compact EfficientNet and digits, after the baseline is "
-            "trained once).")
+    c2.info(
+        f"Not profiled yet on this model and data: {', '.join(missing)}. A profile is one "
+        f"background job "
+        "per criterion (about a minute each on the compact EfficientNet and digits, after the "
+        "baseline is "
+        "trained once)."
+    )
     if c2.button(f"Profile {', '.join(missing)}", type="primary"):
         with c2:
             if ui.queue([base.with_(strategy=c) for c in missing], kind="profile"):
@@ -82,33 +100,60 @@ if profile is None:
 
 dense = profile.dense
 s1, s2, s3 = st.columns([5, 2, 3])
-target = s1.slider("Sparsity: share of the prunable weights removed", 0.0, 0.98, step=0.01, key="explore_sparsity",
-                   help=HELP["explore_sparsity"])
-batchnorm = s2.toggle("Re-estimate BN", key="explore_batchnorm",
-                      help="After pruning, re-estimate BatchNorm's running statistics on training images (no "
-                           "weight changes, a fraction of a second; runs do it too before fine-tuning). Off: the "
-                           "masks alone.")
-scopes = s3.multiselect("Ranking", ["auto", "global", "layerwise"], key="explore_scopes",
-                        format_func=explore.SCOPE_LABELS.get, help=HELP["explore_scopes"])
+target = s1.slider(
+    "Sparsity: share of the prunable weights removed",
+    0.0,
+    0.98,
+    step=0.01,
+    key="explore_sparsity",
+    help=HELP["explore_sparsity"],
+)
+batchnorm = s2.toggle(
+    "Re-estimate BN",
+    key="explore_batchnorm",
+    help="After pruning, re-estimate BatchNorm's running statistics on training images (no "
+    "weight changes, a fraction of a second; runs do it too before fine-tuning). Off: the "
+    "masks alone.",
+)
+scopes = s3.multiselect(
+    "Ranking",
+    ["auto", "global", "layerwise"],
+    key="explore_scopes",
+    format_func=explore.SCOPE_LABELS.get,
+    help=HELP["explore_scopes"],
+)
 chosen = [c for c in criteria if c in have]
 curves = explore.curves(profile, batchnorm)
 curves = curves[curves["criterion"].isin(chosen) & curves["scope"].isin(scopes)]
 all_points = explore.points_at(profile, target, batchnorm)
-points = all_points[all_points["criterion"].isin(chosen) & all_points["scope"].isin(scopes)] \
-    if not all_points.empty else all_points
+points = (
+    all_points[all_points["criterion"].isin(chosen) & all_points["scope"].isin(scopes)]
+    if not all_points.empty
+    else all_points
+)
 channels = explore.structured_curves(profile)
 channels = channels[channels["criterion"].isin(chosen)] if not channels.empty else channels
 latency_ms = explore.dense_latency(profile)
 if not channels.empty:
     state["explore_flops"] = min(state["explore_flops"], float(channels["budget_removed"].max()))
-    removed = s1.slider("Channels: share of the FLOPs removed (whole channels, a smaller dense model)", 0.0,
-                        float(channels["budget_removed"].max()), step=0.01, key="explore_flops",
-                        help=HELP["explore_flops"])
+    removed = s1.slider(
+        "Channels: share of the FLOPs removed (whole channels, a smaller dense model)",
+        0.0,
+        float(channels["budget_removed"].max()),
+        step=0.01,
+        key="explore_flops",
+        help=HELP["explore_flops"],
+    )
     channel_points = explore.structured_points_at(profile, removed)
-    channel_points = channel_points[channel_points["criterion"].isin(chosen)] if not channel_points.empty \
+    channel_points = (
+        channel_points[channel_points["criterion"].isin(chosen)]
+        if not channel_points.empty
         else channel_points
+    )
     shown_curves = pd.concat([curves, channels], ignore_index=True)
-    shown_points = pd.concat([points.assign(litert_ms_predicted=latency_ms), channel_points], ignore_index=True)
+    shown_points = pd.concat(
+        [points.assign(litert_ms_predicted=latency_ms), channel_points], ignore_index=True
+    )
 else:
     shown_curves, shown_points = curves, points
 finetuned = ui.profiles.finetuned_frame(base, chosen)
@@ -116,42 +161,90 @@ low = min(shown_curves["top1"].min(), dense["top1"]) if not shown_curves.empty e
 y_range = (max(0.0, low - 0.03), 1.01)
 
 left, right = st.columns(2)
-left.plotly_chart(plots.explore_curves(shown_curves, shown_points, "gzip_bytes", dense=dense, finetuned=finetuned,
-                                       y_range=y_range), width="stretch")
+left.plotly_chart(
+    plots.explore_curves(
+        shown_curves, shown_points, "gzip_bytes", dense=dense, finetuned=finetuned, y_range=y_range
+    ),
+    width="stretch",
+)
 if latency_ms is not None:
-    right.plotly_chart(plots.explore_curves(shown_curves, shown_points, "litert_ms_predicted", dense=dense,
-                                            finetuned=finetuned, y_range=y_range, dense_x=latency_ms),
-                       width="stretch")
-    speed_note = (f"On the right, LiteRT latency as the per-layer table predicts it (dense {latency_ms:.3f} ms): "
-                  "only removing channels moves it; unstructured zeros leave dense kernels as slow as before "
-                  "(measured: Compare and the Deploy benchmark), so every unstructured point sits on the dense line.")
+    right.plotly_chart(
+        plots.explore_curves(
+            shown_curves,
+            shown_points,
+            "litert_ms_predicted",
+            dense=dense,
+            finetuned=finetuned,
+            y_range=y_range,
+            dense_x=latency_ms,
+        ),
+        width="stretch",
+    )
+    speed_note = (
+        f"On the right, LiteRT latency as the per-layer table predicts it (dense "
+        f"{latency_ms:.3f} ms): "
+        "only removing channels moves it; unstructured zeros leave dense kernels as slow as before "
+        "(measured: Compare and the Deploy benchmark), so every unstructured point sits on the "
+        "dense line."
+    )
 else:
-    right.plotly_chart(plots.explore_curves(curves, points, "theoretical_speedup", dense=dense, finetuned=finetuned,
-                                            y_range=y_range), width="stretch")
-    speed_note = ("On the right, the speedup hardware that skips zeros could reach; dense kernels on this CPU do "
-                  "not skip them (Compare shows the measured latency).")
-st.caption("Lines: solid = automatic per layer, dotted = global ranking, dashed = uniform per layer, dash-dot = "
-           f"whole channels removed. Dense: top-1 {dense['top1']:.4f} on the validation split, "
-           f"{ui.bytes_text(dense['gzip_bytes'])} gzipped. {speed_note} Crosses: runs fine-tuned from the same "
-           "baseline (test split).")
+    right.plotly_chart(
+        plots.explore_curves(
+            curves, points, "theoretical_speedup", dense=dense, finetuned=finetuned, y_range=y_range
+        ),
+        width="stretch",
+    )
+    speed_note = (
+        "On the right, the speedup hardware that skips zeros could reach; dense kernels on this "
+        "CPU do "
+        "not skip them (Compare shows the measured latency)."
+    )
+st.caption(
+    "Lines: solid = automatic per layer, dotted = global ranking, dashed = uniform per layer, "
+    "dash-dot = "
+    f"whole channels removed. Dense: top-1 {dense['top1']:.4f} on the validation split, "
+    f"{ui.bytes_text(dense['gzip_bytes'])} gzipped. {speed_note} Crosses: runs fine-tuned from "
+    f"the same "
+    "baseline (test split)."
+)
 
 if not points.empty:
-    shown = points.assign(ranking=points["scope"].map(explore.SCOPE_LABELS)).sort_values("top1", ascending=False)
-    st.dataframe(shown[["criterion", "ranking", "top1", "gzip_bytes", "nonzero_params", "theoretical_speedup"]],
-                 hide_index=True, width="stretch", column_config={
-                     "top1": st.column_config.NumberColumn(f"one-shot top-1 at {target:.0%}", format="%.3f"),
-                     "gzip_bytes": st.column_config.NumberColumn("gzip bytes", format="%,d"),
-                     "nonzero_params": st.column_config.NumberColumn("nonzero parameters", format="%,d"),
-                     "theoretical_speedup": st.column_config.NumberColumn("theoretical speedup", format="%.2f×")})
+    shown = points.assign(ranking=points["scope"].map(explore.SCOPE_LABELS)).sort_values(
+        "top1", ascending=False
+    )
+    st.dataframe(
+        shown[
+            ["criterion", "ranking", "top1", "gzip_bytes", "nonzero_params", "theoretical_speedup"]
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "top1": st.column_config.NumberColumn(f"one-shot top-1 at {target:.0%}", format="%.3f"),
+            "gzip_bytes": st.column_config.NumberColumn("gzip bytes", format="%,d"),
+            "nonzero_params": st.column_config.NumberColumn("nonzero parameters", format="%,d"),
+            "theoretical_speedup": st.column_config.NumberColumn(
+                "theoretical speedup", format="%.2f×"
+            ),
+        },
+    )
 if not channels.empty and not channel_points.empty:
-    st.dataframe(channel_points.sort_values("top1", ascending=False)[
-                     ["criterion", "top1", "gzip_bytes", "params", "litert_ms_predicted"]],
-                 hide_index=True, width="stretch", column_config={
-                     "top1": st.column_config.NumberColumn(f"one-shot top-1, {removed:.0%} of FLOPs removed",
-                                                           format="%.3f"),
-                     "gzip_bytes": st.column_config.NumberColumn("gzip bytes", format="%,d"),
-                     "params": st.column_config.NumberColumn("parameters", format="%,d"),
-                     "litert_ms_predicted": st.column_config.NumberColumn("LiteRT ms (predicted)", format="%.3f")})
+    st.dataframe(
+        channel_points.sort_values("top1", ascending=False)[
+            ["criterion", "top1", "gzip_bytes", "params", "litert_ms_predicted"]
+        ],
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "top1": st.column_config.NumberColumn(
+                f"one-shot top-1, {removed:.0%} of FLOPs removed", format="%.3f"
+            ),
+            "gzip_bytes": st.column_config.NumberColumn("gzip bytes", format="%,d"),
+            "params": st.column_config.NumberColumn("parameters", format="%,d"),
+            "litert_ms_predicted": st.column_config.NumberColumn(
+                "LiteRT ms (predicted)", format="%.3f"
+            ),
+        },
+    )
 
 st.subheader("Layers")
 focus = st.selectbox("Criterion", chosen, key="explore_focus", help=HELP["explore_focus"])
@@ -162,35 +255,74 @@ except PruneError as exc:
     st.error(ui.escape_md(str(exc).capitalize()))
 else:
     st.plotly_chart(plots.allocation_bars(table), width="stretch")
-    auto_top1 = all_points[(all_points["criterion"] == focus) & (all_points["scope"] == "auto")]["top1"]
-    st.caption(f"Per-layer sparsity at {target:.0%} overall. Automatic: the layers whose measured curves say "
-               "removal is cheap give up more (a Lagrangian allocation over each layer's sensitivity curve, "
-               "assuming the losses of single layers add up). Summing single-layer losses predicts a validation "
-               f"loss increase of {chosen_allocation.predicted_loss_increase:.3f} and a top-1 drop of "
-               f"{chosen_allocation.predicted_top1_drop:.3f}"
-               + (f"; measured one-shot, the whole allocation reaches top-1 {auto_top1.iloc[0]:.3f} "
-                  f"(dense {dense['top1']:.3f}): layers interact." if len(auto_top1) else "."))
-st.plotly_chart(plots.sensitivity_heatmap(explore.sensitivity_frame(profile, focus)), width="stretch")
-st.caption("Each cell: this layer alone pruned to that sparsity by the criterion's scores, every other layer "
-           "dense, no BatchNorm re-estimation; colour = validation top-1 lost.")
+    auto_top1 = all_points[(all_points["criterion"] == focus) & (all_points["scope"] == "auto")][
+        "top1"
+    ]
+    st.caption(
+        f"Per-layer sparsity at {target:.0%} overall. Automatic: the layers whose measured "
+        f"curves say "
+        "removal is cheap give up more (a Lagrangian allocation over each layer's sensitivity "
+        "curve, "
+        "assuming the losses of single layers add up). Summing single-layer losses predicts a "
+        "validation "
+        f"loss increase of {chosen_allocation.predicted_loss_increase:.3f} and a top-1 drop of "
+        f"{chosen_allocation.predicted_top1_drop:.3f}"
+        + (
+            f"; measured one-shot, the whole allocation reaches top-1 {auto_top1.iloc[0]:.3f} "
+            f"(dense {dense['top1']:.3f}): layers interact."
+            if len(auto_top1)
+            else "."
+        )
+    )
+st.plotly_chart(
+    plots.sensitivity_heatmap(explore.sensitivity_frame(profile, focus)), width="stretch"
+)
+st.caption(
+    "Each cell: this layer alone pruned to that sparsity by the criterion's scores, every other "
+    "layer "
+    "dense, no BatchNorm re-estimation; colour = validation top-1 lost."
+)
 
 st.subheader("Fine-tune this point")
 f1, f2, f3, f4 = st.columns([1, 1, 1, 1])
-criterion = f1.selectbox("Criterion", chosen, key="explore_ft_criterion", help=GLOSSARY["criterion (score)"])
+criterion = f1.selectbox(
+    "Criterion", chosen, key="explore_ft_criterion", help=GLOSSARY["criterion (score)"]
+)
 rankings = ["auto", "global", "layerwise"] + (["channels"] if not channels.empty else [])
-scope = f2.selectbox("Ranking", rankings, key="explore_ft_scope",
-                     format_func=lambda s: explore.SCOPE_LABELS.get(s, "whole channels (FLOPs slider)"),
-                     help=HELP["finetune_scope"])
-epochs = f3.number_input("Fine-tune epochs", 1, 1000, value=ui.EXPERIMENT_FORM["fine_tune_epochs"],
-                         key="explore_ft_epochs", help=HELP["finetune_epochs"])
+scope = f2.selectbox(
+    "Ranking",
+    rankings,
+    key="explore_ft_scope",
+    format_func=lambda s: explore.SCOPE_LABELS.get(s, "whole channels (FLOPs slider)"),
+    help=HELP["finetune_scope"],
+)
+epochs = f3.number_input(
+    "Fine-tune epochs",
+    1,
+    1000,
+    value=ui.EXPERIMENT_FORM["fine_tune_epochs"],
+    key="explore_ft_epochs",
+    help=HELP["finetune_epochs"],
+)
 if scope == "channels":
-    spec = base.with_(strategy=criterion, sparsity=round(removed, 4), scope="global", granularity="structured",
-                      fine_tune_epochs=int(epochs))
+    spec = base.with_(
+        strategy=criterion,
+        sparsity=round(removed, 4),
+        scope="global",
+        granularity="structured",
+        fine_tune_epochs=int(epochs),
+    )
 else:
-    spec = base.with_(strategy=criterion, sparsity=round(target, 4), scope=scope, fine_tune_epochs=int(epochs))
+    spec = base.with_(
+        strategy=criterion, sparsity=round(target, 4), scope=scope, fine_tune_epochs=int(epochs)
+    )
 f4.write("")
 if f4.button("Queue this run", type="primary", width="stretch"):
     ui.queue([spec])
-st.caption(f"**{ui.escape_md(spec.label())}**, fine-tuned {int(epochs)} epochs: an ordinary run (Runs, Compare, "
-           "Run detail); when it completes, its fine-tuned accuracy appears on the curves above as a cross. Headless:")
+st.caption(
+    f"**{ui.escape_md(spec.label())}**, fine-tuned {int(epochs)} epochs: an ordinary run (Runs, "
+    f"Compare, "
+    "Run detail); when it completes, its fine-tuned accuracy appears on the curves above as a "
+    "cross. Headless:"
+)
 st.code(spec.command(), language="bash")

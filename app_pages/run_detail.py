@@ -1,33 +1,44 @@
 """Run detail: what one run did — training curves, per-layer sparsity, weight and score
 distributions, the recipe as a CLI command, and the pruned model."""
+
 from pathlib import Path
 
 import streamlit as st
 
 import ui
 from prune_core import paths
-from prune_core.results import plots
-from prune_core.results.deployment import FORMATS
 from prune_core.errors import PruneError
 from prune_core.learn.glossary import HELP
-from prune_core.measured import EXPORT_MINUTES, FASTEST_ROUND_REPEATS, MEDIAN_MOVES
-from prune_core.measured import SINGLE_TIMING_NOISE
-from prune_core.timing import MIN_ROUND_MS, REPEATS, ROUNDS, verdict
+from prune_core.measured import (
+    EXPORT_MINUTES,
+    FASTEST_ROUND_REPEATS,
+    MEDIAN_MOVES,
+    SINGLE_TIMING_NOISE,
+)
+from prune_core.results import plots
+from prune_core.results.deployment import FORMATS
 from prune_core.results.frame import deploy_table, stage_table
+from prune_core.timing import MIN_ROUND_MS, REPEATS, ROUNDS, verdict
+
 
 def speedup_delta(speedup, low, high, single_ratio=None) -> tuple[str | None, str, str]:
-    """(delta text, delta colour, explanation) for a latency against dense: a difference is shown only
-    when it leaves the measurement band; results timed once (before bands existed) say so."""
+    """(delta text, delta colour, explanation) for a latency against dense: a difference is shown
+    only when it leaves the measurement band; results timed once (before bands existed) say so."""
     if speedup is None:
         if single_ratio is None:
             return None, "off", ""
-        return (f"{100 * (single_ratio - 1):+.0f} % vs dense (one timing)", "off",
-                "Timed once, not against the dense model: differences under "
-                f"±{SINGLE_TIMING_NOISE:.0%} are noise on this machine.")
+        return (
+            f"{100 * (single_ratio - 1):+.0f} % vs dense (one timing)",
+            "off",
+            "Timed once, not against the dense model: differences under "
+            f"±{SINGLE_TIMING_NOISE:.0%} are noise on this machine.",
+        )
     band = f"{low:.2f}–{high:.2f}×"
     found = verdict(low, high)
-    note = (f"Timed in alternation with the dense model, round by round: speedup {speedup:.2f}× "
-            f"(lowest–highest round {band}; named only when every round agrees).")
+    note = (
+        f"Timed in alternation with the dense model, round by round: speedup {speedup:.2f}× "
+        f"(lowest–highest round {band}; named only when every round agrees)."
+    )
     if found == "within noise":
         return "within measurement noise", "off", note
     return f"{100 * (1 / speedup - 1):+.0f} % vs dense", "inverse", note
@@ -45,13 +56,20 @@ by_id = {j.id: j for j in completed}
 wanted = st.query_params.get("job")
 ids = list(by_id)
 index = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in by_id else 0
-job_id = st.selectbox("Run", ids, index=index, format_func=lambda i: f"job {i} · {by_id[i].label}", help=HELP["run"])
+job_id = st.selectbox(
+    "Run", ids, index=index, format_func=lambda i: f"job {i} · {by_id[i].label}", help=HELP["run"]
+)
 job = by_id[job_id]
 r = job.run_result
 if job.demo:
-    st.info("A bundled demo result: measured by this project's own commands on the compact EfficientNet and "
-            "digits (README, \u201cThe dashboard\u201d), not on this machine. Its numbers are real; there is no "
-            "model file to download.", icon=":material/info:")
+    st.info(
+        "A bundled demo result: measured by this project's own commands on the compact "
+        "EfficientNet and "
+        "digits (README, \u201cThe dashboard\u201d), not on this machine. Its numbers are real; "
+        "there is no "
+        "model file to download.",
+        icon=":material/info:",
+    )
 
 
 def _vs_dense(ratio):
@@ -59,45 +77,91 @@ def _vs_dense(ratio):
 
 
 c = st.columns(5)
-c[0].metric("top-1", f"{r.top1:.4f}", f"{100 * (r.top1 - r.dense.top1):+.2f} pp vs dense", help=HELP["top1"])
-c[1].metric("before fine-tune", f"{r.top1_before_finetune:.4f}",
-            help="Measured right after the first pruning event, on the model that is then fine-tuned "
-                 "(gradual schedules: at their first, smallest sparsity).")
-c[2].metric(f"{r.unit} removed" if r.structured else "weight sparsity", f"{r.achieved:.3f}",
-            f"target {r.target:.2f}" if r.target is not None else "threshold mode",
-            help=None if not r.structured else "Weights left are dense: " + "; ".join(
-                f"{name} {value:.3f}" for name, value in (("weight sparsity", r.weight_sparsity),
-                                                          ("parameters removed", r.params_removed))
-                if value is not None) + ".")
-c[3].metric("gzip size", ui.bytes_text(r.gzip_bytes), _vs_dense(r.ratio("gzip_bytes")), delta_color="inverse",
-            help=HELP["gzip"])
-latency_delta, latency_colour, latency_note = speedup_delta(r.speedup_b1, r.speedup_b1_lo, r.speedup_b1_hi,
-                                                               r.ratio("latency_ms_b1_p50"))
-c[4].metric("latency, batch 1", f"{r.latency_ms_b1_p50:.2f} ms", latency_delta, delta_color=latency_colour,
-            delta_arrow="off" if latency_colour == "off" else "auto",
-            help=latency_note + " " + (
-                "Whole channels were removed: a smaller dense model, so measured latency falls (Keras on "
-                "this CPU is overhead-bound at small sizes; the Deploy section measures LiteRT)."
-                if r.structured else
-                f"Theoretical speedup from skipping zeros: {r.theoretical_speedup:.2f}× "
-                "(dense / nonzero FLOPs). Dense kernels do not skip zeros, so measured latency barely moves."))
+c[0].metric(
+    "top-1", f"{r.top1:.4f}", f"{100 * (r.top1 - r.dense.top1):+.2f} pp vs dense", help=HELP["top1"]
+)
+c[1].metric(
+    "before fine-tune",
+    f"{r.top1_before_finetune:.4f}",
+    help="Measured right after the first pruning event, on the model that is then fine-tuned "
+    "(gradual schedules: at their first, smallest sparsity).",
+)
+c[2].metric(
+    f"{r.unit} removed" if r.structured else "weight sparsity",
+    f"{r.achieved:.3f}",
+    f"target {r.target:.2f}" if r.target is not None else "threshold mode",
+    help=None
+    if not r.structured
+    else "Weights left are dense: "
+    + "; ".join(
+        f"{name} {value:.3f}"
+        for name, value in (
+            ("weight sparsity", r.weight_sparsity),
+            ("parameters removed", r.params_removed),
+        )
+        if value is not None
+    )
+    + ".",
+)
+c[3].metric(
+    "gzip size",
+    ui.bytes_text(r.gzip_bytes),
+    _vs_dense(r.ratio("gzip_bytes")),
+    delta_color="inverse",
+    help=HELP["gzip"],
+)
+latency_delta, latency_colour, latency_note = speedup_delta(
+    r.speedup_b1, r.speedup_b1_lo, r.speedup_b1_hi, r.ratio("latency_ms_b1_p50")
+)
+c[4].metric(
+    "latency, batch 1",
+    f"{r.latency_ms_b1_p50:.2f} ms",
+    latency_delta,
+    delta_color=latency_colour,
+    delta_arrow="off" if latency_colour == "off" else "auto",
+    help=latency_note
+    + " "
+    + (
+        "Whole channels were removed: a smaller dense model, so measured latency falls (Keras on "
+        "this CPU is overhead-bound at small sizes; the Deploy section measures LiteRT)."
+        if r.structured
+        else f"Theoretical speedup from skipping zeros: {r.theoretical_speedup:.2f}× "
+        "(dense / nonzero FLOPs). Dense kernels do not skip zeros, so measured latency barely "
+        "moves."
+    ),
+)
 
 notes = []
 if r.pattern_violations is not None:
     pattern = job.spec.pruning.sparsity_pattern
-    notes.append(f"{pattern} after fine-tuning: " + (
-        f"every group of {pattern.m} input weights holds at least {pattern.n} zeros." if r.pattern_violations == 0
-        else f"**{r.pattern_violations:,} groups** hold fewer than {pattern.n} zeros."))
+    notes.append(
+        f"{pattern} after fine-tuning: "
+        + (
+            f"every group of {pattern.m} input weights holds at least {pattern.n} zeros."
+            if r.pattern_violations == 0
+            else f"**{r.pattern_violations:,} groups** hold fewer than {pattern.n} zeros."
+        )
+    )
 if r.regrown_weights is not None:
-    notes.append(f"RigL moved {r.regrown_weights:,} weights during fine-tuning (each regrown at zero).")
+    notes.append(
+        f"RigL moved {r.regrown_weights:,} weights during fine-tuning (each regrown at zero)."
+    )
 for note in notes:
     st.caption(note)
 if r.stages:
     st.markdown("**Stages of this combined recipe**")
-    st.dataframe(stage_table(r), hide_index=True, width="stretch",
-                 column_config={"top-1": st.column_config.NumberColumn(format="%.4f"),
-                                "× smaller than dense (gzip)": st.column_config.NumberColumn(format="%.1f×")})
-    st.caption("Top-1 of each cut is measured before fine-tuning; int8 appears once the run is exported.")
+    st.dataframe(
+        stage_table(r),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "top-1": st.column_config.NumberColumn(format="%.4f"),
+            "× smaller than dense (gzip)": st.column_config.NumberColumn(format="%.1f×"),
+        },
+    )
+    st.caption(
+        "Top-1 of each cut is measured before fine-tuning; int8 appears once the run is exported."
+    )
 
 left, right = st.columns(2)
 with left:
@@ -106,63 +170,109 @@ with left:
 with right:
     if r.structured:
         st.markdown("**Channels removed per layer**")
-        st.plotly_chart(plots.layer_bars(r.layer_channels_removed, "share of output channels removed"),
-                        width="stretch")
+        st.plotly_chart(
+            plots.layer_bars(r.layer_channels_removed, "share of output channels removed"),
+            width="stretch",
+        )
     else:
         st.markdown("**Sparsity per layer**")
         st.plotly_chart(plots.layer_bars(r.layer_sparsity, "weight sparsity"), width="stretch")
 
 dist = r.distributions
 cols = st.columns(3)
-for col, key, title in zip(cols, ("weights_before", "weights_after", "scores"),
-                           ("|weights| before", "|weights| after", f"{job.spec.pruning.strategy} scores")):
+for col, key, title in zip(
+    cols,
+    ("weights_before", "weights_after", "scores"),
+    ("|weights| before", "|weights| after", f"{job.spec.pruning.strategy} scores"),
+):
     if dist.get(key):
-        col.plotly_chart(plots.histogram(dist[key], threshold=job.spec.pruning.threshold if key == "scores" else None,
-                                         title=title), width="stretch")
+        col.plotly_chart(
+            plots.histogram(
+                dist[key],
+                threshold=job.spec.pruning.threshold if key == "scores" else None,
+                title=title,
+            ),
+            width="stretch",
+        )
 
 st.subheader("Deploy")
 if r.litert_ms_predicted:
     measured = r.deployment.get("float", "ms_1t_b1_lo") if r.deployment else None
     dense_predicted = r.dense.litert_ms_predicted
-    st.caption(f"LiteRT latency predicted by the per-layer table (1 thread, batch 1): "
-               f"{r.litert_ms_predicted:.2f} ms, dense {dense_predicted:.2f} ms "
-               f"({dense_predicted / r.litert_ms_predicted:.2f}× faster)"
-               + (f"; measured after export: {measured:.2f} ms." if measured else "; export to measure it."))
+    st.caption(
+        f"LiteRT latency predicted by the per-layer table (1 thread, batch 1): "
+        f"{r.litert_ms_predicted:.2f} ms, dense {dense_predicted:.2f} ms "
+        f"({dense_predicted / r.litert_ms_predicted:.2f}× faster)"
+        + (
+            f"; measured after export: {measured:.2f} ms."
+            if measured
+            else "; export to measure it."
+        )
+    )
 if r.deployment is not None:
     st.plotly_chart(plots.format_sizes(r.deployment), width="stretch")
     st.dataframe(deploy_table(r), hide_index=True, width="stretch")
-    st.caption(f"LiteRT (ai-edge-litert, XNNPACK) at batch 1: the fastest of {ROUNDS} rounds' medians (each round "
-               f"at least {REPEATS} invocations and {MIN_ROUND_MS:.0f} ms; interference only ever adds time, so the "
-               f"fastest round repeats within about {FASTEST_ROUND_REPEATS:.0%} where the median moves up to "
-               f"{MEDIAN_MOVES:.0%}); at 1 thread each format is timed in alternation with the dense float32 "
-               f"model, and a speedup is named only when every round agrees (its band leaves 1.0). 'all threads' = "
-               f"{r.deployment.litert_threads or '?'}. Sparse storage makes the file smaller; it does not make this "
-               "CPU faster: XNNPACK only has sparse kernels for 1×1 convolutions with at least 2/3 zeros in a graph "
-               "shape EfficientNet's stem does not meet, and turns them off on x86 CPUs with AVX. "
-               f"Theoretical speedup from the zeros: {r.theoretical_speedup:.2f}×.")
+    st.caption(
+        f"LiteRT (ai-edge-litert, XNNPACK) at batch 1: the fastest of {ROUNDS} rounds' medians "
+        f"(each round "
+        f"at least {REPEATS} invocations and {MIN_ROUND_MS:.0f} ms; interference only ever adds "
+        f"time, so the "
+        f"fastest round repeats within about {FASTEST_ROUND_REPEATS:.0%} where the median moves "
+        f"up to "
+        f"{MEDIAN_MOVES:.0%}); at 1 thread each format is timed in alternation with the dense "
+        f"float32 "
+        f"model, and a speedup is named only when every round agrees (its band leaves 1.0). 'all "
+        f"threads' = "
+        f"{r.deployment.litert_threads or '?'}. Sparse storage makes the file smaller; it does "
+        f"not make this "
+        "CPU faster: XNNPACK only has sparse kernels for 1×1 convolutions with at least 2/3 "
+        "zeros in a graph "
+        "shape EfficientNet's stem does not meet, and turns them off on x86 CPUs with AVX. "
+        f"Theoretical speedup from the zeros: {r.theoretical_speedup:.2f}×."
+    )
     downloads = st.columns(len(FORMATS))
     for col, fmt in zip(downloads, FORMATS):
-        served = paths.servable(str(Path(r.deployment.export_dir) / fmt.filename)) if r.deployment.export_dir else None
+        served = (
+            paths.servable(str(Path(r.deployment.export_dir) / fmt.filename))
+            if r.deployment.export_dir
+            else None
+        )
         if served is not None:
-            col.download_button(fmt.label, served.read_bytes(), f"job{job.id}-{fmt.filename}", key=f"dl-{fmt.key}")
+            col.download_button(
+                fmt.label, served.read_bytes(), f"job{job.id}-{fmt.filename}", key=f"dl-{fmt.key}"
+            )
 else:
-    st.write("Not exported yet. Export converts the pruned model to TFLite (float32, sparse storage, int8 with "
-             "a representative set from the training split) and measures size, accuracy and LiteRT latency — "
-             f"about {EXPORT_MINUTES} minute(s) on the compact model, in the background.")
+    st.write(
+        "Not exported yet. Export converts the pruned model to TFLite (float32, sparse storage, "
+        "int8 with "
+        "a representative set from the training split) and measures size, accuracy and LiteRT "
+        "latency — "
+        f"about {EXPORT_MINUTES} minute(s) on the compact model, in the background."
+    )
     if paths.servable(r.model_path) is None:
-        st.caption("This run's model file is not on this dashboard (a demo or imported result), so it cannot be "
-                   "exported here.")
+        st.caption(
+            "This run's model file is not on this dashboard (a demo or imported result), so it "
+            "cannot be "
+            "exported here."
+        )
     elif not who.may_manage(job.owner):
-        st.caption(f"Only {ui.escape_md(job.owner or 'the server')} or an admin can export this run.")
+        st.caption(
+            f"Only {ui.escape_md(job.owner or 'the server')} or an admin can export this run."
+        )
     elif st.button("Export for deployment", type="primary"):
         try:
             ui.queue_export(job)
-            st.success("Queued. The numbers appear here when the export job has completed (see Runs).")
+            st.success(
+                "Queued. The numbers appear here when the export job has completed (see Runs)."
+            )
         except PruneError as exc:
             st.error(f"Nothing was queued: {ui.escape_md(exc)}")
 
 st.markdown("**Recipe**")
 st.code(job.spec.command(), language="bash")
-served = paths.servable(r.model_path)  # only files in this data directory's run folders, whatever the result says
+# only files in this data directory's run folders, whatever the result says
+served = paths.servable(r.model_path)
 if served is not None:
-    st.download_button("Download the pruned model (.keras)", served.read_bytes(), f"pruned-job{job.id}.keras")
+    st.download_button(
+        "Download the pruned model (.keras)", served.read_bytes(), f"pruned-job{job.id}.keras"
+    )

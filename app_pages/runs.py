@@ -1,32 +1,44 @@
 """Runs: every job with its state and live progress; cancel, retry, delete, read its log. Running
 jobs first, then the queue in the order it will run, then finished ones, newest first. Refreshes
 itself while jobs are active (and only then)."""
+
 import streamlit as st
 
 import ui
-from prune_core.results.deployment import Deployment
 from prune_core.errors import PruneError, ResultError
 from prune_core.learn.glossary import HELP
+from prune_core.results.deployment import Deployment
 
-STATUS_ICONS = {"queued": ":material/schedule:", "running": ":material/play_circle:",
-                "completed": ":material/check_circle:", "failed": ":material/error:",
-                "canceled": ":material/cancel:", "interrupted": ":material/warning:"}
+STATUS_ICONS = {
+    "queued": ":material/schedule:",
+    "running": ":material/play_circle:",
+    "completed": ":material/check_circle:",
+    "failed": ":material/error:",
+    "canceled": ":material/cancel:",
+    "interrupted": ":material/warning:",
+}
 
 
 def result_line(job) -> str:
-    """One line about a completed job: a run's accuracy against dense, what was pruned, size, time; or
-    what a profile measured."""
+    """One line about a completed job: a run's accuracy against dense, what was pruned, size, time;
+    or what a profile measured."""
     try:
         if job.kind == "profile":
             p = job.profile
-            return (f"{', '.join(p.criteria)}: {len(p.levels)} one-shot levels × 3 rankings, {len(p.layers)} "
-                    f"layers × {len(p.layer_levels)} sensitivity levels · dense top-1 "
-                    f"{p.dense.get('top1', float('nan')):.4f} (validation) · {job.elapsed:.0f} s")
+            return (
+                f"{', '.join(p.criteria)}: {len(p.levels)} one-shot levels × 3 rankings, "
+                f"{len(p.layers)} "
+                f"layers × {len(p.layer_levels)} sensitivity levels · dense top-1 "
+                f"{p.dense.get('top1', float('nan')):.4f} (validation) · {job.elapsed:.0f} s"
+            )
         r = job.run_result
     except (ResultError, ValueError) as exc:
         return f"the stored result cannot be read ({exc})"
-    return (f"top-1 **{r.top1:.4f}** (dense {r.dense.top1:.4f}, before fine-tune {r.top1_before_finetune:.4f}) · "
-            f"{r.amount_text()} · gzip {ui.bytes_text(r.gzip_bytes)} · {job.elapsed:.0f} s")
+    return (
+        f"top-1 **{r.top1:.4f}** (dense {r.dense.top1:.4f}, before fine-tune "
+        f"{r.top1_before_finetune:.4f}) · "
+        f"{r.amount_text()} · gzip {ui.bytes_text(r.gzip_bytes)} · {job.elapsed:.0f} s"
+    )
 
 
 def display_order(jobs: list) -> list:
@@ -45,18 +57,22 @@ jobs_store.recover()
 active = bool(jobs_store.list(status=("queued", "running"), limit=1))
 
 
-shown = st.select_slider("Show the latest", [25, 50, 100, 200, 500], value=50, key="runs-shown", help=HELP["runs_shown"])
+shown = st.select_slider(
+    "Show the latest", [25, 50, 100, 200, 500], value=50, key="runs-shown", help=HELP["runs_shown"]
+)
 
 
 def _bulk_actions(counts: dict) -> None:
-    """Cancel every queued job and delete every unsuccessful one: all of them locally or for an admin,
-    a visitor's own in shared mode."""
+    """Cancel every queued job and delete every unsuccessful one: all of them locally or for an
+    admin, a visitor's own in shared mode."""
     own = who.owner_filter
     mine = counts if own is None else jobs_store.counts(own)
     whose = "" if own is None else "my "
     finished = {s: mine.get(s, 0) for s in ("failed", "canceled", "interrupted")}
     a, b = st.columns(2)
-    if mine.get("queued") and a.button(f"Cancel all {whose}{mine['queued']} queued", key="cancel-queued"):
+    if mine.get("queued") and a.button(
+        f"Cancel all {whose}{mine['queued']} queued", key="cancel-queued"
+    ):
         jobs_store.cancel_queued(only_owner=own)
         st.rerun()
     if sum(finished.values()):
@@ -73,12 +89,19 @@ def _card(job) -> None:
     with st.container(border=True):
         head, actions = st.columns([5, 2])
         with head:
-            kind = {"scores": " · scoring run (threshold preview)", "export": "",
-                    "profile": " · profile for Explore"}.get(job.kind, "") + (" · :orange-badge[demo]" if job.demo else "")
-            st.markdown(f"**{STATUS_ICONS.get(job.status, '')} job {job.id}** · {ui.escape_md(job.label)}{kind} · "
-                        f"{ui.escape_md(job.spec.baseline.model)} on {ui.escape_md(job.spec.baseline.dataset)}"
-                        + (f" · {ui.escape_md(job.sweep)}" if job.sweep else "")
-                        + (f" · by {ui.escape_md(job.owner or 'the server')}" if who.name else ""))
+            kind = {
+                "scores": " · scoring run (threshold preview)",
+                "export": "",
+                "profile": " · profile for Explore",
+            }.get(job.kind, "") + (" · :orange-badge[demo]" if job.demo else "")
+            st.markdown(
+                f"**{STATUS_ICONS.get(job.status, '')} job {job.id}** · "
+                f"{ui.escape_md(job.label)}{kind} · "
+                f"{ui.escape_md(job.spec.baseline.model)} on "
+                f"{ui.escape_md(job.spec.baseline.dataset)}"
+                + (f" · {ui.escape_md(job.sweep)}" if job.sweep else "")
+                + (f" · by {ui.escape_md(job.owner or 'the server')}" if who.name else "")
+            )
             if job.status == "running":
                 fraction, text = ui.progress_text(job)
                 if fraction is None:
@@ -87,9 +110,12 @@ def _card(job) -> None:
                     st.progress(fraction, text=text)
             elif job.status == "completed" and job.kind == "export" and job.result:
                 exported = Deployment.from_dict(job.result)
-                st.write(f"exported job {job.parent}: TFLite float "
-                         f"{ui.bytes_text(exported.get('float', 'bytes') if exported else None)}, int8 "
-                         f"{ui.bytes_text(exported.get('int8', 'bytes') if exported else None)} · {job.elapsed:.0f} s")
+                st.write(
+                    f"exported job {job.parent}: TFLite float "
+                    f"{ui.bytes_text(exported.get('float', 'bytes') if exported else None)}, int8 "
+                    f"{ui.bytes_text(exported.get('int8', 'bytes') if exported else None)} · "
+                    f"{job.elapsed:.0f} s"
+                )
             elif job.status == "completed" and job.result:
                 st.write(result_line(job))
             elif job.error:
@@ -111,7 +137,8 @@ def _card(job) -> None:
                     try:
                         ui.retry(job.id)
                         st.rerun()
-                    except (ValueError, PruneError) as exc:  # an export whose run was deleted; over the limits
+                    # an export whose run was deleted; over the limits
+                    except (ValueError, PruneError) as exc:
                         st.error(ui.escape_md(exc))
                 with b.popover("Delete", key=f"delete-{job.id}"):
                     st.write(f"Delete job {job.id}, its log and its saved model?")
@@ -119,7 +146,9 @@ def _card(job) -> None:
                         jobs_store.delete(job.id, only_owner=who.owner_filter)
                         st.rerun()
             if job.status == "completed" and job.kind == "run":
-                st.page_link("app_pages/run_detail.py", label="Details", query_params={"job": job.id})
+                st.page_link(
+                    "app_pages/run_detail.py", label="Details", query_params={"job": job.id}
+                )
             if job.status == "completed" and job.kind == "profile":
                 st.page_link("app_pages/explore.py", label="Explore")
         if job.status != "queued":
@@ -131,8 +160,11 @@ def _card(job) -> None:
 def job_table():
     jobs = jobs_store.list(limit=shown)
     if not jobs:
-        st.info("No runs yet. Queue one on the Experiment page, or start with the demo sweep: every criterion "
-                "at 50, 80 and 90 % sparsity on the default model.")
+        st.info(
+            "No runs yet. Queue one on the Experiment page, or start with the demo sweep: every "
+            "criterion "
+            "at 50, 80 and 90 % sparsity on the default model."
+        )
         ui.demo_panel("runs")
         ui.demo_button("runs-demo")
         return

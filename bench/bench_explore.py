@@ -6,18 +6,19 @@ whether the automatic per-layer allocation beats uniform and global ranking afte
 
 Runs in a throw-away PRUNE_HOME that starts with a copy of the cached baselines (so nothing is
 retrained), on the compact EfficientNet and digits:
-1. a profile of every criterion, timed by part. The bound for a one-shot curve of k levels is
-   1.2 × (one scoring pass + k validation evaluations); the curve's own work (masks + evaluation) is
-   checked against it, and the measured extras (the .h5 gzipped, BatchNorm re-estimated and evaluated
-   again) are reported beside it;
+1. a profile of every criterion, timed by part. The bound for a one-shot curve of k levels is 1.2 ×
+   (one scoring pass + k validation evaluations); the curve's own work (masks + evaluation) is
+   checked against it, and the measured extras (the .h5 gzipped, BatchNorm re-estimated and
+   evaluated again) are reported beside it;
 2. one-shot quality from the profile (validation split) at 70 and 80 %;
 3. the Explore page's script time per slider move with the profiles stored (AppTest);
-4. automatic vs layerwise vs global for the `--compare` criteria at each sparsity, the same fine-tune
-   budget (the recipe defaults: one-shot, 8 epochs): top-1 on the test split before and after
-   fine-tuning, beside the profile's one-shot prediction (validation split).
-Writes bench/out/explore_profile.json and bench/out/explore_runs.jsonl, and the tables into
-docs/benchmarks/explore.md (sections profile, oneshot, page, finetune; `--no-write`: print only).
+4. automatic vs layerwise vs global for the `--compare` criteria at each sparsity, the same
+   fine-tune budget (the recipe defaults: one-shot, 8 epochs): top-1 on the test split before and
+   after fine-tuning, beside the profile's one-shot prediction (validation split). Writes
+   bench/out/explore_profile.json and bench/out/explore_runs.jsonl, and the tables into
+   docs/benchmarks/explore.md (sections profile, oneshot, page, finetune; `--no-write`: print only).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,6 +37,8 @@ sys.path.insert(0, str(ROOT))
 from bench.report import Report  # noqa: E402
 
 PAGE_BUDGET_MS = 150.0
+
+SCOPES = ("layerwise", "global", "auto")
 
 
 def profile_part(spec, names, home: Path):
@@ -61,13 +64,19 @@ def profile_part(spec, names, home: Path):
 
 
 def page_part(home: Path, names) -> list[float]:
-    """Script time of Explore per slider move (ms), the profiles stored as profile jobs — measured in a
-    child process that, like the dashboard's, has never imported TensorFlow (in this process, after the
-    profiles ran, the same page took 20× longer)."""
+    """Script time of Explore per slider move (ms), the profiles stored as profile jobs — measured
+    in a child process that, like the dashboard's, has never imported TensorFlow (in this process,
+    after the profiles ran, the same page took 20× longer)."""
     import subprocess
 
-    out = subprocess.run([sys.executable, __file__, "--page-only", ",".join(names)], cwd=ROOT, check=True,
-                         capture_output=True, text=True, env={**os.environ, "PRUNE_HOME": str(home)})
+    out = subprocess.run(
+        [sys.executable, __file__, "--page-only", ",".join(names)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PRUNE_HOME": str(home)},
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -96,12 +105,16 @@ def store_profiles(profile_by_name: dict, spec) -> None:
 
 
 def profile_section(report, profiler, measured, evaluation, setup):
-    """The profile's cost by part, each curve's own work against its bound; returns the merged profile."""
+    """The profile's cost by part, each curve's own work against its bound; returns the merged
+    profile."""
     k = len(profiler.levels)
     report.section("profile")
-    report.heading(f"Profile: compact EfficientNet, digits ({len(profiler.targets)} layers, {k} levels, "
-                   f"{len(profiler.layer_levels)} layer levels; one validation evaluation {1000 * evaluation:.0f} ms; "
-                   f"setup {setup:.1f} s)")
+    report.heading(
+        f"Profile: compact EfficientNet, digits ({len(profiler.targets)} layers, {k} levels, "
+        f"{len(profiler.layer_levels)} layer levels; one validation evaluation "
+        f"{1000 * evaluation:.0f} ms; "
+        f"setup {setup:.1f} s)"
+    )
     ratios, merged, rows = [], None, []
     for name, (single, total) in measured.items():
         seconds = single.criteria[name].seconds
@@ -110,17 +123,46 @@ def profile_section(report, profiler, measured, evaluation, setup):
             own = seconds["scoring"] + seconds[f"{scope}_masks"] + seconds[f"{scope}_evaluate"]
             ratios.append((name, scope, own / bound))
         worst = max(r for n, _, r in ratios if n == name)
-        curves = [seconds[f"{s}_masks"] + seconds[f"{s}_evaluate"] for s in ("layerwise", "global", "auto")]
-        rows.append([name, f"{total:.1f}", f"{seconds['scoring']:.1f}", f"{seconds['sensitivity']:.1f}",
-                     f"{statistics.mean(curves):.1f} ({bound:.1f})", f"{worst:.2f}",
-                     f"{statistics.mean(seconds[f'{s}_size'] for s in ('layerwise', 'global', 'auto')):.1f}",
-                     f"{statistics.mean(seconds[f'{s}_batchnorm'] for s in ('layerwise', 'global', 'auto')):.1f}"])
+        curves = [
+            seconds[f"{s}_masks"] + seconds[f"{s}_evaluate"]
+            for s in ("layerwise", "global", "auto")
+        ]
+        rows.append(
+            [
+                name,
+                f"{total:.1f}",
+                f"{seconds['scoring']:.1f}",
+                f"{seconds['sensitivity']:.1f}",
+                f"{statistics.mean(curves):.1f} ({bound:.1f})",
+                f"{worst:.2f}",
+                f"{statistics.mean(seconds[f'{s}_size'] for s in SCOPES):.1f}",
+                f"{statistics.mean(seconds[f'{s}_batchnorm'] for s in SCOPES):.1f}",
+            ]
+        )
         merged = single if merged is None else merged.merged(single)
-    report.table(["criterion", "total s", "scoring s", "sensitivity s", "curve: masks + evaluation s (bound)", "ratio",
-                  "+ gzip of the .h5 s", "+ BatchNorm re-estimated s"], rows)
+    report.table(
+        [
+            "criterion",
+            "total s",
+            "scoring s",
+            "sensitivity s",
+            "curve: masks + evaluation s (bound)",
+            "ratio",
+            "+ gzip of the .h5 s",
+            "+ BatchNorm re-estimated s",
+        ],
+        rows,
+    )
     slowest = max(ratios, key=lambda r: r[2])
-    report.checks([(f"each one-shot curve's own work ≤ 1.2 × (scoring + {k} evaluations): worst "
-                    f"{slowest[2]:.2f} ({'/'.join(slowest[:2])})", slowest[2] <= 1.0)])
+    report.checks(
+        [
+            (
+                f"each one-shot curve's own work ≤ 1.2 × (scoring + {k} evaluations): worst "
+                f"{slowest[2]:.2f} ({'/'.join(slowest[:2])})",
+                slowest[2] <= 1.0,
+            )
+        ]
+    )
     return merged
 
 
@@ -130,7 +172,9 @@ def oneshot_section(report, merged, names) -> None:
 
     dense = merged.dense["top1"]
     report.section("oneshot")
-    report.heading(f"One-shot top-1 (validation split, dense {dense:.4f}): as pruned / BatchNorm re-estimated")
+    report.heading(
+        f"One-shot top-1 (validation split, dense {dense:.4f}): as pruned / BatchNorm re-estimated"
+    )
     best, rows = {0.7: ("", 0.0), 0.8: ("", 0.0)}, []
     for name in names:
         for scope in ("layerwise", "global", "auto"):
@@ -140,13 +184,25 @@ def oneshot_section(report, merged, names) -> None:
                 raw, bn = at_level(curve, "top1", level), at_level(curve, "top1_bn", level)
                 cells.append(f"{raw:.3f} / {bn:.3f}")
                 if level in best and max(raw, bn) > best[level][1]:
-                    best[level] = (f"{name} {scope}{' + BatchNorm' if bn >= raw else ''}", max(raw, bn))
+                    best[level] = (
+                        f"{name} {scope}{' + BatchNorm' if bn >= raw else ''}",
+                        max(raw, bn),
+                    )
             rows.append([name, scope, *cells])
     report.table(["criterion", "ranking", "50 %", "70 %", "80 %", "90 %"], rows)
-    report.checks([(f"best one-shot at 70 % within 1 pp of dense: {best[0.7][0]} {best[0.7][1]:.4f} (dense {dense:.4f})",
-                    best[0.7][1] >= dense - 0.01),
-                   (f"best one-shot at 80 % within 5 pp of dense: {best[0.8][0]} {best[0.8][1]:.4f}",
-                    best[0.8][1] >= dense - 0.05)])
+    report.checks(
+        [
+            (
+                f"best one-shot at 70 % within 1 pp of dense: {best[0.7][0]} {best[0.7][1]:.4f} "
+                f"(dense {dense:.4f})",
+                best[0.7][1] >= dense - 0.01,
+            ),
+            (
+                f"best one-shot at 80 % within 5 pp of dense: {best[0.8][0]} {best[0.8][1]:.4f}",
+                best[0.8][1] >= dense - 0.05,
+            ),
+        ]
+    )
 
 
 def main() -> int:
@@ -157,8 +213,9 @@ def main() -> int:
     ap.add_argument("--fine-tune-epochs", type=int, default=8)
     ap.add_argument("--skip-finetune", action="store_true")
     ap.add_argument("--page-only", default=None, help=argparse.SUPPRESS)
-    args, report = Report.parse_args(ap, "explore",
-                                     "Explore: profiles, one-shot quality and automatic per-layer sparsity")
+    args, report = Report.parse_args(
+        ap, "explore", "Explore: profiles, one-shot quality and automatic per-layer sparsity"
+    )
     if args.page_only:
         print(json.dumps(_page_times(args.page_only.split(","))))
         return 0
@@ -181,10 +238,20 @@ def main() -> int:
     store_profiles({n: measured[n][0] for n in names}, spec)
     page = page_part(home, names[:4])
     report.section("page")
-    report.heading(f"Explore page, {len(names[:4])} criteria profiled: script time per slider move, median "
-                   f"{statistics.median(page):.0f} ms (worst {max(page):.0f} ms, budget {PAGE_BUDGET_MS:.0f} ms)")
-    report.checks([(f"Explore slider move ≤ {PAGE_BUDGET_MS:.0f} ms (median {statistics.median(page):.0f} ms)",
-                    statistics.median(page) <= PAGE_BUDGET_MS)])
+    report.heading(
+        f"Explore page, {len(names[:4])} criteria profiled: script time per slider move, median "
+        f"{statistics.median(page):.0f} ms (worst {max(page):.0f} ms, budget "
+        f"{PAGE_BUDGET_MS:.0f} ms)"
+    )
+    report.checks(
+        [
+            (
+                f"Explore slider move ≤ {PAGE_BUDGET_MS:.0f} ms (median "
+                f"{statistics.median(page):.0f} ms)",
+                statistics.median(page) <= PAGE_BUDGET_MS,
+            )
+        ]
+    )
     if not args.skip_finetune:
         finetune_part(spec, args, merged, report)
     report.save()
@@ -201,35 +268,78 @@ def finetune_part(spec, args, profile, report) -> None:
     for name in args.compare.split(","):
         for sparsity in sparsities:
             for scope in ("layerwise", "global", "auto"):
-                run_spec = spec.with_(strategy=name, sparsity=sparsity, scope=scope,
-                                      fine_tune_epochs=args.fine_tune_epochs)
+                run_spec = spec.with_(
+                    strategy=name,
+                    sparsity=sparsity,
+                    scope=scope,
+                    fine_tune_epochs=args.fine_tune_epochs,
+                )
                 result = pipeline.run(run_spec)
                 out.write(json.dumps(result.to_dict()) + "\n")
                 out.flush()
                 predicted = at_level(profile.criteria[name].curve(scope), "top1_bn", sparsity)
-                rows[(name, sparsity, scope)] = (result.top1_before_finetune, result.top1, predicted)
-                print(f"  {name} {sparsity:.2f} {scope}: before {result.top1_before_finetune:.4f} after "
-                      f"{result.top1:.4f} (one-shot predicted {predicted:.4f})", flush=True)
+                rows[(name, sparsity, scope)] = (
+                    result.top1_before_finetune,
+                    result.top1,
+                    predicted,
+                )
+                print(
+                    f"  {name} {sparsity:.2f} {scope}: before {result.top1_before_finetune:.4f} "
+                    f"after "
+                    f"{result.top1:.4f} (one-shot predicted {predicted:.4f})",
+                    flush=True,
+                )
     out.close()
     report.section("finetune")
-    report.heading(f"Automatic vs uniform vs global: top-1 on the test split before → after fine-tuning "
-                   f"({args.fine_tune_epochs} epochs, one-shot); in brackets the profile's one-shot prediction "
-                   "(validation, BatchNorm re-estimated)")
+    report.heading(
+        f"Automatic vs uniform vs global: top-1 on the test split before → after fine-tuning "
+        f"({args.fine_tune_epochs} epochs, one-shot); in brackets the profile's one-shot "
+        f"prediction "
+        "(validation, BatchNorm re-estimated)"
+    )
     checks, table = [], []
     for name in args.compare.split(","):
         for sparsity in sparsities:
             cells = [rows[(name, sparsity, s)] for s in ("layerwise", "global", "auto")]
             after_ok = cells[2][1] >= max(cells[0][1], cells[1][1])
             before_ok = cells[2][0] > max(cells[0][0], cells[1][0])
-            table.append([name, f"{sparsity:.0%}", *(f"{b:.4f} → {a:.4f} ({p:.3f})" for b, a, p in cells),
-                          "yes" if after_ok else "no", "yes" if before_ok else "no"])
+            table.append(
+                [
+                    name,
+                    f"{sparsity:.0%}",
+                    *(f"{b:.4f} → {a:.4f} ({p:.3f})" for b, a, p in cells),
+                    "yes" if after_ok else "no",
+                    "yes" if before_ok else "no",
+                ]
+            )
             if sparsity >= 0.9:
-                checks.append((f"{name} {sparsity:.0%}: auto after fine-tuning {cells[2][1]:.4f} ≥ best of "
-                               f"layerwise/global {max(cells[0][1], cells[1][1]):.4f}", after_ok))
-                checks.append((f"{name} {sparsity:.0%}: auto before fine-tuning {cells[2][0]:.4f} > "
-                               f"{max(cells[0][0], cells[1][0]):.4f}", before_ok))
-    report.table(["criterion", "sparsity", "layerwise", "global", "auto", "auto ≥ best after?", "auto better before?"],
-                 table)
+                checks.append(
+                    (
+                        f"{name} {sparsity:.0%}: auto after fine-tuning {cells[2][1]:.4f} ≥ best "
+                        f"of "
+                        f"layerwise/global {max(cells[0][1], cells[1][1]):.4f}",
+                        after_ok,
+                    )
+                )
+                checks.append(
+                    (
+                        f"{name} {sparsity:.0%}: auto before fine-tuning {cells[2][0]:.4f} > "
+                        f"{max(cells[0][0], cells[1][0]):.4f}",
+                        before_ok,
+                    )
+                )
+    report.table(
+        [
+            "criterion",
+            "sparsity",
+            "layerwise",
+            "global",
+            "auto",
+            "auto ≥ best after?",
+            "auto better before?",
+        ],
+        table,
+    )
     report.checks(checks)
 
 

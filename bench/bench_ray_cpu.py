@@ -3,12 +3,13 @@
     .venv/bin/python bench/bench_ray_cpu.py [--rounds 2] [--epochs 40]
 
 Samples every thread of every process on the machine four times a second (Linux's
-/proc/PID/task/TID/schedstat: time on a CPU, and time runnable but waiting for one) and sums it by kind
-of process: job processes, Ray's task workers, its idle or starting workers, its daemons, the
-dispatcher. Prints, per sweep, the wall time, the system's idle share and that table. This is how the
-Ray overhead was found (see the README's Ray benchmark): it says which processes use the CPU that the
-jobs do not get. Writes section cpu of docs/benchmarks/ray.md (`--no-write`: print only).
+/proc/PID/task/TID/schedstat: time on a CPU, and time runnable but waiting for one) and sums it by
+kind of process: job processes, Ray's task workers, its idle or starting workers, its daemons, the
+dispatcher. Prints, per sweep, the wall time, the system's idle share and that table. This is how
+the Ray overhead was found (see the README's Ray benchmark): it says which processes use the CPU
+that the jobs do not get. Writes section cpu of docs/benchmarks/ray.md (`--no-write`: print only).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,15 +26,22 @@ sys.path.insert(0, str(ROOT))
 from bench.bench_ray import SWEEP, TITLE, _home, _run, trained_baselines  # noqa: E402
 from bench.report import Report  # noqa: E402
 
-BACKENDS = {"local (PRUNE_MAX_JOBS=2)": {"PRUNE_MAX_JOBS": "2"},
-            "Ray, private instance (2 CPUs)": {"PRUNE_RAY_ADDRESS": "local", "PRUNE_RAY_LOCAL_CPUS": "2",
-                                               "RAY_USAGE_STATS_ENABLED": "0"}}
+BACKENDS = {
+    "local (PRUNE_MAX_JOBS=2)": {"PRUNE_MAX_JOBS": "2"},
+    "Ray, private instance (2 CPUs)": {
+        "PRUNE_RAY_ADDRESS": "local",
+        "PRUNE_RAY_LOCAL_CPUS": "2",
+        "RAY_USAGE_STATS_ENABLED": "0",
+    },
+}
 
 
 def kind(pid: str) -> str | None:
     """What a process is, for the table (None: this script itself)."""
     try:
-        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        command = (
+            Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        )
         name = Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return None
@@ -78,7 +86,12 @@ def idle_ticks() -> tuple[int, int]:
 class Sampler(threading.Thread):
     def __init__(self):
         super().__init__(daemon=True)
-        self.done, self.cpu, self.wait, self.idle = False, collections.Counter(), collections.Counter(), 0.0
+        self.done, self.cpu, self.wait, self.idle = (
+            False,
+            collections.Counter(),
+            collections.Counter(),
+            0.0,
+        )
 
     def run(self) -> None:
         last, (idle0, total0) = snapshot(), idle_ticks()
@@ -109,12 +122,21 @@ def main() -> int:
             wall, _, jobs = _run(_home(baselines), env, sweep)
             sampler.done = True
             sampler.join()
-            report.heading(f"{name}, round {round_ + 1} ({args.epochs} fine-tune epochs): {wall:.1f} s to the last "
-                           f"result, machine idle {sampler.idle:.0%}, jobs {', '.join(f'{s:.1f}' for _, s in jobs)} s",
-                           level=4)
-            report.table(["processes", "CPU s", "s runnable, waiting for a CPU"],
-                         [[what, f"{sampler.cpu[what]:.1f}", f"{sampler.wait[what]:.1f}"]
-                          for what in sorted(sampler.cpu, key=lambda w: -sampler.cpu[w]) if sampler.cpu[what] >= 0.1])
+            report.heading(
+                f"{name}, round {round_ + 1} ({args.epochs} fine-tune epochs): {wall:.1f} s to "
+                f"the last "
+                f"result, machine idle {sampler.idle:.0%}, jobs "
+                f"{', '.join(f'{s:.1f}' for _, s in jobs)} s",
+                level=4,
+            )
+            report.table(
+                ["processes", "CPU s", "s runnable, waiting for a CPU"],
+                [
+                    [what, f"{sampler.cpu[what]:.1f}", f"{sampler.wait[what]:.1f}"]
+                    for what in sorted(sampler.cpu, key=lambda w: -sampler.cpu[w])
+                    if sampler.cpu[what] >= 0.1
+                ],
+            )
     report.save()
     return 0
 

@@ -15,6 +15,7 @@ Targets: at 2× fewer FLOPs, LiteRT batch-1 ratio ≥ 1.0 on B0@224 and Keras ba
 at 40 % fewer FLOPs, top-1 within 2 pp of dense on digits. Writes docs/benchmarks/structured.md
 (sections compact and b0, each part its own; `--no-write`: print only).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,10 +49,13 @@ def measure(named_models: dict, predicted: dict, b32_repeats: int = 10) -> dict:
     out, contents = {}, {}
     for name, model in named_models.items():
         contents[name] = (deploy.to_tflite(model), tuple(model.input_shape[1:]))
-        out[name] = {"keras_b1": metrics.latency(model, 1).p50,
-                     "keras_b32": metrics.latency(model, 32, warmup=2, repeats=b32_repeats).p50,
-                     "flops": metrics.flops(model)["flops"], "params": model.count_params(),
-                     "predicted": predicted.get(name)}
+        out[name] = {
+            "keras_b1": metrics.latency(model, 1).p50,
+            "keras_b32": metrics.latency(model, 32, warmup=2, repeats=b32_repeats).p50,
+            "flops": metrics.flops(model)["flops"],
+            "params": model.count_params(),
+            "predicted": predicted.get(name),
+        }
     rounds = {name: [] for name in contents}
     for _ in range(3):
         for name, (content, shape) in contents.items():
@@ -68,18 +72,33 @@ def row(name, m, dense, top1=None) -> list:
         speed = dense[key] / m[key]
         digits = 3 if m[key] < 1 else 2
         cells.append(f"{m[key]:.{digits}f} ({speed:.2f}×, ratio {speed / f:.2f})")
-    cells.append("–" if m.get("predicted") is None else f"{m['predicted']:.{3 if m['predicted'] < 1 else 2}f}")
+    cells.append(
+        "–"
+        if m.get("predicted") is None
+        else f"{m['predicted']:.{3 if m['predicted'] < 1 else 2}f}"
+    )
     cells.append("–" if top1 is None else f"{top1:.4f}")
     return cells
 
 
-COLUMNS = ["model", "MFLOPs", "params", "FLOPs ↓", "Keras b1 ms (speedup, ratio)", "Keras b32 ms (speedup, ratio)",
-           "LiteRT b1 ms (speedup, ratio)", "LiteRT ms predicted", "top-1"]
+COLUMNS = [
+    "model",
+    "MFLOPs",
+    "params",
+    "FLOPs ↓",
+    "Keras b1 ms (speedup, ratio)",
+    "Keras b32 ms (speedup, ratio)",
+    "LiteRT b1 ms (speedup, ratio)",
+    "LiteRT ms predicted",
+    "top-1",
+]
 
 
 def prediction_error(measured) -> float:
     """Worst relative error of the table's prediction against the measured LiteRT p50."""
-    return max(abs(m["predicted"] / m["litert_b1"] - 1) for m in measured.values() if m.get("predicted"))
+    return max(
+        abs(m["predicted"] / m["litert_b1"] - 1) for m in measured.values() if m.get("predicted")
+    )
 
 
 def compact_part(checks):
@@ -99,18 +118,28 @@ def compact_part(checks):
                 spec = base.with_(strategy=strategy, sparsity=target, rank=rank)
                 path = Path(tmp) / f"{strategy}-{rank}-{target}.keras"
                 result = pipeline.run(spec, model_path=path)
-                name = f"compact {strategy}{' latency-aware' if rank == 'latency' else ''} −{target:.0%} FLOPs"
+                aware = " latency-aware" if rank == "latency" else ""
+                name = f"compact {strategy}{aware} −{target:.0%} FLOPs"
                 named[name] = models.load_user_model(str(path))
-                predicted[name] = channels.CostModel(named[name], structure.trace(named[name]), table).total["latency"]
+                predicted[name] = channels.CostModel(
+                    named[name], structure.trace(named[name]), table
+                ).total["latency"]
                 top1[name] = result.top1
                 if target == 0.4:
                     best40 = max(best40 or 0.0, result.top1)
                 print(f"  {name}: top-1 {result.top1:.4f}", flush=True)
         measured = measure(named, predicted)
     gap = 100 * (dense_top1 - best40)
-    checks.append((f"compact: at 40 % fewer FLOPs, best top-1 within 2 pp of dense (gap {gap:.2f} pp)", gap <= 2.0))
+    checks.append(
+        (
+            f"compact: at 40 % fewer FLOPs, best top-1 within 2 pp of dense (gap {gap:.2f} pp)",
+            gap <= 2.0,
+        )
+    )
     # At 0.06–0.09 ms the measured time itself moves ±15 % between runs: reported, not checked.
-    print(f"  compact: worst prediction error {100 * prediction_error(measured):.1f} % (information)")
+    print(
+        f"  compact: worst prediction error {100 * prediction_error(measured):.1f} % (information)"
+    )
     dense = measured["compact dense"]
     return [row(name, m, dense, top1.get(name)) for name, m in measured.items()]
 
@@ -123,33 +152,58 @@ def b0_part(checks):
     scores = dict(zip([t.name for t in targets], criteria.score("magnitude", model, targets)))
     importance = channels.importance(groups, scores)
     cost = channels.CostModel(model, groups, table)
-    expanded = {g.id: g.size // 2 for g in groups
-                if g.prunable and any(p.endswith("expand_conv") for p in g.producers)}
-    plans = {"B0@224 expanded channels halved (the design notes' hand recipe)": dict(counts=expanded),
-             "B0@224 importance −50 % FLOPs": dict(target=0.5),
-             "B0@224 latency-aware −50 % FLOPs": dict(target=0.5, rank="latency"),
-             "B0@224 importance −50 % LiteRT ms (predicted)": dict(target=0.5, budget="latency")}
+    expanded = {
+        g.id: g.size // 2
+        for g in groups
+        if g.prunable and any(p.endswith("expand_conv") for p in g.producers)
+    }
+    plans = {
+        "B0@224 expanded channels halved (the design notes' hand recipe)": dict(counts=expanded),
+        "B0@224 importance −50 % FLOPs": dict(target=0.5),
+        "B0@224 latency-aware −50 % FLOPs": dict(target=0.5, rank="latency"),
+        "B0@224 importance −50 % LiteRT ms (predicted)": dict(target=0.5, budget="latency"),
+    }
     named, predicted = {"B0@224 dense": model}, {"B0@224 dense": cost.total["latency"]}
     for name, options in plans.items():
         plan = channels.select(groups, importance, cost=cost, **options)
         named[name] = surgery.apply(model, plan)
-        predicted[name] = cost.evaluate({g.id: len(plan.kept(g)) for g in groups if g.prunable})["latency"]
+        predicted[name] = cost.evaluate({g.id: len(plan.kept(g)) for g in groups if g.prunable})[
+            "latency"
+        ]
     measured = measure(named, predicted, b32_repeats=5)
     dense = measured["B0@224 dense"]
     for name in plans:
         m = measured[name]
         f = dense["flops"] / m["flops"]
-        litert, keras32 = dense["litert_b1"] / m["litert_b1"] / f, dense["keras_b32"] / m["keras_b32"] / f
+        litert, keras32 = (
+            dense["litert_b1"] / m["litert_b1"] / f,
+            dense["keras_b32"] / m["keras_b32"] / f,
+        )
         if "LiteRT ms" not in name:
             print(f"  {name}: LiteRT ratio {litert:.2f}, Keras b32 ratio {keras32:.2f}")
         if name == "B0@224 latency-aware −50 % FLOPs":
-            checks.append((f"B0@224 latency-aware, {f:.2f}× fewer FLOPs: LiteRT batch-1 ratio ≥ 1.0 ({litert:.2f})",
-                           litert >= 1.0))
-            checks.append((f"B0@224 latency-aware, {f:.2f}× fewer FLOPs: Keras batch-32 ratio ≥ 0.6 ({keras32:.2f})",
-                           keras32 >= 0.6))
+            checks.append(
+                (
+                    f"B0@224 latency-aware, {f:.2f}× fewer FLOPs: LiteRT batch-1 ratio ≥ 1.0 "
+                    f"({litert:.2f})",
+                    litert >= 1.0,
+                )
+            )
+            checks.append(
+                (
+                    f"B0@224 latency-aware, {f:.2f}× fewer FLOPs: Keras batch-32 ratio ≥ 0.6 "
+                    f"({keras32:.2f})",
+                    keras32 >= 0.6,
+                )
+            )
     worst = prediction_error(measured)
-    checks.append((f"B0@224: the per-layer table predicts whole-model LiteRT ms within 10 % (worst {100 * worst:.1f} %)",
-                   worst <= 0.10))
+    checks.append(
+        (
+            f"B0@224: the per-layer table predicts whole-model LiteRT ms within 10 % (worst "
+            f"{100 * worst:.1f} %)",
+            worst <= 0.10,
+        )
+    )
     return [row(name, m, dense) for name, m in measured.items()]
 
 
@@ -157,15 +211,23 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-b0", action="store_true")
     ap.add_argument("--skip-compact", action="store_true")
-    args, report = Report.parse_args(ap, "structured", "Structured: real speed from removing channels")
-    for name, part, skip in (("compact", compact_part, args.skip_compact), ("b0", b0_part, args.skip_b0)):
+    args, report = Report.parse_args(
+        ap, "structured", "Structured: real speed from removing channels"
+    )
+    for name, part, skip in (
+        ("compact", compact_part, args.skip_compact),
+        ("b0", b0_part, args.skip_b0),
+    ):
         if skip:
             continue
         checks = []
         rows = part(checks)
         report.section(name)
-        report.text(f"Keras threads: {metrics.threads()}; LiteRT = ai-edge-litert interpreter (XNNPACK), 1 thread; "
-                    "latency p50 in ms")
+        report.text(
+            f"Keras threads: {metrics.threads()}; LiteRT = ai-edge-litert interpreter (XNNPACK), "
+            f"1 thread; "
+            "latency p50 in ms"
+        )
         report.table(COLUMNS, rows)
         report.checks(checks)
     report.save()

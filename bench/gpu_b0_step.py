@@ -1,10 +1,10 @@
 """EfficientNet-B0@224 training-step time on a GPU, for the README's cluster estimate.
 
-TensorFlow is not installed on the lent GPU machine, so this times torchvision's EfficientNet-B0 (the same
-architecture) in PyTorch as a proxy for one fine-tune step: batch 32 and 128, fp32 and bf16 autocast.
-    python3 bench/gpu_b0_step.py [--no-write]
-Writes its section (gpu-b0-step) into docs/benchmarks/ray.md.
-"""
+TensorFlow is not installed on the lent GPU machine, so this times torchvision's EfficientNet-B0
+(the same architecture) in PyTorch as a proxy for one fine-tune step: batch 32 and 128, fp32 and
+bf16 autocast. python3 bench/gpu_b0_step.py [--no-write] Writes its section (gpu-b0-step) into
+docs/benchmarks/ray.md."""
+
 import argparse
 import sys
 import time
@@ -21,8 +21,13 @@ from bench.report import Report  # noqa: E402
 def main() -> None:
     device = "cuda"
     gpu = f"{torch.cuda.get_device_name()}, PyTorch {torch.__version__}"
-    _, report = Report.parse_args(argparse.ArgumentParser(), "ray", device=gpu)  # ray.md keeps its title
-    model = torchvision.models.efficientnet_b0(num_classes=10).to(device).to(memory_format=torch.channels_last)
+    # ray.md keeps its title
+    _, report = Report.parse_args(argparse.ArgumentParser(), "ray", device=gpu)
+    model = (
+        torchvision.models.efficientnet_b0(num_classes=10)
+        .to(device)
+        .to(memory_format=torch.channels_last)
+    )
     opt = torch.optim.Adam(model.parameters(), 1e-3)
     loss_fn = torch.nn.CrossEntropyLoss()
     rows = []
@@ -30,12 +35,14 @@ def main() -> None:
         x = torch.randn(batch, 3, 224, 224, device=device).to(memory_format=torch.channels_last)
         y = torch.randint(0, 10, (batch,), device=device)
         for precision in ("fp32", "bf16"):
-            def step():
+
+            def step(x=x, y=y, precision=precision):
                 opt.zero_grad(set_to_none=True)
                 with torch.autocast("cuda", dtype=torch.bfloat16, enabled=precision == "bf16"):
                     loss = loss_fn(model(x), y)
                 loss.backward()
                 opt.step()
+
             for _ in range(5):
                 step()
             torch.cuda.synchronize()

@@ -6,13 +6,14 @@ In a throw-away PRUNE_HOME (the tiny CNN on the synthetic set, its baseline trai
 - queue `--jobs` runs (a few long ones among them) and start a dispatcher;
 - cancel a random fifth of them (queued or running);
 - `kill -9` two running job processes, and the dispatcher itself (then start a new one);
-- hold an exclusive lock on the store for `--lock-seconds` while jobs run (longer than its 30 s timeout);
-- kill the Streamlit server serving the store and start it again;
-then wait for the queue to drain and audit: every job is in a final state with a reason, every
-completed result reads and its model file loads, no temporary files remain, and retrying an
-interrupted job completes. Prints the counts and PASS / FAIL lines, and writes them to docs/benchmarks/soak.md
-(`--no-write`: print only).
-"""
+- hold an exclusive lock on the store for `--lock-seconds` while jobs run (longer than its 30 s
+  timeout);
+- kill the Streamlit server serving the store and start it again; then wait for the queue to drain
+  and audit: every job is in a final state with a reason, every completed result reads and its model
+  file loads, no temporary files remain, and retrying an interrupted job completes. Prints the
+  counts and PASS / FAIL lines, and writes them to docs/benchmarks/soak.md (`--no-write`: print
+  only)."""
+
 from __future__ import annotations
 
 import argparse
@@ -32,21 +33,48 @@ sys.path.insert(0, str(ROOT))
 
 from bench.report import Report  # noqa: E402
 
-TINY = dict(model="tiny-cnn", dataset="synthetic", image_size=16, baseline_epochs=4, batch_size=16,
-            calibration_examples=16)
+TINY = dict(
+    model="tiny-cnn",
+    dataset="synthetic",
+    image_size=16,
+    baseline_epochs=4,
+    batch_size=16,
+    calibration_examples=16,
+)
 
 
 def _dispatcher(home: Path, parallel: int) -> subprocess.Popen:
     env = {**os.environ, "PRUNE_HOME": str(home), "PRUNE_MAX_JOBS": str(parallel)}
-    return subprocess.Popen([sys.executable, "-m", "prune_core", "worker", "--forever"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "prune_core", "worker", "--forever"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def _server(home: Path, port: int) -> subprocess.Popen:
     env = {**os.environ, "PRUNE_HOME": str(home), "PRUNE_AUTOSTART": "0"}
-    return subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless",
-                             "true", "--server.port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def main() -> int:
@@ -66,10 +94,18 @@ def main() -> int:
 
     pipeline.run(RunSpec.of(**TINY, fine_tune_epochs=0))  # the baseline, trained once for every job
     store = JobStore()
-    ids = [store.submit(RunSpec.of(**TINY, strategy=rng.choice(["magnitude", "taylor", "random"]),
-                                   sparsity=round(rng.uniform(0.1, 0.9), 2),
-                                   fine_tune_epochs=rng.choice([1, 2, 40] if i % 10 == 0 else [1, 2])),
-                       sweep="soak") for i in range(args.jobs)]
+    ids = [
+        store.submit(
+            RunSpec.of(
+                **TINY,
+                strategy=rng.choice(["magnitude", "taylor", "random"]),
+                sparsity=round(rng.uniform(0.1, 0.9), 2),
+                fine_tune_epochs=rng.choice([1, 2, 40] if i % 10 == 0 else [1, 2]),
+            ),
+            sweep="soak",
+        )
+        for i in range(args.jobs)
+    ]
     events = Counter()
     dispatcher = _dispatcher(home, args.parallel)
     server = _server(home, 8600 + rng.randrange(300))
@@ -119,7 +155,9 @@ def main() -> int:
 
     jobs = store.list()
     states = Counter(j.status for j in jobs)
-    no_reason = [j.id for j in jobs if j.status in ("failed", "canceled", "interrupted") and not j.error]
+    no_reason = [
+        j.id for j in jobs if j.status in ("failed", "canceled", "interrupted") and not j.error
+    ]
     unread, unloadable = [], []
     for job in (j for j in jobs if j.status == "completed"):
         try:
@@ -127,36 +165,58 @@ def main() -> int:
             models.load_user_model(result.model_path)
         except Exception as exc:  # noqa: BLE001 - the audit reports every kind of failure
             (unread if "model" not in str(exc) else unloadable).append((job.id, str(exc)[:80]))
-    temp = [str(p.relative_to(home)) for p in home.rglob("*") if p.name.startswith((".tmp-", "tmp")) or
-            p.suffix == ".tmp"]
+    temp = [
+        str(p.relative_to(home))
+        for p in home.rglob("*")
+        if p.name.startswith((".tmp-", "tmp")) or p.suffix == ".tmp"
+    ]
     retried = None
     interrupted = [j for j in jobs if j.status == "interrupted"]
     if interrupted:
         retried = store.retry(interrupted[0].id)
-        while store.get(retried).status in ("queued", "running") and time.monotonic() - start < 2400:
+        while (
+            store.get(retried).status in ("queued", "running") and time.monotonic() - start < 2400
+        ):
             time.sleep(1.0)
     dispatcher.terminate()
     server.terminate()
     alive = [j.id for j in store.list(status=("running",))]
 
     report.section("soak")
-    report.heading(f"Fault soak: {args.jobs} tiny jobs, {args.parallel} at a time (drained in {drained:.0f} s)")
+    report.heading(
+        f"Fault soak: {args.jobs} tiny jobs, {args.parallel} at a time (drained in {drained:.0f} s)"
+    )
     report.table(["event", "count"], events.items())
     report.table(["final state", "jobs"], sorted(states.items()))
     if interrupted:
-        report.text("\n".join(f"- interrupted job {job.id}: {job.error}" for job in interrupted[:5]))
-    report.checks([
-        (f"every job in a final state ({sum(states[s] for s in ('queued', 'running'))} not)",
-         not any(states[s] for s in ("queued", "running"))),
-        (f"every failed / canceled / interrupted job has a reason ({len(no_reason)} without)", not no_reason),
-        (f"every completed result reads ({len(unread)} do not: {unread[:2]})", not unread),
-        (f"every completed model file loads ({len(unloadable)} do not: {unloadable[:2]})", not unloadable),
-        (f"no temporary files left ({temp[:3]})", not temp),
-        (f"retrying an interrupted job completes (job {retried}: "
-         f"{store.get(retried).status if retried else 'none was interrupted'})",
-         retried is None or store.get(retried).status == "completed"),
-        (f"nothing left running ({alive})", not alive),
-    ])
+        report.text(
+            "\n".join(f"- interrupted job {job.id}: {job.error}" for job in interrupted[:5])
+        )
+    report.checks(
+        [
+            (
+                f"every job in a final state ({sum(states[s] for s in ('queued', 'running'))} not)",
+                not any(states[s] for s in ("queued", "running")),
+            ),
+            (
+                f"every failed / canceled / interrupted job has a reason ({len(no_reason)} "
+                f"without)",
+                not no_reason,
+            ),
+            (f"every completed result reads ({len(unread)} do not: {unread[:2]})", not unread),
+            (
+                f"every completed model file loads ({len(unloadable)} do not: {unloadable[:2]})",
+                not unloadable,
+            ),
+            (f"no temporary files left ({temp[:3]})", not temp),
+            (
+                f"retrying an interrupted job completes (job {retried}: "
+                f"{store.get(retried).status if retried else 'none was interrupted'})",
+                retried is None or store.get(retried).status == "completed",
+            ),
+            (f"nothing left running ({alive})", not alive),
+        ]
+    )
     report.save()
     return 0
 

@@ -4,6 +4,7 @@ Importing the package is cheap and does not import TensorFlow: the Streamlit pro
 `prune_core.recipe.spec` and friends without ever loading TF. Modules that need TF import it
 through `prune_core.engine.keras_env`.
 """
+
 from prune_core.errors import Canceled, DataError, ModelError, PruneError, SpecError
 
 __version__ = "0.1.0"

@@ -1,8 +1,10 @@
-"""`python -m prune_core run|sweep|profile|worker|import|users`: the same recipes as the dashboard, headless.
+"""`python -m prune_core run|sweep|profile|worker|import|users`: the same recipes as the dashboard,
+headless.
 
 Progress goes to stderr; results go to stdout (or --out FILE) as JSON Lines, one object per run,
 each written and flushed as soon as its run finishes. Bad input: one line on stderr, exit code 2.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,14 +14,13 @@ import sys
 import time
 from pathlib import Path
 
-from prune_core.errors import Canceled, PruneError, SpecError
-from prune_core.errors import ResultError
-from prune_core.results.run_result import RunResult
-from prune_core.recipe.patterns import Pattern
-from prune_core.recipe.spec import CRITERIA, FIELDS, STRATEGIES, RunSpec, expand, parse_numbers
+from prune_core.errors import Canceled, PruneError, ResultError, SpecError
 from prune_core.jobs import body, dispatcher, process
 from prune_core.jobs.store import JobStore
+from prune_core.recipe.patterns import Pattern
+from prune_core.recipe.spec import CRITERIA, FIELDS, STRATEGIES, RunSpec, expand, parse_numbers
 from prune_core.results import profile as profiles
+from prune_core.results.run_result import RunResult
 from prune_core.serving import access
 
 EXIT_BAD_INPUT = 2
@@ -37,22 +38,40 @@ _AMOUNT_FIELDS = ("strategy", "sparsity", "threshold")
 
 
 def _add_recipe_options(p: argparse.ArgumentParser, sweep: bool) -> None:
-    """One option per recipe field (`specs.FIELDS`: name, default, help, choices), plus output options."""
+    """One option per recipe field (`specs.FIELDS`: name, default, help, choices), plus output
+    options."""
     if sweep:
-        p.add_argument("--strategies", default="magnitude,gradient,fisher,random",
-                       help=f"comma-separated, from {','.join(STRATEGIES)}")
+        p.add_argument(
+            "--strategies",
+            default="magnitude,gradient,fisher,random",
+            help=f"comma-separated, from {','.join(STRATEGIES)}",
+        )
         group = p.add_mutually_exclusive_group()
-        group.add_argument("--sparsities", default=None, help="comma-separated target sparsities, e.g. 0.5,0.8,0.9")
+        group.add_argument(
+            "--sparsities", default=None, help="comma-separated target sparsities, e.g. 0.5,0.8,0.9"
+        )
         group.add_argument("--thresholds", default=None, help="comma-separated score thresholds")
     else:
         field = {f.name: f for f in FIELDS}
-        p.add_argument("--strategy", default=field["strategy"].default, choices=STRATEGIES, help=field["strategy"].help)
+        p.add_argument(
+            "--strategy",
+            default=field["strategy"].default,
+            choices=STRATEGIES,
+            help=field["strategy"].help,
+        )
         group = p.add_mutually_exclusive_group()
-        group.add_argument("--sparsity", type=float, default=None, help=field["sparsity"].help + " (default 0.5; N/M with an N:M --pattern)")
+        group.add_argument(
+            "--sparsity",
+            type=float,
+            default=None,
+            help=field["sparsity"].help + " (default 0.5; N/M with an N:M --pattern)",
+        )
         group.add_argument("--threshold", type=float, default=None, help=field["threshold"].help)
     _add_field_options(p, [f.name for f in FIELDS if f.name not in _AMOUNT_FIELDS])
     p.add_argument("--out", default=None, help="write JSON Lines here instead of stdout")
-    p.add_argument("--save-model", default=None, help="save the pruned model (.keras or .h5; run only)")
+    p.add_argument(
+        "--save-model", default=None, help="save the pruned model (.keras or .h5; run only)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
 
@@ -65,12 +84,25 @@ def _add_field_options(p: argparse.ArgumentParser, names: list) -> None:
             p.add_argument(f.flag, action="store_true", help=f.help)
         else:
             choices = f.choices if f.choices and isinstance(f.default, str) else None
-            p.add_argument(f.flag, type=type(f.default), default=f.default, choices=choices, help=f.help)
+            p.add_argument(
+                f.flag, type=type(f.default), default=f.default, choices=choices, help=f.help
+            )
 
 
-#: What a profile depends on: the baseline (and what keys its cache), the calibration and the targets.
-PROFILE_FIELDS = ("model", "dataset", "weights", "image_size", "baseline_epochs", "seed", "batch_size",
-                  "calibration_examples", "prune_head", "prune_depthwise")
+# : What a profile depends on: the baseline (and what keys its cache), the calibration and the
+# targets.
+PROFILE_FIELDS = (
+    "model",
+    "dataset",
+    "weights",
+    "image_size",
+    "baseline_epochs",
+    "seed",
+    "batch_size",
+    "calibration_examples",
+    "prune_head",
+    "prune_depthwise",
+)
 
 
 #: The commands --help lists (`job` is the dispatcher's own, started for each job).
@@ -79,40 +111,79 @@ PUBLIC_COMMANDS = ("run", "sweep", "profile", "worker", "import", "users")
 
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="python -m prune_core", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser,
-                                metavar="{" + ",".join(PUBLIC_COMMANDS) + "}")
+    sub = parser.add_subparsers(
+        dest="command",
+        required=True,
+        parser_class=OneLineParser,
+        metavar="{" + ",".join(PUBLIC_COMMANDS) + "}",
+    )
     _add_recipe_options(sub.add_parser("run", help="run one recipe"), sweep=False)
     _add_recipe_options(sub.add_parser("sweep", help="run strategies × sparsities"), sweep=True)
-    prof = sub.add_parser("profile", help="one-shot curves and layer sensitivity of a baseline, per criterion "
-                                          "(JSON; what the dashboard's Explore page shows)")
-    prof.add_argument("--strategies", default="magnitude,gradient,taylor,fisher",
-                      help=f"comma-separated, from {','.join(CRITERIA)}")
-    prof.add_argument("--levels", default=None, help="one-shot curve sparsities, comma-separated in [0, 1) "
-                                                     "(default 0,0.1,…,0.9,0.95,0.98)")
-    prof.add_argument("--layer-levels", default=None, help="per-layer sensitivity sparsities in [0, 1) "
-                                                           "(default 0.25,0.5,0.75,0.9,0.95,0.98)")
-    prof.add_argument("--channel-levels", default=None, help="structured curve: shares of FLOPs removed by whole "
-                                                             "channels, in [0, 1), or none (default 0,0.1,…,0.7)")
+    prof = sub.add_parser(
+        "profile",
+        help="one-shot curves and layer sensitivity of a baseline, per criterion "
+        "(JSON; what the dashboard's Explore page shows)",
+    )
+    prof.add_argument(
+        "--strategies",
+        default="magnitude,gradient,taylor,fisher",
+        help=f"comma-separated, from {','.join(CRITERIA)}",
+    )
+    prof.add_argument(
+        "--levels",
+        default=None,
+        help="one-shot curve sparsities, comma-separated in [0, 1) (default 0,0.1,…,0.9,0.95,0.98)",
+    )
+    prof.add_argument(
+        "--layer-levels",
+        default=None,
+        help="per-layer sensitivity sparsities in [0, 1) (default 0.25,0.5,0.75,0.9,0.95,0.98)",
+    )
+    prof.add_argument(
+        "--channel-levels",
+        default=None,
+        help="structured curve: shares of FLOPs removed by whole "
+        "channels, in [0, 1), or none (default 0,0.1,…,0.7)",
+    )
     _add_field_options(prof, list(PROFILE_FIELDS))
     prof.add_argument("--out", default=None, help="write the profile (JSON) here instead of stdout")
     prof.add_argument("--quiet", action="store_true", help="no progress on stderr")
     worker = sub.add_parser("worker", help="drain the dashboard's job queue (one process per job)")
-    worker.add_argument("--max-jobs", type=int, default=None, help="jobs at once (default $PRUNE_MAX_JOBS or 1)")
-    worker.add_argument("--forever", action="store_true", help="keep waiting for new jobs instead of exiting")
-    imp = sub.add_parser("import", help="add JSON Lines results from run/sweep to the dashboard's runs")
+    worker.add_argument(
+        "--max-jobs", type=int, default=None, help="jobs at once (default $PRUNE_MAX_JOBS or 1)"
+    )
+    worker.add_argument(
+        "--forever", action="store_true", help="keep waiting for new jobs instead of exiting"
+    )
+    imp = sub.add_parser(
+        "import", help="add JSON Lines results from run/sweep to the dashboard's runs"
+    )
     imp.add_argument("files", nargs="+", help="JSON Lines files written by run/sweep --out")
-    imp.add_argument("--sweep", default=None, help="group name shown on the charts (default: the file name)")
-    users = sub.add_parser("users", help="accounts of a shared dashboard (PRUNE_SHARED=1) that signs visitors in "
-                                         "with a password")
-    users_sub = users.add_subparsers(dest="users_command", required=True, parser_class=OneLineParser)
+    imp.add_argument(
+        "--sweep", default=None, help="group name shown on the charts (default: the file name)"
+    )
+    users = sub.add_parser(
+        "users",
+        help="accounts of a shared dashboard (PRUNE_SHARED=1) that signs visitors in "
+        "with a password",
+    )
+    users_sub = users.add_subparsers(
+        dest="users_command", required=True, parser_class=OneLineParser
+    )
     add = users_sub.add_parser("add", help="add a user, or set a user's password and admin flag")
     add.add_argument("name")
-    add.add_argument("--admin", action="store_true", help="may cancel, retry and delete anyone's jobs")
-    add.add_argument("--password-stdin", action="store_true", help="read the password from the first line of "
-                                                                   "stdin instead of asking for it")
+    add.add_argument(
+        "--admin", action="store_true", help="may cancel, retry and delete anyone's jobs"
+    )
+    add.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from the first line of stdin instead of asking for it",
+    )
     users_sub.add_parser("remove", help="remove a user (their jobs stay)").add_argument("name")
     users_sub.add_parser("list", help="names and admin flags")
-    job = sub.add_parser("job")  # internal: one job's own process; no help, so --help does not list it
+    # internal: one job's own process; no help, so --help does not list it
+    job = sub.add_parser("job")
     job.add_argument("job_id", type=int)
     return parser
 
@@ -120,14 +191,21 @@ def build_parser() -> argparse.ArgumentParser:
 def specs_from_args(args) -> list[RunSpec]:
     """Every recipe the command asks for, all validated before anything runs."""
     common = {f.name: getattr(args, f.name) for f in FIELDS if f.name not in _AMOUNT_FIELDS}
-    fixed = Pattern.parse(args.pattern).sparsity  # an N:M pattern fixes the sparsity: it is the default
+    # an N:M pattern fixes the sparsity: it is the default
+    fixed = Pattern.parse(args.pattern).sparsity
     if args.command == "run":
-        amount = {"threshold": args.threshold, "sparsity": None} if args.threshold is not None else \
-            {"sparsity": (fixed or 0.5) if args.sparsity is None else args.sparsity}
+        amount = (
+            {"threshold": args.threshold, "sparsity": None}
+            if args.threshold is not None
+            else {"sparsity": (fixed or 0.5) if args.sparsity is None else args.sparsity}
+        )
         return [RunSpec.from_dict({**common, "strategy": args.strategy, **amount})]
     thresholds = parse_numbers(args.thresholds, "--thresholds") if args.thresholds else None
-    sparsities = [fixed] if fixed and not args.sparsities else \
-        parse_numbers(args.sparsities or "0.5,0.8,0.9", "--sparsities")
+    sparsities = (
+        [fixed]
+        if fixed and not args.sparsities
+        else parse_numbers(args.sparsities or "0.5,0.8,0.9", "--sparsities")
+    )
     return expand(common, args.strategies.split(","), sparsities, thresholds)
 
 
@@ -187,8 +265,8 @@ def _background(args) -> int:
 
 
 def _import(args) -> int:
-    """Every line is checked before anything is written, and all lines are stored in one transaction:
-    a bad file changes nothing."""
+    """Every line is checked before anything is written, and all lines are stored in one
+    transaction: a bad file changes nothing."""
     entries = []
     for name in args.files:
         path = Path(name)
@@ -197,7 +275,9 @@ def _import(args) -> int:
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise SpecError(f"{name}: cannot be read as JSON Lines ({type(exc).__name__})") from None
+            raise SpecError(
+                f"{name}: cannot be read as JSON Lines ({type(exc).__name__})"
+            ) from None
         for number, line in enumerate(text.splitlines(), 1):
             if not line.strip():
                 continue
@@ -213,38 +293,64 @@ def _import(args) -> int:
 
 
 def _profile(args) -> int:
-    """Profile the baseline for the named criteria; everything is checked before TensorFlow loads."""
+    """Profile the baseline for the named criteria; everything is checked before TensorFlow
+    loads."""
     spec = RunSpec.from_dict({name: getattr(args, name) for name in PROFILE_FIELDS})
     names = args.strategies.split(",")
-    levels = profiles.check_levels(parse_numbers(args.levels, "--levels"), "--levels") if args.levels else profiles.LEVELS
-    layer_levels = profiles.check_levels(parse_numbers(args.layer_levels, "--layer-levels"), "--layer-levels") if args.layer_levels else profiles.LAYER_LEVELS
+    levels = (
+        profiles.check_levels(parse_numbers(args.levels, "--levels"), "--levels")
+        if args.levels
+        else profiles.LEVELS
+    )
+    layer_levels = (
+        profiles.check_levels(parse_numbers(args.layer_levels, "--layer-levels"), "--layer-levels")
+        if args.layer_levels
+        else profiles.LAYER_LEVELS
+    )
     profiles.check_criteria(names)
     channel_levels = profiles.STRUCTURED_LEVELS
     if args.channel_levels:
-        channel_levels = () if args.channel_levels.strip() == "none" else profiles.check_levels(
-            parse_numbers(args.channel_levels, "--channel-levels"), "--channel-levels")
+        channel_levels = (
+            ()
+            if args.channel_levels.strip() == "none"
+            else profiles.check_levels(
+                parse_numbers(args.channel_levels, "--channel-levels"), "--channel-levels"
+            )
+        )
     if args.out:
         _check_writable(Path(args.out).expanduser().resolve().parent, "--out")
     from prune_core.engine import profiler  # imports TensorFlow: only once the arguments are good
 
     printer = ProgressPrinter("profile", quiet=args.quiet)
-    measured = profiler.run(spec, names, levels=levels, layer_levels=layer_levels, structured_levels=channel_levels,
-                            on_progress=printer)
+    measured = profiler.run(
+        spec,
+        names,
+        levels=levels,
+        layer_levels=layer_levels,
+        structured_levels=channel_levels,
+        on_progress=printer,
+    )
     text = json.dumps(measured.to_dict())
     if args.out:
         Path(args.out).write_text(text + "\n")
     else:
         _write_line(sys.stdout, measured.to_dict())
     for name, crit in measured.criteria.items():
-        points = " · ".join(f"{scope} {profiles.at_level(crit.curve(scope), 'top1_bn', 0.8):.3f}"
-                            for scope in profiles.SCOPES if crit.curve(scope))
-        printer.done(f"{name}: one-shot top-1 at 80 % (BatchNorm re-estimated): {points} "
-                     f"(dense {measured.dense['top1']:.3f})")
+        points = " · ".join(
+            f"{scope} {profiles.at_level(crit.curve(scope), 'top1_bn', 0.8):.3f}"
+            for scope in profiles.SCOPES
+            if crit.curve(scope)
+        )
+        printer.done(
+            f"{name}: one-shot top-1 at 80 % (BatchNorm re-estimated): {points} "
+            f"(dense {measured.dense['top1']:.3f})"
+        )
     return 0
 
 
 def _users(args) -> int:
-    """Manage the password list in $PRUNE_HOME/users.json (bcrypt hashes; the file readable by its owner)."""
+    """Manage the password list in $PRUNE_HOME/users.json (bcrypt hashes; the file readable by its
+    owner)."""
     if args.users_command == "list":
         for name, user in sorted(access.load_users().items()):
             print(f"{name}{' (admin)' if user.get('admin') else ''}")
@@ -265,7 +371,10 @@ def _users(args) -> int:
         if getpass.getpass("again: ") != password:
             raise SpecError("the two passwords differ; nothing was changed")
     access.add_user(args.name, password, admin=args.admin)
-    print(f"{args.name} can sign in{' as an admin' if args.admin else ''} ({access.users_path()})", file=sys.stderr)
+    print(
+        f"{args.name} can sign in{' as an admin' if args.admin else ''} ({access.users_path()})",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -292,7 +401,8 @@ def main(argv=None) -> int:
             raise SpecError("--save-model must end in .keras or .h5")
         if args.save_model:
             _check_writable(Path(args.save_model).expanduser().resolve().parent, "--save-model")
-        from prune_core.engine import pipeline, run_inputs  # TensorFlow: only once the arguments are good
+        # TensorFlow: only once the arguments are good
+        from prune_core.engine import pipeline, run_inputs
 
         for spec in specs:
             run_inputs.check(spec)
@@ -305,8 +415,10 @@ def main(argv=None) -> int:
                 printer = ProgressPrinter(f"{i}/{len(specs)} {spec.label()}", quiet=args.quiet)
                 result = pipeline.run(spec, on_progress=printer, model_path=args.save_model)
                 _write_line(out, result.to_dict())
-                printer.done(f"top-1 {result.top1:.4f} (dense {result.dense.top1:.4f}) · "
-                             f"{result.amount_text()} · gzip {result.gzip_bytes:,} B")
+                printer.done(
+                    f"top-1 {result.top1:.4f} (dense {result.dense.top1:.4f}) · "
+                    f"{result.amount_text()} · gzip {result.gzip_bytes:,} B"
+                )
         finally:
             if out is not sys.stdout:
                 out.close()

@@ -2,7 +2,8 @@
 (docs/benchmarks/). A re-measurement changes this file and that benchmark's page, never the pages'
 own text: they read these names."""
 
-#: The best measured recipe, the Experiment form's default (docs/benchmarks/engine.md: taylor scores,
+# : The best measured recipe, the Experiment form's default (docs/benchmarks/engine.md: taylor
+# scores,
 #: one global ranking, best top-1 after fine-tuning at every sparsity measured).
 BEST_STRATEGY, BEST_SCOPE = "taylor", "global"
 

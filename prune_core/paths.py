@@ -1,4 +1,6 @@
-"""Where baselines, runs and the job database live: $PRUNE_HOME, default `.prune/` in the project."""
+"""Where baselines, runs and the job database live: $PRUNE_HOME, default `.prune/` in the
+project."""
+
 from __future__ import annotations
 
 import os
@@ -57,8 +59,9 @@ def write_atomically(path: Path, content: bytes, mode: int = 0o644) -> None:
 
 
 def servable(path_text: str | None, root: Path | None = None) -> Path | None:
-    """`path_text` resolved, when it is a file inside this data directory's runs or exports folders —
-    the only files the dashboard serves, whatever a stored (or imported) result says; else None."""
+    """`path_text` resolved, when it is a file inside this data directory's runs or exports folders
+    — the only files the dashboard serves, whatever a stored (or imported) result says; else
+    None."""
     if not path_text:
         return None
     base = (root or home()).resolve()

@@ -1,17 +1,26 @@
 """What a run reports while it works, and how it is asked to stop (pure Python: the job store,
 the CLI's printer and the dashboard read it without TensorFlow)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable, Optional
 
 from prune_core.errors import Canceled
 
 #: The phases a run goes through, in order (a baseline is loaded when cached, trained otherwise; a
 #: latency table is timed only for latency-aware recipes; a profile is measured for profile jobs and
 #: for `--scope auto` when none is cached; exporting only when asked).
-PHASES = ("loading baseline", "baseline training", "timing layers", "profiling", "scoring", "fine-tuning",
-          "measuring", "exporting")
+PHASES = (
+    "loading baseline",
+    "baseline training",
+    "timing layers",
+    "profiling",
+    "scoring",
+    "fine-tuning",
+    "measuring",
+    "exporting",
+)
 
 
 @dataclass
@@ -23,9 +32,9 @@ class Progress:
     epochs: int = 0
     step: int = 0
     steps: int = 0
-    loss: Optional[float] = None
-    accuracy: Optional[float] = None
-    sparsity: Optional[float] = None
+    loss: float | None = None
+    accuracy: float | None = None
+    sparsity: float | None = None
     message: str = ""
 
     @property

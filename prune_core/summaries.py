@@ -1,4 +1,6 @@
-"""Compact summaries of many values (numpy only, so the dashboard can read them without TensorFlow)."""
+"""Compact summaries of many values (numpy only, so the dashboard can read them without
+TensorFlow)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,10 +9,17 @@ import numpy as np
 def distribution(arrays, bins: int = 60, points: int = 201) -> dict:
     """A compact summary of many non-negative values (scores, |weights|): zero count, quantiles
     (to read off the sparsity any threshold would give) and a histogram on a log scale."""
-    flat = np.concatenate([np.abs(np.asarray(a, dtype=np.float64)).ravel() for a in arrays]) if arrays else np.zeros(0)
+    flat = (
+        np.concatenate([np.abs(np.asarray(a, dtype=np.float64)).ravel() for a in arrays])
+        if arrays
+        else np.zeros(0)
+    )
     positive = flat[flat > 0]
-    summary = {"count": int(flat.size), "zeros": int(flat.size - positive.size),
-               "quantiles": np.quantile(flat, np.linspace(0, 1, points)).tolist() if flat.size else []}
+    summary = {
+        "count": int(flat.size),
+        "zeros": int(flat.size - positive.size),
+        "quantiles": np.quantile(flat, np.linspace(0, 1, points)).tolist() if flat.size else [],
+    }
     if positive.size:
         edges = np.logspace(np.log10(positive.min()), np.log10(positive.max()) + 1e-12, bins + 1)
         counts, edges = np.histogram(positive, bins=edges)

@@ -4,10 +4,10 @@ One helper for every latency the tool reports (Keras, LiteRT, the per-layer tabl
 measured the same way. A single p50 of 30 calls moves ±30 % between measurements on a busy machine,
 so a latency here is measured in *rounds*: each round's median is one estimate, and the range of
 those estimates (lowest to highest round) is the band a difference has to leave before it means
-anything: "faster" only when every round says so. Comparing a model with a reference (the dense baseline) times both in alternation,
-round by round (A B, B A, A B, …), so drift in the machine's speed hits both alike, and the ratio
-is taken per round.
-"""
+anything: "faster" only when every round says so. Comparing a model with a reference (the dense
+baseline) times both in alternation, round by round (A B, B A, A B, …), so drift in the machine's
+speed hits both alike, and the ratio is taken per round."""
+
 from __future__ import annotations
 
 import math
@@ -70,7 +70,9 @@ class Comparison:
     @property
     def ratios(self) -> tuple:
         """Per round: reference ms ÷ candidate ms (> 1: the candidate is faster)."""
-        return tuple(r / c for c, r in zip(self.candidate.round_medians, self.reference.round_medians))
+        return tuple(
+            r / c for c, r in zip(self.candidate.round_medians, self.reference.round_medians)
+        )
 
     @property
     def speedup(self) -> float:
@@ -83,7 +85,7 @@ class Comparison:
 
 
 def verdict(low: float | None, high: float | None) -> str:
-    """"faster", "slower" or "within noise" for a speedup band (reference ÷ candidate)."""
+    """ "faster", "slower" or "within noise" for a speedup band (reference ÷ candidate)."""
     if low is None or high is None:
         return "within noise"
     if low > 1.0:
@@ -93,7 +95,8 @@ def verdict(low: float | None, high: float | None) -> str:
     return "within noise"
 
 
-#: A round lasts at least this long: sub-millisecond calls (LiteRT on a small model) are repeated more,
+# : A round lasts at least this long: sub-millisecond calls (LiteRT on a small model) are repeated
+# more,
 #: so that one round's median is not one scheduler hiccup away from another's.
 MIN_ROUND_MS = 25.0
 #: Rounds, and calls per round at the least, of a timing against a reference (`time_alternating`).
@@ -101,13 +104,17 @@ ROUNDS, REPEATS = 8, 10
 
 
 def _calls_per_round(calls, repeats: int, min_round_ms: float) -> int:
-    """`repeats`, or more when a call is so fast that `repeats` of them last under `min_round_ms`."""
+    """`repeats`, or more when a call is so fast that `repeats` of them last under
+    `min_round_ms`."""
     slowest = max(min(_timed(call, 3)) for call in calls)
     return max(repeats, min(2000, int(math.ceil(min_round_ms / max(slowest, 1e-6)))))
 
 
-def time_calls(call, *, warmup: int = 5, repeats: int = 30, rounds: int = 1, min_round_ms: float = 0.0) -> Timing:
-    """Call `call()` `warmup` times untimed, then `rounds` × `repeats` times timed (wall clock, ms)."""
+def time_calls(
+    call, *, warmup: int = 5, repeats: int = 30, rounds: int = 1, min_round_ms: float = 0.0
+) -> Timing:
+    """Call `call()` `warmup` times untimed, then `rounds` × `repeats` times timed (wall clock,
+    ms)."""
     for _ in range(warmup):
         call()
     if min_round_ms:
@@ -115,11 +122,18 @@ def time_calls(call, *, warmup: int = 5, repeats: int = 30, rounds: int = 1, min
     return Timing(tuple(_timed(call, repeats) for _ in range(rounds)))
 
 
-def time_alternating(candidate, reference, *, warmup: int = 5, repeats: int = REPEATS, rounds: int = ROUNDS,
-                     min_round_ms: float = MIN_ROUND_MS) -> Comparison:
-    """Time two calls in alternation: `rounds` rounds of at least `repeats` calls each (more for calls
-    faster than `min_round_ms` / `repeats`), the order reversed every round (A B, B A, …) so that a
-    machine getting faster or slower hits both alike."""
+def time_alternating(
+    candidate,
+    reference,
+    *,
+    warmup: int = 5,
+    repeats: int = REPEATS,
+    rounds: int = ROUNDS,
+    min_round_ms: float = MIN_ROUND_MS,
+) -> Comparison:
+    """Time two calls in alternation: `rounds` rounds of at least `repeats` calls each (more for
+    calls faster than `min_round_ms` / `repeats`), the order reversed every round (A B, B A, …) so
+    that a machine getting faster or slower hits both alike."""
     for _ in range(warmup):
         candidate()
         reference()

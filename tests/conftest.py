@@ -1,4 +1,5 @@
 """Fixtures and constants shared by every test: PRUNE_HOME, the tiny recipe, its data and model."""
+
 import os
 import sys
 from pathlib import Path
@@ -31,8 +32,15 @@ def home(tmp_path, monkeypatch):
 
 
 #: Recipe settings small enough for a test: tiny CNN on the synthetic set at 16×16.
-TINY = dict(model="tiny-cnn", dataset="synthetic", image_size=16, baseline_epochs=4,
-            fine_tune_epochs=2, calibration_examples=32, batch_size=16)
+TINY = dict(
+    model="tiny-cnn",
+    dataset="synthetic",
+    image_size=16,
+    baseline_epochs=4,
+    fine_tune_epochs=2,
+    calibration_examples=32,
+    batch_size=16,
+)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """The house rules, read from the source with `ast`: imports run one way between the layers, without
 circles, and our own code is imported inside a function only at the TensorFlow door."""
+
 from __future__ import annotations
 
 import ast
@@ -9,8 +10,14 @@ ROOT = Path(__file__).resolve().parent.parent
 
 #: Layers, lowest first: a module may import its own layer and the ones below, never one above.
 LAYERS = [
-    {"prune_core.errors", "prune_core.paths", "prune_core.progress", "prune_core.timing",
-     "prune_core.summaries", "prune_core.measured"},
+    {
+        "prune_core.errors",
+        "prune_core.paths",
+        "prune_core.progress",
+        "prune_core.timing",
+        "prune_core.summaries",
+        "prune_core.measured",
+    },
     {"prune_core.recipe", "prune_core.data"},
     {"prune_core.results"},
     {"prune_core.serving", "prune_core.learn"},
@@ -27,8 +34,12 @@ TF_DOORS = {"prune_core.jobs.body", "prune_core.cli"}
 
 
 def _modules() -> dict[str, Path]:
-    files = [*ROOT.glob("prune_core/**/*.py"), *ROOT.glob("ui/**/*.py"), *ROOT.glob("app_pages/*.py"),
-             ROOT / "app.py"]
+    files = [
+        *ROOT.glob("prune_core/**/*.py"),
+        *ROOT.glob("ui/**/*.py"),
+        *ROOT.glob("app_pages/*.py"),
+        ROOT / "app.py",
+    ]
     out = {}
     for path in files:
         parts = list(path.relative_to(ROOT).with_suffix("").parts)
@@ -55,7 +66,9 @@ def _imports(module: str) -> list[tuple[str, bool, int]]:
 
     def visit(node, in_function: bool):
         for child in ast.iter_child_nodes(node):
-            inner = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
+            inner = in_function or isinstance(
+                child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+            )
             names = []
             if isinstance(child, ast.Import):
                 names = [a.name for a in child.names]
@@ -89,10 +102,18 @@ def _package(module: str) -> str:
 
 
 def test_imports_run_one_way():
-    upward = [f"{m}:{line} imports {own} (a layer above)" for m in MODULES for own, _, line in _imports(m)
-              if _layer(own) > _layer(m)]
-    apart = [f"{m}:{line} imports {own}" for m in MODULES for own, _, line in _imports(m)
-             if tuple(sorted((_package(m), _package(own)))) in {tuple(sorted(p)) for p in APART}]
+    upward = [
+        f"{m}:{line} imports {own} (a layer above)"
+        for m in MODULES
+        for own, _, line in _imports(m)
+        if _layer(own) > _layer(m)
+    ]
+    apart = [
+        f"{m}:{line} imports {own}"
+        for m in MODULES
+        for own, _, line in _imports(m)
+        if tuple(sorted((_package(m), _package(own)))) in {tuple(sorted(p)) for p in APART}
+    ]
     assert not upward + apart, "\n".join(upward + apart)
 
 
@@ -104,7 +125,7 @@ def test_no_import_circles():
         state[node] = "open"
         for nxt in sorted(graph[node]):
             if state.get(nxt) == "open":
-                circles.append(" → ".join(path[path.index(nxt):] + [nxt]))
+                circles.append(" → ".join(path[path.index(nxt) :] + [nxt]))
             elif nxt not in state:
                 walk(nxt, path + [nxt])
         state[node] = "done"
@@ -116,13 +137,22 @@ def test_no_import_circles():
 
 
 def test_own_code_is_imported_inside_a_function_only_at_the_tensorflow_door():
-    hidden = [f"{m}:{line} imports {own}" for m in MODULES if m not in TF_DOORS
-              for own, in_function, line in _imports(m) if in_function]
+    hidden = [
+        f"{m}:{line} imports {own}"
+        for m in MODULES
+        if m not in TF_DOORS
+        for own, in_function, line in _imports(m)
+        if in_function
+    ]
     assert not hidden, "\n".join(hidden)
 
 
 def test_the_streamlit_side_never_reaches_the_engine():
-    reach = [f"{m}:{line} imports {own}" for m in MODULES if _layer(m) >= _layer("ui") and m != "prune_core.cli"
-             and not m.startswith("prune_core") for own, _, line in _imports(m)
-             if own.startswith("prune_core.engine") or own.startswith("prune_core.jobs.body")]
+    reach = [
+        f"{m}:{line} imports {own}"
+        for m in MODULES
+        if _layer(m) >= _layer("ui") and m != "prune_core.cli" and not m.startswith("prune_core")
+        for own, _, line in _imports(m)
+        if own.startswith("prune_core.engine") or own.startswith("prune_core.jobs.body")
+    ]
     assert not reach, "\n".join(reach)

@@ -1,4 +1,5 @@
 """Tests for prune_core.cli: run, sweep, profile, import; bad input is one line."""
+
 import json
 import os
 import subprocess
@@ -9,17 +10,57 @@ import pytest
 from prune_core import cli
 from tests.conftest import ROOT, SCHEMA_1
 
-TINY_ARGS = ["--model", "tiny-cnn", "--dataset", "synthetic", "--image-size", "16", "--baseline-epochs", "4",
-             "--fine-tune-epochs", "1", "--batch-size", "16", "--calibration-examples", "16"]
-REQUIRED = {"schema", "model", "dataset", "strategy", "granularity", "target", "unit", "weight_sparsity",
-            "top1_before_finetune", "top1", "top5", "params", "nonzero_params", "flops", "nonzero_flops",
-            "file_bytes", "gzip_bytes", "latency_ms_b1_p50", "latency_ms_b32_p50", "throughput_ips",
-            "finetune_seconds", "config"}
+TINY_ARGS = [
+    "--model",
+    "tiny-cnn",
+    "--dataset",
+    "synthetic",
+    "--image-size",
+    "16",
+    "--baseline-epochs",
+    "4",
+    "--fine-tune-epochs",
+    "1",
+    "--batch-size",
+    "16",
+    "--calibration-examples",
+    "16",
+]
+REQUIRED = {
+    "schema",
+    "model",
+    "dataset",
+    "strategy",
+    "granularity",
+    "target",
+    "unit",
+    "weight_sparsity",
+    "top1_before_finetune",
+    "top1",
+    "top5",
+    "params",
+    "nonzero_params",
+    "flops",
+    "nonzero_flops",
+    "file_bytes",
+    "gzip_bytes",
+    "latency_ms_b1_p50",
+    "latency_ms_b32_p50",
+    "throughput_ips",
+    "finetune_seconds",
+    "config",
+}
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "prune_core", *args], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ}, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "prune_core", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ},
+        timeout=600,
+    )
 
 
 def test_run_end_to_end_prints_one_json_line_and_progress_on_stderr():
@@ -29,52 +70,95 @@ def test_run_end_to_end_prints_one_json_line_and_progress_on_stderr():
     assert len(lines) == 1
     result = json.loads(lines[0])
     assert REQUIRED <= set(result)
-    assert result["strategy"] == "fisher" and result["weight_sparsity"] == pytest.approx(0.75, abs=0.005)
+    assert result["strategy"] == "fisher" and result["weight_sparsity"] == pytest.approx(
+        0.75, abs=0.005
+    )
     assert result["config"]["calibration_examples"] == 16
     assert "fine-tuning" in proc.stderr and "top-1" in proc.stderr
 
 
 def test_sweep_runs_the_product_of_strategies_and_sparsities(tmp_path):
     out = tmp_path / "sweep.jsonl"
-    code = cli.main(["sweep", *TINY_ARGS, "--strategies", "magnitude,random", "--sparsities", "0.3,0.6",
-                     "--out", str(out), "--quiet"])
+    code = cli.main(
+        [
+            "sweep",
+            *TINY_ARGS,
+            "--strategies",
+            "magnitude,random",
+            "--sparsities",
+            "0.3,0.6",
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
     assert code == 0
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert [(r["strategy"], r["target"]) for r in rows] == [
-        ("magnitude", 0.3), ("magnitude", 0.6), ("random", 0.3), ("random", 0.6)]
+        ("magnitude", 0.3),
+        ("magnitude", 0.6),
+        ("random", 0.3),
+        ("random", 0.6),
+    ]
     assert all(abs(r["weight_sparsity"] - r["target"]) <= 0.005 for r in rows)
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["run", "--sparsity", "1.2"], "sparsity must be in [0, 1)"),
-    (["run", "--strategy", "hessian"], "invalid choice"),
-    (["sweep", "--strategies", "magnitude,nope"], "unknown strategy 'nope'"),
-    (["sweep", "--sparsities", "0.5,abc"], "comma-separated numbers"),
-    (["run", "--sparsity", "0.5", "--threshold", "0.1"], "not allowed with"),
-    (["run", "--model", "file:/nonexistent/model.keras"], "does not exist"),
-    (["run", "--dataset", "folder:/nonexistent/images"], "does not exist"),
-    (["run", "--schedule", "polynomial", "--initial-sparsity", "0.5", "--sparsity", "0.8",
-      "--begin-step", "1000", "--end-step", "2000"], "--fine-tune-epochs to 50"),
-    (["run", "--save-model", "out.txt"], "--save-model must end in"),
-    (["frobnicate"], "invalid choice"),
-    (["run", "--save-model", "/nonexistent/dir/m.keras"], "cannot write into"),
-    (["import", "/nonexistent/results.jsonl"], "no such file"),
-    (["run", "--out", "/nonexistent/dir/o.jsonl"], "--out /nonexistent/dir/o.jsonl"),
-    (["run", "--scope", "auto", "--threshold", "0.1"], "needs a target sparsity"),
-    (["run", "--scope", "auto", "--granularity", "structured"], "use it with unstructured"),
-    (["run", "--pattern", "2:4", "--granularity", "structured"], "structured pruning removes whole channels"),
-    (["run", "--pattern", "2x4"], "unknown pattern '2x4'"),
-    (["run", "--pattern", "2:4", "--sparsity", "0.8"], "set the sparsity to 0.5"),
-    (["run", "--regrow", "rigl", "--schedule", "constant"], "use the one-shot schedule"),
-    (["run", "--regrow", "rigl", "--regrow-fraction", "1.5"], "regrow fraction must be in (0, 1)"),
-    (["profile", "--levels", "0.5,1.0"], "--levels must lie in [0, 1): got 1"),
-    (["profile", "--levels", "0.5,0.5"], "--levels: 0.5 is given twice"),
-    (["profile", "--levels", ",".join(str(i / 100) for i in range(41))], "--levels: at most 40 levels"),
-    (["profile", "--layer-levels", "-0.1"], "--layer-levels must lie in [0, 1)"),
-    (["profile", "--strategies", "taylor,tfmot"], "cannot profile 'tfmot'"),
-    (["profile", "--strategies", "taylor,taylor"], "named twice"),
-    (["profile", "--out", "/nonexistent/dir/p.json"], "cannot write into"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["run", "--sparsity", "1.2"], "sparsity must be in [0, 1)"),
+        (["run", "--strategy", "hessian"], "invalid choice"),
+        (["sweep", "--strategies", "magnitude,nope"], "unknown strategy 'nope'"),
+        (["sweep", "--sparsities", "0.5,abc"], "comma-separated numbers"),
+        (["run", "--sparsity", "0.5", "--threshold", "0.1"], "not allowed with"),
+        (["run", "--model", "file:/nonexistent/model.keras"], "does not exist"),
+        (["run", "--dataset", "folder:/nonexistent/images"], "does not exist"),
+        (
+            [
+                "run",
+                "--schedule",
+                "polynomial",
+                "--initial-sparsity",
+                "0.5",
+                "--sparsity",
+                "0.8",
+                "--begin-step",
+                "1000",
+                "--end-step",
+                "2000",
+            ],
+            "--fine-tune-epochs to 50",
+        ),
+        (["run", "--save-model", "out.txt"], "--save-model must end in"),
+        (["frobnicate"], "invalid choice"),
+        (["run", "--save-model", "/nonexistent/dir/m.keras"], "cannot write into"),
+        (["import", "/nonexistent/results.jsonl"], "no such file"),
+        (["run", "--out", "/nonexistent/dir/o.jsonl"], "--out /nonexistent/dir/o.jsonl"),
+        (["run", "--scope", "auto", "--threshold", "0.1"], "needs a target sparsity"),
+        (["run", "--scope", "auto", "--granularity", "structured"], "use it with unstructured"),
+        (
+            ["run", "--pattern", "2:4", "--granularity", "structured"],
+            "structured pruning removes whole channels",
+        ),
+        (["run", "--pattern", "2x4"], "unknown pattern '2x4'"),
+        (["run", "--pattern", "2:4", "--sparsity", "0.8"], "set the sparsity to 0.5"),
+        (["run", "--regrow", "rigl", "--schedule", "constant"], "use the one-shot schedule"),
+        (
+            ["run", "--regrow", "rigl", "--regrow-fraction", "1.5"],
+            "regrow fraction must be in (0, 1)",
+        ),
+        (["profile", "--levels", "0.5,1.0"], "--levels must lie in [0, 1): got 1"),
+        (["profile", "--levels", "0.5,0.5"], "--levels: 0.5 is given twice"),
+        (
+            ["profile", "--levels", ",".join(str(i / 100) for i in range(41))],
+            "--levels: at most 40 levels",
+        ),
+        (["profile", "--layer-levels", "-0.1"], "--layer-levels must lie in [0, 1)"),
+        (["profile", "--strategies", "taylor,tfmot"], "cannot profile 'tfmot'"),
+        (["profile", "--strategies", "taylor,taylor"], "named twice"),
+        (["profile", "--out", "/nonexistent/dir/p.json"], "cannot write into"),
+    ],
+)
 def test_bad_input_gives_one_line_and_exit_code_2(args, fragment, capsys):
     code = cli.main(args)
     err = capsys.readouterr().err
@@ -96,7 +180,11 @@ def test_lambda_model_is_refused_from_the_cli(tmp_path):
     path = tmp_path / "lam.keras"
     keras.Model(inp, keras.layers.Dense(3, activation="softmax")(x)).save(str(path))
     proc = _cli("run", "--model", f"file:{path}", "--dataset", "synthetic")
-    assert proc.returncode == 2 and "Lambda layer" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert (
+        proc.returncode == 2
+        and "Lambda layer" in proc.stderr
+        and len(proc.stderr.strip().splitlines()) == 1
+    )
 
 
 def test_import_adds_results_as_completed_runs_and_refuses_bad_files(tmp_path, monkeypatch, capsys):
@@ -104,27 +192,45 @@ def test_import_adds_results_as_completed_runs_and_refuses_bad_files(tmp_path, m
 
     monkeypatch.setenv("PRUNE_HOME", str(tmp_path / "home"))
     good = tmp_path / "sweep.jsonl"
-    old = [json.loads(line) for line in SCHEMA_1.read_text().splitlines()]  # written before RunResult existed
+    # written before RunResult existed
+    old = [json.loads(line) for line in SCHEMA_1.read_text().splitlines()]
     good.write_text("\n".join(json.dumps(r) for r in old) + "\n")
     bad = tmp_path / "bad.jsonl"
     wrong = {**old[0], "top1": "ninety"}
     bad.write_text(json.dumps(old[1]) + "\n" + json.dumps(wrong) + "\n")
     assert cli.main(["import", str(good), str(bad)]) == 2
-    assert "bad.jsonl:2: not a run result (missing or not a number: top1)" in capsys.readouterr().err
+    assert (
+        "bad.jsonl:2: not a run result (missing or not a number: top1)" in capsys.readouterr().err
+    )
     assert JobStore().list() == []  # nothing written
     assert cli.main(["import", str(good)]) == 0
     jobs = JobStore().list()
     assert [j.status for j in jobs] == ["completed"] * 5 and {j.sweep for j in jobs} == {"sweep"}
-    assert sorted(j.run_result.achieved for j in jobs) == sorted(r["achieved_sparsity"] for r in old)
+    assert sorted(j.run_result.achieved for j in jobs) == sorted(
+        r["achieved_sparsity"] for r in old
+    )
     assert all(j.result["schema"] == 2 for j in jobs)  # stored in the current schema
     # paths in an imported file name files elsewhere: they are dropped, never served
     hostile = tmp_path / "paths.jsonl"
-    hostile.write_text(json.dumps({**old[0], "model_path": "/etc/passwd", "export_dir": "/etc",
-                                   "tflite_float_bytes": 10, "tflite_float_gzip_bytes": 5}) + "\n")
+    hostile.write_text(
+        json.dumps(
+            {
+                **old[0],
+                "model_path": "/etc/passwd",
+                "export_dir": "/etc",
+                "tflite_float_bytes": 10,
+                "tflite_float_gzip_bytes": 5,
+            }
+        )
+        + "\n"
+    )
     nan = tmp_path / "nan.jsonl"
     nan.write_text(json.dumps({**old[0], "top1": float("nan")}) + "\n")
     assert cli.main(["import", str(nan)]) == 2
-    assert "nan.jsonl:1: not a run result (top1 must be a finite number, got nan)" in capsys.readouterr().err
+    assert (
+        "nan.jsonl:1: not a run result (top1 must be a finite number, got nan)"
+        in capsys.readouterr().err
+    )
     assert cli.main(["import", str(hostile)]) == 0
     imported = JobStore().list()[0].run_result
     assert imported.model_path is None and imported.deployment.export_dir is None
@@ -135,8 +241,16 @@ def test_export_tflite_adds_deployment_fields():
     proc = _cli("run", *TINY_ARGS, "--sparsity", "0.8", "--export", "tflite")
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    fields = {"tflite_float_bytes", "tflite_sparse_bytes", "tflite_int8_bytes", "tflite_int8_gzip_bytes",
-              "tflite_int8_top1", "litert_ms_b1_p50", "litert_int8_ms_b1_p50", "h5_gzip_bytes"}
+    fields = {
+        "tflite_float_bytes",
+        "tflite_sparse_bytes",
+        "tflite_int8_bytes",
+        "tflite_int8_gzip_bytes",
+        "tflite_int8_top1",
+        "litert_ms_b1_p50",
+        "litert_int8_ms_b1_p50",
+        "h5_gzip_bytes",
+    }
     assert fields <= set(result)
     assert result["tflite_float_agreement"] >= 0.99
     assert result["tflite_int8_bytes"] < result["tflite_float_bytes"]
@@ -146,12 +260,18 @@ def test_export_tflite_adds_deployment_fields():
 def test_every_recipe_field_is_a_command_line_option_with_help():
     from prune_core.recipe.spec import FIELDS
 
-    for command, amount in (("run", {"strategy", "sparsity", "threshold"}),
-                            ("sweep", {"strategies", "sparsities", "thresholds"})):
+    for command, amount in (
+        ("run", {"strategy", "sparsity", "threshold"}),
+        ("sweep", {"strategies", "sparsities", "thresholds"}),
+    ):
         sub = next(a for a in cli.build_parser()._actions if a.dest == "command").choices[command]
         options = {a.dest: a for a in sub._actions}
         for f in FIELDS:
-            name = f.name if command == "run" or f.name not in ("strategy", "sparsity", "threshold") else None
+            name = (
+                f.name
+                if command == "run" or f.name not in ("strategy", "sparsity", "threshold")
+                else None
+            )
             if name:
                 assert name in options and options[name].help, f.name
         assert amount <= set(options)
@@ -160,10 +280,16 @@ def test_every_recipe_field_is_a_command_line_option_with_help():
 def test_an_nm_pattern_sets_the_cli_sparsity_and_the_sweep_default():
     run = cli.build_parser().parse_args(["run", "--pattern", "1:4"])
     assert [s.pruning.sparsity for s in cli.specs_from_args(run)] == [0.25]
-    sweep = cli.build_parser().parse_args(["sweep", "--pattern", "2:4", "--strategies", "magnitude,taylor"])
-    assert [(s.pruning.strategy, s.pruning.sparsity, s.pruning.pattern) for s in cli.specs_from_args(sweep)] == [
-        ("magnitude", 0.5, "2:4"), ("taylor", 0.5, "2:4")]
-    rigl = cli.build_parser().parse_args(["run", "--regrow", "rigl", "--regrow-every", "20", "--sparsity", "0.9"])
+    sweep = cli.build_parser().parse_args(
+        ["sweep", "--pattern", "2:4", "--strategies", "magnitude,taylor"]
+    )
+    assert [
+        (s.pruning.strategy, s.pruning.sparsity, s.pruning.pattern)
+        for s in cli.specs_from_args(sweep)
+    ] == [("magnitude", 0.5, "2:4"), ("taylor", 0.5, "2:4")]
+    rigl = cli.build_parser().parse_args(
+        ["run", "--regrow", "rigl", "--regrow-every", "20", "--sparsity", "0.9"]
+    )
     assert cli.specs_from_args(rigl)[0].pruning.regrow_every == 20
 
 
@@ -171,8 +297,18 @@ def test_profile_prints_one_json_object_and_a_summary(tmp_path):
     from prune_core.results.profile import Profile
 
     out = tmp_path / "profile.json"
-    proc = _cli("profile", *[a for a in TINY_ARGS if a not in ("--fine-tune-epochs", "1")], "--strategies",
-                "magnitude", "--levels", "0,0.5,0.9", "--layer-levels", "0.5,0.9", "--out", str(out))
+    proc = _cli(
+        "profile",
+        *[a for a in TINY_ARGS if a not in ("--fine-tune-epochs", "1")],
+        "--strategies",
+        "magnitude",
+        "--levels",
+        "0,0.5,0.9",
+        "--layer-levels",
+        "0.5,0.9",
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr
     measured = Profile.from_dict(json.loads(out.read_text()))
     assert list(measured.criteria) == ["magnitude"] and measured.levels == (0.0, 0.5, 0.9)
@@ -183,11 +319,15 @@ def test_profile_of_a_model_with_nothing_prunable_is_one_line(tmp_path):
     from prune_core.engine.keras_env import keras
 
     inputs = keras.Input((16, 16, 3))
-    head = keras.layers.Dense(3, activation="softmax", name="predictions")(keras.layers.Flatten()(inputs))
+    head = keras.layers.Dense(3, activation="softmax", name="predictions")(
+        keras.layers.Flatten()(inputs)
+    )
     keras.Model(inputs, head).save(tmp_path / "head.keras")
     proc = _cli("profile", "--model", f"file:{tmp_path / 'head.keras'}", "--dataset", "synthetic")
     assert proc.returncode == 2 and proc.stdout == ""
-    assert proc.stderr.strip().splitlines() == ["error: the model has no Conv2D or Dense kernel that this recipe may prune"]
+    assert proc.stderr.strip().splitlines() == [
+        "error: the model has no Conv2D or Dense kernel that this recipe may prune"
+    ]
 
 
 def test_progress_in_a_log_file_is_a_line_per_phase_and_one_every_10_s_in_a_long_phase(monkeypatch):
@@ -204,7 +344,12 @@ def test_progress_in_a_log_file_is_a_line_per_phase_and_one_every_10_s_in_a_long
         printer(Progress("profiling", step=second, steps=25, message=f"layer {second}"))
     printer(Progress("measuring"))
     lines = stream.getvalue().splitlines()
-    assert [line.split(" · ")[-1] for line in lines] == ["layer 0", "layer 10", "layer 20", "[p] measuring"]
+    assert [line.split(" · ")[-1] for line in lines] == [
+        "layer 0",
+        "layer 10",
+        "layer 20",
+        "[p] measuring",
+    ]
 
 
 def test_help_lists_the_public_commands_and_hides_the_internal_one(capsys):

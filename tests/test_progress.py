@@ -1,4 +1,5 @@
 """Tests for prune_core.progress: a progress report's fraction."""
+
 from prune_core.progress import Progress
 
 

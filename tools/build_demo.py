@@ -2,11 +2,13 @@
 
     .venv/bin/python tools/build_demo.py --measure   # measure them first (about 40 min on 2 cores)
     .venv/bin/python tools/build_demo.py             # pack what bench/out already holds
-    .venv/bin/python tools/build_demo.py --weights-from .prune/baselines/efficientnet-compact--digits--*.keras
-                                                     # also the Learn page's real 16×16 weight block
+    # also the Learn page's real 16×16 weight block:
+    .venv/bin/python tools/build_demo.py \
+        --weights-from .prune/baselines/efficientnet-compact--digits--*.keras
 
-Measured with (the commands --measure runs, the same as the README's screenshot commands):
-    python -m prune_core sweep --strategies magnitude,taylor,fisher,random --sparsities 0.5,0.8,0.9 \
+Measured with (the commands --measure runs, as docs/dashboard.md's screenshot commands):
+    python -m prune_core sweep --strategies magnitude,taylor,fisher,random \
+        --sparsities 0.5,0.8,0.9 \
         --scope global --out bench/out/demo.jsonl
     python -m prune_core sweep --strategies taylor --sparsities 0.3,0.5 --scope global \
         --granularity structured --export tflite --out bench/out/demo_structured.jsonl
@@ -14,6 +16,7 @@ Measured with (the commands --measure runs, the same as the README's screenshot 
         --out bench/out/explore_profile.json
 Every result is read back through the same checks as an import; file paths are dropped.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,11 +29,39 @@ sys.path.insert(0, str(ROOT))
 
 OUT = ROOT / "bench" / "out"
 COMMANDS = [
-    ["sweep", "--strategies", "magnitude,taylor,fisher,random", "--sparsities", "0.5,0.8,0.9", "--scope", "global",
-     "--out", str(OUT / "demo.jsonl")],
-    ["sweep", "--strategies", "taylor", "--sparsities", "0.3,0.5", "--scope", "global", "--granularity", "structured",
-     "--export", "tflite", "--out", str(OUT / "demo_structured.jsonl")],
-    ["profile", "--strategies", "magnitude,gradient,taylor,fisher,wanda", "--out", str(OUT / "explore_profile.json")],
+    [
+        "sweep",
+        "--strategies",
+        "magnitude,taylor,fisher,random",
+        "--sparsities",
+        "0.5,0.8,0.9",
+        "--scope",
+        "global",
+        "--out",
+        str(OUT / "demo.jsonl"),
+    ],
+    [
+        "sweep",
+        "--strategies",
+        "taylor",
+        "--sparsities",
+        "0.3,0.5",
+        "--scope",
+        "global",
+        "--granularity",
+        "structured",
+        "--export",
+        "tflite",
+        "--out",
+        str(OUT / "demo_structured.jsonl"),
+    ],
+    [
+        "profile",
+        "--strategies",
+        "magnitude,gradient,taylor,fisher,wanda",
+        "--out",
+        str(OUT / "explore_profile.json"),
+    ],
 ]
 
 
@@ -43,17 +74,22 @@ def main(argv) -> int:
         OUT.mkdir(parents=True, exist_ok=True)
         for command in COMMANDS:
             subprocess.run([sys.executable, "-m", "prune_core", *command], check=True, cwd=ROOT)
-    results = [RunResult.from_dict(json.loads(line)).without_paths()
-               for name in ("demo.jsonl", "demo_structured.jsonl")
-               for line in (OUT / name).read_text().splitlines() if line.strip()]
+    results = [
+        RunResult.from_dict(json.loads(line)).without_paths()
+        for name in ("demo.jsonl", "demo_structured.jsonl")
+        for line in (OUT / name).read_text().splitlines()
+        if line.strip()
+    ]
     measured = Profile.from_dict(json.loads((OUT / "explore_profile.json").read_text()))
     demo.DEMO_DIR.mkdir(exist_ok=True)
     demo.RUNS.write_text("".join(json.dumps(r.to_dict(), sort_keys=True) + "\n" for r in results))
     demo.PROFILE.write_text(json.dumps(measured.to_dict(), sort_keys=True) + "\n")
     if "--weights-from" in argv:
         _lesson_weights(Path(argv[argv.index("--weights-from") + 1]))
-    print(f"demo/: {len(results)} runs ({demo.RUNS.stat().st_size:,} B), a profile of "
-          f"{', '.join(measured.criteria)} ({demo.PROFILE.stat().st_size:,} B)")
+    print(
+        f"demo/: {len(results)} runs ({demo.RUNS.stat().st_size:,} B), a profile of "
+        f"{', '.join(measured.criteria)} ({demo.PROFILE.stat().st_size:,} B)"
+    )
     return 0
 
 
@@ -61,19 +97,28 @@ LESSON_LAYER = "block6b_project_conv"
 
 
 def _lesson_weights(baseline: Path) -> None:
-    """A 16×16 block of a real 1×1 convolution of the trained baseline (input × output channels), for
-    the Learn page's magnitude and channel pictures (which cannot load a Keras model: no TensorFlow)."""
+    """A 16×16 block of a real 1×1 convolution of the trained baseline (input × output channels),
+    for the Learn page's magnitude and channel pictures (which cannot load a Keras model: no
+    TensorFlow)."""
     import os
 
     os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-    from prune_core.results.demo import LESSON_WEIGHTS
     from prune_core.engine.keras_env import keras
+    from prune_core.results.demo import LESSON_WEIGHTS
 
     model = keras.models.load_model(str(baseline), compile=False)
     kernel = model.get_layer(LESSON_LAYER).get_weights()[0]
     block = kernel[0, 0, :16, :16].astype(float)
-    LESSON_WEIGHTS.write_text(json.dumps({"layer": LESSON_LAYER, "model": baseline.name,
-                                          "weights": [[round(v, 6) for v in row] for row in block.tolist()]}) + "\n")
+    LESSON_WEIGHTS.write_text(
+        json.dumps(
+            {
+                "layer": LESSON_LAYER,
+                "model": baseline.name,
+                "weights": [[round(v, 6) for v in row] for row in block.tolist()],
+            }
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

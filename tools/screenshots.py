@@ -1,12 +1,14 @@
 """Screenshots of every page for the README, taken from the real app in headless Chromium.
 
-    .venv/bin/python tools/screenshots.py                      # over the bundled demo results (demo/)
-    .venv/bin/python tools/screenshots.py RESULTS.jsonl [more.jsonl ...] [--profile PROFILE.json]
+    .venv/bin/python tools/screenshots.py                      # over the bundled demo results
+    (demo/) .venv/bin/python tools/screenshots.py RESULTS.jsonl [more.jsonl ...] [--profile
+    PROFILE.json]
 
 Loads the demo (or imports the given CLI/benchmark results, and a profile from `python -m prune_core
 profile`, stored as one profile job per criterion) into a throw-away PRUNE_HOME, serves the app on a
 free loopback port and saves docs/images/<page>.png.
 """
+
 import json
 import os
 import subprocess
@@ -19,8 +21,15 @@ sys.path.insert(0, str(ROOT))
 
 from tests.app.browser import browser_page, ensure_chromium, served_app  # noqa: E402
 
-PAGES = {"home": "", "learn": "learn", "explore": "explore", "experiment": "experiment", "runs": "runs",
-         "compare": "compare", "run_detail": "run_detail"}
+PAGES = {
+    "home": "",
+    "learn": "learn",
+    "explore": "explore",
+    "experiment": "experiment",
+    "runs": "runs",
+    "compare": "compare",
+    "run_detail": "run_detail",
+}
 HEIGHTS = {"explore": 2700, "learn": 4500, "run_detail": 1900}
 
 
@@ -28,7 +37,7 @@ def main(argv) -> int:
     profile = None
     if "--profile" in argv:
         at = argv.index("--profile")
-        profile, argv = argv[at + 1], argv[:at] + argv[at + 2:]
+        profile, argv = argv[at + 1], argv[:at] + argv[at + 2 :]
     files = argv
     if ensure_chromium() is None:
         print("needs Debian's chromium (apt-get install chromium)", file=sys.stderr)
@@ -36,17 +45,24 @@ def main(argv) -> int:
     home = Path(tempfile.mkdtemp(prefix="prune-shots-"))
     env = {**os.environ, "PRUNE_HOME": str(home), "PRUNE_AUTOSTART": "0"}
     os.environ["PRUNE_HOME"] = str(home)
-    from prune_core.results import demo
     from prune_core.jobs.store import JobStore
+    from prune_core.results import demo
     from prune_core.results.profile import Profile
 
     store = JobStore(home / "jobs.sqlite3")
     if files:
-        subprocess.run([sys.executable, "-m", "prune_core", "import", *files, "--sweep", "benchmark"], cwd=ROOT,
-                       env=env, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "prune_core", "import", *files, "--sweep", "benchmark"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
         if profile:
-            store.add_finished(demo.profile_rows(Profile.from_dict(json.loads(Path(profile).read_text())),
-                                                 "benchmark"))
+            store.add_finished(
+                demo.profile_rows(
+                    Profile.from_dict(json.loads(Path(profile).read_text())), "benchmark"
+                )
+            )
     else:
         demo.load(store)
     runs = [j for j in store.list(status=("completed",)) if j.kind == "run"]

@@ -10,6 +10,7 @@ reads `ui.queue(...)`, `ui.escape_md(...)`; each helper lives in the module of i
 - `inputs`: the model and dataset pickers (paths, or uploads in shared mode)
 - `profiles`: what the Explore page reads from the store
 """
+
 from ui import access, inputs, profiles
 from ui.access import start_page
 from ui.demo import demo_button, demo_panel, demo_specs
@@ -20,9 +21,31 @@ from ui.submission import queue, queue_export, report_submitted, resume_queue, r
 from ui.text import bytes_text, duration_text, escape_md, progress_text
 
 __all__ = [
-    "access", "inputs", "profiles", "start_page", "demo_button", "demo_panel", "demo_specs",
-    "EXPERIMENT_FORM", "init_form", "save_form", "chosen_model_and_data", "missing_input",
-    "model_and_data_inputs", "baseline_scores", "completed_frame", "completed_runs", "store", "queue",
-    "queue_export", "report_submitted", "resume_queue", "retry", "submit",
-    "bytes_text", "duration_text", "escape_md", "progress_text",
+    "access",
+    "inputs",
+    "profiles",
+    "start_page",
+    "demo_button",
+    "demo_panel",
+    "demo_specs",
+    "EXPERIMENT_FORM",
+    "init_form",
+    "save_form",
+    "chosen_model_and_data",
+    "missing_input",
+    "model_and_data_inputs",
+    "baseline_scores",
+    "completed_frame",
+    "completed_runs",
+    "store",
+    "queue",
+    "queue_export",
+    "report_submitted",
+    "resume_queue",
+    "retry",
+    "submit",
+    "bytes_text",
+    "duration_text",
+    "escape_md",
+    "progress_text",
 ]

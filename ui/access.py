@@ -5,6 +5,7 @@ shared one shows nothing but the sign-in until the visitor has signed in — wit
 OpenID Connect login when `.streamlit/secrets.toml` has an `[auth]` section, else against the
 password list (`python -m prune_core users add NAME`).
 """
+
 from __future__ import annotations
 
 import streamlit as st
@@ -28,7 +29,8 @@ def _throttle() -> access.Throttle:
 
 
 def visitor() -> access.Visitor | None:
-    """Who uses this session: the local user outside shared mode; the signed-in visitor; else None."""
+    """Who uses this session: the local user outside shared mode; the signed-in visitor; else
+    None."""
     if not access.shared():
         return access.LOCAL
     if _oidc_configured():
@@ -46,14 +48,20 @@ def current() -> access.Visitor:
 
 def gate(pages: list | None = None) -> access.Visitor:
     """The visitor, or — when this dashboard must not serve this request — the sign-in page (or the
-    reason it serves nothing) drawn in place of every page, and the script stopped. `pages` (app.py's)
-    are declared, hidden, so that a deep link such as /compare resolves and survives the sign-in."""
+    reason it serves nothing) drawn in place of every page, and the script stopped. `pages`
+    (app.py's) are declared, hidden, so that a deep link such as /compare resolves and survives the
+    sign-in."""
     if access.mode() == "local" and not access.loopback(st.get_option("server.address")):
-        st.error("This dashboard is reachable from other machines but sign-in is off, so it serves nothing. "
-                 "To share it with a class or a team, start it with PRUNE_SHARED=1 (visitors then sign in; "
-                 "see the README, \u201cSharing the dashboard\u201d). To use it alone, serve it on "
-                 "127.0.0.1, as `streamlit run app.py` from the project folder does. (PRUNE_SHARED=0 serves "
-                 "it to anyone who can reach it, without sign-in.)")
+        st.error(
+            "This dashboard is reachable from other machines but sign-in is off, so it serves "
+            "nothing. "
+            "To share it with a class or a team, start it with PRUNE_SHARED=1 (visitors then "
+            "sign in; "
+            "see the README, \u201cSharing the dashboard\u201d). To use it alone, serve it on "
+            "127.0.0.1, as `streamlit run app.py` from the project folder does. (PRUNE_SHARED=0 "
+            "serves "
+            "it to anyone who can reach it, without sign-in.)"
+        )
         _hide(pages)
         st.stop()
     who = visitor()
@@ -66,21 +74,30 @@ def gate(pages: list | None = None) -> access.Visitor:
 
 def _hide(pages: list | None) -> None:
     """Declare the app's pages without showing or running them (none given: a lone sign-in page)."""
-    st.navigation(pages or [st.Page(_sign_in, title="Sign in", url_path="sign-in")], position="hidden")
+    st.navigation(
+        pages or [st.Page(_sign_in, title="Sign in", url_path="sign-in")], position="hidden"
+    )
 
 
 def _sign_in() -> None:
     st.title("Sign in")
-    st.write("This pruning dashboard is shared with a class or a team. Sign in to see the results and to "
-             "run experiments of your own.")
+    st.write(
+        "This pruning dashboard is shared with a class or a team. Sign in to see the results and "
+        "to "
+        "run experiments of your own."
+    )
     if _oidc_configured():
         st.button("Sign in with your account", type="primary", on_click=st.login)
         return
     if not access.load_users():
-        st.error("Shared mode is on, but no one can sign in yet. On the server, add accounts with "
-                 "`python -m prune_core users add NAME --admin` (it asks for the password), or configure "
-                 "an identity provider under [auth] in .streamlit/secrets.toml (README, \u201cSharing the "
-                 "dashboard\u201d).")
+        st.error(
+            "Shared mode is on, but no one can sign in yet. On the server, add accounts with "
+            "`python -m prune_core users add NAME --admin` (it asks for the password), or "
+            "configure "
+            "an identity provider under [auth] in .streamlit/secrets.toml (README, \u201cSharing "
+            "the "
+            "dashboard\u201d)."
+        )
         return
     with st.form("sign-in"):
         name = st.text_input("Name", max_chars=64)
@@ -106,7 +123,10 @@ def sidebar(who: access.Visitor) -> None:
     """Who is signed in, and the way out (shared mode only)."""
     if who.name is None:
         return
-    st.sidebar.caption(f":material/person: Signed in as **{escape_md(who.name)}**" + (" (admin)" if who.admin else ""))
+    st.sidebar.caption(
+        f":material/person: Signed in as **{escape_md(who.name)}**"
+        + (" (admin)" if who.admin else "")
+    )
     if st.sidebar.button("Sign out", key="sign-out"):
         if _oidc_configured():
             st.logout()  # clears Streamlit's identity cookie and starts a new session by itself
@@ -116,5 +136,6 @@ def sidebar(who: access.Visitor) -> None:
 
 
 def start_page():
-    """The first call of every page: let only a permitted visitor in (`gate`). Returns the visitor."""
+    """The first call of every page: let only a permitted visitor in (`gate`). Returns the
+    visitor."""
     return gate()

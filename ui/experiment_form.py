@@ -257,9 +257,7 @@ def threshold_removing_half():
     state = st.session_state
     if state["mode"] != "threshold" or not state["strategies"]:
         return
-    found = baseline_scores(
-        *chosen_model_and_data(), state["strategies"][:1], state["granularity"]
-    )
+    found = baseline_scores(*chosen_model_and_data(), state["strategies"][:1], state["granularity"])
     if found and (value := threshold_removing(found[1], 0.5)):
         state["thresholds"] = f"{value:.3g}"
 

@@ -1,4 +1,5 @@
 """Form memory: a page's fields keep their values while the visitor is on another page."""
+
 from __future__ import annotations
 
 import copy
@@ -7,16 +8,40 @@ import streamlit as st
 
 from prune_core.measured import BEST_SCOPE, BEST_STRATEGY
 
-
-#: The Experiment form's fields and their defaults: the best measured recipe (`prune_core.measured`).
+# : The Experiment form's fields and their defaults: the best measured recipe
+# (`prune_core.measured`).
 #: Their values live in session state, so they survive a visit to another page.
 EXPERIMENT_FORM = {
-    "model_choice": "efficientnet-compact", "model_path": "", "dataset_choice": "digits", "dataset_path": "",
-    "granularity": "unstructured", "strategies": [BEST_STRATEGY], "budget": "flops", "channel_multiple": 1,
-    "mode": "target sparsity", "sparsities": "0.5, 0.8", "thresholds": "1e-3", "scope": BEST_SCOPE,
-    "latency_aware": False, "schedule": "oneshot", "initial_sparsity": 0.0, "power": 3.0, "begin_step": 0,
-    "end_step": 200, "frequency": 20, "fine_tune_epochs": 8, "learning_rate": 1e-3, "seed": 0, "export": False,
-    "pattern": "unstructured", "pattern_text": "3:8", "rigl": False, "combined": False, "then_sparsity": 0.5, "regrow_fraction": 0.3, "regrow_every": 100,
+    "model_choice": "efficientnet-compact",
+    "model_path": "",
+    "dataset_choice": "digits",
+    "dataset_path": "",
+    "granularity": "unstructured",
+    "strategies": [BEST_STRATEGY],
+    "budget": "flops",
+    "channel_multiple": 1,
+    "mode": "target sparsity",
+    "sparsities": "0.5, 0.8",
+    "thresholds": "1e-3",
+    "scope": BEST_SCOPE,
+    "latency_aware": False,
+    "schedule": "oneshot",
+    "initial_sparsity": 0.0,
+    "power": 3.0,
+    "begin_step": 0,
+    "end_step": 200,
+    "frequency": 20,
+    "fine_tune_epochs": 8,
+    "learning_rate": 1e-3,
+    "seed": 0,
+    "export": False,
+    "pattern": "unstructured",
+    "pattern_text": "3:8",
+    "rigl": False,
+    "combined": False,
+    "then_sparsity": 0.5,
+    "regrow_fraction": 0.3,
+    "regrow_every": 100,
 }
 
 
@@ -32,4 +57,6 @@ def init_form(name: str, defaults: dict) -> None:
 
 def save_form(name: str, defaults: dict) -> None:
     """Keep the current values of form `name` (call after its widgets are drawn)."""
-    st.session_state[f"form:{name}"] = {k: st.session_state[k] for k in defaults if k in st.session_state}
+    st.session_state[f"form:{name}"] = {
+        k: st.session_state[k] for k in defaults if k in st.session_state
+    }

@@ -1,14 +1,16 @@
 """The model and dataset pickers. A local dashboard takes a path to the user's model file or image
 folder (under the configured roots); a shared one takes no server paths at all: the visitor uploads
-the model file or a zip of class folders, which is stored and checked at once (`prune_core.serving.uploads`)."""
+the model file or a zip of class folders, which is stored and checked at once
+(`prune_core.serving.uploads`)."""
+
 from __future__ import annotations
 
 import streamlit as st
 
-from prune_core.serving import access, limits, uploads
-from prune_core.errors import PruneError
 from prune_core.data.image_folders import MIN_PER_CLASS
+from prune_core.errors import PruneError
 from prune_core.learn.glossary import HELP
+from prune_core.serving import access, limits, uploads
 from ui import access as ui_access
 from ui.text import escape_md
 
@@ -19,29 +21,54 @@ DATASET_CHOICES = ["digits", "synthetic", "cifar10", "image folder"]
 def model_and_data_inputs(prefix: str = "", container=st) -> tuple[str, str]:
     """The model and dataset pickers (a path field, or an upload, for a user's file or folder);
     returns recipe names."""
-    model = container.selectbox("Model", MODEL_CHOICES, key=f"{prefix}model_choice",
-                                help="The compact EfficientNet is the CPU default; B0 is the full-size network.")
+    model = container.selectbox(
+        "Model",
+        MODEL_CHOICES,
+        key=f"{prefix}model_choice",
+        help="The compact EfficientNet is the CPU default; B0 is the full-size network.",
+    )
     if model == "my own file":
         if access.shared():
-            model = "file:" + _upload(container, "Your model file (.keras or .h5)", ["keras", "h5"],
-                                      f"{prefix}model_path", uploads.store_model,
-                                      "Built-in Keras layers only; layers that run code named in the file "
-                                      "(Lambda, custom objects) are refused.")
+            model = "file:" + _upload(
+                container,
+                "Your model file (.keras or .h5)",
+                ["keras", "h5"],
+                f"{prefix}model_path",
+                uploads.store_model,
+                "Built-in Keras layers only; layers that run code named in the file "
+                "(Lambda, custom objects) are refused.",
+            )
         else:
-            model = "file:" + container.text_input("Path to a .keras or .h5 model", key=f"{prefix}model_path",
-                                                   placeholder="/path/to/model.keras", help=HELP["model_path"])
-    dataset = container.selectbox("Dataset", DATASET_CHOICES, key=f"{prefix}dataset_choice",
-                                  help="digits ships with scikit-learn (no download); cifar10 needs the internet.")
+            model = "file:" + container.text_input(
+                "Path to a .keras or .h5 model",
+                key=f"{prefix}model_path",
+                placeholder="/path/to/model.keras",
+                help=HELP["model_path"],
+            )
+    dataset = container.selectbox(
+        "Dataset",
+        DATASET_CHOICES,
+        key=f"{prefix}dataset_choice",
+        help="digits ships with scikit-learn (no download); cifar10 needs the internet.",
+    )
     if dataset == "image folder":
         if access.shared():
-            dataset = "folder:" + _upload(container, "A zip of your images, one folder per class", ["zip"],
-                                          f"{prefix}dataset_path", uploads.store_images,
-                                          "PNG, JPEG, BMP or GIF files in one sub-folder per class, at least "
-                                          f"{MIN_PER_CLASS} per class.")
+            dataset = "folder:" + _upload(
+                container,
+                "A zip of your images, one folder per class",
+                ["zip"],
+                f"{prefix}dataset_path",
+                uploads.store_images,
+                "PNG, JPEG, BMP or GIF files in one sub-folder per class, at least "
+                f"{MIN_PER_CLASS} per class.",
+            )
         else:
-            dataset = "folder:" + container.text_input("Folder with one sub-folder per class",
-                                                       key=f"{prefix}dataset_path", placeholder="/path/to/images",
-                                                       help=HELP["dataset_path"])
+            dataset = "folder:" + container.text_input(
+                "Folder with one sub-folder per class",
+                key=f"{prefix}dataset_path",
+                placeholder="/path/to/images",
+                help=HELP["dataset_path"],
+            )
     return model, dataset
 
 
@@ -50,21 +77,31 @@ def _upload(container, label: str, types: list, path_key: str, keep, help: str) 
     was stored, "" while there is none or it was refused (the reason is shown under the widget). The
     path also goes under `path_key` in the session, where `chosen_model_and_data` reads it."""
     limit = limits.max_upload_mb()
-    file = container.file_uploader(f"{label}, up to {limit} MB", type=types, max_upload_size=limit,
-                                   key=f"{path_key}_upload", help=help)
+    file = container.file_uploader(
+        f"{label}, up to {limit} MB",
+        type=types,
+        max_upload_size=limit,
+        key=f"{path_key}_upload",
+        help=help,
+    )
     stored = ""
     if file is not None:
         checked = st.session_state.setdefault("_checked_uploads", {})
         if file.file_id not in checked:
             try:
                 with st.spinner(f"Checking {file.name}…"):
-                    checked[file.file_id] = ("ok", str(keep(file.getvalue(), file.name, ui_access.current().name)))
+                    checked[file.file_id] = (
+                        "ok",
+                        str(keep(file.getvalue(), file.name, ui_access.current().name)),
+                    )
             except PruneError as exc:
                 checked[file.file_id] = ("refused", str(exc))
         outcome, text = checked[file.file_id]
         if outcome == "ok":
             stored = text
-            container.caption(f":material/check_circle: {escape_md(file.name)} is checked and stored.")
+            container.caption(
+                f":material/check_circle: {escape_md(file.name)} is checked and stored."
+            )
         else:
             container.error(f"Refused: {escape_md(text)}")
     st.session_state[path_key] = stored
@@ -72,20 +109,27 @@ def _upload(container, label: str, types: list, path_key: str, keep, help: str) 
 
 
 def missing_input(model: str, dataset: str) -> str | None:
-    """What the visitor still has to give before a recipe exists ("my own file" chosen, none given)."""
+    """What the visitor still has to give before a recipe exists ("my own file" chosen, none
+    given)."""
     how = "upload" if access.shared() else "give the path of"
     if model == "file:":
         return f"To prune your own model, {how} its .keras or .h5 file above."
     if dataset == "folder:":
-        return f"To train on your own images, {how} {'a zip of ' if access.shared() else ''}the folder with one " \
-               "sub-folder per class above."
+        return (
+            f"To train on your own images, {how} {'a zip of ' if access.shared() else ''}the "
+            f"folder with one "
+            "sub-folder per class above."
+        )
     return None
 
 
 def chosen_model_and_data(prefix: str = "") -> tuple[str, str]:
-    """What `model_and_data_inputs` returned, read from the session (for callbacks that run before it)."""
+    """What `model_and_data_inputs` returned, read from the session (for callbacks that run before
+    it)."""
     state = st.session_state
     model, dataset = state[f"{prefix}model_choice"], state[f"{prefix}dataset_choice"]
     model = "file:" + state.get(f"{prefix}model_path", "") if model == "my own file" else model
-    dataset = "folder:" + state.get(f"{prefix}dataset_path", "") if dataset == "image folder" else dataset
+    dataset = (
+        "folder:" + state.get(f"{prefix}dataset_path", "") if dataset == "image folder" else dataset
+    )
     return model, dataset

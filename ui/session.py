@@ -1,5 +1,6 @@
 """The job store as this server process sees it: opened once, and its completed runs parsed once per
 change of the store (Streamlit caches), for every page and session."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -28,8 +29,8 @@ def _completed_frame(path: str, fingerprint: tuple):
 
 
 def completed_frame():
-    """Every completed run as a DataFrame (from the same parsed runs as `completed_runs`); re-read only
-    when the set of completed jobs changes."""
+    """Every completed run as a DataFrame (from the same parsed runs as `completed_runs`); re-read
+    only when the set of completed jobs changes."""
     jobs = store()
     return _completed_frame(str(jobs.path), jobs.fingerprint())
 
@@ -41,7 +42,7 @@ def _completed_runs(path: str, fingerprint: tuple, kinds: tuple) -> list:
         if job.kind not in kinds or not job.result_json:
             continue
         try:
-            job.profile if job.kind == "profile" else job.run_result  # parsed once, kept with the job
+            _ = job.profile if job.kind == "profile" else job.run_result  # parsed once, kept
         except (ResultError, ValueError):
             continue
         jobs.append(job)
@@ -50,18 +51,22 @@ def _completed_runs(path: str, fingerprint: tuple, kinds: tuple) -> list:
 
 def completed_runs(kinds: tuple = ("run",)) -> list:
     """Completed jobs of `kinds` whose result reads as a `RunResult` (a `Profile` for profile jobs;
-    others are left out, never a traceback). Scoring runs made for the threshold preview are kind "scores", not results to compare.
-    Read again only when the set of completed jobs changes."""
+    others are left out, never a traceback). Scoring runs made for the threshold preview are kind
+    "scores", not results to compare. Read again only when the set of completed jobs changes."""
     jobs = store()
     return _completed_runs(str(jobs.path), jobs.fingerprint(), tuple(kinds))
 
 
 def baseline_scores(model: str, dataset: str, strategies: list, granularity: str):
-    """(job, score summary) of the newest completed run (or scoring run) on this model and data with one of
-    `strategies`: its scores of the unpruned baseline, to read thresholds off. None when there is none."""
+    """(job, score summary) of the newest completed run (or scoring run) on this model and data with
+    one of `strategies`: its scores of the unpruned baseline, to read thresholds off. None when
+    there is none."""
     for job in completed_runs(kinds=("run", "scores")):
-        if (job.spec.baseline.model, job.spec.baseline.dataset, job.spec.pruning.granularity) == (model, dataset, granularity) \
-                and job.spec.pruning.strategy in strategies:
+        if (job.spec.baseline.model, job.spec.baseline.dataset, job.spec.pruning.granularity) == (
+            model,
+            dataset,
+            granularity,
+        ) and job.spec.pruning.strategy in strategies:
             scores = job.run_result.distributions.get("scores", {})
             if scores.get("quantiles"):
                 return job, scores

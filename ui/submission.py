@@ -1,5 +1,6 @@
 """Queueing from a page: the limits and the user's files checked first (nothing is queued when one
 fails), then the jobs, and a dispatcher to run them; what happened said on the page."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -19,21 +20,25 @@ def check_inputs(specs: list[RunSpec]) -> None:
     TensorFlow): the path under the configured roots, every image of a folder dataset, and a model
     file's config against the allow-lists.
     Raises the PruneError a job would fail with."""
-    for value in sorted({s.baseline.dataset for s in specs if s.baseline.dataset.startswith("folder:")}):
-        limits.check_path(value[len("folder:"):], "image folder")
-        datasets.check_folder(value[len("folder:"):])
+    for value in sorted(
+        {s.baseline.dataset for s in specs if s.baseline.dataset.startswith("folder:")}
+    ):
+        limits.check_path(value[len("folder:") :], "image folder")
+        datasets.check_folder(value[len("folder:") :])
     for value in sorted({s.baseline.model for s in specs if s.baseline.model.startswith("file:")}):
-        limits.check_path(value[len("file:"):], "model file")
-        path = model_files.checked_path(value[len("file:"):])
+        limits.check_path(value[len("file:") :], "model file")
+        path = model_files.checked_path(value[len("file:") :])
         model_files.check_config(model_files.read_config(path), path.name)
 
 
-def submit(specs: list[RunSpec], sweep: str | None = None, kind: str = "run") -> tuple[list[int], dict]:
+def submit(
+    specs: list[RunSpec], sweep: str | None = None, kind: str = "run"
+) -> tuple[list[int], dict]:
     """Queue recipes and make sure a dispatcher is draining the queue. A recipe already queued,
     running or submitted in the last two minutes is not queued again; a submission over the limits
-    (`prune_core.serving.limits`), or a user's image folder or model file that a job would refuse, is refused
-    here, and nothing is queued (PruneError). Returns (new job
-    ids, {recipe label: id of the job that already has it})."""
+    (`prune_core.serving.limits`), or a user's image folder or model file that a job would refuse,
+    is refused here, and nothing is queued (PruneError). Returns (new job ids, {recipe label: id of
+    the job that already has it})."""
     jobs, who = store(), access.current()
     _check_limits(len(specs))
     check_inputs(specs)
@@ -50,17 +55,22 @@ def submit(specs: list[RunSpec], sweep: str | None = None, kind: str = "run") ->
 
 
 def _check_limits(new: int) -> None:
-    """Refuse `new` jobs over the queue's limits, counting this visitor's own waiting jobs in shared mode."""
+    """Refuse `new` jobs over the queue's limits, counting this visitor's own waiting jobs in shared
+    mode."""
     jobs, who = store(), access.current()
     mine = jobs.counts(who.name).get("queued", 0) if who.owner_filter is not None else None
     limits.check_submission(new, jobs.counts().get("queued", 0), mine)
 
 
 def queue_export(job) -> None:
-    """Queue the deployment export of a completed run (its owner's, or an admin's; within the limits)."""
+    """Queue the deployment export of a completed run (its owner's, or an admin's; within the
+    limits)."""
     who = access.current()
     if not who.may_manage(job.owner):
-        raise AccessError(f"job {job.id} belongs to {job.owner or 'the server'}; only they or an admin can export it")
+        raise AccessError(
+            f"job {job.id} belongs to {job.owner or 'the server'}; only they or an admin can "
+            f"export it"
+        )
     _check_limits(1)
     store().submit_export(job.id, owner=who.name)
     resume_queue()
@@ -91,9 +101,14 @@ def report_submitted(ids: list[int], skipped: dict) -> None:
     if ids:
         st.success(f"Queued {len(ids)} job(s): {', '.join(map(str, ids))}.")
     if skipped:
-        st.warning("Already queued or just submitted, so not queued again: "
-                   + "; ".join(f"{escape_md(label)} (job {job})" for label, job in skipped.items()) + ".")
-    st.page_link("app_pages/runs.py", label="Follow them on the Runs page", icon=":material/pending_actions:")
+        st.warning(
+            "Already queued or just submitted, so not queued again: "
+            + "; ".join(f"{escape_md(label)} (job {job})" for label, job in skipped.items())
+            + "."
+        )
+    st.page_link(
+        "app_pages/runs.py", label="Follow them on the Runs page", icon=":material/pending_actions:"
+    )
 
 
 def resume_queue() -> None:

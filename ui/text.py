@@ -1,9 +1,9 @@
 """How the pages put things into words: escaped user text, sizes, durations, a job's progress and
 result, a latency against dense."""
+
 from __future__ import annotations
 
 import re
-
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:@])")
 
@@ -35,7 +35,9 @@ def progress_text(job) -> tuple[float | None, str]:
     step, steps, spent = p.get("step") or 0, p.get("steps") or 0, p.get("phase_seconds")
     if phase in _STEPPED and steps and step:
         if spent and step < steps:
-            detail.append(f"about {duration_text(spent / step * (steps - step))} left in this phase")
+            detail.append(
+                f"about {duration_text(spent / step * (steps - step))} left in this phase"
+            )
         detail.append(f"{job.elapsed:.0f} s in all")
         return min(step / steps, 1.0), " · ".join(detail)
     detail.append(f"{job.elapsed:.0f} s in all")

@@ -1,10 +1,11 @@
 """Datasets as plain numpy arrays: uint8 pixels 0–255, shape (N, S, S, 3), integer labels.
 
 `digits` (scikit-learn's bundled handwritten digits, no download) is the default; `folder:PATH`
-reads one sub-folder per class (`prune_core.data.image_folders`: listed, checked and decoded here); `cifar10` downloads through
-`keras.datasets` (online only; `prune_core.engine.datasets`); `synthetic` is a tiny learnable set for tests.
-Splits are stratified and deterministic for a given seed.
-"""
+reads one sub-folder per class (`prune_core.data.image_folders`: listed, checked and decoded here);
+`cifar10` downloads through `keras.datasets` (online only; `prune_core.engine.datasets`);
+`synthetic` is a tiny learnable set for tests. Splits are stratified and deterministic for a given
+seed."""
+
 from __future__ import annotations
 
 import functools
@@ -66,12 +67,22 @@ def split(name, x, y, class_names, seed) -> Dataset:
         few = [class_names[i] for i in np.flatnonzero(counts < 3)]
         raise DataError(f"{name}: every class needs at least 3 images to split; too few in {few}")
     x_rest, x_test, y_rest, y_test = train_test_split(
-        x, y, test_size=TEST_FRACTION, stratify=y, random_state=seed)
+        x, y, test_size=TEST_FRACTION, stratify=y, random_state=seed
+    )
     val_share = VAL_FRACTION / (1 - TEST_FRACTION)
     x_train, x_val, y_train, y_val = train_test_split(
-        x_rest, y_rest, test_size=val_share, stratify=y_rest, random_state=seed)
-    return Dataset(name, x_train, y_train.astype(np.int32), x_val, y_val.astype(np.int32),
-                   x_test, y_test.astype(np.int32), tuple(class_names))
+        x_rest, y_rest, test_size=val_share, stratify=y_rest, random_state=seed
+    )
+    return Dataset(
+        name,
+        x_train,
+        y_train.astype(np.int32),
+        x_val,
+        y_val.astype(np.int32),
+        x_test,
+        y_test.astype(np.int32),
+        tuple(class_names),
+    )
 
 
 def load_digits(image_size: int, seed: int) -> Dataset:
@@ -79,11 +90,16 @@ def load_digits(image_size: int, seed: int) -> Dataset:
 
     bunch = sk_digits()
     pixels = np.clip(bunch.images * (255.0 / 16.0), 0, 255).astype(np.uint8)
-    return split("digits", resize(pixels, image_size), bunch.target, [str(c) for c in range(10)], seed)
+    return split(
+        "digits", resize(pixels, image_size), bunch.target, [str(c) for c in range(10)], seed
+    )
 
 
-def load_synthetic(image_size: int, seed: int, num_classes: int = 3, per_class: int = 40) -> Dataset:
-    """Tiny learnable set: each class is a bright square of its own colour at a random place, on noise."""
+def load_synthetic(
+    image_size: int, seed: int, num_classes: int = 3, per_class: int = 40
+) -> Dataset:
+    """Tiny learnable set: each class is a bright square of its own colour at a random place, on
+    noise."""
     rng = np.random.default_rng(seed)
     xs, ys = [], []
     side = max(image_size // 2, 2)
@@ -91,15 +107,21 @@ def load_synthetic(image_size: int, seed: int, num_classes: int = 3, per_class: 
         for _ in range(per_class):
             img = rng.integers(0, 60, size=(image_size, image_size, 3))
             r, c = rng.integers(0, image_size - side + 1, size=2)
-            img[r:r + side, c:c + side, label % 3] += 150 + 40 * (label // 3)
+            img[r : r + side, c : c + side, label % 3] += 150 + 40 * (label // 3)
             xs.append(np.clip(img, 0, 255))
             ys.append(label)
-    return split("synthetic", np.asarray(xs, np.uint8), np.asarray(ys), [f"class{i}" for i in range(num_classes)], seed)
+    return split(
+        "synthetic",
+        np.asarray(xs, np.uint8),
+        np.asarray(ys),
+        [f"class{i}" for i in range(num_classes)],
+        seed,
+    )
 
 
 def load_folder(path: str, image_size: int, seed: int) -> Dataset:
-    """One sub-folder per class, listed and checked by `prune_core.data.image_folders` (the page runs the
-    same checks before queueing)."""
+    """One sub-folder per class, listed and checked by `prune_core.data.image_folders` (the page
+    runs the same checks before queueing)."""
     folder = image_folders.scan(path)
     xs, ys = image_folders.load(folder, image_size)
     return split(f"folder:{path}", xs, ys, list(folder.classes), seed)
@@ -127,7 +149,7 @@ def train_size(name: str) -> int:
     if name in EXAMPLE_COUNTS:
         return split_sizes(EXAMPLE_COUNTS[name])[0]
     if name.startswith("folder:"):
-        return split_sizes(len(image_folders.scan(name[len("folder:"):]).files))[0]
+        return split_sizes(len(image_folders.scan(name[len("folder:") :]).files))[0]
     raise DataError(f"unknown dataset {name!r}")
 
 
@@ -139,7 +161,9 @@ def load(name: str, image_size: int = 32, seed: int = 0) -> Dataset:
     if name == "synthetic":
         return load_synthetic(image_size, seed)
     if name == "cifar10":
-        raise DataError("cifar10 is downloaded through Keras: load it with prune_core.engine.datasets")
+        raise DataError(
+            "cifar10 is downloaded through Keras: load it with prune_core.engine.datasets"
+        )
     if name.startswith("folder:"):
-        return load_folder(name[len("folder:"):], image_size, seed)
+        return load_folder(name[len("folder:") :], image_size, seed)
     raise DataError(f"unknown dataset {name!r}")

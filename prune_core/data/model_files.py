@@ -10,6 +10,7 @@ So a file is read as JSON first and loaded only when everything it names is on a
 - modules: Keras' own (`keras.*`, `tf_keras.*`); no custom objects (registered names).
 The first offending layer is named in one line.
 """
+
 from __future__ import annotations
 
 import json
@@ -19,22 +20,79 @@ from pathlib import Path
 from prune_core.errors import ModelError
 
 #: Layer classes a model file may contain.
-LAYER_CLASSES = frozenset({
-    "InputLayer", "Conv2D", "DepthwiseConv2D", "Dense", "BatchNormalization", "Reshape", "Rescaling", "Flatten",
-    "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "ZeroPadding2D", "Cropping2D", "MaxPooling2D",
-    "AveragePooling2D", "GlobalAveragePooling2D", "GlobalMaxPooling2D", "UpSampling2D", "Dropout",
-    "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "Identity", "Add", "Multiply", "Average", "Maximum",
-    "Minimum", "Subtract", "Concatenate", "Normalization", "LayerNormalization", "TFOpLambda",
-})
+LAYER_CLASSES = frozenset(
+    {
+        "InputLayer",
+        "Conv2D",
+        "DepthwiseConv2D",
+        "Dense",
+        "BatchNormalization",
+        "Reshape",
+        "Rescaling",
+        "Flatten",
+        "Activation",
+        "ReLU",
+        "LeakyReLU",
+        "ELU",
+        "PReLU",
+        "Softmax",
+        "ZeroPadding2D",
+        "Cropping2D",
+        "MaxPooling2D",
+        "AveragePooling2D",
+        "GlobalAveragePooling2D",
+        "GlobalMaxPooling2D",
+        "UpSampling2D",
+        "Dropout",
+        "SpatialDropout2D",
+        "GaussianNoise",
+        "GaussianDropout",
+        "Identity",
+        "Add",
+        "Multiply",
+        "Average",
+        "Maximum",
+        "Minimum",
+        "Subtract",
+        "Concatenate",
+        "Normalization",
+        "LayerNormalization",
+        "TFOpLambda",
+    }
+)
 #: Model containers (a nested one is refused later, with its own message).
 MODEL_CLASSES = frozenset({"Functional", "Model", "Sequential"})
 #: What an op-lambda layer may call: element-wise arithmetic and activations.
-OP_FUNCTIONS = frozenset({
-    "__operators__.add", "__operators__.sub", "__operators__.mul", "__operators__.truediv", "__operators__.neg",
-    "math.add", "math.subtract", "math.multiply", "math.truediv", "math.divide", "math.negative", "math.square",
-    "math.sqrt", "math.maximum", "math.minimum", "math.sigmoid", "math.tanh", "nn.relu", "nn.relu6", "nn.silu",
-    "nn.swish", "nn.sigmoid", "nn.softmax", "nn.gelu", "math.reduce_mean", "reshape",
-})
+OP_FUNCTIONS = frozenset(
+    {
+        "__operators__.add",
+        "__operators__.sub",
+        "__operators__.mul",
+        "__operators__.truediv",
+        "__operators__.neg",
+        "math.add",
+        "math.subtract",
+        "math.multiply",
+        "math.truediv",
+        "math.divide",
+        "math.negative",
+        "math.square",
+        "math.sqrt",
+        "math.maximum",
+        "math.minimum",
+        "math.sigmoid",
+        "math.tanh",
+        "nn.relu",
+        "nn.relu6",
+        "nn.silu",
+        "nn.swish",
+        "nn.sigmoid",
+        "nn.softmax",
+        "nn.gelu",
+        "math.reduce_mean",
+        "reshape",
+    }
+)
 #: Python modules a `.keras` config may name.
 MODULE_PREFIXES = ("keras.", "tf_keras.")
 
@@ -50,7 +108,9 @@ def read_config(path: Path) -> dict:
         with h5py.File(path, "r") as f:
             raw = f.attrs.get("model_config")
             if raw is None:
-                raise ModelError(f"{path.name} holds no model architecture (weights only?); save the whole model")
+                raise ModelError(
+                    f"{path.name} holds no model architecture (weights only?); save the whole model"
+                )
             return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
     except ModelError:
         raise
@@ -85,34 +145,55 @@ def check_config(config: dict, filename: str) -> None:
     """Refuse (ModelError, one line) a config that names a layer, function, module or custom object
     outside the allow-lists."""
     if not isinstance(config, dict) or config.get("class_name") not in MODEL_CLASSES:
-        raise ModelError(f"{filename} does not hold a Keras model (found {str(config.get('class_name'))[:40]!r})"
-                         if isinstance(config, dict) else f"{filename} does not hold a Keras model")
+        raise ModelError(
+            f"{filename} does not hold a Keras model (found {str(config.get('class_name'))[:40]!r})"
+            if isinstance(config, dict)
+            else f"{filename} does not hold a Keras model"
+        )
     for obj in _objects(config):
-        name = (obj.get("config") or {}).get("name") if isinstance(obj.get("config"), dict) else None
+        name = (
+            (obj.get("config") or {}).get("name") if isinstance(obj.get("config"), dict) else None
+        )
         label = f"{obj.get('class_name')!s:.60}" + (f" {name!s:.60}" if name else "")
         module = obj.get("module")
-        if module is not None and not (isinstance(module, str) and (module in ("keras", "tf_keras")
-                                                                    or module.startswith(MODULE_PREFIXES))):
-            raise ModelError(f"{filename}: {label} names the Python module {str(module)[:80]!r}; only Keras' own "
-                             "objects are loaded")
+        if module is not None and not (
+            isinstance(module, str)
+            and (module in ("keras", "tf_keras") or module.startswith(MODULE_PREFIXES))
+        ):
+            raise ModelError(
+                f"{filename}: {label} names the Python module {str(module)[:80]!r}; only Keras' "
+                f"own "
+                "objects are loaded"
+            )
         registered = obj.get("registered_name")
         if registered is not None and registered != obj.get("class_name"):
-            raise ModelError(f"{filename}: {label} is a custom object ({str(registered)[:80]!r}); only Keras' "
-                             "built-in objects are loaded")
+            raise ModelError(
+                f"{filename}: {label} is a custom object ({str(registered)[:80]!r}); only Keras' "
+                "built-in objects are loaded"
+            )
     for layer in _layers(config):
         cls, name = layer.get("class_name"), str((layer.get("config") or {}).get("name", "?"))[:60]
         if cls == "Lambda":
-            raise ModelError(f"{filename} contains a Lambda layer ({name}: arbitrary Python code); it is refused "
-                             "in safe mode. Replace the Lambda with a built-in or registered layer and save again")
+            raise ModelError(
+                f"{filename} contains a Lambda layer ({name}: arbitrary Python code); it is "
+                f"refused "
+                "in safe mode. Replace the Lambda with a built-in or registered layer and save "
+                "again"
+            )
         if cls == "TFOpLambda":
             function = (layer.get("config") or {}).get("function")
             if function not in OP_FUNCTIONS:
-                raise ModelError(f"{filename}: layer {name} calls the TensorFlow function {str(function)[:80]!r}; "
-                                 "only element-wise arithmetic and activations are loaded")
+                raise ModelError(
+                    f"{filename}: layer {name} calls the TensorFlow function "
+                    f"{str(function)[:80]!r}; "
+                    "only element-wise arithmetic and activations are loaded"
+                )
         elif cls not in LAYER_CLASSES and cls not in MODEL_CLASSES:
-            raise ModelError(f"{filename}: layer {name} is a {str(cls)[:60]}, which this tool does not load "
-                             "(built-in Keras layers only: Conv2D, DepthwiseConv2D, Dense, BatchNormalization, "
-                             "pooling, activations, Add, Multiply, …)")
+            raise ModelError(
+                f"{filename}: layer {name} is a {str(cls)[:60]}, which this tool does not load "
+                "(built-in Keras layers only: Conv2D, DepthwiseConv2D, Dense, BatchNormalization, "
+                "pooling, activations, Add, Multiply, …)"
+            )
 
 
 def checked_path(path_text: str) -> Path:
@@ -121,7 +202,9 @@ def checked_path(path_text: str) -> Path:
         path = Path(path_text).expanduser()
         exists = path.is_file()
     except (OSError, ValueError, RuntimeError) as exc:
-        raise ModelError(f"model file {str(path_text)[:120]!r} cannot be read ({type(exc).__name__})") from None
+        raise ModelError(
+            f"model file {str(path_text)[:120]!r} cannot be read ({type(exc).__name__})"
+        ) from None
     if not exists:
         raise ModelError(f"model file {str(path_text)[:200]!r} does not exist")
     if path.suffix not in (".keras", ".h5"):

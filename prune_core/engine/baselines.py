@@ -4,6 +4,7 @@ The cache key covers model, dataset, seed, weights, image size and the training 
 (`RunSpec.baseline_key`). A file lock keeps two workers from training the same baseline at once.
 A user's own model file is its own baseline (taken as already trained; see `run_inputs.check`).
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -14,12 +15,11 @@ from dataclasses import fields
 from pathlib import Path
 
 from prune_core import paths
-from prune_core.engine import datasets
-from prune_core.engine import metrics, models
+from prune_core.engine import datasets, metrics, models
 from prune_core.engine.keras_env import keras
+from prune_core.engine.training import Trainer
 from prune_core.progress import Progress
 from prune_core.results.run_result import DenseReference
-from prune_core.engine.training import Trainer
 
 #: Peak learning rate and warm-up of the baseline recipe (measured: 40 epochs → 99 % on digits).
 BASELINE_LR = 3e-3
@@ -28,12 +28,16 @@ WARMUP_EPOCHS = 2
 
 def recipe_key(spec) -> str:
     """The recipe's baseline key plus this module's training constants: changing them retrains."""
-    constants = f"{spec.baseline_key()}|lr={BASELINE_LR}|warmup={WARMUP_EPOCHS}|bn={models.BN_MOMENTUM}|aug=v1"
+    constants = (
+        f"{spec.baseline_key()}|lr={BASELINE_LR}|warmup={WARMUP_EPOCHS}"
+        f"|bn={models.BN_MOMENTUM}|aug=v1"
+    )
     return hashlib.sha256(constants.encode()).hexdigest()[:16]
 
 
 def cache_path(spec, root: Path | None = None) -> Path:
-    return paths.baselines_dir(root) / f"{paths.slug(spec.baseline.model)}--{paths.slug(spec.baseline.dataset)}--{recipe_key(spec)}.keras"
+    model, dataset = paths.slug(spec.baseline.model), paths.slug(spec.baseline.dataset)
+    return paths.baselines_dir(root) / f"{model}--{dataset}--{recipe_key(spec)}.keras"
 
 
 def _load(path: Path):
@@ -48,14 +52,32 @@ def load_cached(spec, root: Path | None = None):
 
 def train(spec, dataset, on_progress=lambda p: None, should_cancel=lambda: False):
     """A freshly trained dense baseline (not cached). Returns (model, info)."""
-    model = models.build(spec.baseline.model, dataset.num_classes, spec.baseline.image_size, spec.baseline.weights, spec.training.seed)
+    model = models.build(
+        spec.baseline.model,
+        dataset.num_classes,
+        spec.baseline.image_size,
+        spec.baseline.weights,
+        spec.training.seed,
+    )
     spe = dataset.steps_per_epoch(spec.training.batch_size)
-    trainer = Trainer(model, learning_rate=BASELINE_LR, total_steps=spec.baseline.baseline_epochs * spe,
-                      warmup_steps=min(WARMUP_EPOCHS * spe, spec.baseline.baseline_epochs * spe // 2), seed=spec.training.seed)
+    trainer = Trainer(
+        model,
+        learning_rate=BASELINE_LR,
+        total_steps=spec.baseline.baseline_epochs * spe,
+        warmup_steps=min(WARMUP_EPOCHS * spe, spec.baseline.baseline_epochs * spe // 2),
+        seed=spec.training.seed,
+    )
     start = time.perf_counter()
-    history = trainer.fit(dataset.x_train, dataset.y_train, epochs=spec.baseline.baseline_epochs,
-                          batch_size=spec.training.batch_size, seed=spec.training.seed, phase="baseline training",
-                          on_progress=on_progress, should_cancel=should_cancel)
+    history = trainer.fit(
+        dataset.x_train,
+        dataset.y_train,
+        epochs=spec.baseline.baseline_epochs,
+        batch_size=spec.training.batch_size,
+        seed=spec.training.seed,
+        phase="baseline training",
+        on_progress=on_progress,
+        should_cancel=should_cancel,
+    )
     return model, {"train_seconds": time.perf_counter() - start, "history": history}
 
 
@@ -71,9 +93,17 @@ def _write_json(path: Path, payload: dict) -> None:
     tmp.replace(path)
 
 
-def get(spec, dataset=None, root: Path | None = None, on_progress=lambda p: None, should_cancel=lambda: False):
+def get(
+    spec,
+    dataset=None,
+    root: Path | None = None,
+    on_progress=lambda p: None,
+    should_cancel=lambda: False,
+):
     """(baseline model, info) for a recipe: from the cache, or trained now and cached."""
-    dataset = dataset or datasets.load(spec.baseline.dataset, spec.baseline.image_size, spec.training.seed)
+    dataset = dataset or datasets.load(
+        spec.baseline.dataset, spec.baseline.image_size, spec.training.seed
+    )
     path = cache_path(spec, root)
     info_path = path.with_suffix(".json")
     with open(path.with_suffix(".lock"), "w") as lock:

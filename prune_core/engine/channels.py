@@ -10,10 +10,10 @@ Selection: `ratio` removes that fraction of every group's channels (per-group); 
 lowest-ranked channels across all groups until that fraction of the model's FLOPs (or parameters, or
 LiteRT ms predicted by a `latency_table`) is gone, measured by a cost model of the reduced network
 (exact for FLOPs and parameters). Latency-aware ranking (`rank="latency"`) divides each channel's
-importance by how slowly its share of the budget runs in LiteRT. Every group keeps at least one channel
-(globally: at least `MIN_KEEP` of its channels), or `multiple` when counts are rounded up to multiples
-of e.g. 8 for hardware-friendly shapes.
-"""
+importance by how slowly its share of the budget runs in LiteRT. Every group keeps at least one
+channel (globally: at least `MIN_KEEP` of its channels), or `multiple` when counts are rounded up to
+multiples of e.g. 8 for hardware-friendly shapes."""
+
 from __future__ import annotations
 
 import math
@@ -21,16 +21,17 @@ import math
 import numpy as np
 
 from prune_core.engine import layers
-from prune_core.errors import SpecError
 from prune_core.engine.structure import layer_roles
 from prune_core.engine.surgery import Plan
+from prune_core.errors import SpecError
 
 
 def importance(groups, scores: dict) -> dict:
     """group id → per-channel importance: the mean weight score attached to each channel, divided by
-    the group's average (Torch-Pruning's "mean" normaliser), so a global ranking compares each channel
-    with its own group rather than layers whose weights are small by construction (a conv followed by
-    BatchNorm, a wide 1×1). `scores` maps layer name → that layer's kernel-shaped score array."""
+    the group's average (Torch-Pruning's "mean" normaliser), so a global ranking compares each
+    channel with its own group rather than layers whose weights are small by construction (a conv
+    followed by BatchNorm, a wide 1×1). `scores` maps layer name → that layer's kernel-shaped score
+    array."""
     result = {}
     for g in groups:
         if not g.prunable:
@@ -67,7 +68,8 @@ class CostModel:
 
     def __init__(self, model, groups, times: dict | None = None):
         roles = layer_roles(groups)
-        self.terms = []  # (flops per in·out channel, params per in·out, in group, out group, bias per out, bn)
+        # (flops per in·out channel, params per in·out, in group, out group, bias per out, bn)
+        self.terms = []
         for layer in model.layers:
             kind = layers.type_of(layer)
             role = roles.get(layer.name, {})
@@ -79,24 +81,33 @@ class CostModel:
             if kind.role == "producer":
                 kernel = weights[0]
                 cin, cout = kernel.shape[-2], kernel.shape[-1]
-                positions = int(np.prod(layer.output_shape[1:-1])) if len(layer.output_shape) > 2 else 1
+                positions = (
+                    int(np.prod(layer.output_shape[1:-1])) if len(layer.output_shape) > 2 else 1
+                )
                 per = kernel.size / (cin * cout)
                 if role.get("in") and role["in"][1] == "flatten-dense":
                     per, cin = kernel.shape[0] / in_g.size, in_g.size  # rows = positions × channels
-                self.terms.append((2 * positions * per, per, in_g, cin, out_g, cout, len(weights) - 1))
+                self.terms.append(
+                    (2 * positions * per, per, in_g, cin, out_g, cout, len(weights) - 1)
+                )
             elif kind.role == "member" and kind.kernel:  # depthwise: one filter per channel
                 kernel = weights[0]
                 positions = int(np.prod(layer.output_shape[1:-1]))
                 per = kernel.shape[0] * kernel.shape[1]
-                self.terms.append((2 * positions * per, per, None, 1, out_g, kernel.shape[2], len(weights) - 1))
+                self.terms.append(
+                    (2 * positions * per, per, None, 1, out_g, kernel.shape[2], len(weights) - 1)
+                )
             elif kind.role == "member":  # per-channel vectors only (BatchNorm)
                 self.terms.append((0, 0, None, 1, out_g, weights[0].shape[-1], len(weights)))
         # (LayerTime, input group if the layer is a conv / dense reading one, group of its channels)
-        self.times = [(t, roles.get(name, {}).get("in", (None,))[0], roles.get(name, {}).get("out"))
-                      for name, t in (times or {}).items()]
+        self.times = [
+            (t, roles.get(name, {}).get("in", (None,))[0], roles.get(name, {}).get("out"))
+            for name, t in (times or {}).items()
+        ]
         self.has_latency = times is not None
         self.other_params = 0.0
-        self.other_params = model.count_params() - self.evaluate({})["params"]  # layers without channels
+        # layers without channels
+        self.other_params = model.count_params() - self.evaluate({})["params"]
         self.total = self.evaluate({})
 
     def evaluate(self, counts: dict) -> dict:
@@ -108,9 +119,13 @@ class CostModel:
             params += p * i * o + per_out * o
         result = {"flops": flops, "params": params}
         if self.has_latency:
-            result["latency"] = sum(t.at(counts.get(in_g.id, in_g.size) if in_g is not None else t.in_ref,
-                                         counts.get(out_g.id, out_g.size) if out_g is not None else t.out_ref)
-                                    for t, in_g, out_g in self.times)
+            result["latency"] = sum(
+                t.at(
+                    counts.get(in_g.id, in_g.size) if in_g is not None else t.in_ref,
+                    counts.get(out_g.id, out_g.size) if out_g is not None else t.out_ref,
+                )
+                for t, in_g, out_g in self.times
+            )
         return result
 
     def per_channel(self, group, budget: str) -> float:
@@ -124,12 +139,19 @@ MIN_KEEP = 0.1
 
 
 def _round_up(n: int, multiple: int, size: int) -> int:
-    return min(size, max(multiple, int(math.ceil(n / multiple)) * multiple)) if multiple > 1 else max(1, n)
+    return (
+        min(size, max(multiple, int(math.ceil(n / multiple)) * multiple))
+        if multiple > 1
+        else max(1, n)
+    )
 
 
 def _plan(groups, order_by_group: dict, counts: dict) -> Plan:
-    keep = {gid: sorted(order[-counts[gid]:].tolist()) for gid, order in order_by_group.items()
-            if counts[gid] < len(order)}
+    keep = {
+        gid: sorted(order[-counts[gid] :].tolist())
+        for gid, order in order_by_group.items()
+        if counts[gid] < len(order)
+    }
     return Plan(tuple(groups), keep)
 
 
@@ -140,7 +162,9 @@ def rank_keys(groups, scores: dict, cost: CostModel, budget: str, rank: str) -> 
     if rank == "importance":
         return {g.id: scores[g.id] for g in groups}
     if rank != "latency" or not cost.has_latency or budget == "latency":
-        raise ValueError("latency ranking needs a cost model with a latency table and a flops or params budget")
+        raise ValueError(
+            "latency ranking needs a cost model with a latency table and a flops or params budget"
+        )
     keys = {}
     for g in groups:
         ms = cost.per_channel(g, "latency")
@@ -148,27 +172,47 @@ def rank_keys(groups, scores: dict, cost: CostModel, budget: str, rank: str) -> 
     return keys
 
 
-def select(groups, scores: dict, *, ratio: float | None = None, counts: dict | None = None,
-           target: float | None = None, threshold: float | None = None, cost: CostModel | None = None,
-           budget: str = "flops", multiple: int = 1, rank: str = "importance") -> Plan:
+def select(
+    groups,
+    scores: dict,
+    *,
+    ratio: float | None = None,
+    counts: dict | None = None,
+    target: float | None = None,
+    threshold: float | None = None,
+    cost: CostModel | None = None,
+    budget: str = "flops",
+    multiple: int = 1,
+    rank: str = "importance",
+) -> Plan:
     """A plan from per-channel importance: per-group `ratio` (or explicit kept `counts`), a global
-    `target` fraction of the budget (needs `cost`; ranked by `rank`), or a `threshold` on importance."""
+    `target` fraction of the budget (needs `cost`; ranked by `rank`), or a `threshold` on
+    importance."""
     prunable = [g for g in groups if g.prunable and g.id in scores]
-    order = {g.id: np.argsort(scores[g.id], kind="stable") for g in prunable}  # ascending importance
+    # ascending importance
+    order = {g.id: np.argsort(scores[g.id], kind="stable") for g in prunable}
     if ratio is not None:
         counts = {g.id: g.size - int(math.floor(ratio * g.size)) for g in prunable}
     if counts is not None:
-        counts = {g.id: _round_up(min(counts.get(g.id, g.size), g.size), multiple, g.size) for g in prunable}
+        counts = {
+            g.id: _round_up(min(counts.get(g.id, g.size), g.size), multiple, g.size)
+            for g in prunable
+        }
         return _plan(groups, order, counts)
     if threshold is not None:
-        counts = {g.id: _round_up(int((scores[g.id] >= threshold).sum()), multiple, g.size) for g in prunable}
+        counts = {
+            g.id: _round_up(int((scores[g.id] >= threshold).sum()), multiple, g.size)
+            for g in prunable
+        }
         return _plan(groups, order, counts)
     if target is None or cost is None:
         raise ValueError("give a ratio, a threshold, or a target with a cost model")
     # Global: remove the k lowest-ranked channels (never a group's last ones), the smallest k that
     # reaches the target; cost only falls as k grows, so binary search finds it.
     keys = rank_keys(prunable, scores, cost, budget, rank)
-    ranked = sorted(((keys[g.id][c], g.id, c) for g in prunable for c in range(g.size)), key=lambda t: t[0])
+    ranked = sorted(
+        ((keys[g.id][c], g.id, c) for g in prunable for c in range(g.size)), key=lambda t: t[0]
+    )
     sizes = {g.id: g.size for g in prunable}
 
     floor = {gid: max(1, int(math.ceil(MIN_KEEP * size))) for gid, size in sizes.items()}
@@ -177,16 +221,25 @@ def select(groups, scores: dict, *, ratio: float | None = None, counts: dict | N
         removed = {gid: 0 for gid in sizes}
         for _, gid, _ in ranked[:k]:
             removed[gid] += 1
-        return {gid: _round_up(max(sizes[gid] - removed[gid], floor[gid]), multiple, sizes[gid]) for gid in sizes}
+        return {
+            gid: _round_up(max(sizes[gid] - removed[gid], floor[gid]), multiple, sizes[gid])
+            for gid in sizes
+        }
 
     def fraction(k):
         return 1 - cost.evaluate(counts_after(k))[budget] / cost.total[budget]
 
     most = fraction(len(ranked))
     if most < target - 1e-9:
-        raise SpecError(f"cannot remove {target:.0%} of the {budget}: removing every channel the plan may "
-                        f"(each group keeps at least {MIN_KEEP:.0%}) removes {most:.1%}"
-                        + ("; the rest is per-op time that no channel count changes" if budget == "latency" else ""))
+        raise SpecError(
+            f"cannot remove {target:.0%} of the {budget}: removing every channel the plan may "
+            f"(each group keeps at least {MIN_KEEP:.0%}) removes {most:.1%}"
+            + (
+                "; the rest is per-op time that no channel count changes"
+                if budget == "latency"
+                else ""
+            )
+        )
     lo, hi = 0, len(ranked)
     while lo < hi:
         mid = (lo + hi) // 2

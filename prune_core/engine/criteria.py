@@ -2,10 +2,11 @@
 non-negative array of the kernel's shape: higher means more important (keep).
 
 - magnitude: |w|
-- gradient:  |∂L/∂w|, the mean over calibration batches of the batch-mean loss's gradient (the seed's)
+- gradient:  |∂L/∂w|, the mean over calibration batches of the batch-mean loss's gradient (the
+  seed's)
 - taylor:    |w · ∂L/∂w|, averaged over calibration batches (SNIP)
-- fisher:    ½ · F_ii · w², with F_ii = mean over calibration examples of (∂ log p(y|x) / ∂w)² computed
-             from per-example gradients (diagonal empirical Fisher; OBD saliency)
+- fisher:    ½ · F_ii · w², with F_ii = mean over calibration examples of (∂ log p(y|x) / ∂w)²
+             computed from per-example gradients (diagonal empirical Fisher; OBD saliency)
 - wanda:     |w| · ‖x_in‖, the weight's magnitude times the L2 norm of the input channel it reads,
              over the calibration examples (and positions) — activation-aware magnitude (Sun et al.
              2023), one forward pass, no gradients
@@ -16,20 +17,20 @@ estimate the same loss in every layer, so their raw values rank across layers; g
 the classic global-magnitude baseline. Calibration runs the model in inference mode (BatchNorm uses
 its moving statistics, dropout is off).
 
-Structured pruning turns these weight scores into channel scores in `prune_core.engine.channels` (the mean
-score of every weight attached to a channel).
-"""
+Structured pruning turns these weight scores into channel scores in `prune_core.engine.channels`
+(the mean score of every weight attached to a channel)."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
 from prune_core.engine import layers
-from prune_core.errors import SpecError
 from prune_core.engine.keras_env import keras, tf
 from prune_core.engine.models import HEAD_NAME, outputs_logits
+from prune_core.errors import SpecError
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,11 @@ class Target:
 
 def head_layer(model):
     """The layer whose output is the model's classifier output."""
-    return model.get_layer(HEAD_NAME) if any(l.name == HEAD_NAME for l in model.layers) else model.layers[-1]
+    return (
+        model.get_layer(HEAD_NAME)
+        if any(layer.name == HEAD_NAME for layer in model.layers)
+        else model.layers[-1]
+    )
 
 
 def find_targets(model, prune_head: bool = False, prune_depthwise: bool = False) -> list[Target]:
@@ -81,8 +86,10 @@ class Calibration:
 
     def batches(self):
         for start in range(0, len(self.x), self.batch_size):
-            yield (tf.convert_to_tensor(self.x[start:start + self.batch_size], tf.float32),
-                   tf.convert_to_tensor(self.y[start:start + self.batch_size], tf.int32))
+            yield (
+                tf.convert_to_tensor(self.x[start : start + self.batch_size], tf.float32),
+                tf.convert_to_tensor(self.y[start : start + self.batch_size], tf.int32),
+            )
 
 
 Scorer = Callable[[object, list, "Calibration | None", int], list]
@@ -96,21 +103,28 @@ def register(name: str, needs_data: bool = False):
         if needs_data:
             NEEDS_DATA.add(name)
         return fn
+
     return wrap
 
 
-def score(name: str, model, targets: list[Target], calibration: Calibration | None = None, seed: int = 0):
+def score(
+    name: str, model, targets: list[Target], calibration: Calibration | None = None, seed: int = 0
+):
     """Scores for every target under criterion `name` (list of numpy arrays, kernel-shaped)."""
     if name not in REGISTRY:
         raise SpecError(f"unknown criterion {name!r}; choose one of {', '.join(REGISTRY)}")
     if name in NEEDS_DATA and calibration is None:
         raise SpecError(f"criterion {name!r} needs calibration data")
     scores = REGISTRY[name](model, targets, calibration, seed)
-    return [np.asarray(s, dtype=np.float64).reshape(t.variable.shape) for s, t in zip(scores, targets)]
+    return [
+        np.asarray(s, dtype=np.float64).reshape(t.variable.shape) for s, t in zip(scores, targets)
+    ]
 
 
 def _loss_fn(model, reduction):
-    return keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_logits(model), reduction=reduction)
+    return keras.losses.SparseCategoricalCrossentropy(
+        from_logits=outputs_logits(model), reduction=reduction
+    )
 
 
 # ---- the criteria -----------------------------------------------------------------------------
@@ -196,7 +210,9 @@ def input_norms(model, targets, calibration) -> list[np.ndarray]:
     for x, _ in calibration.batches():
         outs = run(x)
         outs = outs if isinstance(outs, (list, tuple)) else [outs]
-        part = [tf.reduce_sum(tf.square(tf.reshape(o, (-1, o.shape[-1]))), axis=0).numpy() for o in outs]
+        part = [
+            tf.reduce_sum(tf.square(tf.reshape(o, (-1, o.shape[-1]))), axis=0).numpy() for o in outs
+        ]
         squares = part if squares is None else [a + b for a, b in zip(squares, part)]
     return [np.sqrt(s) for s in squares]
 
@@ -206,7 +222,8 @@ def wanda(model, targets, calibration, seed):
     out = []
     for t, norms in zip(targets, input_norms(model, targets, calibration)):
         w = np.abs(t.variable.numpy())
-        # the input-channel axis: (kh, kw, cin, cout) for convolutions and (kh, kw, c, 1) for depthwise
+        # the input-channel axis: (kh, kw, cin, cout) for convolutions and (kh, kw, c, 1) for
+        # depthwise
         # kernels, (in, out) for dense layers
         axis = w.ndim - 2
         shape = [1] * w.ndim

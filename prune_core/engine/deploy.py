@@ -4,6 +4,7 @@ The converter is TensorFlow's `tf.lite.TFLiteConverter`; the interpreter is `ai_
 (the supported successor of the deprecated `tf.lite.Interpreter`), whose default CPU path uses
 XNNPACK. Latency is measured like the Keras one: warm-up, repeats, p50/p90.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -16,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from prune_core.engine.keras_env import tf
 from prune_core.errors import SpecError
 from prune_core.results.deployment import FORMAT, Deployment
-from prune_core.engine.keras_env import tf
 from prune_core.timing import MIN_ROUND_MS, REPEATS, ROUNDS, Timing, time_alternating, time_calls
 
 KINDS = ("float", "sparse", "int8")
@@ -40,11 +41,12 @@ def to_tflite(model, kind: str = "float", representative: np.ndarray | None = No
 
         def examples():
             for i in range(len(samples)):
-                yield [samples[i:i + 1]]
+                yield [samples[i : i + 1]]
 
         converter.representative_dataset = examples
     with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "statistics for quantized inputs": our inputs stay float32
+        # "statistics for quantized inputs": our inputs stay float32
+        warnings.simplefilter("ignore")
         cwd = os.getcwd()
         try:
             os.chdir(tmp)  # the converter writes scratch files to the working directory
@@ -68,22 +70,40 @@ def _feed(interp, x: np.ndarray):
     detail = interp.get_input_details()[0]
     if detail["dtype"] != np.float32:  # quantized input
         scale, zero = detail["quantization"]
-        x = np.clip(np.round(x / scale + zero), np.iinfo(detail["dtype"]).min, np.iinfo(detail["dtype"]).max)
+        x = np.clip(
+            np.round(x / scale + zero), np.iinfo(detail["dtype"]).min, np.iinfo(detail["dtype"]).max
+        )
     interp.set_tensor(detail["index"], x.astype(detail["dtype"]))
 
 
 def _invoker(content: bytes, input_shape: tuple, threads: int | None, batch: int = 1):
     """A zero-argument call running one LiteRT invocation on a fixed random input."""
     interp = interpreter(content, threads, batch)
-    _feed(interp, np.random.default_rng(0).uniform(0, 255, (batch,) + tuple(input_shape)).astype(np.float32))
+    _feed(
+        interp,
+        np.random.default_rng(0).uniform(0, 255, (batch,) + tuple(input_shape)).astype(np.float32),
+    )
     return interp.invoke
 
 
-def latency(content: bytes, input_shape: tuple, batch: int = 1, threads: int | None = None,
-            warmup: int = 5, repeats: int = 30, rounds: int = 1, min_round_ms: float = 0.0) -> Timing:
+def latency(
+    content: bytes,
+    input_shape: tuple,
+    batch: int = 1,
+    threads: int | None = None,
+    warmup: int = 5,
+    repeats: int = 30,
+    rounds: int = 1,
+    min_round_ms: float = 0.0,
+) -> Timing:
     """LiteRT (XNNPACK) latency of one invocation at `batch`, in ms."""
-    return time_calls(_invoker(content, input_shape, threads, batch), warmup=warmup, repeats=repeats,
-                      rounds=rounds, min_round_ms=min_round_ms)
+    return time_calls(
+        _invoker(content, input_shape, threads, batch),
+        warmup=warmup,
+        repeats=repeats,
+        rounds=rounds,
+        min_round_ms=min_round_ms,
+    )
 
 
 def predict(content: bytes, x: np.ndarray, batch: int = 32) -> np.ndarray:
@@ -92,7 +112,7 @@ def predict(content: bytes, x: np.ndarray, batch: int = 32) -> np.ndarray:
     out_detail = interp.get_output_details()[0]
     preds = []
     for start in range(0, len(x), batch):
-        chunk = np.asarray(x[start:start + batch], np.float32)
+        chunk = np.asarray(x[start : start + batch], np.float32)
         if len(chunk) < batch:
             interp = interpreter(content, batch=len(chunk))
             out_detail = interp.get_output_details()[0]
@@ -127,11 +147,21 @@ def reference_float(reference, root: Path) -> bytes:
     return content
 
 
-def export_all(model, dataset, root: Path, *, representative: int = 100, seed: int = 0, reference=None,
-               on_progress=lambda message: None, repeats: int = REPEATS, rounds: int = ROUNDS) -> Deployment:
-    """Export a stripped model in every deployable format and measure each: bytes, gzip bytes,
-    top-1 on the test split (int8 measured, never assumed), LiteRT latency at 1 thread and at all
-    threads, each with the band of its median over rounds. With `reference` (the dense baseline), the
+def export_all(
+    model,
+    dataset,
+    root: Path,
+    *,
+    representative: int = 100,
+    seed: int = 0,
+    reference=None,
+    on_progress=lambda message: None,
+    repeats: int = REPEATS,
+    rounds: int = ROUNDS,
+) -> Deployment:
+    """Export a stripped model in every deployable format and measure each: bytes, gzip bytes, top-1
+    on the test split (int8 measured, never assumed), LiteRT latency at 1 thread and at all threads,
+    each with the band of its median over rounds. With `reference` (the dense baseline), the
     1-thread latency of every format is timed in alternation with the dense float32 model, so the
     speedup a phone would see carries its own band. Results are cached by model digest (and the
     reference's) under `root/exports/`."""
@@ -147,9 +177,13 @@ def export_all(model, dataset, root: Path, *, representative: int = 100, seed: i
         path = folder / FORMAT[key].filename
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.save(str(path)) if key == "keras" else model.save(str(path), include_optimizer=False)
+            model.save(str(path)) if key == "keras" else model.save(
+                str(path), include_optimizer=False
+            )
         formats[key] = _sizes(path.read_bytes())
-    keras_classes = np.argmax(model.predict(dataset.x_test.astype(np.float32), verbose=0, batch_size=256), axis=-1)
+    keras_classes = np.argmax(
+        model.predict(dataset.x_test.astype(np.float32), verbose=0, batch_size=256), axis=-1
+    )
     rng = np.random.default_rng(seed)
     calibration = dataset.x_train[rng.permutation(len(dataset.x_train))[:representative]]
     shape = tuple(model.input_shape[1:])
@@ -159,19 +193,33 @@ def export_all(model, dataset, root: Path, *, representative: int = 100, seed: i
         content = to_tflite(model, kind, calibration if kind == "int8" else None)
         (folder / FORMAT[kind].filename).write_bytes(content)
         classes = predict(content, dataset.x_test)
-        measured = {**_sizes(content), "top1": float((classes == dataset.y_test).mean()),
-                    "agreement": float((classes == keras_classes).mean())}
+        measured = {
+            **_sizes(content),
+            "top1": float((classes == dataset.y_test).mean()),
+            "agreement": float((classes == keras_classes).mean()),
+        }
         on_progress(f"timing LiteRT ({kind})")
         for threads, tag in ((1, "ms_1t_b1"), (all_threads, "ms_b1")):
             if threads == 1 and dense is not None:
-                compared = time_alternating(_invoker(content, shape, 1), _invoker(dense, shape, 1), repeats=repeats,
-                                            rounds=rounds)
+                compared = time_alternating(
+                    _invoker(content, shape, 1),
+                    _invoker(dense, shape, 1),
+                    repeats=repeats,
+                    rounds=rounds,
+                )
                 timing = compared.candidate
                 measured["speedup_1t"] = compared.speedup
                 measured["speedup_1t_lo"], measured["speedup_1t_hi"] = compared.speedup_band
             else:
-                timing = latency(content, shape, 1, threads=threads, repeats=repeats, rounds=rounds,
-                                 min_round_ms=MIN_ROUND_MS)
+                timing = latency(
+                    content,
+                    shape,
+                    1,
+                    threads=threads,
+                    repeats=repeats,
+                    rounds=rounds,
+                    min_round_ms=MIN_ROUND_MS,
+                )
             measured[f"{tag}_p50"], measured[f"{tag}_p90"] = timing.p50, timing.p90
             measured[f"{tag}_lo"], measured[f"{tag}_hi"] = timing.band
         formats[kind] = measured

@@ -4,6 +4,7 @@ tfmot only works with Keras 2 (`tf_keras`), so `TF_USE_LEGACY_KERAS=1` must be s
 before TensorFlow is imported anywhere in the process. Every other module gets
 `tf`, `keras` and `tfmot` from here.
 """
+
 import contextlib
 import os
 import sys

@@ -13,10 +13,11 @@ Roles:
 
 Pure Python (the layer is only inspected through its attributes and config).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -24,10 +25,12 @@ import numpy as np
 @dataclass(frozen=True)
 class LayerType:
     role: str
-    kernel: str | None = None   # attribute of the weight a criterion scores and a mask zeroes
-    width: str | None = None    # producers: config key of the output channel count
-    consumes: str | None = None  # producers: how they read their input's channels ("conv" | "dense")
-    free: bool = False          # costs no time once converted (folded or removed by the TFLite converter)
+    kernel: str | None = None  # attribute of the weight a criterion scores and a mask zeroes
+    width: str | None = None  # producers: config key of the output channel count
+    # producers: how they read their input's channels ("conv" | "dense")
+    consumes: str | None = None
+    # costs no time once converted (folded or removed by the TFLite converter)
+    free: bool = False
     #: Why this layer, as configured, must not be pruned through (None: it may).
     refuse: Callable[[object], str | None] = lambda layer: None
 
@@ -65,7 +68,9 @@ _FREE_CARRIER = LayerType("carrier", free=True)
 _COUPLING = LayerType("coupling")
 
 TYPES: dict[str, LayerType] = {
-    "Conv2D": LayerType("producer", kernel="kernel", width="filters", consumes="conv", refuse=_grouped_conv),
+    "Conv2D": LayerType(
+        "producer", kernel="kernel", width="filters", consumes="conv", refuse=_grouped_conv
+    ),
     "Dense": LayerType("producer", kernel="kernel", width="units", consumes="dense"),
     "DepthwiseConv2D": LayerType("member", kernel="depthwise_kernel", refuse=_depth_multiplier),
     "BatchNormalization": LayerType("member", free=True),
@@ -73,12 +78,29 @@ TYPES: dict[str, LayerType] = {
     "Rescaling": LayerType("carrier", refuse=_per_channel_scale),
     "Flatten": LayerType("flatten", free=True),
     "InputLayer": LayerType("input", free=True),
-    **{name: _CARRIER for name in ("Activation", "ReLU", "LeakyReLU", "ELU", "ZeroPadding2D", "Cropping2D",
-                                   "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
-                                   "GlobalMaxPooling2D", "UpSampling2D")},
-    **{name: _FREE_CARRIER for name in ("Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout",
-                                        "Identity")},
-    **{name: _COUPLING for name in ("Add", "Multiply", "Average", "Maximum", "Minimum", "Subtract")},
+    **{
+        name: _CARRIER
+        for name in (
+            "Activation",
+            "ReLU",
+            "LeakyReLU",
+            "ELU",
+            "ZeroPadding2D",
+            "Cropping2D",
+            "MaxPooling2D",
+            "AveragePooling2D",
+            "GlobalAveragePooling2D",
+            "GlobalMaxPooling2D",
+            "UpSampling2D",
+        )
+    },
+    **{
+        name: _FREE_CARRIER
+        for name in ("Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "Identity")
+    },
+    **{
+        name: _COUPLING for name in ("Add", "Multiply", "Average", "Maximum", "Minimum", "Subtract")
+    },
 }
 
 

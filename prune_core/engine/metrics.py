@@ -5,6 +5,7 @@ each layer by the fraction of its kernel that is nonzero (the theoretical cost o
 skips zeros). File bytes are the saved `.h5`; gzip bytes are that file gzipped at level 9 — zeros
 do not shrink the file, they make it compress.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -22,12 +23,15 @@ from prune_core.timing import Comparison, Timing, time_alternating, time_calls
 
 
 def evaluator(model, x: np.ndarray, y: np.ndarray, batch_size: int = 256):
-    """A zero-argument call returning {top1, top5, loss} of `model` on (x, y) as its weights are now.
-    Traced once: a profile evaluates the same model hundreds of times with different weights."""
+    """A zero-argument call returning {top1, top5, loss} of `model` on (x, y) as its weights are
+    now. Traced once: a profile evaluates the same model hundreds of times with different
+    weights."""
     infer = tf.function(lambda b: model(b, training=False))
     from_logits = outputs_logits(model)
-    batches = [(tf.convert_to_tensor(x[s:s + batch_size], tf.float32), y[s:s + batch_size])
-               for s in range(0, len(x), batch_size)]
+    batches = [
+        (tf.convert_to_tensor(x[s : s + batch_size], tf.float32), y[s : s + batch_size])
+        for s in range(0, len(x), batch_size)
+    ]
 
     def evaluate() -> dict:
         top1 = top5 = 0
@@ -57,8 +61,10 @@ def accuracy(model, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict
 
 def param_counts(model) -> dict:
     weights = model.get_weights()
-    return {"params": int(sum(w.size for w in weights)),
-            "nonzero_params": int(sum(np.count_nonzero(w) for w in weights))}
+    return {
+        "params": int(sum(w.size for w in weights)),
+        "nonzero_params": int(sum(np.count_nonzero(w) for w in weights)),
+    }
 
 
 def layer_sparsity(targets) -> dict:
@@ -74,11 +80,13 @@ def weight_sparsity(targets) -> float:
 
 
 def _layer_flops(layer) -> tuple[int, np.ndarray | None]:
-    """(dense FLOPs, kernel) of a layer with a kernel (conv, depthwise, dense); (0, None) otherwise."""
+    """(dense FLOPs, kernel) of a layer with a kernel (conv, depthwise, dense); (0, None)
+    otherwise."""
     variable = layers.kernel_of(layer)
     if variable is None:
         return 0, None
-    kernel = variable.numpy()  # kernel.size = kh·kw·cin/groups·cout (conv), kh·kw·c (depthwise), in·out (dense)
+    # kernel.size = kh·kw·cin/groups·cout (conv), kh·kw·c (depthwise), in·out (dense)
+    kernel = variable.numpy()
     out = layer.output_shape
     positions = int(np.prod([d for d in out[1:-1]])) if len(out) > 2 else 1
     return 2 * positions * kernel.size, kernel
@@ -91,8 +99,11 @@ def flops(model) -> dict:
         if kernel is not None and kernel.size:
             dense += f
             nonzero += f * np.count_nonzero(kernel) / kernel.size
-    return {"flops": int(dense), "nonzero_flops": int(round(nonzero)),
-            "theoretical_speedup": float(dense / nonzero) if nonzero else float("inf")}
+    return {
+        "flops": int(dense),
+        "nonzero_flops": int(round(nonzero)),
+        "theoretical_speedup": float(dense / nonzero) if nonzero else float("inf"),
+    }
 
 
 def file_sizes(model, path: Path | None = None) -> dict:
@@ -100,7 +111,8 @@ def file_sizes(model, path: Path | None = None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(path) if path is not None else Path(tmp) / "model.h5"
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # Keras calls .h5 "legacy"; it is what users gzip and ship
+            # Keras calls .h5 "legacy"; it is what users gzip and ship
+            warnings.simplefilter("ignore")
             model.save(str(target), include_optimizer=False)
         raw = target.read_bytes()
     return {"file_bytes": len(raw), "gzip_bytes": len(gzip.compress(raw, compresslevel=9, mtime=0))}
@@ -112,7 +124,8 @@ def threads() -> int:
 
 
 def _forward(model, batch_size: int):
-    """A zero-argument call running one compiled forward pass (never `predict`: its overhead dominates)."""
+    """A zero-argument call running one compiled forward pass (never `predict`: its overhead
+    dominates)."""
     shape = (batch_size,) + tuple(model.input_shape[1:])
     x = tf.constant(np.random.default_rng(0).uniform(0, 255, shape).astype(np.float32))
     infer = tf.function(lambda b: model(b, training=False))
@@ -124,7 +137,8 @@ def latency(model, batch_size: int, warmup: int = 5, repeats: int = 30, rounds: 
     return time_calls(_forward(model, batch_size), warmup=warmup, repeats=repeats, rounds=rounds)
 
 
-#: (rounds, calls per round) for batch 1 and batch 32. An even number of rounds puts each model first
+# : (rounds, calls per round) for batch 1 and batch 32. An even number of rounds puts each model
+# first
 #: in a round as often as second (the order is reversed every round).
 ROUNDS = {1: (12, 10), 32: (6, 3)}
 
@@ -132,15 +146,25 @@ ROUNDS = {1: (12, 10), 32: (6, 3)}
 def latency_against(model, reference, batch_size: int, warmup: int = 5) -> Comparison:
     """`model` and `reference` (the dense baseline) timed in alternation at `batch_size`."""
     rounds, repeats = ROUNDS.get(batch_size, (6, 3))
-    return time_alternating(_forward(model, batch_size), _forward(reference, batch_size), warmup=warmup,
-                            repeats=repeats, rounds=rounds)
+    return time_alternating(
+        _forward(model, batch_size),
+        _forward(reference, batch_size),
+        warmup=warmup,
+        repeats=repeats,
+        rounds=rounds,
+    )
 
 
 def latency_fields(timing: Timing, name: str) -> dict:
     """A latency as result fields: `name_p50` (median over rounds), `name_p90` (single calls),
     `name_lo` / `name_hi` (lowest and highest round median: how far the p50 moves)."""
     lo, hi = timing.band
-    return {f"{name}_p50": timing.p50, f"{name}_p90": timing.p90, f"{name}_lo": lo, f"{name}_hi": hi}
+    return {
+        f"{name}_p50": timing.p50,
+        f"{name}_p90": timing.p90,
+        f"{name}_lo": lo,
+        f"{name}_hi": hi,
+    }
 
 
 def measure(model, targets, dataset, *, reference=None) -> dict:
@@ -148,9 +172,16 @@ def measure(model, targets, dataset, *, reference=None) -> dict:
     baseline), latency is timed in alternation with it and the speedup carries its band; the dense
     numbers measured alongside come back under `dense_*`."""
     acc = accuracy(model, dataset.x_test, dataset.y_test)
-    out = {"top1": acc["top1"], "top5": acc["top5"], **param_counts(model),
-           "weight_sparsity": weight_sparsity(targets), "layer_sparsity": layer_sparsity(targets),
-           **flops(model), **file_sizes(model), "threads": threads()}
+    out = {
+        "top1": acc["top1"],
+        "top5": acc["top5"],
+        **param_counts(model),
+        "weight_sparsity": weight_sparsity(targets),
+        "layer_sparsity": layer_sparsity(targets),
+        **flops(model),
+        **file_sizes(model),
+        "threads": threads(),
+    }
     for batch in (1, 32):
         name = f"latency_ms_b{batch}"
         if reference is None:
@@ -160,8 +191,13 @@ def measure(model, targets, dataset, *, reference=None) -> dict:
         compared = latency_against(model, reference, batch)
         low, high = compared.speedup_band
         out.update(latency_fields(compared.candidate, name))
-        out.update({f"speedup_b{batch}": compared.speedup, f"speedup_b{batch}_lo": low,
-                    f"speedup_b{batch}_hi": high})
+        out.update(
+            {
+                f"speedup_b{batch}": compared.speedup,
+                f"speedup_b{batch}_lo": low,
+                f"speedup_b{batch}_hi": high,
+            }
+        )
         out.update({f"dense_{k}": v for k, v in latency_fields(compared.reference, name).items()})
     out["throughput_ips"] = 32 * 1000.0 / out["latency_ms_b32_p50"]
     if reference is not None:

@@ -3,13 +3,14 @@
 Every model is built through `tf_keras` (Keras 2), takes uint8-range pixels (0–255) and ends in a
 softmax classifier layer named `predictions` (for built-in models).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from prune_core.data import model_files
-from prune_core.errors import ModelError
 from prune_core.engine.keras_env import keras
+from prune_core.errors import ModelError
 
 HEAD_NAME = "predictions"
 #: The CPU default: EfficientNet's MBConv + squeeze-excite + swish blocks at half width and depth.
@@ -39,7 +40,7 @@ def _backbone_weights(weights: str):
         return None
     if weights == "imagenet":
         return "imagenet"
-    path = Path(weights[len("file:"):]).expanduser()
+    path = Path(weights[len("file:") :]).expanduser()
     if not path.is_file():
         raise ModelError(f"weights file {str(path)!r} does not exist")
     return str(path)
@@ -48,12 +49,21 @@ def _backbone_weights(weights: str):
 def build_efficientnet_b0(num_classes: int, image_size: int, weights: str = "none"):
     try:
         backbone = keras.applications.EfficientNetB0(
-            include_top=False, weights=_backbone_weights(weights),
-            input_shape=(image_size, image_size, 3), pooling="avg")
+            include_top=False,
+            weights=_backbone_weights(weights),
+            input_shape=(image_size, image_size, 3),
+            pooling="avg",
+        )
     except (OSError, ValueError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        hint = " (ImageNet weights must be downloaded; offline, pass weights=file:PATH)" if weights == "imagenet" else ""
-        raise ModelError(f"could not load EfficientNetB0 weights {weights!r}: {first}{hint}") from None
+        hint = (
+            " (ImageNet weights must be downloaded; offline, pass weights=file:PATH)"
+            if weights == "imagenet"
+            else ""
+        )
+        raise ModelError(
+            f"could not load EfficientNetB0 weights {weights!r}: {first}{hint}"
+        ) from None
     return _set_bn_momentum(_with_head(backbone, num_classes, 0.2, "efficientnet_b0"), BN_MOMENTUM)
 
 
@@ -61,10 +71,20 @@ def build_efficientnet_compact(num_classes: int, image_size: int):
     from tf_keras.src.applications.efficientnet import EfficientNet
 
     backbone = EfficientNet(
-        COMPACT_WIDTH, COMPACT_DEPTH, default_size=image_size, dropout_rate=0.2, drop_connect_rate=0.1,
-        model_name="efficientnet_compact", include_top=False, weights=None,
-        input_shape=(image_size, image_size, 3), pooling="avg")
-    return _set_bn_momentum(_with_head(backbone, num_classes, 0.2, "efficientnet_compact"), BN_MOMENTUM)
+        COMPACT_WIDTH,
+        COMPACT_DEPTH,
+        default_size=image_size,
+        dropout_rate=0.2,
+        drop_connect_rate=0.1,
+        model_name="efficientnet_compact",
+        include_top=False,
+        weights=None,
+        input_shape=(image_size, image_size, 3),
+        pooling="avg",
+    )
+    return _set_bn_momentum(
+        _with_head(backbone, num_classes, 0.2, "efficientnet_compact"), BN_MOMENTUM
+    )
 
 
 def build_tiny_cnn(num_classes: int, image_size: int):
@@ -98,7 +118,8 @@ def build(model: str, num_classes: int, image_size: int, weights: str = "none", 
 # ---- the user's own file ------------------------------------------------------------------------
 def load_user_model(path_text: str):
     """Load a user's Keras model in safe mode, after its config passed the allow-lists
-    (`prune_core.data.model_files`): no Lambda layers, no functions, modules or custom objects beyond them."""
+    (`prune_core.data.model_files`): no Lambda layers, no functions, modules or custom objects
+    beyond them."""
     path = model_files.checked_path(path_text)
     model_files.check_config(model_files.read_config(path), path.name)
     try:
@@ -106,17 +127,27 @@ def load_user_model(path_text: str):
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"could not load {path.name}: {first[:200]}") from None
-    if not isinstance(model, keras.Model) or not model.built or len(model.outputs) != 1 or len(model.inputs) != 1:
+    if (
+        not isinstance(model, keras.Model)
+        or not model.built
+        or len(model.outputs) != 1
+        or len(model.inputs) != 1
+    ):
         raise ModelError(f"{path.name} must be a model with one image input and one class output")
     nested = [layer.name for layer in model.layers if isinstance(layer, keras.Model)]
     if nested:
-        raise ModelError(f"{path.name} nests a model inside a model ({nested[0]}); save it as one flat "
-                         "functional model (e.g. keras.Model(backbone.input, head_output))")
-    if isinstance(model, keras.Sequential):  # the same layers as a functional graph, which pruning can trace
+        raise ModelError(
+            f"{path.name} nests a model inside a model ({nested[0]}); save it as one flat "
+            "functional model (e.g. keras.Model(backbone.input, head_output))"
+        )
+    # the same layers as a functional graph, which pruning can trace
+    if isinstance(model, keras.Sequential):
         model = keras.Model(model.inputs, model.outputs, name=model.name)
     shape = model.input_shape
     if len(shape) != 4 or shape[1] is None or shape[1] != shape[2] or shape[3] != 3:
-        raise ModelError(f"{path.name} must take square RGB images (N, S, S, 3); its input is {shape}")
+        raise ModelError(
+            f"{path.name} must take square RGB images (N, S, S, 3); its input is {shape}"
+        )
     return model
 
 
@@ -141,7 +172,9 @@ def save(model, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".tmp-{path.name}")
     try:
-        model.save(str(tmp), include_optimizer=False) if path.suffix == ".h5" else model.save(str(tmp))
+        model.save(str(tmp), include_optimizer=False) if path.suffix == ".h5" else model.save(
+            str(tmp)
+        )
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)  # a full disk (or a kill) leaves no half-written file behind

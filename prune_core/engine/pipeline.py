@@ -1,22 +1,27 @@
 """One recipe end to end: baseline (cached) → prune → fine-tune → measure → (export).
 
 `run(spec)` is what the CLI, the benchmarks and the background workers call. It reports progress
-through `on_progress(Progress)`, stops cooperatively when `should_cancel()` turns true, and returns a
-`RunResult`. Every engine goes through the same sequence (`prune_core.engine`): start from the
+through `on_progress(Progress)`, stops cooperatively when `should_cancel()` turns true, and returns
+a `RunResult`. Every engine goes through the same sequence (`prune_core.engine`): start from the
 baseline, prune once (one-shot) or at the schedule's steps while fine-tuning, finish, measure.
 "Top-1 before fine-tuning" is measured on the model that is then trained, right after its first
-pruning event.
-"""
+pruning event."""
+
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
-
 from prune_core import paths, summaries
-from prune_core.engine import (criteria, deploy, latency_table, metrics, models, pruners, structure)
+from prune_core.engine import criteria, deploy, latency_table, metrics, models, pruners, structure
 from prune_core.engine.profiler import Profiler
-from prune_core.engine.run_inputs import baseline_for, cached_baseline, calibration_set, check, resolve_dataset
+from prune_core.engine.run_inputs import (
+    baseline_for,
+    cached_baseline,
+    calibration_set,
+    check,
+    resolve_dataset,
+)
 from prune_core.progress import Progress, check_cancel
 from prune_core.results.deployment import Deployment
 from prune_core.results.explore import allocation_for
@@ -31,33 +36,62 @@ def latency_times(spec, baseline, root, on_progress, should_cancel=lambda: False
 
     def report(done, total):
         check_cancel(should_cancel)
-        on_progress(Progress("timing layers", step=done, steps=total,
-                             message=f"LiteRT, layer {done}/{total} (once per architecture)"))
+        on_progress(
+            Progress(
+                "timing layers",
+                step=done,
+                steps=total,
+                message=f"LiteRT, layer {done}/{total} (once per architecture)",
+            )
+        )
 
-    return latency_table.load_or_measure(baseline, structure.trace(baseline), root, on_progress=report)
+    return latency_table.load_or_measure(
+        baseline, structure.trace(baseline), root, on_progress=report
+    )
 
 
-def automatic_allocation(spec, baseline, dataset, root=None, on_progress=lambda p: None, should_cancel=lambda: False):
+def automatic_allocation(
+    spec, baseline, dataset, root=None, on_progress=lambda p: None, should_cancel=lambda: False
+):
     """`--scope auto`: a function from a target sparsity to per-layer sparsities, chosen from the
     criterion's measured layer sensitivity (the cached profile, measured now if there is none)."""
     strategy = spec.pruning.strategy
-    profiled = Profiler(spec, baseline, dataset, root=root, on_progress=on_progress,
-                        should_cancel=should_cancel).profile([strategy])
-    return lambda target: allocation_for(profiled, strategy, target).sparsities  # as Explore draws it
+    profiled = Profiler(
+        spec, baseline, dataset, root=root, on_progress=on_progress, should_cancel=should_cancel
+    ).profile([strategy])
+    # as Explore draws it
+    return lambda target: allocation_for(profiled, strategy, target).sparsities
 
 
-def export(model, spec, dataset, root: Path | None = None, on_progress=lambda p: None,
-           reference=None) -> Deployment:
-    """TFLite float / sparse / int8 of a finished model, measured (the `--export tflite` recipe and the
-    dashboard's export jobs); with `reference` (the dense baseline) LiteRT speedups are timed against it."""
-    return deploy.export_all(model, dataset, root or paths.home(), seed=spec.training.seed, reference=reference,
-                             on_progress=lambda m: on_progress(Progress("exporting", message=m)))
+def export(
+    model, spec, dataset, root: Path | None = None, on_progress=lambda p: None, reference=None
+) -> Deployment:
+    """TFLite float / sparse / int8 of a finished model, measured (the `--export tflite` recipe and
+    the dashboard's export jobs); with `reference` (the dense baseline) LiteRT speedups are timed
+    against it."""
+    return deploy.export_all(
+        model,
+        dataset,
+        root or paths.home(),
+        seed=spec.training.seed,
+        reference=reference,
+        on_progress=lambda m: on_progress(Progress("exporting", message=m)),
+    )
 
 
-def export_saved(path: str, spec, root: Path | None = None, on_progress=lambda p: None) -> Deployment:
+def export_saved(
+    path: str, spec, root: Path | None = None, on_progress=lambda p: None
+) -> Deployment:
     """`export` for a run's saved model file."""
     model = models.load_user_model(path)
-    return export(model, spec, resolve_dataset(spec, model), root, on_progress, reference=cached_baseline(spec, root))
+    return export(
+        model,
+        spec,
+        resolve_dataset(spec, model),
+        root,
+        on_progress,
+        reference=cached_baseline(spec, root),
+    )
 
 
 def measure_stage(name: str, model, dataset) -> dict:
@@ -71,22 +105,45 @@ def stage_row(name: str, measured: dict) -> dict:
     return {"stage": name, **{k: measured[k] for k in STAGE_FIELDS}}
 
 
-def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cancel=lambda: False,
-        model_path: Path | None = None) -> RunResult:
+def run(
+    spec,
+    root: Path | None = None,
+    on_progress=lambda p: None,
+    should_cancel=lambda: False,
+    model_path: Path | None = None,
+) -> RunResult:
     started = time.perf_counter()
     dataset, user_model = check(spec)
-    baseline, dense, cached = baseline_for(spec, dataset, user_model, root, on_progress, should_cancel)
+    baseline, dense, cached = baseline_for(
+        spec, dataset, user_model, root, on_progress, should_cancel
+    )
     check_cancel(should_cancel)
 
     times = latency_times(spec, baseline, root, on_progress, should_cancel)
     pruning = spec.pruning
-    on_progress(Progress("scoring", message=f"scoring {'channels' if pruning.granularity == 'structured' else 'weights'} "
-                                            f"by {pruning.strategy}"))
-    calibration = calibration_set(spec, dataset) if pruning.strategy in criteria.NEEDS_DATA else None
-    allocate = automatic_allocation(spec, baseline, dataset, root, on_progress, should_cancel) \
-        if pruning.scope == "auto" else None
-    pruner = pruners.create(spec, baseline, calibration=calibration, times=times, recalibration=dataset.x_train,
-                            allocate=allocate)
+    on_progress(
+        Progress(
+            "scoring",
+            message=f"scoring {'channels' if pruning.granularity == 'structured' else 'weights'} "
+            f"by {pruning.strategy}",
+        )
+    )
+    calibration = (
+        calibration_set(spec, dataset) if pruning.strategy in criteria.NEEDS_DATA else None
+    )
+    allocate = (
+        automatic_allocation(spec, baseline, dataset, root, on_progress, should_cancel)
+        if pruning.scope == "auto"
+        else None
+    )
+    pruner = pruners.create(
+        spec,
+        baseline,
+        calibration=calibration,
+        times=times,
+        recalibration=dataset.x_train,
+        allocate=allocate,
+    )
     weights_before = summaries.distribution(pruner.kernels(baseline))
     before = {}
 
@@ -100,34 +157,63 @@ def run(spec, root: Path | None = None, on_progress=lambda p: None, should_cance
     if spec.schedule.kind == "oneshot":
         model, event = pruner.prune(model, pruning.sparsity, 0, threshold=pruning.threshold)
         on_event(model, event)
-        stages = [measure_stage(name, stage, dataset) for name, stage in getattr(pruner, "stages", [])]
+        stages = [
+            measure_stage(name, stage, dataset) for name, stage in getattr(pruner, "stages", [])
+        ]
     ft_start = time.perf_counter()
-    model, history = pruner.fine_tune(model, dataset, spec.schedule, spec.training, on_progress=on_progress,
-                                      should_cancel=should_cancel, on_event=on_event)
+    model, history = pruner.fine_tune(
+        model,
+        dataset,
+        spec.schedule,
+        spec.training,
+        on_progress=on_progress,
+        should_cancel=should_cancel,
+        on_event=on_event,
+    )
     finetune_seconds = time.perf_counter() - ft_start
     model = pruner.finish(model)
     check_cancel(should_cancel)
 
     on_progress(Progress("measuring", message="measuring accuracy, size and latency"))
-    targets = criteria.find_targets(model, prune_head=pruning.prune_head, prune_depthwise=pruning.prune_depthwise)
-    measured = {**metrics.measure(model, targets, dataset, reference=baseline), **pruner.measure(model)}
+    targets = criteria.find_targets(
+        model, prune_head=pruning.prune_head, prune_depthwise=pruning.prune_depthwise
+    )
+    measured = {
+        **metrics.measure(model, targets, dataset, reference=baseline),
+        **pruner.measure(model),
+    }
     # the dense latency measured alongside (in alternation) replaces the baseline's earlier one
-    dense = {**dense, **{k[len("dense_"):]: measured.pop(k) for k in list(measured) if k.startswith("dense_")}}
+    dense = {
+        **dense,
+        **{k[len("dense_") :]: measured.pop(k) for k in list(measured) if k.startswith("dense_")},
+    }
     if model_path is not None:
         models.save(model, Path(model_path))
     result = RunResult(
-        spec=spec, **measured,
-        top1_before_finetune=before["top1"], top5_before_finetune=before["top5"],
+        spec=spec,
+        **measured,
+        top1_before_finetune=before["top1"],
+        top5_before_finetune=before["top5"],
         finetune_seconds=finetune_seconds,
-        finetune_seconds_per_epoch=(sum(h["seconds"] for h in history) / len(history)) if history else 0.0,
-        total_seconds=time.perf_counter() - started, baseline_cached=cached,
+        finetune_seconds_per_epoch=(sum(h["seconds"] for h in history) / len(history))
+        if history
+        else 0.0,
+        total_seconds=time.perf_counter() - started,
+        baseline_cached=cached,
         dense=DenseReference.from_dict(dense),
-        history=history, events=list(pruner.events),
+        history=history,
+        events=list(pruner.events),
         stages=stages + ([stage_row("fine-tuned", measured)] if stages else []),
-        distributions={"scores": summaries.distribution(pruner.first_scores or []), "weights_before": weights_before,
-                       "weights_after": summaries.distribution([t.variable.numpy() for t in targets])},
-        model_path=str(model_path) if model_path is not None else None)
+        distributions={
+            "scores": summaries.distribution(pruner.first_scores or []),
+            "weights_before": weights_before,
+            "weights_after": summaries.distribution([t.variable.numpy() for t in targets]),
+        },
+        model_path=str(model_path) if model_path is not None else None,
+    )
     if spec.export == "tflite":
-        result = result.with_deployment(export(model, spec, dataset, root, on_progress, reference=baseline))
+        result = result.with_deployment(
+            export(model, spec, dataset, root, on_progress, reference=baseline)
+        )
         check_cancel(should_cancel)
     return result

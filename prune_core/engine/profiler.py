@@ -1,19 +1,21 @@
-"""Measure a baseline's pruning profile (`prune_core.results.profile`): score once per criterion, then apply
-masks and evaluate with no fine-tuning.
+"""Measure a baseline's pruning profile (`prune_core.results.profile`): score once per criterion,
+then apply masks and evaluate with no fine-tuning.
 
 Per criterion, in this order:
 1. **score** the dense baseline once (one calibration pass; no re-scoring per level);
 2. **layer sensitivity**: each prunable layer alone at each layer level (its lowest-scored weights),
    validation top-1 and loss as pruned (BatchNorm untouched: the layer's own damage);
-3. **one-shot curves** for `layerwise`, `global` and `auto` (the allocation `prune_core.results.allocation`
-   computes from step 2): at each level the masks are applied to the dense weights, the model is
-   evaluated, its .h5 is gzipped (measured), BatchNorm statistics are re-estimated on training images
-   and it is evaluated again. The dense weights are put back after every point.
+3. **one-shot curves** for `layerwise`, `global` and `auto` (the allocation
+   `prune_core.results.allocation` computes from step 2): at each level the masks are applied to the
+   dense weights, the model is evaluated, its .h5 is gzipped (measured), BatchNorm statistics are
+   re-estimated on training images and it is evaluated again. The dense weights are put back after
+   every point.
 
 The validation split is what a profile evaluates (the test split stays for runs), so choosing an
 allocation from it does not tune on the numbers Compare shows. Results are cached per (baseline
 weights, criterion, levels, calibration) under `$PRUNE_HOME/profiles/`.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,59 +26,118 @@ from pathlib import Path
 import numpy as np
 
 from prune_core import paths
-from prune_core.results import allocation
-from prune_core.engine import criteria, latency_table, metrics, pruners, run_inputs, selection, structure
+from prune_core.engine import (
+    criteria,
+    latency_table,
+    metrics,
+    pruners,
+    run_inputs,
+    selection,
+    structure,
+)
 from prune_core.engine.deploy import model_digest
 from prune_core.engine.training import batchnorm_recalibrator
 from prune_core.errors import ModelError, ResultError, SpecError
-from prune_core.results.profile import (LAYER_LEVELS, LEVELS, STRUCTURED_KEYS, STRUCTURED_LEVELS, CriterionProfile,
-                                Layer, Profile, check_criteria, check_levels)
 from prune_core.progress import Progress, check_cancel
+from prune_core.results import allocation
+from prune_core.results.profile import (
+    LAYER_LEVELS,
+    LEVELS,
+    STRUCTURED_KEYS,
+    STRUCTURED_LEVELS,
+    CriterionProfile,
+    Layer,
+    Profile,
+    check_criteria,
+    check_levels,
+)
 
 PHASE = "profiling"
 
 
-def _cache_file(root: Path, baseline_key: str, criterion: str, spec, levels, layer_levels,
-                structured_levels=()) -> Path:
-    recipe = json.dumps([criterion, list(levels), list(layer_levels), list(structured_levels),
-                         spec.pruning.calibration_examples,
-                         spec.pruning.prune_head, spec.pruning.prune_depthwise, spec.training.seed])
-    return paths.profiles_dir(root) / baseline_key / f"{criterion}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}.json"
+def _cache_file(
+    root: Path, baseline_key: str, criterion: str, spec, levels, layer_levels, structured_levels=()
+) -> Path:
+    recipe = json.dumps(
+        [
+            criterion,
+            list(levels),
+            list(layer_levels),
+            list(structured_levels),
+            spec.pruning.calibration_examples,
+            spec.pruning.prune_head,
+            spec.pruning.prune_depthwise,
+            spec.training.seed,
+        ]
+    )
+    return (
+        paths.profiles_dir(root)
+        / baseline_key
+        / f"{criterion}-{hashlib.sha256(recipe.encode()).hexdigest()[:12]}.json"
+    )
 
 
 class Profiler:
-    """One baseline, its targets, a compiled evaluator and BatchNorm re-estimator; profiles criteria."""
+    """One baseline, its targets, a compiled evaluator and BatchNorm re-estimator; profiles
+    criteria."""
 
-    def __init__(self, spec, baseline, dataset, *, levels=LEVELS, layer_levels=LAYER_LEVELS,
-                 structured_levels=STRUCTURED_LEVELS, root=None, on_progress=lambda p: None,
-                 should_cancel=lambda: False):
+    def __init__(
+        self,
+        spec,
+        baseline,
+        dataset,
+        *,
+        levels=LEVELS,
+        layer_levels=LAYER_LEVELS,
+        structured_levels=STRUCTURED_LEVELS,
+        root=None,
+        on_progress=lambda p: None,
+        should_cancel=lambda: False,
+    ):
         self.spec, self.model, self.dataset = spec, baseline, dataset
         self.levels = check_levels(levels)
         self.layer_levels = check_levels(layer_levels, "layer levels")
-        self.structured_levels = check_levels(structured_levels, "channel levels") if structured_levels else ()
-        self.times = None  # the per-layer LiteRT table, measured (once per architecture) for structured curves
+        self.structured_levels = (
+            check_levels(structured_levels, "channel levels") if structured_levels else ()
+        )
+        # the per-layer LiteRT table, measured (once per architecture) for structured curves
+        self.times = None
         self.root = root or paths.home()
         self.on_progress, self.should_cancel = on_progress, should_cancel
         pruning = spec.pruning
-        self.targets = criteria.find_targets(baseline, prune_head=pruning.prune_head,
-                                             prune_depthwise=pruning.prune_depthwise)
+        self.targets = criteria.find_targets(
+            baseline, prune_head=pruning.prune_head, prune_depthwise=pruning.prune_depthwise
+        )
         if not self.targets:
             raise ModelError("the model has no Conv2D or Dense kernel to profile")
         self.dense_weights = baseline.get_weights()
         self.kernels = [t.variable.numpy() for t in self.targets]
         self.evaluate = metrics.evaluator(baseline, dataset.x_val, dataset.y_val)
-        # 10 batches of 64 at momentum 0.7 (2.8 % of the old statistics left): as accurate as the runs'
-        # 30 × 32 at 0.9 on the compact model (within ±3 pp at 80 % sparsity, either way) in 40 % of the time
-        self.recalibrate = batchnorm_recalibrator(baseline, dataset.x_train, batch_size=64, batches=10, momentum=0.7,
-                                                  seed=spec.training.seed)
+        # 10 batches of 64 at momentum 0.7 (2.8 % of the old statistics left): as accurate as the
+        # runs'
+        # 30 × 32 at 0.9 on the compact model (within ±3 pp at 80 % sparsity, either way) in 40 % of
+        # the time
+        self.recalibrate = batchnorm_recalibrator(
+            baseline,
+            dataset.x_train,
+            batch_size=64,
+            batches=10,
+            momentum=0.7,
+            seed=spec.training.seed,
+        )
         flops = {layer.name: metrics._layer_flops(layer)[0] for layer in baseline.layers}
         self.layers = tuple(Layer(t.name, t.size, int(flops.get(t.name, 0))) for t in self.targets)
         self.key = model_digest(baseline)
-        self.dense = {**self.evaluate(), **metrics.param_counts(baseline), **metrics.file_sizes(baseline),
-                      "flops": metrics.flops(baseline)["flops"]}
+        self.dense = {
+            **self.evaluate(),
+            **metrics.param_counts(baseline),
+            **metrics.file_sizes(baseline),
+            "flops": metrics.flops(baseline)["flops"],
+        }
         self.done, self.total = 0, 0
 
-    # ---- bookkeeping ------------------------------------------------------------------------------
+    # ---- bookkeeping
+    # ------------------------------------------------------------------------------
     def _tick(self, message: str) -> None:
         check_cancel(self.should_cancel)
         self.done += 1
@@ -91,40 +152,77 @@ class Profiler:
 
     def baseline_info(self) -> dict:
         b = self.spec.baseline
-        return {"key": self.key, "recipe_key": self.spec.baseline_key(), "model": b.model, "dataset": b.dataset,
-                "image_size": b.image_size, "weights": b.weights, "baseline_epochs": b.baseline_epochs}
+        return {
+            "key": self.key,
+            "recipe_key": self.spec.baseline_key(),
+            "model": b.model,
+            "dataset": b.dataset,
+            "image_size": b.image_size,
+            "weights": b.weights,
+            "baseline_epochs": b.baseline_epochs,
+        }
 
     # ---- measuring -------------------------------------------------------------------------------
     def profile(self, names) -> Profile:
         """The profile for `names` (criteria), each from the cache or measured now."""
         cached, todo = {}, []
         for name in names:
-            path = _cache_file(self.root, self.key, name, self.spec, self.levels, self.layer_levels,
-                               self.structured_levels)
+            path = _cache_file(
+                self.root,
+                self.key,
+                name,
+                self.spec,
+                self.levels,
+                self.layer_levels,
+                self.structured_levels,
+            )
             try:
                 cached[name] = Profile.from_dict(json.loads(path.read_text())).criteria[name]
-            except (OSError, ValueError, KeyError, ResultError):  # missing, or not a profile we wrote: measure
+            # missing, or not a profile we wrote: measure
+            except (OSError, ValueError, KeyError, ResultError):
                 todo.append((name, path))
-        per_criterion = (len(self.targets) * len(self.layer_levels) + 3 * len(self.levels) + 1
-                         + len(self.structured_levels))
+        per_criterion = (
+            len(self.targets) * len(self.layer_levels)
+            + 3 * len(self.levels)
+            + 1
+            + len(self.structured_levels)
+        )
         self.total, self.done = per_criterion * len(todo), 0
         for name, path in todo:
             measured = self.criterion(name)
-            single = Profile(self.baseline_info(), self.levels, self.layer_levels, self.dense, self.layers,
-                             {name: measured})
+            single = Profile(
+                self.baseline_info(),
+                self.levels,
+                self.layer_levels,
+                self.dense,
+                self.layers,
+                {name: measured},
+            )
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(".tmp-" + path.name)
             tmp.write_text(json.dumps(single.to_dict()))
             tmp.replace(path)
             cached[name] = measured
-        return Profile(self.baseline_info(), self.levels, self.layer_levels, self.dense, self.layers,
-                       {name: cached[name] for name in names})
+        return Profile(
+            self.baseline_info(),
+            self.levels,
+            self.layer_levels,
+            self.dense,
+            self.layers,
+            {name: cached[name] for name in names},
+        )
 
     def criterion(self, name: str) -> CriterionProfile:
         seconds = {}
         start = time.perf_counter()
-        calibration = run_inputs.calibration_set(self.spec, self.dataset) if name in criteria.NEEDS_DATA else None
-        scores = criteria.score(name, self.model, self.targets, calibration, self.spec.training.seed)
+        calibration = (
+            run_inputs.calibration_set(self.spec, self.dataset)
+            if name in criteria.NEEDS_DATA
+            else None
+        )
+        scores = criteria.score(
+            name, self.model, self.targets, calibration, self.spec.training.seed
+        )
         seconds["scoring"] = time.perf_counter() - start
         self._tick(f"{name}: scored {len(self.targets)} layers")
 
@@ -140,7 +238,9 @@ class Profiler:
             if scope == "global":
                 return ranking.global_(level)
             if scope == "auto":
-                chosen = allocation.allocate(sizes, self.layer_levels, loss_increase, level, top1_drop=top1_drop)
+                chosen = allocation.allocate(
+                    sizes, self.layer_levels, loss_increase, level, top1_drop=top1_drop
+                )
                 return ranking.layerwise(chosen.sparsities)
             return ranking.layerwise(level)
 
@@ -153,7 +253,9 @@ class Profiler:
             start = time.perf_counter()
             curves["structured"] = self.structured(name, calibration)
             seconds["structured"] = time.perf_counter() - start
-        return CriterionProfile(name, curves, np.asarray(top1).tolist(), np.asarray(loss).tolist(), seconds)
+        return CriterionProfile(
+            name, curves, np.asarray(top1).tolist(), np.asarray(loss).tolist(), seconds
+        )
 
     def sensitivity(self, name: str, ranking) -> tuple[list, list]:
         """[layer][level] validation top-1 and loss with only that layer pruned."""
@@ -175,8 +277,23 @@ class Profiler:
     def curve(self, name: str, scope: str, masks_for, seconds: dict) -> dict:
         """One scope's one-shot curve; `seconds` receives the time of each part (masks, evaluate,
         size: the .h5 gzipped, batchnorm: re-estimation and its evaluation)."""
-        out = {k: [] for k in ("level", "sparsity", "top1", "top5", "loss", "top1_bn", "top5_bn", "loss_bn",
-                               "nonzero_params", "gzip_bytes", "theoretical_speedup", "layer_sparsity")}
+        out = {
+            k: []
+            for k in (
+                "level",
+                "sparsity",
+                "top1",
+                "top5",
+                "loss",
+                "top1_bn",
+                "top5_bn",
+                "loss_bn",
+                "nonzero_params",
+                "gzip_bytes",
+                "theoretical_speedup",
+                "layer_sparsity",
+            )
+        }
         clock = _Clock(seconds)
         try:
             for level in self.levels:
@@ -195,31 +312,48 @@ class Profiler:
                 self._restore()
                 out["level"].append(level)
                 out["sparsity"].append(selection.sparsity_of(masks))
-                out["layer_sparsity"].append([1.0 - float(np.count_nonzero(m)) / m.size for m in masks])
+                out["layer_sparsity"].append(
+                    [1.0 - float(np.count_nonzero(m)) / m.size for m in masks]
+                )
                 for key in ("top1", "top5", "loss"):
                     out[key].append(raw[key])
                     out[f"{key}_bn"].append(recalibrated[key])
                 out["nonzero_params"].append(counts["nonzero_params"])
                 out["gzip_bytes"].append(sizes["gzip_bytes"])
                 out["theoretical_speedup"].append(speedup)
-                self._tick(f"{name}: {scope} one-shot at {level:.0%} — top-1 {raw['top1']:.3f}, "
-                           f"{recalibrated['top1']:.3f} with BatchNorm re-estimated")
+                self._tick(
+                    f"{name}: {scope} one-shot at {level:.0%} — top-1 {raw['top1']:.3f}, "
+                    f"{recalibrated['top1']:.3f} with BatchNorm re-estimated"
+                )
         finally:
             self._restore()
         return out
 
     def structured(self, name: str, calibration) -> dict:
-        """Whole channels removed by one global ranking to each share of FLOPs: a new, smaller model per
-        level (the baseline is never changed), BatchNorm re-estimated, evaluated and measured."""
+        """Whole channels removed by one global ranking to each share of FLOPs: a new, smaller model
+        per level (the baseline is never changed), BatchNorm re-estimated, evaluated and
+        measured."""
         groups = structure.trace(self.model)
         if not any(g.prunable for g in groups):
             return {}
         if self.times is None:
             self.times = latency_table.load_or_measure(self.model, groups, self.root)
-        recipe = self.spec.with_(strategy=name, granularity="structured", scope="global", budget="flops",
-                                 rank="importance", sparsity=0.5)
-        pruner = pruners.ChannelPruner(self.model, recipe.pruning, times=self.times, calibration=calibration,
-                                       seed=self.spec.training.seed, recalibration=self.dataset.x_train)
+        recipe = self.spec.with_(
+            strategy=name,
+            granularity="structured",
+            scope="global",
+            budget="flops",
+            rank="importance",
+            sparsity=0.5,
+        )
+        pruner = pruners.ChannelPruner(
+            self.model,
+            recipe.pruning,
+            times=self.times,
+            calibration=calibration,
+            seed=self.spec.training.seed,
+            recalibration=self.dataset.x_train,
+        )
         out = {k: [] for k in STRUCTURED_KEYS}
         for level in self.structured_levels:
             if level == 0:
@@ -241,7 +375,10 @@ class Profiler:
             out["flops"].append(cost["flops"])
             out["gzip_bytes"].append(metrics.file_sizes(smaller)["gzip_bytes"])
             out["litert_ms_predicted"].append(cost["latency"])
-            self._tick(f"{name}: channels removed to {level:.0%} of the FLOPs: top-1 {measured['top1']:.3f}")
+            self._tick(
+                f"{name}: channels removed to {level:.0%} of the FLOPs: top-1 "
+                f"{measured['top1']:.3f}"
+            )
         return out
 
 
@@ -259,22 +396,45 @@ class _Clock:
         self.start = time.perf_counter()
 
     def __exit__(self, *exc):
-        self.seconds[self.part] = self.seconds.get(self.part, 0.0) + time.perf_counter() - self.start
+        self.seconds[self.part] = (
+            self.seconds.get(self.part, 0.0) + time.perf_counter() - self.start
+        )
         return False
 
 
-def run(spec, names, *, levels=LEVELS, layer_levels=LAYER_LEVELS, structured_levels=STRUCTURED_LEVELS, root=None,
-        on_progress=lambda p: None, should_cancel=lambda: False) -> Profile:
+def run(
+    spec,
+    names,
+    *,
+    levels=LEVELS,
+    layer_levels=LAYER_LEVELS,
+    structured_levels=STRUCTURED_LEVELS,
+    root=None,
+    on_progress=lambda p: None,
+    should_cancel=lambda: False,
+) -> Profile:
     """The recipe's baseline (cached, or trained now) profiled for criteria `names` (no structured
     curve when `structured_levels` is empty)."""
     names = check_criteria(names)
     levels = check_levels(levels)
     layer_levels = check_levels(layer_levels, "layer levels")
-    structured_levels = check_levels(structured_levels, "channel levels") if structured_levels else ()
+    structured_levels = (
+        check_levels(structured_levels, "channel levels") if structured_levels else ()
+    )
     dataset, user_model = run_inputs.check(spec)
-    baseline, _, _ = run_inputs.baseline_for(spec, dataset, user_model, root, on_progress, should_cancel)
+    baseline, _, _ = run_inputs.baseline_for(
+        spec, dataset, user_model, root, on_progress, should_cancel
+    )
     check_cancel(should_cancel)
-    profiler = Profiler(spec, baseline, dataset, levels=levels, layer_levels=layer_levels,
-                        structured_levels=structured_levels, root=root, on_progress=on_progress,
-                        should_cancel=should_cancel)
+    profiler = Profiler(
+        spec,
+        baseline,
+        dataset,
+        levels=levels,
+        layer_levels=layer_levels,
+        structured_levels=structured_levels,
+        root=root,
+        on_progress=on_progress,
+        should_cancel=should_cancel,
+    )
     return profiler.profile(list(names))

@@ -1,6 +1,7 @@
 """What a run starts from, checked before any training: the dataset at the model's input size, a
 user's model file, the dense baseline (cached, or trained once) and the calibration examples. The
 pipeline and the profiler both begin here."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,8 +17,11 @@ def calibration_set(spec, dataset) -> criteria.Calibration:
     """The first N training examples of a seeded shuffle (stratified enough for N ≥ classes)."""
     rng = np.random.default_rng(spec.training.seed)
     idx = rng.permutation(len(dataset.x_train))[: spec.pruning.calibration_examples]
-    return criteria.Calibration(dataset.x_train[idx].astype(np.float32), dataset.y_train[idx],
-                                batch_size=32 if spec.pruning.strategy == "fisher" else 64)
+    return criteria.Calibration(
+        dataset.x_train[idx].astype(np.float32),
+        dataset.y_train[idx],
+        batch_size=32 if spec.pruning.strategy == "fisher" else 64,
+    )
 
 
 def resolve_dataset(spec, baseline=None):
@@ -31,18 +35,24 @@ def resolve_dataset(spec, baseline=None):
 def _check_classes(model, dataset):
     classes = int(model.output_shape[-1])
     if classes != dataset.num_classes:
-        raise ModelError(f"the model predicts {classes} classes but {dataset.name} has {dataset.num_classes}")
+        raise ModelError(
+            f"the model predicts {classes} classes but {dataset.name} has {dataset.num_classes}"
+        )
 
 
 def check(spec):
     """Everything that can be refused before any training: data, a user's model file, the schedule
     against the fine-tune steps. Returns (dataset, the user's model or None)."""
     model, pruning = spec.baseline.model, spec.pruning
-    user_model = models.load_user_model(model[len("file:"):]) if model.startswith("file:") else None
+    user_model = (
+        models.load_user_model(model[len("file:") :]) if model.startswith("file:") else None
+    )
     dataset = resolve_dataset(spec, user_model)
     if user_model is not None:
         _check_classes(user_model, dataset)
-        if not criteria.find_targets(user_model, prune_head=pruning.prune_head, prune_depthwise=pruning.prune_depthwise):
+        if not criteria.find_targets(
+            user_model, prune_head=pruning.prune_head, prune_depthwise=pruning.prune_depthwise
+        ):
             raise ModelError("the model has no Conv2D or Dense kernel that this recipe may prune")
     steps_per_epoch = dataset.steps_per_epoch(spec.training.batch_size)
     spec.schedule.validate_for(spec.training.fine_tune_epochs * steps_per_epoch, steps_per_epoch)
@@ -53,14 +63,16 @@ def check(spec):
 
 
 def cached_baseline(spec, root: Path | None = None):
-    """The recipe's dense baseline if it is at hand (a user's file, or the cache), else None: an export
-    job times against it but never trains one."""
+    """The recipe's dense baseline if it is at hand (a user's file, or the cache), else None: an
+    export job times against it but never trains one."""
     if spec.baseline.model.startswith("file:"):
-        return models.load_user_model(spec.baseline.model[len("file:"):])
+        return models.load_user_model(spec.baseline.model[len("file:") :])
     return baselines.load_cached(spec, root)
 
 
-def baseline_for(spec, dataset, user_model, root=None, on_progress=lambda p: None, should_cancel=lambda: False):
+def baseline_for(
+    spec, dataset, user_model, root=None, on_progress=lambda p: None, should_cancel=lambda: False
+):
     """(the dense baseline, its dense summary, whether it came from a cache or a file)."""
     if user_model is not None:
         return user_model, baselines.dense_summary(user_model, dataset), True

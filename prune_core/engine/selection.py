@@ -10,15 +10,16 @@
 Weights already removed (`previous` masks) are removed first, so masks only ever shrink during a
 gradual schedule. Ties are broken by position (stable sort), so the count is exact.
 
-A sparsity pattern (`prune_core.recipe.patterns`) changes what is chosen, not how: N:M selects inside each
-group of M; blocks are ranked by their mean score with the same three ways, then expanded.
-"""
+A sparsity pattern (`prune_core.recipe.patterns`) changes what is chosen, not how: N:M selects
+inside each group of M; blocks are ranked by their mean score with the same three ways, then
+expanded."""
+
 from __future__ import annotations
 
 import numpy as np
 
-from prune_core.recipe import patterns
 from prune_core.errors import SpecError
+from prune_core.recipe import patterns
 
 
 def _ranked(scores: np.ndarray, previous: np.ndarray | None) -> np.ndarray:
@@ -34,8 +35,8 @@ def keep_count(size: int, sparsity: float) -> int:
 
 
 class Ranking:
-    """Scores sorted once (stable: ties broken by position): a mask at any sparsity is then a prefix of
-    the order. A profile reads dozens of sparsities off one criterion's scores this way."""
+    """Scores sorted once (stable: ties broken by position): a mask at any sparsity is then a prefix
+    of the order. A profile reads dozens of sparsities off one criterion's scores this way."""
 
     def __init__(self, scores: list, previous: list | None = None):
         previous = previous or [None] * len(scores)
@@ -54,11 +55,13 @@ class Ranking:
         """Kernel `index`'s mask at `sparsity` (its lowest-scored weights removed)."""
         _check_sparsity(sparsity)
         flat = self.flats[index]
-        return _mask_from(self.orders[index], flat.size, keep_count(flat.size, sparsity)).reshape(self.shapes[index])
+        return _mask_from(self.orders[index], flat.size, keep_count(flat.size, sparsity)).reshape(
+            self.shapes[index]
+        )
 
     def layerwise(self, sparsity) -> list:
-        """Each kernel loses `sparsity` of its weights — one fraction for all, or one per kernel (the
-        automatic allocation's)."""
+        """Each kernel loses `sparsity` of its weights — one fraction for all, or one per kernel
+        (the automatic allocation's)."""
         each = list(sparsity) if np.ndim(sparsity) else [sparsity] * len(self.flats)
         if len(each) != len(self.flats):
             raise SpecError(f"{len(each)} per-layer sparsities for {len(self.flats)} layers")
@@ -98,11 +101,21 @@ def threshold(scores: list, value: float, previous: list | None = None) -> list:
     if not np.isfinite(value) or value < 0:
         raise SpecError(f"threshold must be a finite number >= 0, got {value}")
     previous = previous or [None] * len(scores)
-    return [(_ranked(s, p) >= value).astype(np.float32).reshape(np.shape(s)) for s, p in zip(scores, previous)]
+    return [
+        (_ranked(s, p) >= value).astype(np.float32).reshape(np.shape(s))
+        for s, p in zip(scores, previous)
+    ]
 
 
-def select(scores: list, *, sparsity=None, threshold_value: float | None = None, scope: str = "layerwise",
-           previous: list | None = None, pattern: patterns.Pattern = patterns.Pattern()) -> list:
+def select(
+    scores: list,
+    *,
+    sparsity=None,
+    threshold_value: float | None = None,
+    scope: str = "layerwise",
+    previous: list | None = None,
+    pattern: patterns.Pattern = patterns.Pattern(),
+) -> list:
     """Masks for `scores` (one array per kernel). `sparsity` may be one fraction or one per kernel
     (layerwise). With a pattern: N:M ignores the amount (the pattern fixes it); blocks are chosen
     like single weights, by their mean score."""
@@ -111,10 +124,18 @@ def select(scores: list, *, sparsity=None, threshold_value: float | None = None,
         return [patterns.nm_mask(s, pattern.n, pattern.m, p) for s, p in zip(scores, previous)]
     if pattern.kind == "block":
         blocks = [patterns.block_scores(s, pattern, p) for s, p in zip(scores, previous)]
-        chosen = select([b for b, _ in blocks], sparsity=sparsity, threshold_value=threshold_value, scope=scope,
-                        previous=[p for _, p in blocks])
-        return [patterns.expand_blocks(c, np.shape(s), pattern) * (1.0 if p is None else np.asarray(p, np.float32))
-                for c, s, p in zip(chosen, scores, previous)]
+        chosen = select(
+            [b for b, _ in blocks],
+            sparsity=sparsity,
+            threshold_value=threshold_value,
+            scope=scope,
+            previous=[p for _, p in blocks],
+        )
+        return [
+            patterns.expand_blocks(c, np.shape(s), pattern)
+            * (1.0 if p is None else np.asarray(p, np.float32))
+            for c, s, p in zip(chosen, scores, previous)
+        ]
     if threshold_value is not None:
         return threshold(scores, threshold_value, previous)
     if scope == "global":

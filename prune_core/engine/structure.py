@@ -3,13 +3,15 @@
 Every tensor's last axis is a "channel space". A Conv2D or Dense layer *produces* a new space (its
 filters) and *consumes* its input's; pass-through layers (BatchNorm, activations, padding, dropout,
 pooling, depthwise conv, a Reshape that only adds size-1 axes) keep their input's space; Add and
-Multiply *couple* the spaces they join. Coupled spaces form a group: removing channel c means removing
-it from every producer, consumer and member of the group at once (inside an MBConv block: expand conv ↔
-BN ↔ depthwise ↔ BN ↔ SE-expand ↔ multiply ↔ project-conv input; residual Adds couple a whole stage).
+Multiply *couple* the spaces they join. Coupled spaces form a group: removing channel c means
+removing it from every producer, consumer and member of the group at once (inside an MBConv block:
+expand conv ↔ BN ↔ depthwise ↔ BN ↔ SE-expand ↔ multiply ↔ project-conv input; residual Adds couple
+a whole stage).
 
 A group is *fixed* (never pruned) when it touches the model's input or output, or any layer this
 module does not understand — named in `fixed_reason`, never silently mis-pruned.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -19,17 +21,21 @@ import numpy as np
 from prune_core.engine import layers
 from prune_core.errors import ModelError
 
+
 @dataclass
 class Group:
     """Channels that must be removed together."""
 
     id: int
     size: int
-    producers: list = field(default_factory=list)   # Conv2D / Dense whose output channels these are
-    consumers: list = field(default_factory=list)   # (layer, "conv" | "dense" | "flatten-dense") reading them
-    members: list = field(default_factory=list)     # BatchNorm / depthwise with per-channel weights
-    reshapes: list = field(default_factory=list)    # Reshape layers whose target shape ends in these channels
-    carriers: list = field(default_factory=list)    # weightless layers whose output holds them (cost model only)
+    producers: list = field(default_factory=list)  # Conv2D / Dense whose output channels these are
+    # (layer, "conv" | "dense" | "flatten-dense") reading them
+    consumers: list = field(default_factory=list)
+    members: list = field(default_factory=list)  # BatchNorm / depthwise with per-channel weights
+    # Reshape layers whose target shape ends in these channels
+    reshapes: list = field(default_factory=list)
+    # weightless layers whose output holds them (cost model only)
+    carriers: list = field(default_factory=list)
     fixed_reason: str | None = None
 
     @property
@@ -37,9 +43,16 @@ class Group:
         return self.fixed_reason is None and bool(self.producers)
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "size": self.size, "producers": self.producers,
-                "consumers": [list(c) for c in self.consumers], "members": self.members,
-                "reshapes": self.reshapes, "carriers": self.carriers, "fixed_reason": self.fixed_reason}
+        return {
+            "id": self.id,
+            "size": self.size,
+            "producers": self.producers,
+            "consumers": [list(c) for c in self.consumers],
+            "members": self.members,
+            "reshapes": self.reshapes,
+            "carriers": self.carriers,
+            "fixed_reason": self.fixed_reason,
+        }
 
 
 class _Spaces:
@@ -76,7 +89,12 @@ class _Spaces:
 def _tensor_refs(value, known: set) -> list:
     """Every [layer, node, index] reference to a known layer inside call arguments."""
     if isinstance(value, (list, tuple)):
-        if len(value) >= 3 and isinstance(value[0], str) and value[0] in known and isinstance(value[1], int):
+        if (
+            len(value) >= 3
+            and isinstance(value[0], str)
+            and value[0] in known
+            and isinstance(value[1], int)
+        ):
             return [(value[0], value[1], value[2])] + _tensor_refs(list(value[3:]), known)
         return [r for v in value for r in _tensor_refs(v, known)]
     if isinstance(value, dict):
@@ -85,15 +103,19 @@ def _tensor_refs(value, known: set) -> list:
 
 
 def _inputs(layer_config, known: set):
-    """(positional input tensors, every tensor the call references). The first is None for calls this
-    module does not understand: a shared layer, or tensors passed as keyword arguments (`x + y`
+    """(positional input tensors, every tensor the call references). The first is None for calls
+    this module does not understand: a shared layer, or tensors passed as keyword arguments (`x + y`
     recorded as TFOpLambda keeps `y` there)."""
     nodes = layer_config.get("inbound_nodes") or []
     if not nodes:
         return [], []
     everything = _tensor_refs(nodes, known)
     node = nodes[0]
-    if len(nodes) > 1 or isinstance(node, dict) or not all(isinstance(t, (list, tuple)) for t in node):
+    if (
+        len(nodes) > 1
+        or isinstance(node, dict)
+        or not all(isinstance(t, (list, tuple)) for t in node)
+    ):
         return None, everything
     positional = [(t[0], t[1], t[2]) for t in node]
     if len(everything) != len(positional):
@@ -107,7 +129,8 @@ def trace(model) -> list[Group]:
     if "layers" not in config or "input_layers" not in config:
         raise ModelError("structured pruning needs a functional Keras model (not a subclassed one)")
     spaces = _Spaces()
-    tensor_space, flattened = {}, {}  # (layer, node, index) → space; flatten output space → (input space, positions)
+    # (layer, node, index) → space; flatten output space → (input space, positions)
+    tensor_space, flattened = {}, {}
     roles = []  # (space, kind, layer name, extra)
     known = {entry["name"] for entry in config["layers"]}
     for entry in config["layers"]:
@@ -122,23 +145,37 @@ def trace(model) -> list[Group]:
         if inputs is None or any(t not in tensor_space for t in inputs):
             for t in referenced:
                 if t in tensor_space:
-                    spaces.fix(tensor_space[t], f"{name} ({cls}) is shared or called in a way not understood")
-            tensor_space[(name, 0, 0)] = spaces.new(width or 0, f"output of {name} ({cls}), not understood")
+                    spaces.fix(
+                        tensor_space[t],
+                        f"{name} ({cls}) is shared or called in a way not understood",
+                    )
+            tensor_space[(name, 0, 0)] = spaces.new(
+                width or 0, f"output of {name} ({cls}), not understood"
+            )
             continue
         ins = [tensor_space[t] for t in inputs]
         kind = layers.type_of(cls)
-        if kind is None or kind.consumes != "dense":  # only a Dense can read a flattened map channel by channel
+        # only a Dense can read a flattened map channel by channel
+        if kind is None or kind.consumes != "dense":
             for s in ins:
                 if s in flattened:
                     spaces.fix(flattened[s][0], f"{name} ({cls}) reads a Flatten output")
         arity_ok = len(ins) >= 2 if kind is not None and kind.role == "coupling" else len(ins) == 1
         refused = kind.refuse(layer) if kind is not None and arity_ok else None
-        if kind is None or not arity_ok or refused or kind.role == "input" \
-                or (kind.role == "flatten" and None in layer.input_shape[1:]):
+        if (
+            kind is None
+            or not arity_ok
+            or refused
+            or kind.role == "input"
+            or (kind.role == "flatten" and None in layer.input_shape[1:])
+        ):
             reason = refused or f"{name} ({cls}) is not understood by structured pruning"
             for s in ins:
                 spaces.fix(s, reason)
-            out = spaces.new(width or 0, f"output of {name} ({cls})" + (f": {refused}" if refused else ", not understood"))
+            out = spaces.new(
+                width or 0,
+                f"output of {name} ({cls})" + (f": {refused}" if refused else ", not understood"),
+            )
         elif kind.role == "producer":
             if kind.consumes == "dense" and ins[0] in flattened:
                 roles.append((flattened[ins[0]][0], "consumer", name, "flatten-dense"))
@@ -155,7 +192,11 @@ def trace(model) -> list[Group]:
             if cls == "Reshape":
                 roles.append((out, "reshape", name, None))
         else:  # coupling
-            widths = {shape[-1] for shape in layer.input_shape} if isinstance(layer.input_shape, list) else set()
+            widths = (
+                {shape[-1] for shape in layer.input_shape}
+                if isinstance(layer.input_shape, list)
+                else set()
+            )
             out = ins[0]
             for other in ins[1:]:
                 out = spaces.union(out, other)

@@ -1,10 +1,10 @@
 """Structured surgery (step 3 of 3): build a new, smaller dense model with chosen channels gone.
 
 Plan, then apply: a `Plan` says which channels of which groups stay (plain data, stored with the
-run); `apply` rebuilds the architecture from the model's config with fewer filters / units, then copies
-every weight sliced to the kept channels. The input model is never touched, and the result is a
-plain Keras model that saves and loads with no custom layers.
-"""
+run); `apply` rebuilds the architecture from the model's config with fewer filters / units, then
+copies every weight sliced to the kept channels. The input model is never touched, and the result is
+a plain Keras model that saves and loads with no custom layers."""
+
 from __future__ import annotations
 
 import copy
@@ -32,23 +32,32 @@ class Plan:
         return sum(g.size - len(self.kept(g)) for g in self.groups)
 
     def to_dict(self) -> dict:
-        return {"groups": [{**g.to_dict(), "keep": self.kept(g).tolist()} for g in self.groups if g.prunable]}
+        return {
+            "groups": [
+                {**g.to_dict(), "keep": self.kept(g).tolist()} for g in self.groups if g.prunable
+            ]
+        }
 
     def validate(self) -> None:
         by_id = {g.id: g for g in self.groups}
         for gid, kept in self.keep.items():
             group = by_id.get(gid)
             if group is None or not group.prunable:
-                raise ValueError(f"group {gid} cannot be pruned ({group.fixed_reason if group else 'unknown'})")
+                raise ValueError(
+                    f"group {gid} cannot be pruned ({group.fixed_reason if group else 'unknown'})"
+                )
             kept = np.asarray(kept)
             if kept.size == 0:
                 raise ValueError(f"group {gid} would lose every channel")
             if kept.min() < 0 or kept.max() >= group.size or len(set(kept.tolist())) != kept.size:
-                raise ValueError(f"group {gid}: kept channels must be distinct indices below {group.size}")
+                raise ValueError(
+                    f"group {gid}: kept channels must be distinct indices below {group.size}"
+                )
 
 
 def _index(plan: Plan):
-    """layer name → (output kept indices or None, input kept indices or None, input group size, kind)."""
+    """layer name → (output kept indices or None, input kept indices or None, input group size,
+    kind)."""
     out_keep, in_keep = {}, {}
     for g in plan.groups:
         kept = plan.kept(g)
@@ -85,7 +94,9 @@ def _slice(layer, weights, out_kept, in_info):
         return [kernel] + rest
     if kind.role == "member" and out_kept is not None:
         if kind.kernel:  # a depthwise kernel (kh, kw, channels, 1): channels on axis 2
-            return [np.take(weights[0], out_kept, axis=2)] + [np.take(w, out_kept, axis=-1) for w in weights[1:]]
+            return [np.take(weights[0], out_kept, axis=2)] + [
+                np.take(w, out_kept, axis=-1) for w in weights[1:]
+            ]
         return [np.take(w, out_kept, axis=-1) for w in weights]
     return weights
 
@@ -108,5 +119,7 @@ def apply(model, plan: Plan):
     smaller = keras.Model.from_config(config)
     for layer in model.layers:
         new = smaller.get_layer(layer.name)
-        new.set_weights(_slice(layer, layer.get_weights(), out_keep.get(layer.name), in_keep.get(layer.name)))
+        new.set_weights(
+            _slice(layer, layer.get_weights(), out_keep.get(layer.name), in_keep.get(layer.name))
+        )
     return smaller

@@ -5,10 +5,11 @@ pruned weights exactly zero after every optimizer step — no leak between pruni
 cost of one multiply per kernel. Progress and cancel are checked at step boundaries so a job runner
 can show live state and stop a run cooperatively.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Callable, Optional
+from collections.abc import Callable
 
 import numpy as np
 
@@ -20,18 +21,23 @@ from prune_core.progress import CancelFn, Progress, ProgressFn, check_cancel, ig
 def augmenter(seed: int):
     """Small shifts, rotations and zooms: the digits baseline overfits 1,257 images without them."""
     layers = keras.layers
-    return keras.Sequential([
-        layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed),
-        layers.RandomRotation(0.04, fill_mode="constant", seed=seed + 1),
-        layers.RandomZoom(0.1, fill_mode="constant", seed=seed + 2),
-    ], name="augment")
+    return keras.Sequential(
+        [
+            layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed),
+            layers.RandomRotation(0.04, fill_mode="constant", seed=seed + 1),
+            layers.RandomZoom(0.1, fill_mode="constant", seed=seed + 2),
+        ],
+        name="augment",
+    )
 
 
 def learning_rate_schedule(peak: float, total_steps: int, warmup_steps: int):
     """Linear warm-up to `peak`, then cosine decay to zero."""
     decay = max(total_steps - warmup_steps, 1)
     if warmup_steps:
-        return keras.optimizers.schedules.CosineDecay(0.0, decay, warmup_target=peak, warmup_steps=warmup_steps)
+        return keras.optimizers.schedules.CosineDecay(
+            0.0, decay, warmup_target=peak, warmup_steps=warmup_steps
+        )
     return keras.optimizers.schedules.CosineDecay(peak, decay)
 
 
@@ -43,11 +49,22 @@ class Trainer:
     optimizer step `step` (1, 2, …) (the pruning schedule hooks in there to recompute masks).
     """
 
-    def __init__(self, model, *, learning_rate: float, total_steps: int, warmup_steps: int = 0,
-                 augment: bool = True, seed: int = 0, masks: Optional[list] = None):
+    def __init__(
+        self,
+        model,
+        *,
+        learning_rate: float,
+        total_steps: int,
+        warmup_steps: int = 0,
+        augment: bool = True,
+        seed: int = 0,
+        masks: list | None = None,
+    ):
         self.model = model
         self.masks = list(masks or [])
-        self.optimizer = keras.optimizers.Adam(learning_rate_schedule(learning_rate, total_steps, warmup_steps))
+        self.optimizer = keras.optimizers.Adam(
+            learning_rate_schedule(learning_rate, total_steps, warmup_steps)
+        )
         self.loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_logits(model))
         self.augment = augmenter(seed) if augment else None
         self._step = tf.function(self._train_step)
@@ -66,25 +83,45 @@ class Trainer:
         self.optimizer.apply_gradients(zip(grads, variables))
         for variable, mask in self.masks:
             variable.assign(variable * mask)
-        hits = tf.cast(tf.equal(tf.argmax(out, axis=-1, output_type=tf.int32), tf.cast(y, tf.int32)), tf.float32)
+        hits = tf.cast(
+            tf.equal(tf.argmax(out, axis=-1, output_type=tf.int32), tf.cast(y, tf.int32)),
+            tf.float32,
+        )
         return loss, tf.reduce_mean(hits)
 
     def start_at(self, step: int) -> None:
-        """Continue a learning-rate schedule from optimizer step `step` (for training in segments)."""
+        """Continue a learning-rate schedule from optimizer step `step` (for training in
+        segments)."""
         self.optimizer.iterations.assign(step)
 
-    def fit(self, x: np.ndarray, y: np.ndarray, *, epochs: int, batch_size: int, seed: int = 0,
-            phase: str = "fine-tuning", on_progress: ProgressFn = ignore, should_cancel: CancelFn = never,
-            before_step: Callable[[int], None] = lambda step: None, sparsity: Callable[[], float] = lambda: None,
-            first_step: int = 1, last_step: int | None = None):
+    def fit(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        *,
+        epochs: int,
+        batch_size: int,
+        seed: int = 0,
+        phase: str = "fine-tuning",
+        on_progress: ProgressFn = ignore,
+        should_cancel: CancelFn = never,
+        before_step: Callable[[int], None] = lambda step: None,
+        sparsity: Callable[[], float] = lambda: None,
+        first_step: int = 1,
+        last_step: int | None = None,
+    ):
         """Run steps `first_step`…`last_step` (default: all) of an `epochs`-epoch run, in the same
-        batch order as an uninterrupted run; returns per-epoch history (loss, accuracy, seconds, steps)."""
+        batch order as an uninterrupted run; returns per-epoch history (loss, accuracy, seconds,
+        steps)."""
         steps_per_epoch = -(-len(x) // batch_size)
         total = epochs * steps_per_epoch
         last_step = total if last_step is None else min(last_step, total)
-        data = (tf.data.Dataset.from_tensor_slices((x, y))
-                .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-                .batch(batch_size).prefetch(2))
+        data = (
+            tf.data.Dataset.from_tensor_slices((x, y))
+            .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+            .batch(batch_size)
+            .prefetch(2)
+        )
         history, step = [], 0
         for epoch in range(epochs):
             if step + steps_per_epoch < first_step:
@@ -102,27 +139,53 @@ class Trainer:
                 loss, acc = self._step(xb, yb)
                 losses.append(float(loss))
                 accs.append(float(acc))
-                on_progress(Progress(phase, epoch + 1, epochs, step, total, losses[-1],
-                                     float(np.mean(accs)), sparsity()))
+                on_progress(
+                    Progress(
+                        phase,
+                        epoch + 1,
+                        epochs,
+                        step,
+                        total,
+                        losses[-1],
+                        float(np.mean(accs)),
+                        sparsity(),
+                    )
+                )
             if losses:
-                history.append({"epoch": epoch + 1, "loss": float(np.mean(losses)), "accuracy": float(np.mean(accs)),
-                                "seconds": time.perf_counter() - start, "steps": len(losses)})
+                history.append(
+                    {
+                        "epoch": epoch + 1,
+                        "loss": float(np.mean(losses)),
+                        "accuracy": float(np.mean(accs)),
+                        "seconds": time.perf_counter() - start,
+                        "steps": len(losses),
+                    }
+                )
             if step >= last_step:
                 break
         return history
 
 
-def batchnorm_recalibrator(model, x: np.ndarray, *, batch_size: int = 32, batches: int = 30, seed: int = 0,
-                           momentum: float | None = None):
-    """A zero-argument call that re-estimates `model`'s BatchNorm moving statistics on training images,
-    with no weight update (the same images every call; traced once). `momentum` (default: the
-    layers' own) sets how fast the old statistics are forgotten: after n batches a fraction
+def batchnorm_recalibrator(
+    model,
+    x: np.ndarray,
+    *,
+    batch_size: int = 32,
+    batches: int = 30,
+    seed: int = 0,
+    momentum: float | None = None,
+):
+    """A zero-argument call that re-estimates `model`'s BatchNorm moving statistics on training
+    images, with no weight update (the same images every call; traced once). `momentum` (default:
+    the layers' own) sets how fast the old statistics are forgotten: after n batches a fraction
     momentumⁿ of them is left."""
     norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     if not norms:
         return lambda: model
     rng = np.random.default_rng(seed)
-    chosen = [rng.choice(len(x), size=min(batch_size, len(x)), replace=False) for _ in range(batches)]
+    chosen = [
+        rng.choice(len(x), size=min(batch_size, len(x)), replace=False) for _ in range(batches)
+    ]
     forward = tf.function(lambda b: model(b, training=True))
 
     def recalibrate():
@@ -141,7 +204,9 @@ def batchnorm_recalibrator(model, x: np.ndarray, *, batch_size: int = 32, batche
     return recalibrate
 
 
-def recalibrate_batchnorm(model, x: np.ndarray, *, batch_size: int = 32, batches: int = 30, seed: int = 0):
+def recalibrate_batchnorm(
+    model, x: np.ndarray, *, batch_size: int = 32, batches: int = 30, seed: int = 0
+):
     """Re-estimate BatchNorm moving statistics on training images, with no weight update. After
     channels are cut, the old statistics no longer describe the smaller network's activations."""
     return batchnorm_recalibrator(model, x, batch_size=batch_size, batches=batches, seed=seed)()
@@ -152,8 +217,10 @@ def merge_history(parts: list) -> list:
     becomes one entry, weighted by steps)."""
     merged: dict = {}
     for entry in (e for part in parts for e in part):
-        m = merged.setdefault(entry["epoch"], {"epoch": entry["epoch"], "loss": 0.0, "accuracy": 0.0,
-                                               "seconds": 0.0, "steps": 0})
+        m = merged.setdefault(
+            entry["epoch"],
+            {"epoch": entry["epoch"], "loss": 0.0, "accuracy": 0.0, "seconds": 0.0, "steps": 0},
+        )
         n = m["steps"] + entry["steps"]
         for key in ("loss", "accuracy"):
             m[key] = (m[key] * m["steps"] + entry[key] * entry["steps"]) / n

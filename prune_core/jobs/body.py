@@ -3,6 +3,7 @@
 This is the door to TensorFlow on the jobs side: the engine is imported here, inside the functions
 that need it, so the dispatchers and the dashboard that import `prune_core.jobs` never load it.
 """
+
 from __future__ import annotations
 
 import errno
@@ -18,7 +19,8 @@ from prune_core.jobs.store import FINISH_PATIENCE, JobStore
 
 class ProgressThrottle:
     """Call `fn` at most once per `seconds` (always on a phase change), adding how long the run has
-    been in this phase (`phase_seconds`, from its first report) so that pages can estimate the rest."""
+    been in this phase (`phase_seconds`, from its first report) so that pages can estimate the
+    rest."""
 
     def __init__(self, fn, seconds: float):
         self.fn, self.seconds, self.last, self.last_phase = fn, seconds, 0.0, None
@@ -27,7 +29,11 @@ class ProgressThrottle:
     def __call__(self, progress) -> None:
         now = time.monotonic()
         started = self.first_seen.setdefault(progress.phase, now)
-        if progress.phase != self.last_phase or now - self.last >= self.seconds or progress.fraction >= 1.0:
+        if (
+            progress.phase != self.last_phase
+            or now - self.last >= self.seconds
+            or progress.fraction >= 1.0
+        ):
             self.last, self.last_phase = now, progress.phase
             self.fn({**progress.to_dict(), "phase_seconds": now - started})
 
@@ -53,27 +59,42 @@ def run_job(job_id: int, store: JobStore | None = None) -> str:
         except BaseException as exc:  # noqa: BLE001 - a job must always leave a final state behind
             store.finish(job_id, "failed", error=_reason(exc), patience=FINISH_PATIENCE)
             return "failed"
-    status, result, error = execute(job, store.path.parent,
-                                    ProgressThrottle(lambda p: store.report(job_id, p), REPORT_EVERY), should_cancel)
+    status, result, error = execute(
+        job,
+        store.path.parent,
+        ProgressThrottle(lambda p: store.report(job_id, p), REPORT_EVERY),
+        should_cancel,
+    )
     store.finish(job_id, status, result=result, error=error, patience=FINISH_PATIENCE)
     return status
 
 
 def execute(job, root: Path, on_progress, should_cancel) -> tuple[str, dict | None, str | None]:
     """Do a run, scoring or profile job's work under `root` (its PRUNE_HOME); returns (final state,
-    result, error) for the caller to record (`run_job`, in the job process of either backend). The pruned model is saved in the job's folder under `root`."""
+    result, error) for the caller to record (`run_job`, in the job process of either backend). The
+    pruned model is saved in the job's folder under `root`."""
     folder = job_dir(job.id, root)
     try:
         if job.kind == "profile":
             from prune_core.engine import profiler
 
-            measured = profiler.run(job.spec, [job.spec.pruning.strategy], root=root, on_progress=on_progress,
-                                    should_cancel=should_cancel)
+            measured = profiler.run(
+                job.spec,
+                [job.spec.pruning.strategy],
+                root=root,
+                on_progress=on_progress,
+                should_cancel=should_cancel,
+            )
             return "completed", measured.to_dict(), None
         from prune_core.engine import pipeline
 
-        result = pipeline.run(job.spec, root=root, model_path=folder / "model.keras", on_progress=on_progress,
-                              should_cancel=should_cancel)
+        result = pipeline.run(
+            job.spec,
+            root=root,
+            model_path=folder / "model.keras",
+            on_progress=on_progress,
+            should_cancel=should_cancel,
+        )
         return "completed", result.to_dict(), None
     except Canceled:
         return "canceled", None, "canceled by request"
@@ -90,7 +111,10 @@ def execute(job, root: Path, on_progress, should_cancel) -> tuple[str, dict | No
 def _reason(exc: BaseException) -> str:
     """One line saying why a job failed; a full disk says so in words."""
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return "the disk is full (no space left to write the model or its results); free some space and retry"
+        return (
+            "the disk is full (no space left to write the model or its results); "
+            "free some space and retry"
+        )
     return f"{type(exc).__name__}: {exc}".strip()[:500]
 
 
@@ -101,10 +125,19 @@ def _run_export(job, store: JobStore, should_cancel) -> str:
     parent = store.get(job.parent)
     path = (parent.result or {}).get("model_path") if parent else None
     if not path or not Path(path).exists():
-        store.finish(job.id, "failed", error=f"job {job.parent} has no saved model to export", patience=FINISH_PATIENCE)
+        store.finish(
+            job.id,
+            "failed",
+            error=f"job {job.parent} has no saved model to export",
+            patience=FINISH_PATIENCE,
+        )
         return "failed"
-    deployment = pipeline.export_saved(path, parent.spec, store.path.parent,
-                                       on_progress=ProgressThrottle(lambda p: store.report(job.id, p), REPORT_EVERY))
+    deployment = pipeline.export_saved(
+        path,
+        parent.spec,
+        store.path.parent,
+        on_progress=ProgressThrottle(lambda p: store.report(job.id, p), REPORT_EVERY),
+    )
     if should_cancel():
         store.finish(job.id, "canceled", error="canceled by request", patience=FINISH_PATIENCE)
         return "canceled"

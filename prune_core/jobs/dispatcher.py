@@ -6,6 +6,7 @@ PRUNE_RAY_ADDRESS is set (`jobs.ray_dispatch`) — until the queue is empty. A j
 own state, progress and result, so a crash, an out-of-memory kill or a killed dispatcher loses
 nothing already reported. The dispatcher never imports TensorFlow.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -26,7 +27,8 @@ class Dispatcher(Protocol):
     """What `dispatch` asks of a backend."""
 
     def tick(self) -> int:
-        """Record what ended, enforce cancels and limits, start queued jobs; returns how many started."""
+        """Record what ended, enforce cancels and limits, start queued jobs; returns how many
+        started."""
 
     def busy(self) -> bool:
         """Whether any job it started is still running."""
@@ -45,8 +47,13 @@ def backend(store: JobStore, parallel: int | None = None) -> Dispatcher:
     return LocalDispatcher(store, parallel)
 
 
-def dispatch(store: JobStore | None = None, *, parallel: int | None = None, forever: bool = False,
-             idle_seconds: float = 2.0) -> int:
+def dispatch(
+    store: JobStore | None = None,
+    *,
+    parallel: int | None = None,
+    forever: bool = False,
+    idle_seconds: float = 2.0,
+) -> int:
     """Drain the queue; returns how many jobs it started. Exits when idle unless `forever`."""
     store = store or JobStore()
     lock = take_lock(store.path.parent)

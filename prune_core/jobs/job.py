@@ -3,6 +3,7 @@
 States: queued → running → completed | failed | canceled | interrupted. Pure Python: pages list jobs
 without importing TensorFlow.
 """
+
 from __future__ import annotations
 
 import functools
@@ -11,8 +12,8 @@ import time
 from dataclasses import dataclass
 
 from prune_core.recipe.spec import RunSpec
-from prune_core.results.run_result import RunResult
 from prune_core.results.profile import Profile
+from prune_core.results.run_result import RunResult
 
 ACTIVE = ("queued", "running")
 FINISHED = ("completed", "failed", "canceled", "interrupted")
@@ -34,15 +35,19 @@ class Job:
     progress: dict
     error: str | None
     result_json: str | None
-    kind: str = "run"          # "run", "scores" (threshold preview), "export" or "profile" (Explore)
+    # "run", "scores" (threshold preview), "export" or "profile" (Explore)
+    kind: str = "run"
     parent: int | None = None
     retried_as: int | None = None
-    owner: str | None = None   # who queued it (shared mode); None: the local user, the CLI, an import
-    demo: bool = False         # one of the bundled demo results (`prune_core.results.demo`), not measured here
+    # who queued it (shared mode); None: the local user, the CLI, an import
+    owner: str | None = None
+    # one of the bundled demo results (`prune_core.results.demo`), not measured here
+    demo: bool = False
 
     @functools.cached_property
     def result(self) -> dict | None:
-        """The run's measured result, parsed on first use (pages listing many jobs rarely need it)."""
+        """The run's measured result, parsed on first use (pages listing many jobs rarely need
+        it)."""
         return json.loads(self.result_json) if self.result_json else None
 
     @functools.cached_property

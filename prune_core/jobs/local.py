@@ -5,6 +5,7 @@ $PRUNE_MAX_JOBS, default 1) and enforces cancel: a job asked to stop gets `CANCE
 stop at a step boundary, then is killed; a job over PRUNE_JOB_TIMEOUT is killed and recorded. The
 dispatcher itself never imports TensorFlow.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,13 +37,17 @@ class LocalDispatcher:
         self.recovered = time.monotonic()
 
     def tick(self) -> int:
-        """One pass: record dead job processes, enforce cancels and the time limit, start queued jobs
-        up to `parallel`, and now and then mark jobs whose process vanished. Returns how many it started."""
+        """One pass: record dead job processes, enforce cancels and the time limit, start queued
+        jobs up to `parallel`, and now and then mark jobs whose process vanished. Returns how many
+        it started."""
         store, children, cancel_seen = self.store, self.children, self.cancel_seen
         reap(store, children, cancel_seen)
         # Jobs still running from an earlier dispatcher count against the limit and can be canceled.
-        adopted = {j.id: j.pid for j in store.list(status=("running",))
-                   if j.id not in children and job_process_alive(j.pid, j.id)}
+        adopted = {
+            j.id: j.pid
+            for j in store.list(status=("running",))
+            if j.id not in children and job_process_alive(j.pid, j.id)
+        }
         for job_id, pid in {**{i: p.pid for i, p in children.items()}, **adopted}.items():
             if store.cancel_requested(job_id):
                 first = cancel_seen.setdefault(job_id, time.monotonic())
@@ -51,8 +56,12 @@ class LocalDispatcher:
                     if job_id in children:
                         children.pop(job_id).wait()
                     adopted.pop(job_id, None)
-                    store.finish(job_id, "canceled", error="canceled by request (stopped after the grace period)",
-                                 patience=FINISH_PATIENCE)
+                    store.finish(
+                        job_id,
+                        "canceled",
+                        error="canceled by request (stopped after the grace period)",
+                        patience=FINISH_PATIENCE,
+                    )
         self._stop_overdue(adopted)
         started = 0
         while len(children) + len(adopted) < self.parallel:
@@ -63,7 +72,8 @@ class LocalDispatcher:
             children[job.id] = proc
             started += 1
             store.set_pid(job.id, proc.pid)
-        if time.monotonic() - self.recovered > RECOVER_EVERY:  # jobs whose process vanished meanwhile
+        # jobs whose process vanished meanwhile
+        if time.monotonic() - self.recovered > RECOVER_EVERY:
             store.recover()
             self.recovered = time.monotonic()
         return started
@@ -82,7 +92,9 @@ class LocalDispatcher:
             if job.id in children:
                 children.pop(job.id).wait()
             adopted.pop(job.id, None)
-            self.store.finish(job.id, "interrupted", error=limits.timeout_reason(limit), patience=FINISH_PATIENCE)
+            self.store.finish(
+                job.id, "interrupted", error=limits.timeout_reason(limit), patience=FINISH_PATIENCE
+            )
 
     def busy(self) -> bool:
         return bool(self.children or self.store.list(status=("running",), limit=1))

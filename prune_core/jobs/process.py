@@ -1,9 +1,10 @@
 """Job processes, as both dispatchers (local and Ray) start, watch and end them.
 
-A job runs as `python -m prune_core job ID`, in its own OS process and session: TensorFlow state never
-leaks between jobs, and a crash or an out-of-memory kill takes only that job. The process records its
-own state, progress and result; what the dispatcher adds is written to the job's log.
+A job runs as `python -m prune_core job ID`, in its own OS process and session: TensorFlow state
+never leaks between jobs, and a crash or an out-of-memory kill takes only that job. The process
+records its own state, progress and result; what the dispatcher adds is written to the job's log.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -17,7 +18,8 @@ from pathlib import Path
 from prune_core import paths
 from prune_core.jobs.store import FINISH_PATIENCE, JobStore
 
-CANCEL_GRACE = 3.0  # seconds a job asked to stop gets to stop at a step boundary, before it is killed
+# seconds a job asked to stop gets to stop at a step boundary, before it is killed
+CANCEL_GRACE = 3.0
 POLL_SECONDS = 0.5  # how often a dispatcher looks at the queue
 REPORT_EVERY = 0.5  # how often a job reports progress and asks whether to stop
 
@@ -32,16 +34,26 @@ def job_dir(job_id: int, root: Path | None = None) -> Path:
 def detached(args: list, root: Path, log_path: Path, env: dict | None = None) -> subprocess.Popen:
     """Start `python -m prune_core ARGS` in its own session (it outlives whoever started it)."""
     with open(log_path, "ab") as log:  # the child keeps its own copy of the handle
-        return subprocess.Popen([sys.executable, "-m", "prune_core", *args], cwd=paths.PROJECT_ROOT,
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                env={**os.environ, "PRUNE_HOME": str(root), **(env or {})}, start_new_session=True)
+        return subprocess.Popen(
+            [sys.executable, "-m", "prune_core", *args],
+            cwd=paths.PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, "PRUNE_HOME": str(root), **(env or {})},
+            start_new_session=True,
+        )
 
 
 def spawn(job_id: int, root: Path, tied: bool = False) -> subprocess.Popen:
     """Start a job's own process; `tied`: it dies with this process (a Ray task's job: killing the
     task's worker, or force-cancelling it, must leave nothing running)."""
-    return detached(["job", str(job_id)], root, job_dir(job_id, root) / "log.txt",
-                     {"PRUNE_PARENT_PID": str(os.getpid())} if tied else None)
+    return detached(
+        ["job", str(job_id)],
+        root,
+        job_dir(job_id, root) / "log.txt",
+        {"PRUNE_PARENT_PID": str(os.getpid())} if tied else None,
+    )
 
 
 def die_with_parent() -> None:
@@ -62,8 +74,9 @@ def die_with_parent() -> None:
 
 def exit_now(code: int) -> None:
     """End a job process as soon as its final state, result and files are recorded. Python's
-    teardown of TensorFlow takes `measured.TF_TEARDOWN_SECONDS` per process (docs/benchmarks/ray.md),
-    which only delays the next job on a busy machine, and a Ray task waiting for its job process."""
+    teardown of TensorFlow takes `measured.TF_TEARDOWN_SECONDS` per process
+    (docs/benchmarks/ray.md), which only delays the next job on a busy machine, and a Ray task
+    waiting for its job process."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -82,7 +95,8 @@ def log_line(job_id: int, root: Path, text: str) -> None:
 
 
 def take_lock(root: Path):
-    """The dispatcher lock of this PRUNE_HOME (an open file), or None when another dispatcher has it."""
+    """The dispatcher lock of this PRUNE_HOME (an open file), or None when another dispatcher has
+    it."""
     lock = open(root / "worker.lock", "w")
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -100,7 +114,8 @@ def kill(pid: int) -> None:
 
 
 def reap(store: JobStore, children: dict, cancel_seen: dict) -> None:
-    """Record job processes that ended without recording a final state (killed, crashed) as interrupted."""
+    """Record job processes that ended without recording a final state (killed, crashed) as
+    interrupted."""
     for job_id, proc in list(children.items()):
         code = proc.poll()
         if code is not None:
@@ -108,7 +123,11 @@ def reap(store: JobStore, children: dict, cancel_seen: dict) -> None:
             if job is not None and job.status == "running":
                 how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
                 hint = " (out of memory?)" if code in (-signal.SIGKILL, 137) else ""
-                store.finish(job_id, "interrupted", error=f"the job process died: {how}{hint}",
-                             patience=FINISH_PATIENCE)
+                store.finish(
+                    job_id,
+                    "interrupted",
+                    error=f"the job process died: {how}{hint}",
+                    patience=FINISH_PATIENCE,
+                )
             del children[job_id]
             cancel_seen.pop(job_id, None)

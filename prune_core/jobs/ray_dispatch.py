@@ -1,11 +1,11 @@
 """Run the queue on a Ray cluster: the same jobs, store and dashboard, more machines.
 
 With `PRUNE_RAY_ADDRESS` set (`auto`, `ray://host:port`, or `local` to start a private instance on
-this machine), `python -m prune_core worker` — started by the dashboard or by hand — drives a `RayDispatcher`
-(`prune_core.jobs.dispatcher`):
-it claims queued jobs and submits each as a Ray task, which runs the job in a fresh process of its own
-(the local backend's job process, so no TensorFlow state leaks from one job to the next), with
-`PRUNE_RAY_CPUS_PER_JOB` CPUs (default 1) and `PRUNE_RAY_GPUS_PER_JOB` GPUs (default 0). Remote workers never open the SQLite store: they report
+this machine), `python -m prune_core worker` — started by the dashboard or by hand — drives a
+`RayDispatcher` (`prune_core.jobs.dispatcher`): it claims queued jobs and submits each as a Ray
+task, which runs the job in a fresh process of its own (the local backend's job process, so no
+TensorFlow state leaks from one job to the next), with `PRUNE_RAY_CPUS_PER_JOB` CPUs (default 1) and
+`PRUNE_RAY_GPUS_PER_JOB` GPUs (default 0). Remote workers never open the SQLite store: they report
 progress to a mailbox actor and ask it whether to stop; the driver, on the dashboard's machine,
 copies progress into the store, passes cancels on, and records each final state. A task returns its
 numbers, its pruned model file and any baseline it trained, as bytes through Ray's object store; the
@@ -13,11 +13,12 @@ driver writes them under `$PRUNE_HOME` (a baseline is sent along with every late
 and jobs needing a baseline that is being trained wait for it: it is trained once for the cluster).
 
 A worker or job process that dies (killed, out of memory, node lost) leaves its job interrupted with
-the reason, or queued again once with `PRUNE_RAY_RETRIES=1`. A job asked to stop stops at its next step boundary, or
-is force-cancelled after `process.CANCEL_GRACE` seconds. If the driver dies, Ray ends its tasks and the next
-dispatcher marks their jobs interrupted. Export jobs (which read a finished run's model file on this
-machine) run as local processes. The driver never imports TensorFlow; the remote tasks do.
-"""
+the reason, or queued again once with `PRUNE_RAY_RETRIES=1`. A job asked to stop stops at its next
+step boundary, or is force-cancelled after `process.CANCEL_GRACE` seconds. If the driver dies, Ray
+ends its tasks and the next dispatcher marks their jobs interrupted. Export jobs (which read a
+finished run's model file on this machine) run as local processes. The driver never imports
+TensorFlow; the remote tasks do."""
+
 from __future__ import annotations
 
 import os
@@ -30,10 +31,10 @@ import time
 from pathlib import Path
 
 from prune_core import paths
-from prune_core.serving import limits
 from prune_core.jobs import process
 from prune_core.jobs.store import FINISH_PATIENCE, JobStore
 from prune_core.recipe.spec import RunSpec
+from prune_core.serving import limits
 
 LOG_KEPT = 20_000  # characters of a remote job's output copied into its log here
 
@@ -50,7 +51,10 @@ def _number(name: str, default: float) -> float:
 
 
 def resources() -> dict:
-    return {"num_cpus": _number("PRUNE_RAY_CPUS_PER_JOB", 1.0), "num_gpus": _number("PRUNE_RAY_GPUS_PER_JOB", 0.0)}
+    return {
+        "num_cpus": _number("PRUNE_RAY_CPUS_PER_JOB", 1.0),
+        "num_gpus": _number("PRUNE_RAY_GPUS_PER_JOB", 0.0),
+    }
 
 
 def retries() -> int:
@@ -63,14 +67,16 @@ def _baseline_prefix(spec: RunSpec) -> str:
     return f"{paths.slug(spec.baseline.model)}--{paths.slug(spec.baseline.dataset)}--"
 
 
-# ---- inside a Ray worker ---------------------------------------------------------------------------
+# ---- inside a Ray worker
+# ---------------------------------------------------------------------------
 def run_remote(job_id: int, kind: str, spec_json: str, baseline_files: dict, mailbox) -> dict:
     """The body of a job's Ray task: run the job in its own process (`python -m prune_core job`, the
-    local backend's job process) under a private PRUNE_HOME and store on this node, relay its progress
-    and the driver's cancel through the mailbox, and return everything the driver must keep (numbers,
-    model file, new baselines, the job's output). The Ray worker itself never imports TensorFlow, so it
-    is reused from job to job: only the job process is new each time (measured: a fresh Ray worker per
-    job cost about 2 s of CPU per job, and TensorFlow ran slower inside a Ray worker's process)."""
+    local backend's job process) under a private PRUNE_HOME and store on this node, relay its
+    progress and the driver's cancel through the mailbox, and return everything the driver must keep
+    (numbers, model file, new baselines, the job's output). The Ray worker itself never imports
+    TensorFlow, so it is reused from job to job: only the job process is new each time (measured: a
+    fresh Ray worker per job cost about 2 s of CPU per job, and TensorFlow ran slower inside a Ray
+    worker's process)."""
     import ray
 
     root = Path(tempfile.mkdtemp(prefix=f"prune-ray-{job_id}-"))
@@ -84,32 +90,44 @@ def run_remote(job_id: int, kind: str, spec_json: str, baseline_files: dict, mai
     local_id = store.submit(spec, kind=kind)
     store.claim_next()
     proc = process.spawn(local_id, root, tied=True)
-    line = _MailboxLine(mailbox, job_id, {"worker": f"Ray node {node}, pid {os.getpid()}", "job_pid": proc.pid})
+    line = _MailboxLine(
+        mailbox, job_id, {"worker": f"Ray node {node}, pid {os.getpid()}", "job_pid": proc.pid}
+    )
     line.send({"phase": "starting", "message": f"on Ray node {node}, worker pid {os.getpid()}"})
     sent: set = set()
 
     def share_baseline(progress: dict) -> None:
         if progress.get("phase") != "baseline training" and not sent:
             trained = _new_baselines(baselines, before)
-            if any(name.endswith(".keras") and name[:-len(".keras")] + ".json" in trained for name in trained):
+            if any(
+                name.endswith(".keras") and name[: -len(".keras")] + ".json" in trained
+                for name in trained
+            ):
                 # complete (model and summary): share it now, so jobs waiting for it can start
                 sent.update(trained)
                 mailbox.baseline.remote(spec.baseline_key(), trained)
 
     try:
         _relay(store, local_id, proc, line, share_baseline)
-        process.reap(store, {local_id: proc}, {})  # died without a final state: interrupted, with how
+        # died without a final state: interrupted, with how
+        process.reap(store, {local_id: proc}, {})
         job = store.get(local_id)
         folder = process.job_dir(local_id, root)
         model, trace, log = (folder / name for name in ("model.keras", "traceback.txt", "log.txt"))
         new = _new_baselines(baselines, before)
-        return {"status": job.status, "result": job.result if job.status == "completed" else None,
-                "error": job.error, "node": node, "pid": os.getpid(), "nice": os.nice(0),
-                "model": model.read_bytes() if job.status == "completed" and model.is_file() else None,
-                "trained": sorted(sent | set(new)),
-                "traceback": trace.read_text() if trace.is_file() else None,
-                "log": log.read_text(errors="replace")[-LOG_KEPT:] if log.is_file() else "",
-                "baselines": {name: content for name, content in new.items() if name not in sent}}
+        return {
+            "status": job.status,
+            "result": job.result if job.status == "completed" else None,
+            "error": job.error,
+            "node": node,
+            "pid": os.getpid(),
+            "nice": os.nice(0),
+            "model": model.read_bytes() if job.status == "completed" and model.is_file() else None,
+            "trained": sorted(sent | set(new)),
+            "traceback": trace.read_text() if trace.is_file() else None,
+            "log": log.read_text(errors="replace")[-LOG_KEPT:] if log.is_file() else "",
+            "baselines": {name: content for name, content in new.items() if name not in sent},
+        }
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -117,7 +135,7 @@ def run_remote(job_id: int, kind: str, spec_json: str, baseline_files: dict, mai
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _relay(store: JobStore, job_id: int, proc, line: "_MailboxLine", on_progress) -> None:
+def _relay(store: JobStore, job_id: int, proc, line: _MailboxLine, on_progress) -> None:
     """Until the job process ends: pass its progress on, and the driver's cancel in (it stops at its
     next step boundary, as a local job does)."""
     last, asked = None, False
@@ -154,8 +172,9 @@ def _ends_within(proc, seconds: float) -> bool:
 
 class _MailboxLine:
     """A remote job's one line to the driver: each message (progress, or a bare "anything for me?")
-    is one mailbox call whose answer says whether to stop. Nothing here ever waits: an answer is read
-    once it has arrived, and a bare question goes out only when nothing was sent for half a second."""
+    is one mailbox call whose answer says whether to stop. Nothing here ever waits: an answer is
+    read once it has arrived, and a bare question goes out only when nothing was sent for half a
+    second."""
 
     def __init__(self, mailbox, job_id: int, where: dict):
         import ray
@@ -167,7 +186,7 @@ class _MailboxLine:
         if self.answer is not None and self.ray.wait([self.answer], timeout=0)[0]:
             try:
                 self.cancel = self.cancel or bool(self.ray.get(self.answer))
-            except Exception:  # noqa: BLE001 - a lost answer reads as "not yet": the next one says it
+            except Exception:  # noqa: BLE001 - a lost answer means "not yet"; the next one says
                 pass
             self.answer = None
 
@@ -175,7 +194,8 @@ class _MailboxLine:
         self._read()
         self.sent_at = time.monotonic()
         answer = self.mailbox.exchange.remote(self.job_id, progress and {**progress, **self.where})
-        if self.answer is None:  # an unread earlier answer is read first; the mailbox's cancel is sticky
+        # an unread earlier answer is read first; the mailbox's cancel is sticky
+        if self.answer is None:
             self.answer = answer
 
     def should_cancel(self) -> bool:
@@ -189,9 +209,13 @@ class _MailboxLine:
 
 
 def _new_baselines(folder: Path, before: set) -> dict:
-    """Baseline files this task trained (a model and its summary, complete: no lock or temp files)."""
-    return {p.name: p.read_bytes() for p in folder.iterdir()
-            if p.name not in before and p.suffix in (".keras", ".json") and not p.name.startswith(".")}
+    """Baseline files this task trained (a model and its summary, complete: no lock or temp
+    files)."""
+    return {
+        p.name: p.read_bytes()
+        for p in folder.iterdir()
+        if p.name not in before and p.suffix in (".keras", ".json") and not p.name.startswith(".")
+    }
 
 
 def _mailbox_class():
@@ -224,22 +248,32 @@ def _mailbox_class():
     return Mailbox
 
 
-# ---- the driver ------------------------------------------------------------------------------------
+# ---- the driver
+# ------------------------------------------------------------------------------------
 class RayDispatcher:
-    """Claims queued jobs and runs them as Ray tasks; records progress, cancels and final states (the
-    `Dispatcher` protocol of `prune_core.jobs.dispatcher`)."""
+    """Claims queued jobs and runs them as Ray tasks; records progress, cancels and final states
+    (the `Dispatcher` protocol of `prune_core.jobs.dispatcher`)."""
 
     def __init__(self, store: JobStore, parallel: int | None = None):
         import ray
 
         self.ray, self.store, self.root = ray, store, store.path.parent
         where = address()
-        env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(paths.PROJECT_ROOT), os.environ.get("PYTHONPATH")])),
-               "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+        env = {
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(paths.PROJECT_ROOT), os.environ.get("PYTHONPATH")])
+            ),
+            "TF_USE_LEGACY_KERAS": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+        }
         kwargs = dict(ignore_reinit_error=True, log_to_driver=False, include_dashboard=False)
         if where == "local":  # workers inherit this process's environment: the prestarted ones fit
             os.environ.update(env)
-            ray.init(address="local", num_cpus=int(_number("PRUNE_RAY_LOCAL_CPUS", os.cpu_count() or 2)), **kwargs)
+            ray.init(
+                address="local",
+                num_cpus=int(_number("PRUNE_RAY_LOCAL_CPUS", os.cpu_count() or 2)),
+                **kwargs,
+            )
         else:  # a cluster's workers started elsewhere: tell them where the project is
             ray.init(address=where, runtime_env={"env_vars": env}, **kwargs)
         self.mailbox = _mailbox_class().remote()
@@ -247,21 +281,28 @@ class RayDispatcher:
         self.task = ray.remote(max_retries=0, **per_job)(run_remote)
         cpus = ray.cluster_resources().get("CPU", 1)
         self.parallel = parallel or max(1, int(cpus // max(per_job["num_cpus"], 1e-9)))
-        self.inflight: dict[int, tuple] = {}      # job id → (object ref, spec, started)
-        self.local: dict[int, object] = {}        # export jobs: local processes
+        self.inflight: dict[int, tuple] = {}  # job id → (object ref, spec, started)
+        self.local: dict[int, object] = {}  # export jobs: local processes
         self.cancel_seen: dict[int, float] = {}
-        self.training: set[str] = set()           # baseline keys a task is training right now
-        self.told: set[int] = set()               # the jobs the mailbox tells to stop
+        self.training: set[str] = set()  # baseline keys a task is training right now
+        self.told: set[int] = set()  # the jobs the mailbox tells to stop
 
     # Which baselines travel with a job.
     def _baseline_files(self, spec: RunSpec) -> dict:
         prefix = _baseline_prefix(spec)
-        return {p.name: p.read_bytes() for p in paths.baselines_dir(self.root).glob(prefix + "*")
-                if p.suffix in (".keras", ".json")}
+        return {
+            p.name: p.read_bytes()
+            for p in paths.baselines_dir(self.root).glob(prefix + "*")
+            if p.suffix in (".keras", ".json")
+        }
 
     def _must_wait(self, spec: RunSpec, files: dict) -> bool:
-        """A job whose baseline another task is training now waits for it (trained once per cluster)."""
-        return not any(name.endswith(".keras") for name in files) and spec.baseline_key() in self.training
+        """A job whose baseline another task is training now waits for it (trained once per
+        cluster)."""
+        return (
+            not any(name.endswith(".keras") for name in files)
+            and spec.baseline_key() in self.training
+        )
 
     def tick(self) -> int:
         self._copy_progress()
@@ -285,7 +326,8 @@ class RayDispatcher:
     def _keep_baselines(self, files: dict) -> None:
         folder = paths.baselines_dir(self.root)
         for name, content in sorted(files.items(), key=lambda item: item[0].endswith(".keras")):
-            if not (folder / name).exists():  # the summary first: a model file found means both are there
+            # the summary first: a model file found means both are there
+            if not (folder / name).exists():
                 paths.write_atomically(folder / name, content)
 
     def _start(self) -> int:
@@ -308,7 +350,9 @@ class RayDispatcher:
             self.store.set_pid(job.id, os.getpid())  # alive while this driver is
             ref = self.task.remote(job.id, job.kind, job.spec.to_json(), files, self.mailbox)
             self.inflight[job.id] = (ref, job.spec, time.monotonic())
-            process.log_line(job.id, self.root, f"submitted to Ray ({address()}) with {resources()}")
+            process.log_line(
+                job.id, self.root, f"submitted to Ray ({address()}) with {resources()}"
+            )
             started += 1
         return started
 
@@ -325,7 +369,9 @@ class RayDispatcher:
             try:
                 out = self.ray.get(ref)
             except self.ray.exceptions.TaskCancelledError:
-                self._finish(job_id, "canceled", error="canceled by request (stopped after the grace period)")
+                self._finish(
+                    job_id, "canceled", error="canceled by request (stopped after the grace period)"
+                )
                 continue
             except Exception as exc:  # noqa: BLE001 - the worker or its node died: say which
                 self._lost(job_id, exc)
@@ -345,13 +391,24 @@ class RayDispatcher:
             (folder / "traceback.txt").write_text(out["traceback"])
         if out.get("log"):
             with open(folder / "log.txt", "a") as log:
-                log.write(f"---- the job process's output on Ray node {out.get('node')} ----\n{out['log']}"
-                          f"{'' if out['log'].endswith(chr(10)) else chr(10)}---- end ----\n")
+                log.write(
+                    f"---- the job process's output on Ray node {out.get('node')} "
+                    f"----\n{out['log']}"
+                    f"{'' if out['log'].endswith(chr(10)) else chr(10)}---- end ----\n"
+                )
         trained = sorted(name for name in out.get("trained", []) if name.endswith(".keras"))
-        process.log_line(job_id, self.root, f"{out['status']} on Ray node {out.get('node')} (pid {out.get('pid')}, "
-                                           f"nice {out.get('nice')})"
-                        + (f": {out['error']}" if out.get("error") else "")
-                        + (f"; it trained the baseline {', '.join(trained)} (kept for every later job)" if trained else ""))
+        process.log_line(
+            job_id,
+            self.root,
+            f"{out['status']} on Ray node {out.get('node')} (pid {out.get('pid')}, "
+            f"nice {out.get('nice')})"
+            + (f": {out['error']}" if out.get("error") else "")
+            + (
+                f"; it trained the baseline {', '.join(trained)} (kept for every later job)"
+                if trained
+                else ""
+            ),
+        )
         if out["status"] == "interrupted":  # its job process died on the node: as a lost worker
             self._interrupted(job_id, f"on Ray node {out.get('node')}, {out.get('error')}")
         else:
@@ -359,20 +416,27 @@ class RayDispatcher:
 
     def _lost(self, job_id: int, exc: Exception) -> None:
         kind = type(exc).__name__
-        self._interrupted(job_id, {"WorkerCrashedError": "the Ray worker running it died (killed, or out of memory?)",
-                                   "NodeDiedError": "the Ray node running it was lost",
-                                   "OutOfMemoryError": "Ray stopped it: its node ran out of memory"}.get(
-            kind, f"Ray: {kind}: {str(exc)[:300]}"))
+        self._interrupted(
+            job_id,
+            {
+                "WorkerCrashedError": "the Ray worker running it died (killed, or out of memory?)",
+                "NodeDiedError": "the Ray node running it was lost",
+                "OutOfMemoryError": "Ray stopped it: its node ran out of memory",
+            }.get(kind, f"Ray: {kind}: {str(exc)[:300]}"),
+        )
 
     def _interrupted(self, job_id: int, reason: str) -> None:
-        """Record the job interrupted with the reason, and queue it again if retries are configured."""
+        """Record the job interrupted with the reason, and queue it again if retries are
+        configured."""
         self._finish(job_id, "interrupted", error=reason)
         process.log_line(job_id, self.root, f"interrupted: {reason}")
         job = self.store.get(job_id)
         tries = sum(1 for _ in self._ancestors(job))
         if job is not None and tries < retries():
             new = self.store.retry(job_id)
-            process.log_line(job_id, self.root, f"queued again as job {new} (PRUNE_RAY_RETRIES={retries()})")
+            process.log_line(
+                job_id, self.root, f"queued again as job {new} (PRUNE_RAY_RETRIES={retries()})"
+            )
 
     def _ancestors(self, job):
         """The earlier tries of this job (jobs whose retry led to it)."""

@@ -1,6 +1,7 @@
 """A recipe field's declaration (default, help, choices) and the checks the recipe groups share.
 Pure Python; used by `prune_core.recipe.spec` and `prune_core.recipe.pruning`.
 """
+
 from __future__ import annotations
 
 from dataclasses import field
@@ -31,6 +32,11 @@ MAX_IMAGE_SIZE, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_CALIBRATION = 1024, 1024, 1000, 
 
 
 def check_int(name: str, value, low: int, high: int | None = None) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < low or (high is not None and value > high):
+    if (
+        not isinstance(value, int)
+        or isinstance(value, bool)
+        or value < low
+        or (high is not None and value > high)
+    ):
         bound = f">= {low}" if high is None else f"in {low}…{high:,}"
         raise SpecError(f"{name.replace('_', ' ')} must be an integer {bound}, got {value!r}")

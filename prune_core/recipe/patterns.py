@@ -1,16 +1,17 @@
 """Sparsity patterns: which weights may be removed together, so that hardware can use the zeros.
 
 - `unstructured`: any single weight (the default).
-- `N:M`: in every group of M consecutive weights along the input-channel axis, the N lowest-scored are
-  removed (tfmot's `sparsity_m_by_n`, with its layout: a Conv2D kernel [H, W, Cin, Cout] is read as
-  rows [Cout·H·W] of Cin values, TFLite's order). The sparsity is exactly N/M. NVIDIA's sparse tensor
-  cores (Ampere and newer) run 2:4 twice as fast as dense; CPUs and LiteRT's XNNPACK do not.
+- `N:M`: in every group of M consecutive weights along the input-channel axis, the N lowest-scored
+  are removed (tfmot's `sparsity_m_by_n`, with its layout: a Conv2D kernel [H, W, Cin, Cout] is read
+  as rows [Cout·H·W] of Cin values, TFLite's order). The sparsity is exactly N/M. NVIDIA's sparse
+  tensor cores (Ampere and newer) run 2:4 twice as fast as dense; CPUs and LiteRT's XNNPACK do not.
 - `block:HxW`: blocks of H rows × W columns of the kernel read as a matrix [H·W·Cin, Cout] (Dense:
   [in, out]) go together, each scored by the mean of its weights' scores (tfmot's `block_size`).
   Blocks such as 1×4 are what sparse kernels (XNNPACK, TFLite's sparse encoding) vectorise.
 
 Pure numpy: the spec checks patterns, the engine selects with them and Learn draws them.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,14 +31,14 @@ MAX_GROUP = 64
 
 @dataclass(frozen=True)
 class Pattern:
-    kind: str = UNSTRUCTURED   # "unstructured" | "n:m" | "block"
-    n: int = 0                 # N:M: weights removed from every group of M
+    kind: str = UNSTRUCTURED  # "unstructured" | "n:m" | "block"
+    n: int = 0  # N:M: weights removed from every group of M
     m: int = 0
-    height: int = 1            # block: rows × columns of the kernel matrix
+    height: int = 1  # block: rows × columns of the kernel matrix
     width: int = 1
 
     @classmethod
-    def parse(cls, text: str) -> "Pattern":
+    def parse(cls, text: str) -> Pattern:
         text = str(text).strip().lower()
         if text == UNSTRUCTURED:
             return cls()
@@ -45,16 +46,24 @@ class Pattern:
         if nm:
             n, m = int(nm.group(1)), int(nm.group(2))
             if not 0 < n < m <= MAX_GROUP:
-                raise SpecError(f"pattern {text}: N:M needs 0 < N < M ≤ {MAX_GROUP} (N of every M weights "
-                                "are removed, e.g. 2:4)")
+                raise SpecError(
+                    f"pattern {text}: N:M needs 0 < N < M ≤ {MAX_GROUP} (N of every M weights "
+                    "are removed, e.g. 2:4)"
+                )
             return cls("n:m", n=n, m=m)
         if block:
             h, w = int(block.group(1)), int(block.group(2))
             if not (1 <= h <= MAX_GROUP and 1 <= w <= MAX_GROUP) or h * w == 1:
-                raise SpecError(f"pattern {text}: a block is H×W weights with 1 ≤ H, W ≤ {MAX_GROUP}, more than "
-                                "one weight (block:1x1 is unstructured)")
+                raise SpecError(
+                    f"pattern {text}: a block is H×W weights with 1 ≤ H, W ≤ {MAX_GROUP}, more "
+                    f"than "
+                    "one weight (block:1x1 is unstructured)"
+                )
             return cls("block", height=h, width=w)
-        raise SpecError(f"unknown pattern {text!r}; choose unstructured, N:M (e.g. 2:4) or block:HxW (e.g. block:1x4)")
+        raise SpecError(
+            f"unknown pattern {text!r}; choose unstructured, N:M (e.g. 2:4) or block:HxW (e.g. "
+            f"block:1x4)"
+        )
 
     def __str__(self) -> str:
         if self.kind == "n:m":
@@ -69,9 +78,11 @@ class Pattern:
         return self.n / self.m if self.kind == "n:m" else None
 
 
-# ---- N:M ----------------------------------------------------------------------------------------------
+# ---- N:M
+# ----------------------------------------------------------------------------------------------
 def _rows(array: np.ndarray) -> np.ndarray:
-    """A kernel as rows of input-channel values (tfmot's `weights_rearrange`): Cout first, Cin last."""
+    """A kernel as rows of input-channel values (tfmot's `weights_rearrange`): Cout first, Cin
+    last."""
     a = np.asarray(array)
     if a.ndim < 2:
         raise SpecError(f"an N:M pattern needs a kernel of rank 2 or more, got shape {a.shape}")
@@ -115,14 +126,16 @@ def nm_violations(kernel, n: int, m: int) -> int:
     return int(np.sum(np.count_nonzero(groups == 0, axis=-1) < n))
 
 
-# ---- blocks -------------------------------------------------------------------------------------------
+# ---- blocks
+# -------------------------------------------------------------------------------------------
 def _matrix(array) -> np.ndarray:
     a = np.asarray(array)
     return a.reshape(-1, a.shape[-1]) if a.ndim >= 2 else a.reshape(1, -1)
 
 
 def block_scores(scores, pattern: Pattern, previous=None) -> tuple[np.ndarray, np.ndarray | None]:
-    """(each block's mean score, [rows/H, cols/W]; the blocks removed earlier as a 0/1 mask or None)."""
+    """(each block's mean score, [rows/H, cols/W]; the blocks removed earlier as a 0/1 mask or
+    None)."""
     mat = _matrix(np.asarray(scores, dtype=np.float64))
     h, w = pattern.height, pattern.width
     pr, pc = (-mat.shape[0]) % h, (-mat.shape[1]) % w

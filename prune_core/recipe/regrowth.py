@@ -5,9 +5,10 @@ fine-tune steps, each pruned kernel drops the fraction f(t) of its kept weights 
 magnitude and regrows as many, where the dense gradient is largest, starting at zero. f decays as
 RigL's cosine: f(t) = fraction/2 · (1 + cos(π t / (end · T))).
 
-A small value object with its own checks (like `prune_core.recipe.schedules`); numpy only. The engine
-(`prune_core.engine.pruners.base.MaskedPruner`) computes the gradients and applies `move`.
+A small value object with its own checks (like `prune_core.recipe.schedules`); numpy only. The
+engine (`prune_core.engine.pruners.base.MaskedPruner`) computes the gradients and applies `move`.
 """
+
 from __future__ import annotations
 
 import math
@@ -20,14 +21,16 @@ from prune_core.errors import SpecError
 
 @dataclass(frozen=True)
 class RigL:
-    fraction: float = 0.3   # of each kernel's kept weights, at the first update
-    every: int = 100        # fine-tune steps between updates
-    end: float = 0.75       # the share of fine-tune steps after which the mask stays as it is
+    fraction: float = 0.3  # of each kernel's kept weights, at the first update
+    every: int = 100  # fine-tune steps between updates
+    end: float = 0.75  # the share of fine-tune steps after which the mask stays as it is
 
     @classmethod
-    def of(cls, pruning) -> "RigL | None":
+    def of(cls, pruning) -> RigL | None:
         """The recipe's RigL settings, or None without regrowth."""
-        return cls(pruning.regrow_fraction, pruning.regrow_every) if pruning.regrow == "rigl" else None
+        return (
+            cls(pruning.regrow_fraction, pruning.regrow_every) if pruning.regrow == "rigl" else None
+        )
 
     def last_step(self, total_steps: int) -> int:
         return int(self.end * total_steps)
@@ -37,21 +40,29 @@ class RigL:
         return list(range(self.every, self.last_step(total_steps), self.every))
 
     def fraction_at(self, step: int, total_steps: int) -> float:
-        return self.fraction / 2 * (1 + math.cos(math.pi * step / max(self.last_step(total_steps), 1)))
+        return (
+            self.fraction / 2 * (1 + math.cos(math.pi * step / max(self.last_step(total_steps), 1)))
+        )
 
     def validate_for(self, total_steps: int) -> None:
         """Refuse a recipe whose RigL would never move a weight within its fine-tune budget."""
         if not self.updates(total_steps):
-            raise SpecError(f"RigL moves weights every {self.every} steps until step {self.last_step(total_steps)} "
-                            f"of {total_steps} fine-tune steps: no update would happen. Make the interval smaller "
-                            f"than {max(self.last_step(total_steps), 1)} steps, or fine-tune longer")
+            raise SpecError(
+                f"RigL moves weights every {self.every} steps until step "
+                f"{self.last_step(total_steps)} "
+                f"of {total_steps} fine-tune steps: no update would happen. Make the interval "
+                f"smaller "
+                f"than {max(self.last_step(total_steps), 1)} steps, or fine-tune longer"
+            )
 
 
-def move(mask: np.ndarray, weights: np.ndarray, gradients: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+def move(
+    mask: np.ndarray, weights: np.ndarray, gradients: np.ndarray, count: int
+) -> tuple[np.ndarray, np.ndarray]:
     """One kernel's (new mask, grown): its `count` kept weights of smallest magnitude dropped, and
-    `count` of the weights it does not keep after the drop grown where |gradient| is largest (a weight
-    just dropped may come back; it restarts at zero like every grown one). The number kept stays the
-    same. Ties go by position (stable sorts)."""
+    `count` of the weights it does not keep after the drop grown where |gradient| is largest (a
+    weight just dropped may come back; it restarts at zero like every grown one). The number kept
+    stays the same. Ties go by position (stable sorts)."""
     shape = np.shape(mask)
     flat_mask = np.asarray(mask, dtype=np.float32).ravel().copy()
     kept = np.flatnonzero(flat_mask)

@@ -9,6 +9,7 @@ the spec: adding an option touches the spec, the CLI's wording (nothing, usually
 
 Pure Python: the dashboard builds and validates recipes without importing TensorFlow.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,20 +18,43 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 
-from prune_core.recipe import patterns
 from prune_core.errors import SpecError
 from prune_core.measured import EXPORT_MINUTES
-from prune_core.recipe.pruning import (BUDGETS, CHANNEL_MULTIPLES, CRITERIA, GRANULARITIES, RANKINGS, REGROWTH,
-                                     SCOPES, STRATEGIES, PruningSpec)
-from prune_core.recipe.fields import (MAX_BATCH_SIZE, MAX_CALIBRATION, MAX_EPOCHS, MAX_IMAGE_SIZE,
-                                      check_choice as _check_choice, check_int as _check_int,
-                                      check_prefixed as _check_prefixed, option)
+from prune_core.recipe import patterns
+from prune_core.recipe.fields import (
+    MAX_BATCH_SIZE,
+    MAX_CALIBRATION,
+    MAX_EPOCHS,
+    MAX_IMAGE_SIZE,
+    option,
+)
+from prune_core.recipe.fields import (
+    check_choice as _check_choice,
+)
+from prune_core.recipe.fields import (
+    check_int as _check_int,
+)
+from prune_core.recipe.fields import (
+    check_prefixed as _check_prefixed,
+)
+from prune_core.recipe.pruning import (
+    BUDGETS,
+    CHANNEL_MULTIPLES,
+    CRITERIA,
+    GRANULARITIES,
+    RANKINGS,
+    REGROWTH,
+    SCOPES,
+    STRATEGIES,
+    PruningSpec,
+)
 from prune_core.recipe.schedules import SCHEDULE_KINDS, Schedule
 
 MODELS = ("efficientnet-compact", "efficientnet-b0", "tiny-cnn")
 DATASETS = ("digits", "cifar10", "synthetic")
 WEIGHTS = ("none", "imagenet")
-#: Deployable exports measured after a run ("tflite": float, sparse and int8 TFLite + LiteRT latency).
+# : Deployable exports measured after a run ("tflite": float, sparse and int8 TFLite + LiteRT
+# latency).
 EXPORTS = ("none", "tflite")
 
 
@@ -38,11 +62,15 @@ EXPORTS = ("none", "tflite")
 class BaselineSpec:
     """What is pruned: the model, the data it learns, and how its dense baseline is trained."""
 
-    model: str = option("efficientnet-compact", "efficientnet-compact | efficientnet-b0 | tiny-cnn | file:PATH")
+    model: str = option(
+        "efficientnet-compact", "efficientnet-compact | efficientnet-b0 | tiny-cnn | file:PATH"
+    )
     dataset: str = option("digits", "digits | cifar10 | synthetic | folder:PATH")
     weights: str = option("none", "none | imagenet | file:PATH (efficientnet-b0)")
     image_size: int = option(32, "input size in pixels (square; a model file fixes its own)")
-    baseline_epochs: int = option(40, "epochs to train the dense baseline (trained once, then cached)")
+    baseline_epochs: int = option(
+        40, "epochs to train the dense baseline (trained once, then cached)"
+    )
 
     def __post_init__(self):
         _check_prefixed(self.model, MODELS, ("file:",), "model")
@@ -62,8 +90,11 @@ class TrainingSpec:
     seed: int = option(0, "seed for data splits, initialisation, calibration and shuffling")
 
     def __post_init__(self):
-        for name, low, high in (("fine_tune_epochs", 0, MAX_EPOCHS), ("batch_size", 1, MAX_BATCH_SIZE),
-                                ("seed", 0, None)):
+        for name, low, high in (
+            ("fine_tune_epochs", 0, MAX_EPOCHS),
+            ("batch_size", 1, MAX_BATCH_SIZE),
+            ("seed", 0, None),
+        ):
             _check_int(name, getattr(self, name), low, high)
         if not (0.0 < self.learning_rate < 1.0):
             raise SpecError(f"learning rate must be in (0, 1), got {self.learning_rate}")
@@ -101,24 +132,48 @@ class Field:
 
 def _fields() -> tuple[Field, ...]:
     out = []
-    for group, cls in (("baseline", BaselineSpec), ("pruning", PruningSpec), ("training", TrainingSpec)):
-        out += [Field(f.name, group, f.name, f.default, f.metadata["help"], f.metadata["choices"])
-                for f in fields(cls)]
+    for group, cls in (
+        ("baseline", BaselineSpec),
+        ("pruning", PruningSpec),
+        ("training", TrainingSpec),
+    ):
+        out += [
+            Field(f.name, group, f.name, f.default, f.metadata["help"], f.metadata["choices"])
+            for f in fields(cls)
+        ]
     schedule_default = Schedule()
     for f in fields(Schedule):
         if f.name == "final_sparsity":  # the pruning target
             continue
-        out.append(Field(_SCHEDULE_FLAT.get(f.name, f.name), "schedule", f.name, getattr(schedule_default, f.name),
-                         SCHEDULE_HELP[f.name], SCHEDULE_KINDS if f.name == "kind" else None))
-    out.append(Field("export", "", "export", "none", "tflite: also export float / sparse / int8 TFLite and "
-                     "measure sizes, accuracy and LiteRT latency (about "
-                     f"{EXPORT_MINUTES} minute(s) more per run on the compact model)", EXPORTS))
+        out.append(
+            Field(
+                _SCHEDULE_FLAT.get(f.name, f.name),
+                "schedule",
+                f.name,
+                getattr(schedule_default, f.name),
+                SCHEDULE_HELP[f.name],
+                SCHEDULE_KINDS if f.name == "kind" else None,
+            )
+        )
+    out.append(
+        Field(
+            "export",
+            "",
+            "export",
+            "none",
+            "tflite: also export float / sparse / int8 TFLite and "
+            "measure sizes, accuracy and LiteRT latency (about "
+            f"{EXPORT_MINUTES} minute(s) more per run on the compact model)",
+            EXPORTS,
+        )
+    )
     return tuple(out)
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One pruning run: model × dataset × strategy × amount × schedule × budget (see the module doc)."""
+    """One pruning run: model × dataset × strategy × amount × schedule × budget (see the module
+    doc)."""
 
     baseline: BaselineSpec = field(default_factory=BaselineSpec)
     pruning: PruningSpec = field(default_factory=PruningSpec)
@@ -132,30 +187,48 @@ class RunSpec:
             object.__setattr__(self, "schedule", replace(self.schedule, final_sparsity=final))
         _check_choice(self.export, EXPORTS, "export")
         if self.pruning.threshold is not None and self.schedule.kind != "oneshot":
-            raise SpecError("threshold mode prunes once; use --schedule oneshot or give --sparsity instead")
+            raise SpecError(
+                "threshold mode prunes once; use --schedule oneshot or give --sparsity instead"
+            )
         if self.pruning.strategy == "tfmot" and self.training.fine_tune_epochs == 0:
-            raise SpecError("tfmot's recipe prunes during fine-tuning; give --fine-tune-epochs of at least 1")
+            raise SpecError(
+                "tfmot's recipe prunes during fine-tuning; give --fine-tune-epochs of at least 1"
+            )
         if self.pruning.sparsity_pattern.kind == "n:m" and self.schedule.kind == "polynomial":
-            raise SpecError(f"{self.pruning.pattern} removes N of every M weights at once; use the one-shot or "
-                            "constant schedule")
+            raise SpecError(
+                f"{self.pruning.pattern} removes N of every M weights at once; use the one-shot or "
+                "constant schedule"
+            )
         if self.pruning.then_sparsity is not None and self.schedule.kind != "oneshot":
-            raise SpecError("a combined recipe cuts channels, then weights, both before fine-tuning: use the "
-                            "one-shot schedule")
-        if self.pruning.regrow != "none" and (self.schedule.kind != "oneshot" or self.training.fine_tune_epochs == 0):
-            raise SpecError("RigL prunes to the target once, then moves weights while it fine-tunes: use the "
-                            "one-shot schedule and at least one fine-tune epoch")
+            raise SpecError(
+                "a combined recipe cuts channels, then weights, both before fine-tuning: use the "
+                "one-shot schedule"
+            )
+        if self.pruning.regrow != "none" and (
+            self.schedule.kind != "oneshot" or self.training.fine_tune_epochs == 0
+        ):
+            raise SpecError(
+                "RigL prunes to the target once, then moves weights while it fine-tunes: use the "
+                "one-shot schedule and at least one fine-tune epoch"
+            )
 
     @property
     def mode(self) -> str:
         return self.pruning.mode
 
     def baseline_key(self) -> str:
-        """Cache key of the baseline this run starts from: model, data, seed and training settings."""
-        parts = {**asdict(self.baseline), "seed": self.training.seed, "batch_size": self.training.batch_size}
+        """Cache key of the baseline this run starts from: model, data, seed and training
+        settings."""
+        parts = {
+            **asdict(self.baseline),
+            "seed": self.training.seed,
+            "batch_size": self.training.batch_size,
+        }
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
     def label(self) -> str:
-        """Short and telling: "taylor s=0.5 global oneshot", "taylor s=0.4 global channels/flops oneshot"."""
+        """Short and telling: "taylor s=0.5 global oneshot", "taylor s=0.4 global channels/flops
+        oneshot"."""
         p = self.pruning
         amount = f"t={p.threshold:g}" if p.threshold is not None else f"s={p.sparsity:g}"
         channels = f" channels/{p.budget}" if p.granularity == "structured" else ""
@@ -166,7 +239,8 @@ class RunSpec:
         return f"{p.strategy} {amount} {p.scope}{channels}{pattern} {self.schedule.kind}{regrow}"
 
     def command(self) -> str:
-        """The `python -m prune_core run ...` line that reproduces this recipe (non-default options only)."""
+        """The `python -m prune_core run ...` line that reproduces this recipe (non-default options
+        only)."""
         parts = ["python -m prune_core run"]
         for f, value in zip(FIELDS, self.flat_values()):
             if value is None or (value == f.default and f.name not in ("strategy", "sparsity")):
@@ -178,7 +252,8 @@ class RunSpec:
                 parts.append(f"{f.flag} {value}")
         return " ".join(parts)
 
-    # ---- (de)serialisation: one flat object ---------------------------------------------------------
+    # ---- (de)serialisation: one flat object
+    # ---------------------------------------------------------
     def value(self, f: Field):
         """The value of one flat field, read through its group (the schedule field is its kind)."""
         if f.name == "schedule":
@@ -195,12 +270,13 @@ class RunSpec:
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
-    def of(cls, **flat) -> "RunSpec":
-        """A recipe from flat keywords (`RunSpec.of(strategy="taylor", sparsity=0.8)`); others default."""
+    def of(cls, **flat) -> RunSpec:
+        """A recipe from flat keywords (`RunSpec.of(strategy="taylor", sparsity=0.8)`); others
+        default."""
         return cls.from_dict(flat)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "RunSpec":
+    def from_dict(cls, data: dict) -> RunSpec:
         if not isinstance(data, dict):
             raise SpecError("recipe must be a JSON object")
         unknown = sorted(set(data) - set(_BY_NAME))
@@ -214,20 +290,26 @@ class RunSpec:
         try:
             pruning = PruningSpec(**groups["pruning"])
             schedule = Schedule(**groups["schedule"], final_sparsity=pruning.sparsity or 0.0)
-            return cls(BaselineSpec(**groups["baseline"]), pruning, schedule, TrainingSpec(**groups["training"]),
-                       **top)
-        except (TypeError, AttributeError) as exc:  # a value of the wrong type that a check could not take
+            return cls(
+                BaselineSpec(**groups["baseline"]),
+                pruning,
+                schedule,
+                TrainingSpec(**groups["training"]),
+                **top,
+            )
+        # a value of the wrong type that a check could not take
+        except (TypeError, AttributeError) as exc:
             raise SpecError(f"recipe has a value of the wrong type ({exc})") from None
 
     @classmethod
-    def from_json(cls, text: str) -> "RunSpec":
+    def from_json(cls, text: str) -> RunSpec:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SpecError(f"recipe is not valid JSON: {exc}") from None
         return cls.from_dict(data)
 
-    def with_(self, **changes) -> "RunSpec":
+    def with_(self, **changes) -> RunSpec:
         """A copy with flat fields changed (validated like a new recipe)."""
         return RunSpec.from_dict({**self.to_dict(), **changes})
 
@@ -238,8 +320,8 @@ _OPTIONAL_NUMBERS = ("sparsity", "threshold", "then_sparsity")
 
 
 def _of_type(f: Field, value):
-    """A stored recipe value as its field's type (whole floats for integers, integers for floats), or a
-    SpecError: JSON from a file or an import is not trusted to hold what the field expects."""
+    """A stored recipe value as its field's type (whole floats for integers, integers for floats),
+    or a SpecError: JSON from a file or an import is not trusted to hold what the field expects."""
     name = f.name.replace("_", " ")
     if value is None:
         if f.name in _OPTIONAL_NUMBERS:
@@ -261,10 +343,13 @@ def _of_type(f: Field, value):
     if not isinstance(value, str):
         raise SpecError(f"{name} must be text, got {str(value)[:40]!r}")
     return value
+
+
 _BY_NAME = {f.name: f for f in FIELDS}
 
 
-# ---- sweeps: the CLI's `sweep` and the Experiment form expand recipes the same way -------------------
+# ---- sweeps: the CLI's `sweep` and the Experiment form expand recipes the same way
+# -------------------
 def parse_numbers(text: str, what: str) -> list[float]:
     """'0.5, 0.8,0.9' → [0.5, 0.8, 0.9]; a clear error names `what` when a value is not a number."""
     try:
@@ -273,8 +358,9 @@ def parse_numbers(text: str, what: str) -> list[float]:
         raise SpecError(f"{what} must be comma-separated numbers, got {text!r}") from None
 
 
-def expand(common: dict, strategies: list, sparsities: list | None = None,
-           thresholds: list | None = None) -> list[RunSpec]:
+def expand(
+    common: dict, strategies: list, sparsities: list | None = None, thresholds: list | None = None
+) -> list[RunSpec]:
     """Every strategy × amount as its own validated recipe (all checked before anything runs)."""
     strategies = [s.strip() for s in strategies if s and s.strip()]
     if thresholds:
@@ -283,9 +369,32 @@ def expand(common: dict, strategies: list, sparsities: list | None = None,
         amounts = [{"sparsity": s, "threshold": None} for s in (sparsities or [])]
     if not strategies or not amounts:
         raise SpecError("a sweep needs at least one strategy and one sparsity or threshold")
-    return [RunSpec.from_dict({**common, "strategy": s, **a}) for s, a in itertools.product(strategies, amounts)]
+    return [
+        RunSpec.from_dict({**common, "strategy": s, **a})
+        for s, a in itertools.product(strategies, amounts)
+    ]
 
 
-__all__ = ["RunSpec", "BaselineSpec", "PruningSpec", "TrainingSpec", "Schedule", "FIELDS", "Field", "expand",
-           "parse_numbers", "BUDGETS", "CHANNEL_MULTIPLES", "CRITERIA", "GRANULARITIES", "RANKINGS", "REGROWTH",
-           "SCOPES", "STRATEGIES", "MAX_BATCH_SIZE", "MAX_CALIBRATION", "MAX_EPOCHS", "MAX_IMAGE_SIZE"]
+__all__ = [
+    "RunSpec",
+    "BaselineSpec",
+    "PruningSpec",
+    "TrainingSpec",
+    "Schedule",
+    "FIELDS",
+    "Field",
+    "expand",
+    "parse_numbers",
+    "BUDGETS",
+    "CHANNEL_MULTIPLES",
+    "CRITERIA",
+    "GRANULARITIES",
+    "RANKINGS",
+    "REGROWTH",
+    "SCOPES",
+    "STRATEGIES",
+    "MAX_BATCH_SIZE",
+    "MAX_CALIBRATION",
+    "MAX_EPOCHS",
+    "MAX_IMAGE_SIZE",
+]

@@ -6,6 +6,7 @@ Loaded into a job store on request, marked as demo wherever they appear (their o
 `demo` flag on each job), and removed in one step. Their file paths are dropped: there is no model
 to download, only numbers. Pure Python (no TensorFlow).
 """
+
 from __future__ import annotations
 
 import functools
@@ -13,9 +14,9 @@ import json
 
 from prune_core import paths
 from prune_core.errors import ResultError
+from prune_core.recipe.spec import RunSpec
 from prune_core.results.profile import Profile
 from prune_core.results.run_result import RunResult
-from prune_core.recipe.spec import RunSpec
 
 DEMO_DIR = paths.PROJECT_ROOT / "demo"
 RUNS, PROFILE = DEMO_DIR / "runs.jsonl", DEMO_DIR / "profile.json"
@@ -32,7 +33,9 @@ def runs() -> tuple:
         lines = RUNS.read_text().splitlines()
     except OSError:
         return ()
-    return tuple(RunResult.from_dict(json.loads(line)).without_paths() for line in lines if line.strip())
+    return tuple(
+        RunResult.from_dict(json.loads(line)).without_paths() for line in lines if line.strip()
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -49,31 +52,53 @@ def available() -> bool:
 
 def profile_spec(measured: Profile, criterion: str) -> RunSpec:
     """The recipe a profile job of `criterion` on this profile's baseline would have had."""
-    base = {k: measured.baseline[k] for k in ("model", "dataset", "image_size", "weights", "baseline_epochs")
-            if k in measured.baseline}
+    base = {
+        k: measured.baseline[k]
+        for k in ("model", "dataset", "image_size", "weights", "baseline_epochs")
+        if k in measured.baseline
+    }
     return RunSpec.of(**base, strategy=criterion)
 
 
 def profile_rows(measured: Profile, sweep: str) -> list:
-    """A merged profile as job-store rows: one completed profile job per criterion, as Explore reads them."""
+    """A merged profile as job-store rows: one completed profile job per criterion, as Explore reads
+    them."""
     out = []
     for name, criterion in measured.criteria.items():
-        alone = Profile(measured.baseline, measured.levels, measured.layer_levels, measured.dense,
-                        measured.layers, {name: criterion})
-        out.append((profile_spec(measured, name), "profile", f"profile {name}", sweep, alone.to_dict(),
-                    sum(criterion.seconds.values())))
+        alone = Profile(
+            measured.baseline,
+            measured.levels,
+            measured.layer_levels,
+            measured.dense,
+            measured.layers,
+            {name: criterion},
+        )
+        out.append(
+            (
+                profile_spec(measured, name),
+                "profile",
+                f"profile {name}",
+                sweep,
+                alone.to_dict(),
+                sum(criterion.seconds.values()),
+            )
+        )
     return out
 
 
 def rows() -> list:
-    """The demo as job-store rows (`JobStore.add_finished`): a run per result, a profile job per criterion."""
-    out = [(r.spec, "run", r.spec.label(), SWEEP, r.to_dict(), r.total_seconds or 0.0) for r in runs()]
+    """The demo as job-store rows (`JobStore.add_finished`): a run per result, a profile job per
+    criterion."""
+    out = [
+        (r.spec, "run", r.spec.label(), SWEEP, r.to_dict(), r.total_seconds or 0.0) for r in runs()
+    ]
     measured = profile()
     return out + (profile_rows(measured, SWEEP) if measured is not None else [])
 
 
 def load(store) -> list[int]:
-    """Put the demo into `store` (all of it, in one transaction); nothing when it is already there."""
+    """Put the demo into `store` (all of it, in one transaction); nothing when it is already
+    there."""
     if store.demo_count():
         return []
     return store.add_finished(rows(), demo=True)

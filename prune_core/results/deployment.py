@@ -1,7 +1,8 @@
 """What a run's deployment export measured: every format (Keras files, TFLite float32 / sparse /
 int8) with its bytes, gzip bytes, top-1 and LiteRT latency. Pure Python; stored flat inside a run's
-result with the key names the first schema used (`tflite_int8_gzip_bytes`, `litert_1t_ms_b1_p50`, …).
-"""
+result with the key names the first schema used (`tflite_int8_gzip_bytes`, `litert_1t_ms_b1_p50`,
+…)."""
+
 from __future__ import annotations
 
 import math
@@ -16,8 +17,8 @@ class Format:
 
     key: str
     label: str
-    prefix: str                 # bytes / gzip / top-1 keys: f"{prefix}_bytes", …
-    litert: str | None          # latency keys: f"{litert}_ms_b1_p50", f"{litert}_1t_ms_b1_p50", …
+    prefix: str  # bytes / gzip / top-1 keys: f"{prefix}_bytes", …
+    litert: str | None  # latency keys: f"{litert}_ms_b1_p50", f"{litert}_1t_ms_b1_p50", …
     filename: str
 
     def keys(self) -> dict:
@@ -25,11 +26,18 @@ class Format:
         out = {"bytes": f"{self.prefix}_bytes", "gzip_bytes": f"{self.prefix}_gzip_bytes"}
         if self.litert:
             out.update(top1=f"{self.prefix}_top1", agreement=f"{self.prefix}_agreement")
-            for tag, key in (("ms_b1", f"{self.litert}_ms_b1"), ("ms_1t_b1", f"{self.litert}_1t_ms_b1")):
+            for tag, key in (
+                ("ms_b1", f"{self.litert}_ms_b1"),
+                ("ms_1t_b1", f"{self.litert}_1t_ms_b1"),
+            ):
                 out.update({f"{tag}_{q}": f"{key}_{q}" for q in ("p50", "p90", "lo", "hi")})
             # 1 thread, timed in alternation with the dense float32 model: reference ms ÷ this ms
-            out.update({m: f"{self.litert}_1t_{m.replace('_1t', '')}" for m in ("speedup_1t", "speedup_1t_lo",
-                                                                             "speedup_1t_hi")})
+            out.update(
+                {
+                    m: f"{self.litert}_1t_{m.replace('_1t', '')}"
+                    for m in ("speedup_1t", "speedup_1t_lo", "speedup_1t_hi")
+                }
+            )
         return out
 
 
@@ -69,18 +77,24 @@ class Deployment:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Deployment | None":
+    def from_dict(cls, data: dict) -> Deployment | None:
         formats = {}
         for fmt in FORMATS:
-            measured = {m: typed(key, data.get(key), _MEASURE_KIND.get(m, float))
-                        for m, key in fmt.keys().items() if data.get(key) is not None}
+            measured = {
+                m: typed(key, data.get(key), _MEASURE_KIND.get(m, float))
+                for m, key in fmt.keys().items()
+                if data.get(key) is not None
+            }
             if measured:
                 formats[fmt.key] = measured
         if not formats:
             return None
         export_dir = data.get("export_dir")
-        return cls(formats, typed("litert_threads", data.get("litert_threads"), int),
-                   export_dir if isinstance(export_dir, str) else None)
+        return cls(
+            formats,
+            typed("litert_threads", data.get("litert_threads"), int),
+            export_dir if isinstance(export_dir, str) else None,
+        )
 
 
 def typed(name: str, value, kind: type, required: bool = False):
@@ -102,5 +116,6 @@ def typed(name: str, value, kind: type, required: bool = False):
     return float(value)
 
 
-#: Numbers that are infinite by definition in one case (every kernel pruned: no FLOPs left to divide by).
+# : Numbers that are infinite by definition in one case (every kernel pruned: no FLOPs left to
+# divide by).
 _MAY_BE_INFINITE = ("theoretical_speedup",)

@@ -1,4 +1,5 @@
 """Plotly figures from plain data (pure functions; the pages only call and draw them)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -6,21 +7,34 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from prune_core.results.demo import SWEEP as DEMO_SWEEP
-from prune_core.results.frame import AXES, band, pareto_mask
 from prune_core.results.deployment import FORMATS
 from prune_core.results.explore import SCOPE_LABELS
+from prune_core.results.frame import AXES, band, pareto_mask
 
 #: One colour per strategy, the same on every chart.
-COLOURS = {"magnitude": "#1f77b4", "gradient": "#ff7f0e", "taylor": "#2ca02c", "fisher": "#d62728",
-           "random": "#7f7f7f", "tfmot": "#9467bd", "wanda": "#8c564b"}
+COLOURS = {
+    "magnitude": "#1f77b4",
+    "gradient": "#ff7f0e",
+    "taylor": "#2ca02c",
+    "fisher": "#d62728",
+    "random": "#7f7f7f",
+    "tfmot": "#9467bd",
+    "wanda": "#8c564b",
+}
 
 
 SCOPE_MARKER = {"layerwise": "circle", "global": "diamond"}
 SCOPE_DASH = {"layerwise": "solid", "global": "dot"}
 
 
-def tradeoff(df: pd.DataFrame, x: str, y: str = "top1", dense: dict | None = None, log_x: bool = False,
-             y_range: tuple | None = None):
+def tradeoff(
+    df: pd.DataFrame,
+    x: str,
+    y: str = "top1",
+    dense: dict | None = None,
+    log_x: bool = False,
+    y_range: tuple | None = None,
+):
     """Accuracy against one cost axis: a line per sweep, a colour per strategy, the Pareto front
     dashed, the dense baseline as a star and a dotted line. `y_range`: the accuracy axis's range
     (default: plotly's own)."""
@@ -29,42 +43,110 @@ def tradeoff(df: pd.DataFrame, x: str, y: str = "top1", dense: dict | None = Non
     bounds = band(data, x)  # a measured latency's band: error bars, and ties within it on the front
     shown = set()
     # One line per sweep and recipe variant; colour = strategy, marker = ranking scope.
-    keys = ["strategy", "scope", "schedule", "sweep", "granularity", "rank", "budget", "pattern", "regrow"]
-    for (strategy, scope, schedule, sweep, granularity, rank, budget, pattern, regrow), group in \
-            data.fillna({k: "" for k in keys}).groupby(keys):
+    keys = [
+        "strategy",
+        "scope",
+        "schedule",
+        "sweep",
+        "granularity",
+        "rank",
+        "budget",
+        "pattern",
+        "regrow",
+    ]
+    for (
+        strategy,
+        scope,
+        schedule,
+        sweep,
+        granularity,
+        rank,
+        budget,
+        pattern,
+        regrow,
+    ), group in data.fillna({k: "" for k in keys}).groupby(keys):
         group = group.sort_values("achieved")
-        name = (f"{strategy} · {scope}" + (f" · channels ({budget})" if granularity == "structured" else "")
-                + (f" · {pattern}" if pattern not in ("", "unstructured") else "")
-                + (f" · {regrow}" if regrow not in ("", "none") else "")
-                + (" · latency-aware" if rank == "latency" else "") + ("" if schedule == "oneshot" else f" · {schedule}")
-                + (" · demo" if sweep == DEMO_SWEEP else ""))
-        fig.add_trace(go.Scatter(
-            x=group[x], y=group[y], mode="lines+markers", name=name, legendgroup=name,
-            showlegend=name not in shown, line=dict(color=COLOURS.get(strategy, "#17becf"),
-                                                    dash=SCOPE_DASH.get(scope, "solid")),
-            marker=dict(size=9, symbol=SCOPE_MARKER.get(scope, "circle")),
-            error_x=_error_bars(group, x, bounds),
-            hovertext=group["hover"].tolist(), hoverinfo="text"))
+        name = (
+            f"{strategy} · {scope}"
+            + (f" · channels ({budget})" if granularity == "structured" else "")
+            + (f" · {pattern}" if pattern not in ("", "unstructured") else "")
+            + (f" · {regrow}" if regrow not in ("", "none") else "")
+            + (" · latency-aware" if rank == "latency" else "")
+            + ("" if schedule == "oneshot" else f" · {schedule}")
+            + (" · demo" if sweep == DEMO_SWEEP else "")
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=group[x],
+                y=group[y],
+                mode="lines+markers",
+                name=name,
+                legendgroup=name,
+                showlegend=name not in shown,
+                line=dict(
+                    color=COLOURS.get(strategy, "#17becf"), dash=SCOPE_DASH.get(scope, "solid")
+                ),
+                marker=dict(size=9, symbol=SCOPE_MARKER.get(scope, "circle")),
+                error_x=_error_bars(group, x, bounds),
+                hovertext=group["hover"].tolist(),
+                hoverinfo="text",
+            )
+        )
         shown.add(name)
     if len(data) >= 2:
         front = data[pareto_mask(data, x, y)].sort_values(x)
-        fig.add_trace(go.Scatter(x=front[x], y=front[y], mode="lines+markers", name="Pareto front",
-                                 hoverinfo="skip", line=dict(color="rgba(0,0,0,0.55)", dash="dash", width=2),
-                                 marker=dict(size=15, symbol="circle-open", color="rgba(0,0,0,0.55)")))
+        fig.add_trace(
+            go.Scatter(
+                x=front[x],
+                y=front[y],
+                mode="lines+markers",
+                name="Pareto front",
+                hoverinfo="skip",
+                line=dict(color="rgba(0,0,0,0.55)", dash="dash", width=2),
+                marker=dict(size=15, symbol="circle-open", color="rgba(0,0,0,0.55)"),
+            )
+        )
     if dense and dense.get(y if y != "top1" else "top1") is not None:
-        fig.add_hline(y=dense["top1"], line=dict(color="gray", dash="dot"), annotation_text="dense",
-                      annotation_position="bottom right")
+        fig.add_hline(
+            y=dense["top1"],
+            line=dict(color="gray", dash="dot"),
+            annotation_text="dense",
+            annotation_position="bottom right",
+        )
         if dense.get(x) is not None:
-            fig.add_trace(go.Scatter(x=[dense[x]], y=[dense["top1"]], mode="markers", name="dense baseline",
-                                     marker=dict(symbol="star", size=14, color="black")))
-    fig.update_layout(xaxis_title=AXES.get(x, x), yaxis_title=AXES.get(y, y), height=420,
-                      margin=dict(l=10, r=10, t=30, b=10), legend=dict(orientation="h", y=-0.25),
-                      yaxis_range=list(y_range) if y_range else None)
+            fig.add_trace(
+                go.Scatter(
+                    x=[dense[x]],
+                    y=[dense["top1"]],
+                    mode="markers",
+                    name="dense baseline",
+                    marker=dict(symbol="star", size=14, color="black"),
+                )
+            )
+    fig.update_layout(
+        xaxis_title=AXES.get(x, x),
+        yaxis_title=AXES.get(y, y),
+        height=420,
+        margin=dict(l=10, r=10, t=30, b=10),
+        legend=dict(orientation="h", y=-0.25),
+        yaxis_range=list(y_range) if y_range else None,
+    )
     below = data[data[y] < y_range[0]] if y_range else data.iloc[0:0]
     if len(below):
-        fig.add_annotation(xref="paper", yref="paper", x=0, y=0, xanchor="left", yanchor="bottom", showarrow=False,
-                           text=f"▼ {len(below)} run(s) below this axis ({', '.join(f'{v:.1%}' for v in below[y])}): "
-                                "see the full axis", font=dict(size=11, color="#b22222"), bgcolor="rgba(255,255,255,0.8)")
+        fig.add_annotation(
+            xref="paper",
+            yref="paper",
+            x=0,
+            y=0,
+            xanchor="left",
+            yanchor="bottom",
+            showarrow=False,
+            text=f"▼ {len(below)} run(s) below this axis "
+            f"({', '.join(f'{v:.1%}' for v in below[y])}): "
+            "see the full axis",
+            font=dict(size=11, color="#b22222"),
+            bgcolor="rgba(255,255,255,0.8)",
+        )
     fig.update_xaxes(exponentformat="power")
     if log_x:
         fig.update_xaxes(type="log")
@@ -76,35 +158,58 @@ def _error_bars(group: pd.DataFrame, x: str, bounds) -> dict | None:
     if bounds is None:
         return None
     low, high = group[bounds[0]], group[bounds[1]]
-    return dict(type="data", symmetric=False, array=(high - group[x]).clip(lower=0).fillna(0).tolist(),
-                arrayminus=(group[x] - low).clip(lower=0).fillna(0).tolist(), thickness=1.2, width=3)
+    return dict(
+        type="data",
+        symmetric=False,
+        array=(high - group[x]).clip(lower=0).fillna(0).tolist(),
+        arrayminus=(group[x] - low).clip(lower=0).fillna(0).tolist(),
+        thickness=1.2,
+        width=3,
+    )
 
 
 def schedule_curve(steps: list, values: list, steps_per_epoch: int | None = None):
     """The sparsity the masks will hold at each fine-tune step."""
-    fig = go.Figure(go.Scatter(x=steps, y=values, mode="lines", line=dict(shape="hv", color="#1f77b4"),
-                               name="sparsity"))
-    if steps_per_epoch and steps and steps[-1] / steps_per_epoch <= 50:  # a line per epoch, while they are few
+    fig = go.Figure(
+        go.Scatter(
+            x=steps, y=values, mode="lines", line=dict(shape="hv", color="#1f77b4"), name="sparsity"
+        )
+    )
+    # a line per epoch, while they are few
+    if steps_per_epoch and steps and steps[-1] / steps_per_epoch <= 50:
         for epoch_end in range(steps_per_epoch, (steps[-1] if steps else 0) + 1, steps_per_epoch):
             fig.add_vline(x=epoch_end, line=dict(color="lightgray", width=1))
-    fig.update_layout(xaxis_title="fine-tune step", yaxis_title="sparsity", yaxis_range=[0, 1], height=260,
-                      margin=dict(l=10, r=10, t=10, b=10))
+    fig.update_layout(
+        xaxis_title="fine-tune step",
+        yaxis_title="sparsity",
+        yaxis_range=[0, 1],
+        height=260,
+        margin=dict(l=10, r=10, t=10, b=10),
+    )
     return fig
 
 
 def histogram(summary: dict, threshold: float | None = None, title: str = ""):
-    """A log-scale histogram from `metrics.distribution`'s summary, with an optional threshold line."""
+    """A log-scale histogram from `metrics.distribution`'s summary, with an optional threshold
+    line."""
     edges, counts = summary.get("hist_edges", []), summary.get("hist_counts", [])
     centers = [(a * b) ** 0.5 for a, b in zip(edges[:-1], edges[1:])]
     widths = [b - a for a, b in zip(edges[:-1], edges[1:])]
-    fig = go.Figure(go.Bar(x=centers, y=counts, width=widths, marker_color="#1f77b4", name="weights"))
+    fig = go.Figure(
+        go.Bar(x=centers, y=counts, width=widths, marker_color="#1f77b4", name="weights")
+    )
     if threshold is not None and threshold > 0:
         fig.add_vline(x=threshold, line=dict(color="red", dash="dash"), annotation_text="threshold")
     zeros = summary.get("zeros", 0)
     text = title + (f"<br><sup>{zeros:,} exact zeros not shown</sup>" if zeros else "")
-    fig.update_layout(title=dict(text=text, font=dict(size=14)), height=300,
-                      margin=dict(l=10, r=10, t=50 if zeros else (30 if title else 10), b=10), bargap=0,
-                      xaxis_title="value (log scale)", yaxis_title="count")
+    fig.update_layout(
+        title=dict(text=text, font=dict(size=14)),
+        height=300,
+        margin=dict(l=10, r=10, t=50 if zeros else (30 if title else 10), b=10),
+        bargap=0,
+        xaxis_title="value (log scale)",
+        yaxis_title="count",
+    )
     fig.update_xaxes(type="log", exponentformat="power")  # 10⁻¹⁵, not SI prefixes such as "1f"
     return fig
 
@@ -114,24 +219,48 @@ def training_curves(history: list):
     fig = go.Figure()
     if not df.empty:
         fig.add_trace(go.Scatter(x=df["epoch"], y=df["loss"], name="loss", yaxis="y1"))
-        fig.add_trace(go.Scatter(x=df["epoch"], y=df["accuracy"], name="train accuracy", yaxis="y2"))
-    fig.update_layout(xaxis_title="epoch", yaxis=dict(title="loss"),
-                      yaxis2=dict(title="train accuracy", overlaying="y", side="right", range=[0, 1.02], dtick=0.2),
-                      height=300, margin=dict(l=10, r=10, t=30, b=10),
-                      legend=dict(orientation="h", y=1.12, x=1, xanchor="right"))
+        fig.add_trace(
+            go.Scatter(x=df["epoch"], y=df["accuracy"], name="train accuracy", yaxis="y2")
+        )
+    fig.update_layout(
+        xaxis_title="epoch",
+        yaxis=dict(title="loss"),
+        yaxis2=dict(
+            title="train accuracy", overlaying="y", side="right", range=[0, 1.02], dtick=0.2
+        ),
+        height=300,
+        margin=dict(l=10, r=10, t=30, b=10),
+        legend=dict(orientation="h", y=1.12, x=1, xanchor="right"),
+    )
     return fig
 
 
 def layer_bars(values: dict, title: str = "sparsity"):
-    """One bar per layer (its sparsity, or for channel pruning the share of its channels removed), every
-    layer named under its bar and on hover."""
+    """One bar per layer (its sparsity, or for channel pruning the share of its channels removed),
+    every layer named under its bar and on hover."""
     names = list(values)
-    fig = go.Figure(go.Bar(y=names, x=[values[n] for n in names], orientation="h", marker_color="#1f77b4",
-                           hovertemplate="%{y}: %{x:.1%}<extra></extra>"))
-    fig.update_layout(xaxis=dict(title=title, range=[0, 1], tickformat=".0%", side="top"),
-                      height=max(320, 16 * len(names) + 60), margin=dict(l=10, r=10, t=10, b=10),
-                      yaxis=dict(tickmode="array", tickvals=names, ticktext=names, autorange="reversed",
-                                 tickfont=dict(size=10), automargin=True))
+    fig = go.Figure(
+        go.Bar(
+            y=names,
+            x=[values[n] for n in names],
+            orientation="h",
+            marker_color="#1f77b4",
+            hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+        )
+    )
+    fig.update_layout(
+        xaxis=dict(title=title, range=[0, 1], tickformat=".0%", side="top"),
+        height=max(320, 16 * len(names) + 60),
+        margin=dict(l=10, r=10, t=10, b=10),
+        yaxis=dict(
+            tickmode="array",
+            tickvals=names,
+            ticktext=names,
+            autorange="reversed",
+            tickfont=dict(size=10),
+            automargin=True,
+        ),
+    )
     return fig
 
 
@@ -139,90 +268,220 @@ def format_sizes(deployment):
     """Bytes and gzip bytes of each exported format, side by side (`result.Deployment`)."""
     present = [f for f in FORMATS if deployment.get(f.key, "bytes") is not None]
     labels = [f.label for f in present]
-    fig = go.Figure([go.Bar(name="file", x=labels, y=[deployment.get(f.key, "bytes") for f in present],
-                            marker_color="#1f77b4"),
-                     go.Bar(name="gzip", x=labels, y=[deployment.get(f.key, "gzip_bytes") for f in present],
-                            marker_color="#2ca02c")])
-    fig.update_layout(barmode="group", yaxis_title="bytes", height=300, margin=dict(l=10, r=10, t=10, b=10))
+    fig = go.Figure(
+        [
+            go.Bar(
+                name="file",
+                x=labels,
+                y=[deployment.get(f.key, "bytes") for f in present],
+                marker_color="#1f77b4",
+            ),
+            go.Bar(
+                name="gzip",
+                x=labels,
+                y=[deployment.get(f.key, "gzip_bytes") for f in present],
+                marker_color="#2ca02c",
+            ),
+        ]
+    )
+    fig.update_layout(
+        barmode="group", yaxis_title="bytes", height=300, margin=dict(l=10, r=10, t=10, b=10)
+    )
     return fig
 
 
 # ---- Explore ------------------------------------------------------------------------------------
 EXPLORE_DASH = {"auto": "solid", "global": "dot", "layerwise": "dash", "channels": "dashdot"}
-EXPLORE_AXES = {"gzip_bytes": "model size: .h5 gzip bytes (measured)",
-                "theoretical_speedup": "theoretical speedup (FLOPs, zeros skipped)",
-                "litert_ms_predicted": "LiteRT latency, batch 1, 1 thread (ms, predicted by the per-layer table)",
-                "sparsity": "weight sparsity (measured)"}
+EXPLORE_AXES = {
+    "gzip_bytes": "model size: .h5 gzip bytes (measured)",
+    "theoretical_speedup": "theoretical speedup (FLOPs, zeros skipped)",
+    "litert_ms_predicted": "LiteRT latency, batch 1, 1 thread (ms, predicted by the per-layer "
+    "table)",
+    "sparsity": "weight sparsity (measured)",
+}
 
 
-def explore_curves(curves: pd.DataFrame, points: pd.DataFrame, x: str, *, dense: dict | None = None,
-                   finetuned: pd.DataFrame | None = None, y_range: tuple | None = None,
-                   dense_x: float | None = None):
-    """One-shot top-1 against `x`: a colour per criterion, a dash per scope (channel removal dash-dot),
-    the sliders' points marked on every line, and (when given) runs fine-tuned from the same baseline as
-    crosses. Rows without `x` are left out; `dense_x` draws where the dense model (and every
-    unstructured one, on dense kernels) sits on `x`. Built as one figure from plain dicts: a slider move
-    redraws it, and trace-by-trace construction (`add_trace`, `add_hline`) costs several times more."""
+def explore_curves(
+    curves: pd.DataFrame,
+    points: pd.DataFrame,
+    x: str,
+    *,
+    dense: dict | None = None,
+    finetuned: pd.DataFrame | None = None,
+    y_range: tuple | None = None,
+    dense_x: float | None = None,
+):
+    """One-shot top-1 against `x`: a colour per criterion, a dash per scope (channel removal
+    dash-dot), the sliders' points marked on every line, and (when given) runs fine-tuned from the
+    same baseline as crosses. Rows without `x` are left out; `dense_x` draws where the dense model
+    (and every unstructured one, on dense kernels) sits on `x`. Built as one figure from plain
+    dicts: a slider move redraws it, and trace-by-trace construction (`add_trace`, `add_hline`)
+    costs several times more."""
     curves = curves.dropna(subset=[x]) if x in curves else curves.iloc[0:0]
     points = points.dropna(subset=[x]) if x in points else points.iloc[0:0]
     traces, named = [], set()
     for (criterion, scope), group in curves.groupby(["criterion", "scope"], sort=False):
         group = group.sort_values("level")
         name = f"{criterion} · {scope}"
-        traces.append(dict(  # one legend entry per criterion (colour); the dash says the ranking
-            type="scatter", x=group[x].tolist(), y=group["top1"].tolist(), mode="lines", name=criterion,
-            legendgroup=criterion, showlegend=criterion not in named,
-            line=dict(color=COLOURS.get(criterion, "#17becf"), dash=EXPLORE_DASH.get(scope, "solid"), width=2),
-            customdata=group["level"].tolist(),
-            hovertemplate=f"{name}<br>{'FLOPs removed' if scope == 'channels' else 'sparsity'} "
-                          "%{customdata:.0%}<br>one-shot top-1 %{y:.3f}<br>x %{x:,.3f}<extra></extra>"))
+        traces.append(
+            dict(  # one legend entry per criterion (colour); the dash says the ranking
+                type="scatter",
+                x=group[x].tolist(),
+                y=group["top1"].tolist(),
+                mode="lines",
+                name=criterion,
+                legendgroup=criterion,
+                showlegend=criterion not in named,
+                line=dict(
+                    color=COLOURS.get(criterion, "#17becf"),
+                    dash=EXPLORE_DASH.get(scope, "solid"),
+                    width=2,
+                ),
+                customdata=group["level"].tolist(),
+                hovertemplate=f"{name}<br>{'FLOPs removed' if scope == 'channels' else 'sparsity'} "
+                "%{customdata:.0%}<br>one-shot top-1 %{y:.3f}<br>x %{x:,.3f}<extra></extra>",
+            )
+        )
         named.add(criterion)
     if not points.empty:
-        traces.append(dict(
-            type="scatter", x=points[x].tolist(), y=points["top1"].tolist(), mode="markers", name="at the slider",
-            hoverinfo="skip", marker=dict(size=12, color=[COLOURS.get(c, "#17becf") for c in points["criterion"]],
-                                          line=dict(color="black", width=1.5))))
+        traces.append(
+            dict(
+                type="scatter",
+                x=points[x].tolist(),
+                y=points["top1"].tolist(),
+                mode="markers",
+                name="at the slider",
+                hoverinfo="skip",
+                marker=dict(
+                    size=12,
+                    color=[COLOURS.get(c, "#17becf") for c in points["criterion"]],
+                    line=dict(color="black", width=1.5),
+                ),
+            )
+        )
     finetuned = finetuned.dropna(subset=[x]) if finetuned is not None and x in finetuned else None
     if finetuned is not None and not finetuned.empty:
-        traces.append(dict(
-            type="scatter", x=finetuned[x].tolist(), y=finetuned["top1"].tolist(), mode="markers",
-            name="fine-tuned run (measured, test split)", hovertext=finetuned["label"].tolist(), hoverinfo="text",
-            marker=dict(size=11, symbol="x", color=[COLOURS.get(c, "#17becf") for c in finetuned["strategy"]])))
+        traces.append(
+            dict(
+                type="scatter",
+                x=finetuned[x].tolist(),
+                y=finetuned["top1"].tolist(),
+                mode="markers",
+                name="fine-tuned run (measured, test split)",
+                hovertext=finetuned["label"].tolist(),
+                hoverinfo="text",
+                marker=dict(
+                    size=11,
+                    symbol="x",
+                    color=[COLOURS.get(c, "#17becf") for c in finetuned["strategy"]],
+                ),
+            )
+        )
     shapes, notes = [], []
     if dense and dense.get("top1") is not None:
-        shapes.append(dict(type="line", xref="paper", x0=0, x1=1, y0=dense["top1"], y1=dense["top1"],
-                           line=dict(color="gray", dash="dot")))
-        notes.append(dict(xref="paper", x=1, y=dense["top1"], text="dense", showarrow=False, xanchor="right",
-                          yanchor="top"))
+        shapes.append(
+            dict(
+                type="line",
+                xref="paper",
+                x0=0,
+                x1=1,
+                y0=dense["top1"],
+                y1=dense["top1"],
+                line=dict(color="gray", dash="dot"),
+            )
+        )
+        notes.append(
+            dict(
+                xref="paper",
+                x=1,
+                y=dense["top1"],
+                text="dense",
+                showarrow=False,
+                xanchor="right",
+                yanchor="top",
+            )
+        )
     if dense_x is not None:
-        shapes.append(dict(type="line", yref="paper", y0=0, y1=1, x0=dense_x, x1=dense_x,
-                           line=dict(color="gray", dash="dot")))
-        notes.append(dict(yref="paper", y=0, x=dense_x, text="dense, and unstructured", showarrow=False,
-                          xanchor="right", yanchor="bottom"))
-    layout = dict(xaxis=dict(title=EXPLORE_AXES.get(x, AXES.get(x, x)), type="log" if x == "gzip_bytes" else None),
-                  yaxis=dict(title="top-1, one-shot (validation)", range=list(y_range) if y_range else None),
-                  height=460, margin=dict(l=10, r=10, t=30, b=10), shapes=shapes, annotations=notes,
-                  legend=dict(orientation="h", y=-0.22, font=dict(size=11)))
+        shapes.append(
+            dict(
+                type="line",
+                yref="paper",
+                y0=0,
+                y1=1,
+                x0=dense_x,
+                x1=dense_x,
+                line=dict(color="gray", dash="dot"),
+            )
+        )
+        notes.append(
+            dict(
+                yref="paper",
+                y=0,
+                x=dense_x,
+                text="dense, and unstructured",
+                showarrow=False,
+                xanchor="right",
+                yanchor="bottom",
+            )
+        )
+    layout = dict(
+        xaxis=dict(
+            title=EXPLORE_AXES.get(x, AXES.get(x, x)), type="log" if x == "gzip_bytes" else None
+        ),
+        yaxis=dict(title="top-1, one-shot (validation)", range=list(y_range) if y_range else None),
+        height=460,
+        margin=dict(l=10, r=10, t=30, b=10),
+        shapes=shapes,
+        annotations=notes,
+        legend=dict(orientation="h", y=-0.22, font=dict(size=11)),
+    )
     return go.Figure(data=traces, layout=layout)
 
 
 def sensitivity_heatmap(frame: pd.DataFrame):
-    """Layers × levels, colour = top-1 drop when only that layer is pruned (hover: parameters, FLOPs)."""
+    """Layers × levels, colour = top-1 drop when only that layer is pruned (hover: parameters,
+    FLOPs)."""
     layers = list(dict.fromkeys(frame["layer"]))
     levels = sorted(frame["level"].unique())
-    drop = frame.pivot(index="layer", columns="level", values="top1_drop").reindex(layers).to_numpy()
-    loss = frame.pivot(index="layer", columns="level", values="loss_increase").reindex(layers).to_numpy()
+    drop = (
+        frame.pivot(index="layer", columns="level", values="top1_drop").reindex(layers).to_numpy()
+    )
+    loss = (
+        frame.pivot(index="layer", columns="level", values="loss_increase")
+        .reindex(layers)
+        .to_numpy()
+    )
     info = frame.drop_duplicates("layer").set_index("layer").reindex(layers)
-    custom = np.stack([np.repeat(info[["params"]].to_numpy(float), len(levels), axis=1),
-                       np.repeat(info[["flops"]].to_numpy(float), len(levels), axis=1), loss], axis=-1)
-    heat = dict(type="heatmap", z=drop, x=[f"{lv:.0%}" for lv in levels], y=layers, customdata=custom,
-                colorscale="Reds", zmin=0, zmax=max(0.05, float(np.nanmax(drop))), colorbar=dict(title="top-1 drop"),
-                hovertemplate="%{y} pruned to %{x}<br>top-1 drop %{z:.3f}<br>loss +%{customdata[2]:.3f}"
-                              "<br>%{customdata[0]:,.0f} parameters · %{customdata[1]:,.0f} FLOPs<extra></extra>")
-    return go.Figure(data=[heat], layout=dict(
-        xaxis=dict(title="this layer's sparsity (all others dense)", type="category"),
-        yaxis=dict(autorange="reversed", dtick=1, tickfont=dict(size=10)),
-        height=max(320, 18 * len(layers)), margin=dict(l=10, r=10, t=10, b=10)))
+    custom = np.stack(
+        [
+            np.repeat(info[["params"]].to_numpy(float), len(levels), axis=1),
+            np.repeat(info[["flops"]].to_numpy(float), len(levels), axis=1),
+            loss,
+        ],
+        axis=-1,
+    )
+    heat = dict(
+        type="heatmap",
+        z=drop,
+        x=[f"{lv:.0%}" for lv in levels],
+        y=layers,
+        customdata=custom,
+        colorscale="Reds",
+        zmin=0,
+        zmax=max(0.05, float(np.nanmax(drop))),
+        colorbar=dict(title="top-1 drop"),
+        hovertemplate="%{y} pruned to %{x}<br>top-1 drop %{z:.3f}<br>loss +%{customdata[2]:.3f}"
+        "<br>%{customdata[0]:,.0f} parameters · %{customdata[1]:,.0f} FLOPs<extra></extra>",
+    )
+    return go.Figure(
+        data=[heat],
+        layout=dict(
+            xaxis=dict(title="this layer's sparsity (all others dense)", type="category"),
+            yaxis=dict(autorange="reversed", dtick=1, tickfont=dict(size=10)),
+            height=max(320, 18 * len(layers)),
+            margin=dict(l=10, r=10, t=10, b=10),
+        ),
+    )
 
 
 def allocation_bars(table: pd.DataFrame):
@@ -230,11 +489,25 @@ def allocation_bars(table: pd.DataFrame):
     bars = []
     for scope, colour in (("layerwise", "#bbbbbb"), ("global", "#7f7f7f"), ("auto", "#2ca02c")):
         if scope in table and table[scope].notna().any():
-            bars.append(dict(type="bar", x=table["layer"].tolist(), y=table[scope].to_numpy(float),
-                             name=SCOPE_LABELS[scope], marker=dict(color=colour),
-                             customdata=table["params"].to_numpy(float),
-                             hovertemplate="%{x}: %{y:.1%} of %{customdata:,.0f} weights<extra>"
-                                           f"{SCOPE_LABELS[scope]}</extra>"))
-    return go.Figure(data=bars, layout=dict(barmode="group", yaxis=dict(title="layer sparsity", range=[0, 1]),
-                                            height=340, margin=dict(l=10, r=10, t=10, b=10),
-                                            legend=dict(orientation="h", y=1.1)))
+            bars.append(
+                dict(
+                    type="bar",
+                    x=table["layer"].tolist(),
+                    y=table[scope].to_numpy(float),
+                    name=SCOPE_LABELS[scope],
+                    marker=dict(color=colour),
+                    customdata=table["params"].to_numpy(float),
+                    hovertemplate="%{x}: %{y:.1%} of %{customdata:,.0f} weights<extra>"
+                    f"{SCOPE_LABELS[scope]}</extra>",
+                )
+            )
+    return go.Figure(
+        data=bars,
+        layout=dict(
+            barmode="group",
+            yaxis=dict(title="layer sparsity", range=[0, 1]),
+            height=340,
+            margin=dict(l=10, r=10, t=10, b=10),
+            legend=dict(orientation="h", y=1.1),
+        ),
+    )

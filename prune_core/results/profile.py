@@ -4,15 +4,17 @@ Measured once per (baseline, criterion, levels) by `prune_core.engine.profiler` 
 numbers, so the Explore page answers what-ifs without TensorFlow and without a new job:
 
 - **curves**: for each scope (`layerwise`, `global`, `auto`) and each level, the criterion's masks
-  applied to the dense baseline with no fine-tuning, evaluated on the validation split — top-1, top-5
-  and loss as pruned, and again after BatchNorm statistics were re-estimated (`_bn`) — with the
-  measured sparsity, nonzero parameters, the .h5's gzip bytes (measured) and theoretical speedup;
-- **sensitivity**: every prunable layer pruned alone at a few levels: validation top-1 and loss
-  (a layers × levels matrix), which the automatic allocation (`prune_core.results.allocation`) reads;
+  applied to the dense baseline with no fine-tuning, evaluated on the validation split — top-1,
+  top-5 and loss as pruned, and again after BatchNorm statistics were re-estimated (`_bn`) — with
+  the measured sparsity, nonzero parameters, the .h5's gzip bytes (measured) and theoretical
+  speedup;
+- **sensitivity**: every prunable layer pruned alone at a few levels: validation top-1 and loss (a
+  layers × levels matrix), which the automatic allocation (`prune_core.results.allocation`) reads;
 - **structured** (a curve of its own): whole channels removed by one global ranking to each share of
   FLOPs, BatchNorm re-estimated after the cut: top-1, parameters, FLOPs, measured gzip bytes and the
   LiteRT latency the per-layer table predicts.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -32,15 +34,36 @@ SCOPES = ("layerwise", "global", "auto")
 #: Structured curve levels: the share of FLOPs removed by whole channels (global ranking).
 STRUCTURED_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 #: Numbers per structured curve point (BatchNorm is always re-estimated after a cut).
-STRUCTURED_KEYS = ("level", "budget_removed", "top1", "top5", "loss", "params", "flops", "gzip_bytes",
-                   "litert_ms_predicted")
+STRUCTURED_KEYS = (
+    "level",
+    "budget_removed",
+    "top1",
+    "top5",
+    "loss",
+    "params",
+    "flops",
+    "gzip_bytes",
+    "litert_ms_predicted",
+)
 #: Numbers per curve point (lists of equal length, one entry per level).
-CURVE_KEYS = ("level", "sparsity", "top1", "top5", "loss", "top1_bn", "top5_bn", "loss_bn", "nonzero_params",
-              "gzip_bytes", "theoretical_speedup")
+CURVE_KEYS = (
+    "level",
+    "sparsity",
+    "top1",
+    "top5",
+    "loss",
+    "top1_bn",
+    "top5_bn",
+    "loss_bn",
+    "nonzero_params",
+    "gzip_bytes",
+    "theoretical_speedup",
+)
 
 
 def check_levels(levels, name: str = "levels") -> tuple:
-    """Levels as a sorted tuple, or a SpecError: each in [0, 1), no duplicates, at most MAX_LEVELS."""
+    """Levels as a sorted tuple, or a SpecError: each in [0, 1), no duplicates, at most
+    MAX_LEVELS."""
     try:
         values = [float(v) for v in levels]
     except (TypeError, ValueError):
@@ -53,7 +76,9 @@ def check_levels(levels, name: str = "levels") -> tuple:
     if bad:
         raise SpecError(f"{name} must lie in [0, 1): got {bad[0]:g}")
     if len(set(values)) != len(values):
-        raise SpecError(f"{name}: {sorted(v for v in set(values) if values.count(v) > 1)[0]:g} is given twice")
+        raise SpecError(
+            f"{name}: {sorted(v for v in set(values) if values.count(v) > 1)[0]:g} is given twice"
+        )
     return tuple(sorted(values))
 
 
@@ -84,7 +109,7 @@ class CriterionProfile:
     """One criterion's measured curves and layer sensitivity."""
 
     criterion: str
-    curves: dict          # scope → {CURVE_KEYS → list, "layer_sparsity" → [[per layer] per level]}
+    curves: dict  # scope → {CURVE_KEYS → list, "layer_sparsity" → [[per layer] per level]}
     sensitivity_top1: list  # [layer][level]
     sensitivity_loss: list  # [layer][level]
     seconds: dict = field(default_factory=dict)  # phase → seconds
@@ -97,44 +122,68 @@ class CriterionProfile:
 class Profile:
     """Everything Explore needs about one baseline: plain numbers, no TensorFlow to read."""
 
-    baseline: dict        # the recipe's baseline fields (model, dataset, image_size, …) and its key
+    baseline: dict  # the recipe's baseline fields (model, dataset, image_size, …) and its key
     levels: tuple
     layer_levels: tuple
-    dense: dict           # top1, top5, loss, params, nonzero_params, gzip_bytes, flops, litert_ms_predicted
-    layers: tuple         # Layer per prunable kernel, in model order
-    criteria: dict        # name → CriterionProfile
+    # top1, top5, loss, params, nonzero_params, gzip_bytes, flops, litert_ms_predicted
+    dense: dict
+    layers: tuple  # Layer per prunable kernel, in model order
+    criteria: dict  # name → CriterionProfile
 
     @property
     def sizes(self) -> np.ndarray:
         return np.array([layer.params for layer in self.layers], dtype=float)
 
-    def merged(self, other: "Profile") -> "Profile":
+    def merged(self, other: Profile) -> Profile:
         """This profile with `other`'s criteria added (same baseline and levels)."""
-        if (other.baseline.get("key"), other.levels, other.layer_levels) != (self.baseline.get("key"), self.levels,
-                                                                           self.layer_levels):
+        if (other.baseline.get("key"), other.levels, other.layer_levels) != (
+            self.baseline.get("key"),
+            self.levels,
+            self.layer_levels,
+        ):
             raise ValueError("profiles of different baselines or levels do not merge")
-        return Profile(self.baseline, self.levels, self.layer_levels, self.dense, self.layers,
-                       {**self.criteria, **other.criteria})
+        return Profile(
+            self.baseline,
+            self.levels,
+            self.layer_levels,
+            self.dense,
+            self.layers,
+            {**self.criteria, **other.criteria},
+        )
 
     def to_dict(self) -> dict:
-        return {"schema": SCHEMA, "baseline": self.baseline, "levels": list(self.levels),
-                "layer_levels": list(self.layer_levels), "dense": self.dense,
-                "layers": [[layer.name, layer.params, layer.flops] for layer in self.layers],
-                "criteria": {name: {"curves": c.curves, "sensitivity_top1": c.sensitivity_top1,
-                                    "sensitivity_loss": c.sensitivity_loss, "seconds": c.seconds}
-                             for name, c in self.criteria.items()}}
+        return {
+            "schema": SCHEMA,
+            "baseline": self.baseline,
+            "levels": list(self.levels),
+            "layer_levels": list(self.layer_levels),
+            "dense": self.dense,
+            "layers": [[layer.name, layer.params, layer.flops] for layer in self.layers],
+            "criteria": {
+                name: {
+                    "curves": c.curves,
+                    "sensitivity_top1": c.sensitivity_top1,
+                    "sensitivity_loss": c.sensitivity_loss,
+                    "seconds": c.seconds,
+                }
+                for name, c in self.criteria.items()
+            },
+        }
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Profile":
-        """A stored profile, checked: every list the length its levels and layers say, every number finite."""
+    def from_dict(cls, data: dict) -> Profile:
+        """A stored profile, checked: every list the length its levels and layers say, every number
+        finite."""
         if not isinstance(data, dict) or data.get("schema") != SCHEMA:
             raise ResultError("not a pruning profile (schema 1)")
         try:
             levels = check_levels(data["levels"])
             layer_levels = check_levels(data["layer_levels"], "layer levels")
             layers = tuple(Layer(str(n), int(p), int(f)) for n, p, f in data["layers"])
-            criteria = {name: _criterion(name, raw, len(levels), len(layers), len(layer_levels))
-                        for name, raw in data["criteria"].items()}
+            criteria = {
+                name: _criterion(name, raw, len(levels), len(layers), len(layer_levels))
+                for name, raw in data["criteria"].items()
+            }
             dense = {k: float(v) for k, v in data["dense"].items() if v is not None}
         except (KeyError, TypeError, ValueError, SpecError) as exc:
             raise ResultError(f"the profile does not read: {exc}") from None
@@ -148,18 +197,25 @@ def _numbers(values, length: int, what: str) -> list:
     return array.tolist()
 
 
-def _criterion(name: str, raw: dict, n_levels: int, n_layers: int, n_layer_levels: int) -> CriterionProfile:
+def _criterion(
+    name: str, raw: dict, n_levels: int, n_layers: int, n_layer_levels: int
+) -> CriterionProfile:
     curves = {}
     for scope, curve in raw["curves"].items():
         if scope == "structured":
             length = len(curve["level"])
-            curves[scope] = {k: _numbers(curve[k], length, f"{name} structured {k}") for k in STRUCTURED_KEYS}
+            curves[scope] = {
+                k: _numbers(curve[k], length, f"{name} structured {k}") for k in STRUCTURED_KEYS
+            }
             continue
         if scope not in SCOPES:
             raise ResultError(f"{name}: unknown scope {scope!r}")
         checked = {k: _numbers(curve[k], n_levels, f"{name} {scope} {k}") for k in CURVE_KEYS}
         if "layer_sparsity" in curve:
-            rows = [_numbers(row, n_layers, f"{name} {scope} layer sparsity") for row in curve["layer_sparsity"]]
+            rows = [
+                _numbers(row, n_layers, f"{name} {scope} layer sparsity")
+                for row in curve["layer_sparsity"]
+            ]
             if len(rows) != n_levels:
                 raise ResultError(f"{name} {scope}: one row of layer sparsities per level")
             checked["layer_sparsity"] = rows
@@ -170,12 +226,18 @@ def _criterion(name: str, raw: dict, n_levels: int, n_layers: int, n_layer_level
         if len(rows) != n_layers:
             raise ResultError(f"{name} {key}: one row per layer")
         matrices.append([_numbers(row, n_layer_levels, f"{name} {key}") for row in rows])
-    return CriterionProfile(name, curves, matrices[0], matrices[1],
-                            {str(k): float(v) for k, v in raw.get("seconds", {}).items()})
+    return CriterionProfile(
+        name,
+        curves,
+        matrices[0],
+        matrices[1],
+        {str(k): float(v) for k, v in raw.get("seconds", {}).items()},
+    )
 
 
 def at_level(curve: dict, key: str, sparsity: float) -> float:
-    """`key` on a curve, linearly interpolated at a sparsity (the curve's measured `sparsity` axis)."""
+    """`key` on a curve, linearly interpolated at a sparsity (the curve's measured `sparsity`
+    axis)."""
     return float(np.interp(sparsity, curve["sparsity"], curve[key]))
 
 

@@ -14,33 +14,39 @@ the same for both and is the axis on which they compare.
 Every column the dashboard plots, formats or exports is declared once, here (`COLUMNS`), with its
 label, the chart it belongs on and which direction is better.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
-from prune_core.results.deployment import FORMATS, Deployment, typed
 from prune_core.errors import ResultError, SpecError
 from prune_core.recipe.spec import RunSpec
+from prune_core.results.deployment import FORMATS, Deployment, typed
 
 SCHEMA = 2
 
 
-# ---- columns: one declaration per number ------------------------------------------------------------
+# ---- columns: one declaration per number
+# ------------------------------------------------------------
 @dataclass(frozen=True)
 class Column:
     """A number the dashboard can show: label, chart (`axis`), better direction, type."""
 
     name: str
     label: str
-    axis: str | None = None     # "accuracy" | "size" | "latency" | "amount" | None
-    better: str = "lower"       # "higher" | "lower"
+    axis: str | None = None  # "accuracy" | "size" | "latency" | "amount" | None
+    better: str = "lower"  # "higher" | "lower"
     kind: type = float
 
 
-def metric(label: str, axis: str | None = None, better: str = "lower", kind: type = float, default=None):
+def metric(
+    label: str, axis: str | None = None, better: str = "lower", kind: type = float, default=None
+):
     """A result field that is also a column."""
-    return field(default=default, metadata={"label": label, "axis": axis, "better": better, "kind": kind})
+    return field(
+        default=default, metadata={"label": label, "axis": axis, "better": better, "kind": kind}
+    )
 
 
 @dataclass(frozen=True)
@@ -54,11 +60,19 @@ class DenseReference:
     file_bytes: int = metric("dense file bytes (.h5)", kind=int)
     gzip_bytes: int = metric("dense gzip bytes", kind=int)
     latency_ms_b1_p50: float = metric("dense Keras latency, batch 1, p50 (ms)")
-    latency_ms_b1_lo: float | None = metric("dense Keras latency, batch 1, low end of the p50's band (ms)")
-    latency_ms_b1_hi: float | None = metric("dense Keras latency, batch 1, high end of the p50's band (ms)")
+    latency_ms_b1_lo: float | None = metric(
+        "dense Keras latency, batch 1, low end of the p50's band (ms)"
+    )
+    latency_ms_b1_hi: float | None = metric(
+        "dense Keras latency, batch 1, high end of the p50's band (ms)"
+    )
     latency_ms_b32_p50: float = metric("dense Keras latency, batch 32, p50 (ms)")
-    latency_ms_b32_lo: float | None = metric("dense Keras latency, batch 32, low end of the p50's band (ms)")
-    latency_ms_b32_hi: float | None = metric("dense Keras latency, batch 32, high end of the p50's band (ms)")
+    latency_ms_b32_lo: float | None = metric(
+        "dense Keras latency, batch 32, low end of the p50's band (ms)"
+    )
+    latency_ms_b32_hi: float | None = metric(
+        "dense Keras latency, batch 32, high end of the p50's band (ms)"
+    )
     throughput_ips: float = metric("dense throughput (images/s)", better="higher")
     litert_ms_predicted: float | None = metric("dense LiteRT ms predicted by the per-layer table")
 
@@ -66,15 +80,21 @@ class DenseReference:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "DenseReference":
-        return cls(**{f.name: typed(f"dense {f.name}", data.get(f.name), f.metadata["kind"]) for f in fields(cls)})
+    def from_dict(cls, data: dict) -> DenseReference:
+        return cls(
+            **{
+                f.name: typed(f"dense {f.name}", data.get(f.name), f.metadata["kind"])
+                for f in fields(cls)
+            }
+        )
 
 
-# ---- one pruning event ------------------------------------------------------------------------------
+# ---- one pruning event
+# ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PruningEvent:
-    """One time masks were recomputed or channels cut: at which fine-tune step, to what target, what was
-    reached (in the run's unit), and for structured cuts how many channels went and the plan."""
+    """One time masks were recomputed or channels cut: at which fine-tune step, to what target, what
+    was reached (in the run's unit), and for structured cuts how many channels went and the plan."""
 
     step: int
     target: float | None
@@ -89,13 +109,18 @@ class PruningEvent:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict) -> "PruningEvent":
-        return cls(int(data["step"]), typed("event target", data.get("target"), float),
-                   typed("event achieved", data.get("achieved"), float, required=True),
-                   data.get("channels_removed"), data.get("plan"))
+    def from_dict(cls, data: dict) -> PruningEvent:
+        return cls(
+            int(data["step"]),
+            typed("event target", data.get("target"), float),
+            typed("event achieved", data.get("achieved"), float, required=True),
+            data.get("channels_removed"),
+            data.get("plan"),
+        )
 
 
-# ---- the run result ---------------------------------------------------------------------------------
+# ---- the run result
+# ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class RunResult:
     """Everything one run measured, with the recipe that produced it."""
@@ -105,54 +130,80 @@ class RunResult:
     top5: float = metric("top-5 after fine-tuning", "accuracy", "higher")
     top1_before_finetune: float = metric("top-1 before fine-tuning", "accuracy", "higher")
     top5_before_finetune: float = metric("top-5 before fine-tuning", "accuracy", "higher")
-    weight_sparsity: float = metric("weight sparsity (fraction of zero weights in pruned kernels)", "amount",
-                                    "higher")
-    budget_removed: float | None = metric("budget removed by channel pruning (fraction of dense)", "amount",
-                                          "higher")
+    weight_sparsity: float = metric(
+        "weight sparsity (fraction of zero weights in pruned kernels)", "amount", "higher"
+    )
+    budget_removed: float | None = metric(
+        "budget removed by channel pruning (fraction of dense)", "amount", "higher"
+    )
     params: int = metric("parameters", kind=int)
     nonzero_params: int = metric("nonzero parameters", "size", kind=int)
     flops: int = metric("FLOPs", kind=int)
     nonzero_flops: int = metric("nonzero FLOPs", kind=int)
-    theoretical_speedup: float = metric("theoretical speedup (dense / nonzero FLOPs)", "amount", "higher")
+    theoretical_speedup: float = metric(
+        "theoretical speedup (dense / nonzero FLOPs)", "amount", "higher"
+    )
     file_bytes: int = metric("file bytes (.h5)", "size", kind=int)
     gzip_bytes: int = metric("gzip bytes (compressed model)", "size", kind=int)
     latency_ms_b1_p50: float = metric("Keras latency, batch 1, p50 (ms)", "latency")
     latency_ms_b1_p90: float = metric("Keras latency, batch 1, p90 of single calls (ms)")
-    latency_ms_b1_lo: float | None = metric("Keras latency, batch 1, low end of the p50's band (ms)")
-    latency_ms_b1_hi: float | None = metric("Keras latency, batch 1, high end of the p50's band (ms)")
+    latency_ms_b1_lo: float | None = metric(
+        "Keras latency, batch 1, low end of the p50's band (ms)"
+    )
+    latency_ms_b1_hi: float | None = metric(
+        "Keras latency, batch 1, high end of the p50's band (ms)"
+    )
     latency_ms_b32_p50: float = metric("Keras latency, batch 32, p50 (ms)", "latency")
     latency_ms_b32_p90: float = metric("Keras latency, batch 32, p90 of single calls (ms)")
-    latency_ms_b32_lo: float | None = metric("Keras latency, batch 32, low end of the p50's band (ms)")
-    latency_ms_b32_hi: float | None = metric("Keras latency, batch 32, high end of the p50's band (ms)")
-    speedup_b1: float | None = metric("measured speedup vs dense, Keras batch 1 (timed in alternation)",
-                                      "amount", "higher")
+    latency_ms_b32_lo: float | None = metric(
+        "Keras latency, batch 32, low end of the p50's band (ms)"
+    )
+    latency_ms_b32_hi: float | None = metric(
+        "Keras latency, batch 32, high end of the p50's band (ms)"
+    )
+    speedup_b1: float | None = metric(
+        "measured speedup vs dense, Keras batch 1 (timed in alternation)", "amount", "higher"
+    )
     speedup_b1_lo: float | None = metric("measured speedup vs dense, batch 1, low end of its band")
     speedup_b1_hi: float | None = metric("measured speedup vs dense, batch 1, high end of its band")
-    speedup_b32: float | None = metric("measured speedup vs dense, Keras batch 32 (timed in alternation)",
-                                       "amount", "higher")
-    speedup_b32_lo: float | None = metric("measured speedup vs dense, batch 32, low end of its band")
-    speedup_b32_hi: float | None = metric("measured speedup vs dense, batch 32, high end of its band")
+    speedup_b32: float | None = metric(
+        "measured speedup vs dense, Keras batch 32 (timed in alternation)", "amount", "higher"
+    )
+    speedup_b32_lo: float | None = metric(
+        "measured speedup vs dense, batch 32, low end of its band"
+    )
+    speedup_b32_hi: float | None = metric(
+        "measured speedup vs dense, batch 32, high end of its band"
+    )
     throughput_ips: float = metric("throughput, batch 32 (images/s)", better="higher")
     threads: int = metric("Keras threads", kind=int)
-    pattern_violations: int | None = metric("N:M groups holding fewer than N zeros after fine-tuning (0: valid)",
-                                            kind=int)
+    pattern_violations: int | None = metric(
+        "N:M groups holding fewer than N zeros after fine-tuning (0: valid)", kind=int
+    )
     regrown_weights: int | None = metric("weights RigL regrew during fine-tuning", kind=int)
-    litert_ms_predicted: float | None = metric("LiteRT latency predicted by the per-layer table (ms)", "latency")
+    litert_ms_predicted: float | None = metric(
+        "LiteRT latency predicted by the per-layer table (ms)", "latency"
+    )
     finetune_seconds: float = metric("fine-tune seconds")
     finetune_seconds_per_epoch: float = metric("fine-tune seconds per epoch")
     total_seconds: float = metric("run seconds")
     baseline_cached: bool = False
     dense: DenseReference = field(default_factory=DenseReference)
-    layer_sparsity: dict = field(default_factory=dict)          # kernel → fraction of zeros
-    layer_channels_removed: dict = field(default_factory=dict)  # structured: layer → fraction of outputs cut
-    history: list = field(default_factory=list)                 # per epoch: loss, accuracy, seconds, steps
-    stages: list = field(default_factory=list)                  # combined recipes: each cut's numbers, in order
-    events: list = field(default_factory=list)                  # PruningEvent, in order
-    distributions: dict = field(default_factory=dict)           # scores / weights before / after (summaries)
+    layer_sparsity: dict = field(default_factory=dict)  # kernel → fraction of zeros
+    # structured: layer → fraction of outputs cut
+    layer_channels_removed: dict = field(default_factory=dict)
+    # per epoch: loss, accuracy, seconds, steps
+    history: list = field(default_factory=list)
+    # combined recipes: each cut's numbers, in order
+    stages: list = field(default_factory=list)
+    events: list = field(default_factory=list)  # PruningEvent, in order
+    # scores / weights before / after (summaries)
+    distributions: dict = field(default_factory=dict)
     deployment: Deployment | None = None
     model_path: str | None = None
 
-    # ---- derived -------------------------------------------------------------------------------------
+    # ---- derived
+    # -------------------------------------------------------------------------------------
     @property
     def structured(self) -> bool:
         return self.spec.pruning.granularity == "structured"
@@ -169,15 +220,21 @@ class RunResult:
     @property
     def achieved(self) -> float:
         """The measured counterpart of `target`, in the same unit."""
-        return self.budget_removed if self.structured and self.budget_removed is not None else self.weight_sparsity
+        return (
+            self.budget_removed
+            if self.structured and self.budget_removed is not None
+            else self.weight_sparsity
+        )
 
     @property
     def params_removed(self) -> float | None:
-        """1 − nonzero parameters ÷ the dense model's: zeros (unstructured) or cut channels (structured)."""
+        """1 − nonzero parameters ÷ the dense model's: zeros (unstructured) or cut channels
+        (structured)."""
         return 1.0 - self.nonzero_params / self.dense.params if self.dense.params else None
 
     def amount_text(self) -> str:
-        """What was pruned, in words with its unit ("weight sparsity 0.800", "flops removed 0.400")."""
+        """What was pruned, in words with its unit ("weight sparsity 0.800", "flops removed
+        0.400")."""
         if self.structured and self.budget_removed is not None:
             return f"{self.unit} removed {self.budget_removed:.3f}"
         return f"weight sparsity {self.weight_sparsity:.3f}"
@@ -187,13 +244,15 @@ class RunResult:
         mine, dense = getattr(self, column, None), getattr(self.dense, column, None)
         return mine / dense if mine is not None and dense else None
 
-    def with_deployment(self, deployment: "Deployment") -> "RunResult":
+    def with_deployment(self, deployment: Deployment) -> RunResult:
         return replace(self, deployment=deployment)
 
-    # ---- storage ------------------------------------------------------------------------------------
-    def without_paths(self) -> "RunResult":
-        """This result's numbers without its file paths: brought from elsewhere (an import, the demo set),
-        they name files on another machine — or anywhere on this one — which the dashboard must never serve."""
+    # ---- storage
+    # ------------------------------------------------------------------------------------
+    def without_paths(self) -> RunResult:
+        """This result's numbers without its file paths: brought from elsewhere (an import, the demo
+        set), they name files on another machine — or anywhere on this one — which the dashboard
+        must never serve."""
         deployment = self.deployment
         if deployment is not None:
             deployment = replace(deployment, export_dir=None)
@@ -202,13 +261,24 @@ class RunResult:
     def row(self) -> dict:
         """Every scalar column, flat (a DataFrame row; `COLUMNS` names them)."""
         spec = self.spec
-        out = {"model": spec.baseline.model, "dataset": spec.baseline.dataset, "strategy": spec.pruning.strategy,
-               "granularity": spec.pruning.granularity, "scope": spec.pruning.scope, "schedule": spec.schedule.kind,
-               "mode": spec.mode, "budget": spec.pruning.budget if self.structured else None, "rank": spec.pruning.rank,
-               "unit": self.unit, "target": self.target, "threshold": spec.pruning.threshold,
-               "achieved": self.achieved, "params_removed": self.params_removed,
-               "pattern": spec.pruning.pattern,
-               "regrow": None if spec.pruning.regrow == "none" else spec.pruning.regrow}
+        out = {
+            "model": spec.baseline.model,
+            "dataset": spec.baseline.dataset,
+            "strategy": spec.pruning.strategy,
+            "granularity": spec.pruning.granularity,
+            "scope": spec.pruning.scope,
+            "schedule": spec.schedule.kind,
+            "mode": spec.mode,
+            "budget": spec.pruning.budget if self.structured else None,
+            "rank": spec.pruning.rank,
+            "unit": self.unit,
+            "target": self.target,
+            "threshold": spec.pruning.threshold,
+            "achieved": self.achieved,
+            "params_removed": self.params_removed,
+            "pattern": spec.pruning.pattern,
+            "regrow": None if spec.pruning.regrow == "none" else spec.pruning.regrow,
+        }
         out.update({name: getattr(self, name) for name in _SCALARS})
         out.update({f"dense_{k}": v for k, v in self.dense.to_dict().items()})
         out.update(self.deployment.to_dict() if self.deployment else {})
@@ -216,16 +286,24 @@ class RunResult:
 
     def to_dict(self) -> dict:
         """The stored form: flat scalars, then per-layer numbers, history, events, the recipe."""
-        out = {"schema": SCHEMA, **self.row(), "baseline_cached": self.baseline_cached,
-               "layer_sparsity": self.layer_sparsity, "layer_channels_removed": self.layer_channels_removed,
-               "history": self.history, "stages": self.stages, "pruning_events": [e.to_dict() for e in self.events],
-               "distributions": self.distributions, "config": self.spec.to_dict()}
+        out = {
+            "schema": SCHEMA,
+            **self.row(),
+            "baseline_cached": self.baseline_cached,
+            "layer_sparsity": self.layer_sparsity,
+            "layer_channels_removed": self.layer_channels_removed,
+            "history": self.history,
+            "stages": self.stages,
+            "pruning_events": [e.to_dict() for e in self.events],
+            "distributions": self.distributions,
+            "config": self.spec.to_dict(),
+        }
         if self.model_path is not None:
             out["model_path"] = self.model_path
         return out
 
     @classmethod
-    def from_dict(cls, data: dict) -> "RunResult":
+    def from_dict(cls, data: dict) -> RunResult:
         """A stored result of this schema or an older one; `ResultError` names what is wrong."""
         if not isinstance(data, dict):
             raise ResultError("a run result must be a JSON object")
@@ -240,35 +318,69 @@ class RunResult:
             raise ResultError(f"schema {schema!r} is not one this version reads (1 or {SCHEMA})")
         if schema == 1:
             data = _from_schema_1(data, spec)
-        required = REQUIRED + (("budget_removed",) if spec.pruning.granularity == "structured" else ("weight_sparsity",))
+        required = REQUIRED + (
+            ("budget_removed",)
+            if spec.pruning.granularity == "structured"
+            else ("weight_sparsity",)
+        )
         values: dict[str, Any] = {}
         for f in fields(cls):
             if f.name in _SCALARS:
-                values[f.name] = typed(f.name, data.get(f.name), f.metadata["kind"], required=f.name in required)
-        dense = DenseReference.from_dict({k[len("dense_"):]: v for k, v in data.items() if k.startswith("dense_")})
+                values[f.name] = typed(
+                    f.name, data.get(f.name), f.metadata["kind"], required=f.name in required
+                )
+        dense = DenseReference.from_dict(
+            {k[len("dense_") :]: v for k, v in data.items() if k.startswith("dense_")}
+        )
         if dense.top1 is None:
             raise ResultError("missing or not a number: dense_top1")
         try:
-            parsed_events = [PruningEvent.from_dict(e) for e in _list("pruning_events", data.get("pruning_events"))]
+            parsed_events = [
+                PruningEvent.from_dict(e)
+                for e in _list("pruning_events", data.get("pruning_events"))
+            ]
         except (KeyError, TypeError, ValueError) as exc:
             raise ResultError(f"a pruning event is not valid ({exc})") from None
         model_path = data.get("model_path")
-        return cls(spec=spec, **values, baseline_cached=bool(data.get("baseline_cached", False)),
-                   dense=dense,
-                   layer_sparsity=_number_map("layer_sparsity", data.get("layer_sparsity")),
-                   layer_channels_removed=_number_map("layer_channels_removed", data.get("layer_channels_removed")),
-                   history=_list("history", data.get("history")), events=parsed_events,
-                   stages=_stages(data.get("stages")),
-                   distributions=data.get("distributions") if isinstance(data.get("distributions"), dict) else {},
-                   deployment=Deployment.from_dict(data), model_path=model_path if isinstance(model_path, str) else None)
+        return cls(
+            spec=spec,
+            **values,
+            baseline_cached=bool(data.get("baseline_cached", False)),
+            dense=dense,
+            layer_sparsity=_number_map("layer_sparsity", data.get("layer_sparsity")),
+            layer_channels_removed=_number_map(
+                "layer_channels_removed", data.get("layer_channels_removed")
+            ),
+            history=_list("history", data.get("history")),
+            events=parsed_events,
+            stages=_stages(data.get("stages")),
+            distributions=data.get("distributions")
+            if isinstance(data.get("distributions"), dict)
+            else {},
+            deployment=Deployment.from_dict(data),
+            model_path=model_path if isinstance(model_path, str) else None,
+        )
 
 
 _SCALARS = tuple(f.name for f in fields(RunResult) if "label" in f.metadata)
-#: Numbers every run result carries (an import without them is refused); besides these, an unstructured
+# : Numbers every run result carries (an import without them is refused); besides these, an
+# unstructured
 #: run needs its weight sparsity and a structured one its budget removed.
-REQUIRED = ("top1", "top5", "top1_before_finetune", "params", "nonzero_params", "flops",
-            "nonzero_flops", "theoretical_speedup", "file_bytes", "gzip_bytes", "latency_ms_b1_p50",
-            "latency_ms_b32_p50", "throughput_ips")
+REQUIRED = (
+    "top1",
+    "top5",
+    "top1_before_finetune",
+    "params",
+    "nonzero_params",
+    "flops",
+    "nonzero_flops",
+    "theoretical_speedup",
+    "file_bytes",
+    "gzip_bytes",
+    "latency_ms_b1_p50",
+    "latency_ms_b32_p50",
+    "throughput_ips",
+)
 
 
 def _from_schema_1(data: dict, spec: RunSpec) -> dict:
@@ -278,7 +390,8 @@ def _from_schema_1(data: dict, spec: RunSpec) -> dict:
     if spec.pruning.granularity == "structured":
         out["budget_removed"] = achieved
         params, nonzero = data.get("params"), data.get("nonzero_params")
-        # Channel removal leaves dense kernels; schema 1 did not record their zeros apart, but when every
+        # Channel removal leaves dense kernels; schema 1 did not record their zeros apart, but when
+        # every
         # parameter is nonzero there are none.
         out["weight_sparsity"] = 0.0 if params is not None and params == nonzero else None
         out["layer_channels_removed"] = data.get("layer_sparsity") or {}
@@ -300,7 +413,13 @@ def _number_map(name: str, value) -> dict:
 
 
 #: A stage's numbers (combined recipes): its name, then measured values of these kinds.
-STAGE_FIELDS = {"top1": float, "params": int, "nonzero_params": int, "flops": int, "nonzero_flops": int}
+STAGE_FIELDS = {
+    "top1": float,
+    "params": int,
+    "nonzero_params": int,
+    "flops": int,
+    "nonzero_flops": int,
+}
 
 
 def _stages(value) -> list:
@@ -309,8 +428,15 @@ def _stages(value) -> list:
     for i, stage in enumerate(_list("stages", value)):
         if not isinstance(stage, dict) or not isinstance(stage.get("stage"), str):
             raise ResultError(f"stages[{i}] must be an object with a stage name")
-        out.append({"stage": stage["stage"][:80], **{k: typed(f"stages[{i}].{k}", stage.get(k), kind)
-                                                      for k, kind in STAGE_FIELDS.items()}})
+        out.append(
+            {
+                "stage": stage["stage"][:80],
+                **{
+                    k: typed(f"stages[{i}].{k}", stage.get(k), kind)
+                    for k, kind in STAGE_FIELDS.items()
+                },
+            }
+        )
     return out
 
 
@@ -322,44 +448,77 @@ def _list(name: str, value) -> list:
     return value
 
 
-# ---- the column registry ----------------------------------------------------------------------------
+# ---- the column registry
+# ----------------------------------------------------------------------------
 def _columns() -> dict[str, Column]:
     cols = {}
     for f in fields(RunResult):
         if "label" in f.metadata:
-            cols[f.name] = Column(f.name, f.metadata["label"], f.metadata["axis"], f.metadata["better"],
-                                  f.metadata["kind"])
-    cols["params_removed"] = Column("params_removed", "parameters removed (1 − nonzero ÷ dense)", "amount", "higher")
+            cols[f.name] = Column(
+                f.name,
+                f.metadata["label"],
+                f.metadata["axis"],
+                f.metadata["better"],
+                f.metadata["kind"],
+            )
+    cols["params_removed"] = Column(
+        "params_removed", "parameters removed (1 − nonzero ÷ dense)", "amount", "higher"
+    )
     cols["achieved"] = Column("achieved", "achieved amount (in the target's unit)", None, "higher")
     cols["target"] = Column("target", "target amount", None, "higher")
     for f in fields(DenseReference):
-        cols[f"dense_{f.name}"] = Column(f"dense_{f.name}", f.metadata["label"], None, f.metadata["better"],
-                                         f.metadata["kind"])
+        cols[f"dense_{f.name}"] = Column(
+            f"dense_{f.name}", f.metadata["label"], None, f.metadata["better"], f.metadata["kind"]
+        )
     for fmt in FORMATS:
         keys = fmt.keys()
-        axis = "size" if fmt.litert else None  # the Keras files are `file_bytes` / `gzip_bytes` again
+        # the Keras files are `file_bytes` / `gzip_bytes` again
+        axis = "size" if fmt.litert else None
         cols[keys["bytes"]] = Column(keys["bytes"], f"{fmt.label} bytes", axis, kind=int)
-        cols[keys["gzip_bytes"]] = Column(keys["gzip_bytes"], f"{fmt.label}, gzip bytes", axis, kind=int)
+        cols[keys["gzip_bytes"]] = Column(
+            keys["gzip_bytes"], f"{fmt.label}, gzip bytes", axis, kind=int
+        )
         if fmt.litert:
             cols[keys["top1"]] = Column(keys["top1"], f"{fmt.label} top-1", "accuracy", "higher")
-            cols[keys["agreement"]] = Column(keys["agreement"], f"{fmt.label}: share of predictions equal to "
-                                             "Keras'", None, "higher")
+            cols[keys["agreement"]] = Column(
+                keys["agreement"],
+                f"{fmt.label}: share of predictions equal to Keras'",
+                None,
+                "higher",
+            )
             for threads, tag in (("all threads", "ms_b1"), ("1 thread", "ms_1t_b1")):
-                # LiteRT's axis is the fastest round (`_lo`): 1-thread invocations are fixed work that
-                # interference only slows, so the floor repeats within ~1 % where the p50 moves ~17 %
-                cols[keys[f"{tag}_lo"]] = Column(keys[f"{tag}_lo"], f"LiteRT {fmt.label}, batch 1, {threads}, "
-                                                 "fastest round (ms)", "latency")
-                cols[keys[f"{tag}_p50"]] = Column(keys[f"{tag}_p50"], f"LiteRT {fmt.label}, batch 1, {threads}, "
-                                                  "p50 (ms)")
-                cols[keys[f"{tag}_p90"]] = Column(keys[f"{tag}_p90"], f"LiteRT {fmt.label}, batch 1, {threads}, "
-                                                  "p90 of single calls (ms)")
-                cols[keys[f"{tag}_hi"]] = Column(keys[f"{tag}_hi"], f"LiteRT {fmt.label}, batch 1, {threads}, "
-                                                 "slowest round (ms)")
-            cols[keys["speedup_1t"]] = Column(keys["speedup_1t"], f"LiteRT {fmt.label} speedup vs dense float32, "
-                                              "1 thread (timed in alternation)", None, "higher")
+                # LiteRT's axis is the fastest round (`_lo`): 1-thread invocations are fixed work
+                # that
+                # interference only slows, so the floor repeats within ~1 % where the p50 moves ~17
+                # %
+                cols[keys[f"{tag}_lo"]] = Column(
+                    keys[f"{tag}_lo"],
+                    f"LiteRT {fmt.label}, batch 1, {threads}, fastest round (ms)",
+                    "latency",
+                )
+                cols[keys[f"{tag}_p50"]] = Column(
+                    keys[f"{tag}_p50"], f"LiteRT {fmt.label}, batch 1, {threads}, p50 (ms)"
+                )
+                cols[keys[f"{tag}_p90"]] = Column(
+                    keys[f"{tag}_p90"],
+                    f"LiteRT {fmt.label}, batch 1, {threads}, p90 of single calls (ms)",
+                )
+                cols[keys[f"{tag}_hi"]] = Column(
+                    keys[f"{tag}_hi"], f"LiteRT {fmt.label}, batch 1, {threads}, slowest round (ms)"
+                )
+            cols[keys["speedup_1t"]] = Column(
+                keys["speedup_1t"],
+                f"LiteRT {fmt.label} speedup vs dense float32, 1 thread (timed in alternation)",
+                None,
+                "higher",
+            )
             for end, word in (("lo", "low"), ("hi", "high")):
-                cols[keys[f"speedup_1t_{end}"]] = Column(keys[f"speedup_1t_{end}"], f"LiteRT {fmt.label} speedup vs "
-                                                         f"dense float32, {word} end of its band", None, "higher")
+                cols[keys[f"speedup_1t_{end}"]] = Column(
+                    keys[f"speedup_1t_{end}"],
+                    f"LiteRT {fmt.label} speedup vs dense float32, {word} end of its band",
+                    None,
+                    "higher",
+                )
     cols["litert_threads"] = Column("litert_threads", "LiteRT threads ('all threads')", kind=int)
     return cols
 
@@ -372,10 +531,25 @@ def band_of(column: str) -> tuple[str, str] | None:
     its p50 (or, for LiteRT, its fastest round) moves between measurements."""
     for suffix in ("_p50", "_lo"):
         if column.endswith(suffix):
-            stem = column[:-len(suffix)]
+            stem = column[: -len(suffix)]
             if stem + "_lo" in COLUMNS and stem + "_hi" in COLUMNS:
                 return stem + "_lo", stem + "_hi"
     return None
+
+
 #: Text columns of a row (the recipe's identity).
-IDENTITY = ("model", "dataset", "strategy", "granularity", "scope", "schedule", "mode", "budget", "rank", "unit",
-            "threshold", "pattern", "regrow")
+IDENTITY = (
+    "model",
+    "dataset",
+    "strategy",
+    "granularity",
+    "scope",
+    "schedule",
+    "mode",
+    "budget",
+    "rank",
+    "unit",
+    "threshold",
+    "pattern",
+    "regrow",
+)

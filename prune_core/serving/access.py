@@ -1,15 +1,16 @@
 """Who may do what on one dashboard: the serving mode, the visitor, and the password list.
 
 Local mode (the default) serves one person on this machine: no sign-in, every job is theirs, and the
-dashboard refuses to serve beyond localhost. Shared mode (`PRUNE_SHARED=1`) serves a class or a team:
-every visitor signs in — through Streamlit's OpenID Connect login when `.streamlit/secrets.toml`
-configures `[auth]`, else against the password list kept here — every job records its owner, and
-only its owner or an admin cancels, retries or deletes it. Everyone signed in may view results.
+dashboard refuses to serve beyond localhost. Shared mode (`PRUNE_SHARED=1`) serves a class or a
+team: every visitor signs in — through Streamlit's OpenID Connect login when
+`.streamlit/secrets.toml` configures `[auth]`, else against the password list kept here — every job
+records its owner, and only its owner or an admin cancels, retries or deletes it. Everyone signed in
+may view results.
 
 The password list is `$PRUNE_HOME/users.json` (owner-only file mode): names with bcrypt hashes
-(pyca's `bcrypt`, cost 12) and an admin flag, managed with `python -m prune_core users add|remove|list`.
-Pure Python: the dashboard checks passwords without importing TensorFlow.
-"""
+(pyca's `bcrypt`, cost 12) and an admin flag, managed with `python -m prune_core users
+add|remove|list`. Pure Python: the dashboard checks passwords without importing TensorFlow."""
+
 from __future__ import annotations
 
 import functools
@@ -31,7 +32,7 @@ _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def mode() -> str:
-    """"shared" (PRUNE_SHARED=1: sign-in, owners), "open" (PRUNE_SHARED=0: no sign-in even when
+    """ "shared" (PRUNE_SHARED=1: sign-in, owners), "open" (PRUNE_SHARED=0: no sign-in even when
     served beyond localhost, e.g. inside a container the user alone reaches) or "local" (unset: no
     sign-in, and only a loopback address is served)."""
     value = os.environ.get("PRUNE_SHARED", "").strip().lower()
@@ -48,7 +49,9 @@ def shared() -> bool:
 
 def loopback(address: str | None) -> bool:
     """Whether a server address is reachable from this machine only ("" means every interface)."""
-    return (address or "").strip() in ("127.0.0.1", "localhost", "::1") or (address or "").startswith("127.")
+    return (address or "").strip() in ("127.0.0.1", "localhost", "::1") or (
+        address or ""
+    ).startswith("127.")
 
 
 @dataclass(frozen=True)
@@ -81,33 +84,46 @@ def users_path(root: Path | None = None) -> Path:
 
 
 def load_users(root: Path | None = None) -> dict:
-    """{name: {"hash": bcrypt hash, "admin": bool}}; {} when there is no list (or it is unreadable)."""
+    """{name: {"hash": bcrypt hash, "admin": bool}}; {} when there is no list (or it is
+    unreadable)."""
     try:
         data = json.loads(users_path(root).read_text())
     except (OSError, ValueError):
         return {}
     if not isinstance(data, dict):
         return {}
-    return {n: u for n, u in data.items()
-            if isinstance(n, str) and NAME.match(n) and isinstance(u, dict) and isinstance(u.get("hash"), str)}
+    return {
+        n: u
+        for n, u in data.items()
+        if isinstance(n, str)
+        and NAME.match(n)
+        and isinstance(u, dict)
+        and isinstance(u.get("hash"), str)
+    }
 
 
 def _write_users(users: dict, root: Path | None = None) -> None:
     """Write the list atomically, readable by its owner only."""
-    paths.write_atomically(users_path(root), json.dumps(users, indent=1, sort_keys=True).encode(), mode=0o600)
+    paths.write_atomically(
+        users_path(root), json.dumps(users, indent=1, sort_keys=True).encode(), mode=0o600
+    )
 
 
 def check_name(name: str) -> None:
     if not isinstance(name, str) or not NAME.match(name):
-        raise SpecError(f"user name {str(name)[:70]!r} must be 1–64 letters, digits or . _ @ + - "
-                        "(starting with a letter or digit)")
+        raise SpecError(
+            f"user name {str(name)[:70]!r} must be 1–64 letters, digits or . _ @ + - "
+            "(starting with a letter or digit)"
+        )
 
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise SpecError(f"a password needs at least {MIN_PASSWORD} characters")
     if len(password.encode()) > MAX_PASSWORD_BYTES:
-        raise SpecError(f"a password may have at most {MAX_PASSWORD_BYTES} bytes (bcrypt reads no further)")
+        raise SpecError(
+            f"a password may have at most {MAX_PASSWORD_BYTES} bytes (bcrypt reads no further)"
+        )
 
 
 def add_user(name: str, password: str, admin: bool = False, root: Path | None = None) -> None:
@@ -117,7 +133,10 @@ def add_user(name: str, password: str, admin: bool = False, root: Path | None = 
     check_name(name)
     check_password(password)
     users = load_users(root)
-    users[name] = {"hash": bcrypt.hashpw(password.encode(), bcrypt.gensalt(12)).decode(), "admin": bool(admin)}
+    users[name] = {
+        "hash": bcrypt.hashpw(password.encode(), bcrypt.gensalt(12)).decode(),
+        "admin": bool(admin),
+    }
     _write_users(users, root)
 
 
@@ -165,7 +184,9 @@ class Throttle:
     def wait_left(self, key: str) -> float:
         """Seconds until `key` may try again (0: now)."""
         with self._lock:
-            recent = [t for t in self._failures.get(key, []) if self.clock() - t < self.lock_seconds]
+            recent = [
+                t for t in self._failures.get(key, []) if self.clock() - t < self.lock_seconds
+            ]
             self._failures[key] = recent
             if len(recent) < self.limit:
                 return 0.0

@@ -1,12 +1,14 @@
-"""Files visitors upload to a shared dashboard: a model file (.keras / .h5) or a zip of class folders.
+"""Files visitors upload to a shared dashboard: a model file (.keras / .h5) or a zip of class
+folders.
 
 A shared dashboard takes no server paths from the browser: what a visitor wants pruned comes in as
 an upload, is stored under `$PRUNE_HOME/uploads/<visitor>/<content digest>/` and is checked there —
 the model file against the allow-lists of `model_files`, the images like any image folder — before
 anything is queued. The zip is unpacked by the project itself: only folders and image files, no
 absolute paths, no `..`, no links, at most `MAX_MEMBERS` entries and twice the upload limit in all.
-An upload that fails any check leaves nothing behind; the same content uploaded twice is stored once.
-"""
+An upload that fails any check leaves nothing behind; the same content uploaded twice is stored
+once."""
+
 from __future__ import annotations
 
 import hashlib
@@ -19,10 +21,11 @@ from io import BytesIO
 from pathlib import Path, PurePosixPath
 
 from prune_core import paths
-from prune_core.data import datasets as data, model_files
-from prune_core.serving import limits
-from prune_core.errors import DataError, ModelError, PruneError
+from prune_core.data import datasets as data
+from prune_core.data import model_files
 from prune_core.data.image_folders import IMAGE_SUFFIXES
+from prune_core.errors import DataError, ModelError, PruneError
+from prune_core.serving import limits
 
 MODEL_SUFFIXES = (".keras", ".h5")
 #: The most entries a zip of images may hold (folders included).
@@ -37,7 +40,9 @@ def _folder(owner: str | None, content: bytes, kind: str) -> Path:
 def _check_size(content: bytes, filename: str) -> None:
     limit = limits.max_upload_mb()
     if len(content) > limit * 1024 * 1024:
-        raise PruneError(f"{filename[:80]} is {len(content) / 2**20:,.1f} MB; uploads may be at most {limit} MB")
+        raise PruneError(
+            f"{filename[:80]} is {len(content) / 2**20:,.1f} MB; uploads may be at most {limit} MB"
+        )
     if not content:
         raise PruneError(f"{filename[:80]} is empty")
 
@@ -74,7 +79,9 @@ def store_images(content: bytes, filename: str, owner: str | None) -> Path:
         try:
             data.check_folder(str(root))
         except DataError as exc:  # say the zip's name, not where it was unpacked
-            raise DataError(str(exc).replace(f"image folder {str(root)!r}", filename[:80])) from None
+            raise DataError(
+                str(exc).replace(f"image folder {str(root)!r}", filename[:80])
+            ) from None
         (folder / ".checked").touch()
     return root
 
@@ -83,14 +90,17 @@ def store_images(content: bytes, filename: str, owner: str | None) -> Path:
 def _all_or_nothing(folder: Path, filename: str):
     """A fresh `folder` for one upload, removed again if anything in the block fails (a full disk
     is said in one line)."""
-    shutil.rmtree(folder, ignore_errors=True)  # an earlier upload of this content that was cut short
+    # an earlier upload of this content that was cut short
+    shutil.rmtree(folder, ignore_errors=True)
     try:
         folder.mkdir(parents=True)
         yield
     except BaseException as exc:
         shutil.rmtree(folder, ignore_errors=True)
         if isinstance(exc, OSError):
-            raise PruneError(f"{filename[:80]} could not be stored ({exc.strerror or type(exc).__name__})") from None
+            raise PruneError(
+                f"{filename[:80]} could not be stored ({exc.strerror or type(exc).__name__})"
+            ) from None
         raise
 
 
@@ -103,16 +113,30 @@ def _unpack(content: bytes, filename: str, folder: Path) -> None:
     with archive:
         members = archive.infolist()
         if len(members) > MAX_MEMBERS:
-            raise DataError(f"{name} holds {len(members):,} entries; at most {MAX_MEMBERS:,} are unpacked")
+            raise DataError(
+                f"{name} holds {len(members):,} entries; at most {MAX_MEMBERS:,} are unpacked"
+            )
         budget = 2 * limits.max_upload_mb() * 1024 * 1024
         if sum(m.file_size for m in members) > budget:
-            raise DataError(f"{name} unpacks to more than {budget // 2**20:,} MB; upload fewer or smaller images")
+            raise DataError(
+                f"{name} unpacks to more than {budget // 2**20:,} MB; upload fewer or smaller "
+                f"images"
+            )
         for member in members:
             parts = PurePosixPath(member.filename.replace("\\", "/")).parts
-            if member.filename.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
-                raise DataError(f"{name}: entry {member.filename[:80]!r} points outside the zip; nothing was unpacked")
+            if (
+                member.filename.startswith(("/", "\\"))
+                or ".." in parts
+                or (parts and ":" in parts[0])
+            ):
+                raise DataError(
+                    f"{name}: entry {member.filename[:80]!r} points outside the zip; nothing was "
+                    f"unpacked"
+                )
             if stat.S_ISLNK(member.external_attr >> 16):
-                raise DataError(f"{name}: entry {member.filename[:80]!r} is a link; links are not unpacked")
+                raise DataError(
+                    f"{name}: entry {member.filename[:80]!r} is a link; links are not unpacked"
+                )
             if member.is_dir() or not parts or any(p.startswith((".", "__MACOSX")) for p in parts):
                 continue  # folders are made as needed; hidden files and macOS metadata are skipped
             if PurePosixPath(parts[-1]).suffix.lower() not in IMAGE_SUFFIXES:
@@ -129,16 +153,20 @@ def _extract(archive: zipfile.ZipFile, member: zipfile.ZipInfo, target: Path, na
             while chunk := src.read(1 << 20):
                 written += len(chunk)
                 if written > member.file_size:  # a header that lies about the size it unpacks to
-                    raise DataError(f"{name}: entry {member.filename[:80]!r} is larger than it says")
+                    raise DataError(
+                        f"{name}: entry {member.filename[:80]!r} is larger than it says"
+                    )
                 dst.write(chunk)
     except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
-        raise DataError(f"{name}: entry {member.filename[:80]!r} cannot be unpacked "
-                        f"({str(exc)[:80] or type(exc).__name__})") from None
+        raise DataError(
+            f"{name}: entry {member.filename[:80]!r} cannot be unpacked "
+            f"({str(exc)[:80] or type(exc).__name__})"
+        ) from None
 
 
 def _classes_root(folder: Path) -> Path:
-    """The folder whose sub-folders are the classes: the zip's root, or its single top folder (a zip of
-    one folder `flowers/` holding `daisy/`, `rose/`, … is what most tools make)."""
+    """The folder whose sub-folders are the classes: the zip's root, or its single top folder (a zip
+    of one folder `flowers/` holding `daisy/`, `rose/`, … is what most tools make)."""
     entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
     if len(entries) == 1 and entries[0].is_dir():
         inner = [p for p in entries[0].iterdir() if p.is_dir() and not p.name.startswith(".")]

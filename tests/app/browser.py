@@ -1,5 +1,6 @@
 """Helpers for real-browser tests: Debian's Chromium driven by Playwright, and the app served by
 `streamlit run` on a free loopback port."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def ensure_chromium() -> str | None:
@@ -24,7 +32,9 @@ def ensure_chromium() -> str | None:
         return CHROMIUM
     if os.geteuid() == 0 and shutil.which("apt-get"):
         subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=False, capture_output=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "chromium"], check=False, capture_output=True
+        )
     return CHROMIUM if Path(CHROMIUM).exists() else None
 
 
@@ -35,15 +45,34 @@ def free_port() -> int:
 
 
 @contextmanager
-def served_app(home: Path, extra_env: dict | None = None, port: int | None = None, extra_args: tuple = ()):
+def served_app(
+    home: Path, extra_env: dict | None = None, port: int | None = None, extra_args: tuple = ()
+):
     """`streamlit run app.py` on 127.0.0.1:<port, default a free one>; yields the base URL."""
     port = port or free_port()
     env = {**os.environ, "PRUNE_HOME": str(home), **(extra_env or {})}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-         "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-         *extra_args],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.headless",
+            "true",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--browser.gatherUsageStats",
+            "false",
+            *extra_args,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -73,7 +102,11 @@ def browser_page(width: int = 1400, height: int = 1000):
 
 def choose(page, label: str, option: str) -> None:
     """Pick `option` in the Streamlit selectbox labelled `label` (a react-aria combobox)."""
-    box = page.locator('[data-testid="stSelectbox"]').filter(has=page.get_by_role("combobox", name=label))
+    box = page.locator('[data-testid="stSelectbox"]').filter(
+        has=page.get_by_role("combobox", name=label)
+    )
     box.get_by_role("button", name="Open").click()
     page.get_by_role("option", name=option, exact=True).click()
-    page.get_by_role("combobox", name=label).and_(page.locator(f'[value="{option}"]')).wait_for(timeout=10000)
+    page.get_by_role("combobox", name=label).and_(page.locator(f'[value="{option}"]')).wait_for(
+        timeout=10000
+    )

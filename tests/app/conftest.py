@@ -1,4 +1,5 @@
 """Fixtures for the dashboard's AppTests: a store per test, a real run and profile, two visitors."""
+
 import pytest
 
 from prune_core.recipe.spec import RunSpec
@@ -25,8 +26,12 @@ def tiny_profile(prune_home):
     """A real profile of the tiny model (two criteria), measured once for these tests."""
     from prune_core.engine import profiler
 
-    return profiler.run(RunSpec.of(**TINY), ["magnitude", "taylor"], levels=(0.0, 0.3, 0.6, 0.9),
-                        layer_levels=(0.25, 0.5, 0.9))
+    return profiler.run(
+        RunSpec.of(**TINY),
+        ["magnitude", "taylor"],
+        levels=(0.0, 0.3, 0.6, 0.9),
+        layer_levels=(0.25, 0.5, 0.9),
+    )
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """AppTest helpers shared by the page tests: open a page, read it, sign in, store profiles."""
+
 import re
 
 from streamlit.testing.v1 import AppTest
@@ -28,10 +29,18 @@ def _store_profile(profile, criteria=("magnitude", "taylor")) -> list:
     store, ids = JobStore(), []
     for name in criteria:
         # under the recipe the page builds from its pickers (the numbers are the tiny model's)
-        job_id = store.submit(RunSpec.of(model="tiny-cnn", dataset="synthetic", strategy=name), kind="profile")
+        job_id = store.submit(
+            RunSpec.of(model="tiny-cnn", dataset="synthetic", strategy=name), kind="profile"
+        )
         store.claim_next()
-        single = Profile(profile.baseline, profile.levels, profile.layer_levels, profile.dense, profile.layers,
-                         {name: profile.criteria[name]})
+        single = Profile(
+            profile.baseline,
+            profile.levels,
+            profile.layer_levels,
+            profile.dense,
+            profile.layers,
+            {name: profile.criteria[name]},
+        )
         store.finish(job_id, "completed", result=single.to_dict())
         ids.append(job_id)
     return ids

@@ -1,4 +1,5 @@
 """Tests of the dashboard in a real browser: headless Chromium via Playwright (marker `browser`)."""
+
 import time
 
 import pytest
@@ -20,8 +21,12 @@ def test_submit_a_run_in_the_browser_and_see_it_on_compare(tmp_path):
         epochs = page.get_by_role("spinbutton", name="Fine-tune epochs")
         epochs.fill("1")
         epochs.press("Enter")
-        page.get_by_role("textbox", name="Target sparsities (comma-separated: one run each)").fill("0.6")
-        page.get_by_role("textbox", name="Target sparsities (comma-separated: one run each)").press("Enter")
+        page.get_by_role("textbox", name="Target sparsities (comma-separated: one run each)").fill(
+            "0.6"
+        )
+        page.get_by_role("textbox", name="Target sparsities (comma-separated: one run each)").press(
+            "Enter"
+        )
         page.get_by_role("button", name="Queue run").click()
         page.get_by_text("Queued 1 job(s): 1.").wait_for(timeout=30000)
 
@@ -31,14 +36,20 @@ def test_submit_a_run_in_the_browser_and_see_it_on_compare(tmp_path):
             time.sleep(1)
         job = store.get(1)
         assert job.status == "completed", job.error
-        assert job.spec.baseline.model == "tiny-cnn" and job.spec.training.fine_tune_epochs == 1 and job.spec.pruning.sparsity == 0.6
-        assert (job.spec.pruning.strategy, job.spec.pruning.scope) == ("taylor", "global")  # the best measured recipe by default
+        assert (
+            job.spec.baseline.model == "tiny-cnn"
+            and job.spec.training.fine_tune_epochs == 1
+            and job.spec.pruning.sparsity == 0.6
+        )
+        # the best measured recipe by default
+        assert (job.spec.pruning.strategy, job.spec.pruning.scope) == ("taylor", "global")
 
         page.goto(url + "/compare")
         page.get_by_text("Accuracy vs size").wait_for(timeout=60000)
         page.locator(".js-plotly-plot .scatterlayer .point").first.wait_for(timeout=30000)
         assert page.locator(".js-plotly-plot").count() >= 3
-        page.get_by_text("taylor s=0.6").first.wait_for(state="attached", timeout=30000)  # its table row
+        # its table row
+        page.get_by_text("taylor s=0.6").first.wait_for(state="attached", timeout=30000)
 
 
 def test_a_deep_link_works_on_a_fresh_server_and_the_form_remembers_across_pages(tmp_path):
@@ -48,9 +59,13 @@ def test_a_deep_link_works_on_a_fresh_server_and_the_form_remembers_across_pages
         page.goto(url + "/compare")  # the first request this server sees
         page.get_by_text("Nothing to compare yet").wait_for(timeout=60000)
         nav = page.inner_text('[data-testid="stSidebar"]').splitlines()
-        assert {"Home", "Learn", "Explore", "Experiment", "Runs", "Compare", "Run detail"} <= set(nav) and "app" not in nav
+        assert {"Home", "Learn", "Explore", "Experiment", "Runs", "Compare", "Run detail"} <= set(
+            nav
+        ) and "app" not in nav
         page.get_by_role("link", name="Experiment").click()
-        field = page.get_by_role("textbox", name="Target sparsities (comma-separated: one run each)")
+        field = page.get_by_role(
+            "textbox", name="Target sparsities (comma-separated: one run each)"
+        )
         field.fill("0.3, 0.7")
         field.press("Enter")
         page.get_by_text("2 run(s) ready").wait_for(timeout=30000)
@@ -76,10 +91,17 @@ def test_moving_the_explore_slider_moves_the_marker(tmp_path, monkeypatch):
     from tests.conftest import TINY
 
     monkeypatch.setenv("PRUNE_HOME", str(tmp_path))
-    measured = profiler.run(RunSpec.of(**TINY), ["magnitude"], levels=(0.0, 0.3, 0.6, 0.9),
-                            layer_levels=(0.5, 0.9), structured_levels=())
+    measured = profiler.run(
+        RunSpec.of(**TINY),
+        ["magnitude"],
+        levels=(0.0, 0.3, 0.6, 0.9),
+        layer_levels=(0.5, 0.9),
+        structured_levels=(),
+    )
     store = JobStore(tmp_path / "jobs.sqlite3")
-    job_id = store.submit(RunSpec.of(model="tiny-cnn", dataset="synthetic", strategy="magnitude"), kind="profile")
+    job_id = store.submit(
+        RunSpec.of(model="tiny-cnn", dataset="synthetic", strategy="magnitude"), kind="profile"
+    )
     store.claim_next()
     store.finish(job_id, "completed", result=measured.to_dict())
     with served_app(tmp_path, {"PRUNE_AUTOSTART": "0"}) as url, browser_page() as page:
@@ -106,15 +128,15 @@ def test_moving_the_explore_slider_moves_the_marker(tmp_path, monkeypatch):
 
 
 def test_shared_mode_in_the_browser_sign_in_owners_and_upload_limits(tmp_path, tiny_model):
-    """An anonymous visitor sees only the sign-in; alice cannot cancel bob's job but can cancel her own;
-    an upload over the limit is refused with a message, one within it is checked and queued."""
+    """An anonymous visitor sees only the sign-in; alice cannot cancel bob's job but can cancel her
+    own; an upload over the limit is refused with a message, one within it is checked and queued."""
     if ensure_chromium() is None:
         pytest.skip("Debian's chromium is not installed and cannot be installed here (needs root)")
     import os
 
-    from prune_core.serving import access
     from prune_core.engine import models
     from prune_core.recipe.spec import RunSpec
+    from prune_core.serving import access
 
     os.environ["PRUNE_HOME"], saved = str(tmp_path), os.environ["PRUNE_HOME"]
     try:
@@ -122,7 +144,10 @@ def test_shared_mode_in_the_browser_sign_in_owners_and_upload_limits(tmp_path, t
         access.add_user("bob", "bob-password")
         store = JobStore(tmp_path / "jobs.sqlite3")
         spec = RunSpec.of(model="tiny-cnn", dataset="synthetic")
-        bobs, alices = store.submit(spec, owner="bob"), store.submit(spec.with_(sparsity=0.7), owner="alice")
+        bobs, alices = (
+            store.submit(spec, owner="bob"),
+            store.submit(spec.with_(sparsity=0.7), owner="alice"),
+        )
     finally:
         os.environ["PRUNE_HOME"] = saved
     big = tmp_path / "big.keras"
@@ -144,8 +169,11 @@ def test_shared_mode_in_the_browser_sign_in_owners_and_upload_limits(tmp_path, t
         page.get_by_text("by bob").wait_for(timeout=30000)
         page.get_by_text("by alice").wait_for(timeout=30000)
         page.get_by_role("button", name="Cancel", exact=True).wait_for(timeout=30000)
-        assert page.get_by_role("button", name="Cancel", exact=True).count() == 1  # on alice's card only
-        page.get_by_text("Only its owner or an admin can cancel, retry or delete it.").wait_for(timeout=10000)
+        # on alice's card only
+        assert page.get_by_role("button", name="Cancel", exact=True).count() == 1
+        page.get_by_text("Only its owner or an admin can cancel, retry or delete it.").wait_for(
+            timeout=10000
+        )
         page.get_by_role("button", name="Cancel", exact=True).click()
         page.get_by_text("canceled before it started").wait_for(timeout=30000)
         assert (store.get(alices).status, store.get(bobs).status) == ("canceled", "queued")
@@ -156,7 +184,8 @@ def test_shared_mode_in_the_browser_sign_in_owners_and_upload_limits(tmp_path, t
         uploader.wait_for(timeout=30000)
         uploader.locator('input[type="file"]').set_input_files(str(big))
         uploader.get_by_role("alert").filter(has_text="File must be 1.0MB or smaller").wait_for(
-            state="attached", timeout=30000)
+            state="attached", timeout=30000
+        )
         uploader.get_by_role("button", name="Remove big.keras").click()
         uploader.locator('input[type="file"]').set_input_files(str(small))
         page.get_by_text("small.keras is checked and stored").wait_for(timeout=60000)
@@ -164,12 +193,15 @@ def test_shared_mode_in_the_browser_sign_in_owners_and_upload_limits(tmp_path, t
         page.get_by_text("Queued 2 job(s)").wait_for(timeout=30000)
     queued = [j for j in store.list() if j.id not in (alices, bobs)]
     assert len(queued) == 2 and {j.owner for j in queued} == {"alice"}
-    assert all(j.spec.baseline.model.startswith("file:" + str(tmp_path / "uploads")) for j in queued)
+    assert all(
+        j.spec.baseline.model.startswith("file:" + str(tmp_path / "uploads")) for j in queued
+    )
 
 
 def test_shared_mode_signs_in_through_an_openid_connect_provider(tmp_path):
-    """Streamlit's own login against a local OIDC provider: the visitor is known by e-mail, PRUNE_ADMINS
-    makes an admin (who may cancel anyone's job), and signing out returns to the sign-in."""
+    """Streamlit's own login against a local OIDC provider: the visitor is known by e-mail,
+    PRUNE_ADMINS makes an admin (who may cancel anyone's job), and signing out returns to the
+    sign-in."""
     if ensure_chromium() is None:
         pytest.skip("Debian's chromium is not installed and cannot be installed here (needs root)")
     import warnings
@@ -179,7 +211,9 @@ def test_shared_mode_signs_in_through_an_openid_connect_provider(tmp_path):
         import oidc_provider_mock
     from prune_core.recipe.spec import RunSpec
 
-    bobs = JobStore(tmp_path / "jobs.sqlite3").submit(RunSpec.of(model="tiny-cnn", dataset="synthetic"), owner="bob")
+    bobs = JobStore(tmp_path / "jobs.sqlite3").submit(
+        RunSpec.of(model="tiny-cnn", dataset="synthetic"), owner="bob"
+    )
     with oidc_provider_mock.run_server_in_thread() as provider:
         port = free_port()
         secrets = tmp_path / "secrets.toml"
@@ -191,22 +225,29 @@ client_secret = "a test client secret"
 server_metadata_url = "http://127.0.0.1:{provider.server_port}/.well-known/openid-configuration"
 """)
         env = {"PRUNE_SHARED": "1", "PRUNE_AUTOSTART": "0", "PRUNE_ADMINS": "teacher@example.org"}
-        with served_app(tmp_path, env, port=port, extra_args=("--secrets.files", str(secrets))) as url, \
-                browser_page() as page:
+        with (
+            served_app(
+                tmp_path, env, port=port, extra_args=("--secrets.files", str(secrets))
+            ) as url,
+            browser_page() as page,
+        ):
             page.goto(url + "/runs")
             page.get_by_role("button", name="Sign in with your account").click(timeout=60000)
-            page.get_by_placeholder("sub").fill("teacher@example.org")  # the provider's own sign-in form
+            # the provider's own sign-in form
+            page.get_by_placeholder("sub").fill("teacher@example.org")
             page.get_by_role("button", name="Authorize").click()
             sidebar = page.locator('[data-testid="stSidebar"]')
             sidebar.get_by_text("teacher@example.org").wait_for(timeout=60000)
             assert "(admin)" in sidebar.inner_text()
             page.get_by_role("link", name="Runs").click()
             page.get_by_text("by bob").wait_for(timeout=30000)
-            page.get_by_role("button", name="Cancel", exact=True).click(timeout=30000)  # an admin's right
+            # an admin's right
+            page.get_by_role("button", name="Cancel", exact=True).click(timeout=30000)
             page.get_by_text("canceled before it started").wait_for(timeout=30000)
             assert JobStore(tmp_path / "jobs.sqlite3").get(bobs).status == "canceled"
             sidebar.get_by_role("button", name="Sign out").click()
-            page.get_by_role("button", name="End session").click(timeout=30000)  # the provider's own logout
+            # the provider's own logout
+            page.get_by_role("button", name="End session").click(timeout=30000)
             page.get_by_role("button", name="Sign in with your account").wait_for(timeout=30000)
 
 
@@ -222,6 +263,8 @@ def test_a_first_visit_loads_the_demo_from_home_and_learn_draws_every_section(tm
         page.locator(".js-plotly-plot .scatterlayer .point").first.wait_for(timeout=60000)
         page.get_by_text("taylor · global · demo").first.wait_for(state="attached", timeout=30000)
         page.get_by_role("link", name="Learn", exact=True).first.click()
-        page.get_by_role("heading", name="5. Train → prune → fine-tune → evaluate").wait_for(timeout=60000)
+        page.get_by_role("heading", name="5. Train → prune → fine-tune → evaluate").wait_for(
+            timeout=60000
+        )
         assert page.locator('[data-testid="stPlotlyChart"]').count() == 7
         page.get_by_text("removes θ₂").first.wait_for(timeout=10000)  # the seed's Fisher example

@@ -1,4 +1,5 @@
 """Tests for app_pages/compare.py: a completed run's numbers; the accuracy axis zoomed to runs."""
+
 from prune_core.jobs.store import JobStore
 from prune_core.recipe.spec import RunSpec
 from tests.app.helpers import _app, _figure
@@ -23,7 +24,9 @@ def test_compare_zooms_the_accuracy_axis_to_the_runs(home, real_result):
     import dataclasses
 
     store = JobStore()
-    store.add_completed([(real_result, "a"), (dataclasses.replace(real_result, top1=real_result.top1 - 0.04), "b")])
+    store.add_completed(
+        [(real_result, "a"), (dataclasses.replace(real_result, top1=real_result.top1 - 0.04), "b")]
+    )
     app = _app("app_pages/compare.py")
     low, high = _figure(app, 0)["layout"]["yaxis"]["range"]
     values = [real_result.top1, real_result.top1 - 0.04, real_result.dense.top1]
@@ -31,9 +34,13 @@ def test_compare_zooms_the_accuracy_axis_to_the_runs(home, real_result):
     assert high - low < 0.5  # zoomed to the runs, not 0–1
     app.toggle(key="compare_full_range").set_value(True).run()
     assert _figure(app, 0)["layout"]["yaxis"]["range"] == [0.0, 1.02]
-    # a collapsed run does not flatten the others: it is left below the zoomed axis, and the chart says so
+    # a collapsed run does not flatten the others: it is left below the zoomed axis, and the chart
+    # says so
     store.add_completed([(dataclasses.replace(real_result, top1=0.1), "c")])
     app = _app("app_pages/compare.py")
     low, high = _figure(app, 0)["layout"]["yaxis"]["range"]
     assert low > 0.1 and high - low < 0.5
-    assert any("1 run(s) below this axis (10.0%)" in a["text"] for a in _figure(app, 0)["layout"]["annotations"])
+    assert any(
+        "1 run(s) below this axis (10.0%)" in a["text"]
+        for a in _figure(app, 0)["layout"]["annotations"]
+    )

@@ -1,4 +1,5 @@
 """Tests for app_pages/experiment.py: the form queues what it shows and explains what it refuses."""
+
 from prune_core.jobs.store import JobStore
 from prune_core.recipe.spec import RunSpec
 from tests.app.helpers import _app, _shown
@@ -13,7 +14,11 @@ def test_experiment_form_queues_a_job_per_strategy_and_sparsity(home):
     assert not app.exception
     jobs = JobStore().list()
     assert sorted((j.spec.pruning.strategy, j.spec.pruning.sparsity) for j in jobs) == [
-        ("fisher", 0.5), ("fisher", 0.9), ("magnitude", 0.5), ("magnitude", 0.9)]
+        ("fisher", 0.5),
+        ("fisher", 0.9),
+        ("magnitude", 0.5),
+        ("magnitude", 0.9),
+    ]
     assert all(j.status == "queued" for j in jobs)
 
 
@@ -21,13 +26,16 @@ def test_experiment_form_queues_latency_aware_structured_runs(home):
     app = _app()
     app.radio(key="granularity").set_value("structured").run()
     app.radio(key="scope").set_value("layerwise").run()
-    assert next(c for c in app.checkbox if c.label == "Latency-aware ranking").disabled  # needs global ranking
+    # needs global ranking
+    assert next(c for c in app.checkbox if c.label == "Latency-aware ranking").disabled
     app.radio(key="scope").set_value("global").run()
     next(c for c in app.checkbox if c.label == "Latency-aware ranking").check().run()
     next(b for b in app.button if b.label.startswith("Queue 2")).click().run()
     assert not app.exception
     jobs = JobStore().list()
-    assert [(j.spec.pruning.granularity, j.spec.pruning.scope, j.spec.pruning.rank) for j in jobs] == [("structured", "global", "latency")] * 2
+    assert [
+        (j.spec.pruning.granularity, j.spec.pruning.scope, j.spec.pruning.rank) for j in jobs
+    ] == [("structured", "global", "latency")] * 2
     # a latency budget already counts LiteRT time: the ranking option is then off
     next(r for r in app.radio if r.label == "Global target counts").set_value("latency").run()
     assert next(c for c in app.checkbox if c.label == "Latency-aware ranking").disabled
@@ -51,7 +59,10 @@ def test_the_experiment_form_remembers_its_fields_across_pages(home):
     app.switch_page("app_pages/experiment.py").run()
     assert not app.exception
     assert app.multiselect(key="strategies").value == ["fisher"]
-    assert app.text_input(key="sparsities").value == "0.3, 0.6" and app.radio(key="schedule").value == "constant"
+    assert (
+        app.text_input(key="sparsities").value == "0.3, 0.6"
+        and app.radio(key="schedule").value == "constant"
+    )
 
 
 def test_queue_twice_queues_once_and_says_what_was_queued(home):
@@ -65,9 +76,13 @@ def test_queue_twice_queues_once_and_says_what_was_queued(home):
 
 def test_tfmot_beside_global_ranking_queues_what_combines_and_says_why(home):
     app = _app()
-    assert app.radio(key="scope").value == "global" and app.multiselect(key="strategies").value == ["taylor"]
+    assert app.radio(key="scope").value == "global" and app.multiselect(key="strategies").value == [
+        "taylor"
+    ]
     app.multiselect(key="strategies").set_value(["taylor", "tfmot"]).run()
-    assert not app.error and any("tfmot's recipe ranks each layer on its own" in c.value for c in app.caption)
+    assert not app.error and any(
+        "tfmot's recipe ranks each layer on its own" in c.value for c in app.caption
+    )
     next(b for b in app.button if b.label.startswith("Queue 4")).click().run()
     scopes = sorted({(j.spec.pruning.strategy, j.spec.pruning.scope) for j in JobStore().list()})
     assert scopes == [("taylor", "global"), ("tfmot", "layerwise")]
@@ -78,14 +93,17 @@ def test_tfmot_beside_global_ranking_queues_what_combines_and_says_why(home):
 def test_a_bad_amount_is_explained_beside_its_field_in_the_pages_words(home):
     app = _app()
     app.text_input(key="sparsities").set_value("0.5, abc").run()
-    assert [_shown(e) for e in app.error] == ["Target sparsities must be comma-separated numbers, got '0.5, abc'"]
+    assert [_shown(e) for e in app.error] == [
+        "Target sparsities must be comma-separated numbers, got '0.5, abc'"
+    ]
     assert next(b for b in app.button if b.label.startswith("Queue")).disabled
 
 
 def test_threshold_mode_starts_from_the_threshold_that_removes_half(home, real_result):
     from prune_core.summaries import fraction_below, threshold_removing
 
-    JobStore().add_completed([(real_result, None)])  # magnitude on tiny-cnn / synthetic: its baseline's scores
+    # magnitude on tiny-cnn / synthetic: its baseline's scores
+    JobStore().add_completed([(real_result, None)])
     app = _app()
     app.selectbox(key="model_choice").set_value("tiny-cnn").run()
     app.selectbox(key="dataset_choice").set_value("synthetic").run()
@@ -93,15 +111,23 @@ def test_threshold_mode_starts_from_the_threshold_that_removes_half(home, real_r
     app.radio(key="mode").set_value("threshold").run()
     expected = threshold_removing(real_result.distributions["scores"], 0.5)
     assert app.text_input(key="thresholds").value == f"{expected:.3g}"
-    assert any("would remove about **50" in m.value or "would remove about **49" in m.value for m in app.markdown)
-    # the log-scale slider over the histogram's bins: moving it sets the threshold and says what it removes
+    assert any(
+        "would remove about **50" in m.value or "would remove about **49" in m.value
+        for m in app.markdown
+    )
+    # the log-scale slider over the histogram's bins: moving it sets the threshold and says what it
+    # removes
     slider = app.select_slider(key="threshold_pick")
     edges = [e for e in real_result.distributions["scores"]["hist_edges"] if e > 0]
-    assert len(slider.options) == len(edges) and slider.options[0].startswith(f"{edges[0]:.3g}: removes ")
+    assert len(slider.options) == len(edges) and slider.options[0].startswith(
+        f"{edges[0]:.3g}: removes "
+    )
     slider.set_value(edges[-3]).run()
     assert app.text_input(key="thresholds").value == f"{edges[-3]:.3g}"
     removed = fraction_below(real_result.distributions["scores"], float(f"{edges[-3]:.3g}"))
-    assert removed > 0.5 and any(f"would remove about **{removed:.1%}**" in m.value for m in app.markdown)
+    assert removed > 0.5 and any(
+        f"would remove about **{removed:.1%}**" in m.value for m in app.markdown
+    )
 
 
 def test_experiment_offers_the_automatic_allocation_only_where_it_applies(home):
@@ -119,7 +145,10 @@ def test_experiment_queues_pattern_and_rigl_runs_and_says_what_hardware_uses_the
     app = _app()
     app.multiselect[0].set_value(["magnitude", "tfmot"]).run()
     app.selectbox(key="pattern").set_value("1:4").run()
-    assert app.text_input(key="sparsities").value == "0.25" and app.radio(key="scope").value == "layerwise"
+    assert (
+        app.text_input(key="sparsities").value == "0.25"
+        and app.radio(key="scope").value == "layerwise"
+    )
     assert app.radio(key="mode").disabled and app.radio(key="scope").disabled
     captions = " ".join(c.value for c in app.caption)
     assert "sparse tensor cores" in captions and "This CPU, TFLite and LiteRT do not" in captions
@@ -134,7 +163,11 @@ def test_experiment_queues_pattern_and_rigl_runs_and_says_what_hardware_uses_the
     assert not app.error and "Blocks of 3×7 weights" in " ".join(c.value for c in app.caption)
     app.text_input(key="pattern_text").set_value("block:0x7").run()
     assert any("1 ≤ h, w" in e.value.lower() for e in app.error)
-    assert not any(b.label.startswith("Queue") and not b.disabled for b in app.button if b.label != "Queue a scoring run")
+    assert not any(
+        b.label.startswith("Queue") and not b.disabled
+        for b in app.button
+        if b.label != "Queue a scoring run"
+    )
     app.selectbox(key="pattern").set_value("unstructured").run()
     app.checkbox(key="rigl").check().run()
     assert app.radio(key="schedule").value == "oneshot" and app.radio(key="schedule").disabled
@@ -144,17 +177,24 @@ def test_experiment_queues_pattern_and_rigl_runs_and_says_what_hardware_uses_the
     app.multiselect[0].set_value(["taylor"]).run()
     next(b for b in app.button if b.label.startswith("Queue")).click().run()
     rigl = [j.spec for j in JobStore().list() if j.spec.pruning.regrow == "rigl"]
-    assert rigl and all(s.pruning.regrow_every == 20 and s.pruning.strategy == "taylor" for s in rigl)
+    assert rigl and all(
+        s.pruning.regrow_every == 20 and s.pruning.strategy == "taylor" for s in rigl
+    )
     # a combined recipe: channels, then 2:4 of what remains, one-shot
     app.radio(key="granularity").set_value("structured").run()
     app.checkbox(key="combined").check().run()
     app.selectbox(key="pattern").set_value("2:4").run()
-    assert app.number_input(key="then_sparsity").value == 0.5 and app.number_input(key="then_sparsity").disabled
+    assert (
+        app.number_input(key="then_sparsity").value == 0.5
+        and app.number_input(key="then_sparsity").disabled
+    )
     assert app.radio(key="schedule").value == "oneshot"
     next(b for b in app.button if b.label.startswith("Queue")).click().run()
     assert not app.exception, app.exception
     combined = [j.spec for j in JobStore().list() if j.spec.pruning.then_sparsity is not None]
-    assert combined and all(s.pruning.granularity == "structured" and s.pruning.pattern == "2:4" for s in combined)
+    assert combined and all(
+        s.pruning.granularity == "structured" and s.pruning.pattern == "2:4" for s in combined
+    )
 
 
 def test_a_broken_image_folder_or_a_hostile_model_file_queues_nothing(home, tmp_path_factory):
@@ -170,7 +210,9 @@ def test_a_broken_image_folder_or_a_hostile_model_file_queues_nothing(home, tmp_
     app.selectbox(key="dataset_choice").set_value("image folder").run()
     app.text_input(key="dataset_path").set_value(str(folder)).run()
     next(b for b in app.button if b.label.startswith("Queue")).click().run()
-    assert any("Nothing was queued: dogs/4.png is not a readable image" in _shown(e) for e in app.error)
+    assert any(
+        "Nothing was queued: dogs/4.png is not a readable image" in _shown(e) for e in app.error
+    )
     assert JobStore().list() == []
 
     model = tmp_path_factory.mktemp("models") / "ops.keras"
@@ -179,7 +221,9 @@ def test_a_broken_image_folder_or_a_hostile_model_file_queues_nothing(home, tmp_
     app.selectbox(key="model_choice").set_value("my own file").run()
     app.text_input(key="model_path").set_value(str(model)).run()
     next(b for b in app.button if b.label.startswith("Queue")).click().run()
-    assert any("Nothing was queued: ops.keras is not a Keras model file" in _shown(e) for e in app.error)
+    assert any(
+        "Nothing was queued: ops.keras is not a Keras model file" in _shown(e) for e in app.error
+    )
     assert JobStore().list() == []
 
 
@@ -189,7 +233,9 @@ def test_a_submission_over_the_limits_queues_nothing(home, monkeypatch):
     app.multiselect(key="strategies").set_value(["magnitude", "gradient", "taylor"]).run()
     app.text_input(key="sparsities").set_value("0.1, 0.2, 0.3, 0.4").run()
     next(b for b in app.button if b.label.startswith("Queue 12")).click().run()
-    assert any("this makes 12 runs; at most 10 can be queued at once" in _shown(e) for e in app.error)
+    assert any(
+        "this makes 12 runs; at most 10 can be queued at once" in _shown(e) for e in app.error
+    )
     assert JobStore().list() == []
     monkeypatch.setenv("PRUNE_MAX_QUEUED", "13")
     store = JobStore()
@@ -201,7 +247,9 @@ def test_a_submission_over_the_limits_queues_nothing(home, monkeypatch):
     assert len(store.list()) == 11  # 2 + 9 ≤ 13
     app.text_input(key="sparsities").set_value("0.7").run()
     next(b for b in app.button if b.label.startswith("Queue 3")).click().run()
-    assert any("11 jobs are already waiting; at most 13 may wait at once" in _shown(e) for e in app.error)
+    assert any(
+        "11 jobs are already waiting; at most 13 may wait at once" in _shown(e) for e in app.error
+    )
     assert len(store.list()) == 11
 
 
@@ -212,9 +260,13 @@ def test_paths_outside_the_configured_roots_queue_nothing(home, monkeypatch, tmp
     app.selectbox(key="model_choice").set_value("my own file").run()
     app.text_input(key="model_path").set_value("/etc/passwd.keras").run()
     next(b for b in app.button if b.label.startswith("Queue")).click().run()
-    assert any("model file '/etc/passwd.keras' is outside the folders this dashboard reads from" in _shown(e)
-               for e in app.error)
-    (allowed / "link").symlink_to("/etc", target_is_directory=True)  # a link out of a root is outside too
+    assert any(
+        "model file '/etc/passwd.keras' is outside the folders this dashboard reads from"
+        in _shown(e)
+        for e in app.error
+    )
+    # a link out of a root is outside too
+    (allowed / "link").symlink_to("/etc", target_is_directory=True)
     app.selectbox(key="model_choice").set_value("efficientnet-compact").run()
     app.selectbox(key="dataset_choice").set_value("image folder").run()
     app.text_input(key="dataset_path").set_value(str(allowed / "link")).run()

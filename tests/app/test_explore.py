@@ -1,4 +1,5 @@
 """Tests for app_pages/explore.py: profiling, the what-if slider, fine-tuning a point."""
+
 from prune_core.jobs.store import JobStore
 from prune_core.recipe.spec import RunSpec
 from tests.app.helpers import _app, _shown, _store_profile
@@ -19,8 +20,15 @@ def test_explore_offers_to_profile(home):
     button = next(b for b in app.button if b.label.startswith("Profile "))
     button.click().run()
     jobs = JobStore().list()
-    assert sorted(j.spec.pruning.strategy for j in jobs) == ["fisher", "gradient", "magnitude", "taylor"]
-    assert {j.kind for j in jobs} == {"profile"} and all(j.label.startswith("profile ") for j in jobs)
+    assert sorted(j.spec.pruning.strategy for j in jobs) == [
+        "fisher",
+        "gradient",
+        "magnitude",
+        "taylor",
+    ]
+    assert {j.kind for j in jobs} == {"profile"} and all(
+        j.label.startswith("profile ") for j in jobs
+    )
     app.run()  # queued: no second offer, progress instead
     assert not any(b.label.startswith("Profile ") for b in app.button)
 
@@ -50,15 +58,22 @@ def test_explore_fine_tunes_a_point_as_an_ordinary_run(home, tiny_profile):
     next(b for b in app.button if b.label == "Queue this run").click().run()
     assert not app.exception, app.exception
     queued = [j for j in JobStore().list() if j.kind == "run"]
-    assert len(queued) == 1 and queued[0].spec.pruning.scope == "auto" and queued[0].spec.pruning.sparsity == 0.6
+    assert (
+        len(queued) == 1
+        and queued[0].spec.pruning.scope == "auto"
+        and queued[0].spec.pruning.sparsity == 0.6
+    )
 
 
 def test_explore_says_why_a_profile_failed(home):
     store = JobStore()
     job_id = store.submit(RunSpec.of(strategy="taylor"), kind="profile")
     store.claim_next()
-    store.finish(job_id, "failed", error="the model has no Conv2D or Dense kernel that this recipe may prune")
+    store.finish(
+        job_id, "failed", error="the model has no Conv2D or Dense kernel that this recipe may prune"
+    )
     app = _explore(tiny=False)
     errors = " ".join(_shown(e) for e in app.error)
     assert "The last profile of taylor did not finish: failed: the model has no Conv2D" in errors
-    assert any(b.label.startswith("Profile ") and "taylor" in b.label for b in app.button)  # offered again
+    # offered again
+    assert any(b.label.startswith("Profile ") and "taylor" in b.label for b in app.button)

@@ -1,4 +1,5 @@
 """Tests for app_pages/learn.py: each section moves with its controls; bundled results at once."""
+
 import numpy as np
 
 from prune_core.jobs.store import JobStore
@@ -8,8 +9,12 @@ from tests.app.helpers import _app, _figure
 def test_learn_sections_move_with_their_controls_and_the_seed_example_removes_theta_2(home):
     app = _app("app_pages/learn.py")
     assert [h.value for h in app.header][:5] == [
-        "1. Magnitude and a threshold", "2. Gradient and Fisher information", "3. Single weights or whole channels",
-        "4. Schedules: prune gradually", "5. Train → prune → fine-tune → evaluate"]
+        "1. Magnitude and a threshold",
+        "2. Gradient and Fisher information",
+        "3. Single weights or whole channels",
+        "4. Schedules: prune gradually",
+        "5. Train → prune → fine-tune → evaluate",
+    ]
     blanks = lambda fig: sum(v is None for row in fig["data"][0]["z"] for v in row)  # noqa: E731
     before = blanks(_figure(app, 0))
     app.slider(key="learn_threshold").set_value(0.2).run()
@@ -18,21 +23,28 @@ def test_learn_sections_move_with_their_controls_and_the_seed_example_removes_th
     assert "**Seed's rule** (eigenvalue below 5) removes **θ₂**" in text
     assert "**Fisher saliency** (remove one of two) removes **θ₂**" in text
     assert "**Magnitude** removes **θ₁**" in text
-    app.number_input(key="learn_w2").set_value(3.0).run()  # now θ₂'s removal costs ½·1·9 = 4.5 > 1.25
+    # now θ₂'s removal costs ½·1·9 = 4.5 > 1.25
+    app.number_input(key="learn_w2").set_value(3.0).run()
     text = " ".join(m.value for m in app.markdown)
     assert "**Fisher saliency** (remove one of two) removes **θ₁**" in text
-    assert "**Seed's rule** (eigenvalue below 5) removes **θ₂**" in text  # the seed's rule ignores the weight
+    # the seed's rule ignores the weight
+    assert "**Seed's rule** (eigenvalue below 5) removes **θ₂**" in text
     next(b for b in app.button if b.key == "learn-seed-fisher").click().run()
     assert app.number_input(key="learn_w2").value == 1.0
     width = len(_figure(app, 3)["data"][1]["z"][0])
     app.slider(key="learn_share").set_value(0.75).run()
     assert len(_figure(app, 3)["data"][1]["z"][0]) == 4 < width  # 16 output channels → 4 kept
     # 2:4: in every output channel, each group of 4 consecutive inputs keeps exactly 2
-    z = np.array([[np.nan if v is None else v for v in row] for row in _figure(app, 4)["data"][0]["z"]])
+    z = np.array(
+        [[np.nan if v is None else v for v in row] for row in _figure(app, 4)["data"][0]["z"]]
+    )
     assert (np.isnan(z).reshape(4, 4, 16).sum(axis=1) == 2).all()
     app.radio(key="learn_pattern").set_value("block:1x4").run()
-    z = np.array([[np.nan if v is None else v for v in row] for row in _figure(app, 4)["data"][0]["z"]])
-    assert set(np.isnan(z).reshape(16, 4, 4).sum(axis=2).ravel()) == {0, 4}  # blocks of 4 outputs go together
+    z = np.array(
+        [[np.nan if v is None else v for v in row] for row in _figure(app, 4)["data"][0]["z"]]
+    )
+    # blocks of 4 outputs go together
+    assert set(np.isnan(z).reshape(16, 4, 4).sum(axis=2).ravel()) == {0, 4}
     curve = _figure(app, 5)["data"][0]
     app.slider(key="learn_power").set_value(1.0).run()
     assert _figure(app, 5)["data"][0]["y"] != curve["y"]
@@ -48,4 +60,9 @@ def test_learn_shows_the_bundled_results_before_anything_ran(home):
     captions = " ".join(c.value for c in app.caption)
     assert "bundled demo results" in captions
     pipeline = _figure(app, 6)
-    assert {t["name"].split(" · ")[0] for t in pipeline["data"]} >= {"magnitude", "taylor", "fisher", "random"}
+    assert {t["name"].split(" · ")[0] for t in pipeline["data"]} >= {
+        "magnitude",
+        "taylor",
+        "fisher",
+        "random",
+    }

@@ -1,4 +1,5 @@
 """Tests for app_pages/run_detail.py: budget and latency, export, only its own files served."""
+
 from prune_core.jobs.store import JobStore
 from prune_core.recipe.spec import RunSpec
 from tests.app.helpers import _app
@@ -8,17 +9,32 @@ from tests.conftest import TINY
 def test_a_latency_aware_structured_run_shows_its_budget_and_predicted_latency(home, monkeypatch):
     from prune_core.engine import latency_table, pipeline
 
-    spec = RunSpec.of(**TINY, strategy="taylor", sparsity=0.3, granularity="structured", scope="global", rank="latency")
-    monkeypatch.setattr(latency_table, "_time", lambda model, threads, repeats: 1e-3 + 1e-6 * model.count_params())
+    spec = RunSpec.of(
+        **TINY,
+        strategy="taylor",
+        sparsity=0.3,
+        granularity="structured",
+        scope="global",
+        rank="latency",
+    )
+    monkeypatch.setattr(
+        latency_table, "_time", lambda model, threads, repeats: 1e-3 + 1e-6 * model.count_params()
+    )
     result = pipeline.run(spec, root=home)
     store = JobStore()
     job_id = store.submit(spec)
     store.claim_next()
     store.finish(job_id, "completed", result=result.to_dict())
     detail = _app("app_pages/run_detail.py")
-    assert any(m.label == "flops removed" and m.value == f"{result.budget_removed:.3f}" for m in detail.metric)
-    assert any("predicted by the per-layer table" in c.value and f"{result.litert_ms_predicted:.2f} ms" in c.value
-               for c in detail.caption)
+    assert any(
+        m.label == "flops removed" and m.value == f"{result.budget_removed:.3f}"
+        for m in detail.metric
+    )
+    assert any(
+        "predicted by the per-layer table" in c.value
+        and f"{result.litert_ms_predicted:.2f} ms" in c.value
+        for c in detail.caption
+    )
     compare = _app("app_pages/compare.py")
     assert compare.dataframe[0].value.iloc[0]["rank"] == "latency"
 
@@ -30,13 +46,24 @@ def test_run_detail_offers_export_then_shows_the_deploy_numbers(home, real_resul
     saved = home / "runs" / "1" / "model.keras"
     saved.parent.mkdir(parents=True)
     saved.write_bytes(b"a saved model")
-    run_id = store.add_completed([(dataclasses.replace(real_result, model_path=str(saved)), None)])[0]
+    run_id = store.add_completed([(dataclasses.replace(real_result, model_path=str(saved)), None)])[
+        0
+    ]
     app = _app("app_pages/run_detail.py")
     next(b for b in app.button if b.label == "Export for deployment").click().run()
     queued = [j for j in store.list() if j.kind == "export"]
     assert len(queued) == 1 and queued[0].parent == run_id and queued[0].status == "queued"
-    store.merge_result(run_id, {"tflite_float_bytes": 4000, "tflite_int8_bytes": 1200, "tflite_int8_top1": 0.5,
-                                "litert_ms_b1_p50": 0.1, "h5_bytes": 9000, "h5_gzip_bytes": 3000})
+    store.merge_result(
+        run_id,
+        {
+            "tflite_float_bytes": 4000,
+            "tflite_int8_bytes": 1200,
+            "tflite_int8_top1": 0.5,
+            "litert_ms_b1_p50": 0.1,
+            "h5_bytes": 9000,
+            "h5_gzip_bytes": 3000,
+        },
+    )
     app = _app("app_pages/run_detail.py")
     table = app.dataframe[0].value
     assert list(table["format"]) == ["Keras .h5", "TFLite float32", "TFLite int8"]

@@ -1,4 +1,5 @@
 """Tests for app_pages/runs.py: the job list, its order, logs, cancel, retry, delete and owners."""
+
 from streamlit.testing.v1 import AppTest
 
 from prune_core.jobs.store import JobStore
@@ -14,7 +15,9 @@ def test_cancel_on_the_runs_page_changes_the_state(home):
     assert JobStore().get(job_id).status == "canceled"
 
 
-def test_runs_lists_running_then_queued_then_finished_with_logs_retry_and_confirmed_delete(home, real_result):
+def test_runs_lists_running_then_queued_then_finished_with_logs_retry_and_confirmed_delete(
+    home, real_result
+):
     store = JobStore()
     done = store.add_completed([(real_result, None)])[0]
     failed = store.submit(RunSpec.of(**TINY, sparsity=0.3))
@@ -24,7 +27,11 @@ def test_runs_lists_running_then_queued_then_finished_with_logs_retry_and_confir
     (store.folder(failed) / "log.txt").write_text("loading model\nthe model file is broken\n")
     queued = [store.submit(RunSpec.of(**TINY, sparsity=s)) for s in (0.4, 0.5)]
     app = _app("app_pages/runs.py")
-    order = [int(m.value.split("job ")[1].split("**")[0]) for m in app.markdown if m.value.startswith("**")]
+    order = [
+        int(m.value.split("job ")[1].split("**")[0])
+        for m in app.markdown
+        if m.value.startswith("**")
+    ]
     assert order == queued + [failed, done]  # the queue in run order, then finished, newest first
     assert any("the model file is broken" in c.value for c in app.code)  # the failed job's log
     next(b for b in app.button if b.key == f"retry-{failed}").click().run()
@@ -48,7 +55,9 @@ def test_user_text_cannot_become_markup(home, real_result):
     hostile = "[click](http://evil.example) **loud** `code` <b>bold</b> :red[x]"
     store = JobStore()
     store.add_completed([(real_result, hostile)])
-    failed = store.submit(RunSpec.of(**{**TINY, "model": "file:/tmp/[a](http://evil.example).keras"}))
+    failed = store.submit(
+        RunSpec.of(**{**TINY, "model": "file:/tmp/[a](http://evil.example).keras"})
+    )
     store.claim_next()
     store.finish(failed, "failed", error=f"model file '/tmp/{hostile}.keras' does not exist")
     app = _app("app_pages/runs.py")
@@ -63,11 +72,19 @@ def test_user_text_cannot_become_markup(home, real_result):
 def test_in_a_shared_dashboard_a_visitor_manages_only_their_own_jobs(shared):
     store = JobStore()
     spec = RunSpec.of(model="tiny-cnn", dataset="synthetic")
-    bobs, alices = store.submit(spec, owner="bob"), store.submit(spec.with_(sparsity=0.7), owner="alice")
-    app = _sign_in(AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run(), "alice", "alice-password")
+    bobs, alices = (
+        store.submit(spec, owner="bob"),
+        store.submit(spec.with_(sparsity=0.7), owner="alice"),
+    )
+    app = _sign_in(
+        AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run(), "alice", "alice-password"
+    )
     app.switch_page("app_pages/runs.py").run()
     assert not app.exception
-    assert {b.key for b in app.button if b.key and b.key.startswith("cancel-")} == {f"cancel-{alices}", "cancel-queued"}
+    assert {b.key for b in app.button if b.key and b.key.startswith("cancel-")} == {
+        f"cancel-{alices}",
+        "cancel-queued",
+    }
     assert any("Only its owner or an admin" in c.value for c in app.caption)
     assert next(b for b in app.button if b.key == "cancel-queued").label == "Cancel all my 1 queued"
     next(b for b in app.button if b.key == "cancel-queued").click().run()

@@ -1,4 +1,5 @@
 """Tests for prune_core.data.datasets: digits, synthetic, image folders split and resized."""
+
 import numpy as np
 
 from prune_core.data import datasets as data

@@ -1,4 +1,5 @@
 """Tests for prune_core.data.image_folders: what an image folder may hold; refusals in one line."""
+
 import pytest
 
 from prune_core.data import datasets as data
@@ -15,7 +16,8 @@ def test_folder_with_fewer_than_two_classes_is_refused(tmp_path):
         data.load_folder(str(tmp_path / "nope"), 16, 0)
 
 
-# ---- broken image folders: one clear line naming what is wrong, before anything is decoded ----------
+# ---- broken image folders: one clear line naming what is wrong, before anything is decoded
+# ----------
 def _good(tmp_path, per_class=6):
     _write_images(tmp_path / "cats", per_class, 30)
     _write_images(tmp_path / "dogs", per_class, 220)
@@ -34,12 +36,15 @@ def test_hidden_and_empty_folders_and_outside_links_are_skipped(tmp_path):
     assert d.class_names == ("cats", "dogs") and len(d.x_train) + len(d.x_val) + len(d.x_test) == 12
 
 
-@pytest.mark.parametrize("breakage, message", [
-    ("corrupt", r"cats/3.png is not a readable image"),
-    ("huge", r"dogs/big.png has 5000×5000 pixels, over the limit"),
-    ("few", r"class 'dogs' has 3 image\(s\); every class needs at least 5"),
-    ("small", r"25 images for 5 classes leave 3 for validation"),
-])
+@pytest.mark.parametrize(
+    "breakage, message",
+    [
+        ("corrupt", r"cats/3.png is not a readable image"),
+        ("huge", r"dogs/big.png has 5000×5000 pixels, over the limit"),
+        ("few", r"class 'dogs' has 3 image\(s\); every class needs at least 5"),
+        ("small", r"25 images for 5 classes leave 3 for validation"),
+    ],
+)
 def test_a_broken_folder_names_what_is_wrong(tmp_path, breakage, message):
     from PIL import Image
 

@@ -1,4 +1,5 @@
 """Tests for prune_core.data.model_files: model files checked against allow-lists before loading."""
+
 import pytest
 
 from prune_core.data import model_files
@@ -35,9 +36,11 @@ def test_files_that_are_not_keras_models_are_refused(tmp_path):
         models.load_user_model(str(tmp_path / "absent.h5"))
 
 
-# ---- hostile files: everything a file names is checked against allow-lists before it is built --------
+# ---- hostile files: everything a file names is checked against allow-lists before it is built
+# --------
 def _op_model():
-    """A model whose `x * 2.0` and `tf.nn.relu6` are stored as op-lambda layers (allowed arithmetic)."""
+    """A model whose `x * 2.0` and `tf.nn.relu6` are stored as op-lambda layers (allowed
+    arithmetic)."""
     from prune_core.engine.keras_env import tf
 
     inp = keras.Input((8, 8, 3))
@@ -83,18 +86,31 @@ def _set_op_function(config, function):
             return
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda c: _set_op_function(c, "io.write_file"), "calls the TensorFlow function 'io.write_file'"),
-    (lambda c: _conv(c).update(module="os"), "names the Python module 'os'"),
-    (lambda c: _conv(c).update(registered_name="evil>Layer"), "custom object ('evil>Layer')"),
-    (lambda c: _conv(c).update(class_name="MyLayer", registered_name=None), "is a MyLayer, which this tool does not load"),
-    (lambda c: c.update(class_name="Sneaky"), "does not hold a Keras model"),
-])
-def test_files_naming_code_outside_the_allow_lists_are_refused_with_the_layer(tmp_path, change, message):
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda c: _set_op_function(c, "io.write_file"),
+            "calls the TensorFlow function 'io.write_file'",
+        ),
+        (lambda c: _conv(c).update(module="os"), "names the Python module 'os'"),
+        (lambda c: _conv(c).update(registered_name="evil>Layer"), "custom object ('evil>Layer')"),
+        (
+            lambda c: _conv(c).update(class_name="MyLayer", registered_name=None),
+            "is a MyLayer, which this tool does not load",
+        ),
+        (lambda c: c.update(class_name="Sneaky"), "does not hold a Keras model"),
+    ],
+)
+def test_files_naming_code_outside_the_allow_lists_are_refused_with_the_layer(
+    tmp_path, change, message
+):
     path = tmp_path / "ops.keras"
     _op_model().save(str(path))
     hostile = _rewritten(path, tmp_path, change)
-    with pytest.raises(ModelError, match=message.replace("(", r"\(").replace(")", r"\)")) as refused:
+    with pytest.raises(
+        ModelError, match=message.replace("(", r"\(").replace(")", r"\)")
+    ) as refused:
         models.load_user_model(str(hostile))
     assert "\n" not in str(refused.value)
 

@@ -1,4 +1,6 @@
-"""Helpers shared by the tests of prune_core.engine: a small model for latency tables and channels."""
+"""Helpers shared by the tests of prune_core.engine: a small model for latency tables and
+channels."""
+
 from prune_core.engine.keras_env import keras
 
 

@@ -1,4 +1,5 @@
 """Tests for prune_core.engine.baselines: a baseline is trained once, then reused."""
+
 import numpy as np
 
 from prune_core.data import datasets as data
@@ -11,10 +12,16 @@ def test_baseline_is_trained_once_then_reused(tmp_path):
     spec = RunSpec.of(**TINY, strategy="magnitude", sparsity=0.5)
     dataset = data.load(spec.baseline.dataset, spec.baseline.image_size, spec.training.seed)
     first, info1 = baselines.get(spec, dataset, root=tmp_path)
-    second, info2 = baselines.get(spec.with_(strategy="fisher", sparsity=0.9), dataset, root=tmp_path)
+    second, info2 = baselines.get(
+        spec.with_(strategy="fisher", sparsity=0.9), dataset, root=tmp_path
+    )
     assert info1["cached"] is False and info2["cached"] is True
     for a, b in zip(first.get_weights(), second.get_weights()):
         np.testing.assert_array_equal(a, b)
-    other, info3 = baselines.get(spec.with_(seed=1), data.load(spec.baseline.dataset, spec.baseline.image_size, 1), root=tmp_path)
+    other, info3 = baselines.get(
+        spec.with_(seed=1),
+        data.load(spec.baseline.dataset, spec.baseline.image_size, 1),
+        root=tmp_path,
+    )
     assert info3["cached"] is False
     assert len(list((tmp_path / "baselines").glob("*.keras"))) == 2

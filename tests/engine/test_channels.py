@@ -1,4 +1,5 @@
 """Tests for prune_core.engine.channels: predicted latency and latency-aware channel ranking."""
+
 import numpy as np
 import pytest
 
@@ -7,8 +8,12 @@ from prune_core.engine.latency_table import LayerTime
 from prune_core.errors import SpecError
 from tests.engine.helpers import small_model
 
-SYNTHETIC = {"conv_a": LayerTime(1.0, 4.0, 0, 16), "dw": LayerTime(0.0, 3.0, 0, 16),
-             "conv_b": LayerTime(0.5, 2.0, 16, 8), "head": LayerTime(0.25, 0.0, 8, 0)}
+SYNTHETIC = {
+    "conv_a": LayerTime(1.0, 4.0, 0, 16),
+    "dw": LayerTime(0.0, 3.0, 0, 16),
+    "conv_b": LayerTime(0.5, 2.0, 16, 8),
+    "head": LayerTime(0.25, 0.0, 8, 0),
+}
 
 
 def _group(groups, producer):
@@ -23,13 +28,16 @@ def test_cost_model_predicts_latency_from_the_table():
     a, b = _group(groups, "conv_a"), _group(groups, "conv_b")
     half_a = cost.evaluate({a.id: 8})["latency"]
     assert half_a == pytest.approx(1 + 2 + 1.5 + 0.5 + 1 + 0.25)
-    assert cost.evaluate({a.id: 8, b.id: 4})["latency"] == pytest.approx(1 + 2 + 1.5 + 0.5 + 0.5 + 0.25)
+    assert cost.evaluate({a.id: 8, b.id: 4})["latency"] == pytest.approx(
+        1 + 2 + 1.5 + 0.5 + 0.5 + 0.25
+    )
     assert "latency" not in channels.CostModel(model, groups).total  # no table, no prediction
 
 
 def test_latency_ranking_takes_the_budget_from_the_slow_work_first():
-    """conv_b's channels matter a little less, so ranking by importance cuts them first; but conv_a's
-    channels carry a slow depthwise and activation per FLOP, so latency-aware ranking cuts those."""
+    """conv_b's channels matter a little less, so ranking by importance cuts them first; but
+    conv_a's channels carry a slow depthwise and activation per FLOP, so latency-aware ranking cuts
+    those."""
     model = small_model()
     groups = structure.trace(model)
     a, b = _group(groups, "conv_a"), _group(groups, "conv_b")
@@ -41,7 +49,9 @@ def test_latency_ranking_takes_the_budget_from_the_slow_work_first():
     assert len(by_importance.kept(b)) < b.size and len(by_importance.kept(a)) == a.size
     assert len(by_latency.kept(a)) < a.size and len(by_latency.kept(b)) == b.size
     with pytest.raises(ValueError, match="latency table"):
-        channels.select(groups, scores, target=0.1, cost=channels.CostModel(model, groups), rank="latency")
+        channels.select(
+            groups, scores, target=0.1, cost=channels.CostModel(model, groups), rank="latency"
+        )
     with pytest.raises(ValueError, match="latency table"):
         channels.select(groups, scores, target=0.1, cost=cost, budget="latency", rank="latency")
 
@@ -52,7 +62,10 @@ def test_an_unreachable_target_is_refused_with_what_is_reachable():
     groups = structure.trace(model)
     cost = channels.CostModel(model, groups, SYNTHETIC)
     scores = {g.id: np.ones(g.size) for g in groups if g.prunable}
-    with pytest.raises(SpecError, match=r"cannot remove 90% of the latency: .* removes \d+\.\d%; the rest is per-op"):
+    with pytest.raises(
+        SpecError,
+        match=r"cannot remove 90% of the latency: .* removes \d+\.\d%; the rest is per-op",
+    ):
         channels.select(groups, scores, target=0.9, cost=cost, budget="latency")
     plan = channels.select(groups, scores, target=0.3, cost=cost, budget="latency")
     kept = {g.id: len(plan.kept(g)) for g in groups if g.prunable}

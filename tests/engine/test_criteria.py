@@ -1,4 +1,5 @@
 """Tests for prune_core.engine.criteria: every criterion's contract; Fisher and Wanda by hand."""
+
 import numpy as np
 import pytest
 from scipy.optimize import brentq
@@ -9,7 +10,9 @@ from prune_core.errors import SpecError
 
 @pytest.fixture
 def calibration(tiny_data):
-    return criteria.Calibration(tiny_data.x_train[:24].astype(np.float32), tiny_data.y_train[:24], batch_size=8)
+    return criteria.Calibration(
+        tiny_data.x_train[:24].astype(np.float32), tiny_data.y_train[:24], batch_size=8
+    )
 
 
 @pytest.mark.parametrize("name", criteria.names())
@@ -32,8 +35,13 @@ def test_every_criterion_meets_the_contract(name, tiny_model, calibration):
 def test_weight_dependent_criteria_score_a_zero_weight_zero(name, tiny_model, calibration):
     targets = criteria.find_targets(tiny_model)
     kernel = targets[0].variable
-    kernel.assign(np.where(np.arange(kernel.shape.num_elements()).reshape(kernel.shape) % 2 == 0, 0.0,
-                           kernel.numpy()))
+    kernel.assign(
+        np.where(
+            np.arange(kernel.shape.num_elements()).reshape(kernel.shape) % 2 == 0,
+            0.0,
+            kernel.numpy(),
+        )
+    )
     scores = criteria.score(name, tiny_model, targets, calibration)
     assert (scores[0][kernel.numpy() == 0] == 0).all()
 
@@ -49,7 +57,9 @@ def test_targets_skip_head_depthwise_bias_and_batchnorm_by_default(tiny_model):
     names = [t.name for t in criteria.find_targets(tiny_model)]
     assert names == ["conv1", "conv2", "fc1"]
     assert all("bias" not in t.variable.name for t in criteria.find_targets(tiny_model, True, True))
-    everything = [t.name for t in criteria.find_targets(tiny_model, prune_head=True, prune_depthwise=True)]
+    everything = [
+        t.name for t in criteria.find_targets(tiny_model, prune_head=True, prune_depthwise=True)
+    ]
     assert everything == ["conv1", "dw1", "conv2", "fc1", "predictions"]
 
 
@@ -59,7 +69,9 @@ def _two_parameter_model():
 
     inp = keras.Input((2,))
     z = keras.layers.Dense(1, use_bias=False, kernel_initializer="ones", name="theta")(inp)
-    zero = keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros", trainable=False, name="zero")(inp)
+    zero = keras.layers.Dense(
+        1, use_bias=False, kernel_initializer="zeros", trainable=False, name="zero"
+    )(inp)
     out = keras.layers.Activation("softmax")(keras.layers.Concatenate()([z, zero]))
     return keras.Model(inp, out)
 
@@ -73,7 +85,9 @@ def test_seed_fisher_example_diag_10_1_with_threshold_5_removes_theta2():
     model = _two_parameter_model()
     u = np.sqrt(8.0)
     v = brentq(lambda t: 1.0 / (1.0 + np.exp(t)) * abs(t) - np.sqrt(18.0), -6.0, -3.0)
-    cal = criteria.Calibration(np.array([[u, -u], [v, 0.0]], np.float32), np.array([0, 0]), batch_size=2)
+    cal = criteria.Calibration(
+        np.array([[u, -u], [v, 0.0]], np.float32), np.array([0, 0]), batch_size=2
+    )
     theta = model.get_layer("theta")
     target = criteria.Target(theta, theta.kernel)
 
@@ -82,17 +96,21 @@ def test_seed_fisher_example_diag_10_1_with_threshold_5_removes_theta2():
     np.testing.assert_array_equal(selection.threshold([fisher], 5.0)[0], [1.0, 0.0])
 
     saliency = criteria.score("fisher", model, [target], cal)[0].ravel()
-    np.testing.assert_allclose(saliency, 0.5 * fisher * 1.0 ** 2, rtol=1e-6)  # OBD: ½·F·θ²
+    np.testing.assert_allclose(saliency, 0.5 * fisher * 1.0**2, rtol=1e-6)  # OBD: ½·F·θ²
     np.testing.assert_array_equal(selection.threshold([saliency], 2.5)[0], [1.0, 0.0])
 
 
 def test_fisher_uses_per_example_gradients_not_the_batch_gradient():
     """Two examples whose gradients cancel in the batch mean still carry Fisher information."""
     model = _two_parameter_model()
-    cal = criteria.Calibration(np.array([[2.0, -2.0], [-2.0, 2.0]], np.float32), np.array([0, 0]), batch_size=2)
+    cal = criteria.Calibration(
+        np.array([[2.0, -2.0], [-2.0, 2.0]], np.float32), np.array([0, 0]), batch_size=2
+    )
     theta = model.get_layer("theta")
     fisher = criteria.fisher_diagonal(model, [theta.kernel], cal)[0].ravel()
-    gradient = criteria.score("gradient", model, [criteria.Target(theta, theta.kernel)], cal)[0].ravel()
+    gradient = criteria.score("gradient", model, [criteria.Target(theta, theta.kernel)], cal)[
+        0
+    ].ravel()
     np.testing.assert_allclose(gradient, [0.0, 0.0], atol=1e-7)
     np.testing.assert_allclose(fisher, [1.0, 1.0], rtol=1e-5)  # (½·2)² for each example
 
@@ -103,7 +121,9 @@ def test_wanda_is_magnitude_times_the_input_channels_norm(tiny_model, calibratio
     targets = criteria.find_targets(tiny_model)
     scores = criteria.score("wanda", tiny_model, targets, calibration)
     for t, s in zip(targets, scores):
-        inputs = keras.Model(tiny_model.inputs, t.layer.input)(calibration.x, training=False).numpy()
+        inputs = keras.Model(tiny_model.inputs, t.layer.input)(
+            calibration.x, training=False
+        ).numpy()
         norms = np.sqrt((inputs.reshape(-1, inputs.shape[-1]) ** 2).sum(axis=0))
         w = np.abs(t.variable.numpy())
         shape = [1] * w.ndim

@@ -1,4 +1,5 @@
 """Tests for prune_core.engine.datasets: cifar10 through Keras, and its one-line failure offline."""
+
 import pytest
 
 from prune_core.engine import datasets as keras_datasets

@@ -1,4 +1,5 @@
 """Tests for prune_core.engine.deploy: TFLite exports predict like Keras; int8, sizes, latency."""
+
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,8 @@ from prune_core.recipe.spec import PruningSpec
 def trained(tiny_data):
     model = models.build("tiny-cnn", tiny_data.num_classes, 16, seed=0)
     Trainer(model, learning_rate=1e-2, total_steps=60, augment=False).fit(
-        tiny_data.x_train, tiny_data.y_train, epochs=10, batch_size=16)
+        tiny_data.x_train, tiny_data.y_train, epochs=10, batch_size=16
+    )
     return model
 
 
@@ -36,10 +38,15 @@ def test_int8_tflite_accuracy_is_within_2pp_on_real_digits():
     x = keras.layers.Rescaling(1 / 255.0)(inp)
     x = keras.layers.Conv2D(16, 3, padding="same", activation="relu")(x)
     x = keras.layers.Conv2D(32, 3, strides=2, padding="same", activation="relu")(x)
-    model = keras.Model(inp, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(x)))
-    Trainer(model, learning_rate=3e-3, total_steps=10 * digits.steps_per_epoch(32), augment=False).fit(
-        digits.x_train, digits.y_train, epochs=10, batch_size=32)
-    keras_top1 = (model.predict(digits.x_test.astype(np.float32), verbose=0).argmax(1) == digits.y_test).mean()
+    model = keras.Model(
+        inp, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(x))
+    )
+    Trainer(
+        model, learning_rate=3e-3, total_steps=10 * digits.steps_per_epoch(32), augment=False
+    ).fit(digits.x_train, digits.y_train, epochs=10, batch_size=32)
+    keras_top1 = (
+        model.predict(digits.x_test.astype(np.float32), verbose=0).argmax(1) == digits.y_test
+    ).mean()
     assert keras_top1 >= 0.9  # a model worth quantizing
     content = deploy.to_tflite(model, "int8", representative=digits.x_train[:100])
     int8_top1 = (deploy.predict(content, digits.x_test) == digits.y_test).mean()
@@ -66,22 +73,40 @@ def test_litert_latency_and_bad_requests(trained):
 
 def test_every_export_loads_and_predicts_like_the_keras_model(trained, tiny_data, tmp_path):
     reference = models.clone(trained)
-    result = deploy.export_all(trained, tiny_data, tmp_path, representative=20, repeats=3, reference=reference)
+    result = deploy.export_all(
+        trained, tiny_data, tmp_path, representative=20, repeats=3, reference=reference
+    )
     folder = Path(result.export_dir)
-    assert folder.parent == tmp_path / "exports" and folder.name.startswith(deploy.model_digest(trained))
-    for kind in ("float", "sparse", "int8"):  # 1 thread, timed in alternation with the dense float32 model
-        assert result.get(kind, "speedup_1t_lo") <= result.get(kind, "speedup_1t") <= result.get(kind, "speedup_1t_hi")
-        assert result.get(kind, "ms_1t_b1_lo") <= result.get(kind, "ms_1t_b1_p50") <= result.get(kind, "ms_1t_b1_hi")
+    assert folder.parent == tmp_path / "exports" and folder.name.startswith(
+        deploy.model_digest(trained)
+    )
+    # 1 thread, timed in alternation with the dense float32 model
+    for kind in ("float", "sparse", "int8"):
+        assert (
+            result.get(kind, "speedup_1t_lo")
+            <= result.get(kind, "speedup_1t")
+            <= result.get(kind, "speedup_1t_hi")
+        )
+        assert (
+            result.get(kind, "ms_1t_b1_lo")
+            <= result.get(kind, "ms_1t_b1_p50")
+            <= result.get(kind, "ms_1t_b1_hi")
+        )
     expected = trained.predict(tiny_data.x_test.astype(np.float32), verbose=0).argmax(1)
     for name in ("model.keras", "model.h5"):
         loaded = models.load_user_model(str(folder / name))
-        np.testing.assert_array_equal(loaded.predict(tiny_data.x_test.astype(np.float32), verbose=0).argmax(1),
-                                      expected)
+        np.testing.assert_array_equal(
+            loaded.predict(tiny_data.x_test.astype(np.float32), verbose=0).argmax(1), expected
+        )
     for kind in ("float", "sparse"):
         assert result.get(kind, "agreement") >= 0.99
         content = (folder / f"model-{kind}.tflite").read_bytes()
         assert (deploy.predict(content, tiny_data.x_test) == expected).mean() >= 0.99
-    assert abs(result.get("int8", "top1") - (expected == tiny_data.y_test).mean()) <= 0.1  # 36 images
-    assert result.get("int8", "bytes") < result.get("float", "bytes") and result.export_dir == str(folder)
-    again = deploy.export_all(trained, tiny_data, tmp_path, reference=reference)  # cached: no second conversion
+    # 36 images
+    assert abs(result.get("int8", "top1") - (expected == tiny_data.y_test).mean()) <= 0.1
+    assert result.get("int8", "bytes") < result.get("float", "bytes") and result.export_dir == str(
+        folder
+    )
+    # cached: no second conversion
+    again = deploy.export_all(trained, tiny_data, tmp_path, reference=reference)
     assert again == result

@@ -1,4 +1,5 @@
 """Tests for prune_core.engine.metrics: FLOPs, parameters, sizes, accuracy, latency bands."""
+
 import numpy as np
 import pytest
 
@@ -21,7 +22,9 @@ def test_flops_count_conv_depthwise_and_dense_as_two_times_macs():
     result = metrics.flops(model)
     assert result["flops"] == expected and result["nonzero_flops"] == expected
     kernel = model.get_layer("c").kernel
-    kernel.assign(np.where(np.arange(kernel.shape.num_elements()).reshape(kernel.shape) % 2, 0.0, 1.0))
+    kernel.assign(
+        np.where(np.arange(kernel.shape.num_elements()).reshape(kernel.shape) % 2, 0.0, 1.0)
+    )
     halved = metrics.flops(model)
     assert halved["nonzero_flops"] == expected - 8 * 8 * 3 * 3 * 3 * 4
     assert halved["theoretical_speedup"] == pytest.approx(expected / halved["nonzero_flops"])
@@ -30,12 +33,18 @@ def test_flops_count_conv_depthwise_and_dense_as_two_times_macs():
 def test_params_nonzero_and_sparsity_are_counted(tiny_model):
     targets = criteria.find_targets(tiny_model)
     counts = metrics.param_counts(tiny_model)
-    assert counts["params"] == tiny_model.count_params() == counts["nonzero_params"] + _zeros(tiny_model)
+    assert (
+        counts["params"]
+        == tiny_model.count_params()
+        == counts["nonzero_params"] + _zeros(tiny_model)
+    )
     targets[0].variable.assign(np.zeros(targets[0].variable.shape))
     after = metrics.param_counts(tiny_model)
     assert after["params"] - after["nonzero_params"] >= targets[0].size
     assert metrics.layer_sparsity(targets)[targets[0].name] == 1.0
-    assert metrics.weight_sparsity(targets) == pytest.approx(targets[0].size / sum(t.size for t in targets))
+    assert metrics.weight_sparsity(targets) == pytest.approx(
+        targets[0].size / sum(t.size for t in targets)
+    )
 
 
 def _zeros(model):
@@ -66,13 +75,24 @@ def test_latency_reports_percentiles():
     assert metrics.threads() >= 1
 
 
-def test_measured_against_a_reference_latency_carries_its_band_and_the_dense_numbers(tiny_model, tiny_data):
+def test_measured_against_a_reference_latency_carries_its_band_and_the_dense_numbers(
+    tiny_model, tiny_data
+):
     measured = metrics.measure(tiny_model, [], tiny_data, reference=tiny_model)
     for batch in (1, 32):
-        assert measured[f"latency_ms_b{batch}_lo"] <= measured[f"latency_ms_b{batch}_p50"] <= \
-            measured[f"latency_ms_b{batch}_hi"]
-        assert measured[f"speedup_b{batch}_lo"] <= measured[f"speedup_b{batch}"] <= measured[f"speedup_b{batch}_hi"]
+        assert (
+            measured[f"latency_ms_b{batch}_lo"]
+            <= measured[f"latency_ms_b{batch}_p50"]
+            <= measured[f"latency_ms_b{batch}_hi"]
+        )
+        assert (
+            measured[f"speedup_b{batch}_lo"]
+            <= measured[f"speedup_b{batch}"]
+            <= measured[f"speedup_b{batch}_hi"]
+        )
         assert measured[f"dense_latency_ms_b{batch}_p50"] > 0
-    assert measured["dense_throughput_ips"] == pytest.approx(32000 / measured["dense_latency_ms_b32_p50"])
+    assert measured["dense_throughput_ips"] == pytest.approx(
+        32000 / measured["dense_latency_ms_b32_p50"]
+    )
     alone = metrics.measure(tiny_model, [], tiny_data)
     assert "speedup_b1" not in alone and alone["latency_ms_b1_lo"] <= alone["latency_ms_b1_hi"]

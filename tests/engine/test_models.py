@@ -1,4 +1,5 @@
 """Tests for prune_core.engine.models: the built-in models, and users' model files loaded safely."""
+
 import numpy as np
 import pytest
 
@@ -13,8 +14,11 @@ def test_compact_efficientnet_is_small_and_has_mbconv_blocks():
     names = [layer.name for layer in model.layers]
     assert any(n.endswith("se_squeeze") for n in names) and any(n.endswith("dwconv") for n in names)
     assert model.layers[-1].name == models.HEAD_NAME and model.output_shape == (None, 10)
-    assert all(layer.momentum == models.BN_MOMENTUM for layer in model.layers
-               if isinstance(layer, keras.layers.BatchNormalization))
+    assert all(
+        layer.momentum == models.BN_MOMENTUM
+        for layer in model.layers
+        if isinstance(layer, keras.layers.BatchNormalization)
+    )
 
 
 @pytest.mark.slow
@@ -54,15 +58,25 @@ def test_logit_outputs_are_detected(tiny_model):
 
 
 def test_sequential_models_load_as_functional_and_nested_models_are_refused(tmp_path):
-    seq = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(4, 3, name="c"),
-                            keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2, activation="softmax")])
+    seq = keras.Sequential(
+        [
+            keras.Input((8, 8, 3)),
+            keras.layers.Conv2D(4, 3, name="c"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(2, activation="softmax"),
+        ]
+    )
     seq.save(str(tmp_path / "seq.keras"))
     loaded = models.load_user_model(str(tmp_path / "seq.keras"))
     assert not isinstance(loaded, keras.Sequential) and "input_layers" in loaded.get_config()
     inner = keras.Model(seq.input, seq.get_layer("c").output, name="backbone")
     inp = keras.Input((8, 8, 3))
-    outer = keras.Model(inp, keras.layers.Dense(2, activation="softmax")(
-        keras.layers.GlobalAveragePooling2D()(inner(inp))))
+    outer = keras.Model(
+        inp,
+        keras.layers.Dense(2, activation="softmax")(
+            keras.layers.GlobalAveragePooling2D()(inner(inp))
+        ),
+    )
     outer.save(str(tmp_path / "nested.keras"))
     with pytest.raises(ModelError, match="nests a model"):
         models.load_user_model(str(tmp_path / "nested.keras"))

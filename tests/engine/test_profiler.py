@@ -1,4 +1,5 @@
 """Tests for prune_core.engine.profiler: profiles as Explore and --scope auto read them."""
+
 import json
 
 import numpy as np
@@ -19,8 +20,13 @@ LAYER_LEVELS = (0.0, 0.5, 0.9)
 def measured(prune_home):
     spec = RunSpec.of(**TINY)
     events = []
-    result = profiler.run(spec, ["magnitude", "taylor"], levels=LEVELS, layer_levels=LAYER_LEVELS,
-                          on_progress=events.append)
+    result = profiler.run(
+        spec,
+        ["magnitude", "taylor"],
+        levels=LEVELS,
+        layer_levels=LAYER_LEVELS,
+        on_progress=events.append,
+    )
     return spec, result, events
 
 
@@ -30,11 +36,17 @@ def test_level_zero_is_the_dense_model_and_each_level_is_its_sparsity(measured):
     for name in ("magnitude", "taylor"):
         for scope in ("layerwise", "global", "auto"):
             curve = result.criteria[name].curve(scope)
-            assert curve["top1"][0] == dense["top1"] and curve["loss"][0] == pytest.approx(dense["loss"])
+            assert curve["top1"][0] == dense["top1"] and curve["loss"][0] == pytest.approx(
+                dense["loss"]
+            )
             assert curve["nonzero_params"][0] == dense["nonzero_params"]
             # the sparsity at each level is the level, to one weight per layer
             tolerance = len(result.layers) / sum(layer.params for layer in result.layers)
-            assert np.allclose(curve["sparsity"], LEVELS, atol=tolerance), (name, scope, curve["sparsity"])
+            assert np.allclose(curve["sparsity"], LEVELS, atol=tolerance), (
+                name,
+                scope,
+                curve["sparsity"],
+            )
             assert all(a >= b for a, b in zip(curve["nonzero_params"], curve["nonzero_params"][1:]))
             assert all(a >= b for a, b in zip(curve["gzip_bytes"][:1], curve["gzip_bytes"][-1:]))
     assert {e.phase for e in events} >= {"profiling"}
@@ -45,7 +57,9 @@ def test_a_layer_pruned_at_zero_has_no_drop_and_layers_are_described(measured):
     _, result, _ = measured
     for name in ("magnitude", "taylor"):
         loss_increase, top1_drop = explore.drops(result, name)
-        assert np.allclose(loss_increase[:, 0], 0.0, atol=1e-6) and np.allclose(top1_drop[:, 0], 0.0)
+        assert np.allclose(loss_increase[:, 0], 0.0, atol=1e-6) and np.allclose(
+            top1_drop[:, 0], 0.0
+        )
     assert all(layer.params > 0 and layer.flops > 0 for layer in result.layers)
 
 
@@ -66,13 +80,18 @@ def test_a_profile_can_be_canceled(prune_home):
         return asked["n"] > 3
 
     with pytest.raises(Canceled):
-        profiler.run(spec, ["fisher"], levels=LEVELS, layer_levels=LAYER_LEVELS, should_cancel=should_cancel)
-    assert not list((prune_home / "profiles").rglob("fisher-*.json"))  # nothing half-written is cached
+        profiler.run(
+            spec, ["fisher"], levels=LEVELS, layer_levels=LAYER_LEVELS, should_cancel=should_cancel
+        )
+    # nothing half-written is cached
+    assert not list((prune_home / "profiles").rglob("fisher-*.json"))
 
 
 def test_scope_auto_prunes_each_layer_as_the_allocation_says(measured, monkeypatch):
     spec, _, _ = measured
-    run = pipeline.run(spec.with_(strategy="magnitude", sparsity=0.6, scope="auto", fine_tune_epochs=1))
+    run = pipeline.run(
+        spec.with_(strategy="magnitude", sparsity=0.6, scope="auto", fine_tune_epochs=1)
+    )
     assert run.weight_sparsity == pytest.approx(0.6, abs=0.01)
     # the run measured (and cached) the default profile; reading it again measures nothing
     monkeypatch.setattr(profiler.Profiler, "criterion", lambda *a: pytest.fail("measured again"))
@@ -90,8 +109,12 @@ def test_nothing_prunable_is_one_clear_error(prune_home, tmp_path):
     from prune_core.errors import ModelError
 
     inputs = keras.Input((16, 16, 3))
-    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax", name="predictions")(
-        keras.layers.Flatten()(inputs)))
+    model = keras.Model(
+        inputs,
+        keras.layers.Dense(3, activation="softmax", name="predictions")(
+            keras.layers.Flatten()(inputs)
+        ),
+    )
     path = tmp_path / "head_only.keras"
     model.save(path)
     with pytest.raises(ModelError, match="no Conv2D or Dense kernel"):
@@ -104,6 +127,11 @@ def test_the_structured_curve_removes_more_flops_at_every_level(measured):
     assert curve["level"][0] == 0 and curve["top1"][0] == result.dense["top1"]
     assert curve["flops"][0] == result.dense["flops"] and curve["budget_removed"][0] == 0
     assert all(a <= b for a, b in zip(curve["budget_removed"], curve["budget_removed"][1:]))
-    assert all(a >= b for a, b in zip(curve["litert_ms_predicted"], curve["litert_ms_predicted"][1:]))
-    assert curve["params"][-1] < curve["params"][0] and curve["gzip_bytes"][-1] < curve["gzip_bytes"][0]
+    assert all(
+        a >= b for a, b in zip(curve["litert_ms_predicted"], curve["litert_ms_predicted"][1:])
+    )
+    assert (
+        curve["params"][-1] < curve["params"][0]
+        and curve["gzip_bytes"][-1] < curve["gzip_bytes"][0]
+    )
     assert max(curve["budget_removed"]) >= 0.5

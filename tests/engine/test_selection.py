@@ -1,4 +1,5 @@
 """Tests for prune_core.engine.selection: masks meet their target; lowest scores go first."""
+
 import numpy as np
 import pytest
 
@@ -18,7 +19,10 @@ def test_target_sparsity_is_reached_within_half_a_percent(sparsity, scope):
     assert abs(selection.sparsity_of(masks) - sparsity) <= 0.005
     if scope == "layerwise":
         for m in masks:
-            assert abs((m.size - np.count_nonzero(m)) / m.size - sparsity) <= 0.5 / m.size + 1e-9 or m.sum() == 1
+            assert (
+                abs((m.size - np.count_nonzero(m)) / m.size - sparsity) <= 0.5 / m.size + 1e-9
+                or m.sum() == 1
+            )
 
 
 def test_zero_sparsity_keeps_everything():
@@ -65,7 +69,8 @@ def test_bad_amounts_are_refused():
 
 def test_one_ranking_serves_every_sparsity_exactly_as_fresh_selections():
     rng = np.random.default_rng(5)
-    scores = [rng.random((3, 3, 4, 8)), rng.integers(0, 3, (16, 5)).astype(float)]  # ties in the second
+    # ties in the second
+    scores = [rng.random((3, 3, 4, 8)), rng.integers(0, 3, (16, 5)).astype(float)]
     ranking = selection.Ranking(scores)
     for sparsity in (0.0, 0.3, 0.9, 0.5):
         for a, b in zip(ranking.global_(sparsity), selection.global_(scores, sparsity)):

@@ -1,4 +1,5 @@
 """Tests for prune_core.engine.structure: which channels are coupled, and which must stay."""
+
 import pytest
 
 from prune_core.engine import models, structure
@@ -18,7 +19,8 @@ def test_mbconv_expanded_channels_form_one_group_with_se_expand_and_project_inpu
     assert set(g.members) == {"block2a_expand_bn", "block2a_dwconv", "block2a_bn"}
     assert {c for c, _ in g.consumers} == {"block2a_se_reduce", "block2a_project_conv"}
     assert g.reshapes == ["block2a_se_reshape"]
-    se = _by_producer(groups, "block2a_se_reduce")  # squeeze-excite reduce outputs: a group of their own
+    # squeeze-excite reduce outputs: a group of their own
+    se = _by_producer(groups, "block2a_se_reduce")
     assert se.consumers == [("block2a_se_expand", "conv")] and se.prunable
 
 

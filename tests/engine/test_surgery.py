@@ -1,4 +1,5 @@
 """Tests for prune_core.engine.surgery: a reduced model equals the original, channels zeroed."""
+
 import numpy as np
 import pytest
 
@@ -18,14 +19,19 @@ def plain_cnn():
 
 
 def _randomise(model, seed=0):
-    """Non-trivial weights everywhere (BN statistics included) so the oracle can tell channels apart."""
+    """Non-trivial weights everywhere (BN statistics included) so the oracle can tell channels
+    apart."""
     rng = np.random.default_rng(seed)
     for layer in model.layers:
         weights = layer.get_weights()
         if isinstance(layer, keras.layers.BatchNormalization):
-            weights = [rng.uniform(0.5, 1.5, w.shape) if i in (0, 3) else rng.normal(0, 0.3, w.shape)
-                       for i, w in enumerate(weights)]
-        elif isinstance(layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)):
+            weights = [
+                rng.uniform(0.5, 1.5, w.shape) if i in (0, 3) else rng.normal(0, 0.3, w.shape)
+                for i, w in enumerate(weights)
+            ]
+        elif isinstance(
+            layer, (keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.Dense)
+        ):
             weights = [w + rng.normal(0, 0.05, w.shape) for w in weights]
         layer.set_weights([np.asarray(w, np.float32) for w in weights])
     return model
@@ -60,22 +66,40 @@ def zero_removed_channels(model, plan):
 def _random_plan(model, seed, fraction=0.5):
     groups = structure.trace(model)
     rng = np.random.default_rng(seed)
-    keep = {g.id: sorted(rng.choice(g.size, max(1, int(g.size * (1 - fraction))), replace=False).tolist())
-            for g in groups if g.prunable}
+    keep = {
+        g.id: sorted(
+            rng.choice(g.size, max(1, int(g.size * (1 - fraction))), replace=False).tolist()
+        )
+        for g in groups
+        if g.prunable
+    }
     return surgery.Plan(tuple(groups), keep)
 
 
-@pytest.mark.parametrize("build", [
-    pytest.param(lambda: models.build("efficientnet-compact", 10, 32), id="efficientnet-compact"),
-    pytest.param(lambda: models.build("efficientnet-b0", 10, 32), id="efficientnet-b0", marks=pytest.mark.slow),
-    pytest.param(plain_cnn, id="plain-cnn-flatten-dense"),
-])
+@pytest.mark.parametrize(
+    "build",
+    [
+        pytest.param(
+            lambda: models.build("efficientnet-compact", 10, 32), id="efficientnet-compact"
+        ),
+        pytest.param(
+            lambda: models.build("efficientnet-b0", 10, 32),
+            id="efficientnet-b0",
+            marks=pytest.mark.slow,
+        ),
+        pytest.param(plain_cnn, id="plain-cnn-flatten-dense"),
+    ],
+)
 def test_reduced_model_equals_the_original_with_those_channels_zeroed(build):
     model = _randomise(build())
     before = [w.copy() for w in model.get_weights()]
     plan = _random_plan(model, seed=1)
     smaller = surgery.apply(model, plan)
-    x = np.random.default_rng(2).uniform(0, 255, (4,) + tuple(model.input_shape[1:])).astype(np.float32)
+    x = (
+        np.random.default_rng(2)
+        .uniform(0, 255, (4,) + tuple(model.input_shape[1:]))
+        .astype(np.float32)
+    )
     expected = zero_removed_channels(model, plan)(x, training=False).numpy()
     np.testing.assert_allclose(smaller(x, training=False).numpy(), expected, atol=1e-4, rtol=1e-4)
     assert smaller.count_params() < model.count_params()

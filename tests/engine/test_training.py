@@ -1,4 +1,5 @@
 """Tests for prune_core.engine.training: progress, cancel, segments, BatchNorm recalibration."""
+
 import numpy as np
 import pytest
 
@@ -9,29 +10,60 @@ from prune_core.errors import Canceled
 def test_progress_reports_every_step_with_phase_epoch_loss_and_accuracy(tiny_model, tiny_data):
     seen = []
     trainer = Trainer(tiny_model, learning_rate=1e-3, total_steps=2 * tiny_data.steps_per_epoch(16))
-    history = trainer.fit(tiny_data.x_train, tiny_data.y_train, epochs=2, batch_size=16, phase="fine-tuning",
-                          on_progress=seen.append, sparsity=lambda: 0.25)
+    history = trainer.fit(
+        tiny_data.x_train,
+        tiny_data.y_train,
+        epochs=2,
+        batch_size=16,
+        phase="fine-tuning",
+        on_progress=seen.append,
+        sparsity=lambda: 0.25,
+    )
     total = 2 * tiny_data.steps_per_epoch(16)
     assert [p.step for p in seen] == list(range(1, total + 1))
-    assert {p.phase for p in seen} == {"fine-tuning"} and seen[-1].epoch == 2 and seen[-1].fraction == 1.0
+    assert (
+        {p.phase for p in seen} == {"fine-tuning"}
+        and seen[-1].epoch == 2
+        and seen[-1].fraction == 1.0
+    )
     assert all(np.isfinite(p.loss) and 0 <= p.accuracy <= 1 and p.sparsity == 0.25 for p in seen)
     assert [h["epoch"] for h in history] == [1, 2] and all(h["seconds"] > 0 for h in history)
-    assert set(seen[0].to_dict()) >= {"phase", "epoch", "step", "steps", "loss", "accuracy", "sparsity", "fraction"}
+    assert set(seen[0].to_dict()) >= {
+        "phase",
+        "epoch",
+        "step",
+        "steps",
+        "loss",
+        "accuracy",
+        "sparsity",
+        "fraction",
+    }
 
 
 def test_cancel_stops_at_the_next_step_boundary(tiny_model, tiny_data):
     steps = []
     trainer = Trainer(tiny_model, learning_rate=1e-3, total_steps=100)
     with pytest.raises(Canceled):
-        trainer.fit(tiny_data.x_train, tiny_data.y_train, epochs=5, batch_size=16,
-                    on_progress=lambda p: steps.append(p.step), should_cancel=lambda: len(steps) >= 3)
+        trainer.fit(
+            tiny_data.x_train,
+            tiny_data.y_train,
+            epochs=5,
+            batch_size=16,
+            on_progress=lambda p: steps.append(p.step),
+            should_cancel=lambda: len(steps) >= 3,
+        )
     assert len(steps) == 3
 
 
 def test_training_learns_the_synthetic_set(tiny_model, tiny_data):
     from prune_core.engine import metrics
 
-    trainer = Trainer(tiny_model, learning_rate=1e-2, total_steps=15 * tiny_data.steps_per_epoch(16), augment=False)
+    trainer = Trainer(
+        tiny_model,
+        learning_rate=1e-2,
+        total_steps=15 * tiny_data.steps_per_epoch(16),
+        augment=False,
+    )
     trainer.fit(tiny_data.x_train, tiny_data.y_train, epochs=15, batch_size=16)
     assert metrics.accuracy(tiny_model, tiny_data.x_test, tiny_data.y_test)["top1"] >= 0.8
 
@@ -45,8 +77,17 @@ def test_training_in_segments_follows_the_same_steps_as_one_run(tiny_model, tiny
     for first, last in ((1, 4), (5, steps)):
         trainer = Trainer(tiny_model, learning_rate=1e-3, total_steps=steps)
         trainer.start_at(first - 1)
-        parts.append(trainer.fit(tiny_data.x_train, tiny_data.y_train, epochs=3, batch_size=16, first_step=first,
-                                 last_step=last, on_progress=lambda p: seen.append(p.step)))
+        parts.append(
+            trainer.fit(
+                tiny_data.x_train,
+                tiny_data.y_train,
+                epochs=3,
+                batch_size=16,
+                first_step=first,
+                last_step=last,
+                on_progress=lambda p: seen.append(p.step),
+            )
+        )
         assert int(trainer.optimizer.iterations.numpy()) == last
     assert seen == list(range(1, steps + 1))
     history = merge_history(parts)
@@ -67,4 +108,7 @@ def test_batchnorm_recalibration_fits_statistics_without_touching_weights():
     recalibrate_batchnorm(model, images, batch_size=16, batches=20)
     np.testing.assert_allclose(bn.moving_mean.numpy(), [6.0, 6.0], rtol=1e-3)
     np.testing.assert_allclose(bn.moving_variance.numpy(), [0.0, 0.0], atol=1e-3)
-    assert all(np.array_equal(a, b) for a, b in zip(weights, [w for w in model.get_weights() if w.shape != (2,)]))
+    assert all(
+        np.array_equal(a, b)
+        for a, b in zip(weights, [w for w in model.get_weights() if w.shape != (2,)])
+    )

@@ -1,4 +1,5 @@
 """Fixtures for the tests of prune_core.jobs: a job store that shares the session's baselines."""
+
 from pathlib import Path
 
 import pytest

@@ -1,4 +1,5 @@
 """Helpers shared by the tests of prune_core.jobs: quick and slow recipes, waiting for a state."""
+
 import time
 
 from prune_core.recipe.spec import RunSpec

@@ -1,4 +1,5 @@
 """Tests for prune_core.jobs.body: a job process outlasts a locked store; a full disk is named."""
+
 import os
 import subprocess
 import sys
@@ -20,8 +21,13 @@ def test_a_store_locked_longer_than_its_timeout_never_kills_a_running_job(store)
     job_id = store.submit(SLOW)
     store.claim_next()
     env = {**os.environ, "PRUNE_HOME": str(store.path.parent), "PRUNE_DB_TIMEOUT": "3"}
-    proc = subprocess.Popen([sys.executable, "-m", "prune_core", "job", str(job_id)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "prune_core", "job", str(job_id)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         assert _wait(lambda: (store.get(job_id).progress or {}).get("phase") == "fine-tuning", 120)
         lock = sqlite3.connect(store.path, isolation_level=None)
@@ -30,7 +36,9 @@ def test_a_store_locked_longer_than_its_timeout_never_kills_a_running_job(store)
         lock.execute("COMMIT")
         lock.close()
         step = (store.get(job_id).progress or {}).get("step", 0)
-        assert _wait(lambda: (store.get(job_id).progress or {}).get("step", 0) > step, 20), "no progress after the lock"
+        assert _wait(lambda: (store.get(job_id).progress or {}).get("step", 0) > step, 20), (
+            "no progress after the lock"
+        )
         assert store.get(job_id).status == "running"
         store.request_cancel(job_id)
         assert _wait(lambda: store.get(job_id).status == "canceled", 10)

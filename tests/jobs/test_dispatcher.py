@@ -1,4 +1,5 @@
 """Tests for prune_core.jobs.dispatcher: queued jobs run, fail, cancel, time out; none lost."""
+
 import os
 import subprocess
 import sys
@@ -33,8 +34,13 @@ def test_a_job_that_raises_is_failed_with_its_error(store):
 def test_cancel_takes_effect_within_five_seconds(store):
     job_id = store.submit(SLOW)
     env = {**os.environ, "PRUNE_HOME": str(store.path.parent)}
-    dispatcher = subprocess.Popen([sys.executable, "-m", "prune_core", "worker"], cwd=ROOT, env=env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dispatcher = subprocess.Popen(
+        [sys.executable, "-m", "prune_core", "worker"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         assert _wait(lambda: store.get(job_id).progress.get("phase") == "fine-tuning", 120)
         asked = time.monotonic()
@@ -46,7 +52,10 @@ def test_cancel_takes_effect_within_five_seconds(store):
 
 
 def test_twenty_queued_jobs_all_finish_none_lost(store):
-    ids = [store.submit(QUICK.with_(fine_tune_epochs=0, sparsity=round(0.04 * i, 2))) for i in range(20)]
+    ids = [
+        store.submit(QUICK.with_(fine_tune_epochs=0, sparsity=round(0.04 * i, 2)))
+        for i in range(20)
+    ]
     dispatcher.dispatch(store, parallel=2, idle_seconds=0)
     jobs = [store.get(i) for i in ids]
     assert [j.status for j in jobs] == ["completed"] * 20, [j.error for j in jobs]
@@ -72,8 +81,12 @@ def test_export_job_measures_a_finished_run_and_merges_into_it(store):
     export = store.get(export_id)
     assert export.status == "completed", export.error
     merged = store.get(run_id).result
-    assert merged["tflite_float_agreement"] >= 0.99 and merged["tflite_int8_bytes"] < merged["tflite_float_bytes"]
-    assert merged["top1"] == export.result.get("top1", merged["top1"])  # the run's own numbers are kept
+    assert (
+        merged["tflite_float_agreement"] >= 0.99
+        and merged["tflite_int8_bytes"] < merged["tflite_float_bytes"]
+    )
+    # the run's own numbers are kept
+    assert merged["top1"] == export.result.get("top1", merged["top1"])
     from prune_core.results import frame as results
 
     assert list(results.frame(store.list())["job"]) == [run_id]  # export jobs are not runs
@@ -103,8 +116,11 @@ def test_the_dispatcher_outlasts_a_store_locked_longer_than_its_timeout(store, m
     lock = sqlite3.connect(store.path, isolation_level=None, check_same_thread=False)
     lock.execute("BEGIN EXCLUSIVE")
     done = {}
-    thread = threading.Thread(target=lambda: done.setdefault("started", dispatcher.dispatch(store, parallel=1,
-                                                                                        idle_seconds=0)))
+    thread = threading.Thread(
+        target=lambda: done.setdefault(
+            "started", dispatcher.dispatch(store, parallel=1, idle_seconds=0)
+        )
+    )
     thread.start()
     time.sleep(3)  # the dispatcher polls a store it cannot read, six times its timeout
     lock.execute("COMMIT")

@@ -1,4 +1,5 @@
 """Tests for prune_core.jobs.store: job states, history, owners, recovery and a locked database."""
+
 import os
 import signal
 import subprocess
@@ -22,7 +23,10 @@ def test_store_keeps_order_states_and_history(store):
     store.finish(first.id, "failed", error="late")  # a finished job stays finished
     assert store.get(first.id).status == "completed" and store.get(first.id).result == {"top1": 0.9}
     store.request_cancel(ids[1])
-    assert store.get(ids[1]).status == "canceled" and store.get(ids[1]).error == "canceled before it started"
+    assert (
+        store.get(ids[1]).status == "canceled"
+        and store.get(ids[1]).error == "canceled before it started"
+    )
     retry = store.retry(ids[1])
     assert store.get(retry).status == "queued" and store.get(retry).spec == store.get(ids[1]).spec
     store.delete(ids[1])
@@ -34,8 +38,13 @@ def test_store_keeps_order_states_and_history(store):
 
 def _start_job_process(store, job_id):
     env = {**os.environ, "PRUNE_HOME": str(store.path.parent)}
-    return subprocess.Popen([sys.executable, "-m", "prune_core", "job", str(job_id)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "prune_core", "job", str(job_id)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def test_a_killed_job_process_is_marked_interrupted_on_recovery(store):
@@ -86,7 +95,10 @@ def test_a_final_state_waits_out_a_locked_store(store, monkeypatch):
     lock.execute("BEGIN EXCLUSIVE")
     with pytest.raises(sqlite3.OperationalError):
         store.finish(first, "failed", error="no patience")
-    assert store.report(first, {"phase": "fine-tuning"}) is False and store.cancel_requested(first) is False
+    assert (
+        store.report(first, {"phase": "fine-tuning"}) is False
+        and store.cancel_requested(first) is False
+    )
     threading.Timer(2.0, lambda: (lock.execute("COMMIT"), lock.close())).start()
     store.finish(second, "completed", result={"x": 1}, patience=30)
     assert store.get(second).status == "completed" and store.get(second).result == {"x": 1}
@@ -95,7 +107,10 @@ def test_a_final_state_waits_out_a_locked_store(store, monkeypatch):
 def test_the_store_records_owners_and_refuses_actions_on_other_peoples_jobs(home):
     store = JobStore()
     spec = RunSpec.of(model="tiny-cnn", dataset="synthetic")
-    bobs, alices = store.submit(spec, owner="bob"), store.submit(spec.with_(sparsity=0.7), owner="alice")
+    bobs, alices = (
+        store.submit(spec, owner="bob"),
+        store.submit(spec.with_(sparsity=0.7), owner="alice"),
+    )
     assert (store.get(bobs).owner, store.get(alices).owner) == ("bob", "alice")
     assert not store.request_cancel(bobs, only_owner="alice")
     assert store.get(bobs).status == "queued" and not store.get(bobs).cancel_requested
@@ -118,11 +133,18 @@ def test_a_store_made_before_owners_existed_gains_the_column(home):
     import sqlite3
 
     db = sqlite3.connect(home / "jobs.sqlite3")
-    db.executescript("CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, spec TEXT NOT NULL, label TEXT NOT NULL,"
-                     " sweep TEXT, status TEXT NOT NULL DEFAULT 'queued', created_at REAL NOT NULL, started_at REAL,"
-                     " finished_at REAL, pid INTEGER, cancel_requested INTEGER NOT NULL DEFAULT 0, progress TEXT,"
-                     " error TEXT, result TEXT);")
-    db.execute("INSERT INTO jobs(spec, label, created_at) VALUES (?, 'old', 0)", (RunSpec().to_json(),))
+    db.executescript(
+        "CREATE TABLE jobs (id INTEGER PRIMARY KEY AUTOINCREMENT, spec TEXT NOT NULL, label TEXT "
+        "NOT NULL,"
+        " sweep TEXT, status TEXT NOT NULL DEFAULT 'queued', created_at REAL NOT NULL, "
+        "started_at REAL,"
+        " finished_at REAL, pid INTEGER, cancel_requested INTEGER NOT NULL DEFAULT 0, progress "
+        "TEXT,"
+        " error TEXT, result TEXT);"
+    )
+    db.execute(
+        "INSERT INTO jobs(spec, label, created_at) VALUES (?, 'old', 0)", (RunSpec().to_json(),)
+    )
     db.commit()
     db.close()
     store = JobStore()

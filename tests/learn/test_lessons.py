@@ -1,4 +1,5 @@
 """Tests for prune_core.learn.lessons: each claim the Learn page makes is checked on its numbers."""
+
 import numpy as np
 import pytest
 
@@ -8,10 +9,13 @@ from prune_core.results.demo import runs
 
 def test_a_threshold_zeros_exactly_the_weights_below_it_and_the_output_moves_with_it():
     weights, origin = lessons.lesson_weights()
-    assert weights.shape == (16, 16) and "block6b_project_conv" in origin  # the bundled real weights
+    # the bundled real weights
+    assert weights.shape == (16, 16) and "block6b_project_conv" in origin
     x = lessons.sample_input()
-    none, half, most = (lessons.threshold_cut(weights, t, x) for t in
-                        (0.0, float(np.median(np.abs(weights))), float(np.quantile(np.abs(weights), 0.9))))
+    none, half, most = (
+        lessons.threshold_cut(weights, t, x)
+        for t in (0.0, float(np.median(np.abs(weights))), float(np.quantile(np.abs(weights), 0.9)))
+    )
     assert none["sparsity"] == 0 and none["output_change"] == 0
     assert half["sparsity"] == pytest.approx(0.5, abs=1 / 256)
     assert not (half["mask"] & (np.abs(weights) < float(np.median(np.abs(weights))))).any()
@@ -23,7 +27,8 @@ def test_the_seeds_fisher_example_removes_theta_2_at_threshold_5():
     seed = lessons.SEED_FISHER
     choice = lessons.fisher_example(seed["w"], seed["fisher"], seed["threshold"])
     assert choice["seed_removes"] == [1]  # eigenvalues 10 and 1: only θ₂ is below 5
-    assert choice["saliency_removes"] == 1 and choice["magnitude_removes"] == 0  # magnitude chooses differently
+    # magnitude chooses differently
+    assert choice["saliency_removes"] == 1 and choice["magnitude_removes"] == 0
     np.testing.assert_allclose(choice["loss_if_removed"], [0.5 * 10 * 0.25, 0.5 * 1 * 1.0])
     # the saliency is the loss on the quadratic: evaluate ΔL where each parameter is zeroed
     surface = lessons.loss_surface(seed["w"], seed["fisher"], points=401)
@@ -31,7 +36,11 @@ def test_the_seeds_fisher_example_removes_theta_2_at_threshold_5():
     i0, j1 = np.abs(t1 - 0).argmin(), np.abs(t2 - seed["w"][1]).argmin()
     assert surface["loss"][j1, i0] == pytest.approx(choice["loss_if_removed"][0], rel=0.02)
     flipped = lessons.fisher_example((2.0, 1.0), (10.0, 1.0), 5.0)
-    assert flipped["seed_removes"] == [1] and flipped["saliency_removes"] == 1 and flipped["magnitude_removes"] == 1
+    assert (
+        flipped["seed_removes"] == [1]
+        and flipped["saliency_removes"] == 1
+        and flipped["magnitude_removes"] == 1
+    )
 
 
 def test_channels_leave_a_smaller_dense_matrix_where_single_weights_leave_zeros():
@@ -52,5 +61,7 @@ def test_the_measured_rows_come_from_the_bundled_runs():
     channels = [r for r in speed if r["kind"] == "whole channels"]
     assert all(r["measured on"] == "LiteRT, 1 thread" for r in channels)
     pipeline = lessons.pipeline_rows(results)
-    assert pipeline and all(r["top1"] >= r["top1_before"] - 0.05 for r in pipeline if r["strategy"] != "random")
+    assert pipeline and all(
+        r["top1"] >= r["top1_before"] - 0.05 for r in pipeline if r["strategy"] != "random"
+    )
     assert {r["strategy"] for r in pipeline} >= {"magnitude", "taylor", "fisher", "random"}

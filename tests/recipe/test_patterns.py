@@ -1,4 +1,5 @@
 """Tests for prune_core.recipe.patterns: N:M masks equal tfmot's, blocks go together."""
+
 import numpy as np
 import pytest
 
@@ -40,7 +41,8 @@ def test_nm_keeps_earlier_removals_and_counts_violations():
     mask = patterns.nm_mask(scores, 2, 4, previous)
     assert mask[0, 0, 7, 0] == 0 and patterns.nm_violations(scores * mask, 2, 4) == 0
     dense = np.ones((1, 1, 8, 4))
-    assert patterns.nm_violations(dense, 2, 4) == 8  # 4 outputs × 2 groups of 4 inputs, none has a zero
+    # 4 outputs × 2 groups of 4 inputs, none has a zero
+    assert patterns.nm_violations(dense, 2, 4) == 8
 
 
 @pytest.mark.parametrize("text", ["block:1x4", "block:4x1", "block:2x2"])
@@ -53,8 +55,12 @@ def test_blocks_go_together_and_are_ranked_by_their_mean(text):
     for mask, means in zip(masks, blocks):  # every block is all kept or all removed
         assert mask.shape in {s.shape for s in scores}
         assert set(np.unique(means)) <= {0.0, 1.0}
-    kept_means = np.concatenate([patterns.block_scores(s, pattern)[0][b == 1] for s, b in zip(scores, blocks)])
-    gone_means = np.concatenate([patterns.block_scores(s, pattern)[0][b == 0] for s, b in zip(scores, blocks)])
+    kept_means = np.concatenate(
+        [patterns.block_scores(s, pattern)[0][b == 1] for s, b in zip(scores, blocks)]
+    )
+    gone_means = np.concatenate(
+        [patterns.block_scores(s, pattern)[0][b == 0] for s, b in zip(scores, blocks)]
+    )
     assert kept_means.min() >= gone_means.max()  # one global ranking of block means
     assert 1 - np.mean(np.concatenate([m.ravel() for m in masks])) == pytest.approx(0.5, abs=0.03)
 
@@ -70,10 +76,17 @@ def test_block_threshold_and_earlier_removals():
     assert again[0, 4:].sum() == 0 and again.sum() == 12
 
 
-@pytest.mark.parametrize("text,fragment", [
-    ("3:2", "0 < N < M"), ("0:4", "0 < N < M"), ("block:1x1", "unstructured"), ("block:0x4", "1 ≤ H, W"),
-    ("2x4", "unknown pattern"), ("2:4:8", "unknown pattern"),
-])
+@pytest.mark.parametrize(
+    "text,fragment",
+    [
+        ("3:2", "0 < N < M"),
+        ("0:4", "0 < N < M"),
+        ("block:1x1", "unstructured"),
+        ("block:0x4", "1 ≤ H, W"),
+        ("2x4", "unknown pattern"),
+        ("2:4:8", "unknown pattern"),
+    ],
+)
 def test_bad_patterns_are_refused(text, fragment):
     with pytest.raises(SpecError, match=fragment.replace("(", r"\(")):
         Pattern.parse(text)

@@ -1,4 +1,5 @@
 """Tests for prune_core.recipe.regrowth: RigL drops small weights, grows large gradients."""
+
 import numpy as np
 import pytest
 

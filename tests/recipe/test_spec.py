@@ -1,4 +1,5 @@
 """Tests for prune_core.recipe.spec: RunSpec's checks, flat JSON, command line and sweeps."""
+
 import json
 
 import pytest
@@ -19,34 +20,56 @@ def test_defaults_are_valid_and_round_trip_through_json():
     assert json.loads(spec.to_json())["strategy"] == "magnitude"
 
 
-@pytest.mark.parametrize("changes, fragment", [
-    (dict(sparsity=1.0), "sparsity must be in [0, 1)"),
-    (dict(sparsity=-0.1), "sparsity must be in [0, 1)"),
-    (dict(strategy="snip2"), "unknown strategy"),
-    (dict(scope="blockwise"), "unknown scope"),
-    (dict(schedule="cosine"), "unknown schedule"),
-    (dict(model="resnet"), "unknown model"),
-    (dict(dataset="mnist"), "unknown dataset"),
-    (dict(sparsity=None, threshold=None), "exactly one"),
-    (dict(threshold=0.1), "exactly one"),
-    (dict(sparsity=None, threshold=-1.0), "threshold must be >= 0"),
-    (dict(sparsity=None, threshold=0.1, schedule="polynomial", end_step=100), "threshold mode prunes once"),
-    (dict(strategy="tfmot", scope="global"), "tfmot's recipe ranks weights per layer"),
-    (dict(strategy="tfmot", fine_tune_epochs=0), "prunes during fine-tuning"),
-    (dict(fine_tune_epochs=-1), "fine tune epochs"),
-    (dict(learning_rate=0.0), "learning rate"),
-    (dict(schedule="polynomial", begin_step=10, end_step=5), "end step > begin step"),
-    (dict(granularity="structured", strategy="tfmot"), "prunes single weights only"),
-    (dict(granularity="structured", budget="energy"), "unknown budget"),
-    (dict(granularity="structured", scope="global", rank="speed"), "unknown rank"),
-    (dict(granularity="unstructured", scope="global", rank="latency"), "latency ranking applies"),
-    (dict(granularity="structured", scope="layerwise", rank="latency"), "latency ranking applies"),
-    (dict(granularity="structured", scope="global", sparsity=None, threshold=0.5, rank="latency"),
-     "latency ranking applies"),
-    (dict(granularity="structured", scope="global", budget="latency", rank="latency"),
-     "already counts LiteRT time"),
-    (dict(granularity="structured", channel_multiple=3), "channel multiple"),
-])
+@pytest.mark.parametrize(
+    "changes, fragment",
+    [
+        (dict(sparsity=1.0), "sparsity must be in [0, 1)"),
+        (dict(sparsity=-0.1), "sparsity must be in [0, 1)"),
+        (dict(strategy="snip2"), "unknown strategy"),
+        (dict(scope="blockwise"), "unknown scope"),
+        (dict(schedule="cosine"), "unknown schedule"),
+        (dict(model="resnet"), "unknown model"),
+        (dict(dataset="mnist"), "unknown dataset"),
+        (dict(sparsity=None, threshold=None), "exactly one"),
+        (dict(threshold=0.1), "exactly one"),
+        (dict(sparsity=None, threshold=-1.0), "threshold must be >= 0"),
+        (
+            dict(sparsity=None, threshold=0.1, schedule="polynomial", end_step=100),
+            "threshold mode prunes once",
+        ),
+        (dict(strategy="tfmot", scope="global"), "tfmot's recipe ranks weights per layer"),
+        (dict(strategy="tfmot", fine_tune_epochs=0), "prunes during fine-tuning"),
+        (dict(fine_tune_epochs=-1), "fine tune epochs"),
+        (dict(learning_rate=0.0), "learning rate"),
+        (dict(schedule="polynomial", begin_step=10, end_step=5), "end step > begin step"),
+        (dict(granularity="structured", strategy="tfmot"), "prunes single weights only"),
+        (dict(granularity="structured", budget="energy"), "unknown budget"),
+        (dict(granularity="structured", scope="global", rank="speed"), "unknown rank"),
+        (
+            dict(granularity="unstructured", scope="global", rank="latency"),
+            "latency ranking applies",
+        ),
+        (
+            dict(granularity="structured", scope="layerwise", rank="latency"),
+            "latency ranking applies",
+        ),
+        (
+            dict(
+                granularity="structured",
+                scope="global",
+                sparsity=None,
+                threshold=0.5,
+                rank="latency",
+            ),
+            "latency ranking applies",
+        ),
+        (
+            dict(granularity="structured", scope="global", budget="latency", rank="latency"),
+            "already counts LiteRT time",
+        ),
+        (dict(granularity="structured", channel_multiple=3), "channel multiple"),
+    ],
+)
 def test_bad_recipes_are_refused_with_a_clear_message(changes, fragment):
     with pytest.raises(SpecError, match=None) as info:
         RunSpec.of(**changes)
@@ -74,8 +97,17 @@ def test_file_and_folder_names_are_accepted():
 
 
 def test_a_recipe_is_grouped_but_its_json_stays_flat():
-    spec = RunSpec.of(strategy="taylor", sparsity=0.8, schedule="polynomial", initial_sparsity=0.2, begin_step=1,
-                      end_step=41, frequency=10, fine_tune_epochs=3, image_size=48)
+    spec = RunSpec.of(
+        strategy="taylor",
+        sparsity=0.8,
+        schedule="polynomial",
+        initial_sparsity=0.2,
+        begin_step=1,
+        end_step=41,
+        frequency=10,
+        fine_tune_epochs=3,
+        image_size=48,
+    )
     assert spec.pruning.strategy == "taylor" and spec.training.fine_tune_epochs == 3
     assert spec.baseline.image_size == 48 and spec.schedule.kind == "polynomial"
     assert spec.schedule.final_sparsity == 0.8  # the schedule ends at the pruning target
@@ -85,17 +117,27 @@ def test_a_recipe_is_grouped_but_its_json_stays_flat():
 
 
 def test_recipes_stored_before_the_groups_existed_still_load():
-    # a job's spec column as written by the flat RunSpec (c982413), and one from before rank/export existed
-    stored = ('{"baseline_epochs": 40, "batch_size": 32, "begin_step": 0, "budget": "flops", '
-              '"calibration_examples": 256, "channel_multiple": 1, "dataset": "digits", "end_step": -1, '
-              '"export": "none", "fine_tune_epochs": 8, "frequency": 100, "granularity": "structured", '
-              '"image_size": 32, "initial_sparsity": 0.0, "learning_rate": 0.001, "model": "efficientnet-compact", '
-              '"power": 3.0, "prune_depthwise": false, "prune_head": false, "rank": "latency", "schedule": "oneshot", '
-              '"scope": "global", "seed": 0, "sparsity": 0.4, "strategy": "taylor", "threshold": null, '
-              '"weights": "none"}')
+    # a job's spec column as written by the flat RunSpec (c982413), and one from before rank/export
+    # existed
+    stored = (
+        '{"baseline_epochs": 40, "batch_size": 32, "begin_step": 0, "budget": "flops", '
+        '"calibration_examples": 256, "channel_multiple": 1, "dataset": "digits", "end_step": -1, '
+        '"export": "none", "fine_tune_epochs": 8, "frequency": 100, "granularity": "structured", '
+        '"image_size": 32, "initial_sparsity": 0.0, "learning_rate": 0.001, "model": '
+        '"efficientnet-compact", '
+        '"power": 3.0, "prune_depthwise": false, "prune_head": false, "rank": "latency", '
+        '"schedule": "oneshot", '
+        '"scope": "global", "seed": 0, "sparsity": 0.4, "strategy": "taylor", "threshold": null, '
+        '"weights": "none"}'
+    )
     spec = RunSpec.from_json(stored)
-    assert (spec.pruning.granularity, spec.pruning.rank, spec.pruning.sparsity) == ("structured", "latency", 0.4)
-    again = json.loads(spec.to_json())  # the stored recipe, plus the fields added since, at their defaults
+    assert (spec.pruning.granularity, spec.pruning.rank, spec.pruning.sparsity) == (
+        "structured",
+        "latency",
+        0.4,
+    )
+    # the stored recipe, plus the fields added since, at their defaults
+    again = json.loads(spec.to_json())
     assert {k: v for k, v in again.items() if k in json.loads(stored)} == json.loads(stored)
     assert RunSpec.from_json(spec.to_json()) == spec
     older = RunSpec.from_dict({"strategy": "fisher", "sparsity": 0.9, "schedule": "oneshot"})
@@ -103,10 +145,14 @@ def test_recipes_stored_before_the_groups_existed_still_load():
 
 
 def test_command_line_reproduces_the_recipe():
-    spec = RunSpec.of(strategy="taylor", sparsity=0.4, granularity="structured", scope="global", prune_head=True)
+    spec = RunSpec.of(
+        strategy="taylor", sparsity=0.4, granularity="structured", scope="global", prune_head=True
+    )
     command = spec.command()
-    assert command == ("python -m prune_core run --strategy taylor --sparsity 0.4 --granularity structured "
-                       "--scope global --prune-head")
+    assert command == (
+        "python -m prune_core run --strategy taylor --sparsity 0.4 --granularity structured "
+        "--scope global --prune-head"
+    )
     from prune_core import cli
 
     args = cli.build_parser().parse_args(command.split()[3:])
@@ -114,9 +160,12 @@ def test_command_line_reproduces_the_recipe():
 
 
 def test_sweeps_expand_strategies_by_amounts_and_read_numbers_clearly():
-    specs = expand({"fine_tune_epochs": 2}, ["magnitude", " fisher"], sparsities=parse_numbers("0.5, 0.9", "x"))
-    assert [(s.pruning.strategy, s.pruning.sparsity, s.training.fine_tune_epochs) for s in specs] == [
-        ("magnitude", 0.5, 2), ("magnitude", 0.9, 2), ("fisher", 0.5, 2), ("fisher", 0.9, 2)]
+    specs = expand(
+        {"fine_tune_epochs": 2}, ["magnitude", " fisher"], sparsities=parse_numbers("0.5, 0.9", "x")
+    )
+    assert [
+        (s.pruning.strategy, s.pruning.sparsity, s.training.fine_tune_epochs) for s in specs
+    ] == [("magnitude", 0.5, 2), ("magnitude", 0.9, 2), ("fisher", 0.5, 2), ("fisher", 0.9, 2)]
     assert [s.pruning.threshold for s in expand({}, ["magnitude"], thresholds=[1e-3])] == [1e-3]
     with pytest.raises(SpecError, match="target sparsities must be comma-separated numbers"):
         parse_numbers("0.5, abc", "target sparsities")
@@ -126,8 +175,16 @@ def test_sweeps_expand_strategies_by_amounts_and_read_numbers_clearly():
         expand({}, ["snip"], sparsities=[0.5])
 
 
-@pytest.mark.parametrize("field, value", [("image_size", 5000), ("batch_size", 10**6), ("fine_tune_epochs", 10**6),
-                                          ("baseline_epochs", 1001), ("calibration_examples", 10**7)])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("image_size", 5000),
+        ("batch_size", 10**6),
+        ("fine_tune_epochs", 10**6),
+        ("baseline_epochs", 1001),
+        ("calibration_examples", 10**7),
+    ],
+)
 def test_a_recipe_of_unbounded_cost_is_refused(field, value):
     with pytest.raises(SpecError, match=f"{field.replace('_', ' ')} must be an integer in"):
         RunSpec.of(**{field: value})
@@ -139,7 +196,9 @@ def test_pattern_is_normalised_labelled_and_round_trips():
     assert RunSpec.from_json(spec.to_json()) == spec and "--pattern block:1x4" in spec.command()
     rigl = RunSpec.of(regrow="rigl", sparsity=0.9)
     assert rigl.label().endswith("+rigl") and RunSpec.from_json(rigl.to_json()) == rigl
-    assert RunSpec.of().pruning.pattern == "unstructured" and "pattern" not in RunSpec.of().command()
+    assert (
+        RunSpec.of().pruning.pattern == "unstructured" and "pattern" not in RunSpec.of().command()
+    )
 
 
 @settings(max_examples=300, deadline=None)

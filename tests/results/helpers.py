@@ -1,4 +1,5 @@
 """Helpers shared by the tests of prune_core.results: the schema-1 results, a frame of rows."""
+
 import json
 
 import pandas as pd

@@ -1,4 +1,5 @@
 """Tests for prune_core.results.allocation: the budget is met, spent where removal is cheap."""
+
 import numpy as np
 import pytest
 
@@ -16,7 +17,9 @@ def test_the_budget_is_met_exactly_and_no_layer_is_emptied():
         result = allocation.allocate(sizes, LEVELS, costs, target)
         removed = float(np.dot(result.sparsities, sizes)) / sum(sizes)
         assert removed == pytest.approx(target, abs=1e-9)
-        assert (result.sparsities <= allocation.MAX_SPARSITY + 1e-12).all() and (result.sparsities >= 0).all()
+        assert (result.sparsities <= allocation.MAX_SPARSITY + 1e-12).all() and (
+            result.sparsities >= 0
+        ).all()
 
 
 def test_a_layer_whose_removal_costs_nothing_goes_first():

@@ -1,4 +1,5 @@
 """Tests for prune_core.results.deployment: deployment numbers keep their schema-1 names."""
+
 from prune_core.results.run_result import RunResult
 from tests.results.helpers import _old
 

@@ -1,4 +1,5 @@
 """Tests for prune_core.results.frame: the runs' frame, its Pareto front, latency bands and axes."""
+
 import json
 from dataclasses import replace
 
@@ -12,21 +13,41 @@ from tests.results.helpers import _df
 
 
 def test_pareto_front_keeps_only_undominated_runs():
-    df = _df([{"gzip_bytes": 100, "top1": 0.90}, {"gzip_bytes": 200, "top1": 0.95},
-              {"gzip_bytes": 150, "top1": 0.89}, {"gzip_bytes": 300, "top1": 0.95}])
+    df = _df(
+        [
+            {"gzip_bytes": 100, "top1": 0.90},
+            {"gzip_bytes": 200, "top1": 0.95},
+            {"gzip_bytes": 150, "top1": 0.89},
+            {"gzip_bytes": 300, "top1": 0.95},
+        ]
+    )
     assert results.pareto_mask(df, "gzip_bytes").tolist() == [True, True, False, False]
 
 
 def test_pareto_front_prefers_more_sparsity():
-    df = _df([{"weight_sparsity": 0.5, "top1": 0.95}, {"weight_sparsity": 0.9, "top1": 0.95},
-              {"weight_sparsity": 0.8, "top1": 0.97}])
+    df = _df(
+        [
+            {"weight_sparsity": 0.5, "top1": 0.95},
+            {"weight_sparsity": 0.9, "top1": 0.95},
+            {"weight_sparsity": 0.8, "top1": 0.97},
+        ]
+    )
     assert results.pareto_mask(df, "weight_sparsity").tolist() == [False, True, True]
 
 
 def test_unchanged_latency_is_said_only_when_sparsity_moved_and_latency_did_not():
     # runs timed once (no band): ±15 % around the dense latency
-    flat = _df([{"granularity": "unstructured", "weight_sparsity": s, "latency_ms_b1_p50": 10 + d,
-                 "dense_latency_ms_b1_p50": 10.0} for s, d in ((0.1, 0.2), (0.5, -0.3), (0.9, 0.4))])
+    flat = _df(
+        [
+            {
+                "granularity": "unstructured",
+                "weight_sparsity": s,
+                "latency_ms_b1_p50": 10 + d,
+                "dense_latency_ms_b1_p50": 10.0,
+            }
+            for s, d in ((0.1, 0.2), (0.5, -0.3), (0.9, 0.4))
+        ]
+    )
     assert results.latency_unchanged(flat)
     moved = flat.assign(latency_ms_b1_p50=[10.0, 7.0, 4.0])
     assert not results.latency_unchanged(moved)
@@ -35,36 +56,87 @@ def test_unchanged_latency_is_said_only_when_sparsity_moved_and_latency_did_not(
 
 
 def test_with_speedup_bands_unchanged_means_every_band_holds_one():
-    # 40 % apart in p50 (a noisy machine), yet each run's speedup against dense, timed in alternation,
+    # 40 % apart in p50 (a noisy machine), yet each run's speedup against dense, timed in
+    # alternation,
     # is 1.0 within its band: that is noise, not a result
-    noisy = _df([{"granularity": "unstructured", "weight_sparsity": s, "latency_ms_b1_p50": ms,
-                  "speedup_b1": 1.0, "speedup_b1_lo": 0.93, "speedup_b1_hi": 1.06}
-                 for s, ms in ((0.5, 9.0), (0.8, 15.0), (0.9, 6.5))])
+    noisy = _df(
+        [
+            {
+                "granularity": "unstructured",
+                "weight_sparsity": s,
+                "latency_ms_b1_p50": ms,
+                "speedup_b1": 1.0,
+                "speedup_b1_lo": 0.93,
+                "speedup_b1_hi": 1.06,
+            }
+            for s, ms in ((0.5, 9.0), (0.8, 15.0), (0.9, 6.5))
+        ]
+    )
     assert results.latency_unchanged(noisy)
-    one_really_faster = noisy.assign(speedup_b1_lo=[0.93, 0.95, 1.4], speedup_b1_hi=[1.06, 1.05, 1.6])
+    one_really_faster = noisy.assign(
+        speedup_b1_lo=[0.93, 0.95, 1.4], speedup_b1_hi=[1.06, 1.05, 1.6]
+    )
     assert not results.latency_unchanged(one_really_faster)
 
 
 def test_pareto_front_on_latency_ignores_differences_inside_the_band():
     # run 1 is "faster" than run 0 by 1 ms, but both medians move ±2 ms: tied on latency, so run 0
     # (more accurate) dominates; run 2 is faster beyond the noise and stays on the front
-    df = _df([{"latency_ms_b1_p50": 10.0, "latency_ms_b1_lo": 8.0, "latency_ms_b1_hi": 12.0, "top1": 0.97},
-              {"latency_ms_b1_p50": 9.0, "latency_ms_b1_lo": 7.0, "latency_ms_b1_hi": 11.0, "top1": 0.95},
-              {"latency_ms_b1_p50": 4.0, "latency_ms_b1_lo": 3.5, "latency_ms_b1_hi": 4.5, "top1": 0.90}])
+    df = _df(
+        [
+            {
+                "latency_ms_b1_p50": 10.0,
+                "latency_ms_b1_lo": 8.0,
+                "latency_ms_b1_hi": 12.0,
+                "top1": 0.97,
+            },
+            {
+                "latency_ms_b1_p50": 9.0,
+                "latency_ms_b1_lo": 7.0,
+                "latency_ms_b1_hi": 11.0,
+                "top1": 0.95,
+            },
+            {
+                "latency_ms_b1_p50": 4.0,
+                "latency_ms_b1_lo": 3.5,
+                "latency_ms_b1_hi": 4.5,
+                "top1": 0.90,
+            },
+        ]
+    )
     assert results.pareto_mask(df, "latency_ms_b1_p50").tolist() == [True, False, True]
-    assert results.pareto_mask(df, "latency_ms_b1_p50", with_band=False).tolist() == [True, True, True]
-    fig = plots.tradeoff(df.assign(strategy="taylor", scope="global", schedule="oneshot", sweep="s",
-                                   granularity="unstructured", rank="importance", achieved=0.5, hover=""),
-                         "latency_ms_b1_p50")
+    assert results.pareto_mask(df, "latency_ms_b1_p50", with_band=False).tolist() == [
+        True,
+        True,
+        True,
+    ]
+    fig = plots.tradeoff(
+        df.assign(
+            strategy="taylor",
+            scope="global",
+            schedule="oneshot",
+            sweep="s",
+            granularity="unstructured",
+            rank="importance",
+            achieved=0.5,
+            hover="",
+        ),
+        "latency_ms_b1_p50",
+    )
     bars = next(t for t in fig.data if t.name == "taylor · global").error_x
     assert sorted(bars.array) == sorted(bars.arrayminus) == [0.5, 2.0, 2.0]
 
 
 def test_the_latency_axis_starts_on_the_most_faithful_measure_every_run_has():
-    df = _df([{"latency_ms_b1_p50": 9.0, "litert_ms_predicted": 0.07, "litert_1t_ms_b1_lo": 0.06},
-              {"latency_ms_b1_p50": 8.0, "litert_ms_predicted": 0.05}])
+    df = _df(
+        [
+            {"latency_ms_b1_p50": 9.0, "litert_ms_predicted": 0.07, "litert_1t_ms_b1_lo": 0.06},
+            {"latency_ms_b1_p50": 8.0, "litert_ms_predicted": 0.05},
+        ]
+    )
     choices = results.available(df, results.LATENCY_AXES)
-    assert results.default_latency_axis(df, choices) == "litert_ms_predicted"  # not every run was exported
+    # not every run was exported
+    assert results.default_latency_axis(df, choices) == "litert_ms_predicted"
     assert results.default_latency_axis(df.iloc[:1], choices) == "litert_1t_ms_b1_lo"
 
 
@@ -78,9 +150,17 @@ def _result(**flat):
 def test_frame_has_a_row_per_completed_run_and_plots_draw_it(tmp_path):
     store = JobStore(tmp_path / "jobs.sqlite3")
     entries = []
-    for strategy, sparsity, top1 in (("magnitude", 0.5, 0.97), ("magnitude", 0.8, 0.95), ("fisher", 0.8, 0.96)):
-        r = replace(_result(strategy=strategy, sparsity=sparsity, threshold=None), top1=top1,
-                    weight_sparsity=sparsity, gzip_bytes=int(1000 * (1 - sparsity)))
+    for strategy, sparsity, top1 in (
+        ("magnitude", 0.5, 0.97),
+        ("magnitude", 0.8, 0.95),
+        ("fisher", 0.8, 0.96),
+    ):
+        r = replace(
+            _result(strategy=strategy, sparsity=sparsity, threshold=None),
+            top1=top1,
+            weight_sparsity=sparsity,
+            gzip_bytes=int(1000 * (1 - sparsity)),
+        )
         entries.append((r, "s1"))
     store.add_completed(entries)
     store.submit(RunSpec())  # queued: not a result
@@ -90,22 +170,34 @@ def test_frame_has_a_row_per_completed_run_and_plots_draw_it(tmp_path):
     fig = plots.tradeoff(df, "gzip_bytes", dense=results.dense_reference(df))
     lines = [t for t in fig.data if t.name and "·" in t.name]
     assert sorted(t.name for t in lines) == ["fisher · layerwise", "magnitude · layerwise"]
-    assert any(t.name == "Pareto front" for t in fig.data) and any(t.name == "dense baseline" for t in fig.data)
+    assert any(t.name == "Pareto front" for t in fig.data) and any(
+        t.name == "dense baseline" for t in fig.data
+    )
 
 
 def test_compare_names_the_pattern_and_regrowth_in_legend_and_hover(tmp_path):
     store = JobStore(tmp_path / "jobs.sqlite3")
-    recipes = [dict(pattern="2:4"), dict(pattern="block:1x4", sparsity=0.8), dict(sparsity=0.8, regrow="rigl"),
-               dict(sparsity=0.5)]
+    recipes = [
+        dict(pattern="2:4"),
+        dict(pattern="block:1x4", sparsity=0.8),
+        dict(sparsity=0.8, regrow="rigl"),
+        dict(sparsity=0.5),
+    ]
     entries = []
     for recipe in recipes:
         r = _result(strategy="magnitude", **{"sparsity": 0.5, "threshold": None, **recipe})
         entries.append((replace(r, weight_sparsity=r.spec.pruning.sparsity), "s1"))
     store.add_completed(entries)
     df = results.frame(store.list())
-    names = sorted(t.name for t in plots.tradeoff(df, "gzip_bytes").data if t.name and "·" in t.name)
-    assert names == ["magnitude · layerwise", "magnitude · layerwise · 2:4", "magnitude · layerwise · block:1x4",
-                     "magnitude · layerwise · rigl"]
+    names = sorted(
+        t.name for t in plots.tradeoff(df, "gzip_bytes").data if t.name and "·" in t.name
+    )
+    assert names == [
+        "magnitude · layerwise",
+        "magnitude · layerwise · 2:4",
+        "magnitude · layerwise · block:1x4",
+        "magnitude · layerwise · rigl",
+    ]
     hover = dict(zip(df["pattern"], df["hover"]))
     assert "pattern: 2:4" in hover["2:4"] and "pattern: unstructured" in hover["unstructured"]
     assert "regrow: rigl" in " ".join(df["hover"]) and "regrow" in results.table(df)
@@ -115,12 +207,19 @@ def test_structured_and_unstructured_runs_share_only_correctly_named_axes(tmp_pa
     """Schema 1 drew "fraction of zero weights" and "fraction of FLOPs removed" on one axis. Now the
     frame keeps them apart, and parameters removed compares both honestly."""
     store = JobStore(tmp_path / "jobs.sqlite3")
-    store.add_completed([(RunResult.from_dict(json.loads(line)), "old") for line in SCHEMA_1.read_text().splitlines()])
+    store.add_completed(
+        [
+            (RunResult.from_dict(json.loads(line)), "old")
+            for line in SCHEMA_1.read_text().splitlines()
+        ]
+    )
     df = results.frame(store.list())
     structured = df[df["granularity"] == "structured"]
     unstructured = df[df["granularity"] == "unstructured"]
     assert len(structured) == 2 and len(unstructured) == 3
-    assert structured["budget_removed"].notna().all() and unstructured["budget_removed"].isna().all()
+    assert (
+        structured["budget_removed"].notna().all() and unstructured["budget_removed"].isna().all()
+    )
     assert (structured["weight_sparsity"] == 0).all() and (structured["unit"] == "flops").all()
     assert df["params_removed"].notna().all()
     assert results.available(df, results.AMOUNT_AXES)[0] == "params_removed"

@@ -1,4 +1,5 @@
 """Tests for prune_core.serving.access: the mode, signing in, who may manage a job."""
+
 import stat
 
 import pytest
@@ -7,8 +8,18 @@ from prune_core.errors import SpecError
 from prune_core.serving import access
 
 
-@pytest.mark.parametrize("value, mode", [(None, "local"), ("", "local"), ("1", "shared"), ("yes", "shared"),
-                                         ("0", "open"), ("off", "open"), ("maybe", "local")])
+@pytest.mark.parametrize(
+    "value, mode",
+    [
+        (None, "local"),
+        ("", "local"),
+        ("1", "shared"),
+        ("yes", "shared"),
+        ("0", "open"),
+        ("off", "open"),
+        ("maybe", "local"),
+    ],
+)
 def test_the_mode_comes_from_one_setting(monkeypatch, value, mode):
     if value is None:
         monkeypatch.delenv("PRUNE_SHARED", raising=False)
@@ -19,7 +30,11 @@ def test_the_mode_comes_from_one_setting(monkeypatch, value, mode):
 
 def test_only_loopback_addresses_count_as_local():
     assert access.loopback("127.0.0.1") and access.loopback("localhost") and access.loopback("::1")
-    assert not access.loopback("") and not access.loopback("0.0.0.0") and not access.loopback("192.168.1.5")
+    assert (
+        not access.loopback("")
+        and not access.loopback("0.0.0.0")
+        and not access.loopback("192.168.1.5")
+    )
 
 
 def test_a_password_list_signs_in_its_users_only(home):
@@ -39,9 +54,16 @@ def test_a_password_list_signs_in_its_users_only(home):
     assert access.verify("bob", "a new password") is None
 
 
-@pytest.mark.parametrize("name, password, message", [
-    ("../etc", "long enough", "user name"), ("", "long enough", "user name"), ("a b", "long enough", "user name"),
-    ("alice", "short", "at least 8"), ("alice", "é" * 40, "at most 72 bytes")])
+@pytest.mark.parametrize(
+    "name, password, message",
+    [
+        ("../etc", "long enough", "user name"),
+        ("", "long enough", "user name"),
+        ("a b", "long enough", "user name"),
+        ("alice", "short", "at least 8"),
+        ("alice", "é" * 40, "at most 72 bytes"),
+    ],
+)
 def test_bad_names_and_passwords_are_refused_and_change_nothing(home, name, password, message):
     with pytest.raises(SpecError, match=message):
         access.add_user(name, password)
@@ -49,7 +71,9 @@ def test_bad_names_and_passwords_are_refused_and_change_nothing(home, name, pass
 
 
 def test_a_damaged_password_list_signs_no_one_in(home):
-    access.users_path().write_text('{"alice": {"hash": "not a bcrypt hash"}, "../x": {"hash": "y"}, "bob": 3}')
+    access.users_path().write_text(
+        '{"alice": {"hash": "not a bcrypt hash"}, "../x": {"hash": "y"}, "bob": 3}'
+    )
     assert set(access.load_users()) == {"alice"}
     assert access.verify("alice", "anything at all") is None
     access.users_path().write_text("[not json")

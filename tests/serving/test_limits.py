@@ -1,4 +1,5 @@
 """Tests for prune_core.serving.limits: per-visitor queue caps, the paths a dashboard reads."""
+
 import pytest
 
 from prune_core import paths

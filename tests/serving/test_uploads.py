@@ -1,4 +1,5 @@
 """Tests for prune_core.serving.uploads: checked, kept under the data directory, all or nothing."""
+
 import io
 import zipfile
 
@@ -39,29 +40,46 @@ def _zip(entries: dict, links: tuple = ()) -> bytes:
 
 
 def _classes(prefix="", n=6, extra=None):
-    entries = {f"{prefix}{c}/{i}.png": _png(i * 20 + k) for k, c in enumerate(("cats", "dogs")) for i in range(n)}
+    entries = {
+        f"{prefix}{c}/{i}.png": _png(i * 20 + k)
+        for k, c in enumerate(("cats", "dogs"))
+        for i in range(n)
+    }
     return {**entries, **(extra or {})}
 
 
 def test_a_zip_of_class_folders_is_unpacked_checked_and_kept_once(home):
-    content = _zip(_classes("pets/", extra={"pets/README.txt": "labels", "pets/.DS_Store": "x",
-                                             "__MACOSX/pets/._0.png": "x"}))
+    content = _zip(
+        _classes(
+            "pets/",
+            extra={
+                "pets/README.txt": "labels",
+                "pets/.DS_Store": "x",
+                "__MACOSX/pets/._0.png": "x",
+            },
+        )
+    )
     root = uploads.store_images(content, "pets.zip", "alice")
     assert root.is_relative_to(paths.uploads_dir()) and root.name == "pets"  # its single top folder
     assert sorted(p.name for p in root.iterdir() if not p.name.startswith(".")) == ["cats", "dogs"]
     assert not (root / "README.txt").exists() and not (root.parent / "__MACOSX").exists()
-    assert uploads.store_images(content, "pets.zip", "alice") == root  # the same content is stored once
-    assert uploads.store_images(content, "pets.zip", "bob") != root  # each visitor has their own copy
+    # the same content is stored once
+    assert uploads.store_images(content, "pets.zip", "alice") == root
+    # each visitor has their own copy
+    assert uploads.store_images(content, "pets.zip", "bob") != root
 
 
-@pytest.mark.parametrize("entries, links, message", [
-    (_classes(extra={"../outside.png": _png(1)}), (), "points outside the zip"),
-    (_classes(extra={"/abs/evil.png": _png(1)}), (), "points outside the zip"),
-    (_classes(), ("cats/link.png",), "is a link"),
-    (_classes(extra={"dogs/5.png": b"not an image"}), (), "dogs/5.png is not a readable image"),
-    (_classes(n=3), (), "has 3 image"),
-    ({"cats/0.png": _png(0)}, (), "pets.zip has 1 class sub-folder"),
-])
+@pytest.mark.parametrize(
+    "entries, links, message",
+    [
+        (_classes(extra={"../outside.png": _png(1)}), (), "points outside the zip"),
+        (_classes(extra={"/abs/evil.png": _png(1)}), (), "points outside the zip"),
+        (_classes(), ("cats/link.png",), "is a link"),
+        (_classes(extra={"dogs/5.png": b"not an image"}), (), "dogs/5.png is not a readable image"),
+        (_classes(n=3), (), "has 3 image"),
+        ({"cats/0.png": _png(0)}, (), "pets.zip has 1 class sub-folder"),
+    ],
+)
 def test_a_bad_zip_is_refused_by_name_and_leaves_nothing(home, tmp_path, entries, links, message):
     with pytest.raises(DataError, match=message):
         uploads.store_images(_zip(entries, links), "pets.zip", "alice")
@@ -97,7 +115,9 @@ def test_a_model_file_is_kept_only_when_the_allow_lists_accept_it(home, tiny_mod
 
     inp = keras.Input((8, 8, 3))
     x = keras.layers.Lambda(lambda t: t * 2.0)(inp)
-    keras.Model(inp, keras.layers.Dense(2)(keras.layers.Flatten()(x))).save(str(tmp_path / "lambda.h5"))
+    keras.Model(inp, keras.layers.Dense(2)(keras.layers.Flatten()(x))).save(
+        str(tmp_path / "lambda.h5")
+    )
     with pytest.raises(ModelError, match="Lambda"):
         uploads.store_model((tmp_path / "lambda.h5").read_bytes(), "lambda.h5", "alice")
     with pytest.raises(ModelError, match="not a Keras model file"):

@@ -1,5 +1,6 @@
 """The interface every pruning engine implements (`prune_core.engine.pruners` says how the pipeline
 drives it), and the fine-tune helpers the engines share."""
+
 from __future__ import annotations
 
 from prune_core.engine import models
@@ -31,12 +32,23 @@ class Pruner:
         return models.clone(baseline)
 
     def prune(self, model, amount: float | None, step: int = 0, *, threshold: float | None = None):
-        """Prune `model` to `amount` (or by `threshold`) at fine-tune step `step`; returns (model, event)."""
+        """Prune `model` to `amount` (or by `threshold`) at fine-tune step `step`; returns (model,
+        event)."""
         raise NotImplementedError
 
-    def fine_tune(self, model, dataset, schedule, training, *, on_progress=ignore, should_cancel=never,
-                  on_event=no_event):
-        """Fine-tune with the recipe's budget, pruning at the schedule's steps; returns (model, history)."""
+    def fine_tune(
+        self,
+        model,
+        dataset,
+        schedule,
+        training,
+        *,
+        on_progress=ignore,
+        should_cancel=never,
+        on_event=no_event,
+    ):
+        """Fine-tune with the recipe's budget, pruning at the schedule's steps; returns (model,
+        history)."""
         raise NotImplementedError
 
     def finish(self, model):
@@ -47,7 +59,8 @@ class Pruner:
         """Engine-specific numbers about the finished model (`RunResult` field names)."""
         return {}
 
-    # ---- shared by the engines ---------------------------------------------------------------------
+    # ---- shared by the engines
+    # ---------------------------------------------------------------------
     def _record(self, event: PruningEvent) -> PruningEvent:
         self.events.append(event)
         return event
@@ -56,11 +69,24 @@ class Pruner:
     def _trainer(model, dataset, training, masks=None):
         """(the fine-tune `Trainer` for the recipe's budget, its number of steps)."""
         steps = training.fine_tune_epochs * dataset.steps_per_epoch(training.batch_size)
-        return Trainer(model, learning_rate=training.learning_rate, total_steps=max(steps, 1), augment=True,
-                       seed=training.seed, masks=masks), steps
+        return Trainer(
+            model,
+            learning_rate=training.learning_rate,
+            total_steps=max(steps, 1),
+            augment=True,
+            seed=training.seed,
+            masks=masks,
+        ), steps
 
     @staticmethod
     def _fit(trainer, dataset, training, **kwargs) -> list:
-        """Run (part of) the recipe's fine-tuning on the training split; returns per-epoch history."""
-        return trainer.fit(dataset.x_train, dataset.y_train, epochs=training.fine_tune_epochs,
-                           batch_size=training.batch_size, seed=training.seed, **kwargs)
+        """Run (part of) the recipe's fine-tuning on the training split; returns per-epoch
+        history."""
+        return trainer.fit(
+            dataset.x_train,
+            dataset.y_train,
+            epochs=training.fine_tune_epochs,
+            batch_size=training.batch_size,
+            seed=training.seed,
+            **kwargs,
+        )

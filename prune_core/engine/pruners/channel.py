@@ -1,4 +1,6 @@
-"""Structured pruning: trace channel groups → score channels → plan → surgery (a new, smaller model)."""
+"""Structured pruning: trace channel groups → score channels → plan → surgery (a new, smaller
+model)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,23 +15,37 @@ from prune_core.results.run_result import PruningEvent
 
 class ChannelPruner(Pruner):
     """Structured pruning: score channels, select a plan, cut a new smaller model (the model passed
-    in is never changed). A gradual schedule's sparsity at step t means the same as a one-shot run's."""
+    in is never changed). A gradual schedule's sparsity at step t means the same as a one-shot
+    run's."""
 
-    def __init__(self, original, pruning, *, times: dict | None = None, calibration=None, seed: int = 0,
-                 recalibration: np.ndarray | None = None):
+    def __init__(
+        self,
+        original,
+        pruning,
+        *,
+        times: dict | None = None,
+        calibration=None,
+        seed: int = 0,
+        recalibration: np.ndarray | None = None,
+    ):
         super().__init__()
         self.strategy, self.scope, self.budget = pruning.strategy, pruning.scope, pruning.budget
         self.multiple, self.rank = pruning.channel_multiple, pruning.rank
         self.unit = pruning.budget
-        self.calibration, self.seed, self.times = calibration, seed, times  # times: latency_table of `original`
-        self.recalibration = recalibration  # training images for re-estimating BatchNorm after a cut
+        # times: latency_table of `original`
+        self.calibration, self.seed, self.times = calibration, seed, times
+        # training images for re-estimating BatchNorm after a cut
+        self.recalibration = recalibration
         self.original = original
         groups = structure.trace(original)
         self.original_cost = channels.CostModel(original, groups, times).total
         self.original_sizes = {g.producers[0]: g.size for g in groups if g.prunable}
 
     def kernels(self, model) -> list:
-        return [t.variable.numpy() for t in criteria.find_targets(model, prune_head=True, prune_depthwise=True)]
+        return [
+            t.variable.numpy()
+            for t in criteria.find_targets(model, prune_head=True, prune_depthwise=True)
+        ]
 
     def start(self, baseline):
         return baseline  # surgery builds a new model; the baseline is never changed
@@ -40,10 +56,15 @@ class ChannelPruner(Pruner):
             raise SpecError("this model has no channel group that can be removed structurally")
         targets = criteria.find_targets(model, prune_head=True, prune_depthwise=True)
         if model is self.original and getattr(self, "_original_scores", None) is not None:
-            scores = self._original_scores  # the dense model scores the same every time (a profile's levels)
+            # the dense model scores the same every time (a profile's levels)
+            scores = self._original_scores
         else:
-            scores = dict(zip([t.name for t in targets],
-                              criteria.score(self.strategy, model, targets, self.calibration, self.seed)))
+            scores = dict(
+                zip(
+                    [t.name for t in targets],
+                    criteria.score(self.strategy, model, targets, self.calibration, self.seed),
+                )
+            )
             if model is self.original:
                 self._original_scores = scores
         importance = channels.importance(groups, scores)
@@ -53,21 +74,38 @@ class ChannelPruner(Pruner):
         if threshold is not None:
             plan = channels.select(groups, importance, threshold=threshold, multiple=self.multiple)
         elif self.scope == "layerwise":  # the same fraction of every group's original channels
-            keep = {g.id: max(1, round(self.original_sizes.get(g.producers[0], g.size) * (1 - amount)))
-                    for g in groups if g.prunable}
+            keep = {
+                g.id: max(1, round(self.original_sizes.get(g.producers[0], g.size) * (1 - amount)))
+                for g in groups
+                if g.prunable
+            }
             plan = channels.select(groups, importance, counts=keep, multiple=self.multiple)
         else:
             remaining = cost.total[self.budget] / self.original_cost[self.budget]
             target = max(0.0, 1.0 - (1.0 - amount) / remaining)
-            plan = channels.select(groups, importance, target=target, cost=cost, budget=self.budget,
-                                   multiple=self.multiple, rank=self.rank)
+            plan = channels.select(
+                groups,
+                importance,
+                target=target,
+                cost=cost,
+                budget=self.budget,
+                multiple=self.multiple,
+                rank=self.rank,
+            )
         smaller = surgery.apply(model, plan)
-        after = cost.evaluate({g.id: len(plan.kept(g)) for g in groups if g.prunable})  # exact, no re-trace
+        # exact, no re-trace
+        after = cost.evaluate({g.id: len(plan.kept(g)) for g in groups if g.prunable})
         if self.recalibration is not None:  # statistics only, no weights
             recalibrate_batchnorm(smaller, self.recalibration, seed=self.seed)
-        return smaller, self._record(PruningEvent(
-            step=step, target=amount, achieved=1 - after[self.budget] / self.original_cost[self.budget],
-            channels_removed=plan.channels_removed, plan=plan.to_dict()))
+        return smaller, self._record(
+            PruningEvent(
+                step=step,
+                target=amount,
+                achieved=1 - after[self.budget] / self.original_cost[self.budget],
+                channels_removed=plan.channels_removed,
+                plan=plan.to_dict(),
+            )
+        )
 
     def cost(self, model) -> dict:
         """FLOPs, parameters and (with a latency table) predicted LiteRT ms of `model`."""
@@ -77,9 +115,19 @@ class ChannelPruner(Pruner):
         """The fraction of the original model's budget that a model costing `cost` has shed."""
         return 1 - cost[self.budget] / self.original_cost[self.budget]
 
-    def fine_tune(self, model, dataset, schedule, training, *, on_progress=ignore, should_cancel=never,
-                  on_event=no_event):
-        """Fine-tune in segments, cutting channels at the schedule's steps; returns (final model, history)."""
+    def fine_tune(
+        self,
+        model,
+        dataset,
+        schedule,
+        training,
+        *,
+        on_progress=ignore,
+        should_cancel=never,
+        on_event=no_event,
+    ):
+        """Fine-tune in segments, cutting channels at the schedule's steps; returns (final model,
+        history)."""
         total = training.fine_tune_epochs * dataset.steps_per_epoch(training.batch_size)
         cuts = [] if schedule.kind == "oneshot" else schedule.pruning_steps(total)
         parts, first = [], 1
@@ -88,13 +136,29 @@ class ChannelPruner(Pruner):
             if boundary > first:
                 trainer, _ = self._trainer(model, dataset, training)
                 trainer.start_at(first - 1)
-                parts.append(self._fit(trainer, dataset, training, first_step=first, last_step=boundary - 1,
-                                       on_progress=on_progress, should_cancel=should_cancel,
-                                       sparsity=lambda: current["sparsity"]))
+                parts.append(
+                    self._fit(
+                        trainer,
+                        dataset,
+                        training,
+                        first_step=first,
+                        last_step=boundary - 1,
+                        on_progress=on_progress,
+                        should_cancel=should_cancel,
+                        sparsity=lambda: current["sparsity"],
+                    )
+                )
             if boundary <= total:
                 check_cancel(should_cancel)
-                on_progress(Progress("scoring", step=boundary, steps=total, sparsity=current["sparsity"],
-                                     message=f"removing channels at step {boundary}"))
+                on_progress(
+                    Progress(
+                        "scoring",
+                        step=boundary,
+                        steps=total,
+                        sparsity=current["sparsity"],
+                        message=f"removing channels at step {boundary}",
+                    )
+                )
                 model, event = self.prune(model, schedule.sparsity_at(boundary), step=boundary)
                 current["sparsity"] = event.achieved
                 on_event(model, event)
@@ -102,12 +166,19 @@ class ChannelPruner(Pruner):
         return model, merge_history(parts)
 
     def measure(self, model) -> dict:
-        """The budget removed, channels cut per layer and (with a latency table) predicted LiteRT ms —
-        from one trace of the final model."""
+        """The budget removed, channels cut per layer and (with a latency table) predicted LiteRT ms
+        — from one trace of the final model."""
         final = self.cost(model)
-        out = {"budget_removed": self.reduction(final), "layer_channels_removed": _channels_removed(self.original, model)}
-        if self.times is not None:  # what the per-layer table predicts; the tflite export measures it
-            out.update(litert_ms_predicted=final["latency"], dense_litert_ms_predicted=self.original_cost["latency"])
+        out = {
+            "budget_removed": self.reduction(final),
+            "layer_channels_removed": _channels_removed(self.original, model),
+        }
+        # what the per-layer table predicts; the tflite export measures it
+        if self.times is not None:
+            out.update(
+                litert_ms_predicted=final["latency"],
+                dense_litert_ms_predicted=self.original_cost["latency"],
+            )
         return out
 
 

@@ -1,4 +1,5 @@
 """A combined recipe: whole channels cut, then single weights (or a pattern) of what remains."""
+
 from __future__ import annotations
 
 from prune_core.engine.pruners.base import Pruner
@@ -7,9 +8,10 @@ from prune_core.engine.pruners.masked import MaskedPruner
 
 
 class CombinedPruner(Pruner):
-    """A combined recipe: whole channels cut (a smaller dense model), then single weights — or an N:M
-    or block pattern — of what remains, both before fine-tuning; fine-tuning holds the weight masks.
-    `stages` keeps the model after each cut, so the pipeline can report every stage's numbers."""
+    """A combined recipe: whole channels cut (a smaller dense model), then single weights — or an
+    N:M or block pattern — of what remains, both before fine-tuning; fine-tuning holds the weight
+    masks. `stages` keeps the model after each cut, so the pipeline can report every stage's
+    numbers."""
 
     def __init__(self, channels: ChannelPruner, weights: MaskedPruner, then: float):
         super().__init__()
@@ -30,8 +32,11 @@ class CombinedPruner(Pruner):
         masked, event = self.weights.prune(self.weights.start(smaller), self.then, step)
         self.first_scores = self.channels.first_scores
         pattern = self.weights.pattern
-        self.stages.append(("weights pruned" + ("" if pattern.kind == "unstructured" else f" {pattern}"), masked))
-        return masked, cut  # the run's unit is the structured budget: the channel cut's event says it
+        self.stages.append(
+            ("weights pruned" + ("" if pattern.kind == "unstructured" else f" {pattern}"), masked)
+        )
+        # the run's unit is the structured budget: the channel cut's event says it
+        return masked, cut
 
     def fine_tune(self, model, dataset, schedule, training, **kwargs):
         return self.weights.fine_tune(model, dataset, schedule, training, **kwargs)

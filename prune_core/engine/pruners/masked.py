@@ -1,5 +1,6 @@
 """Unstructured pruning: score → select → one 0/1 mask per kernel, held through fine-tuning (N:M
 and block patterns, RigL's prune-and-regrow)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -16,12 +17,20 @@ from prune_core.results.run_result import PruningEvent
 class MaskedPruner(Pruner):
     """Unstructured pruning with masks held through fine-tuning (see the module doc)."""
 
-    def __init__(self, pruning, *, calibration=None, seed: int = 0, allocate=None,
-                 recalibration: np.ndarray | None = None):
+    def __init__(
+        self,
+        pruning,
+        *,
+        calibration=None,
+        seed: int = 0,
+        allocate=None,
+        recalibration: np.ndarray | None = None,
+    ):
         super().__init__()
         self.strategy, self.scope = pruning.strategy, pruning.scope
         self.allocate = allocate  # scope "auto": target sparsity → per-layer sparsities
-        self.recalibration = recalibration  # training images for re-estimating BatchNorm after pruning
+        # training images for re-estimating BatchNorm after pruning
+        self.recalibration = recalibration
         self.prune_head, self.prune_depthwise = pruning.prune_head, pruning.prune_depthwise
         self.calibration, self.seed = calibration, seed
         self.pattern = pruning.sparsity_pattern
@@ -30,15 +39,22 @@ class MaskedPruner(Pruner):
         self.model, self.targets, self.masks = None, [], []
 
     def kernels(self, model) -> list:
-        return [t.variable.numpy() for t in criteria.find_targets(model, prune_head=self.prune_head,
-                                                                  prune_depthwise=self.prune_depthwise)]
+        return [
+            t.variable.numpy()
+            for t in criteria.find_targets(
+                model, prune_head=self.prune_head, prune_depthwise=self.prune_depthwise
+            )
+        ]
 
     def start(self, baseline):
         self.model = models.clone(baseline)
-        self.targets = criteria.find_targets(self.model, prune_head=self.prune_head,
-                                             prune_depthwise=self.prune_depthwise)
-        self.masks = [tf.Variable(tf.ones_like(t.variable), trainable=False, name=f"mask_{t.name}")
-                      for t in self.targets]
+        self.targets = criteria.find_targets(
+            self.model, prune_head=self.prune_head, prune_depthwise=self.prune_depthwise
+        )
+        self.masks = [
+            tf.Variable(tf.ones_like(t.variable), trainable=False, name=f"mask_{t.name}")
+            for t in self.targets
+        ]
         return self.model
 
     @property
@@ -49,7 +65,8 @@ class MaskedPruner(Pruner):
         return selection.sparsity_of([m.numpy() for m in self.masks])
 
     def prune(self, model, amount=None, step=0, *, threshold=None):
-        """Re-score the current weights, select (removed weights stay removed), zero the removed ones."""
+        """Re-score the current weights, select (removed weights stay removed), zero the removed
+        ones."""
         if model is not self.model:
             raise ValueError("MaskedPruner prunes the model its start() returned")
         previous = [m.numpy() for m in self.masks]
@@ -57,17 +74,33 @@ class MaskedPruner(Pruner):
         if self.first_scores is None:
             self.first_scores = scores
         auto = self.scope == "auto"
-        new = selection.select(scores, sparsity=self.allocate(amount) if auto else amount, threshold_value=threshold,
-                               scope="layerwise" if auto else self.scope, previous=previous, pattern=self.pattern)
+        new = selection.select(
+            scores,
+            sparsity=self.allocate(amount) if auto else amount,
+            threshold_value=threshold,
+            scope="layerwise" if auto else self.scope,
+            previous=previous,
+            pattern=self.pattern,
+        )
         for target, mask_var, mask in zip(self.targets, self.masks, new):
             mask_var.assign(mask.astype(np.float32))
             target.variable.assign(target.variable * mask_var)
-        if self.recalibration is not None and step == 0:  # statistics only; the masks stay as they are
+        # statistics only; the masks stay as they are
+        if self.recalibration is not None and step == 0:
             recalibrate_batchnorm(model, self.recalibration, seed=self.seed)
         return model, self._record(PruningEvent(step=step, target=amount, achieved=self.sparsity()))
 
-    def fine_tune(self, model, dataset, schedule, training, *, on_progress=ignore, should_cancel=never,
-                  on_event=no_event):
+    def fine_tune(
+        self,
+        model,
+        dataset,
+        schedule,
+        training,
+        *,
+        on_progress=ignore,
+        should_cancel=never,
+        on_event=no_event,
+    ):
         trainer, steps = self._trainer(model, dataset, training, masks=self.mask_pairs)
         current = {"sparsity": self.sparsity()}
 
@@ -79,22 +112,40 @@ class MaskedPruner(Pruner):
                 self._regrow(dataset, training, step, steps)
             if schedule.kind != "oneshot" and schedule.prunes_at(step):
                 check_cancel(should_cancel)
-                on_progress(Progress("scoring", step=step, steps=steps, sparsity=current["sparsity"],
-                                     message=f"re-scoring at step {step}"))
+                on_progress(
+                    Progress(
+                        "scoring",
+                        step=step,
+                        steps=steps,
+                        sparsity=current["sparsity"],
+                        message=f"re-scoring at step {step}",
+                    )
+                )
                 _, event = self.prune(model, schedule.sparsity_at(step), step)
                 current["sparsity"] = event.achieved
                 on_event(model, event)
 
-        history = self._fit(trainer, dataset, training, on_progress=on_progress, should_cancel=should_cancel,
-                            before_step=before_step, sparsity=lambda: current["sparsity"])
+        history = self._fit(
+            trainer,
+            dataset,
+            training,
+            on_progress=on_progress,
+            should_cancel=should_cancel,
+            before_step=before_step,
+            sparsity=lambda: current["sparsity"],
+        )
         return model, history
 
     def _regrow(self, dataset, training, step: int, steps: int) -> None:
-        """One RigL update: in every kernel, drop the smallest kept weights and regrow as many, at zero,
-        where the dense gradient of a training batch is largest."""
+        """One RigL update: in every kernel, drop the smallest kept weights and regrow as many, at
+        zero, where the dense gradient of a training batch is largest."""
         rng = np.random.default_rng(self.seed + step)
-        pick = rng.choice(len(dataset.x_train), size=min(training.batch_size, len(dataset.x_train)), replace=False)
-        batch = criteria.Calibration(dataset.x_train[pick], dataset.y_train[pick], batch_size=len(pick))
+        pick = rng.choice(
+            len(dataset.x_train), size=min(training.batch_size, len(dataset.x_train)), replace=False
+        )
+        batch = criteria.Calibration(
+            dataset.x_train[pick], dataset.y_train[pick], batch_size=len(pick)
+        )
         gradients = next(criteria.batch_gradients(self.model, self.targets, batch))
         fraction = self.rigl.fraction_at(step, steps)
         for target, mask_var, gradient in zip(self.targets, self.masks, gradients):
@@ -106,11 +157,14 @@ class MaskedPruner(Pruner):
             self.moved += int(grown.sum())
 
     def measure(self, model) -> dict:
-        """The pattern's validity (N:M: groups with fewer than N zeros, 0 when valid) and RigL's moves."""
+        """The pattern's validity (N:M: groups with fewer than N zeros, 0 when valid) and RigL's
+        moves."""
         out = {}
         if self.pattern.kind == "n:m":
-            out["pattern_violations"] = sum(patterns.nm_violations(k, self.pattern.n, self.pattern.m)
-                                            for k in self.kernels(model))
+            out["pattern_violations"] = sum(
+                patterns.nm_violations(k, self.pattern.n, self.pattern.m)
+                for k in self.kernels(model)
+            )
         if self.rigl is not None:
             out["regrown_weights"] = self.moved
         return out

@@ -11,11 +11,12 @@ measured.
 step, tfmot's own mask update (`conditional_mask_update`, then `weight_mask_op`) is run once by hand
 and the step counter put back, so the training step that follows recomputes the same masks.
 """
+
 from __future__ import annotations
 
 from prune_core.engine import criteria, models, selection
-from prune_core.engine.pruners.base import Pruner, no_event
 from prune_core.engine.keras_env import keras, tfmot_sparsity
+from prune_core.engine.pruners.base import Pruner, no_event
 from prune_core.progress import ignore, never
 from prune_core.results.run_result import PruningEvent
 
@@ -25,21 +26,33 @@ def tfmot_schedule(schedule):
     sparsity = tfmot_sparsity()
     if schedule.kind == "polynomial":
         return sparsity.PolynomialDecay(
-            initial_sparsity=schedule.initial_sparsity, final_sparsity=schedule.final_sparsity,
-            begin_step=schedule.begin_step, end_step=schedule.end_step, power=schedule.power,
-            frequency=schedule.frequency)
+            initial_sparsity=schedule.initial_sparsity,
+            final_sparsity=schedule.final_sparsity,
+            begin_step=schedule.begin_step,
+            end_step=schedule.end_step,
+            power=schedule.power,
+            frequency=schedule.frequency,
+        )
     if schedule.kind == "constant":
-        return sparsity.ConstantSparsity(schedule.final_sparsity, begin_step=schedule.begin_step,
-                                         end_step=schedule.end_step, frequency=schedule.frequency)
+        return sparsity.ConstantSparsity(
+            schedule.final_sparsity,
+            begin_step=schedule.begin_step,
+            end_step=schedule.end_step,
+            frequency=schedule.frequency,
+        )
     # One-shot: constant sparsity applied once, at the first step (tfmot's wrappers start at 1).
     return sparsity.ConstantSparsity(schedule.final_sparsity, begin_step=1, end_step=1, frequency=1)
 
 
 def wrap(model, schedule, prune_head: bool = False, prune_depthwise: bool = False):
-    """A copy of `model` with tfmot pruning wrappers around exactly the layers our engine targets."""
+    """A copy of `model` with tfmot pruning wrappers around exactly the layers our engine
+    targets."""
     sparsity = tfmot_sparsity()
     copy = models.clone(model)
-    chosen = {t.name for t in criteria.find_targets(copy, prune_head=prune_head, prune_depthwise=prune_depthwise)}
+    chosen = {
+        t.name
+        for t in criteria.find_targets(copy, prune_head=prune_head, prune_depthwise=prune_depthwise)
+    }
     tfmot_rule = tfmot_schedule(schedule)
 
     def clone_fn(layer):
@@ -64,15 +77,20 @@ class TfmotPruner(Pruner):
         self.update = None
 
     def kernels(self, model) -> list:
-        return [t.variable.numpy() for t in criteria.find_targets(model, prune_head=self.prune_head,
-                                                                  prune_depthwise=self.prune_depthwise)]
+        return [
+            t.variable.numpy()
+            for t in criteria.find_targets(
+                model, prune_head=self.prune_head, prune_depthwise=self.prune_depthwise
+            )
+        ]
 
     def start(self, baseline):
         self.first_scores = [abs(k) for k in self.kernels(baseline)]  # tfmot ranks by magnitude
         wrapped = wrap(baseline, self.schedule, self.prune_head, self.prune_depthwise)
         self.update = tfmot_sparsity().UpdatePruningStep()
         self.update.set_model(wrapped)
-        self.update.on_train_begin()  # sets every wrapper's step to 0; the wrappers count steps themselves
+        # sets every wrapper's step to 0; the wrappers count steps themselves
+        self.update.on_train_begin()
         return wrapped
 
     @property
@@ -80,7 +98,8 @@ class TfmotPruner(Pruner):
         return self.update.prunable_layers
 
     def prune(self, model, amount=None, step=0, *, threshold=None):
-        """tfmot's mask update at the schedule's step `step` (one-shot: its step 1), run once by hand."""
+        """tfmot's mask update at the schedule's step `step` (one-shot: its step 1), run once by
+        hand."""
         if threshold is not None:
             raise ValueError("tfmot's recipe prunes to a target sparsity")
         at = max(step, 1)
@@ -88,12 +107,24 @@ class TfmotPruner(Pruner):
             layer.pruning_step.assign(at)
             layer.pruning_obj.conditional_mask_update()
             layer.pruning_obj.weight_mask_op()
-            layer.pruning_step.assign(at - 1)  # the training step at `at` counts itself and re-masks alike
+            # the training step at `at` counts itself and re-masks alike
+            layer.pruning_step.assign(at - 1)
         masks = [mask.numpy() for layer in self.wrappers for _, mask, _ in layer.pruning_vars]
-        return model, self._record(PruningEvent(step=step, target=amount, achieved=selection.sparsity_of(masks)))
+        return model, self._record(
+            PruningEvent(step=step, target=amount, achieved=selection.sparsity_of(masks))
+        )
 
-    def fine_tune(self, model, dataset, schedule, training, *, on_progress=ignore, should_cancel=never,
-                  on_event=no_event):
+    def fine_tune(
+        self,
+        model,
+        dataset,
+        schedule,
+        training,
+        *,
+        on_progress=ignore,
+        should_cancel=never,
+        on_event=no_event,
+    ):
         trainer, steps = self._trainer(model, dataset, training)
         first = schedule.pruning_steps(steps)[0] if schedule.kind != "oneshot" else None
 
@@ -102,9 +133,15 @@ class TfmotPruner(Pruner):
                 _, event = self.prune(model, schedule.sparsity_at(step), step)
                 on_event(model, event)
 
-        history = self._fit(trainer, dataset, training, on_progress=on_progress, should_cancel=should_cancel,
-                            before_step=before_step,
-                            sparsity=lambda: schedule.sparsity_at(int(self.wrappers[0].pruning_step.numpy())))
+        history = self._fit(
+            trainer,
+            dataset,
+            training,
+            on_progress=on_progress,
+            should_cancel=should_cancel,
+            before_step=before_step,
+            sparsity=lambda: schedule.sparsity_at(int(self.wrappers[0].pruning_step.numpy())),
+        )
         return model, history
 
     def finish(self, model):

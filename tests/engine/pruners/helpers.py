@@ -1,4 +1,5 @@
 """Helpers shared by the tests of prune_core.engine.pruners: a fine-tuning recipe."""
+
 from prune_core.recipe.spec import TrainingSpec
 
 

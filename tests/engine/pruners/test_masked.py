@@ -1,4 +1,5 @@
 """Tests for prune_core.engine.pruners.masked: masks meet targets, survive fine-tuning; RigL."""
+
 import numpy as np
 import pytest
 
@@ -56,18 +57,27 @@ def test_masks_survive_fine_tuning(strategy, tiny_model, tiny_data):
 
 def test_gradual_schedule_prunes_at_its_steps_up_to_the_final_sparsity(tiny_model, tiny_data):
     steps_per_epoch = tiny_data.steps_per_epoch(16)
-    schedule = Schedule("polynomial", final_sparsity=0.8, initial_sparsity=0.2, begin_step=1,
-                        end_step=steps_per_epoch * 2, frequency=1)
+    schedule = Schedule(
+        "polynomial",
+        final_sparsity=0.8,
+        initial_sparsity=0.2,
+        begin_step=1,
+        end_step=steps_per_epoch * 2,
+        frequency=1,
+    )
     pruner, model = _masked(tiny_model)
     seen = []
-    pruner.fine_tune(model, tiny_data, schedule, _train(3), on_event=lambda model, event: seen.append(event))
+    pruner.fine_tune(
+        model, tiny_data, schedule, _train(3), on_event=lambda model, event: seen.append(event)
+    )
     steps = [e.step for e in pruner.events]
     assert steps == schedule.pruning_steps(3 * steps_per_epoch) and seen == pruner.events
     achieved = [e.achieved for e in pruner.events]
     assert all(b >= a - 1e-9 for a, b in zip(achieved, achieved[1:]))  # masks only shrink
     assert achieved[-1] == pytest.approx(0.8, abs=0.01)
     weights = [t.variable.numpy() for t in pruner.targets]
-    assert selection.sparsity_of(weights) == pytest.approx(0.8, abs=0.01)  # the weights, not just the masks
+    # the weights, not just the masks
+    assert selection.sparsity_of(weights) == pytest.approx(0.8, abs=0.01)
 
 
 @pytest.mark.parametrize("sparsity", [0.5, 0.8])
@@ -81,9 +91,13 @@ def test_layerwise_magnitude_masks_equal_tfmot_prune_low_magnitude(sparsity, tin
     callback = tfmot_sparsity().UpdatePruningStep()
     callback.set_model(wrapped)
     callback.on_train_begin()
-    wrapped(tf.constant(tiny_data.x_train[:4], tf.float32), training=True)  # step 1: tfmot computes its masks
-    theirs = {layer.layer.name: layer.pruning_vars[0][1].numpy()
-              for layer in wrapped.layers if hasattr(layer, "pruning_vars")}
+    # step 1: tfmot computes its masks
+    wrapped(tf.constant(tiny_data.x_train[:4], tf.float32), training=True)
+    theirs = {
+        layer.layer.name: layer.pruning_vars[0][1].numpy()
+        for layer in wrapped.layers
+        if hasattr(layer, "pruning_vars")
+    }
     assert set(theirs) == {t.name for t in ours.targets}
     for target, mask in zip(ours.targets, ours.masks):
         np.testing.assert_array_equal(mask.numpy(), theirs[target.name], err_msg=target.name)
@@ -100,12 +114,19 @@ def test_a_one_shot_prune_re_estimates_batchnorm_and_keeps_its_masks(tiny_model,
     assert any(not np.allclose(b, layer.moving_mean.numpy()) for b, layer in zip(before, norms))
     assert pruner.sparsity() == pytest.approx(0.8, abs=0.01)
     for target, mask in zip(pruner.targets, pruner.masks):
-        assert (target.variable.numpy()[mask.numpy() == 0] == 0).all()  # statistics only: zeros stay zero
+        # statistics only: zeros stay zero
+        assert (target.variable.numpy()[mask.numpy() == 0] == 0).all()
 
 
 def test_rigl_fine_tuning_keeps_the_sparsity_and_grown_weights_start_at_zero(tiny_data, tiny_model):
-    spec = RunSpec.of(**{**TINY, "fine_tune_epochs": 1}, strategy="magnitude", sparsity=0.8, regrow="rigl",
-                      regrow_every=2, regrow_fraction=0.3)
+    spec = RunSpec.of(
+        **{**TINY, "fine_tune_epochs": 1},
+        strategy="magnitude",
+        sparsity=0.8,
+        regrow="rigl",
+        regrow_every=2,
+        regrow_fraction=0.3,
+    )
     pruner = pruners.create(spec, tiny_model)
     model = pruner.start(tiny_model)
     model, _ = pruner.prune(model, 0.8)
