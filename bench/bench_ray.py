@@ -42,8 +42,8 @@ RECIPE = dict(
     batch_size=4,
     fine_tune_epochs=40,
 )
-# : docs/benchmarks/ray.md's title: this script and the other Ray benchmarks each write sections of
-# it.
+#: docs/benchmarks/ray.md's title: this script and the other Ray benchmarks each write sections of
+#: it.
 TITLE = "Ray: the same sweep through local processes and through Ray"
 SWEEP = [
     RunSpec.of(**RECIPE, strategy=s, sparsity=p)

@@ -89,8 +89,8 @@ def _add_field_options(p: argparse.ArgumentParser, names: list) -> None:
             )
 
 
-# : What a profile depends on: the baseline (and what keys its cache), the calibration and the
-# targets.
+#: What a profile depends on: the baseline (and what keys its cache), the calibration and the
+#: targets.
 PROFILE_FIELDS = (
     "model",
     "dataset",

@@ -2,12 +2,13 @@
 (docs/benchmarks/). A re-measurement changes this file and that benchmark's page, never the pages'
 own text: they read these names."""
 
-# : The best measured recipe, the Experiment form's default (docs/benchmarks/engine.md: taylor
-# scores,
+#: The best measured recipe, the Experiment form's default (docs/benchmarks/engine.md: taylor
+#: scores,
 #: one global ranking, best top-1 after fine-tuning at every sparsity measured).
 BEST_STRATEGY, BEST_SCOPE = "taylor", "global"
 
-#: Minutes the demo sweep takes on 2 cores (tools/build_demo.py --measure).
+#: Minutes the demo sweep (the 14 runs the Home page offers) takes on 2 cores; packing the whole
+#: demo with its profile and export, `tools/build_demo.py --measure`, takes about 40.
 DEMO_SWEEP_MINUTES = 15
 
 #: Seconds to time every layer of EfficientNetB0@224 in LiteRT once, for latency-aware plans

@@ -22,6 +22,7 @@ def distribution(arrays, bins: int = 60, points: int = 201) -> dict:
     }
     if positive.size:
         edges = np.logspace(np.log10(positive.min()), np.log10(positive.max()) + 1e-12, bins + 1)
+        edges[0] = positive.min()  # logspace may round the first edge above the minimum
         counts, edges = np.histogram(positive, bins=edges)
         summary.update(hist_counts=counts.tolist(), hist_edges=edges.tolist())
     return summary

@@ -95,8 +95,8 @@ def verdict(low: float | None, high: float | None) -> str:
     return "within noise"
 
 
-# : A round lasts at least this long: sub-millisecond calls (LiteRT on a small model) are repeated
-# more,
+#: A round lasts at least this long: sub-millisecond calls (LiteRT on a small model) are repeated
+#: more,
 #: so that one round's median is not one scheduler hiccup away from another's.
 MIN_ROUND_MS = 25.0
 #: Rounds, and calls per round at the least, of a timing against a reference (`time_alternating`).

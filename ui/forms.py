@@ -8,8 +8,8 @@ import streamlit as st
 
 from prune_core.measured import BEST_SCOPE, BEST_STRATEGY
 
-# : The Experiment form's fields and their defaults: the best measured recipe
-# (`prune_core.measured`).
+#: The Experiment form's fields and their defaults: the best measured recipe
+#: (`prune_core.measured`).
 #: Their values live in session state, so they survive a visit to another page.
 EXPERIMENT_FORM = {
     "model_choice": "efficientnet-compact",

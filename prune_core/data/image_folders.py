@@ -18,8 +18,8 @@ from prune_core.errors import DataError
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif"}
 #: The largest image decoded (width × height); bigger ones are refused by name.
 MAX_PIXELS = 4096 * 4096
-# : Images a class needs so that the stratified train / validation / test split keeps it in every
-# part.
+#: Images a class needs so that the stratified train / validation / test split keeps it in every
+#: part.
 MIN_PER_CLASS = 5
 
 

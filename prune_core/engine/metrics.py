@@ -137,8 +137,8 @@ def latency(model, batch_size: int, warmup: int = 5, repeats: int = 30, rounds: 
     return time_calls(_forward(model, batch_size), warmup=warmup, repeats=repeats, rounds=rounds)
 
 
-# : (rounds, calls per round) for batch 1 and batch 32. An even number of rounds puts each model
-# first
+#: (rounds, calls per round) for batch 1 and batch 32. An even number of rounds puts each model
+#: first
 #: in a round as often as second (the order is reversed every round).
 ROUNDS = {1: (12, 10), 32: (6, 3)}
 

@@ -20,8 +20,8 @@ from prune_core.recipe.fields import (
     check_int as _check_int,
 )
 
-# : Criteria that score weights (see `prune_core.engine.criteria`), plus tfmot's own reference
-# recipe.
+#: Criteria that score weights (see `prune_core.engine.criteria`), plus tfmot's own reference
+#: recipe.
 CRITERIA = ("magnitude", "gradient", "taylor", "fisher", "wanda", "random")
 STRATEGIES = CRITERIA + ("tfmot",)
 GRANULARITIES = ("unstructured", "structured")

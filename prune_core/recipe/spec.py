@@ -53,8 +53,8 @@ from prune_core.recipe.schedules import SCHEDULE_KINDS, Schedule
 MODELS = ("efficientnet-compact", "efficientnet-b0", "tiny-cnn")
 DATASETS = ("digits", "cifar10", "synthetic")
 WEIGHTS = ("none", "imagenet")
-# : Deployable exports measured after a run ("tflite": float, sparse and int8 TFLite + LiteRT
-# latency).
+#: Deployable exports measured after a run ("tflite": float, sparse and int8 TFLite + LiteRT
+#: latency).
 EXPORTS = ("none", "tflite")
 
 

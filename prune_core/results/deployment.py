@@ -116,6 +116,6 @@ def typed(name: str, value, kind: type, required: bool = False):
     return float(value)
 
 
-# : Numbers that are infinite by definition in one case (every kernel pruned: no FLOPs left to
-# divide by).
+#: Numbers that are infinite by definition in one case (every kernel pruned: no FLOPs left to
+#: divide by).
 _MAY_BE_INFINITE = ("theoretical_speedup",)

@@ -18,14 +18,14 @@ from prune_core.results.run_result import COLUMNS as RESULT_COLUMNS
 from prune_core.results.run_result import IDENTITY, RunResult, band_of
 from prune_core.timing import verdict
 
-# : Columns of the frame, in order: the job, the recipe's identity, every number, the recipe and
-# hover text.
+#: Columns of the frame, in order: the job, the recipe's identity, every number, the recipe and
+#: hover text.
 COLUMNS = ["job", "label", "sweep", *IDENTITY, *RESULT_COLUMNS, "recipe", "hover"]
 
 #: Axis choices: column → human label.
 AXES = {name: column.label for name, column in RESULT_COLUMNS.items()}
-# : Axes where a larger value is the better one (for the Pareto front); on the others smaller is
-# better.
+#: Axes where a larger value is the better one (for the Pareto front); on the others smaller is
+#: better.
 HIGHER_IS_BETTER = {name for name, column in RESULT_COLUMNS.items() if column.better == "higher"}
 
 

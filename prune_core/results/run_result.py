@@ -363,8 +363,8 @@ class RunResult:
 
 
 _SCALARS = tuple(f.name for f in fields(RunResult) if "label" in f.metadata)
-# : Numbers every run result carries (an import without them is refused); besides these, an
-# unstructured
+#: Numbers every run result carries (an import without them is refused); besides these, an
+#: unstructured
 #: run needs its weight sparsity and a structured one its budget removed.
 REQUIRED = (
     "top1",
