@@ -2,8 +2,11 @@
 
 TensorFlow is not installed on the lent GPU machine, so this times torchvision's EfficientNet-B0
 (the same architecture) in PyTorch as a proxy for one fine-tune step: batch 32 and 128, fp32 and
-bf16 autocast. python3 bench/gpu_b0_step.py [--no-write] Writes its section (gpu-b0-step) into
-docs/benchmarks/ray.md."""
+bf16 autocast.
+
+    python3 bench/gpu_b0_step.py [--no-write]
+
+Writes its section (gpu-b0-step) into docs/benchmarks/ray.md."""
 
 import argparse
 import sys

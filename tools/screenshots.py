@@ -1,8 +1,7 @@
 """Screenshots of every page for the README, taken from the real app in headless Chromium.
 
-    .venv/bin/python tools/screenshots.py                      # over the bundled demo results
-    (demo/) .venv/bin/python tools/screenshots.py RESULTS.jsonl [more.jsonl ...] [--profile
-    PROFILE.json]
+    .venv/bin/python tools/screenshots.py        # over the bundled demo results (demo/)
+    .venv/bin/python tools/screenshots.py RESULTS.jsonl [more.jsonl ...] [--profile PROFILE.json]
 
 Loads the demo (or imports the given CLI/benchmark results, and a profile from `python -m prune_core
 profile`, stored as one profile job per criterion) into a throw-away PRUNE_HOME, serves the app on a

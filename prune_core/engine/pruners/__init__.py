@@ -1,10 +1,10 @@
 """Pruning engines behind one interface, so the pipeline keeps one sequence for all of them:
 
-    model = pruner.start(baseline)                       # a copy (or tfmot's wrapped copy) model,
-    event = pruner.prune(model, amount, step=0)    # one-shot: before any fine-tuning model, history
-    = pruner.fine_tune(model, data, schedule, training, on_event=…)  # prunes at the schedule's
-    steps model = pruner.finish(model)                         # a plain Keras model (wrappers
-    stripped)
+    model = pruner.start(baseline)                     # a copy (or tfmot's wrapped copy)
+    model, event = pruner.prune(model, amount, step=0)  # one-shot: before any fine-tuning
+    model, history = pruner.fine_tune(model, data, schedule, training, on_event=…)
+                                                       # prunes at the schedule's steps
+    model = pruner.finish(model)                       # a plain Keras model (wrappers stripped)
 
 - `MaskedPruner` (unstructured): score → select → one 0/1 mask per kernel; the `Trainer` multiplies
   each kernel by its mask after every optimizer step, so pruned weights stay exactly zero. After a
