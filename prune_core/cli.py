@@ -17,7 +17,7 @@ from pathlib import Path
 from prune_core.errors import Canceled, PruneError, ResultError, SpecError
 from prune_core.jobs import body, dispatcher, process
 from prune_core.jobs.store import JobStore
-from prune_core.recipe.patterns import Pattern
+from prune_core.recipe.options import options
 from prune_core.recipe.spec import CRITERIA, FIELDS, STRATEGIES, RunSpec, expand, parse_numbers
 from prune_core.results import profile as profiles
 from prune_core.results.run_result import RunResult
@@ -84,9 +84,9 @@ def _add_field_options(p: argparse.ArgumentParser, names: list) -> None:
             p.add_argument(f.flag, action="store_true", help=f.help)
         else:
             choices = f.choices if f.choices and isinstance(f.default, str) else None
-            p.add_argument(
-                f.flag, type=type(f.default), default=f.default, choices=choices, help=f.help
-            )
+            # a field that is off by default (None) takes a number when given
+            kind = float if f.default is None else type(f.default)
+            p.add_argument(f.flag, type=kind, default=f.default, choices=choices, help=f.help)
 
 
 #: What a profile depends on: the baseline (and what keys its cache), the calibration and the
@@ -191,8 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
 def specs_from_args(args) -> list[RunSpec]:
     """Every recipe the command asks for, all validated before anything runs."""
     common = {f.name: getattr(args, f.name) for f in FIELDS if f.name not in _AMOUNT_FIELDS}
-    # an N:M pattern fixes the sparsity: it is the default
-    fixed = Pattern.parse(args.pattern).sparsity
+    # the amount the recipe pins, if any (an N:M pattern on single weights): it is the default
+    sparsity = options({**common, "combined": common.get("then_sparsity") is not None})["sparsity"]
+    fixed = sparsity.value if sparsity.choices else None
     if args.command == "run":
         amount = (
             {"threshold": args.threshold, "sparsity": None}

@@ -360,3 +360,15 @@ def test_help_lists_the_public_commands_and_hides_the_internal_one(capsys):
     assert not any(line.split()[:1] == ["job"] for line in shown.splitlines())
     for command in cli.PUBLIC_COMMANDS:
         assert f"    {command} " in shown
+
+
+def test_a_combined_recipe_takes_its_weight_share_from_the_command_line():
+    parser = cli.build_parser()
+    args = ["run", "--granularity", "structured", "--scope", "global", "--then-sparsity"]
+    (spec,) = cli.specs_from_args(parser.parse_args([*args, "0.87"]))
+    assert (spec.pruning.sparsity, spec.pruning.then_sparsity) == (0.5, 0.87)
+    # an N:M pattern pins the weight stage, not the channel cut
+    (spec,) = cli.specs_from_args(parser.parse_args([*args, "0.25", "--pattern", "1:4"]))
+    assert (spec.pruning.sparsity, spec.pruning.then_sparsity) == (0.5, 0.25)
+    (alone,) = cli.specs_from_args(parser.parse_args(["run", "--pattern", "1:4"]))
+    assert alone.pruning.sparsity == 0.25
