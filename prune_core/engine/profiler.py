@@ -41,6 +41,7 @@ from prune_core.errors import ModelError, ResultError, SpecError
 from prune_core.progress import Progress, check_cancel
 from prune_core.results import allocation
 from prune_core.results.profile import (
+    CURVE_KEYS,
     LAYER_LEVELS,
     LEVELS,
     STRUCTURED_KEYS,
@@ -277,23 +278,7 @@ class Profiler:
     def curve(self, name: str, scope: str, masks_for, seconds: dict) -> dict:
         """One scope's one-shot curve; `seconds` receives the time of each part (masks, evaluate,
         size: the .h5 gzipped, batchnorm: re-estimation and its evaluation)."""
-        out = {
-            k: []
-            for k in (
-                "level",
-                "sparsity",
-                "top1",
-                "top5",
-                "loss",
-                "top1_bn",
-                "top5_bn",
-                "loss_bn",
-                "nonzero_params",
-                "gzip_bytes",
-                "theoretical_speedup",
-                "layer_sparsity",
-            )
-        }
+        out = {k: [] for k in (*CURVE_KEYS, "layer_sparsity")}
         clock = _Clock(seconds)
         try:
             for level in self.levels:

@@ -9,7 +9,7 @@ from prune_core.results import frame as results
 from prune_core.results import plots
 from prune_core.results.run_result import RunResult
 from tests.conftest import SCHEMA_1
-from tests.results.helpers import _df
+from tests.results.helpers import _df, _tradeoff
 
 
 def test_pareto_front_keeps_only_undominated_runs():
@@ -110,19 +110,7 @@ def test_pareto_front_on_latency_ignores_differences_inside_the_band():
         True,
         True,
     ]
-    fig = plots.tradeoff(
-        df.assign(
-            strategy="taylor",
-            scope="global",
-            schedule="oneshot",
-            sweep="s",
-            granularity="unstructured",
-            rank="importance",
-            achieved=0.5,
-            hover="",
-        ),
-        "latency_ms_b1_p50",
-    )
+    fig = _tradeoff(df, "latency_ms_b1_p50")
     bars = next(t for t in fig.data if t.name == "taylor · global").error_x
     assert sorted(bars.array) == sorted(bars.arrayminus) == [0.5, 2.0, 2.0]
 

@@ -1,8 +1,7 @@
 """Tests for prune_core.results.plots: latency drawn at its fastest round, up to the slowest."""
 
 from prune_core.results import frame as results
-from prune_core.results import plots
-from tests.results.helpers import _df
+from tests.results.helpers import _df, _tradeoff
 
 
 def test_litert_latency_is_drawn_at_its_fastest_round_with_the_slowest_above():
@@ -25,19 +24,7 @@ def test_litert_latency_is_drawn_at_its_fastest_round_with_the_slowest_above():
         ]
     )
     assert results.band(df, "litert_1t_ms_b1_lo") == ("litert_1t_ms_b1_lo", "litert_1t_ms_b1_hi")
-    fig = plots.tradeoff(
-        df.assign(
-            strategy="taylor",
-            scope="global",
-            schedule="oneshot",
-            sweep="s",
-            granularity="unstructured",
-            rank="importance",
-            achieved=0.5,
-            hover="",
-        ),
-        "litert_1t_ms_b1_lo",
-    )
+    fig = _tradeoff(df, "litert_1t_ms_b1_lo")
     bars = next(t for t in fig.data if t.name == "taylor · global").error_x
     assert list(bars.arrayminus) == [0.0, 0.0]
     assert sorted(round(v, 3) for v in bars.array) == [0.02, 0.03]
