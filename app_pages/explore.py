@@ -8,7 +8,7 @@ import ui
 from prune_core.errors import PruneError
 from prune_core.learn.glossary import GLOSSARY, HELP
 from prune_core.recipe.spec import CRITERIA, RunSpec
-from prune_core.results import explore, plots
+from prune_core.results import explore, explore_plots
 
 ui.start_page()
 ui.init_form("explore", ui.profiles.EXPLORE_FORM)
@@ -162,14 +162,14 @@ y_range = (max(0.0, low - 0.03), 1.01)
 
 left, right = st.columns(2)
 left.plotly_chart(
-    plots.explore_curves(
+    explore_plots.explore_curves(
         shown_curves, shown_points, "gzip_bytes", dense=dense, finetuned=finetuned, y_range=y_range
     ),
     width="stretch",
 )
 if latency_ms is not None:
     right.plotly_chart(
-        plots.explore_curves(
+        explore_plots.explore_curves(
             shown_curves,
             shown_points,
             "litert_ms_predicted",
@@ -189,7 +189,7 @@ if latency_ms is not None:
     )
 else:
     right.plotly_chart(
-        plots.explore_curves(
+        explore_plots.explore_curves(
             curves, points, "theoretical_speedup", dense=dense, finetuned=finetuned, y_range=y_range
         ),
         width="stretch",
@@ -254,7 +254,7 @@ try:
 except PruneError as exc:
     st.error(ui.escape_md(str(exc).capitalize()))
 else:
-    st.plotly_chart(plots.allocation_bars(table), width="stretch")
+    st.plotly_chart(explore_plots.allocation_bars(table), width="stretch")
     auto_top1 = all_points[(all_points["criterion"] == focus) & (all_points["scope"] == "auto")][
         "top1"
     ]
@@ -275,7 +275,7 @@ else:
         )
     )
 st.plotly_chart(
-    plots.sensitivity_heatmap(explore.sensitivity_frame(profile, focus)), width="stretch"
+    explore_plots.sensitivity_heatmap(explore.sensitivity_frame(profile, focus)), width="stretch"
 )
 st.caption(
     "Each cell: this layer alone pruned to that sparsity by the criterion's scores, every other "
