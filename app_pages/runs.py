@@ -133,7 +133,9 @@ def _card(job) -> None:
                     st.rerun()
             else:
                 a, b = st.columns(2)
-                if a.button("Retry", key=f"retry-{job.id}"):
+                if job.demo:  # measured by this project, not here: nothing to run again
+                    a.caption("Bundled demo result")
+                elif a.button("Retry", key=f"retry-{job.id}"):
                     try:
                         ui.retry(job.id)
                         st.rerun()

@@ -13,7 +13,7 @@ import traceback
 from pathlib import Path
 
 from prune_core.errors import Canceled, PruneError
-from prune_core.jobs.process import REPORT_EVERY, job_dir
+from prune_core.jobs.process import REPORT_EVERY, job_dir, log_line
 from prune_core.jobs.store import FINISH_PATIENCE, JobStore
 
 
@@ -38,6 +38,50 @@ class ProgressThrottle:
             self.fn({**progress.to_dict(), "phase_seconds": now - started})
 
 
+class PhaseLog:
+    """What a person needs in a job's log: a line when the phase, the epoch or a phase's message
+    changes (not one per training step), written through `log_line` with the time."""
+
+    def __init__(self, job_id: int, root: Path):
+        self.job_id, self.root, self.last = job_id, root, None
+
+    def __call__(self, progress: dict) -> None:
+        stepped = bool(progress.get("steps"))  # a stepped phase's message changes every step
+        key = (
+            progress.get("phase"),
+            progress.get("epoch"),
+            None if stepped else progress.get("message"),
+        )
+        if key == self.last:
+            return
+        self.last = key
+        parts = [str(progress.get("phase", "working"))]
+        if progress.get("message"):
+            parts.append(str(progress["message"]))
+        if progress.get("epochs"):
+            parts.append(f"epoch {progress.get('epoch')}/{progress['epochs']}")
+        if progress.get("accuracy") is not None:
+            parts.append(f"train accuracy {progress['accuracy']:.3f}")
+        log_line(self.job_id, self.root, " · ".join(parts))
+
+
+def _log_end(job, root: Path, status: str, error: str | None, started: float) -> None:
+    """The final state in the log, with the traceback of an unexpected failure (its last lines)."""
+    log_line(
+        job.id,
+        root,
+        f"{status} after {time.monotonic() - started:.0f} s" + (f": {error}" if error else ""),
+    )
+    trace = job_dir(job.id, root) / "traceback.txt"
+    if status == "failed" and trace.is_file():
+        lines = trace.read_text(errors="replace").splitlines()[-TRACEBACK_LINES:]
+        log_line(job.id, root, "the failure's traceback (last lines):\n" + "\n".join(lines))
+
+
+#: Lines of a failure's traceback copied into the job's log (the whole one is in traceback.txt).
+TRACEBACK_LINES = 30
+
+
 def run_job(job_id: int, store: JobStore | None = None) -> str:
     """Execute one claimed job in this process; returns its final state."""
     store = store or JobStore()
@@ -45,6 +89,9 @@ def run_job(job_id: int, store: JobStore | None = None) -> str:
     if job is None or job.status != "running":
         return job.status if job else "missing"
     store.set_pid(job_id, os.getpid())
+    root, started = store.path.parent, time.monotonic()
+    log_line(job_id, root, f"started {job.kind} job {job_id}: {job.label} (pid {os.getpid()})")
+    phases = PhaseLog(job_id, root)
     state = {"checked": 0.0, "cancel": False}
 
     def should_cancel() -> bool:
@@ -58,14 +105,18 @@ def run_job(job_id: int, store: JobStore | None = None) -> str:
             return _run_export(job, store, should_cancel)
         except BaseException as exc:  # noqa: BLE001 - a job must always leave a final state behind
             store.finish(job_id, "failed", error=_reason(exc), patience=FINISH_PATIENCE)
+            _log_end(job, root, "failed", _reason(exc), started)
             return "failed"
+
+    def report(progress: dict) -> None:
+        store.report(job_id, progress)
+        phases(progress)
+
     status, result, error = execute(
-        job,
-        store.path.parent,
-        ProgressThrottle(lambda p: store.report(job_id, p), REPORT_EVERY),
-        should_cancel,
+        job, root, ProgressThrottle(report, REPORT_EVERY), should_cancel
     )
     store.finish(job_id, status, result=result, error=error, patience=FINISH_PATIENCE)
+    _log_end(job, root, status, error, started)
     return status
 
 

@@ -94,3 +94,14 @@ def test_in_a_shared_dashboard_a_visitor_manages_only_their_own_jobs(shared):
     next(b for b in app.button if b.label.startswith("Queue")).click().run()
     mine = [j for j in store.list() if j.owner == "alice" and j.status == "queued"]
     assert mine and all(j.spec.pruning.strategy == "taylor" for j in mine)
+
+
+def test_a_bundled_demo_result_offers_no_retry(home):
+    from prune_core.results import demo
+
+    store = JobStore()
+    demo.load(store)
+    bundled = [j for j in store.list() if j.demo]
+    app = _app("app_pages/runs.py")
+    assert bundled and not [b for b in app.button if b.key.startswith("retry-")]
+    assert sum(c.value == "Bundled demo result" for c in app.caption) == len(bundled)
