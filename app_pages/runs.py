@@ -2,6 +2,8 @@
 jobs first, then the queue in the order it will run, then finished ones, newest first. Refreshes
 itself while jobs are active (and only then)."""
 
+import time
+
 import streamlit as st
 
 import ui
@@ -100,6 +102,7 @@ def _card(job) -> None:
                 f"{ui.escape_md(job.spec.baseline.model)} on "
                 f"{ui.escape_md(job.spec.baseline.dataset)}"
                 + (f" · {ui.escape_md(job.sweep)}" if job.sweep else "")
+                + f" · {time.strftime('%d %b %H:%M', time.localtime(job.created_at))}"
                 + (f" · by {ui.escape_md(job.owner or 'the server')}" if who.name else "")
             )
             if job.status == "running":

@@ -105,3 +105,14 @@ def test_a_bundled_demo_result_offers_no_retry(home):
     app = _app("app_pages/runs.py")
     assert bundled and not [b for b in app.button if b.key.startswith("retry-")]
     assert sum(c.value == "Bundled demo result" for c in app.caption) == len(bundled)
+
+
+def test_a_card_names_model_dataset_sweep_and_when_it_was_queued(home):
+    import time
+
+    store = JobStore()
+    job_id = store.submit(RunSpec.of(**TINY), sweep="my sweep")
+    app = _app("app_pages/runs.py")
+    card = next(m.value for m in app.markdown if f"job {job_id}**" in m.value)
+    queued = time.strftime("%d %b %H:%M", time.localtime(store.get(job_id).created_at))
+    assert "tiny\\-cnn on synthetic" in card and "my sweep" in card and queued in card
