@@ -66,7 +66,7 @@ p2.button(
     "it.",
 )
 p3.button(
-    "The seed's tfmot recipe (0.5 → 0.8)",
+    "tfmot's polynomial recipe (0.5 → 0.8)",
     on_click=form.seed_tfmot_recipe,
     width="stretch",
     help="tfmot's PolynomialDecay from 50 % to 80 % sparsity between fine-tune steps 1000 and "

@@ -87,14 +87,11 @@ st.page_link(
 # ----------------------------------------------------------------------------------------------
 st.header("2. Gradient and Fisher information")
 st.markdown(
-    "Magnitude ignores how much the loss cares about a weight. Gradient criteria ask the loss. The "
-    "seed document's example: two parameters whose Fisher information matrix is diag(10, 1); "
-    "with a "
+    "Magnitude ignores how much the loss cares about a weight. Gradient criteria ask the loss. "
+    "A worked example: two parameters whose Fisher information matrix is diag(10, 1); with a "
     "threshold of 5 on its eigenvalues, θ₂ is removed (1 < 5). The Fisher *saliency* this "
-    "project uses, "
-    "½·F·w², is the loss a removal costs on the quadratic approximation of the loss — it looks "
-    "at the "
-    "weight too."
+    "project uses, ½·F·w², is the loss a removal costs on the quadratic approximation of the "
+    "loss — it looks at the weight too."
 )
 
 
@@ -123,7 +120,11 @@ f2 = c[3].number_input("F₂₂", 0.0, 100.0, step=0.5, key="learn_f2", help=HEL
 fisher_threshold = c[4].number_input(
     "Threshold", 0.0, 100.0, step=0.5, key="learn_fisher_threshold", help=HELP["learn_threshold"]
 )
-st.button("The seed's example", on_click=_seed_example, key="learn-seed-fisher")
+st.button(
+    "The worked example: F = diag(10, 1), threshold 5",
+    on_click=_seed_example,
+    key="learn-seed-fisher",
+)
 choice = lessons.fisher_example((w1, w2), (f1, f2), fisher_threshold)
 names = ["θ₁", "θ₂"]
 st.dataframe(
@@ -132,7 +133,7 @@ st.dataframe(
             "parameter": names,
             "w": choice["w"],
             "Fisher F (eigenvalue)": choice["fisher"],
-            f"seed's rule: F < {fisher_threshold:g}": [
+            f"threshold rule: F < {fisher_threshold:g}": [
                 "removed" if i in choice["seed_removes"] else "kept" for i in range(2)
             ],
             "½·F·w² = loss if removed": choice["saliency"],
@@ -144,7 +145,7 @@ st.dataframe(
 )
 seed_says = ", ".join(names[i] for i in choice["seed_removes"]) or "nothing"
 st.markdown(
-    f"- **Seed's rule** (eigenvalue below {fisher_threshold:g}) removes **{seed_says}**.\n"
+    f"- **Threshold rule** (eigenvalue below {fisher_threshold:g}) removes **{seed_says}**.\n"
     f"- **Fisher saliency** (remove one of two) removes **{names[choice['saliency_removes']]}**: "
     f"its removal "
     f"costs {choice['loss_if_removed'][choice['saliency_removes']]:.3g} of loss, the other "
@@ -276,7 +277,7 @@ frequency = c[1].select_slider(
     help=HELP["learn_schedule"],
 )
 c[2].button(
-    "The seed's recipe (0.5 → 0.8, steps 1000–2000)",
+    "tfmot's polynomial recipe (0.5 → 0.8, steps 1000–2000)",
     on_click=_seed_schedule,
     key="learn-seed-schedule",
 )

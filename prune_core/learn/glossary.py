@@ -136,7 +136,7 @@ HELP = {
     "at least 5 each.",
     "learn_w": "The trained value of this parameter.",
     "learn_f": "The Fisher information of this parameter: how sharply the loss curves along it.",
-    "learn_threshold": "The seed's rule removes a parameter whose Fisher eigenvalue is below this.",
+    "learn_threshold": "The threshold rule removes a parameter whose Fisher eigenvalue is lower.",
     "learn_pattern": "Half of the same kernel removed under each pattern; the dark lines outline "
     "the groups that "
     "are chosen together.",

@@ -43,7 +43,7 @@ def test_experiment_form_queues_latency_aware_structured_runs(home):
 
 def test_experiment_shows_an_impossible_schedule_inline_and_blocks_the_button(home):
     app = _app()
-    next(b for b in app.button if b.label.startswith("The seed's tfmot recipe")).click().run()
+    next(b for b in app.button if b.label.startswith("tfmot's polynomial recipe")).click().run()
     assert not app.error  # polynomial 0.5 → 0.8 over steps 1000–2000, 50 epochs
     app.number_input(key="fine_tune_epochs").set_value(5).run()
     assert any("--fine-tune-epochs to 50" in _shown(e) for e in app.error)

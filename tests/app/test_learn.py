@@ -20,7 +20,7 @@ def test_learn_sections_move_with_their_controls_and_the_seed_example_removes_th
     app.slider(key="learn_threshold").set_value(0.2).run()
     assert blanks(_figure(app, 0)) > before  # a higher threshold blanks more weights
     text = " ".join(m.value for m in app.markdown)
-    assert "**Seed's rule** (eigenvalue below 5) removes **θ₂**" in text
+    assert "**Threshold rule** (eigenvalue below 5) removes **θ₂**" in text
     assert "**Fisher saliency** (remove one of two) removes **θ₂**" in text
     assert "**Magnitude** removes **θ₁**" in text
     # now θ₂'s removal costs ½·1·9 = 4.5 > 1.25
@@ -28,7 +28,7 @@ def test_learn_sections_move_with_their_controls_and_the_seed_example_removes_th
     text = " ".join(m.value for m in app.markdown)
     assert "**Fisher saliency** (remove one of two) removes **θ₁**" in text
     # the seed's rule ignores the weight
-    assert "**Seed's rule** (eigenvalue below 5) removes **θ₂**" in text
+    assert "**Threshold rule** (eigenvalue below 5) removes **θ₂**" in text
     next(b for b in app.button if b.key == "learn-seed-fisher").click().run()
     assert app.number_input(key="learn_w2").value == 1.0
     width = len(_figure(app, 3)["data"][1]["z"][0])
