@@ -51,10 +51,11 @@ def duration_text(seconds: float) -> str:
 
 
 def bytes_text(n) -> str:
+    """Bytes in decimal units (1 kB = 1,000 B), as the charts' byte axes count them."""
     if n is None:
         return "–"
-    for unit in ("B", "KB", "MB", "GB"):
-        if abs(n) < 1024 or unit == "GB":
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(n) < 1000 or unit == "GB":
             return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1024
+        n /= 1000
     return str(n)

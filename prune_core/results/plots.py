@@ -15,7 +15,7 @@ COLOURS = {
     "gradient": "#ff7f0e",
     "taylor": "#2ca02c",
     "fisher": "#d62728",
-    "random": "#7f7f7f",
+    "random": "#e377c2",  # not grey: grey is the dense model on every chart
     "tfmot": "#9467bd",
     "wanda": "#8c564b",
 }

@@ -41,3 +41,15 @@ def test_a_running_jobs_progress_says_its_phase_and_the_time_left():
         job({"phase": "loading baseline", "message": "using the cached baseline"})
     )
     assert fraction is None and text.startswith("loading baseline · using the cached baseline")
+
+
+def test_sizes_are_in_decimal_units_like_the_charts():
+    from ui.text import bytes_text
+
+    assert [bytes_text(n) for n in (None, 999, 1000, 986_700, 1_200_000)] == [
+        "–",
+        "999 B",
+        "1.0 kB",
+        "986.7 kB",
+        "1.2 MB",
+    ]
