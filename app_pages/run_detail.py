@@ -239,21 +239,23 @@ if r.deployment is not None:
         )
         if served is not None:
             col.download_button(
-                fmt.label, served.read_bytes(), f"job{job.id}-{fmt.filename}", key=f"dl-{fmt.key}"
+                f"Download {fmt.label} ({Path(fmt.filename).suffix})",
+                served.read_bytes(),
+                f"job{job.id}-{fmt.filename}",
+                key=f"dl-{fmt.key}",
+                icon=":material/download:",
             )
 else:
     st.write(
         "Not exported yet. Export converts the pruned model to TFLite (float32, sparse storage, "
-        "int8 with "
-        "a representative set from the training split) and measures size, accuracy and LiteRT "
-        "latency — "
-        f"about {EXPORT_MINUTES} minute(s) on the compact model, in the background."
+        "int8 with a representative set from the training split) and measures size, accuracy and "
+        f"LiteRT latency — about {EXPORT_MINUTES} minute(s) on the compact model, in the "
+        "background."
     )
     if paths.servable(r.model_path) is None:
         st.caption(
             "This run's model file is not on this dashboard (a demo or imported result), so it "
-            "cannot be "
-            "exported here."
+            "cannot be exported here."
         )
     elif not who.may_manage(job.owner):
         st.caption(
