@@ -2,6 +2,8 @@
 examples (`prune_core.learn.lessons`) and this project's measured results; nothing is queued, no
 TensorFlow."""
 
+import math
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -281,6 +283,16 @@ c[2].button(
     on_click=_seed_schedule,
     key="learn-seed-schedule",
 )
+# The sliders can cross (initial above final, an end step between two pruning steps): the figure
+# clamps them to the nearest valid schedule and says so, instead of showing a validation error.
+taken = []
+if initial > final:
+    initial = final
+    taken.append(f"initial sparsity taken as {final:.2f} (it may not exceed the final one)")
+aligned = begin + frequency * max(1, math.ceil((end - begin) / frequency))
+if aligned != end:
+    end = aligned
+    taken.append(f"end step taken as {end} (a whole number of pruning intervals after the begin)")
 try:
     schedule = Schedule(
         "polynomial",
@@ -295,9 +307,9 @@ try:
     st.plotly_chart(plots.schedule_curve(steps, values), width="stretch", key="learn-schedule")
     st.caption(
         f"Masks are recomputed {schedule.count_pruning_steps(end + 500)} times, every "
-        f"{frequency} steps "
-        f"from step {begin} to {end}; a higher power prunes harder early, while the network is "
-        f"still plastic."
+        f"{frequency} steps from step {begin} to {end}; a higher power prunes harder early, while "
+        "the network is still plastic."
+        + (f" Shown with the {' and the '.join(taken)}." if taken else "")
     )
 except SpecError as exc:
     st.error(ui.escape_md(str(exc).capitalize()))

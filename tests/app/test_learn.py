@@ -48,9 +48,15 @@ def test_learn_sections_move_with_their_controls_and_the_seed_example_removes_th
     curve = _figure(app, 5)["data"][0]
     app.slider(key="learn_power").set_value(1.0).run()
     assert _figure(app, 5)["data"][0]["y"] != curve["y"]
-    app.slider(key="learn_steps").set_value((1000, 1050)).run()  # 50 steps: not a multiple of 100
-    assert any("not a multiple of frequency" in e.value for e in app.error)
-    assert len(app.get("plotly_chart")) == 6  # the schedule curve is replaced by the explanation
+    # 50 steps, not a multiple of 100; the initial sparsity above the final: clamped, and said
+    app.slider(key="learn_steps").set_value((1000, 1050)).run()
+    app.slider(key="learn_initial").set_value(0.9).run()
+    app.slider(key="learn_final").set_value(0.6).run()
+    assert not app.error and len(app.get("plotly_chart")) == 7  # the curve is still drawn
+    curve = _figure(app, 5)["data"][0]
+    assert max(curve["y"]) == 0.6 and curve["x"][-1] >= 1100
+    caption = next(c.value for c in app.caption if "Masks are recomputed" in c.value)
+    assert "end step taken as 1100" in caption and "initial sparsity taken as 0.60" in caption
     assert not app.exception
 
 
