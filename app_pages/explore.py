@@ -63,10 +63,8 @@ for name, error in ui.profiles.failed_profiles(base, missing).items():
 if missing:
     c2.info(
         f"Not profiled yet on this model and data: {', '.join(missing)}. A profile is one "
-        f"background job "
-        "per criterion (about a minute each on the compact EfficientNet and digits, after the "
-        "baseline is "
-        "trained once)."
+        "background job per criterion (about a minute each on the compact EfficientNet and "
+        "digits, after the baseline is trained once)."
     )
     if c2.button(f"Profile {', '.join(missing)}", type="primary"):
         with c2:
@@ -96,6 +94,7 @@ if pending:
 
 ui.save_form("explore", ui.profiles.EXPLORE_FORM)
 if profile is None:
+    ui.demo_panel("explore")  # nothing measured yet: the bundled profiles show at once
     st.stop()
 
 dense = profile.dense

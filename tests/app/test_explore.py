@@ -77,3 +77,12 @@ def test_explore_says_why_a_profile_failed(home):
     assert "The last profile of taylor did not finish: failed: the model has no Conv2D" in errors
     # offered again
     assert any(b.label.startswith("Profile ") and "taylor" in b.label for b in app.button)
+
+
+def test_an_empty_explore_page_offers_the_bundled_demo_and_then_draws_it(home):
+    app = _app("app_pages/explore.py")
+    load = next(b for b in app.button if b.key == "explore-load-demo")
+    load.click().run()
+    app = _app("app_pages/explore.py")
+    assert not [b for b in app.button if b.key == "explore-load-demo"]
+    assert app.get("plotly_chart"), "the demo's profiles are drawn"
