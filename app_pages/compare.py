@@ -6,6 +6,7 @@ import ui
 from prune_core.learn.glossary import HELP
 from prune_core.results import frame as results
 from prune_core.results import plots
+from prune_core.results.demo import SWEEP as DEMO_SWEEP
 
 ui.start_page()
 
@@ -14,29 +15,51 @@ df = ui.completed_frame()
 if df.empty:
     st.info(
         "Nothing to compare yet. Completed runs appear here as points: accuracy against model "
-        "size and "
-        "against latency. Start with the demo sweep — every criterion at 50, 80 and 90 % "
-        "sparsity, and "
-        "structured runs that really move latency."
+        "size and against latency. Start with the demo sweep — every criterion at 50, 80 and "
+        "90 % sparsity, and structured runs that really move latency."
     )
     ui.demo_panel("compare")
     ui.demo_button("compare-demo")
     st.stop()
 
+# Opens on what you did last (the newest own run's model and data, the demo hidden once you have
+# runs of your own); the filters are kept for the session.
+models, datasets = sorted(df["model"].unique()), sorted(df["dataset"].unique())
+own = bool((df["sweep"] != DEMO_SWEEP).any())
+focus_models, focus_datasets = results.latest_focus(df)
+FILTERS = {
+    "compare_models": focus_models,
+    "compare_datasets": focus_datasets,
+    "compare_sweeps": [],
+    "compare_hide_demo": own,
+}
+ui.init_form("compare", FILTERS)
+for key, options in (("compare_models", models), ("compare_datasets", datasets)):
+    st.session_state[key] = [v for v in st.session_state[key] if v in options] or options
 f1, f2, f3, f4 = st.columns(4)
-model = f1.multiselect(
-    "Model",
-    sorted(df["model"].unique()),
-    default=sorted(df["model"].unique()),
-    help=HELP["filter_model"],
-)
-dataset = f2.multiselect(
-    "Dataset",
-    sorted(df["dataset"].unique()),
-    default=sorted(df["dataset"].unique()),
-    help=HELP["filter_dataset"],
+model = f1.multiselect("Model", models, key="compare_models", help=HELP["filter_model"])
+dataset = f2.multiselect("Dataset", datasets, key="compare_datasets", help=HELP["filter_dataset"])
+hide_demo = f1.toggle(
+    "Hide the bundled demo",
+    key="compare_hide_demo",
+    disabled=not own,
+    help="The demo's runs were measured by this project on the compact EfficientNet and digits.",
 )
 view = df[df["model"].isin(model) & df["dataset"].isin(dataset)]
+if hide_demo and own:
+    view = view[view["sweep"] != DEMO_SWEEP]
+sweeps = sorted(view["sweep"].unique())
+st.session_state["compare_sweeps"] = [s for s in st.session_state["compare_sweeps"] if s in sweeps]
+chosen_sweeps = f2.multiselect(
+    "Sweep",
+    sweeps,
+    key="compare_sweeps",
+    placeholder="every sweep",
+    help="Show only these sweeps (a sweep is one submission: the recipes queued together).",
+)
+if chosen_sweeps:
+    view = view[view["sweep"].isin(chosen_sweeps)]
+ui.save_form("compare", FILTERS)
 if view.empty:
     st.warning("No runs match these filters.")
     st.stop()

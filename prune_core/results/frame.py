@@ -13,6 +13,7 @@ import pandas as pd
 
 from prune_core.errors import ResultError
 from prune_core.recipe.spec import FIELDS
+from prune_core.results.demo import SWEEP as DEMO_SWEEP
 from prune_core.results.deployment import FORMATS
 from prune_core.results.run_result import COLUMNS as RESULT_COLUMNS
 from prune_core.results.run_result import IDENTITY, RunResult, band_of
@@ -334,3 +335,13 @@ def stage_table(result: RunResult) -> pd.DataFrame:
         dense.gzip_bytes / table["gzip bytes"] if dense.gzip_bytes else None
     )
     return table
+
+
+def latest_focus(df: pd.DataFrame) -> tuple[list, list]:
+    """(models, datasets) Compare opens on: the newest own run's (the bundled demo's runs are not
+    yours), else every one there is."""
+    own = df[df["sweep"] != DEMO_SWEEP]
+    if own.empty:
+        return sorted(df["model"].unique()), sorted(df["dataset"].unique())
+    newest = own.loc[own["job"].idxmax()]
+    return [newest["model"]], [newest["dataset"]]

@@ -44,3 +44,36 @@ def test_compare_zooms_the_accuracy_axis_to_the_runs(home, real_result):
         "1 run(s) below this axis (10.0%)" in a["text"]
         for a in _figure(app, 0)["layout"]["annotations"]
     )
+
+
+def test_compare_opens_on_your_newest_run_with_the_demo_hidden_and_keeps_its_filters(
+    home, real_result
+):
+    from prune_core.results import demo
+
+    store = JobStore()
+    demo.load(store)
+    (mine,) = store.add_completed([(real_result, "mine")])
+    app = _app("app_pages/compare.py")
+    shown = app.dataframe[0].value
+    assert shown["job"].tolist() == [mine]  # your model and data; the demo's runs hidden
+    assert app.multiselect(key="compare_models").value == [real_result.spec.baseline.model]
+    app.toggle(key="compare_hide_demo").set_value(False).run()
+    app.multiselect(key="compare_models").set_value(sorted(store_models(store))).run()
+    app.multiselect(key="compare_datasets").set_value(sorted(store_datasets(store))).run()
+    assert len(app.dataframe[0].value) == 1 + len(demo.runs())
+    app.multiselect(key="compare_sweeps").set_value(["mine"]).run()
+    assert app.dataframe[0].value["job"].tolist() == [mine]
+    # away and back in the same session: the filters are as they were left
+    app.switch_page("app_pages/runs.py").run()
+    app.switch_page("app_pages/compare.py").run()
+    assert app.multiselect(key="compare_sweeps").value == ["mine"]
+    assert app.toggle(key="compare_hide_demo").value is False
+
+
+def store_models(store):
+    return {job.spec.baseline.model for job in store.list()}
+
+
+def store_datasets(store):
+    return {job.spec.baseline.dataset for job in store.list()}

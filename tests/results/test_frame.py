@@ -225,3 +225,22 @@ def test_a_stored_result_that_does_not_read_is_left_out_not_fatal(tmp_path):
     store.claim_next()
     store.finish(bad, "completed", result={"top1": "ninety", "config": RunSpec().to_dict()})
     assert results.frame(store.list())["job"].tolist() == [good]
+
+
+def test_compare_opens_on_the_newest_own_runs_model_and_data_else_on_everything():
+    from prune_core.results.demo import SWEEP as DEMO_SWEEP
+
+    df = _df(
+        [
+            dict(job=1, sweep=DEMO_SWEEP, model="efficientnet-compact", dataset="digits"),
+            dict(job=2, sweep="a", model="file:/m.keras", dataset="folder:/x"),
+            dict(job=3, sweep="b", model="tiny-cnn", dataset="synthetic"),
+            dict(job=4, sweep=DEMO_SWEEP, model="efficientnet-b0", dataset="digits"),
+        ]
+    )
+    assert results.latest_focus(df) == (["tiny-cnn"], ["synthetic"])
+    demo_only = df[df["sweep"] == DEMO_SWEEP]
+    assert results.latest_focus(demo_only) == (
+        ["efficientnet-b0", "efficientnet-compact"],
+        ["digits"],
+    )
