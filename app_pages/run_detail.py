@@ -72,6 +72,27 @@ if job.demo:
     )
 
 
+#: This run's export, while it is queued or running: the page follows it and shows its numbers
+#: when it has completed.
+exporting = [
+    j
+    for j in ui.store().list(status=("queued", "running"))
+    if j.kind == "export" and j.parent == job.id
+]
+
+
+@st.fragment(run_every=2.0)
+def export_progress(export_id: int) -> None:
+    live = ui.store().get(export_id)
+    if live is None or live.status not in ("queued", "running"):
+        st.rerun()  # finished: the whole page again, with the export's numbers
+    if live.status == "queued":
+        st.caption(f":material/schedule: Export queued (job {live.id}); it starts shortly.")
+        return
+    fraction, text = ui.progress_text(live)
+    st.caption(f":material/hourglass_top: Exporting (job {live.id}): {text}")
+
+
 def _vs_dense(ratio):
     return f"{100 * (ratio - 1):+.0f} % vs dense" if ratio else None
 
@@ -257,6 +278,8 @@ else:
             "This run's model file is not on this dashboard (a demo or imported result), so it "
             "cannot be exported here."
         )
+    elif exporting:
+        export_progress(exporting[0].id)
     elif not who.may_manage(job.owner):
         st.caption(
             f"Only {ui.escape_md(job.owner or 'the server')} or an admin can export this run."
@@ -264,9 +287,7 @@ else:
     elif st.button("Export for deployment", type="primary"):
         try:
             ui.queue_export(job)
-            st.success(
-                "Queued. The numbers appear here when the export job has completed (see Runs)."
-            )
+            st.rerun()  # shows the export's progress, and its numbers once it has completed
         except PruneError as exc:
             st.error(f"Nothing was queued: {ui.escape_md(exc)}")
 

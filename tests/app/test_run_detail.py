@@ -90,3 +90,25 @@ def test_run_detail_serves_only_files_in_the_data_directory(home, real_result, t
     store.add_completed([(dataclasses.replace(real_result, model_path=str(inside)), None)])
     app = _app("app_pages/run_detail.py")  # the newest run: its model is in the data directory
     assert len(app.get("download_button")) == 1
+
+
+def test_run_detail_follows_its_export_and_offers_it_again_when_it_failed(home, real_result):
+    import dataclasses
+
+    from prune_core import paths
+
+    model = paths.runs_dir() / "1" / "model.keras"
+    model.parent.mkdir(parents=True)
+    model.write_bytes(b"a pruned model")
+    store = JobStore()
+    (run,) = store.add_completed(
+        [(dataclasses.replace(real_result, model_path=str(model), deployment=None), None)]
+    )
+    export = store.submit_export(run)
+    app = _app("app_pages/run_detail.py")
+    assert any(f"Export queued (job {export})" in c.value for c in app.caption)
+    assert not [b for b in app.button if b.label == "Export for deployment"]
+    store.claim_next()
+    store.finish(export, "failed", error="the converter broke")
+    app = _app("app_pages/run_detail.py")  # no longer pending: the button is back
+    assert [b for b in app.button if b.label == "Export for deployment"]
