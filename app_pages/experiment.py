@@ -83,6 +83,8 @@ with left:
     if missing := ui.missing_input(model, dataset):
         st.info(missing)
         problems.append("files")
+    elif not ui.show_what_was_read(model, dataset):
+        problems.append("files")
     st.subheader("Strategy")
     form.radio("Granularity", opts, "granularity", help=PAGE_HELP["granularity"])
     strategies = st.multiselect(

@@ -37,6 +37,8 @@ criteria = c2.multiselect(
 if missing := ui.missing_input(model, dataset):
     st.info(missing)
     st.stop()
+if not ui.show_what_was_read(model, dataset, c1):
+    st.stop()
 try:
     base = RunSpec.of(model=model, dataset=dataset)
 except PruneError as exc:

@@ -15,7 +15,12 @@ from ui import access, inputs, profiles
 from ui.access import start_page
 from ui.demo import demo_button, demo_panel, demo_specs
 from ui.forms import EXPERIMENT_FORM, init_form, save_form
-from ui.inputs import chosen_model_and_data, missing_input, model_and_data_inputs
+from ui.inputs import (
+    chosen_model_and_data,
+    missing_input,
+    model_and_data_inputs,
+    show_what_was_read,
+)
 from ui.session import baseline_scores, completed_frame, completed_runs, store
 from ui.submission import queue, queue_export, report_submitted, resume_queue, retry, submit
 from ui.text import bytes_text, duration_text, escape_md, progress_text
@@ -34,6 +39,7 @@ __all__ = [
     "chosen_model_and_data",
     "missing_input",
     "model_and_data_inputs",
+    "show_what_was_read",
     "baseline_scores",
     "completed_frame",
     "completed_runs",

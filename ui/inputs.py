@@ -5,8 +5,11 @@ the model file or a zip of class folders, which is stored and checked at once
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
+from prune_core.data import preflight
 from prune_core.data.image_folders import MIN_PER_CLASS
 from prune_core.errors import PruneError
 from prune_core.learn.glossary import HELP
@@ -133,3 +136,37 @@ def chosen_model_and_data(prefix: str = "") -> tuple[str, str]:
         "folder:" + state.get(f"{prefix}dataset_path", "") if dataset == "image folder" else dataset
     )
     return model, dataset
+
+
+def _stamp(name: str) -> float:
+    """When a file or folder named in a recipe last changed (0 for built-in names)."""
+    try:
+        return Path(name.split(":", 1)[1]).expanduser().stat().st_mtime if ":" in name else 0.0
+    except (OSError, ValueError):
+        return 0.0
+
+
+@st.cache_data(max_entries=32, ttl=60, show_spinner=False)
+def _preflight(model: str, dataset: str, stamps: tuple) -> tuple[list, str | None]:
+    return preflight.check(model, dataset)
+
+
+def show_what_was_read(model: str, dataset: str, container=st) -> bool:
+    """Beside the pickers: what the user's model file and image folder hold, or why they cannot be
+    used (the jobs' own checks, and a class-count mismatch), before anything is queued. Returns
+    whether they can."""
+    own = [(v, w) for v, w in ((model, "model file"), (dataset, "image folder")) if ":" in v]
+    if not own:
+        return True
+    try:
+        for value, what in own:
+            limits.check_path(value.split(":", 1)[1], what)
+    except PruneError as exc:
+        container.error(escape_md(str(exc).capitalize()))
+        return False
+    read, problem = _preflight(model, dataset, (_stamp(model), _stamp(dataset)))
+    for line in read:
+        container.caption(f":material/check_circle: {escape_md(line)}")
+    if problem:
+        container.error(escape_md(problem[0].upper() + problem[1:]))
+    return problem is None

@@ -118,14 +118,14 @@ def read_config(path: Path) -> dict:
         raise ModelError(f"{path.name} is not a Keras model file (.keras or .h5)") from None
 
 
-def _layers(config: dict) -> list:
+def layers_of(config: dict) -> list:
     """Every layer entry of a (possibly nested) model config."""
     found = []
     for layer in (config.get("config") or {}).get("layers") or []:
         if isinstance(layer, dict):
             found.append(layer)
             if layer.get("class_name") in MODEL_CLASSES:
-                found += _layers(layer)
+                found += layers_of(layer)
     return found
 
 
@@ -171,7 +171,7 @@ def check_config(config: dict, filename: str) -> None:
                 f"{filename}: {label} is a custom object ({str(registered)[:80]!r}); only Keras' "
                 "built-in objects are loaded"
             )
-    for layer in _layers(config):
+    for layer in layers_of(config):
         cls, name = layer.get("class_name"), str((layer.get("config") or {}).get("name", "?"))[:60]
         if cls == "Lambda":
             raise ModelError(

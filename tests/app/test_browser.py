@@ -189,6 +189,9 @@ def test_shared_mode_in_the_browser_sign_in_owners_and_upload_limits(tmp_path, t
         uploader.get_by_role("button", name="Remove big.keras").click()
         uploader.locator('input[type="file"]').set_input_files(str(small))
         page.get_by_text("small.keras is checked and stored").wait_for(timeout=60000)
+        # the tiny model predicts 3 classes: digits (10) is refused beside the field, at once
+        page.get_by_text("predicts 3 classes but the data has 10").wait_for(timeout=30000)
+        choose(page, "Dataset", "synthetic")
         page.get_by_role("button", name="Queue 2 run(s)").click()  # the default recipe: 50 and 80 %
         page.get_by_text("Queued 2 job(s)").wait_for(timeout=30000)
     queued = [j for j in store.list() if j.id not in (alices, bobs)]

@@ -220,10 +220,9 @@ def test_a_broken_image_folder_or_a_hostile_model_file_queues_nothing(home, tmp_
     app.selectbox(key="dataset_choice").set_value("digits").run()
     app.selectbox(key="model_choice").set_value("my own file").run()
     app.text_input(key="model_path").set_value(str(model)).run()
-    next(b for b in app.button if b.label.startswith("Queue")).click().run()
-    assert any(
-        "Nothing was queued: ops.keras is not a Keras model file" in _shown(e) for e in app.error
-    )
+    # said beside the field as soon as the path is given, and nothing can be queued
+    assert any("Ops.keras is not a Keras model file" in _shown(e) for e in app.error)
+    assert next(b for b in app.button if b.label.startswith("Queue")).disabled
     assert JobStore().list() == []
 
 
@@ -259,17 +258,47 @@ def test_paths_outside_the_configured_roots_queue_nothing(home, monkeypatch, tmp
     app = _app()
     app.selectbox(key="model_choice").set_value("my own file").run()
     app.text_input(key="model_path").set_value("/etc/passwd.keras").run()
-    next(b for b in app.button if b.label.startswith("Queue")).click().run()
     assert any(
-        "model file '/etc/passwd.keras' is outside the folders this dashboard reads from"
+        "Model file '/etc/passwd.keras' is outside the folders this dashboard reads from"
         in _shown(e)
         for e in app.error
     )
+    assert next(b for b in app.button if b.label.startswith("Queue")).disabled
     # a link out of a root is outside too
     (allowed / "link").symlink_to("/etc", target_is_directory=True)
     app.selectbox(key="model_choice").set_value("efficientnet-compact").run()
     app.selectbox(key="dataset_choice").set_value("image folder").run()
     app.text_input(key="dataset_path").set_value(str(allowed / "link")).run()
     assert any("is outside the folders this dashboard reads from" in _shown(e) for e in app.error)
+    assert next(b for b in app.button if b.label.startswith("Queue")).disabled
+    assert JobStore().list() == []
+
+
+def test_what_a_model_file_and_a_folder_hold_is_shown_and_a_mismatch_blocks_the_queue(
+    home, tmp_path_factory
+):
+    from PIL import Image
+
+    from prune_core.engine.keras_env import keras
+
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.GlobalAveragePooling2D()(keras.layers.Conv2D(4, 3)(inputs))
+    model = tmp_path_factory.mktemp("models") / "mine.keras"
+    keras.Model(inputs, keras.layers.Dense(3)(x), name="mine").save(model)
+    folder = tmp_path_factory.mktemp("images")
+    for c, name in enumerate(("cats", "dogs")):
+        (folder / name).mkdir()
+        for i in range(12):
+            Image.new("RGB", (16, 16), (c * 90, i * 20, 40)).save(folder / name / f"{i}.png")
+    app = _app()
+    app.selectbox(key="model_choice").set_value("my own file").run()
+    app.text_input(key="model_path").set_value(str(model)).run()
+    captions = [_shown(c) for c in app.caption]
+    assert any("mine · 4 layers · input 16×16×3 · 3 outputs" in c for c in captions)
+    assert any("predicts 3 classes but the data has 10" in _shown(e) for e in app.error)
+    app.selectbox(key="dataset_choice").set_value("image folder").run()
+    app.text_input(key="dataset_path").set_value(str(folder)).run()
+    assert any("2 classes · 24 images" in _shown(c) for c in app.caption)
+    assert any("predicts 3 classes but the data has 2" in _shown(e) for e in app.error)
     assert next(b for b in app.button if b.label.startswith("Queue")).disabled
     assert JobStore().list() == []
