@@ -7,6 +7,7 @@ import streamlit as st
 
 import ui
 from prune_core import paths
+from prune_core.data.preflight import class_count
 from prune_core.errors import PruneError
 from prune_core.learn.glossary import HELP
 from prune_core.measured import (
@@ -15,7 +16,7 @@ from prune_core.measured import (
     MEDIAN_MOVES,
     SINGLE_TIMING_NOISE,
 )
-from prune_core.results import plots
+from prune_core.results import diagnosis, plots
 from prune_core.results.deployment import FORMATS
 from prune_core.results.frame import deploy_table, stage_table
 from prune_core.timing import MIN_ROUND_MS, REPEATS, ROUNDS, verdict
@@ -64,12 +65,12 @@ r = job.run_result
 if job.demo:
     st.info(
         "A bundled demo result: measured by this project's own commands on the compact "
-        "EfficientNet and "
-        "digits (README, \u201cThe dashboard\u201d), not on this machine. Its numbers are real; "
-        "there is no "
-        "model file to download.",
+        "EfficientNet and digits (README, \u201cThe dashboard\u201d), not on this machine. Its "
+        "numbers are real; there is no model file to download.",
         icon=":material/info:",
     )
+for warning in diagnosis.warnings(r, class_count(job.spec.baseline.dataset)):
+    st.warning(warning, icon=":material/warning:")
 
 
 #: This run's export, while it is queued or running: the page follows it and shows its numbers

@@ -59,6 +59,17 @@ def folder_text(folder: image_folders.ImageFolder) -> str:
     )
 
 
+def class_count(dataset: str) -> int | None:
+    """Classes of a recipe's dataset: a built-in's, or a folder's sub-folders (None when the folder
+    cannot be read any more)."""
+    if dataset.startswith("folder:"):
+        try:
+            return len(image_folders.scan(dataset[len("folder:") :]).classes)
+        except PruneError:
+            return None
+    return CLASS_COUNTS.get(dataset)
+
+
 def check(model: str, dataset: str) -> tuple[list[str], str | None]:
     """(what was read, one line per file; the problem, or None) for a recipe's model and dataset
     names: a file that a job would refuse, or a model whose outputs do not match the classes."""

@@ -112,3 +112,17 @@ def test_run_detail_follows_its_export_and_offers_it_again_when_it_failed(home, 
     store.finish(export, "failed", error="the converter broke")
     app = _app("app_pages/run_detail.py")  # no longer pending: the button is back
     assert [b for b in app.button if b.label == "Export for deployment"]
+
+
+def test_run_detail_warns_in_plain_words_when_a_run_collapsed(home, real_result):
+    import dataclasses
+
+    from prune_core.jobs.store import JobStore
+
+    store = JobStore()
+    store.add_completed([(real_result, None)])
+    assert not [w.value for w in _app("app_pages/run_detail.py").warning]  # healthy: nothing
+    collapsed = dataclasses.replace(real_result, top1=0.2, top1_before_finetune=0.2)
+    store.add_completed([(collapsed, None)])  # tiny-cnn on synthetic: 3 classes, chance 1/3
+    warnings = [w.value for w in _app("app_pages/run_detail.py").warning]
+    assert any("This run collapsed to chance (top-1 0.200 with 3 classes)" in w for w in warnings)

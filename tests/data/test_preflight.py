@@ -61,3 +61,9 @@ def test_a_file_a_job_would_refuse_is_one_line_and_nothing_else_is_read(tmp_path
     assert read == [] and "not a Keras model file" in problem and "\n" not in problem
     read, problem = preflight.check("tiny-cnn", f"folder:{tmp_path / 'nowhere'}")
     assert read == [] and "does not exist" in problem
+
+
+def test_the_class_count_of_a_built_in_dataset_or_a_folder(tmp_path):
+    assert preflight.class_count("digits") == 10 and preflight.class_count("synthetic") == 3
+    assert preflight.class_count(f"folder:{_folder(tmp_path / 'pets', 3)}") == 3
+    assert preflight.class_count(f"folder:{tmp_path / 'gone'}") is None
