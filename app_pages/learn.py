@@ -2,8 +2,6 @@
 examples (`prune_core.learn.lessons`) and this project's measured results; nothing is queued, no
 TensorFlow."""
 
-import math
-
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -13,7 +11,7 @@ from prune_core.errors import SpecError
 from prune_core.learn import figures as lesson_plots
 from prune_core.learn import lessons
 from prune_core.learn.glossary import GLOSSARY, HELP
-from prune_core.recipe.schedules import Schedule, seed_recipe
+from prune_core.recipe.schedules import Schedule, aligned_end_step, seed_recipe
 from prune_core.results import demo, plots
 
 
@@ -289,7 +287,7 @@ taken = []
 if initial > final:
     initial = final
     taken.append(f"initial sparsity taken as {final:.2f} (it may not exceed the final one)")
-aligned = begin + frequency * max(1, math.ceil((end - begin) / frequency))
+aligned = aligned_end_step(begin, max(end, begin + frequency), frequency)
 if aligned != end:
     end = aligned
     taken.append(f"end step taken as {end} (a whole number of pruning intervals after the begin)")

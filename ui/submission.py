@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from prune_core.data import datasets, model_files
+from prune_core.data import datasets, preflight
 from prune_core.errors import AccessError, PruneError
 from prune_core.jobs import dispatcher
 from prune_core.recipe.spec import RunSpec
@@ -27,8 +27,7 @@ def check_inputs(specs: list[RunSpec]) -> None:
         datasets.check_folder(value[len("folder:") :])
     for value in sorted({s.baseline.model for s in specs if s.baseline.model.startswith("file:")}):
         limits.check_path(value[len("file:") :], "model file")
-        path = model_files.checked_path(value[len("file:") :])
-        model_files.check_config(model_files.read_config(path), path.name)
+        preflight.read_model(value[len("file:") :])
 
 
 def submit(

@@ -23,6 +23,11 @@ from prune_core.errors import SpecError
 SCHEDULE_KINDS = ("oneshot", "constant", "polynomial")
 
 
+def aligned_end_step(begin: int, end: int, frequency: int) -> int:
+    """The end step moved up to the next one the frequency reaches from the begin step."""
+    return begin + frequency * math.ceil((end - begin) / frequency)
+
+
 @dataclass(frozen=True)
 class Schedule:
     """When and how hard to prune. `final_sparsity` is the recipe's target sparsity."""
@@ -36,9 +41,7 @@ class Schedule:
     power: float = 3.0
 
     def aligned_end_step(self) -> int:
-        """The end step moved up to the next one the frequency reaches from the begin step."""
-        span = self.end_step - self.begin_step
-        return self.begin_step + self.frequency * math.ceil(span / self.frequency)
+        return aligned_end_step(self.begin_step, self.end_step, self.frequency)
 
     def __post_init__(self):
         if self.kind not in SCHEDULE_KINDS:
