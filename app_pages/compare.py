@@ -1,4 +1,5 @@
-"""Compare: accuracy against size and against latency, side by side, one colour per strategy."""
+"""Compare: accuracy against size and against speed, side by side, one panel per model × dataset
+(each with its own dense baseline, accuracy axis and Pareto front); a click opens a run."""
 
 import streamlit as st
 
@@ -15,7 +16,7 @@ df = ui.completed_frame()
 if df.empty:
     st.info(
         "Nothing to compare yet. Completed runs appear here as points: accuracy against model "
-        "size and against latency. Start with the demo sweep — every criterion at 50, 80 and "
+        "size and against speed. Start with the demo sweep — every criterion at 50, 80 and "
         "90 % sparsity, and structured runs that really move latency."
     )
     ui.demo_panel("compare")
@@ -69,43 +70,28 @@ size = f3.selectbox(
     format_func=results.AXES.get,
     help="TFLite sizes appear once runs are exported for deployment (Run detail → Deploy).",
 )
-latency_axes = results.available(view, results.LATENCY_AXES)
-lat = f4.selectbox(
-    "Latency axis",
-    latency_axes,
-    format_func=results.AXES.get,
-    index=latency_axes.index(results.default_latency_axis(view, latency_axes))
-    if latency_axes
-    else 0,
-    help="Starts on the most faithful latency every run shown has: LiteRT measured (after export), "
-    "then LiteRT predicted by the per-layer table, then Keras on this CPU.",
+speedups = results.available(view, results.SPEEDUP_AXES)
+latencies = results.available(view, results.LATENCY_AXES)
+speed_axes = speedups + latencies
+first = results.default_speedup_axis(view, speedups) or results.default_latency_axis(
+    view, latencies
 )
-dense = results.dense_reference(view)
+lat = f4.selectbox(
+    "Speed axis",
+    speed_axes,
+    format_func=results.AXES.get,
+    index=speed_axes.index(first) if first in speed_axes else 0,
+    help="A speedup against the dense model timed beside each run (round by round, so machine "
+    "load cancels out), with its band: how far it moved between rounds. LiteRT (after export) "
+    "is what a phone or board runs; Keras on this CPU is what the server measured. The "
+    "millisecond axes further down are absolute times, which drift between runs measured at "
+    "different times.",
+)
 full = st.toggle(
     "Full accuracy axis (0–100 %)",
     key="compare_full_range",
     help="Off: the accuracy axis is zoomed to the runs shown, where the differences are.",
 )
-accuracy = (0.0, 1.02) if full else results.accuracy_range(view, dense)
-
-left, right = st.columns(2)
-with left:
-    st.markdown("**Accuracy vs size**")
-    st.plotly_chart(plots.tradeoff(view, size, dense=dense, y_range=accuracy), width="stretch")
-with right:
-    st.markdown("**Accuracy vs latency**")
-    st.plotly_chart(plots.tradeoff(view, lat, dense=dense, y_range=accuracy), width="stretch")
-
-if lat in ("latency_ms_b1_p50", "latency_ms_b32_p50") and results.latency_unchanged(view, lat):
-    st.info(
-        "Measured latency did not change beyond measurement noise while sparsity changed. That is "
-        "expected: unstructured pruning writes zeros into dense kernels, and dense kernels take "
-        "as long "
-        "to multiply by zero. The size gain shows up in the compressed (gzip) bytes; real "
-        "speedups need "
-        "structured (channel) pruning or a sparse runtime."
-    )
-
 amounts = results.available(view, results.AMOUNT_AXES)
 x3 = st.radio(
     "Third chart: accuracy against",
@@ -113,23 +99,109 @@ x3 = st.radio(
     format_func=results.AXES.get,
     horizontal=True,
     help="Parameters removed compares single-weight and channel pruning on one axis; weight "
-    "sparsity "
-    "counts zeros (channel pruning leaves none); budget removed counts the FLOPs, parameters or "
-    "LiteRT time that channel pruning took away.",
+    "sparsity counts zeros (channel pruning leaves none); budget removed counts the FLOPs, "
+    "parameters or LiteRT time that channel pruning took away.",
 )
-st.plotly_chart(plots.tradeoff(view, x3, dense=None, y_range=accuracy), width="stretch")
+
+
+def speed_panel(runs, dense, accuracy, key: str) -> None:
+    """The speed chart, or one sentence when it would only draw noise."""
+    name = results.SPEEDUP_NAMES.get(lat)
+    measured = int(runs[lat].notna().sum())
+    if name and not results.leaves_noise(runs, lat):
+        elsewhere = [
+            results.SPEEDUP_NAMES[a]
+            for a in results.available(runs, results.SPEEDUP_AXES)
+            if a != lat and results.leaves_noise(runs, a)
+        ]
+        st.info(
+            f"No run here is measurably faster or slower than the dense model on {name}: all "
+            f"{measured} speedup bands contain 1.0×, so a chart would only draw measurement "
+            "noise. Zeros in dense kernels take as long to multiply; speed comes from removing "
+            "whole channels (Experiment → Channels)."
+            + (f" Some runs do leave the noise on {', '.join(elsewhere)}." if elsewhere else ""),
+            icon=":material/speed:",
+        )
+        return
+    event = st.plotly_chart(
+        plots.tradeoff(runs, lat, dense=dense, y_range=accuracy),
+        width="stretch",
+        on_select="rerun",
+        selection_mode="points",
+        key=f"speed-{key}",
+    )
+    ui.open_selected(event)
+    if name and measured < len(runs):
+        st.caption(
+            f"{measured} of {len(runs)} runs have a {name} speedup"
+            + (
+                " (LiteRT is measured when a run is exported: Run detail → Deploy)."
+                if name.startswith("LiteRT")
+                else "."
+            )
+        )
+    if lat in ("latency_ms_b1_p50", "latency_ms_b32_p50") and results.latency_unchanged(runs, lat):
+        st.caption(
+            "Measured latency did not change beyond measurement noise while sparsity changed: "
+            "dense kernels take as long to multiply by zero."
+        )
+
+
+for number, (model_name, dataset_name, runs) in enumerate(results.panels(view)):
+    if view[["model", "dataset"]].drop_duplicates().shape[0] > 1:
+        st.subheader(f"{model_name} · {dataset_name}", divider="gray")
+    dense = results.dense_reference(runs)
+    accuracy = (0.0, 1.02) if full else results.accuracy_range(runs, dense)
+    key = f"{number}-{model_name}-{dataset_name}"
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Accuracy vs size**")
+        if runs[size].notna().any():
+            event = st.plotly_chart(
+                plots.tradeoff(runs, size, dense=dense, y_range=accuracy),
+                width="stretch",
+                on_select="rerun",
+                selection_mode="points",
+                key=f"size-{key}",
+            )
+            ui.open_selected(event)
+        else:
+            st.caption(f"No run here has {results.AXES[size]}.")
+    with right:
+        st.markdown("**Accuracy vs speed**")
+        if runs[lat].notna().any():
+            speed_panel(runs, dense, accuracy, key)
+        else:
+            st.caption(f"No run here has {results.AXES[lat]}: export one from its Run detail.")
+    if x3 and runs[x3].notna().any():
+        event = st.plotly_chart(
+            plots.tradeoff(runs, x3, dense=None, y_range=accuracy),
+            width="stretch",
+            on_select="rerun",
+            selection_mode="points",
+            key=f"amount-{key}",
+        )
+        ui.open_selected(event)
+
 st.caption(
     "Colour: strategy; circles and solid lines rank per layer, diamonds and dotted lines globally. "
-    "Ringed points on the dashed grey line: the Pareto front (no other run is both "
-    "smaller/faster and more "
-    "accurate). Error bars on a latency: how far its median moves between measurement rounds "
-    "(lowest "
-    "to highest); runs whose bars overlap count as equally fast. Star and dotted line: the dense "
-    "baseline. Hover a point for its whole recipe."
+    "Ringed points on the dashed grey line: the Pareto front (no other run, nor the dense model, "
+    "is both smaller/faster beyond measurement noise and more accurate). Error bars: how far a "
+    "speedup or latency moved between measurement rounds (lowest to highest). Star and dotted "
+    "line: the dense baseline. Click a point, or a table row, to open that run."
 )
 
 st.subheader("Runs")
-st.dataframe(results.table(view), hide_index=True, width="stretch")
+table = results.table(view)
+picked = st.dataframe(
+    table,
+    hide_index=True,
+    width="stretch",
+    on_select="rerun",
+    selection_mode="single-row",
+    key="compare-table",
+)
+ui.open_selected(picked, table["job"].tolist())
 st.caption(
     "The table shows the main columns; the CSV holds every measured number and each run's recipe."
 )

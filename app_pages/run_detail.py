@@ -18,7 +18,7 @@ from prune_core.measured import (
 )
 from prune_core.results import diagnosis, plots
 from prune_core.results.deployment import FORMATS
-from prune_core.results.frame import deploy_table, stage_table
+from prune_core.results.tables import deploy_table, stage_table
 from prune_core.timing import MIN_ROUND_MS, REPEATS, ROUNDS, verdict
 
 
@@ -58,7 +58,7 @@ wanted = st.query_params.get("job")
 ids = list(by_id)
 index = ids.index(int(wanted)) if wanted and wanted.isdigit() and int(wanted) in by_id else 0
 job_id = st.selectbox(
-    "Run", ids, index=index, format_func=lambda i: f"job {i} · {by_id[i].label}", help=HELP["run"]
+    "Run", ids, index=index, format_func=lambda i: ui.job_title(by_id[i]), help=HELP["run"]
 )
 job = by_id[job_id]
 r = job.run_result

@@ -2,8 +2,6 @@
 jobs first, then the queue in the order it will run, then finished ones, newest first. Refreshes
 itself while jobs are active (and only then)."""
 
-import time
-
 import streamlit as st
 
 import ui
@@ -98,11 +96,7 @@ def _card(job) -> None:
             }.get(job.kind, "") + (" · :orange-badge[demo]" if job.demo else "")
             st.markdown(
                 f"**{STATUS_ICONS.get(job.status, '')} job {job.id}** · "
-                f"{ui.escape_md(job.label)}{kind} · "
-                f"{ui.escape_md(job.spec.baseline.model)} on "
-                f"{ui.escape_md(job.spec.baseline.dataset)}"
-                + (f" · {ui.escape_md(job.sweep)}" if job.sweep else "")
-                + f" · {time.strftime('%d %b %H:%M', time.localtime(job.created_at))}"
+                f"{ui.escape_md(ui.job_title(job, numbered=False))}{kind}"
                 + (f" · by {ui.escape_md(job.owner or 'the server')}" if who.name else "")
             )
             if job.status == "running":

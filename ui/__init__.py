@@ -6,7 +6,8 @@ reads `ui.queue(...)`, `ui.escape_md(...)`; each helper lives in the module of i
 - `forms`: form memory across pages
 - `submission`: queueing (limits and files checked first), retry, export
 - `demo`: the bundled demo results and the demo sweep
-- `text`: escaped user text, sizes, durations, progress and result lines
+- `text`: escaped user text, sizes, durations, progress and result lines, a job's title
+- `links`: a chart point or table row → its Run detail
 - `inputs`: the model and dataset pickers (paths, or uploads in shared mode)
 - `profiles`: what the Explore page reads from the store
 """
@@ -21,9 +22,10 @@ from ui.inputs import (
     model_and_data_inputs,
     show_what_was_read,
 )
+from ui.links import open_selected
 from ui.session import baseline_scores, completed_frame, completed_runs, store
 from ui.submission import queue, queue_export, report_submitted, resume_queue, retry, submit
-from ui.text import bytes_text, duration_text, escape_md, progress_text
+from ui.text import bytes_text, duration_text, escape_md, job_title, progress_text
 
 __all__ = [
     "access",
@@ -54,4 +56,6 @@ __all__ = [
     "duration_text",
     "escape_md",
     "progress_text",
+    "job_title",
+    "open_selected",
 ]

@@ -59,3 +59,19 @@ def bytes_text(n) -> str:
             return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
         n /= 1000
     return str(n)
+
+
+def job_title(job, numbered: bool = True) -> str:
+    """A job named as a person finds it again: its number and recipe, model and data, sweep and
+    date (plain text; escape it for Markdown)."""
+    import time
+
+    parts = [f"job {job.id}"] if numbered else []
+    parts += [
+        job.label,
+        f"{job.spec.baseline.model} on {job.spec.baseline.dataset}",
+    ]
+    if job.sweep:
+        parts.append(job.sweep)
+    parts.append(time.strftime("%d %b %H:%M", time.localtime(job.created_at)))
+    return " · ".join(parts)

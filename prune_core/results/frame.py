@@ -14,7 +14,6 @@ import pandas as pd
 from prune_core.errors import ResultError
 from prune_core.recipe.spec import FIELDS
 from prune_core.results.demo import SWEEP as DEMO_SWEEP
-from prune_core.results.deployment import FORMATS
 from prune_core.results.run_result import COLUMNS as RESULT_COLUMNS
 from prune_core.results.run_result import IDENTITY, RunResult, band_of
 from prune_core.timing import verdict
@@ -42,8 +41,39 @@ SIZE_AXES = _axes(
     "size", first=("gzip_bytes", "file_bytes", "nonzero_params", "tflite_int8_gzip_bytes")
 )
 LATENCY_AXES = _axes("latency", first=("latency_ms_b1_p50", "latency_ms_b32_p50"))
+#: Speedups against the dense model timed beside each run (dense ms ÷ run ms, in alternation, with
+#: the band of its rounds), the most faithful to a phone or board first. A speedup answers "how much
+#: faster?" across runs measured at different times, where absolute milliseconds drift.
+SPEEDUP_AXES = [
+    "litert_1t_speedup",
+    "litert_sparse_1t_speedup",
+    "litert_int8_1t_speedup",
+    "speedup_b1",
+    "speedup_b32",
+]
+#: A speedup axis in a few words, for sentences.
+SPEEDUP_NAMES = {
+    "litert_1t_speedup": "LiteRT float32",
+    "litert_sparse_1t_speedup": "LiteRT sparse",
+    "litert_int8_1t_speedup": "LiteRT int8",
+    "speedup_b1": "Keras batch 1",
+    "speedup_b32": "Keras batch 32",
+}
+AXES.update(
+    {
+        "litert_1t_speedup": "× faster than dense: LiteRT float32, 1 thread",
+        "litert_sparse_1t_speedup": "× faster than dense: LiteRT sparse, 1 thread",
+        "litert_int8_1t_speedup": "× faster than dense float32: LiteRT int8, 1 thread",
+        "speedup_b1": "× faster than dense: Keras on this CPU, batch 1",
+        "speedup_b32": "× faster than dense: Keras on this CPU, batch 32",
+    }
+)
 #: How much was pruned: parameters removed compares unstructured and structured runs on one axis.
-AMOUNT_AXES = _axes("amount", first=("params_removed", "weight_sparsity", "budget_removed"))
+AMOUNT_AXES = [
+    a
+    for a in _axes("amount", first=("params_removed", "weight_sparsity", "budget_removed"))
+    if a not in SPEEDUP_AXES  # the speed chart's
+]
 
 
 #: The columns the Compare table shows (the CSV has them all).
@@ -118,41 +148,29 @@ def frame(jobs) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
-#: Recipe fields a hover always shows (others only when they differ from the default).
-HOVER_ALWAYS = (
-    "model",
-    "dataset",
-    "strategy",
-    "granularity",
-    "pattern",
-    "sparsity",
-    "threshold",
-    "scope",
-    "schedule",
-    "fine_tune_epochs",
-    "learning_rate",
-    "seed",
-)
+#: Recipe fields a hover names when they are not the default (the whole recipe is on Run detail).
+HOVER_RECIPE = ("granularity", "pattern", "regrow", "schedule", "fine_tune_epochs")
 
 
 def hover_text(job_id: int, label: str, result: RunResult, demo: bool = False) -> str:
-    """What a chart shows when you hover a run: its numbers and its whole recipe."""
-    lines = [
-        f"<b>job {job_id}</b> · {html.escape(label)}"
-        + (" · <i>bundled demo result</i>" if demo else ""),
-        f"top-1 {result.top1:.4f} (before FT {result.top1_before_finetune:.4f})",
-        result.amount_text(),
+    """A compact hover: which run, its accuracy, what was removed, its measured speed; a click
+    opens its Run detail with the whole recipe."""
+    spec = result.spec
+    recipe = [
+        f"{f.name.replace('_', ' ')} {html.escape(str(value))}"
+        for f, value in zip(FIELDS, spec.flat_values())
+        if f.name in HOVER_RECIPE and value is not None and value != f.default
     ]
-    if result.latency_ms_b1_lo is not None:
-        versus = speedup_text(result.speedup_b1, result.speedup_b1_lo, result.speedup_b1_hi)
-        lines.append(
-            f"Keras batch 1: {result.latency_ms_b1_p50:.2f} ms ({result.latency_ms_b1_lo:.2f}–"
-            f"{result.latency_ms_b1_hi:.2f})" + (f", vs dense: {versus}" if versus else "")
-        )
-    for f, value in zip(FIELDS, result.spec.flat_values()):
-        if value is not None and (f.name in HOVER_ALWAYS or value != f.default):
-            # paths are user text: no markup from them
-            lines.append(f"{f.name}: {html.escape(str(value))}")
+    lines = [
+        f"<b>job {job_id}</b> · {html.escape(label)}" + (" · <i>demo</i>" if demo else ""),
+        f"{html.escape(spec.baseline.model)} · {html.escape(spec.baseline.dataset)}"
+        + "".join(f" · {r}" for r in recipe),
+        f"top-1 {result.top1:.1%} (dense {result.dense.top1:.1%}) · {result.amount_text()}",
+    ]
+    versus = speedup_text(result.speedup_b1, result.speedup_b1_lo, result.speedup_b1_hi)
+    if versus:
+        lines.append(f"Keras batch 1: {versus}")
+    lines.append("<i>click for its Run detail</i>")
     return "<br>".join(lines)
 
 
@@ -174,14 +192,25 @@ def _bounds(df: pd.DataFrame, x: str, columns: tuple | None):
     )
 
 
-def pareto_mask(df: pd.DataFrame, x: str, y: str = "top1", with_band: bool = True) -> pd.Series:
+def pareto_mask(
+    df: pd.DataFrame,
+    x: str,
+    y: str = "top1",
+    with_band: bool = True,
+    reference: tuple[float, float] | None = None,
+) -> pd.Series:
     """True for runs no other run beats (larger y; smaller x, or larger for sparsity-like axes).
     Where `x` is a measured latency with a band, two runs whose bands overlap are tied on `x`: a
-    run beats another on latency only by more than the measurement noise."""
+    run beats another on latency only by more than the measurement noise. `reference`: the dense
+    model's (x, y), a competitor too — a run inside the noise of dense speed and less accurate than
+    dense is on no front."""
     low, high = _bounds(df, x, band(df, x) if with_band else None)
+    ys = df[y].to_numpy(dtype=float)
+    if reference is not None and None not in reference:
+        low, high = np.append(low, reference[0]), np.append(high, reference[0])
+        ys = np.append(ys, reference[1])
     if x in HIGHER_IS_BETTER:
         low, high = -high, -low
-    ys = df[y].to_numpy(dtype=float)
     keep = []
     for i in range(len(df)):
         as_good = low <= high[i]  # not clearly worse on x
@@ -212,6 +241,33 @@ def latency_unchanged(
     return bool(((runs[column] / reference - 1).abs() <= tolerance).all())
 
 
+def leaves_noise(df: pd.DataFrame, x: str) -> bool:
+    """True when some run's speedup band lies wholly above or below 1.0× (a speedup named only
+    where every measurement round agrees); False when every run is as fast as dense within its
+    noise."""
+    columns = band(df, x)
+    if columns is None:
+        return df[x].notna().any()
+    runs = df.dropna(subset=list(columns))
+    return bool(((runs[columns[0]] > 1.0) | (runs[columns[1]] < 1.0)).any())
+
+
+def default_speedup_axis(df: pd.DataFrame, choices: list) -> str | None:
+    """The speed axis Compare opens on: the most faithful speedup (LiteRT before Keras) on which
+    some run leaves the noise — the answer to "how much faster does it get?" — else the most
+    faithful one every run shown has."""
+    telling = [c for c in choices if leaves_noise(df, c)]
+    complete = [c for c in choices if df[c].notna().all()]
+    return (telling or complete or choices or [None])[0]
+
+
+def panels(df: pd.DataFrame) -> list[tuple[str, str, pd.DataFrame]]:
+    """(model, dataset, runs) — one Compare panel per model × dataset, each with its own dense
+    baseline, accuracy axis and Pareto front; the panel with the newest run first."""
+    groups = [(m, d, g) for (m, d), g in df.groupby(["model", "dataset"], sort=False)]
+    return sorted(groups, key=lambda item: -item[2]["job"].max())
+
+
 #: Latency axes from the most faithful to a phone or board to the least: LiteRT measured, the
 #: per-layer table's prediction, Keras on this CPU.
 FAITHFUL = ("litert_1t_ms_b1_lo", "litert_ms_b1_lo", "litert_ms_predicted", "latency_ms_b1_p50")
@@ -234,6 +290,9 @@ def dense_reference(df: pd.DataFrame) -> dict:
     for column in df.columns:
         if column.startswith("dense_") and df[column].notna().any():
             ref[column[len("dense_") :]] = float(df[column].median())
+    for axis in SPEEDUP_AXES:  # dense is 1× itself
+        if axis in df and df[axis].notna().any():
+            ref[axis] = 1.0
     return ref
 
 
@@ -269,72 +328,6 @@ def speedup_text(speedup, low, high) -> str | None:
         found, "within noise"
     )
     return f"{word} ({low:.2f}–{high:.2f})"
-
-
-def deploy_table(result: RunResult) -> pd.DataFrame:
-    """One row per exported format: bytes, gzip bytes, measured top-1, LiteRT latency."""
-    rows = []
-    deployment = result.deployment
-    for fmt in FORMATS:
-        if deployment is None or deployment.get(fmt.key, "bytes") is None:
-            continue
-        top1 = deployment.get(fmt.key, "top1") if fmt.litert else result.top1
-        rows.append(
-            {
-                "format": fmt.label,
-                "bytes": deployment.get(fmt.key, "bytes"),
-                "gzip bytes": deployment.get(fmt.key, "gzip_bytes"),
-                "top-1": top1,
-                "LiteRT ms, all threads": deployment.get(fmt.key, "ms_b1_lo"),
-                "LiteRT ms, 1 thread": deployment.get(fmt.key, "ms_1t_b1_lo"),
-                "1 thread vs dense float32": speedup_text(
-                    deployment.get(fmt.key, "speedup_1t"),
-                    deployment.get(fmt.key, "speedup_1t_lo"),
-                    deployment.get(fmt.key, "speedup_1t_hi"),
-                ),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-def stage_table(result: RunResult) -> pd.DataFrame:
-    """A combined recipe's stages, from the dense model to int8 (when exported): top-1, parameters
-    and FLOPs left, and bytes where a stage was saved."""
-    dense = result.dense
-    rows = [
-        {
-            "stage": "dense",
-            "top-1": dense.top1,
-            "nonzero parameters": dense.params,
-            "nonzero FLOPs": dense.flops,
-            "gzip bytes": dense.gzip_bytes,
-        }
-    ]
-    for stage in result.stages:
-        rows.append(
-            {
-                "stage": stage["stage"],
-                "top-1": stage["top1"],
-                "nonzero parameters": stage["nonzero_params"],
-                "nonzero FLOPs": stage["nonzero_flops"],
-                "gzip bytes": result.gzip_bytes if stage["stage"] == "fine-tuned" else None,
-            }
-        )
-    if result.deployment is not None and result.deployment.get("int8", "bytes") is not None:
-        rows.append(
-            {
-                "stage": "int8 (TFLite)",
-                "top-1": result.deployment.get("int8", "top1"),
-                "nonzero parameters": None,
-                "nonzero FLOPs": None,
-                "gzip bytes": result.deployment.get("int8", "gzip_bytes"),
-            }
-        )
-    table = pd.DataFrame(rows)
-    table["× smaller than dense (gzip)"] = (
-        dense.gzip_bytes / table["gzip bytes"] if dense.gzip_bytes else None
-    )
-    return table
 
 
 def latest_focus(df: pd.DataFrame) -> tuple[list, list]:

@@ -88,11 +88,15 @@ def tradeoff(
                 error_x=_error_bars(group, x, bounds),
                 hovertext=group["hover"].tolist(),
                 hoverinfo="text",
+                customdata=group["job"].tolist(),  # a click opens this run's detail
             )
         )
         shown.add(name)
+    front = data.iloc[0:0]
     if len(data) >= 2:
-        front = data[pareto_mask(data, x, y)].sort_values(x)
+        reference = (dense.get(x), dense.get("top1")) if dense else None
+        front = data[pareto_mask(data, x, y, reference=reference)].sort_values(x)
+    if len(front):
         fig.add_trace(
             go.Scatter(
                 x=front[x],
@@ -127,6 +131,7 @@ def tradeoff(
         height=420,
         margin=dict(l=10, r=10, t=30, b=10),
         legend=dict(orientation="h", y=-0.25),
+        hoverlabel=dict(font_size=11),
         yaxis_range=list(y_range) if y_range else None,
     )
     below = data[data[y] < y_range[0]] if y_range else data.iloc[0:0]

@@ -527,8 +527,10 @@ COLUMNS: dict[str, Column] = _columns()
 
 
 def band_of(column: str) -> tuple[str, str] | None:
-    """The (low, high) columns of a latency's band — the fastest and slowest round's median: how far
-    its p50 (or, for LiteRT, its fastest round) moves between measurements."""
+    """The (low, high) columns of a latency's or speedup's band — the fastest and slowest round's
+    median: how far its p50 (or, for LiteRT, its fastest round) moves between measurements."""
+    if column + "_lo" in COLUMNS and column + "_hi" in COLUMNS:  # a speedup and its band
+        return column + "_lo", column + "_hi"
     for suffix in ("_p50", "_lo"):
         if column.endswith(suffix):
             stem = column[: -len(suffix)]

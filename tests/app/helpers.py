@@ -57,3 +57,14 @@ def _figure(app, index: int) -> dict:
     import json
 
     return json.loads(app.get("plotly_chart")[index].proto.spec)
+
+
+def _values(array) -> list:
+    """A figure's data array as numbers: plotly sends numpy arrays as base64 (`bdata`)."""
+    if isinstance(array, dict) and "bdata" in array:
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=array["dtype"]).tolist()
+    return list(array or [])

@@ -2,7 +2,7 @@
 
 from prune_core.jobs.store import JobStore
 from prune_core.recipe.spec import RunSpec
-from tests.app.helpers import _app, _figure
+from tests.app.helpers import _app, _figure, _values
 from tests.conftest import TINY
 
 
@@ -77,3 +77,53 @@ def store_models(store):
 
 def store_datasets(store):
     return {job.spec.baseline.dataset for job in store.list()}
+
+
+def test_speed_is_a_speedup_against_dense_and_noise_is_said_not_drawn(home):
+    from prune_core.results import demo
+
+    demo.load(JobStore())
+    app = _app("app_pages/compare.py")
+    speed = next(s for s in app.selectbox if s.label == "Speed axis")
+    # opens on LiteRT, where the demo's two exported structured runs really are faster
+    assert speed.value == "litert_1t_speedup"
+    assert any("2 of 14 runs have a LiteRT float32 speedup" in c.value for c in app.caption)
+    figure = _figure(app, 1)
+    assert figure["layout"]["xaxis"]["title"]["text"].startswith("× faster than dense: LiteRT")
+    points = [p for t in figure["data"] if t.get("customdata") for p in _values(t["x"])]
+    assert sorted(round(p, 2) for p in points) == [1.24, 1.49]  # the two exported runs
+    star = next(t for t in figure["data"] if t.get("name") == "dense baseline")
+    assert star["x"] == [1.0]
+    # Keras on this CPU: every run is as fast as dense within its band — said, not drawn
+    charts = len(app.get("plotly_chart"))
+    speed.set_value("speedup_b1").run()
+    assert len(app.get("plotly_chart")) == charts - 1
+    said = " ".join(i.value for i in app.info)
+    assert (
+        "No run here is measurably faster or slower than the dense model on Keras batch 1" in said
+    )
+    assert "LiteRT float32" in said  # where the structured runs do leave the noise
+
+
+def test_each_model_and_dataset_gets_its_own_panel_baseline_and_front(home, real_result):
+    from prune_core.results import demo
+
+    store = JobStore()
+    demo.load(store)
+    store.add_completed([(real_result, "mine")])
+    app = _app("app_pages/compare.py")
+    assert not app.subheader or all("·" not in s.value for s in app.subheader[:-1])  # one panel
+    app.toggle(key="compare_hide_demo").set_value(False).run()
+    app.multiselect(key="compare_models").set_value(sorted(store_models(store))).run()
+    app.multiselect(key="compare_datasets").set_value(sorted(store_datasets(store))).run()
+    panels = [s.value for s in app.subheader if " · " in s.value]
+    mine = f"{real_result.spec.baseline.model} · {real_result.spec.baseline.dataset}"
+    assert panels[0] == mine and len(panels) == 2  # your run's panel first
+    stars = [
+        t["y"][0]
+        for i in range(len(app.get("plotly_chart")))
+        for t in _figure(app, i)["data"]
+        if t.get("name") == "dense baseline"
+        and "gzip" in _figure(app, i)["layout"]["xaxis"]["title"]["text"]
+    ]
+    assert len(stars) == 2 and real_result.dense.top1 in stars  # each panel its own baseline

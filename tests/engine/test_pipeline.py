@@ -11,8 +11,8 @@ from prune_core.errors import ModelError, ResultError, SpecError
 from prune_core.recipe import patterns
 from prune_core.recipe.patterns import Pattern
 from prune_core.recipe.spec import RunSpec
-from prune_core.results.frame import stage_table
 from prune_core.results.run_result import RunResult
+from prune_core.results.tables import stage_table
 from tests.conftest import TINY
 
 

@@ -187,8 +187,10 @@ def test_compare_names_the_pattern_and_regrowth_in_legend_and_hover(tmp_path):
         "magnitude · layerwise · rigl",
     ]
     hover = dict(zip(df["pattern"], df["hover"]))
-    assert "pattern: 2:4" in hover["2:4"] and "pattern: unstructured" in hover["unstructured"]
-    assert "regrow: rigl" in " ".join(df["hover"]) and "regrow" in results.table(df)
+    # a compact hover names what differs from the default recipe (the rest is on Run detail)
+    assert "pattern 2:4" in hover["2:4"] and "pattern" not in hover["unstructured"]
+    assert "regrow rigl" in " ".join(df["hover"]) and "regrow" in results.table(df)
+    assert all("click for its Run detail" in h for h in df["hover"])
 
 
 def test_structured_and_unstructured_runs_share_only_correctly_named_axes(tmp_path):
@@ -244,3 +246,88 @@ def test_compare_opens_on_the_newest_own_runs_model_and_data_else_on_everything(
         ["efficientnet-b0", "efficientnet-compact"],
         ["digits"],
     )
+
+
+def _speedups(bands):
+    """Runs with a Keras speedup band each, one (lo, hi) per run, all less accurate than dense."""
+    return _df(
+        [
+            {
+                "job": i + 1,
+                "model": "m",
+                "dataset": "d",
+                "top1": 0.80 - 0.01 * i,
+                "dense_top1": 0.85,
+                "speedup_b1": (lo + hi) / 2,
+                "speedup_b1_lo": lo,
+                "speedup_b1_hi": hi,
+            }
+            for i, (lo, hi) in enumerate(bands)
+        ]
+    )
+
+
+def test_a_speedup_leaves_the_noise_only_when_its_whole_band_is_off_one():
+    inside = _speedups([(0.9, 1.2), (0.7, 1.3)])
+    assert not results.leaves_noise(inside, "speedup_b1")
+    assert results.leaves_noise(_speedups([(0.9, 1.2), (1.4, 1.6)]), "speedup_b1")
+    assert results.leaves_noise(_speedups([(0.6, 0.8)]), "speedup_b1")  # slower counts too
+    assert results.band(inside, "speedup_b1") == ("speedup_b1_lo", "speedup_b1_hi")
+
+
+def test_the_dense_model_competes_on_the_front_so_noise_is_never_ringed():
+    runs = _speedups([(0.9, 1.2), (1.4, 1.6)])
+    dense = results.dense_reference(runs)
+    assert dense["speedup_b1"] == 1.0 and dense["top1"] == 0.85
+    # without dense, the 1.05× run (noise) would be on the front: it is the more accurate one
+    assert results.pareto_mask(runs, "speedup_b1").tolist() == [True, True]
+    # against dense (1.0×, more accurate), only the run really faster than dense stays
+    reference = (dense["speedup_b1"], dense["top1"])
+    assert results.pareto_mask(runs, "speedup_b1", reference=reference).tolist() == [False, True]
+    rings = [
+        t
+        for t in plots.tradeoff(
+            runs.assign(
+                hover="",
+                strategy="magnitude",
+                scope="global",
+                schedule="oneshot",
+                sweep="s",
+                granularity="unstructured",
+                rank="importance",
+                achieved=0.5,
+            ),
+            "speedup_b1",
+            dense=dense,
+        ).data
+        if t.name == "Pareto front"
+    ]
+    assert list(rings[0].x) == [1.5]
+
+
+def test_the_default_speed_axis_is_the_most_faithful_speedup_that_leaves_the_noise():
+    runs = _speedups([(0.9, 1.2), (1.4, 1.6)]).assign(
+        litert_1t_speedup=[1.3, None],
+        litert_1t_speedup_lo=[1.2, None],
+        litert_1t_speedup_hi=[1.4, None],
+    )
+    choices = results.available(runs, results.SPEEDUP_AXES)
+    assert choices == ["litert_1t_speedup", "speedup_b1"]
+    # LiteRT first where a run leaves the noise on it, though only one run has it
+    assert results.default_speedup_axis(runs, choices) == "litert_1t_speedup"
+    noise = runs.assign(litert_1t_speedup_lo=[0.9, None])
+    assert results.default_speedup_axis(noise, choices) == "speedup_b1"
+    all_noise = noise.assign(speedup_b1_lo=0.8)
+    assert results.default_speedup_axis(all_noise, choices) == "speedup_b1"  # every run has it
+
+
+def test_one_panel_per_model_and_dataset_the_newest_first():
+    runs = _speedups([(0.9, 1.2), (1.4, 1.6), (1.0, 1.1)]).assign(
+        model=["a", "b", "a"], dataset=["x", "x", "y"]
+    )
+    panels = results.panels(runs)
+    assert [(m, d, g["job"].tolist()) for m, d, g in panels] == [
+        ("a", "y", [3]),
+        ("b", "x", [2]),
+        ("a", "x", [1]),
+    ]
