@@ -196,6 +196,7 @@ table = results.table(view)
 picked = st.dataframe(
     table,
     hide_index=True,
+    placeholder="–",
     width="stretch",
     on_select="rerun",
     selection_mode="single-row",

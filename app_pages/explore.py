@@ -218,6 +218,7 @@ if not points.empty:
             ["criterion", "ranking", "top1", "gzip_bytes", "nonzero_params", "theoretical_speedup"]
         ],
         hide_index=True,
+        placeholder="–",
         width="stretch",
         column_config={
             "top1": st.column_config.NumberColumn(f"one-shot top-1 at {target:.0%}", format="%.3f"),
@@ -234,6 +235,7 @@ if not channels.empty and not channel_points.empty:
             ["criterion", "top1", "gzip_bytes", "params", "litert_ms_predicted"]
         ],
         hide_index=True,
+        placeholder="–",
         width="stretch",
         column_config={
             "top1": st.column_config.NumberColumn(

@@ -141,6 +141,7 @@ st.dataframe(
         }
     ),
     hide_index=True,
+    placeholder="–",
     width="stretch",
 )
 seed_says = ", ".join(names[i] for i in choice["seed_removes"]) or "nothing"
@@ -191,6 +192,7 @@ if speed:
     st.dataframe(
         pd.DataFrame(speed),
         hide_index=True,
+        placeholder="–",
         width="stretch",
         column_config={
             "FLOPs speedup in theory": st.column_config.NumberColumn(format="%.2f×"),

@@ -18,32 +18,9 @@ from prune_core.measured import (
 )
 from prune_core.results import diagnosis, plots
 from prune_core.results.deployment import FORMATS
+from prune_core.results.headline import speed_headline
 from prune_core.results.tables import deploy_table, stage_table
-from prune_core.timing import MIN_ROUND_MS, REPEATS, ROUNDS, verdict
-
-
-def speedup_delta(speedup, low, high, single_ratio=None) -> tuple[str | None, str, str]:
-    """(delta text, delta colour, explanation) for a latency against dense: a difference is shown
-    only when it leaves the measurement band; results timed once (before bands existed) say so."""
-    if speedup is None:
-        if single_ratio is None:
-            return None, "off", ""
-        return (
-            f"{100 * (single_ratio - 1):+.0f} % vs dense (one timing)",
-            "off",
-            "Timed once, not against the dense model: differences under "
-            f"±{SINGLE_TIMING_NOISE:.0%} are noise on this machine.",
-        )
-    band = f"{low:.2f}–{high:.2f}×"
-    found = verdict(low, high)
-    note = (
-        f"Timed in alternation with the dense model, round by round: speedup {speedup:.2f}× "
-        f"(lowest–highest round {band}; named only when every round agrees)."
-    )
-    if found == "within noise":
-        return "within measurement noise", "off", note
-    return f"{100 * (1 / speedup - 1):+.0f} % vs dense", "inverse", note
-
+from prune_core.timing import MIN_ROUND_MS, REPEATS, ROUNDS
 
 who = ui.start_page()
 
@@ -132,26 +109,34 @@ c[3].metric(
     delta_color="inverse",
     help=HELP["gzip"],
 )
-latency_delta, latency_colour, latency_note = speedup_delta(
-    r.speedup_b1, r.speedup_b1_lo, r.speedup_b1_hi, r.ratio("latency_ms_b1_p50")
+why = (
+    " Whole channels were removed: a smaller dense model, so measured latency falls (Keras on "
+    "this CPU is overhead-bound at small sizes; LiteRT after export is what a device runs)."
+    if r.structured
+    else f" Theoretical speedup from skipping zeros: {r.theoretical_speedup:.2f}× (dense / "
+    "nonzero FLOPs). Dense kernels do not skip zeros, so measured latency barely moves."
 )
-c[4].metric(
-    "latency, batch 1",
-    f"{r.latency_ms_b1_p50:.2f} ms",
-    latency_delta,
-    delta_color=latency_colour,
-    delta_arrow="off" if latency_colour == "off" else "auto",
-    help=latency_note
-    + " "
-    + (
-        "Whole channels were removed: a smaller dense model, so measured latency falls (Keras on "
-        "this CPU is overhead-bound at small sizes; the Deploy section measures LiteRT)."
-        if r.structured
-        else f"Theoretical speedup from skipping zeros: {r.theoretical_speedup:.2f}× "
-        "(dense / nonzero FLOPs). Dense kernels do not skip zeros, so measured latency barely "
-        "moves."
-    ),
-)
+speed = speed_headline(r)
+if speed is not None:  # the best measured verdict: LiteRT when exported, else Keras
+    c[4].metric(
+        speed.label,
+        speed.value,
+        speed.band,
+        delta_color=("inverse" if "slower" in speed.value else "normal") if speed.moved else "off",
+        delta_arrow="off",
+        help=speed.note + why,
+    )
+else:  # a result from before runs were timed against dense: one timing, ±noise
+    ratio = r.ratio("latency_ms_b1_p50")
+    c[4].metric(
+        "latency, batch 1",
+        f"{r.latency_ms_b1_p50:.2f} ms",
+        f"{100 * (ratio - 1):+.0f} % vs dense (one timing)" if ratio else None,
+        delta_color="off",
+        delta_arrow="off",
+        help="Timed once, not against the dense model: differences under "
+        f"±{SINGLE_TIMING_NOISE:.0%} are noise on this machine." + why,
+    )
 
 notes = []
 if r.pattern_violations is not None:
@@ -175,6 +160,7 @@ if r.stages:
     st.dataframe(
         stage_table(r),
         hide_index=True,
+        placeholder="–",
         width="stretch",
         column_config={
             "top-1": st.column_config.NumberColumn(format="%.4f"),
@@ -233,7 +219,7 @@ if r.litert_ms_predicted:
     )
 if r.deployment is not None:
     st.plotly_chart(plots.format_sizes(r.deployment), width="stretch")
-    st.dataframe(deploy_table(r), hide_index=True, width="stretch")
+    st.dataframe(deploy_table(r), hide_index=True, placeholder="–", width="stretch")
     st.caption(
         f"LiteRT (ai-edge-litert, XNNPACK) at batch 1: the fastest of {ROUNDS} rounds' medians "
         f"(each round "
@@ -248,8 +234,7 @@ if r.deployment is not None:
         f"{r.deployment.litert_threads or '?'}. Sparse storage makes the file smaller; it does "
         f"not make this "
         "CPU faster: XNNPACK only has sparse kernels for 1×1 convolutions with at least 2/3 "
-        "zeros in a graph "
-        "shape EfficientNet's stem does not meet, and turns them off on x86 CPUs with AVX. "
+        "zeros in particular graph shapes, and turns them off on x86 CPUs with AVX. "
         f"Theoretical speedup from the zeros: {r.theoretical_speedup:.2f}×."
     )
     downloads = st.columns(len(FORMATS))
@@ -271,8 +256,8 @@ else:
     st.write(
         "Not exported yet. Export converts the pruned model to TFLite (float32, sparse storage, "
         "int8 with a representative set from the training split) and measures size, accuracy and "
-        f"LiteRT latency — about {EXPORT_MINUTES} minute(s) on the compact model, in the "
-        "background."
+        f"LiteRT latency in the background — about {EXPORT_MINUTES} minute(s) for the compact "
+        "EfficientNet; a larger model takes longer."
     )
     if paths.servable(r.model_path) is None:
         st.caption(

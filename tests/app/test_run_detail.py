@@ -126,3 +126,27 @@ def test_run_detail_warns_in_plain_words_when_a_run_collapsed(home, real_result)
     store.add_completed([(collapsed, None)])  # tiny-cnn on synthetic: 3 classes, chance 1/3
     warnings = [w.value for w in _app("app_pages/run_detail.py").warning]
     assert any("This run collapsed to chance (top-1 0.200 with 3 classes)" in w for w in warnings)
+
+
+def test_the_headline_is_the_best_measured_speed_and_the_picker_names_the_run(home):
+    from prune_core.results import demo
+
+    store = JobStore()
+    demo.load(store)
+    jobs = {j.id: j for j in store.list() if j.kind == "run"}
+    exported = max(j.id for j in jobs.values() if j.run_result.deployment is not None)
+    detail = _app(None)
+    detail.query_params["job"] = str(exported)
+    detail.switch_page("app_pages/run_detail.py").run()
+    speed = next(m for m in detail.metric if m.label.startswith("speed on"))
+    # LiteRT after export, not the Keras "within noise" on this CPU
+    assert speed.label == "speed on LiteRT (float32, 1 thread)" and speed.value == "1.49× faster"
+    picker = detail.selectbox[0]
+    title = picker.format_func(picker.value)
+    assert "efficientnet-compact on digits" in title and "demo (bundled)" in title
+    unexported = min(jobs)
+    detail.selectbox[0].set_value(unexported).run()
+    speed = next(m for m in detail.metric if m.label.startswith("speed on"))
+    assert speed.label == "speed on this CPU (Keras, batch 1)"
+    assert speed.value == "as fast as dense"
+    assert not any("EfficientNet's stem" in c.value for c in detail.caption)
