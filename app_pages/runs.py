@@ -2,10 +2,13 @@
 jobs first, then the queue in the order it will run, then finished ones, newest first. Refreshes
 itself while jobs are active (and only then)."""
 
+import time
+
 import streamlit as st
 
 import ui
 from prune_core.errors import PruneError, ResultError
+from prune_core.jobs import sweep
 from prune_core.learn.glossary import HELP
 from prune_core.results.deployment import Deployment
 
@@ -155,6 +158,34 @@ def _card(job) -> None:
                 st.code(jobs_store.log(job.id) or "(no log yet)", language=None)
 
 
+def _sweep(name: str, members: list) -> None:
+    """A sweep as one group: what it ran on, its overall progress and time left, its runs inside."""
+    p = sweep.progress(name, members, time.time())
+    inputs = sorted({f"{j.spec.baseline.model} on {j.spec.baseline.dataset}" for j in members})
+    states = " · ".join(
+        f"{STATUS_ICONS.get(s, '')} {n} {s}" for s, n in sorted(p.counts.items()) if n
+    )
+    with st.container(border=True):
+        st.markdown(
+            f"**:material/stacks: sweep {ui.escape_md(name)}** · {p.total} runs · "
+            + ui.escape_md(", ".join(inputs))
+        )
+        if p.active:
+            done = p.counts.get("completed", 0)
+            left = (
+                f"about {ui.duration_text(p.seconds_left)} left at the pace of those finished"
+                if p.seconds_left is not None
+                else "time left known once a run has finished"
+            )
+            st.progress(p.fraction, text=f"{done} of {p.total} done · {states} · {left}")
+        else:
+            st.caption(states)
+        # a toggle, not an expander: each card has its own Log expander, and they do not nest
+        if st.toggle(f"Show its {p.total} runs", value=p.active, key=f"sweep-{name}"):
+            for job in members:
+                _card(job)
+
+
 @st.fragment(run_every=2.0 if active else None)
 def job_table():
     jobs = jobs_store.list(limit=shown)
@@ -172,8 +203,11 @@ def job_table():
         ui.resume_queue()  # a submit that raced a dispatcher shutting down must not wait forever
     st.caption(" · ".join(f"{STATUS_ICONS[s]} {s} {n}" for s, n in sorted(counts.items())))
     _bulk_actions(counts)
-    for job in display_order(jobs):
-        _card(job)
+    for item in sweep.groups(display_order(jobs)):
+        if isinstance(item, tuple):
+            _sweep(*item)
+        else:
+            _card(item)
     if active and not jobs_store.list(status=("queued", "running"), limit=1):
         st.rerun()  # everything finished: stop polling and show final states
 

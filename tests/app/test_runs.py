@@ -119,3 +119,21 @@ def test_a_card_names_model_dataset_sweep_and_when_it_was_queued(home):
     queued = time.strftime("%d %b %H:%M", time.localtime(store.get(job_id).created_at))
     shown = re.sub(r"\\(.)", r"\1", card)  # as the reader sees it
     assert "tiny-cnn on synthetic" in shown and "my sweep" in shown and queued in shown
+
+
+def test_a_sweep_is_one_group_with_its_overall_progress(home):
+    store = JobStore()
+    ids = [store.submit(RunSpec.of(**TINY, sparsity=s), sweep="my sweep") for s in (0.3, 0.5, 0.7)]
+    store.claim_next()
+    store.finish(ids[0], "completed", result=None)
+    store.claim_next()  # the second runs; the third waits
+    app = _app("app_pages/runs.py")
+    head = next(m.value for m in app.markdown if "sweep" in m.value and "stacks" in m.value)
+    assert "3 runs" in head and "tiny\\-cnn on synthetic" in head
+    bar = app.get("progress")[0]
+    assert "1 of 3 done" in bar.proto.text and "left" in bar.proto.text
+    # its runs are inside, shown while it is active; a finished sweep folds them away
+    assert app.toggle(key="sweep-my sweep").value is True
+    assert sum(f"job {i}**" in m.value for i in ids for m in app.markdown) == 3
+    app.toggle(key="sweep-my sweep").set_value(False).run()
+    assert sum(f"job {i}**" in m.value for i in ids for m in app.markdown) == 0
