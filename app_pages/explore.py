@@ -23,17 +23,36 @@ st.caption(
     "stored numbers: nothing is queued until you ask to fine-tune a point."
 )
 
+VIEWS = {
+    "simple": "Simple: one criterion",
+    "full": "Full comparison: every criterion and ranking",
+}
+simple = (
+    st.segmented_control(
+        "View",
+        list(VIEWS),
+        format_func=VIEWS.get,
+        key="explore_view",
+        help="Simple draws one criterion with its rankings, for a first look or a class; the "
+        "full comparison draws every criterion you choose on the same axes.",
+    )
+    != "full"
+)
 c1, c2 = st.columns([1, 2])
 with c1:
     model, dataset = ui.model_and_data_inputs("explore_")
-criteria = c2.multiselect(
-    "Criteria",
-    list(CRITERIA),
-    key="explore_criteria",
-    help="magnitude |w|; gradient |∂L/∂w|; taylor |w·∂L/∂w|; fisher ½·F·w²; wanda |w|·‖input‖; "
-    "random, the "
-    "baseline every criterion must beat.",
+CRITERIA_HELP = (
+    "magnitude |w|; gradient |∂L/∂w|; taylor |w·∂L/∂w|; fisher ½·F·w²; wanda |w|·‖input‖; "
+    "random, the baseline every criterion must beat."
 )
+if simple:
+    criteria = [
+        c2.selectbox("Criterion", list(CRITERIA), key="explore_criterion", help=CRITERIA_HELP)
+    ]
+else:
+    criteria = c2.multiselect(
+        "Criteria", list(CRITERIA), key="explore_criteria", help=CRITERIA_HELP
+    )
 if missing := ui.missing_input(model, dataset):
     st.info(missing)
     st.stop()
@@ -116,13 +135,16 @@ batchnorm = s2.toggle(
     "weight changes, a fraction of a second; runs do it too before fine-tuning). Off: the "
     "masks alone.",
 )
-scopes = s3.multiselect(
-    "Ranking",
-    ["auto", "global", "layerwise"],
-    key="explore_scopes",
-    format_func=explore.SCOPE_LABELS.get,
-    help=HELP["explore_scopes"],
-)
+if simple:  # one criterion: all its rankings, told apart by their line styles
+    scopes = ["auto", "global", "layerwise"]
+else:
+    scopes = s3.multiselect(
+        "Ranking",
+        ["auto", "global", "layerwise"],
+        key="explore_scopes",
+        format_func=explore.SCOPE_LABELS.get,
+        help=HELP["explore_scopes"],
+    )
 chosen = [c for c in criteria if c in have]
 curves = explore.curves(profile, batchnorm)
 curves = curves[curves["criterion"].isin(chosen) & curves["scope"].isin(scopes)]

@@ -3,6 +3,7 @@ failed, and the runs fine-tuned from the same baseline."""
 
 from __future__ import annotations
 
+from prune_core.measured import BEST_STRATEGY
 from prune_core.recipe.spec import RunSpec
 from prune_core.results.explore import merge
 from ui.session import _completed_runs, completed_runs, store
@@ -12,6 +13,8 @@ EXPLORE_FORM = {
     "explore_model_path": "",
     "explore_dataset_choice": "digits",
     "explore_dataset_path": "",
+    "explore_view": "simple",
+    "explore_criterion": BEST_STRATEGY,
     "explore_criteria": ["magnitude", "gradient", "taylor", "fisher"],
     "explore_sparsity": 0.8,
     "explore_batchnorm": True,

@@ -12,6 +12,11 @@ from prune_core.results.frame import AXES
 from prune_core.results.plots import COLOURS
 
 EXPLORE_DASH = {"auto": "solid", "global": "dot", "layerwise": "dash", "channels": "dashdot"}
+DASH_WORDS = {"solid": "solid", "dot": "dotted", "dash": "dashed", "dashdot": "dash-dot"}
+#: What a line style (a point's label) means, in the legend's words.
+STYLE_LABELS = {**SCOPE_LABELS, "channels": "whole channels removed"}
+#: Slider points are labelled with their ranking and top-1 up to this many (more would overlap).
+MAX_LABELLED = 4
 EXPLORE_AXES = {
     "gzip_bytes": "model size: .h5 gzip bytes (measured)",
     "theoretical_speedup": "theoretical speedup (FLOPs, zeros skipped)",
@@ -63,14 +68,36 @@ def explore_curves(
             )
         )
         named.add(criterion)
+    for scope in [s for s in EXPLORE_DASH if s in set(curves["scope"])]:
+        traces.append(  # the legend says what each line style means
+            dict(
+                type="scatter",
+                x=[None],
+                y=[None],
+                mode="lines",
+                name=f"{DASH_WORDS[EXPLORE_DASH[scope]]}: {STYLE_LABELS[scope]}",
+                legendgroup="styles",
+                line=dict(color="gray", dash=EXPLORE_DASH[scope], width=2),
+                hoverinfo="skip",
+            )
+        )
     if not points.empty:
+        labelled = len(points) <= MAX_LABELLED
         traces.append(
             dict(
                 type="scatter",
                 x=points[x].tolist(),
                 y=points["top1"].tolist(),
-                mode="markers",
-                name="at the slider",
+                mode="markers+text" if labelled else "markers",
+                text=[
+                    f"{STYLE_LABELS.get(scope, scope)}: {top1:.1%}"
+                    for scope, top1 in zip(points["scope"], points["top1"])
+                ]
+                if labelled
+                else None,
+                textposition="top center",
+                textfont=dict(size=11),
+                name="at the slider" + (" (labelled)" if labelled else ""),
                 hoverinfo="skip",
                 marker=dict(
                     size=12,

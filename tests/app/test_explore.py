@@ -14,10 +14,22 @@ def _explore(tiny=True):
     return app
 
 
+def _full(app):
+    """The full comparison view (the page opens on the simple one)."""
+    app.session_state["explore_view"] = "full"
+    return app.run()
+
+
 def test_explore_offers_to_profile(home):
     app = _explore(tiny=False)
     assert app.title[0].value == "Explore"
+    # the simple view: one criterion, the best measured one
+    assert app.selectbox(key="explore_criterion").value == "taylor"
+    next(b for b in app.button if b.label.startswith("Profile ")).click().run()
+    assert [j.spec.pruning.strategy for j in JobStore().list()] == ["taylor"]
+    _full(app)
     button = next(b for b in app.button if b.label.startswith("Profile "))
+    assert "taylor" not in button.label  # already queued
     button.click().run()
     jobs = JobStore().list()
     assert sorted(j.spec.pruning.strategy for j in jobs) == [
@@ -35,7 +47,7 @@ def test_explore_offers_to_profile(home):
 
 def test_explore_slider_moves_the_points_without_queueing(home, tiny_profile):
     ids = _store_profile(tiny_profile)
-    app = _explore()
+    app = _full(_explore())
     app.multiselect(key="explore_criteria").set_value(["magnitude", "taylor"]).run()
     assert not app.exception, app.exception
     table = app.dataframe[0].value
@@ -51,7 +63,7 @@ def test_explore_slider_moves_the_points_without_queueing(home, tiny_profile):
 
 def test_explore_fine_tunes_a_point_as_an_ordinary_run(home, tiny_profile):
     _store_profile(tiny_profile)
-    app = _explore()
+    app = _full(_explore())
     app.multiselect(key="explore_criteria").set_value(["magnitude", "taylor"]).run()
     app.slider(key="explore_sparsity").set_value(0.6).run()
     app.selectbox(key="explore_ft_scope").set_value("auto").run()
@@ -86,3 +98,19 @@ def test_an_empty_explore_page_offers_the_bundled_demo_and_then_draws_it(home):
     app = _app("app_pages/explore.py")
     assert not [b for b in app.button if b.key == "explore-load-demo"]
     assert app.get("plotly_chart"), "the demo's profiles are drawn"
+
+
+def test_the_simple_view_draws_one_criterion_with_its_rankings_labelled(home, tiny_profile):
+    _store_profile(tiny_profile)
+    app = _explore()
+    table = app.dataframe[0].value
+    assert set(table["criterion"]) == {"taylor"}
+    assert set(table["ranking"]) == {"automatic per layer", "global ranking", "uniform (layerwise)"}
+    from tests.app.helpers import _figure
+
+    figure = _figure(app, 0)
+    marked = next(t for t in figure["data"] if t.get("name", "").startswith("at the slider"))
+    assert len(marked["text"]) == 4 and all("%" in t for t in marked["text"])  # + channels
+    assert any(t.startswith("whole channels removed: ") for t in marked["text"])
+    styles = [t["name"] for t in figure["data"] if t.get("legendgroup") == "styles"]
+    assert "dotted: global ranking" in styles and "dashed: uniform (layerwise)" in styles

@@ -14,14 +14,20 @@ def profile():
 def test_one_line_per_criterion_and_scope_with_one_legend_entry_per_criterion(profile):
     curves, points = explore.curves(profile), explore.points_at(profile, 0.5)
     fig = explore_plots.explore_curves(curves, points, "sparsity", dense=profile.dense)
-    lines = [t for t in fig.data if t.mode == "lines"]
+    lines = [t for t in fig.data if t.mode == "lines" and t.legendgroup != "styles"]
     assert len(lines) == len(curves.groupby(["criterion", "scope"]))
     shown = [t.name for t in lines if t.showlegend]
-    assert sorted(shown) == sorted(profile.criteria)  # the dash, not the legend, says the ranking
+    assert sorted(shown) == sorted(profile.criteria)  # a legend entry per colour...
+    styles = {t.line.dash: t.name for t in fig.data if t.legendgroup == "styles"}
+    assert styles == {  # ...and one per line style, saying what it means
+        "solid": "solid: automatic per layer",
+        "dot": "dotted: global ranking",
+        "dash": "dashed: uniform (layerwise)",
+    }
     taylor = next(t for t in lines if t.name == "taylor" and t.line.dash == "dot")  # global
     assert taylor.line.color == COLOURS["taylor"]
-    marked = next(t for t in fig.data if t.name == "at the slider")
-    assert len(marked.x) == len(points) and set(marked.x) == {0.5}
+    marked = next(t for t in fig.data if t.name == "at the slider")  # too many to label
+    assert len(marked.x) == len(points) and set(marked.x) == {0.5} and marked.text is None
     assert any(s["y0"] == profile.dense["top1"] for s in fig.layout.shapes)  # the dense line
 
 
@@ -41,3 +47,16 @@ def test_the_heatmap_has_a_row_per_layer_and_the_allocation_a_bar_per_scope(prof
     scopes = [s for s in ("layerwise", "global", "auto") if s in table and table[s].notna().any()]
     assert len(bars.data) == len(scopes) >= 2
     assert all(len(bar.x) == len(table) for bar in bars.data)
+
+
+def test_a_few_slider_points_are_labelled_with_their_ranking_and_accuracy(profile):
+    curves, points = explore.curves(profile), explore.points_at(profile, 0.5)
+    one = points[points["criterion"] == "taylor"]
+    fig = explore_plots.explore_curves(
+        curves[curves["criterion"] == "taylor"], one, "sparsity", dense=profile.dense
+    )
+    marked = next(t for t in fig.data if t.name == "at the slider (labelled)")
+    top1 = dict(zip(one["scope"], one["top1"]))
+    assert sorted(marked.text) == sorted(
+        f"{explore_plots.STYLE_LABELS[s]}: {v:.1%}" for s, v in top1.items()
+    )
