@@ -137,7 +137,7 @@ with left:
             )
     if opts["then_sparsity"].used:
         form.number(
-            "Share of the remaining weights to remove",
+            "Share of the remaining weights to remove (0.5 = 50%)",
             opts,
             "then_sparsity",
             0.05,
@@ -152,12 +152,12 @@ with left:
     try:
         if mode == "target sparsity":
             text = st.text_input(
-                "Target sparsities (comma-separated: one run each)",
+                "Target sparsities (comma-separated, one run each: 50%, 80% or 0.5, 0.8)",
                 key="sparsities",
                 disabled=not opts["sparsity"].enabled,
                 help=form.help_text(HELP["sparsities"], opts["sparsity"]),
             )
-            sparsities = parse_numbers(text, "target sparsities")
+            sparsities = parse_numbers(text, "target sparsities", percent=True)
         else:
             form.threshold_slider(model, dataset)
             text = st.text_input(

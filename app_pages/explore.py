@@ -1,5 +1,6 @@
-"""Explore: move a sparsity slider and see, at once, what every criterion does one-shot — measured
-once per criterion by a background profile, then read without TensorFlow and without a new job."""
+"""Explore: move a sparsity slider and see, at once, what every criterion does before
+fine-tuning — measured once per criterion by a background profile, then read without TensorFlow
+and without a new job."""
 
 import pandas as pd
 import streamlit as st
@@ -125,6 +126,7 @@ target = s1.slider(
     0.0,
     0.98,
     step=0.01,
+    format="percent",
     key="explore_sparsity",
     help=HELP["explore_sparsity"],
 )
@@ -164,6 +166,7 @@ if not channels.empty:
         0.0,
         float(channels["budget_removed"].max()),
         step=0.01,
+        format="percent",
         key="explore_flops",
         help=HELP["explore_flops"],
     )
@@ -225,7 +228,7 @@ else:
 st.caption(
     "Lines: solid = automatic per layer, dotted = global ranking, dashed = uniform per layer, "
     "dash-dot = "
-    f"whole channels removed. Dense: top-1 {dense['top1']:.4f} on the validation split, "
+    f"whole channels removed. Dense: top-1 {dense['top1']:.1%} on the validation split, "
     f"{ui.bytes_text(dense['gzip_bytes'])} gzipped. {speed_note} Crosses: runs fine-tuned from "
     f"the same "
     "baseline (test split)."
@@ -243,7 +246,9 @@ if not points.empty:
         placeholder="–",
         width="stretch",
         column_config={
-            "top1": st.column_config.NumberColumn(f"one-shot top-1 at {target:.0%}", format="%.3f"),
+            "top1": st.column_config.NumberColumn(
+                f"top-1 before fine-tuning, {target:.0%}", format="percent"
+            ),
             "gzip_bytes": st.column_config.NumberColumn("gzip bytes", format="%,d"),
             "nonzero_params": st.column_config.NumberColumn("nonzero parameters", format="%,d"),
             "theoretical_speedup": st.column_config.NumberColumn(
@@ -261,7 +266,7 @@ if not channels.empty and not channel_points.empty:
         width="stretch",
         column_config={
             "top1": st.column_config.NumberColumn(
-                f"one-shot top-1, {removed:.0%} of FLOPs removed", format="%.3f"
+                f"top-1 before fine-tuning, {removed:.0%} of FLOPs removed", format="percent"
             ),
             "gzip_bytes": st.column_config.NumberColumn("gzip bytes", format="%,d"),
             "params": st.column_config.NumberColumn("parameters", format="%,d"),
@@ -291,10 +296,11 @@ else:
         "assuming the losses of single layers add up). Summing single-layer losses predicts a "
         "validation "
         f"loss increase of {chosen_allocation.predicted_loss_increase:.3f} and a top-1 drop of "
-        f"{chosen_allocation.predicted_top1_drop:.3f}"
+        f"{chosen_allocation.predicted_top1_drop:.1%}"
         + (
-            f"; measured one-shot, the whole allocation reaches top-1 {auto_top1.iloc[0]:.3f} "
-            f"(dense {dense['top1']:.3f}): layers interact."
+            "; measured before fine-tuning, the whole allocation reaches top-1 "
+            f"{auto_top1.iloc[0]:.1%} "
+            f"(dense {dense['top1']:.1%}): layers interact."
             if len(auto_top1)
             else "."
         )

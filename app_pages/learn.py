@@ -34,6 +34,10 @@ ui.start_page()
 state = st.session_state
 
 st.title("Learn: what pruning does")
+st.markdown(
+    "##### Pruning removes the weights a trained network needs least, so the model gets smaller "
+    "— and faster when whole channels go — while keeping as much of its accuracy as it can."
+)
 st.caption(
     "Five short sections, each with a figure you can move. The examples are small and exact; the "
     "measured numbers come from runs on this dashboard (or its bundled demo results). Nothing here "
@@ -167,7 +171,7 @@ st.plotly_chart(
 )
 st.page_link(
     "app_pages/explore.py",
-    label="See every criterion's one-shot curve on a real model (Explore)",
+    label="See every criterion's curve before fine-tuning on a real model (Explore)",
     icon=":material/tune:",
 )
 
@@ -175,7 +179,14 @@ st.page_link(
 # ----------------------------------------------------------------------------------------------
 st.header("3. Single weights or whole channels")
 share = st.slider(
-    "Share removed", 0.0, 0.9, 0.5, 0.05, key="learn_share", format="%.2f", help=HELP["learn_share"]
+    "Share removed",
+    0.0,
+    0.9,
+    0.5,
+    0.05,
+    key="learn_share",
+    format="percent",
+    help=HELP["learn_share"],
 )
 cut = lessons.channel_cut(weights, share)
 st.plotly_chart(lesson_plots.channel_pictures(weights, cut), width="stretch", key="learn-channels")
@@ -263,10 +274,22 @@ if "learn_initial" not in state:
     _seed_schedule()
 c = st.columns(3)
 initial = c[0].slider(
-    "Initial sparsity sᵢ", 0.0, 0.95, step=0.05, key="learn_initial", help=HELP["learn_schedule"]
+    "Initial sparsity sᵢ",
+    0.0,
+    0.95,
+    step=0.05,
+    format="percent",
+    key="learn_initial",
+    help=HELP["learn_schedule"],
 )
 final = c[1].slider(
-    "Final sparsity s_f", 0.05, 0.95, step=0.05, key="learn_final", help=HELP["learn_schedule"]
+    "Final sparsity s_f",
+    0.05,
+    0.95,
+    step=0.05,
+    format="percent",
+    key="learn_final",
+    help=HELP["learn_schedule"],
 )
 power = c[2].slider("Power p", 0.5, 6.0, step=0.5, key="learn_power", help=HELP["learn_schedule"])
 begin, end = c[0].slider(
@@ -323,7 +346,7 @@ st.page_link(
 # ----------------------------------------------------------------------------------------------
 st.header("5. Train → prune → fine-tune → evaluate")
 st.markdown(
-    "The dense baseline is trained once. Pruning it one-shot costs accuracy — more the more is "
+    "The dense baseline is trained once. Pruning it costs accuracy — more the more is "
     "removed "
     "and the worse the criterion — and a few epochs of fine-tuning with the masks held usually "
     "win it back. "

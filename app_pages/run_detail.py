@@ -77,23 +77,23 @@ def _vs_dense(ratio):
 
 c = st.columns(5)
 c[0].metric(
-    "top-1", f"{r.top1:.4f}", f"{100 * (r.top1 - r.dense.top1):+.2f} pp vs dense", help=HELP["top1"]
+    "top-1", f"{r.top1:.2%}", f"{100 * (r.top1 - r.dense.top1):+.2f} pp vs dense", help=HELP["top1"]
 )
 c[1].metric(
     "before fine-tune",
-    f"{r.top1_before_finetune:.4f}",
+    f"{r.top1_before_finetune:.2%}",
     help="Measured right after the first pruning event, on the model that is then fine-tuned "
     "(gradual schedules: at their first, smallest sparsity).",
 )
 c[2].metric(
     f"{r.unit} removed" if r.structured else "weight sparsity",
-    f"{r.achieved:.3f}",
-    f"target {r.target:.2f}" if r.target is not None else "threshold mode",
+    f"{r.achieved:.1%}",
+    f"target {r.target:.0%}" if r.target is not None else "threshold mode",
     help=None
     if not r.structured
     else "Weights left are dense: "
     + "; ".join(
-        f"{name} {value:.3f}"
+        f"{name} {value:.1%}"
         for name, value in (
             ("weight sparsity", r.weight_sparsity),
             ("parameters removed", r.params_removed),
@@ -163,7 +163,7 @@ if r.stages:
         placeholder="–",
         width="stretch",
         column_config={
-            "top-1": st.column_config.NumberColumn(format="%.4f"),
+            "top-1": st.column_config.NumberColumn(format="percent"),
             "× smaller than dense (gzip)": st.column_config.NumberColumn(format="%.1f×"),
         },
     )

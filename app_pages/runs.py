@@ -29,17 +29,17 @@ def result_line(job) -> str:
         if job.kind == "profile":
             p = job.profile
             return (
-                f"{', '.join(p.criteria)}: {len(p.levels)} one-shot levels × 3 rankings, "
+                f"{', '.join(p.criteria)}: {len(p.levels)} levels before fine-tuning × 3 rankings, "
                 f"{len(p.layers)} "
                 f"layers × {len(p.layer_levels)} sensitivity levels · dense top-1 "
-                f"{p.dense.get('top1', float('nan')):.4f} (validation) · {job.elapsed:.0f} s"
+                f"{p.dense.get('top1', float('nan')):.2%} (validation) · {job.elapsed:.0f} s"
             )
         r = job.run_result
     except (ResultError, ValueError) as exc:
         return f"the stored result cannot be read ({exc})"
     return (
-        f"top-1 **{r.top1:.4f}** (dense {r.dense.top1:.4f}, before fine-tune "
-        f"{r.top1_before_finetune:.4f}) · "
+        f"top-1 **{r.top1:.2%}** (dense {r.dense.top1:.2%}, before fine-tune "
+        f"{r.top1_before_finetune:.2%}) · "
         f"{r.amount_text()} · gzip {ui.bytes_text(r.gzip_bytes)} · {job.elapsed:.0f} s"
     )
 
@@ -181,7 +181,12 @@ def _sweep(name: str, members: list) -> None:
         else:
             st.caption(states)
         # a toggle, not an expander: each card has its own Log expander, and they do not nest
-        if st.toggle(f"Show its {p.total} runs", value=p.active, key=f"sweep-{name}"):
+        if st.toggle(
+            f"Show its {p.total} runs",
+            value=p.active,
+            key=f"sweep-{name}",
+            help="Each run's own card: its result, log, retry and delete.",
+        ):
             for job in members:
                 _card(job)
 

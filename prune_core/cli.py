@@ -121,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_recipe_options(sub.add_parser("sweep", help="run strategies × sparsities"), sweep=True)
     prof = sub.add_parser(
         "profile",
-        help="one-shot curves and layer sensitivity of a baseline, per criterion "
+        help="curves before fine-tuning and layer sensitivity of a baseline, per criterion "
         "(JSON; what the dashboard's Explore page shows)",
     )
     prof.add_argument(
@@ -132,7 +132,8 @@ def build_parser() -> argparse.ArgumentParser:
     prof.add_argument(
         "--levels",
         default=None,
-        help="one-shot curve sparsities, comma-separated in [0, 1) (default 0,0.1,…,0.9,0.95,0.98)",
+        help="curve sparsities (before fine-tuning), comma-separated in [0, 1) "
+        "(default 0,0.1,…,0.9,0.95,0.98)",
     )
     prof.add_argument(
         "--layer-levels",
@@ -343,7 +344,7 @@ def _profile(args) -> int:
             if crit.curve(scope)
         )
         printer.done(
-            f"{name}: one-shot top-1 at 80 % (BatchNorm re-estimated): {points} "
+            f"{name}: top-1 before fine-tuning at 80 % (BatchNorm re-estimated): {points} "
             f"(dense {measured.dense['top1']:.3f})"
         )
     return 0

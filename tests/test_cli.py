@@ -312,7 +312,7 @@ def test_profile_prints_one_json_object_and_a_summary(tmp_path):
     assert proc.returncode == 0, proc.stderr
     measured = Profile.from_dict(json.loads(out.read_text()))
     assert list(measured.criteria) == ["magnitude"] and measured.levels == (0.0, 0.5, 0.9)
-    assert "one-shot top-1 at 80 %" in proc.stderr and proc.stdout == ""
+    assert "top-1 before fine-tuning at 80 %" in proc.stderr and proc.stdout == ""
 
 
 def test_profile_of_a_model_with_nothing_prunable_is_one_line(tmp_path):

@@ -60,7 +60,7 @@ WIDGETS = {
 
 def _first_number(text: str) -> float | None:
     try:
-        return next(iter(parse_numbers(text, "amounts")), None)
+        return next(iter(parse_numbers(text, "amounts", percent=True)), None)
     except SpecError:
         return None  # said beside the field once the form is drawn
 

@@ -21,7 +21,7 @@ EXPERIMENT_FORM = {
     "budget": "flops",
     "channel_multiple": 1,
     "mode": "target sparsity",
-    "sparsities": "0.5, 0.8",
+    "sparsities": "50%, 80%",
     "thresholds": "1e-3",
     "scope": BEST_SCOPE,
     "latency_aware": False,

@@ -199,7 +199,7 @@ def before_after(rows: list):
         mine = sorted((r for r in rows if r["strategy"] == strategy), key=lambda r: r["amount"])
         colour = COLOURS.get(strategy, "#17becf")
         for key, dash, label in (
-            ("top1_before", "dot", "one-shot (before fine-tuning)"),
+            ("top1_before", "dot", "before fine-tuning"),
             ("top1", "solid", "after fine-tuning"),
         ):
             traces.append(

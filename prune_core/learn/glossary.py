@@ -34,10 +34,11 @@ GLOSSARY = {
     "(sparsity raised gradually during fine-tuning, tfmot's schedule).",
     "fine-tuning": "training the pruned network a little more, with the removed weights held at "
     "zero.",
-    "one-shot": "pruned and measured without any fine-tuning (Explore's curves).",
+    "one-shot": "the schedule that prunes once, all at once, before fine-tuning starts (the "
+    "curves on Explore are measured right after such a cut, before any fine-tuning).",
     "BatchNorm re-estimation": "recomputing the normalisation statistics after pruning on a few "
     "training "
-    "batches; it alone recovers much of the one-shot loss.",
+    "batches; it alone recovers much of what pruning costs before fine-tuning.",
     "top-1 / top-5": "share of test images whose correct class is the model's first guess / "
     "among its first five.",
     "FLOPs": "multiply-adds one image needs; a rough measure of compute.",
@@ -66,8 +67,8 @@ GLOSSARY = {
     "as many where the gradient is largest, starting at zero: the sparsity stays, "
     "the mask moves to where it helps (Evci et al., 2020).",
     "Pareto front": "the runs no other run beats on both accuracy and cost at once.",
-    "profile": "one measurement of a baseline under a criterion (every level one-shot, every "
-    "layer alone) that "
+    "profile": "one measurement of a baseline under a criterion (every level before "
+    "fine-tuning, every layer alone) that "
     "lets Explore answer what-ifs instantly.",
 }
 

@@ -350,10 +350,12 @@ _BY_NAME = {f.name: f for f in FIELDS}
 
 # ---- sweeps: the CLI's `sweep` and the Experiment form expand recipes the same way
 # -------------------
-def parse_numbers(text: str, what: str) -> list[float]:
-    """'0.5, 0.8,0.9' → [0.5, 0.8, 0.9]; a clear error names `what` when a value is not a number."""
+def parse_numbers(text: str, what: str, percent: bool = False) -> list[float]:
+    """'0.5, 0.8,0.9' → [0.5, 0.8, 0.9] (with `percent`, '50%, 80 %' → [0.5, 0.8] too); a clear
+    error names `what` when a value is not a number."""
+    values = [v for v in str(text).replace(" ", "").split(",") if v]
     try:
-        return [float(v) for v in str(text).replace(" ", "").split(",") if v]
+        return [float(v[:-1]) / 100 if percent and v.endswith("%") else float(v) for v in values]
     except ValueError:
         raise SpecError(f"{what} must be comma-separated numbers, got {text!r}") from None
 

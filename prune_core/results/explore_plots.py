@@ -64,7 +64,8 @@ def explore_curves(
                 ),
                 customdata=group["level"].tolist(),
                 hovertemplate=f"{name}<br>{'FLOPs removed' if scope == 'channels' else 'sparsity'} "
-                "%{customdata:.0%}<br>one-shot top-1 %{y:.3f}<br>x %{x:,.3f}<extra></extra>",
+                "%{customdata:.0%}<br>top-1 before fine-tuning %{y:.3f}<br>x %{x:,.3f}"
+                "<extra></extra>",
             )
         )
         named.add(criterion)
@@ -173,9 +174,15 @@ def explore_curves(
         )
     layout = dict(
         xaxis=dict(
-            title=EXPLORE_AXES.get(x, AXES.get(x, x)), type="log" if x == "gzip_bytes" else None
+            title=EXPLORE_AXES.get(x, AXES.get(x, x)),
+            type="log" if x == "gzip_bytes" else None,
+            tickformat=".0%" if x == "sparsity" else None,
         ),
-        yaxis=dict(title="top-1, one-shot (validation)", range=list(y_range) if y_range else None),
+        yaxis=dict(
+            title="top-1 before fine-tuning (validation)",
+            range=list(y_range) if y_range else None,
+            tickformat=".0%",
+        ),
         height=460,
         margin=dict(l=10, r=10, t=30, b=10),
         shapes=shapes,

@@ -21,6 +21,9 @@ COLOURS = {
 }
 
 
+#: Axes that are shares of a whole (drawn in percent).
+FRACTIONS = {"achieved", "weight_sparsity", "params_removed", "budget_removed", "target"}
+
 SCOPE_MARKER = {"layerwise": "circle", "global": "diamond"}
 SCOPE_DASH = {"layerwise": "solid", "global": "dot"}
 
@@ -151,6 +154,10 @@ def tradeoff(
             bgcolor="rgba(255,255,255,0.8)",
         )
     fig.update_xaxes(exponentformat="power")
+    if x in FRACTIONS:  # every share reads in percent, on every page
+        fig.update_xaxes(tickformat=".0%")
+    if y == "top1":
+        fig.update_yaxes(tickformat=".1%" if y_range and y_range[1] - y_range[0] < 0.1 else ".0%")
     if log_x:
         fig.update_xaxes(type="log")
     return fig

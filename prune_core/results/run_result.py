@@ -233,11 +233,11 @@ class RunResult:
         return 1.0 - self.nonzero_params / self.dense.params if self.dense.params else None
 
     def amount_text(self) -> str:
-        """What was pruned, in words with its unit ("weight sparsity 0.800", "flops removed
-        0.400")."""
+        """What was pruned, in words, in percent like every share on the pages ("weight sparsity
+        80.0%", "flops removed 40.0%")."""
         if self.structured and self.budget_removed is not None:
-            return f"{self.unit} removed {self.budget_removed:.3f}"
-        return f"weight sparsity {self.weight_sparsity:.3f}"
+            return f"{self.unit} removed {self.budget_removed:.1%}"
+        return f"weight sparsity {self.weight_sparsity:.1%}"
 
     def ratio(self, column: str) -> float | None:
         """This run's value of `column` ÷ the dense baseline's (None when either is missing)."""

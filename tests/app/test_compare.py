@@ -16,7 +16,7 @@ def test_a_completed_jobs_numbers_appear_in_compare_and_detail(home, real_result
     row = table[table["job"] == job_id].iloc[0]
     assert row["top1"] == real_result.top1 and row["gzip_bytes"] == real_result.gzip_bytes
     detail = _app("app_pages/run_detail.py")
-    assert any(f"{real_result.top1:.4f}" == m.value for m in detail.metric)
+    assert any(f"{real_result.top1:.2%}" == m.value for m in detail.metric)
     assert any("python -m prune_core run" in c.value for c in detail.code)
 
 

@@ -72,3 +72,15 @@ def test_learn_shows_the_bundled_results_before_anything_ran(home):
         "fisher",
         "random",
     }
+
+
+def test_learn_opens_with_one_plain_sentence_and_speaks_in_percent(home):
+    app = _app("app_pages/learn.py")
+    assert app.markdown[0].value.startswith("##### Pruning removes the weights")
+    assert app.slider(key="learn_share").proto.format == "percent"
+    assert app.slider(key="learn_final").proto.format == "percent"
+    text = " ".join(m.value for m in app.markdown) + " ".join(c.value for c in app.caption)
+    assert "seed" not in text.lower().replace("seed field", "")
+    # one meaning of one-shot: the schedule that prunes once and then fine-tunes
+    assert "one-shot curve" not in text and "without any fine-tuning" not in text
+    assert "one-shot** — the schedule that prunes once" in text

@@ -46,7 +46,7 @@ def test_runs_page_describes_a_profile_job_and_links_to_explore(home, tiny_profi
     _store_profile(tiny_profile, ("magnitude",))
     app = _app("app_pages/runs.py")
     text = " ".join(m.value for m in app.markdown)
-    assert "profile magnitude" in text and "4 one-shot levels × 3 rankings" in text
+    assert "profile magnitude" in text and "4 levels before fine-tuning × 3 rankings" in text
 
 
 def test_user_text_cannot_become_markup(home, real_result):

@@ -102,9 +102,9 @@ def test_before_after_draws_one_shot_and_fine_tuned_curves_per_strategy_in_order
     fig = figures.before_after(rows)
     names = [t.name for t in fig.data]
     assert names == [
-        "magnitude · one-shot (before fine-tuning)",
+        "magnitude · before fine-tuning",
         "magnitude · after fine-tuning",
-        "taylor · one-shot (before fine-tuning)",
+        "taylor · before fine-tuning",
         "taylor · after fine-tuning",
     ]
     before, after = fig.data[2], fig.data[3]

@@ -209,3 +209,9 @@ def test_any_recipe_is_read_or_refused_with_a_spec_error(data):
     except SpecError:
         return
     assert RunSpec.from_dict(spec.to_dict()) == spec  # what is read round-trips
+
+
+def test_sparsities_may_be_given_in_percent_where_asked():
+    assert parse_numbers("50%, 80 %,0.9", "target sparsities", percent=True) == [0.5, 0.8, 0.9]
+    with pytest.raises(SpecError, match="target sparsities must be comma-separated numbers"):
+        parse_numbers("50%", "target sparsities")  # thresholds have no percent

@@ -3,7 +3,7 @@
 from streamlit.testing.v1 import AppTest
 
 from prune_core.measured import BEST_SCOPE, BEST_STRATEGY
-from prune_core.recipe.spec import RunSpec
+from prune_core.recipe.spec import RunSpec, parse_numbers
 from ui.forms import EXPERIMENT_FORM
 
 
@@ -66,7 +66,7 @@ def test_the_experiment_forms_defaults_are_the_best_measured_recipe():
         dataset=EXPERIMENT_FORM["dataset_choice"],
         strategy=BEST_STRATEGY,
         scope=BEST_SCOPE,
-        sparsity=float(EXPERIMENT_FORM["sparsities"].split(",")[0]),
+        sparsity=parse_numbers(EXPERIMENT_FORM["sparsities"], "sparsities", percent=True)[0],
         fine_tune_epochs=EXPERIMENT_FORM["fine_tune_epochs"],
         seed=EXPERIMENT_FORM["seed"],
     )
