@@ -17,11 +17,14 @@ from pathlib import Path
 from prune_core.errors import Canceled, PruneError, ResultError, SpecError
 from prune_core.jobs import body, dispatcher, process
 from prune_core.jobs.store import JobStore
+from prune_core.measured import BEST_SCOPE, BEST_STRATEGY, DEFAULT_SPARSITIES
 from prune_core.recipe.options import options
 from prune_core.recipe.spec import CRITERIA, FIELDS, STRATEGIES, RunSpec, expand, parse_numbers
 from prune_core.results import profile as profiles
 from prune_core.results.run_result import RunResult
+from prune_core.results.summary import run_summary
 from prune_core.serving import access
+from prune_core.units import duration_text
 
 EXIT_BAD_INPUT = 2
 
@@ -33,6 +36,9 @@ class OneLineParser(argparse.ArgumentParser):
         raise SpecError(message)
 
 
+#: Where the command line's defaults are the best measured recipe (the dashboard's), not the
+#: library's.
+CLI_DEFAULTS = {"scope": BEST_SCOPE}
 #: Recipe fields a command line names in its own way (a sweep takes lists of them).
 _AMOUNT_FIELDS = ("strategy", "sparsity", "threshold")
 
@@ -43,21 +49,26 @@ def _add_recipe_options(p: argparse.ArgumentParser, sweep: bool) -> None:
     if sweep:
         p.add_argument(
             "--strategies",
-            default="magnitude,gradient,fisher,random",
-            help=f"comma-separated, from {','.join(STRATEGIES)}",
+            default=BEST_STRATEGY,
+            help=f"comma-separated, from {','.join(STRATEGIES)} (default: {BEST_STRATEGY}, the "
+            "best measured)",
         )
         group = p.add_mutually_exclusive_group()
         group.add_argument(
-            "--sparsities", default=None, help="comma-separated target sparsities, e.g. 0.5,0.8,0.9"
+            "--sparsities",
+            default=None,
+            help="comma-separated target sparsities, e.g. 0.5,0.8,0.9 (default "
+            + ",".join(f"{s:g}" for s in DEFAULT_SPARSITIES)
+            + ")",
         )
         group.add_argument("--thresholds", default=None, help="comma-separated score thresholds")
     else:
         field = {f.name: f for f in FIELDS}
         p.add_argument(
             "--strategy",
-            default=field["strategy"].default,
+            default=BEST_STRATEGY,
             choices=STRATEGIES,
-            help=field["strategy"].help,
+            help=field["strategy"].help + f" (default: {BEST_STRATEGY}, the best measured)",
         )
         group = p.add_mutually_exclusive_group()
         group.add_argument(
@@ -68,7 +79,14 @@ def _add_recipe_options(p: argparse.ArgumentParser, sweep: bool) -> None:
         )
         group.add_argument("--threshold", type=float, default=None, help=field["threshold"].help)
     _add_field_options(p, [f.name for f in FIELDS if f.name not in _AMOUNT_FIELDS])
-    p.add_argument("--out", default=None, help="write JSON Lines here instead of stdout")
+    p.add_argument(
+        "--out", default=None, help="write each result as a JSON line to this file as well"
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print each result as one JSON line on stdout instead of its summary",
+    )
     p.add_argument(
         "--save-model", default=None, help="save the pruned model (.keras or .h5; run only)"
     )
@@ -86,7 +104,18 @@ def _add_field_options(p: argparse.ArgumentParser, names: list) -> None:
             choices = f.choices if f.choices and isinstance(f.default, str) else None
             # a field that is off by default (None) takes a number when given
             kind = float if f.default is None else type(f.default)
-            p.add_argument(f.flag, type=kind, default=f.default, choices=choices, help=f.help)
+            if f.name in CLI_DEFAULTS:  # resolved with the recipe's say (`specs_from_args`)
+                best = CLI_DEFAULTS[f.name]
+                p.add_argument(
+                    f.flag,
+                    type=kind,
+                    default=None,
+                    choices=choices,
+                    help=f"{f.help} (default: {best}, the best measured, where the recipe allows "
+                    "it)",
+                )
+            else:
+                p.add_argument(f.flag, type=kind, default=f.default, choices=choices, help=f.help)
 
 
 #: What a profile depends on: the baseline (and what keys its cache), the calibration and the
@@ -192,8 +221,12 @@ def build_parser() -> argparse.ArgumentParser:
 def specs_from_args(args) -> list[RunSpec]:
     """Every recipe the command asks for, all validated before anything runs."""
     common = {f.name: getattr(args, f.name) for f in FIELDS if f.name not in _AMOUNT_FIELDS}
+    combined = common.get("then_sparsity") is not None
+    for name, best in CLI_DEFAULTS.items():  # not given: the best, as the recipe allows it
+        if common.get(name) is None:
+            common[name] = options({**common, name: best, "combined": combined})[name].value
     # the amount the recipe pins, if any (an N:M pattern on single weights): it is the default
-    sparsity = options({**common, "combined": common.get("then_sparsity") is not None})["sparsity"]
+    sparsity = options({**common, "combined": combined})["sparsity"]
     fixed = sparsity.value if sparsity.choices else None
     if args.command == "run":
         amount = (
@@ -206,7 +239,11 @@ def specs_from_args(args) -> list[RunSpec]:
     sparsities = (
         [fixed]
         if fixed and not args.sparsities
-        else parse_numbers(args.sparsities or "0.5,0.8,0.9", "--sparsities")
+        else (
+            parse_numbers(args.sparsities, "--sparsities")
+            if args.sparsities
+            else list(DEFAULT_SPARSITIES)
+        )
     )
     return expand(common, args.strategies.split(","), sparsities, thresholds)
 
@@ -409,20 +446,23 @@ def main(argv=None) -> int:
         for spec in specs:
             run_inputs.check(spec)
         try:
-            out = open(args.out, "w") if args.out else sys.stdout
+            out = open(args.out, "w") if args.out else None
         except OSError as exc:
             raise SpecError(f"--out {args.out}: {exc.strerror or exc}") from None
         try:
             for i, spec in enumerate(specs, 1):
                 printer = ProgressPrinter(f"{i}/{len(specs)} {spec.label()}", quiet=args.quiet)
+                started = time.monotonic()
                 result = pipeline.run(spec, on_progress=printer, model_path=args.save_model)
-                _write_line(out, result.to_dict())
-                printer.done(
-                    f"top-1 {result.top1:.4f} (dense {result.dense.top1:.4f}) · "
-                    f"{result.amount_text()} · gzip {result.gzip_bytes:,} B"
-                )
+                if out is not None:  # written before it is reported
+                    _write_line(out, result.to_dict())
+                printer.done(f"done in {duration_text(time.monotonic() - started)}")
+                if args.json:
+                    _write_line(sys.stdout, result.to_dict())
+                else:
+                    print(run_summary(result), flush=True)
         finally:
-            if out is not sys.stdout:
+            if out is not None:
                 out.close()
         return 0
     except Canceled:

@@ -6,6 +6,8 @@ own text: they read these names."""
 #: scores,
 #: one global ranking, best top-1 after fine-tuning at every sparsity measured).
 BEST_STRATEGY, BEST_SCOPE = "taylor", "global"
+#: The sparsities a new sweep tries unless told otherwise (the Experiment form's and the CLI's).
+DEFAULT_SPARSITIES = (0.5, 0.8)
 
 #: Minutes the demo sweep (the 14 runs the Home page offers) takes on 2 cores; packing the whole
 #: demo with its profile and export, `tools/build_demo.py --measure`, takes about 40.

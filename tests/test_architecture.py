@@ -17,6 +17,7 @@ LAYERS = [
         "prune_core.timing",
         "prune_core.summaries",
         "prune_core.measured",
+        "prune_core.units",
     },
     {"prune_core.recipe", "prune_core.data"},
     {"prune_core.results"},

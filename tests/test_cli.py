@@ -63,18 +63,46 @@ def _cli(*args):
     )
 
 
-def test_run_end_to_end_prints_one_json_line_and_progress_on_stderr():
-    proc = _cli("run", *TINY_ARGS, "--strategy", "fisher", "--sparsity", "0.75")
+def test_run_end_to_end_prints_a_short_summary_and_json_where_asked(tmp_path):
+    out = tmp_path / "run.jsonl"
+    proc = _cli("run", *TINY_ARGS, "--strategy", "fisher", "--sparsity", "0.75", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.strip().splitlines()
-    assert len(lines) == 1
-    result = json.loads(lines[0])
+    # a person reads a few lines; the whole result goes to --out
+    summary = proc.stdout.strip().splitlines()
+    assert len(summary) <= 4 and len(proc.stdout) < 600
+    assert summary[0].startswith("fisher s=0.75 global") and "top-1 " in summary[1]
+    assert "weight sparsity 75.0%" in summary[2] and " kB" in summary[2]
+    (line,) = out.read_text().splitlines()
+    result = json.loads(line)
     assert REQUIRED <= set(result)
     assert result["strategy"] == "fisher" and result["weight_sparsity"] == pytest.approx(
         0.75, abs=0.005
     )
     assert result["config"]["calibration_examples"] == 16
-    assert "fine-tuning" in proc.stderr and "top-1" in proc.stderr
+    assert result["config"]["scope"] == "global"  # the best measured ranking by default
+    assert "fine-tuning" in proc.stderr and "done in" in proc.stderr
+
+
+def test_the_command_lines_defaults_are_the_dashboards_best_measured_recipe():
+    from prune_core import cli
+    from prune_core.measured import BEST_SCOPE, BEST_STRATEGY, DEFAULT_SPARSITIES
+    from prune_core.recipe.spec import RunSpec
+    from ui.forms import EXPERIMENT_FORM
+
+    (run,) = cli.specs_from_args(cli.build_parser().parse_args(["run"]))
+    assert (run.pruning.strategy, run.pruning.scope) == (BEST_STRATEGY, BEST_SCOPE)
+    assert [BEST_STRATEGY] == EXPERIMENT_FORM["strategies"] and BEST_SCOPE == EXPERIMENT_FORM[
+        "scope"
+    ]
+    assert run.training.fine_tune_epochs == EXPERIMENT_FORM["fine_tune_epochs"]
+    sweep = cli.specs_from_args(cli.build_parser().parse_args(["sweep"]))
+    assert [s.pruning.sparsity for s in sweep] == list(DEFAULT_SPARSITIES)
+    assert EXPERIMENT_FORM["sparsities"] == "50%, 80%"
+    # a recipe on the library's defaults still reproduces: its command names its ranking
+    layerwise = RunSpec.of(strategy="magnitude")
+    assert "--scope layerwise" in layerwise.command()
+    again = cli.specs_from_args(cli.build_parser().parse_args(layerwise.command().split()[3:]))
+    assert again == [layerwise]
 
 
 def test_sweep_runs_the_product_of_strategies_and_sparsities(tmp_path):
@@ -238,7 +266,7 @@ def test_import_adds_results_as_completed_runs_and_refuses_bad_files(tmp_path, m
 
 
 def test_export_tflite_adds_deployment_fields():
-    proc = _cli("run", *TINY_ARGS, "--sparsity", "0.8", "--export", "tflite")
+    proc = _cli("run", *TINY_ARGS, "--sparsity", "0.8", "--export", "tflite", "--json")
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     fields = {

@@ -6,7 +6,7 @@ import copy
 
 import streamlit as st
 
-from prune_core.measured import BEST_SCOPE, BEST_STRATEGY
+from prune_core.measured import BEST_SCOPE, BEST_STRATEGY, DEFAULT_SPARSITIES
 
 #: The Experiment form's fields and their defaults: the best measured recipe
 #: (`prune_core.measured`).
@@ -21,7 +21,7 @@ EXPERIMENT_FORM = {
     "budget": "flops",
     "channel_multiple": 1,
     "mode": "target sparsity",
-    "sparsities": "50%, 80%",
+    "sparsities": ", ".join(f"{s:.0%}" for s in DEFAULT_SPARSITIES),
     "thresholds": "1e-3",
     "scope": BEST_SCOPE,
     "latency_aware": False,

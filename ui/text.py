@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import re
 
+from prune_core.units import bytes_text, duration_text
+
+__all__ = ["bytes_text", "duration_text", "escape_md", "job_title", "progress_text"]
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:@])")
 
 
@@ -42,23 +46,6 @@ def progress_text(job) -> tuple[float | None, str]:
         return min(step / steps, 1.0), " · ".join(detail)
     detail.append(f"{job.elapsed:.0f} s in all")
     return None, " · ".join(detail)
-
-
-def duration_text(seconds: float) -> str:
-    if seconds < 90:
-        return f"{seconds:.0f} s"
-    return f"{seconds / 60:.1f} min" if seconds < 600 else f"{seconds / 60:.0f} min"
-
-
-def bytes_text(n) -> str:
-    """Bytes in decimal units (1 kB = 1,000 B), as the charts' byte axes count them."""
-    if n is None:
-        return "–"
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1000
-    return str(n)
 
 
 def job_title(job, numbered: bool = True) -> str:

@@ -240,10 +240,11 @@ class RunSpec:
 
     def command(self) -> str:
         """The `python -m prune_core run ...` line that reproduces this recipe (non-default options
-        only)."""
+        only, and always the criterion, amount and ranking: the command line's defaults for those
+        are the best measured recipe, not the library's)."""
         parts = ["python -m prune_core run"]
         for f, value in zip(FIELDS, self.flat_values()):
-            if value is None or (value == f.default and f.name not in ("strategy", "sparsity")):
+            if value is None or (value == f.default and f.name not in ALWAYS_NAMED):
                 continue
             if isinstance(value, bool):
                 if value:
@@ -350,6 +351,10 @@ _BY_NAME = {f.name: f for f in FIELDS}
 
 # ---- sweeps: the CLI's `sweep` and the Experiment form expand recipes the same way
 # -------------------
+#: Fields `command()` always names.
+ALWAYS_NAMED = ("strategy", "sparsity", "scope")
+
+
 def parse_numbers(text: str, what: str, percent: bool = False) -> list[float]:
     """'0.5, 0.8,0.9' → [0.5, 0.8, 0.9] (with `percent`, '50%, 80 %' → [0.5, 0.8] too); a clear
     error names `what` when a value is not a number."""
