@@ -158,6 +158,8 @@ with left:
                 help=form.help_text(HELP["sparsities"], opts["sparsity"]),
             )
             sparsities = parse_numbers(text, "target sparsities", percent=True)
+            for value in sparsities:  # the recipe's own range check, said under this field
+                RunSpec.of(sparsity=value)
         else:
             form.threshold_slider(model, dataset)
             text = st.text_input(
@@ -243,7 +245,8 @@ with right:
     )
     steps_per_epoch, total = 1, 0
     try:
-        if dataset != "folder:":  # (no folder given yet: said beside the field)
+        # (no folder given yet, or amounts the recipe refuses: said beside their fields)
+        if dataset != "folder:" and "amounts" not in problems:
             if dataset.startswith("folder:"):  # nothing outside the configured roots is even listed
                 limits.check_path(dataset[len("folder:") :], "image folder")
             steps_per_epoch = math.ceil(data.train_size(dataset) / RunSpec().training.batch_size)
@@ -322,6 +325,8 @@ if mode == "threshold" and specs:
             )
             ui.queue([scoring], sweep="scores", kind="scores")
 
+if specs and (note := ui.baseline_note(specs)):
+    st.caption(f":material/model_training: {ui.escape_md(note)}")
 label = f"Queue {len(specs)} run(s)" if len(specs) != 1 else "Queue run"
 if st.button(label, type="primary", disabled=not specs):
     sweep = time.strftime("sweep %Y-%m-%d %H:%M:%S") if len(specs) > 1 else None

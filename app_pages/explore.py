@@ -88,6 +88,8 @@ if missing:
         "background job per criterion (about a minute each on the compact EfficientNet and "
         "digits, after the baseline is trained once)."
     )
+    if note := ui.baseline_note([base]):
+        c2.caption(f":material/model_training: {ui.escape_md(note)}")
     if c2.button(f"Profile {', '.join(missing)}", type="primary"):
         with c2:
             if ui.queue([base.with_(strategy=c) for c in missing], kind="profile"):

@@ -9,6 +9,10 @@ BEST_STRATEGY, BEST_SCOPE = "taylor", "global"
 #: The sparsities a new sweep tries unless told otherwise (the Experiment form's and the CLI's).
 DEFAULT_SPARSITIES = (0.5, 0.8)
 
+#: Minutes the compact EfficientNet's dense baseline takes to train once on digits (40 epochs,
+#: 2 cores; docs/benchmarks/engine.md: 99–159 s).
+BASELINE_MINUTES = "2–3"
+
 #: Minutes the demo sweep (the 14 runs the Home page offers) takes on 2 cores; packing the whole
 #: demo with its profile and export, `tools/build_demo.py --measure`, takes about 40.
 DEMO_SWEEP_MINUTES = 15

@@ -24,7 +24,15 @@ from ui.inputs import (
 )
 from ui.links import open_selected
 from ui.session import baseline_scores, completed_frame, completed_runs, store
-from ui.submission import queue, queue_export, report_submitted, resume_queue, retry, submit
+from ui.submission import (
+    baseline_note,
+    queue,
+    queue_export,
+    report_submitted,
+    resume_queue,
+    retry,
+    submit,
+)
 from ui.text import bytes_text, duration_text, escape_md, job_title, progress_text
 
 __all__ = [
@@ -46,6 +54,7 @@ __all__ = [
     "completed_frame",
     "completed_runs",
     "store",
+    "baseline_note",
     "queue",
     "queue_export",
     "report_submitted",

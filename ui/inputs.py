@@ -147,7 +147,7 @@ def _stamp(name: str) -> float:
 
 
 @st.cache_data(max_entries=32, ttl=60, show_spinner=False)
-def _preflight(model: str, dataset: str, stamps: tuple) -> tuple[list, str | None]:
+def _preflight(model: str, dataset: str, stamps: tuple) -> preflight.Preflight:
     return preflight.check(model, dataset)
 
 
@@ -164,9 +164,11 @@ def show_what_was_read(model: str, dataset: str, container=st) -> bool:
     except PruneError as exc:
         container.error(escape_md(str(exc).capitalize()))
         return False
-    read, problem = _preflight(model, dataset, (_stamp(model), _stamp(dataset)))
-    for line in read:
+    found = _preflight(model, dataset, (_stamp(model), _stamp(dataset)))
+    for line in found.read:
         container.caption(f":material/check_circle: {escape_md(line)}")
-    if problem:
-        container.error(escape_md(problem[0].upper() + problem[1:]))
-    return problem is None
+    if found.problem:
+        container.error(escape_md(found.problem[0].upper() + found.problem[1:]))
+    for note in found.notes:
+        container.warning(escape_md(note), icon=":material/info:")
+    return found.problem is None

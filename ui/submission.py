@@ -8,6 +8,8 @@ import streamlit as st
 from prune_core.data import datasets, preflight
 from prune_core.errors import AccessError, PruneError
 from prune_core.jobs import dispatcher
+from prune_core.measured import BASELINE_MINUTES
+from prune_core.recipe import baseline_cache
 from prune_core.recipe.spec import RunSpec
 from prune_core.serving import limits
 from ui import access
@@ -112,3 +114,19 @@ def report_submitted(ids: list[int], skipped: dict) -> None:
 
 def resume_queue() -> None:
     dispatcher.ensure_dispatcher(store().path.parent)
+
+
+def baseline_note(specs: list) -> str | None:
+    """Said before queueing: which dense baselines the first run must train (once, cached after)
+    and about how long that takes; None when every baseline is ready or the model is the user's."""
+    untrained = sorted(
+        {(s.baseline.model, s.baseline.dataset) for s in specs if baseline_cache.needs_training(s)}
+    )
+    if not untrained:
+        return None
+    names = ", ".join(f"{m} on {d}" for m, d in untrained)
+    return (
+        f"The dense baseline ({names}) is not trained yet: the first run trains it once — about "
+        f"{BASELINE_MINUTES} min for the compact EfficientNet on digits on 2 cores, longer for a "
+        "larger model or dataset — and every later run starts from it."
+    )

@@ -118,6 +118,23 @@ def _open(path: Path, root: Path, max_pixels: int):
     return image
 
 
+def size_range(folder: ImageFolder) -> tuple[tuple[int, int], tuple[int, int]]:
+    """The smallest and the largest image, (width, height) by pixel count, read from headers only
+    (nothing is decoded); a DataError names an image that cannot be read."""
+    from PIL import Image
+
+    sizes = []
+    for path, _ in folder.files:
+        try:
+            with Image.open(path) as image:
+                sizes.append(image.size)
+        except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for a broken file
+            raise DataError(
+                f"{path.relative_to(folder.root)} is not a readable image ({type(exc).__name__})"
+            ) from None
+    return min(sizes, key=lambda s: s[0] * s[1]), max(sizes, key=lambda s: s[0] * s[1])
+
+
 def verify(folder: ImageFolder, max_pixels: int = MAX_PIXELS) -> None:
     """Check every image's header and data without keeping the pixels (the page runs this before
     queueing)."""

@@ -129,6 +129,36 @@ def layers_of(config: dict) -> list:
     return found
 
 
+#: Layers that scale raw pixels at a model's input; and the layers that start its real work.
+_SCALING = {"Rescaling", "Normalization", "TFOpLambda"}
+_WORK = {"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Dense"}
+
+
+def scales_its_input(config: dict) -> bool:
+    """Whether a Rescaling, Normalization or arithmetic layer comes before the first convolution
+    or Dense layer: a model that takes raw pixels 0–255, as every run feeds them."""
+    for layer in layers_of(config):
+        name = layer.get("class_name")
+        if name in _SCALING:
+            return True
+        if name in _WORK:
+            return False
+    return False
+
+
+def input_problem(shape: tuple | None, filename: str) -> str | None:
+    """Why a model with this input shape (without the batch axis) cannot take the runs' images —
+    square RGB, (S, S, 3) — or None when it can (or the shape is not stated)."""
+    if shape is None:
+        return None
+    shape = tuple(shape)
+    if len(shape) != 3 or shape[0] is None or shape[0] != shape[1] or shape[2] != 3:
+        return f"{filename} must take square RGB images (N, S, S, 3); its input is (N, " + (
+            ", ".join("None" if d is None else str(d) for d in shape) + ")"
+        )
+    return None
+
+
 def _objects(value):
     """Every serialized object (a dict naming a class) anywhere in the config."""
     if isinstance(value, dict):

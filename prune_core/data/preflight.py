@@ -3,7 +3,7 @@ together: the page says it beside the fields and refuses a mismatch before anyth
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from prune_core.data import image_folders, model_files
 from prune_core.errors import PruneError
@@ -20,6 +20,7 @@ class ModelShape:
     layers: int
     input_shape: tuple | None  # without the batch axis; None when the config does not say
     outputs: int | None  # units of the last Dense layer: the classes it predicts
+    scales_input: bool = True  # a Rescaling (or like) layer before its first convolution
 
     def text(self) -> str:
         shape = "×".join("?" if d is None else str(d) for d in self.input_shape or ())
@@ -40,7 +41,13 @@ def model_shape(config: dict) -> ModelShape:
     units = [(layer.get("config") or {}).get("units") for layer in layers]
     units = [u for u in units if isinstance(u, int)]
     name = str((config.get("config") or {}).get("name") or config.get("class_name"))[:60]
-    return ModelShape(name, len(layers), shape, units[-1] if units else None)
+    return ModelShape(
+        name,
+        len(layers),
+        shape,
+        units[-1] if units else None,
+        model_files.scales_its_input(config),
+    )
 
 
 def read_model(path_text: str) -> ModelShape:
@@ -51,11 +58,11 @@ def read_model(path_text: str) -> ModelShape:
     return model_shape(config)
 
 
-def folder_text(folder: image_folders.ImageFolder) -> str:
+def folder_text(folder: image_folders.ImageFolder, smallest: tuple | None = None) -> str:
     counts = folder.counts().values()
-    return (
-        f"{len(folder.classes)} classes · {len(folder.files)} images · "
+    return f"{len(folder.classes)} classes · {len(folder.files)} images · " + (
         f"{min(counts)}–{max(counts)} per class"
+        + (f" · smallest {smallest[0]}×{smallest[1]}" if smallest else "")
     )
 
 
@@ -70,24 +77,55 @@ def class_count(dataset: str) -> int | None:
     return CLASS_COUNTS.get(dataset)
 
 
-def check(model: str, dataset: str) -> tuple[list[str], str | None]:
-    """(what was read, one line per file; the problem, or None) for a recipe's model and dataset
-    names: a file that a job would refuse, or a model whose outputs do not match the classes."""
-    read, outputs, classes = [], None, CLASS_COUNTS.get(dataset)
+@dataclass(frozen=True)
+class Preflight:
+    """What a page says beside the model and data fields before anything is queued: what was read
+    (a line per file), the problem that would fail the job (None when there is none), and notes
+    that do not stop it but may explain a poor result."""
+
+    read: list
+    problem: str | None = None
+    notes: list = field(default_factory=list)
+
+
+def check(model: str, dataset: str) -> Preflight:
+    """A recipe's model and dataset names, read and checked together: a file a job would refuse,
+    a model whose outputs do not match the classes or whose input takes no RGB images (the
+    engine's own rules), and notes on image sizes and the pixel range the model is fed."""
+    read, notes, shape, classes, smallest = [], [], None, CLASS_COUNTS.get(dataset), None
     try:
         if model.startswith("file:"):
             shape = read_model(model[len("file:") :])
             read.append(f"Model: {shape.text()}")
-            outputs = shape.outputs
         if dataset.startswith("folder:"):
             folder = image_folders.scan(dataset[len("folder:") :])
-            read.append(f"Images: {folder_text(folder)}")
+            smallest = image_folders.size_range(folder)[0]
+            read.append(f"Images: {folder_text(folder, smallest)}")
             classes = len(folder.classes)
     except PruneError as exc:
-        return read, str(exc)
-    if outputs is not None and classes is not None and outputs != classes:
-        return read, (
-            f"the model predicts {outputs} classes but the data has {classes}: choose data with "
-            f"{outputs} classes, or a model whose last layer has {classes} outputs"
+        return Preflight(read, str(exc))
+    if shape is None:
+        return Preflight(read)
+    filename = model[len("file:") :].rsplit("/", 1)[-1]
+    if problem := model_files.input_problem(shape.input_shape, filename):
+        return Preflight(read, problem)
+    if shape.outputs is not None and classes is not None and shape.outputs != classes:
+        return Preflight(
+            read,
+            f"the model predicts {shape.outputs} classes but the data has {classes}: choose data "
+            f"with {shape.outputs} classes, or a model whose last layer has {classes} outputs",
         )
-    return read, None
+    size = shape.input_shape[0] if shape.input_shape else None
+    if size and smallest and min(smallest) < size:
+        notes.append(
+            f"The smallest images ({smallest[0]}×{smallest[1]}) are enlarged to the model's "
+            f"{size}×{size} input; enlarged images carry no more detail."
+        )
+    if not shape.scales_input:
+        notes.append(
+            "The model has no Rescaling or Normalization layer before its first convolution, "
+            "and runs feed it pixels 0–255. If it was trained on 0–1 or −1–1 inputs, its "
+            "accuracy will be near chance: add keras.layers.Rescaling(1/255) (or your "
+            "preprocessing) as its first layer and save it again."
+        )
+    return Preflight(read, None, notes)

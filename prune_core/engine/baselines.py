@@ -8,36 +8,17 @@ A user's own model file is its own baseline (taken as already trained; see `run_
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import time
 from dataclasses import fields
 from pathlib import Path
 
-from prune_core import paths
 from prune_core.engine import datasets, metrics, models
 from prune_core.engine.keras_env import keras
 from prune_core.engine.training import Trainer
 from prune_core.progress import Progress
+from prune_core.recipe.baseline_cache import BASELINE_LR, WARMUP_EPOCHS, cache_path, recipe_key
 from prune_core.results.run_result import DenseReference
-
-#: Peak learning rate and warm-up of the baseline recipe (measured: 40 epochs → 99 % on digits).
-BASELINE_LR = 3e-3
-WARMUP_EPOCHS = 2
-
-
-def recipe_key(spec) -> str:
-    """The recipe's baseline key plus this module's training constants: changing them retrains."""
-    constants = (
-        f"{spec.baseline_key()}|lr={BASELINE_LR}|warmup={WARMUP_EPOCHS}"
-        f"|bn={models.BN_MOMENTUM}|aug=v1"
-    )
-    return hashlib.sha256(constants.encode()).hexdigest()[:16]
-
-
-def cache_path(spec, root: Path | None = None) -> Path:
-    model, dataset = paths.slug(spec.baseline.model), paths.slug(spec.baseline.dataset)
-    return paths.baselines_dir(root) / f"{model}--{dataset}--{recipe_key(spec)}.keras"
 
 
 def _load(path: Path):

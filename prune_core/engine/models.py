@@ -11,13 +11,12 @@ from pathlib import Path
 from prune_core.data import model_files
 from prune_core.engine.keras_env import keras
 from prune_core.errors import ModelError
+from prune_core.recipe.baseline_cache import BN_MOMENTUM
 
 HEAD_NAME = "predictions"
 #: The CPU default: EfficientNet's MBConv + squeeze-excite + swish blocks at half width and depth.
 COMPACT_WIDTH = 0.5
 COMPACT_DEPTH = 0.5
-#: BatchNorm momentum for small datasets: Keras' 0.99 is too slow for ~40 steps per epoch.
-BN_MOMENTUM = 0.9
 
 
 def _with_head(backbone, num_classes: int, dropout: float, name: str):
@@ -143,11 +142,8 @@ def load_user_model(path_text: str):
     # the same layers as a functional graph, which pruning can trace
     if isinstance(model, keras.Sequential):
         model = keras.Model(model.inputs, model.outputs, name=model.name)
-    shape = model.input_shape
-    if len(shape) != 4 or shape[1] is None or shape[1] != shape[2] or shape[3] != 3:
-        raise ModelError(
-            f"{path.name} must take square RGB images (N, S, S, 3); its input is {shape}"
-        )
+    if problem := model_files.input_problem(model.input_shape[1:], path.name):
+        raise ModelError(problem)
     return model
 
 

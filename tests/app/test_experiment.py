@@ -209,10 +209,9 @@ def test_a_broken_image_folder_or_a_hostile_model_file_queues_nothing(home, tmp_
     app = _app()
     app.selectbox(key="dataset_choice").set_value("image folder").run()
     app.text_input(key="dataset_path").set_value(str(folder)).run()
-    next(b for b in app.button if b.label.startswith("Queue")).click().run()
-    assert any(
-        "Nothing was queued: dogs/4.png is not a readable image" in _shown(e) for e in app.error
-    )
+    # said beside the field as soon as the folder is given (every header is read), not on Queue
+    assert any("Dogs/4.png is not a readable image" in _shown(e) for e in app.error)
+    assert next(b for b in app.button if b.label.startswith("Queue")).disabled
     assert JobStore().list() == []
 
     model = tmp_path_factory.mktemp("models") / "ops.keras"
@@ -302,3 +301,25 @@ def test_what_a_model_file_and_a_folder_hold_is_shown_and_a_mismatch_blocks_the_
     assert any("predicts 3 classes but the data has 2" in _shown(e) for e in app.error)
     assert next(b for b in app.button if b.label.startswith("Queue")).disabled
     assert JobStore().list() == []
+
+
+def test_the_page_says_before_queueing_that_a_baseline_is_trained_first(home):
+    from prune_core.recipe import baseline_cache
+
+    app = _app()
+    note = next(c.value for c in app.caption if "not trained yet" in c.value)
+    assert "efficientnet\\-compact on digits" in note and "2–3 min" in note
+    spec = RunSpec.of(strategy="taylor", scope="global", sparsity=0.5)
+    cached = baseline_cache.cache_path(spec)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_bytes(b"trained")  # the engine's own cache file for this recipe
+    app = _app()
+    assert not any("not trained yet" in c.value for c in app.caption)
+
+
+def test_an_impossible_sparsity_is_said_under_its_own_field(home):
+    app = _app()
+    app.text_input(key="sparsities").set_value("50%, 1.5").run()
+    (error,) = app.error
+    assert "Sparsity must be in [0, 1), got 1.5" in _shown(error)
+    assert next(b for b in app.button if b.label.startswith("Queue")).disabled

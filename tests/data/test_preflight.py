@@ -34,33 +34,64 @@ def test_a_model_file_is_described_from_its_config(three_class_model):
 
 def test_a_model_and_a_folder_that_fit_are_read_and_accepted(three_class_model, tmp_path):
     folder = _folder(tmp_path / "pets", 3)
-    read, problem = preflight.check(f"file:{three_class_model}", f"folder:{folder}")
-    assert problem is None
-    assert read == [
+    found = preflight.check(f"file:{three_class_model}", f"folder:{folder}")
+    assert found.problem is None
+    assert found.read == [
         "Model: three_way · 4 layers · input 24×24×3 · 3 outputs",
-        "Images: 3 classes · 36 images · 12–12 per class",
+        "Images: 3 classes · 36 images · 12–12 per class · smallest 20×12",
     ]
+    # notes that do not stop a run but explain a poor one
+    enlarged, pixels = found.notes
+    assert "smallest images (20×12) are enlarged to the model's 24×24 input" in enlarged
+    assert "no Rescaling or Normalization layer" in pixels and "pixels 0–255" in pixels
+
+
+def test_a_model_that_rescales_its_input_gets_no_pixel_range_note(tmp_path):
+    from prune_core.engine.keras_env import keras
+
+    inputs = keras.Input((12, 12, 3))
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    x = keras.layers.Conv2D(4, 3)(x)
+    outputs = keras.layers.Dense(10)(keras.layers.GlobalAveragePooling2D()(x))
+    path = tmp_path / "scaled.keras"
+    keras.Model(inputs, outputs).save(path)
+    assert preflight.read_model(str(path)).scales_input
+    assert preflight.check(f"file:{path}", "digits").notes == []
+
+
+def test_a_model_that_takes_no_rgb_images_is_refused_before_queueing(tmp_path):
+    from prune_core.engine.keras_env import keras
+
+    inputs = keras.Input((28, 28, 1))
+    outputs = keras.layers.Dense(10)(keras.layers.Flatten()(keras.layers.Conv2D(2, 3)(inputs)))
+    path = tmp_path / "gray.keras"
+    keras.Model(inputs, outputs).save(path)
+    found = preflight.check(f"file:{path}", "digits")
+    # the engine's own rule, in the engine's own words
+    assert found.problem == (
+        "gray.keras must take square RGB images (N, S, S, 3); its input is (N, 28, 28, 1)"
+    )
 
 
 def test_a_class_count_mismatch_is_caught_before_anything_runs(three_class_model, tmp_path):
     folder = _folder(tmp_path / "pets", 2)
-    read, problem = preflight.check(f"file:{three_class_model}", f"folder:{folder}")
-    assert len(read) == 2 and "predicts 3 classes but the data has 2" in problem
-    _, problem = preflight.check(f"file:{three_class_model}", "digits")  # 10 classes
-    assert "predicts 3 classes but the data has 10" in problem
-    assert preflight.check("efficientnet-compact", f"folder:{folder}") == (
-        ["Images: 2 classes · 24 images · 12–12 per class"],
-        None,  # a built-in model takes the folder's classes
-    )
+    found = preflight.check(f"file:{three_class_model}", f"folder:{folder}")
+    assert len(found.read) == 2 and "predicts 3 classes but the data has 2" in found.problem
+    found = preflight.check(f"file:{three_class_model}", "digits")  # 10 classes
+    assert "predicts 3 classes but the data has 10" in found.problem
+    assert preflight.check("efficientnet-compact", f"folder:{folder}") == preflight.Preflight(
+        ["Images: 2 classes · 24 images · 12–12 per class · smallest 20×12"]
+    )  # a built-in model takes the folder's classes
 
 
 def test_a_file_a_job_would_refuse_is_one_line_and_nothing_else_is_read(tmp_path):
     fake = tmp_path / "notes.keras"
     fake.write_text("not a model")
-    read, problem = preflight.check(f"file:{fake}", "digits")
-    assert read == [] and "not a Keras model file" in problem and "\n" not in problem
-    read, problem = preflight.check("tiny-cnn", f"folder:{tmp_path / 'nowhere'}")
-    assert read == [] and "does not exist" in problem
+    found = preflight.check(f"file:{fake}", "digits")
+    assert found.read == [] and "not a Keras model file" in found.problem
+    assert "\n" not in found.problem
+    found = preflight.check("tiny-cnn", f"folder:{tmp_path / 'nowhere'}")
+    assert found.read == [] and "does not exist" in found.problem
 
 
 def test_the_class_count_of_a_built_in_dataset_or_a_folder(tmp_path):
