@@ -242,11 +242,7 @@ def seed_tfmot_recipe():
 
 def best_recipe():
     st.session_state.update(
-        {
-            k: v
-            for k, v in EXPERIMENT_FORM.items()
-            if k not in ("model_choice", "model_path", "dataset_choice", "dataset_path")
-        }
+        {k: v for k, v in EXPERIMENT_FORM.items() if k not in ("model_choice", "dataset_choice")}
     )
 
 

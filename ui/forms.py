@@ -13,9 +13,7 @@ from prune_core.measured import BEST_SCOPE, BEST_STRATEGY, DEFAULT_SPARSITIES
 #: Their values live in session state, so they survive a visit to another page.
 EXPERIMENT_FORM = {
     "model_choice": "efficientnet-compact",
-    "model_path": "",
     "dataset_choice": "digits",
-    "dataset_path": "",
     "granularity": "unstructured",
     "strategies": [BEST_STRATEGY],
     "budget": "flops",

@@ -15,15 +15,22 @@ from prune_core.errors import PruneError
 from prune_core.learn.glossary import HELP
 from prune_core.serving import access, limits, uploads
 from ui import access as ui_access
+from ui.session import store
 from ui.text import escape_md
 
 MODEL_CHOICES = ["efficientnet-compact", "efficientnet-b0", "tiny-cnn", "my own file"]
 DATASET_CHOICES = ["digits", "synthetic", "cifar10", "image folder"]
 
 
+#: The path fields (or uploads) of a user's own model and images: one value for every page,
+#: remembered under `_SAVED` while no page shows the field (Streamlit drops a widget's value then).
+MODEL_PATH, DATASET_PATH = "model_path", "dataset_path"
+_SAVED = "paths:saved"
+
+
 def model_and_data_inputs(prefix: str = "", container=st) -> tuple[str, str]:
     """The model and dataset pickers (a path field, or an upload, for a user's file or folder);
-    returns recipe names."""
+    returns recipe names. The pickers are the page's own (`prefix`); the paths are shared."""
     model = container.selectbox(
         "Model",
         MODEL_CHOICES,
@@ -36,17 +43,18 @@ def model_and_data_inputs(prefix: str = "", container=st) -> tuple[str, str]:
                 container,
                 "Your model file (.keras or .h5)",
                 ["keras", "h5"],
-                f"{prefix}model_path",
+                MODEL_PATH,
                 uploads.store_model,
                 "Built-in Keras layers only; layers that run code named in the file "
                 "(Lambda, custom objects) are refused.",
             )
         else:
-            model = "file:" + container.text_input(
+            model = "file:" + _path_field(
+                container,
                 "Path to a .keras or .h5 model",
-                key=f"{prefix}model_path",
-                placeholder="/path/to/model.keras",
-                help=HELP["model_path"],
+                MODEL_PATH,
+                "/path/to/model.keras",
+                HELP["model_path"],
             )
     dataset = container.selectbox(
         "Dataset",
@@ -60,19 +68,83 @@ def model_and_data_inputs(prefix: str = "", container=st) -> tuple[str, str]:
                 container,
                 "A zip of your images, one folder per class",
                 ["zip"],
-                f"{prefix}dataset_path",
+                DATASET_PATH,
                 uploads.store_images,
                 "PNG, JPEG, BMP or GIF files in one sub-folder per class, at least "
                 f"{MIN_PER_CLASS} per class.",
             )
         else:
-            dataset = "folder:" + container.text_input(
+            dataset = "folder:" + _path_field(
+                container,
                 "Folder with one sub-folder per class",
-                key=f"{prefix}dataset_path",
-                placeholder="/path/to/images",
-                help=HELP["dataset_path"],
+                DATASET_PATH,
+                "/path/to/images",
+                HELP["dataset_path"],
             )
     return model, dataset
+
+
+def _absolute(key: str) -> None:
+    """A relative path is read from the folder the dashboard was started in: made absolute as it
+    is typed, so the page (and the job) says which file it means."""
+    text = st.session_state.get(key, "").strip()
+    st.session_state[f"{key}:relative"] = None
+    if text and not Path(text).expanduser().is_absolute():
+        st.session_state[key] = str(Path.cwd() / text)
+        st.session_state[f"{key}:relative"] = text
+    st.session_state.setdefault(_SAVED, {})[key] = st.session_state[key]
+
+
+def _pick_recent(key: str) -> None:
+    chosen = st.session_state.get(f"{key}:recent")
+    if chosen:
+        st.session_state[key] = chosen
+        st.session_state.setdefault(_SAVED, {})[key] = chosen
+        st.session_state[f"{key}:relative"] = None
+    st.session_state[f"{key}:recent"] = None
+
+
+def recent_paths(prefix: str) -> list:
+    """The paths of earlier jobs' own model files ("file:") or image folders ("folder:"), newest
+    first: what a person typed before, on this page or the other."""
+    seen = []
+    for job in store().list(limit=200):
+        for name in (job.spec.baseline.model, job.spec.baseline.dataset):
+            if name.startswith(prefix) and (path := name[len(prefix) :]) not in seen:
+                seen.append(path)
+    return seen[:8]
+
+
+def _path_field(container, label: str, key: str, placeholder: str, help: str) -> str:
+    """A path field shared by Experiment and Explore (one value, kept across pages), with the
+    recent paths offered under it and a relative path made absolute."""
+    # Streamlit forgets a field's value on a page that does not draw it, and a page that drew it
+    # once may hand back an empty one: the value lives in `_SAVED` (written by the callbacks as the
+    # field changes) and is given to the field on every run that draws it
+    st.session_state[key] = st.session_state.setdefault(_SAVED, {}).get(key, "")
+    value = container.text_input(
+        label, key=key, placeholder=placeholder, help=help, on_change=_absolute, args=(key,)
+    )
+
+    if relative := st.session_state.get(f"{key}:relative"):
+        container.caption(
+            f"{escape_md(relative)} was read from the folder the dashboard was started in: "
+            f"{escape_md(value)}"
+        )
+    recent = [p for p in recent_paths("file:" if key == MODEL_PATH else "folder:") if p != value]
+    if recent:
+        container.selectbox(
+            "Recent",
+            recent,
+            index=None,
+            key=f"{key}:recent",
+            placeholder="Recent paths…",
+            label_visibility="collapsed",
+            on_change=_pick_recent,
+            args=(key,),
+            help="Paths given to earlier runs on this dashboard.",
+        )
+    return value
 
 
 def _upload(container, label: str, types: list, path_key: str, keep, help: str) -> str:
@@ -131,10 +203,8 @@ def chosen_model_and_data(prefix: str = "") -> tuple[str, str]:
     it)."""
     state = st.session_state
     model, dataset = state[f"{prefix}model_choice"], state[f"{prefix}dataset_choice"]
-    model = "file:" + state.get(f"{prefix}model_path", "") if model == "my own file" else model
-    dataset = (
-        "folder:" + state.get(f"{prefix}dataset_path", "") if dataset == "image folder" else dataset
-    )
+    model = "file:" + state.get(MODEL_PATH, "") if model == "my own file" else model
+    dataset = "folder:" + state.get(DATASET_PATH, "") if dataset == "image folder" else dataset
     return model, dataset
 
 

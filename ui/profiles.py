@@ -10,9 +10,7 @@ from ui.session import _completed_runs, completed_runs, store
 
 EXPLORE_FORM = {
     "explore_model_choice": "efficientnet-compact",
-    "explore_model_path": "",
     "explore_dataset_choice": "digits",
-    "explore_dataset_path": "",
     "explore_view": "simple",
     "explore_criterion": BEST_STRATEGY,
     "explore_criteria": ["magnitude", "gradient", "taylor", "fisher"],

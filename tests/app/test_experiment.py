@@ -1,5 +1,7 @@
 """Tests for app_pages/experiment.py: the form queues what it shows and explains what it refuses."""
 
+from pathlib import Path
+
 from prune_core.jobs.store import JobStore
 from prune_core.recipe.spec import RunSpec
 from tests.app.helpers import _app, _shown
@@ -323,3 +325,34 @@ def test_an_impossible_sparsity_is_said_under_its_own_field(home):
     (error,) = app.error
     assert "Sparsity must be in [0, 1), got 1.5" in _shown(error)
     assert next(b for b in app.button if b.label.startswith("Queue")).disabled
+
+
+def test_paths_are_kept_across_pages_shared_with_explore_and_offered_again(home, tmp_path):
+    from tests.data.helpers import _write_images
+
+    folder = tmp_path / "pets"
+    for i in range(2):
+        _write_images(folder / f"class{i}", 12, 60 * i)
+    app = _app()
+    app.selectbox(key="dataset_choice").set_value("image folder").run()
+    app.text_input(key="dataset_path").set_value(str(folder)).run()
+    app.switch_page("app_pages/runs.py").run()
+    app.switch_page("app_pages/experiment.py").run()
+    assert app.text_input(key="dataset_path").value == str(folder)  # kept while away
+    app.switch_page("app_pages/explore.py").run()
+    app.selectbox(key="explore_dataset_choice").set_value("image folder").run()
+    assert app.text_input(key="dataset_path").value == str(folder)  # the same path on Explore
+    # a relative path is read from where the dashboard started, and says so
+    app.text_input(key="dataset_path").set_value("pets").run()
+    assert app.text_input(key="dataset_path").value == str(Path.cwd() / "pets")
+    assert any(
+        "pets was read from the folder the dashboard was started in" in _shown(c)
+        for c in app.caption
+    )
+    # a path an earlier job used is offered again
+    JobStore().submit(RunSpec.of(model="tiny-cnn", dataset=f"folder:{folder}"))
+    app.switch_page("app_pages/experiment.py").run()
+    recent = app.selectbox(key="dataset_path:recent")
+    assert recent.options == [str(folder)]
+    recent.set_value(str(folder)).run()
+    assert app.text_input(key="dataset_path").value == str(folder)

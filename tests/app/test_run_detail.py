@@ -27,7 +27,7 @@ def test_a_latency_aware_structured_run_shows_its_budget_and_predicted_latency(h
     store.finish(job_id, "completed", result=result.to_dict())
     detail = _app("app_pages/run_detail.py")
     assert any(
-        m.label == "flops removed" and m.value == f"{result.budget_removed:.3f}"
+        m.label == "flops removed" and m.value == f"{result.budget_removed:.1%}"
         for m in detail.metric
     )
     assert any(

@@ -105,6 +105,10 @@ def test_a_bundled_demo_result_offers_no_retry(home):
     demo.load(store)
     bundled = [j for j in store.list() if j.demo]
     app = _app("app_pages/runs.py")
+    for toggle in app.toggle:  # unfold the demo's sweeps
+        if toggle.key.startswith("sweep-"):
+            toggle.set_value(True)
+    app.run()
     assert bundled and not [b for b in app.button if b.key.startswith("retry-")]
     assert sum(c.value == "Bundled demo result" for c in app.caption) == len(bundled)
 
