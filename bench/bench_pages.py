@@ -1,4 +1,5 @@
-"""Dashboard benchmark: script run time of each page with 200 stored runs (AppTest).
+"""Dashboard benchmark: script run time of each page with 200 stored runs (AppTest), and the
+bundled demo loaded for Explore's profile.
 
     .venv/bin/python bench/bench_pages.py [--runs 200] [--repeats 5]
 
@@ -27,6 +28,7 @@ PAGES = [
     "app_pages/experiment.py",
     "app_pages/runs.py",
     "app_pages/compare.py",
+    "app_pages/explore.py",
     "app_pages/run_detail.py",
 ]
 BUDGET_MS = 300.0
@@ -66,6 +68,7 @@ def main() -> int:
 
     from prune_core.jobs.store import JobStore
     from prune_core.recipe.spec import CRITERIA, RunSpec
+    from prune_core.results import demo
     from prune_core.results.run_result import RunResult
 
     base = template_result()
@@ -83,6 +86,7 @@ def main() -> int:
         }
         entries.append((RunResult.from_dict(result), f"sweep {i % 10}"))
     store.add_completed(entries)
+    demo.load(store)  # its profile, so Explore draws curves (and 14 more runs)
 
     rows = []
     for page in PAGES:
