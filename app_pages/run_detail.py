@@ -119,12 +119,14 @@ why = (
 speed = speed_headline(r)
 if speed is not None:  # the best measured verdict: LiteRT when exported, else Keras
     c[4].metric(
-        speed.label,
+        speed.short_label,
         speed.value,
-        speed.band,
-        delta_color=("inverse" if "slower" in speed.value else "normal") if speed.moved else "off",
+        f"{speed.verdict if speed.moved else 'within noise'} · {speed.band}",
+        delta_color=("inverse" if "slower" in speed.verdict else "normal")
+        if speed.moved
+        else "off",
         delta_arrow="off",
-        help=speed.note + why,
+        help=f"{speed.label}: {speed.verdict}. " + speed.note + why,
     )
 else:  # a result from before runs were timed against dense: one timing, ±noise
     ratio = r.ratio("latency_ms_b1_p50")

@@ -12,11 +12,13 @@ from prune_core.timing import verdict
 
 @dataclass(frozen=True)
 class SpeedHeadline:
-    """What the headline says: a label, the verdict, the band behind it and a line on where it was
-    measured."""
+    """What the headline says: where it was measured (in full and in a few words), the speedup
+    (short enough for a metric tile), the verdict in words, the band behind it and a note."""
 
     label: str
-    value: str
+    short_label: str
+    value: str  # "1.49×"; "≈ 1×" inside the noise
+    verdict: str  # "1.49× faster", "1.25× slower", "as fast as dense"
     band: str | None
     note: str
     moved: bool  # True when the band leaves 1.0× (faster or slower beyond the noise)
@@ -30,6 +32,7 @@ def speed_headline(result: RunResult) -> SpeedHeadline | None:
         int8 = deployment.get("int8", "speedup_1t")
         return _headline(
             "speed on LiteRT (float32, 1 thread)",
+            "speed · LiteRT",
             deployment.get("float", "speedup_1t"),
             deployment.get("float", "speedup_1t_lo"),
             deployment.get("float", "speedup_1t_hi"),
@@ -40,6 +43,7 @@ def speed_headline(result: RunResult) -> SpeedHeadline | None:
     if result.speedup_b1 is not None:
         return _headline(
             "speed on this CPU (Keras, batch 1)",
+            "speed · this CPU",
             result.speedup_b1,
             result.speedup_b1_lo,
             result.speedup_b1_hi,
@@ -50,11 +54,12 @@ def speed_headline(result: RunResult) -> SpeedHeadline | None:
     return None
 
 
-def _headline(label: str, speedup: float, low, high, note: str) -> SpeedHeadline:
+def _headline(label: str, short: str, speedup: float, low, high, note: str) -> SpeedHeadline:
     found = verdict(low, high)
-    value = {
+    words = {
         "faster": f"{speedup:.2f}× faster",
         "slower": f"{1 / speedup:.2f}× slower",
     }.get(found, "as fast as dense")
+    value = f"{speedup:.2f}×" if found != "within noise" else "≈ 1×"
     band = f"rounds {low:.2f}–{high:.2f}×" if low is not None and high is not None else None
-    return SpeedHeadline(label, value, band, note, found != "within noise")
+    return SpeedHeadline(label, short, value, words, band, note, found != "within noise")

@@ -27,5 +27,7 @@ def run_summary(result: RunResult) -> str:
     lines.append(size)
     speed = speed_headline(result)
     if speed is not None:
-        lines.append(f"  {speed.label}: {speed.value}" + (f" ({speed.band})" if speed.band else ""))
+        lines.append(
+            f"  {speed.label}: {speed.verdict}" + (f" ({speed.band})" if speed.band else "")
+        )
     return "\n".join(lines)

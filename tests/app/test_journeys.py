@@ -131,9 +131,9 @@ def test_an_ml_engineer_prunes_their_own_model_on_their_own_images(tmp_path):
         # a click on the point opens its Run detail; an export is followed to its verdict
         page.locator(".js-plotly-plot .scatterlayer .point").first.click(force=True)
         page.wait_for_url(f"**/run_detail?job={job.id}", timeout=30000)
-        page.get_by_text("speed on this CPU (Keras, batch 1)").wait_for(timeout=30000)
+        page.get_by_text("speed · this CPU").wait_for(timeout=30000)
         page.get_by_role("button", name="Export for deployment").click()
-        page.get_by_text("speed on LiteRT (float32, 1 thread)").wait_for(timeout=300000)
+        page.get_by_text("speed · LiteRT").wait_for(timeout=300000)
         page.get_by_role("button", name="Download TFLite int8 (.tflite)").wait_for(timeout=30000)
 
 

@@ -138,15 +138,16 @@ def test_the_headline_is_the_best_measured_speed_and_the_picker_names_the_run(ho
     detail = _app(None)
     detail.query_params["job"] = str(exported)
     detail.switch_page("app_pages/run_detail.py").run()
-    speed = next(m for m in detail.metric if m.label.startswith("speed on"))
+    speed = next(m for m in detail.metric if m.label.startswith("speed"))
     # LiteRT after export, not the Keras "within noise" on this CPU
-    assert speed.label == "speed on LiteRT (float32, 1 thread)" and speed.value == "1.49× faster"
+    assert speed.label == "speed · LiteRT" and speed.value == "1.49×"
+    assert "speed on LiteRT (float32, 1 thread): 1.49× faster" in speed.help
     picker = detail.selectbox[0]
     title = picker.format_func(picker.value)
     assert "efficientnet-compact on digits" in title and "demo (bundled)" in title
     unexported = min(jobs)
     detail.selectbox[0].set_value(unexported).run()
-    speed = next(m for m in detail.metric if m.label.startswith("speed on"))
-    assert speed.label == "speed on this CPU (Keras, batch 1)"
-    assert speed.value == "as fast as dense"
+    speed = next(m for m in detail.metric if m.label.startswith("speed"))
+    assert speed.label == "speed · this CPU" and speed.value == "≈ 1×"
+    assert "speed on this CPU (Keras, batch 1): as fast as dense" in speed.help
     assert not any("EfficientNet's stem" in c.value for c in detail.caption)
