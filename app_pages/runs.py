@@ -165,9 +165,10 @@ def _sweep(name: str, members: list) -> None:
     states = " · ".join(
         f"{STATUS_ICONS.get(s, '')} {n} {s}" for s, n in sorted(p.counts.items()) if n
     )
+    things = "runs" if all(j.kind == "run" for j in members) else "jobs"
     with st.container(border=True):
         st.markdown(
-            f"**:material/stacks: sweep {ui.escape_md(name)}** · {p.total} runs · "
+            f"**:material/stacks: sweep {ui.escape_md(name)}** · {p.total} {things} · "
             + ui.escape_md(", ".join(inputs))
         )
         if p.active:
@@ -182,7 +183,7 @@ def _sweep(name: str, members: list) -> None:
             st.caption(states)
         # a toggle, not an expander: each card has its own Log expander, and they do not nest
         if st.toggle(
-            f"Show its {p.total} runs",
+            f"Show its {p.total} {things}",
             value=p.active,
             key=f"sweep-{name}",
             help="Each run's own card: its result, log, retry and delete.",
