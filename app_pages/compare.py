@@ -104,6 +104,15 @@ x3 = st.radio(
 )
 
 
+def clickable(figure, key: str) -> None:
+    """A chart whose points open their run's Run detail when clicked."""
+    ui.open_selected(
+        st.plotly_chart(
+            figure, width="stretch", on_select="rerun", selection_mode="points", key=key
+        )
+    )
+
+
 def speed_panel(runs, dense, accuracy, key: str) -> None:
     """The speed chart, or one sentence when it would only draw noise."""
     name = results.SPEEDUP_NAMES.get(lat)
@@ -123,14 +132,7 @@ def speed_panel(runs, dense, accuracy, key: str) -> None:
             icon=":material/speed:",
         )
         return
-    event = st.plotly_chart(
-        plots.tradeoff(runs, lat, dense=dense, y_range=accuracy),
-        width="stretch",
-        on_select="rerun",
-        selection_mode="points",
-        key=f"speed-{key}",
-    )
-    ui.open_selected(event)
+    clickable(plots.tradeoff(runs, lat, dense=dense, y_range=accuracy), f"speed-{key}")
     if name and measured < len(runs):
         st.caption(
             f"{measured} of {len(runs)} runs have a {name} speedup"
@@ -157,14 +159,7 @@ for number, (model_name, dataset_name, runs) in enumerate(results.panels(view)):
     with left:
         st.markdown("**Accuracy vs size**")
         if runs[size].notna().any():
-            event = st.plotly_chart(
-                plots.tradeoff(runs, size, dense=dense, y_range=accuracy),
-                width="stretch",
-                on_select="rerun",
-                selection_mode="points",
-                key=f"size-{key}",
-            )
-            ui.open_selected(event)
+            clickable(plots.tradeoff(runs, size, dense=dense, y_range=accuracy), f"size-{key}")
         else:
             st.caption(f"No run here has {results.AXES[size]}.")
     with right:
@@ -174,14 +169,7 @@ for number, (model_name, dataset_name, runs) in enumerate(results.panels(view)):
         else:
             st.caption(f"No run here has {results.AXES[lat]}: export one from its Run detail.")
     if x3 and runs[x3].notna().any():
-        event = st.plotly_chart(
-            plots.tradeoff(runs, x3, dense=None, y_range=accuracy),
-            width="stretch",
-            on_select="rerun",
-            selection_mode="points",
-            key=f"amount-{key}",
-        )
-        ui.open_selected(event)
+        clickable(plots.tradeoff(runs, x3, dense=None, y_range=accuracy), f"amount-{key}")
 
 st.caption(
     "Colour: strategy; circles and solid lines rank per layer, diamonds and dotted lines globally. "

@@ -81,7 +81,14 @@ def main() -> int:
     )
     from prune_core.data.datasets import TEST_FRACTION
     from prune_core.jobs.store import JobStore
-    from tests.app.browser import browser_page, choose, ensure_chromium, served_app
+    from tests.app.browser import (
+        browser_page,
+        choose,
+        ensure_chromium,
+        served_app,
+        type_into,
+        type_number,
+    )
 
     if ensure_chromium() is None:
         print("needs Debian's chromium")
@@ -102,23 +109,15 @@ def main() -> int:
         page.get_by_text("Schedule preview").wait_for(timeout=120000)
         mark("Experiment drawn")
         choose(page, "Model", "my own file")
-        box = page.get_by_role("textbox", name="Path to a .keras or .h5 model")
-        box.fill(str(model))
-        box.press("Enter")
+        type_into(page, "Path to a .keras or .h5 model", str(model))
         page.get_by_text("Model: my_mobilenet_v2").wait_for(timeout=60000)
         mark("model file read and checked")
         choose(page, "Dataset", "image folder")
-        box = page.get_by_role("textbox", name="Folder with one sub-folder per class")
-        box.fill(str(images))
-        box.press("Enter")
+        type_into(page, "Folder with one sub-folder per class", str(images))
         page.get_by_text("Images: 3 classes").wait_for(timeout=60000)
         mark("image folder read and checked")
-        box = page.get_by_role("textbox", name="Target sparsities")
-        box.fill("50%")
-        box.press("Enter")
-        epochs = page.get_by_role("spinbutton", name="Fine-tune epochs")
-        epochs.fill("1")
-        epochs.press("Enter")
+        type_into(page, "Target sparsities", "50%")
+        type_number(page, "Fine-tune epochs", 1)
         page.get_by_text("1 run(s) ready").wait_for(timeout=60000)
         page.get_by_role("button", name="Queue run").click()
         page.get_by_text("Queued 1 job(s)").wait_for(timeout=60000)

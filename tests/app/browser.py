@@ -110,3 +110,17 @@ def choose(page, label: str, option: str) -> None:
     page.get_by_role("combobox", name=label).and_(page.locator(f'[value="{option}"]')).wait_for(
         timeout=10000
     )
+
+
+def type_into(page, label: str, text: str) -> None:
+    """Type `text` into the text field labelled `label` and press Enter (Streamlit reads it so)."""
+    box = page.get_by_role("textbox", name=label)
+    box.fill(text)
+    box.press("Enter")
+
+
+def type_number(page, label: str, value) -> None:
+    """The same for a number field."""
+    box = page.get_by_role("spinbutton", name=label)
+    box.fill(str(value))
+    box.press("Enter")

@@ -5,7 +5,15 @@ import time
 import pytest
 
 from prune_core.jobs.store import JobStore
-from tests.app.browser import browser_page, choose, ensure_chromium, free_port, served_app
+from tests.app.browser import (
+    browser_page,
+    choose,
+    ensure_chromium,
+    free_port,
+    served_app,
+    type_into,
+    type_number,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -18,11 +26,8 @@ def test_submit_a_run_in_the_browser_and_see_it_on_compare(tmp_path):
         page.get_by_text("Schedule preview").wait_for(timeout=60000)
         choose(page, "Model", "tiny-cnn")
         choose(page, "Dataset", "synthetic")
-        epochs = page.get_by_role("spinbutton", name="Fine-tune epochs")
-        epochs.fill("1")
-        epochs.press("Enter")
-        page.get_by_role("textbox", name="Target sparsities").fill("0.6")
-        page.get_by_role("textbox", name="Target sparsities").press("Enter")
+        type_number(page, "Fine-tune epochs", 1)
+        type_into(page, "Target sparsities", "0.6")
         page.get_by_role("button", name="Queue run").click()
         page.get_by_text("Queued 1 job(s): 1.").wait_for(timeout=30000)
 
@@ -65,15 +70,13 @@ def test_a_deep_link_works_on_a_fresh_server_and_the_form_remembers_across_pages
             nav
         ) and "app" not in nav
         page.get_by_role("link", name="Experiment").click()
-        field = page.get_by_role("textbox", name="Target sparsities")
-        field.fill("0.3, 0.7")
-        field.press("Enter")
+        type_into(page, "Target sparsities", "0.3, 0.7")
         page.get_by_text("2 run(s) ready").wait_for(timeout=30000)
         page.get_by_role("link", name="Runs").click()
         page.get_by_text("No runs yet").wait_for(timeout=30000)
         page.get_by_role("link", name="Experiment").click()
         page.get_by_text("2 run(s) ready").wait_for(timeout=30000)
-        assert field.input_value() == "0.3, 0.7"
+        assert page.get_by_role("textbox", name="Target sparsities").input_value() == "0.3, 0.7"
 
 
 MARKER = """() => {

@@ -8,7 +8,14 @@ import time
 import pytest
 
 from prune_core.jobs.store import JobStore
-from tests.app.browser import browser_page, choose, ensure_chromium, served_app
+from tests.app.browser import (
+    browser_page,
+    choose,
+    ensure_chromium,
+    served_app,
+    type_into,
+    type_number,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -39,12 +46,6 @@ def _own_images(root, classes: int, per_class: int = 12):
     return root
 
 
-def _field(page, label: str, text: str) -> None:
-    box = page.get_by_role("textbox", name=label)
-    box.fill(text)
-    box.press("Enter")
-
-
 def test_an_ml_engineer_prunes_their_own_model_on_their_own_images(tmp_path):
     """Own .keras + own folder → Experiment → away and back with the paths kept → a class-count
     mismatch caught before queueing → queue → Compare shows the run inside its axis with the demo
@@ -64,10 +65,10 @@ def test_an_ml_engineer_prunes_their_own_model_on_their_own_images(tmp_path):
         page.goto(url + "/experiment")
         page.get_by_text("Schedule preview").wait_for(timeout=60000)
         choose(page, "Model", "my own file")
-        _field(page, "Path to a .keras or .h5 model", str(model))
+        type_into(page, "Path to a .keras or .h5 model", str(model))
         page.get_by_text("Model: my_cnn").wait_for(timeout=30000)
         choose(page, "Dataset", "image folder")
-        _field(page, "Folder with one sub-folder per class", str(two))
+        type_into(page, "Folder with one sub-folder per class", str(two))
         # the mismatch is said beside the fields, and nothing can be queued
         page.get_by_text("the model predicts 3 classes but the data has 2", exact=False).wait_for(
             timeout=30000
@@ -82,12 +83,10 @@ def test_an_ml_engineer_prunes_their_own_model_on_their_own_images(tmp_path):
         assert page.get_by_role("textbox", name="Path to a .keras").input_value() == str(model)
         folder = page.get_by_role("textbox", name="Folder with one sub-folder per class")
         assert folder.input_value() == str(two)
-        _field(page, "Folder with one sub-folder per class", str(three))
+        type_into(page, "Folder with one sub-folder per class", str(three))
         page.get_by_text("Images: 3 classes · 36 images").wait_for(timeout=30000)
-        _field(page, "Target sparsities", "50%")
-        epochs = page.get_by_role("spinbutton", name="Fine-tune epochs")
-        epochs.fill("1")
-        epochs.press("Enter")
+        type_into(page, "Target sparsities", "50%")
+        type_number(page, "Fine-tune epochs", 1)
         page.get_by_text("1 run(s) ready").wait_for(timeout=30000)
         page.get_by_role("button", name="Queue run").click()
         page.get_by_text("Queued 1 job(s)").wait_for(timeout=30000)
