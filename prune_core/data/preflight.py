@@ -53,8 +53,7 @@ def model_shape(config: dict) -> ModelShape:
 def read_model(path_text: str) -> ModelShape:
     """A user's model file, checked against the allow-lists, described (ModelError if refused)."""
     path = model_files.checked_path(path_text)
-    config = model_files.read_config(path)
-    model_files.check_config(config, path.name)
+    config = model_files.checked_config(path)
     return model_shape(config)
 
 

@@ -120,7 +120,7 @@ def load_user_model(path_text: str):
     (`prune_core.data.model_files`): no Lambda layers, no functions, modules or custom objects
     beyond them."""
     path = model_files.checked_path(path_text)
-    model_files.check_config(model_files.read_config(path), path.name)
+    model_files.checked_config(path)
     try:
         model = keras.models.load_model(str(path), compile=False, safe_mode=True)
     except Exception as exc:

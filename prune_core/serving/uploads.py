@@ -60,7 +60,7 @@ def store_model(content: bytes, filename: str, owner: str | None) -> Path:
         return path
     with _all_or_nothing(folder, filename):
         path.write_bytes(content)
-        model_files.check_config(model_files.read_config(path), filename[:80])
+        model_files.checked_config(path, filename[:80])
     return path
 
 
