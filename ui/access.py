@@ -104,19 +104,26 @@ def _sign_in() -> None:
         password = st.text_input("Password", type="password", max_chars=200)
         pressed = st.form_submit_button("Sign in", type="primary")
     if pressed:
-        throttle, key = _throttle(), name.strip()
-        wait = throttle.wait_left(key)
-        if wait:
-            st.error(f"Too many failed attempts for this name; try again in {wait:.0f} s.")
+        throttle, key, session = _throttle(), name.strip(), _session_id()
+        refused = throttle.reserve(session, key)  # checked and counted in one step
+        if refused:
+            st.error(refused)
             return
         who = access.verify(key, password)
+        throttle.settle(session, key, ok=who is not None)
         if who is None:
-            throttle.failed(key)
             st.error("That name and password do not match an account here.")
             return
-        throttle.succeeded(key)
         st.session_state[_SESSION_KEY] = who
         st.rerun()
+
+
+def _session_id() -> str:
+    """This browser session's id (a guesser's own session is the one that waits)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "no session"
 
 
 def sidebar(who: access.Visitor) -> None:

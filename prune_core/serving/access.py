@@ -172,30 +172,66 @@ def verify(name: str, password: str, root: Path | None = None) -> Visitor | None
     return Visitor(name, admin=bool(user.get("admin"))) if ok and user else None
 
 
-class Throttle:
-    """Slows guessing: after `limit` failed sign-ins for one name (or from one session), further
-    attempts are refused for `lock_seconds`. Kept in the server process's memory."""
+@dataclass(frozen=True)
+class Limit:
+    """At most `count` failed sign-ins per `seconds` for one key (a browser session, a name)."""
 
-    def __init__(self, limit: int = 5, lock_seconds: float = 60.0, clock=time.monotonic):
-        self.limit, self.lock_seconds, self.clock = limit, lock_seconds, clock
-        self._failures: dict[str, list[float]] = {}
+    count: int
+    seconds: float
+
+
+class Throttle:
+    """Slows guessing, atomically: `reserve` checks every limit and counts the attempt as a failure
+    in one step (forty simultaneous attempts cannot all pass the check before any is recorded);
+    `settle` forgives it when the password was right. Limits: failures per browser session (the
+    hard one: a guesser's own session waits), failures per name (high enough that an attacker
+    cannot keep the owner out for long, low enough to stop a spread of sessions guessing one
+    name), and password checks per second for the whole server (bcrypt costs a quarter second of
+    CPU; spraying across names is bounded by it). Kept in the server process's memory."""
+
+    def __init__(
+        self,
+        per_session: Limit = Limit(5, 60.0),
+        per_name: Limit = Limit(20, 600.0),
+        checks_per_second: int = 3,
+        clock=time.monotonic,
+    ):
+        self.limits = {"session": per_session, "name": per_name}
+        self.checks_per_second, self.clock = checks_per_second, clock
+        self._failures: dict[tuple, list[float]] = {}
+        self._checks: list[float] = []
         self._lock = threading.Lock()
 
-    def wait_left(self, key: str) -> float:
-        """Seconds until `key` may try again (0: now)."""
-        with self._lock:
-            recent = [
-                t for t in self._failures.get(key, []) if self.clock() - t < self.lock_seconds
-            ]
-            self._failures[key] = recent
-            if len(recent) < self.limit:
-                return 0.0
-            return max(0.0, self.lock_seconds - (self.clock() - recent[-self.limit]))
+    def _recent(self, key: tuple, seconds: float, now: float) -> list[float]:
+        kept = [t for t in self._failures.get(key, []) if now - t < seconds]
+        self._failures[key] = kept
+        return kept
 
-    def failed(self, key: str) -> None:
+    def reserve(self, session: str, name: str) -> str | None:
+        """None when this attempt may check a password (and it is counted as failed until
+        `settle`); else why not, in a sentence for the page."""
         with self._lock:
-            self._failures.setdefault(key, []).append(self.clock())
+            now = self.clock()
+            keys = {"session": ("session", session), "name": ("name", name)}
+            for kind, key in keys.items():
+                limit = self.limits[kind]
+                recent = self._recent(key, limit.seconds, now)
+                if len(recent) >= limit.count:
+                    wait = limit.seconds - (now - recent[-limit.count])
+                    who = "from this browser" if kind == "session" else "for this name"
+                    return f"Too many failed attempts {who}; try again in {max(1, wait):.0f} s."
+            self._checks = [t for t in self._checks if now - t < 1.0]
+            if len(self._checks) >= self.checks_per_second:
+                return "The server is checking other sign-ins; try again in a second."
+            self._checks.append(now)
+            for key in keys.values():
+                self._failures.setdefault(key, []).append(now)
+            return None
 
-    def succeeded(self, key: str) -> None:
+    def settle(self, session: str, name: str, ok: bool) -> None:
+        """After the check: a right password forgives this session's and this name's failures."""
+        if not ok:
+            return
         with self._lock:
-            self._failures.pop(key, None)
+            self._failures.pop(("session", session), None)
+            self._failures.pop(("name", name), None)

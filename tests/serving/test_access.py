@@ -80,21 +80,73 @@ def test_a_damaged_password_list_signs_no_one_in(home):
     assert access.load_users() == {}
 
 
-def test_failed_sign_ins_lock_a_name_for_a_while():
+def _throttle(now):
+    return access.Throttle(
+        per_session=access.Limit(3, 60.0),
+        per_name=access.Limit(5, 600.0),
+        checks_per_second=100,
+        clock=lambda: now[0],
+    )
+
+
+def test_a_guessing_session_waits_and_a_right_password_forgives():
     now = [0.0]
-    throttle = access.Throttle(limit=3, lock_seconds=60, clock=lambda: now[0])
+    throttle = _throttle(now)
     for _ in range(3):
-        assert throttle.wait_left("alice") == 0
-        throttle.failed("alice")
-    assert throttle.wait_left("alice") == pytest.approx(60)
-    assert throttle.wait_left("bob") == 0  # one name's failures do not lock another
-    now[0] = 59.0
-    assert throttle.wait_left("alice") == pytest.approx(1)
+        assert throttle.reserve("s1", "alice") is None
+        throttle.settle("s1", "alice", ok=False)
+    assert "from this browser; try again in 60 s" in throttle.reserve("s1", "alice")
+    assert throttle.reserve("s1", "bob") is not None  # the session waits, whatever the name
+    assert throttle.reserve("s2", "alice") is None  # the owner, elsewhere, is not locked out
+    throttle.settle("s2", "alice", ok=True)  # ...and signing in forgives the name's failures
     now[0] = 61.0
-    assert throttle.wait_left("alice") == 0
-    throttle.failed("alice")
-    throttle.succeeded("alice")
-    assert throttle.wait_left("alice") == 0
+    assert throttle.reserve("s1", "alice") is None
+
+
+def test_many_sessions_guessing_one_name_are_stopped_for_that_name():
+    now = [0.0]
+    throttle = _throttle(now)
+    for i in range(5):
+        assert throttle.reserve(f"s{i}", "admin") is None
+        throttle.settle(f"s{i}", "admin", ok=False)
+    assert "for this name" in throttle.reserve("fresh", "admin")
+    assert throttle.reserve("fresh", "alice") is None  # another name is not
+    now[0] = 601.0
+    assert throttle.reserve("fresh", "admin") is None
+
+
+def test_password_checks_are_capped_for_the_whole_server():
+    now = [0.0]
+    throttle = access.Throttle(checks_per_second=3, clock=lambda: now[0])
+    assert [throttle.reserve(f"s{i}", f"user{i}") for i in range(3)] == [None] * 3
+    assert "try again in a second" in throttle.reserve("s9", "user9")  # spraying across names
+    now[0] = 1.01
+    assert throttle.reserve("s9", "user9") is None
+
+
+def test_forty_simultaneous_sign_ins_check_at_most_the_allowed_passwords(home):
+    """Forty threads at once, one name, forty sessions: the check and the record are one step, so
+    no more passwords are checked than the server's cap allows."""
+    import threading
+
+    access.add_user("admin", "the-real-password", admin=True)
+    throttle, checked, lock = access.Throttle(checks_per_second=3), [], threading.Lock()
+    start = threading.Barrier(40)
+
+    def attempt(i):
+        start.wait()
+        if throttle.reserve(f"session-{i}", "admin") is None:
+            with lock:
+                checked.append(i)
+            who = access.verify("admin", f"guess-{i}")
+            throttle.settle(f"session-{i}", "admin", ok=who is not None)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(40)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert 1 <= len(checked) <= 3
 
 
 def test_visitors_manage_their_own_jobs_and_admins_every_job():
