@@ -394,6 +394,8 @@ class JobStore:
             raise AccessError(
                 f"job {job_id} was queued by someone else; only they or an admin can retry it"
             )
+        if job.active:  # a retry would run the recipe twice, past the duplicate guard
+            raise ValueError(f"job {job_id} is still {job.status}; retry it once it has finished")
         new = (
             self.submit_export(job.parent, job.owner)
             if job.kind == "export"

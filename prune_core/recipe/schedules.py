@@ -19,6 +19,7 @@ import math
 from dataclasses import dataclass
 
 from prune_core.errors import SpecError
+from prune_core.recipe.fields import MAX_STEP, check_int
 
 SCHEDULE_KINDS = ("oneshot", "constant", "polynomial")
 
@@ -52,10 +53,9 @@ class Schedule:
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0.0 <= value < 1.0):
                 raise SpecError(f"{name.replace('_', ' ')} must be in [0, 1), got {value!r}")
-        if self.begin_step < 0:
-            raise SpecError(f"begin step must be >= 0, got {self.begin_step}")
-        if self.frequency < 1:
-            raise SpecError(f"frequency must be >= 1 step, got {self.frequency}")
+        check_int("begin_step", self.begin_step, 0, MAX_STEP)
+        check_int("end_step", self.end_step, -1, MAX_STEP)
+        check_int("frequency", self.frequency, 1, MAX_STEP)
         if self.kind == "polynomial":
             if self.end_step <= self.begin_step:
                 raise SpecError(

@@ -26,6 +26,7 @@ from prune_core.recipe.fields import (
     MAX_CALIBRATION,
     MAX_EPOCHS,
     MAX_IMAGE_SIZE,
+    MAX_SEED,
     option,
 )
 from prune_core.recipe.fields import (
@@ -93,7 +94,7 @@ class TrainingSpec:
         for name, low, high in (
             ("fine_tune_epochs", 0, MAX_EPOCHS),
             ("batch_size", 1, MAX_BATCH_SIZE),
-            ("seed", 0, None),
+            ("seed", 0, MAX_SEED),
         ):
             _check_int(name, getattr(self, name), low, high)
         if not (0.0 < self.learning_rate < 1.0):

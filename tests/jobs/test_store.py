@@ -149,3 +149,15 @@ def test_a_store_made_before_owners_existed_gains_the_column(home):
     db.close()
     store = JobStore()
     assert store.get(1).owner is None and store.get(1).kind == "run"
+
+
+def test_a_job_that_has_not_finished_cannot_be_retried(tmp_path):
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    queued = store.submit(QUICK)
+    with pytest.raises(ValueError, match="still queued; retry it once it has finished"):
+        store.retry(queued)
+    store.claim_next()
+    with pytest.raises(ValueError, match="still running"):
+        store.retry(queued)
+    store.finish(queued, "failed", error="boom")
+    assert store.retry(queued) != queued

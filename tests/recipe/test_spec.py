@@ -215,3 +215,18 @@ def test_sparsities_may_be_given_in_percent_where_asked():
     assert parse_numbers("50%, 80 %,0.9", "target sparsities", percent=True) == [0.5, 0.8, 0.9]
     with pytest.raises(SpecError, match="target sparsities must be comma-separated numbers"):
         parse_numbers("50%", "target sparsities")  # thresholds have no percent
+
+
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        ("seed", 2**70, "seed must be an integer in 0…4,294,967,295"),
+        ("seed", -1, "seed must be an integer"),
+        ("begin_step", 2**40, "begin step must be an integer in 0…2,147,483,647"),
+        ("frequency", 0, "frequency must be an integer in 1…"),
+        ("end_step", -5, "end step must be an integer in -1…"),
+    ],
+)
+def test_every_integer_is_within_what_its_consumer_accepts(field, value, words):
+    with pytest.raises(SpecError, match=words):
+        RunSpec.of(**{field: value})
