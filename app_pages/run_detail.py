@@ -280,9 +280,15 @@ else:
             st.error(f"Nothing was queued: {ui.escape_md(exc)}")
 
 st.markdown("**Recipe**")
-st.code(job.spec.command(), language="bash")
-# only files in this data directory's run folders, whatever the result says
-served = paths.servable(r.model_path)
+if who.may_manage(job.owner):
+    st.code(job.spec.command(), language="bash")
+else:  # its paths are another visitor's files on this server
+    st.caption(
+        f"{ui.escape_md(job.owner or 'the server')}'s recipe; its command names their files."
+    )
+# only files in this data directory's run folders, whatever the result says; a private model
+# only for its owner and admins
+served = paths.servable(r.model_path) if who.may_manage(job.owner) else None
 if served is not None:
     st.download_button(
         "Download the pruned model (.keras)", served.read_bytes(), f"pruned-job{job.id}.keras"

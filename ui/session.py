@@ -10,6 +10,7 @@ import streamlit as st
 from prune_core.errors import ResultError
 from prune_core.jobs.store import JobStore, db_path
 from prune_core.results import frame
+from prune_core.serving import access, uploads
 
 
 @st.cache_resource(show_spinner=False)
@@ -24,15 +25,16 @@ def store() -> JobStore:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _completed_frame(path: str, fingerprint: tuple):
-    return frame.frame(_completed_runs(path, fingerprint, ("run",)))
+def _completed_frame(path: str, fingerprint: tuple, shared: bool):
+    names = uploads.public_name if shared else None  # no server paths for every visitor to see
+    return frame.frame(_completed_runs(path, fingerprint, ("run",)), names=names)
 
 
 def completed_frame():
     """Every completed run as a DataFrame (from the same parsed runs as `completed_runs`); re-read
     only when the set of completed jobs changes."""
     jobs = store()
-    return _completed_frame(str(jobs.path), jobs.fingerprint())
+    return _completed_frame(str(jobs.path), jobs.fingerprint(), access.shared())
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from prune_core.serving import access, uploads
 from prune_core.units import bytes_text, duration_text
 
 __all__ = ["bytes_text", "duration_text", "escape_md", "job_title", "progress_text"]
@@ -53,10 +54,11 @@ def job_title(job, numbered: bool = True) -> str:
     date (plain text; escape it for Markdown)."""
     import time
 
+    shown = uploads.public_name if access.shared() else (lambda name: name)
     parts = [f"job {job.id}"] if numbered else []
     parts += [
         job.label,
-        f"{job.spec.baseline.model} on {job.spec.baseline.dataset}",
+        f"{shown(job.spec.baseline.model)} on {shown(job.spec.baseline.dataset)}",
     ]
     if job.sweep:
         parts.append(job.sweep)

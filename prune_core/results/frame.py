@@ -124,9 +124,10 @@ def available(df: pd.DataFrame, axes: list) -> list:
     return [a for a in axes if a in df and df[a].notna().any()]
 
 
-def frame(jobs) -> pd.DataFrame:
+def frame(jobs, names=None) -> pd.DataFrame:
     """A row per completed pruning run with a readable result (export jobs excluded); newest last.
-    A stored result that is not a valid run result is left out rather than breaking the frame."""
+    A stored result that is not a valid run result is left out rather than breaking the frame.
+    `names`: how a model or dataset name is shown (a shared dashboard hides server paths)."""
     rows = []
     for job in sorted(jobs, key=lambda j: j.id):
         if job.status != "completed" or job.kind != "run" or not job.result_json:
@@ -135,14 +136,17 @@ def frame(jobs) -> pd.DataFrame:
             result = job.run_result
         except (ResultError, ValueError):
             continue
+        row = result.row()
+        if names is not None:
+            row.update(model=names(row["model"]), dataset=names(row["dataset"]))
         rows.append(
             {
-                **result.row(),
+                **row,
                 "job": job.id,
                 "label": job.label,
                 "sweep": job.sweep or f"job {job.id}",
                 "recipe": json.dumps(result.spec.to_dict(), sort_keys=True),
-                "hover": hover_text(job.id, job.label, result, demo=job.demo),
+                "hover": hover_text(job.id, job.label, result, demo=job.demo, names=names),
             }
         )
     return pd.DataFrame(rows, columns=COLUMNS)
@@ -152,10 +156,10 @@ def frame(jobs) -> pd.DataFrame:
 HOVER_RECIPE = ("granularity", "pattern", "regrow", "schedule", "fine_tune_epochs")
 
 
-def hover_text(job_id: int, label: str, result: RunResult, demo: bool = False) -> str:
+def hover_text(job_id: int, label: str, result: RunResult, demo: bool = False, names=None) -> str:
     """A compact hover: which run, its accuracy, what was removed, its measured speed; a click
     opens its Run detail with the whole recipe."""
-    spec = result.spec
+    spec, shown = result.spec, names or (lambda name: name)
     recipe = [
         f"{f.name.replace('_', ' ')} {html.escape(str(value))}"
         for f, value in zip(FIELDS, spec.flat_values())
@@ -163,7 +167,7 @@ def hover_text(job_id: int, label: str, result: RunResult, demo: bool = False) -
     ]
     lines = [
         f"<b>job {job_id}</b> · {html.escape(label)}" + (" · <i>demo</i>" if demo else ""),
-        f"{html.escape(spec.baseline.model)} · {html.escape(spec.baseline.dataset)}"
+        f"{html.escape(shown(spec.baseline.model))} · {html.escape(shown(spec.baseline.dataset))}"
         + "".join(f" · {r}" for r in recipe),
         f"top-1 {result.top1:.1%} (dense {result.dense.top1:.1%}) · {result.amount_text()}",
     ]

@@ -47,6 +47,15 @@ def _check_size(content: bytes, filename: str) -> None:
         raise PruneError(f"{filename[:80]} is empty")
 
 
+def public_name(name: str) -> str:
+    """A recipe's model or dataset name as a shared dashboard shows it to everyone: a user's file
+    or folder by its own name, never its path on the server (`file:model.keras`)."""
+    for prefix in ("file:", "folder:"):
+        if name.startswith(prefix):
+            return prefix + Path(name[len(prefix) :]).name
+    return name
+
+
 def store_model(content: bytes, filename: str, owner: str | None) -> Path:
     """Keep an uploaded model file and check it; returns its path (ModelError, storing nothing, when
     it is refused)."""

@@ -151,3 +151,37 @@ def test_the_headline_is_the_best_measured_speed_and_the_picker_names_the_run(ho
     assert speed.label == "speed · this CPU" and speed.value == "≈ 1×"
     assert "speed on this CPU (Keras, batch 1): as fast as dense" in speed.help
     assert not any("EfficientNet's stem" in c.value for c in detail.caption)
+
+
+def test_a_private_model_and_its_paths_are_for_its_owner_only(shared, real_result):
+    """In shared mode another visitor sees alice's run by its file's name: no server path in the
+    picker, the charts or the recipe, and no download of her pruned model."""
+    import dataclasses
+
+    from prune_core import paths
+    from prune_core.recipe.spec import RunSpec
+    from tests.app.helpers import _sign_in
+
+    upload = paths.uploads_dir() / "alice" / "0123abcd" / "model.keras"
+    pruned = paths.runs_dir() / "1" / "model.keras"
+    pruned.parent.mkdir(parents=True)
+    pruned.write_bytes(b"alice's pruned model")
+    spec = RunSpec.of(**{**TINY, "model": f"file:{upload}"})
+    result = dataclasses.replace(real_result, spec=spec, model_path=str(pruned))
+    store = JobStore()
+    store.add_completed([(result, None)], owner="alice")
+
+    def page(name, password, where):
+        app = _sign_in(_app(None), name, password)
+        app.switch_page(where).run()
+        assert not app.exception, app.exception
+        return app
+
+    bob = page("bob", "bob-password", "app_pages/run_detail.py")
+    title = bob.selectbox[0].format_func(bob.selectbox[0].value)
+    assert "file:model.keras on synthetic" in title and str(upload.parent) not in title
+    assert not bob.get("download_button") and not bob.code
+    compare = page("bob", "bob-password", "app_pages/compare.py")
+    assert compare.dataframe[0].value["model"].tolist() == ["file:model.keras"]
+    alice = page("alice", "alice-password", "app_pages/run_detail.py")
+    assert len(alice.get("download_button")) == 1 and str(upload) in alice.code[0].value
