@@ -3,6 +3,7 @@ project."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from pathlib import Path
@@ -16,9 +17,20 @@ def slug(text: str) -> str:
 
 
 def home() -> Path:
+    """The data directory, private to the server's user: the job store, uploads, models and logs
+    of every visitor live here (0700; files this process writes from now on are 0600)."""
     path = Path(os.environ.get("PRUNE_HOME", PROJECT_ROOT / ".prune")).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
+    _make_private(str(path))
     return path
+
+
+@functools.lru_cache(maxsize=8)
+def _make_private(path_text: str) -> None:
+    os.umask(0o077)  # what this process creates is its user's alone (the job processes inherit it)
+    path = Path(path_text)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077 and path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
 
 
 def baselines_dir(root: Path | None = None) -> Path:
@@ -46,7 +58,7 @@ def uploads_dir(root: Path | None = None) -> Path:
     return path
 
 
-def write_atomically(path: Path, content: bytes, mode: int = 0o644) -> None:
+def write_atomically(path: Path, content: bytes, mode: int = 0o600) -> None:
     """Write a file whole or not at all (a temporary file beside it, renamed over it)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:

@@ -122,3 +122,23 @@ def test_a_link_inside_runs_to_a_file_outside_is_not_servable(tmp_path):
 @pytest.mark.parametrize("text", [None, "", "runs/\0/model.keras"])
 def test_no_path_or_an_impossible_one_is_not_servable(text, tmp_path):
     assert paths.servable(text, tmp_path) is None
+
+
+def test_the_data_directory_and_what_is_written_in_it_are_private(tmp_path, monkeypatch):
+    """Uploads, models and the job store of every visitor: readable by the server's user only."""
+    import stat
+
+    from prune_core.jobs.store import JobStore
+    from prune_core.recipe.spec import RunSpec
+
+    home = tmp_path / "data"
+    monkeypatch.setenv("PRUNE_HOME", str(home))
+    store = JobStore()
+    store.submit(RunSpec.of(model="tiny-cnn", dataset="synthetic"))
+    upload = paths.uploads_dir() / "alice" / "model.keras"
+    upload.parent.mkdir(parents=True)
+    upload.write_bytes(b"a model")
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(upload.stat().st_mode) == 0o600
+    assert stat.S_IMODE(upload.parent.stat().st_mode) == 0o700
