@@ -23,6 +23,13 @@ def _oidc_configured() -> bool:
         return False
 
 
+def _auth_section() -> dict:
+    def plain(value):
+        return {k: plain(v) for k, v in value.items()} if hasattr(value, "items") else value
+
+    return plain(st.secrets["auth"])
+
+
 @st.cache_resource(show_spinner=False)
 def _throttle() -> access.Throttle:
     return access.Throttle()
@@ -36,8 +43,7 @@ def visitor() -> access.Visitor | None:
     if _oidc_configured():
         if not st.user.is_logged_in:
             return None
-        name = str(st.user.get("email") or st.user.get("sub") or "")
-        return access.Visitor(name, admin=name.lower() in access.oidc_admins()) if name else None
+        return access.oidc_visitor(st.user.to_dict())
     return st.session_state.get(_SESSION_KEY)
 
 
@@ -64,6 +70,12 @@ def gate(pages: list | None = None) -> access.Visitor:
         )
         _hide(pages)
         st.stop()
+    if access.shared() and _oidc_configured():
+        problem = access.oidc_problem(_auth_section())
+        if problem:  # serve nothing rather than a Streamlit exception at the login button
+            st.error(escape_md(problem[0].upper() + problem[1:]) + ".")
+            _hide(pages)
+            st.stop()
     who = visitor()
     if who is None:
         _hide(pages)

@@ -78,6 +78,40 @@ def oidc_admins() -> set[str]:
     return {a.strip().lower() for a in os.environ.get("PRUNE_ADMINS", "").split(",") if a.strip()}
 
 
+#: What Streamlit's OpenID Connect login needs under [auth] (the provider's three either there or in
+#: one [auth.NAME] section).
+AUTH_KEYS = ("redirect_uri", "cookie_secret")
+PROVIDER_KEYS = ("client_id", "client_secret", "server_metadata_url")
+
+
+def oidc_problem(auth: dict) -> str | None:
+    """Why an [auth] section cannot sign anyone in (one line naming the missing keys), or None."""
+    missing = [f"auth.{k}" for k in AUTH_KEYS if not auth.get(k)]
+    providers = [v for v in auth.values() if isinstance(v, dict)] or [auth]
+    named = [k for k in auth if isinstance(auth[k], dict)]
+    for i, provider in enumerate(providers):
+        where = f"auth.{named[i]}." if named else "auth."
+        missing += [where + k for k in PROVIDER_KEYS if not provider.get(k)]
+    if not missing:
+        return None
+    return (
+        "shared mode's OpenID Connect sign-in is not fully configured in .streamlit/secrets.toml: "
+        f"missing {', '.join(missing)}"
+    )
+
+
+def oidc_visitor(claims: dict) -> Visitor | None:
+    """A signed-in OpenID Connect visitor from the provider's claims: known by a verified e-mail
+    (and an admin only then, when PRUNE_ADMINS lists it), else by the provider's subject id, so an
+    unverified address cannot take another visitor's runs or an admin's rights."""
+    email, verified = claims.get("email"), claims.get("email_verified") is True
+    if email and verified:
+        name = str(email)
+        return Visitor(name, admin=name.lower() in oidc_admins())
+    subject = claims.get("sub")
+    return Visitor(f"id:{subject}", admin=False) if subject else None
+
+
 # ---- the password list ---------------------------------------------------------------------------
 def users_path(root: Path | None = None) -> Path:
     return (root or paths.home()) / "users.json"

@@ -222,7 +222,12 @@ def test_shared_mode_signs_in_through_an_openid_connect_provider(tmp_path):
     bobs = JobStore(tmp_path / "jobs.sqlite3").submit(
         RunSpec.of(model="tiny-cnn", dataset="synthetic"), owner="bob"
     )
-    with oidc_provider_mock.run_server_in_thread() as provider:
+    # the teacher's provider account: a verified e-mail (an unverified one would make no admin)
+    teacher = oidc_provider_mock.User(
+        sub="teacher@example.org",
+        claims={"email": "teacher@example.org", "email_verified": True},
+    )
+    with oidc_provider_mock.run_server_in_thread(user_claims=[teacher]) as provider:
         port = free_port()
         secrets = tmp_path / "secrets.toml"
         secrets.write_text(f"""[auth]

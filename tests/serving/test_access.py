@@ -155,3 +155,31 @@ def test_visitors_manage_their_own_jobs_and_admins_every_job():
     assert admin.may_manage("bob") and admin.may_manage(None)
     assert access.LOCAL.may_manage(None) and access.LOCAL.owner_filter is None
     assert alice.owner_filter == "alice" and admin.owner_filter is None
+
+
+def test_a_half_configured_openid_section_is_named_in_one_line():
+    full = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "s3cret",
+        "client_id": "dash",
+        "client_secret": "x",
+        "server_metadata_url": "http://idp/.well-known/openid-configuration",
+    }
+    assert access.oidc_problem(full) is None
+    named = {
+        "redirect_uri": full["redirect_uri"],
+        "cookie_secret": "s3cret",
+        "school": {"client_id": "dash", "client_secret": "x"},
+    }
+    problem = access.oidc_problem(named)
+    assert problem.endswith("missing auth.school.server_metadata_url") and "\n" not in problem
+    assert "auth.cookie_secret" in access.oidc_problem({**full, "cookie_secret": ""})
+
+
+def test_an_unverified_email_neither_names_a_visitor_nor_makes_an_admin(monkeypatch):
+    monkeypatch.setenv("PRUNE_ADMINS", "teacher@school.edu")
+    claims = {"sub": "42", "email": "teacher@school.edu"}
+    assert access.oidc_visitor(claims) == access.Visitor("id:42", admin=False)
+    verified = access.oidc_visitor({**claims, "email_verified": True})
+    assert verified == access.Visitor("teacher@school.edu", admin=True)
+    assert access.oidc_visitor({}) is None
