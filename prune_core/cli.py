@@ -303,6 +303,11 @@ def _background(args) -> int:
     return 0
 
 
+#: An import reads at most this many results, each line at most this long: a file is streamed
+#: line by line, and a 10,000-line or one-gigabyte-line file is refused, not read into memory.
+MAX_IMPORT_LINES, MAX_IMPORT_LINE_BYTES = 2000, 2 * 2**20
+
+
 def _import(args) -> int:
     """Every line is checked before anything is written, and all lines are stored in one
     transaction: a bad file changes nothing."""
@@ -312,19 +317,31 @@ def _import(args) -> int:
         if not path.is_file():
             raise SpecError(f"{name}: no such file")
         try:
-            text = path.read_text(encoding="utf-8")
+            with open(path, encoding="utf-8") as lines:
+                for number, line in enumerate(
+                    iter(lambda: lines.readline(MAX_IMPORT_LINE_BYTES + 1), ""), 1
+                ):
+                    if len(line) > MAX_IMPORT_LINE_BYTES:
+                        raise SpecError(
+                            f"{name}:{number}: a line over {MAX_IMPORT_LINE_BYTES:,} characters "
+                            "is not a run result"
+                        )
+                    if not line.strip():
+                        continue
+                    if len(entries) >= MAX_IMPORT_LINES:
+                        raise SpecError(
+                            f"{name}:{number}: an import holds at most {MAX_IMPORT_LINES:,} "
+                            "results; split the file"
+                        )
+                    try:
+                        result = RunResult.from_dict(json.loads(line))
+                    except (json.JSONDecodeError, ResultError, RecursionError) as exc:
+                        raise SpecError(f"{name}:{number}: not a run result ({exc})") from None
+                    entries.append((result.without_paths(), args.sweep or path.stem))
         except (OSError, UnicodeDecodeError) as exc:
             raise SpecError(
                 f"{name}: cannot be read as JSON Lines ({type(exc).__name__})"
             ) from None
-        for number, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                result = RunResult.from_dict(json.loads(line))
-            except (json.JSONDecodeError, ResultError, RecursionError) as exc:
-                raise SpecError(f"{name}:{number}: not a run result ({exc})") from None
-            entries.append((result.without_paths(), args.sweep or path.stem))
     store = JobStore()
     ids = store.add_completed(entries)
     print(f"imported {len(ids)} run(s) into {store.path}", file=sys.stderr)

@@ -400,3 +400,43 @@ def test_a_combined_recipe_takes_its_weight_share_from_the_command_line():
     assert (spec.pruning.sparsity, spec.pruning.then_sparsity) == (0.5, 0.25)
     (alone,) = cli.specs_from_args(parser.parse_args(["run", "--pattern", "1:4"]))
     assert alone.pruning.sparsity == 0.25
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"top1": 42.0}, "top1 must be in [0, 1], got 42.0"),
+        ({"gzip_bytes": -5}, "gzip_bytes must be at least 0"),
+        ({"latency_ms_b1_p50": -1.0}, "latency_ms_b1_p50 must be at least 0"),
+        ({"params": 10**18}, "params must be at least 0 and below 1e+15"),
+    ],
+)
+def test_an_import_refuses_numbers_out_of_their_range(tmp_path, monkeypatch, capsys, change, words):
+    from prune_core.jobs.store import JobStore
+
+    monkeypatch.setenv("PRUNE_HOME", str(tmp_path / "home"))
+    old = json.loads(SCHEMA_1.read_text().splitlines()[0])
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({**old, **change}) + "\n")
+    assert cli.main(["import", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and err.count("\n") == 1
+    assert JobStore().list() == []
+
+
+def test_an_import_is_streamed_with_a_line_and_a_count_limit(tmp_path, monkeypatch, capsys):
+    from prune_core.jobs.store import JobStore
+
+    monkeypatch.setenv("PRUNE_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(cli, "MAX_IMPORT_LINES", 3)
+    monkeypatch.setattr(cli, "MAX_IMPORT_LINE_BYTES", 50_000)
+    line = SCHEMA_1.read_text().splitlines()[0]
+    many = tmp_path / "many.jsonl"
+    many.write_text((line + "\n") * 4)
+    assert cli.main(["import", str(many)]) == 2
+    assert "many.jsonl:4: an import holds at most 3 results" in capsys.readouterr().err
+    huge = tmp_path / "huge.jsonl"
+    huge.write_text('{"pad": "' + "x" * 200_000 + '"}\n')
+    assert cli.main(["import", str(huge)]) == 2
+    assert "huge.jsonl:1: a line over" in capsys.readouterr().err
+    assert JobStore().list() == []

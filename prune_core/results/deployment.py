@@ -110,10 +110,27 @@ def typed(name: str, value, kind: type, required: bool = False):
     if kind is int:
         if isinstance(value, float) and not value.is_integer():
             raise ResultError(f"{name} must be a whole number, got {value}")
-        return int(value)
+        return int(_in_range(name, value))
     if not math.isfinite(value) and not (value == math.inf and name in _MAY_BE_INFINITE):
         raise ResultError(f"{name} must be a finite number, got {value}")
-    return float(value)
+    return float(_in_range(name, value) if math.isfinite(value) else value)
+
+
+#: Words in the names of numbers that are shares of a whole: accuracies, sparsities, amounts.
+_SHARES = ("top1", "top5", "agreement", "sparsity", "removed", "achieved", "target")
+#: No measured count, size, time or ratio comes near this (a petabyte, 30 million years).
+_LARGEST = 1e15
+
+
+def _in_range(name: str, value):
+    """Every stored number where it can be: shares in [0, 1]; counts, bytes, times, latencies and
+    ratios at least 0 and below `_LARGEST` (an import of 4,200 % or negative bytes is refused)."""
+    if any(word in name for word in _SHARES):
+        if not 0 <= value <= 1:
+            raise ResultError(f"{name} must be in [0, 1], got {value}")
+    elif not 0 <= value < _LARGEST:
+        raise ResultError(f"{name} must be at least 0 and below {_LARGEST:.0e}, got {value}")
+    return value
 
 
 #: Numbers that are infinite by definition in one case (every kernel pruned: no FLOPs left to
