@@ -118,36 +118,25 @@ def _open(path: Path, root: Path, max_pixels: int):
     return image
 
 
-def size_range(folder: ImageFolder) -> tuple[tuple[int, int], tuple[int, int]]:
-    """The smallest and the largest image, (width, height) by pixel count, read from headers only
-    (nothing is decoded); a DataError names an image that cannot be read."""
-    from PIL import Image
-
+def verify(
+    folder: ImageFolder, max_pixels: int = MAX_PIXELS
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Decode every image as a job will (a truncated file is found here, not minutes later in the
+    job) without keeping the pixels; returns the smallest and the largest (width, height) by pixel
+    count. A DataError names the first image that cannot be read."""
     sizes = []
-    for path, _ in folder.files:
-        try:
-            with Image.open(path) as image:
-                sizes.append(image.size)
-        except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for a broken file
-            raise DataError(
-                f"{path.relative_to(folder.root)} is not a readable image ({type(exc).__name__})"
-            ) from None
-    return min(sizes, key=lambda s: s[0] * s[1]), max(sizes, key=lambda s: s[0] * s[1])
-
-
-def verify(folder: ImageFolder, max_pixels: int = MAX_PIXELS) -> None:
-    """Check every image's header and data without keeping the pixels (the page runs this before
-    queueing)."""
     for path, _ in folder.files:
         image = _open(path, folder.root, max_pixels)
         try:
-            image.verify()
-        except Exception as exc:  # noqa: BLE001
+            image.convert("RGB")  # the job's own decoding (`load`)
+            sizes.append(image.size)
+        except Exception as exc:  # noqa: BLE001 - Pillow raises many kinds for a broken file
             raise DataError(
                 f"{path.relative_to(folder.root)} is not a readable image ({type(exc).__name__})"
             ) from None
         finally:
             image.close()
+    return min(sizes, key=lambda s: s[0] * s[1]), max(sizes, key=lambda s: s[0] * s[1])
 
 
 def load(

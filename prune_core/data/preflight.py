@@ -98,7 +98,7 @@ def check(model: str, dataset: str) -> Preflight:
             read.append(f"Model: {shape.text()}")
         if dataset.startswith("folder:"):
             folder = image_folders.scan(dataset[len("folder:") :])
-            smallest = image_folders.size_range(folder)[0]
+            smallest = image_folders.verify(folder)[0]  # every image decoded
             read.append(f"Images: {folder_text(folder, smallest)}")
             classes = len(folder.classes)
     except PruneError as exc:

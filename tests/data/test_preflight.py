@@ -98,3 +98,16 @@ def test_the_class_count_of_a_built_in_dataset_or_a_folder(tmp_path):
     assert preflight.class_count("digits") == 10 and preflight.class_count("synthetic") == 3
     assert preflight.class_count(f"folder:{_folder(tmp_path / 'pets', 3)}") == 3
     assert preflight.class_count(f"folder:{tmp_path / 'gone'}") is None
+
+
+def test_a_truncated_image_is_found_by_the_pages_check_not_in_the_job(tmp_path):
+    """Its header reads fine; only decoding it, as the job will, finds the missing data."""
+    from PIL import Image
+
+    folder = _folder(tmp_path / "pets", 3)
+    whole = folder / "class1" / "photo.jpg"
+    Image.effect_noise((64, 64), 40).convert("RGB").save(whole, quality=95)
+    data = whole.read_bytes()
+    whole.write_bytes(data[: len(data) // 2])  # cut off half-way
+    found = preflight.check("tiny-cnn", f"folder:{folder}")
+    assert found.problem == "class1/photo.jpg is not a readable image (OSError)"
