@@ -93,6 +93,62 @@ OP_FUNCTIONS = frozenset(
         "reshape",
     }
 )
+#: Objects other than layers a config may hold, by class: Keras' built-in initializers,
+#: regularizers, constraints and dtype policies (anything else, custom ones included, is refused).
+OBJECT_CLASSES = frozenset(
+    {
+        "GlorotUniform",
+        "GlorotNormal",
+        "HeNormal",
+        "HeUniform",
+        "LecunNormal",
+        "LecunUniform",
+        "Zeros",
+        "Ones",
+        "Constant",
+        "RandomNormal",
+        "RandomUniform",
+        "TruncatedNormal",
+        "VarianceScaling",
+        "Orthogonal",
+        "Identity",
+        "L1",
+        "L2",
+        "L1L2",
+        "MaxNorm",
+        "MinMaxNorm",
+        "NonNeg",
+        "UnitNorm",
+        "RadialConstraint",
+        "DTypePolicy",
+        "FloatDTypePolicy",
+        "Policy",
+    }
+)
+#: Activations a layer may name (a string, or a "function" object of Keras' activations module).
+ACTIVATIONS = frozenset(
+    {
+        "linear",
+        "relu",
+        "relu6",
+        "leaky_relu",
+        "elu",
+        "selu",
+        "gelu",
+        "sigmoid",
+        "hard_sigmoid",
+        "swish",
+        "silu",
+        "hard_swish",
+        "mish",
+        "tanh",
+        "softmax",
+        "softplus",
+        "softsign",
+        "exponential",
+    }
+)
+ACTIVATION_MODULES = ("keras.activations", "tf_keras.activations")
 #: Python modules a `.keras` config may name.
 MODULE_PREFIXES = ("keras.", "tf_keras.")
 
@@ -198,6 +254,39 @@ def _walk(group, filename: str, depth: int) -> None:
             _walk(item, filename, depth + 1)
 
 
+def _check_object(obj: dict, filename: str) -> None:
+    """A serialized object that is not a layer: one of Keras' built-in initializers, regularizers,
+    constraints and policies, or an activation function of Keras' own, by an explicit allow-list
+    (a module-less function or one from any other `keras.*` module is refused here, not in the
+    job)."""
+    cls = obj.get("class_name")
+    if cls in LAYER_CLASSES or cls in MODEL_CLASSES or cls in OBJECT_CLASSES:
+        return
+    if cls == "function":
+        name, module = obj.get("config"), obj.get("module")
+        if name in ACTIVATIONS and isinstance(module, str) and module in ACTIVATION_MODULES:
+            return
+        raise ModelError(
+            f"{filename}: the function {str(name)[:60]!r} from {str(module)[:60]!r} is not one of "
+            "Keras' activations; only those are loaded"
+        )
+    raise ModelError(
+        f"{filename}: a {str(cls)[:60]} object is not one this tool loads (built-in "
+        "initializers, regularizers, constraints and activations only)"
+    )
+
+
+def _check_activations(config: dict, filename: str) -> None:
+    for layer in layers_of(config):
+        activation = (layer.get("config") or {}).get("activation")
+        if isinstance(activation, str) and activation not in ACTIVATIONS:
+            name = str((layer.get("config") or {}).get("name", "?"))[:60]
+            raise ModelError(
+                f"{filename}: layer {name} names the activation {activation[:60]!r}, which is "
+                "not one of Keras' own"
+            )
+
+
 def checked_config(path: Path, filename: str | None = None) -> dict:
     """The one check every model file passes before anything loads it — at upload, on the page and
     in the job: its weights all inside it, a config of bounded size, and every layer and object the
@@ -206,6 +295,16 @@ def checked_config(path: Path, filename: str | None = None) -> dict:
     config = read_config(path)
     check_storage(path)
     check_config(config, name)
+    if problem := input_problem(stated_input_shape(config), name):
+        raise ModelError(problem)
+    outputs = stated_outputs(config)
+    if outputs is not None and not 1 <= outputs <= MAX_OUTPUTS:
+        raise ModelError(f"{name} predicts {outputs:,} classes; a run takes 1 to {MAX_OUTPUTS:,}")
+    layers = {id(layer) for layer in layers_of(config)}  # checked as layers, with their own words
+    for obj in _objects(config):
+        if id(obj) not in layers and obj is not config:
+            _check_object(obj, name)
+    _check_activations(config, name)
     return config
 
 
@@ -237,17 +336,46 @@ def scales_its_input(config: dict) -> bool:
     return False
 
 
+#: The largest input a model may take: the recipe's own image-size limit
+#: (`recipe.fields.MAX_IMAGE_SIZE`; a 4096² input asks for tens of GiB in the first layer).
+MAX_INPUT_SIZE = 1024
+#: The most classes a model may predict.
+MAX_OUTPUTS = 100_000
+
+
 def input_problem(shape: tuple | None, filename: str) -> str | None:
     """Why a model with this input shape (without the batch axis) cannot take the runs' images —
-    square RGB, (S, S, 3) — or None when it can (or the shape is not stated)."""
+    square RGB, (S, S, 3) with 1 ≤ S ≤ `MAX_INPUT_SIZE` — or None when it can (or the shape is
+    not stated)."""
     if shape is None:
         return None
     shape = tuple(shape)
+    text = "(N, " + ", ".join("None" if d is None else str(d) for d in shape) + ")"
     if len(shape) != 3 or shape[0] is None or shape[0] != shape[1] or shape[2] != 3:
-        return f"{filename} must take square RGB images (N, S, S, 3); its input is (N, " + (
-            ", ".join("None" if d is None else str(d) for d in shape) + ")"
+        return f"{filename} must take square RGB images (N, S, S, 3); its input is {text}"
+    if not isinstance(shape[0], int) or not 1 <= shape[0] <= MAX_INPUT_SIZE:
+        return (
+            f"{filename} takes {shape[0]}×{shape[1]} images; a run takes 1 to "
+            f"{MAX_INPUT_SIZE:,} pixels a side"
         )
     return None
+
+
+def stated_input_shape(config: dict) -> tuple | None:
+    """The input shape (without the batch axis) a model config states, or None."""
+    for layer in layers_of(config):
+        cfg = layer.get("config") or {}
+        found = cfg.get("batch_input_shape") or cfg.get("batch_shape")
+        if isinstance(found, list) and len(found) >= 2:
+            return tuple(found[1:])
+    return None
+
+
+def stated_outputs(config: dict) -> int | None:
+    """Units of the last Dense layer: the classes the model predicts (None when there is none)."""
+    units = [(layer.get("config") or {}).get("units") for layer in layers_of(config)]
+    units = [u for u in units if isinstance(u, int) and not isinstance(u, bool)]
+    return units[-1] if units else None
 
 
 def _objects(value):

@@ -30,22 +30,12 @@ class ModelShape:
 
 def model_shape(config: dict) -> ModelShape:
     """Read the name, layer count, input shape and output units off a checked model config."""
-    layers = model_files.layers_of(config)
-    shape = None
-    for layer in layers:
-        cfg = layer.get("config") or {}
-        found = cfg.get("batch_input_shape") or cfg.get("batch_shape")
-        if isinstance(found, list) and len(found) >= 2:
-            shape = tuple(found[1:])
-            break
-    units = [(layer.get("config") or {}).get("units") for layer in layers]
-    units = [u for u in units if isinstance(u, int)]
     name = str((config.get("config") or {}).get("name") or config.get("class_name"))[:60]
     return ModelShape(
         name,
-        len(layers),
-        shape,
-        units[-1] if units else None,
+        len(model_files.layers_of(config)),
+        model_files.stated_input_shape(config),
+        model_files.stated_outputs(config),
         model_files.scales_its_input(config),
     )
 

@@ -2,6 +2,7 @@
 on the page and in the job): weights only from inside the file, a bounded config."""
 
 import io
+import re
 import tracemalloc
 import zipfile
 
@@ -181,3 +182,95 @@ def test_an_upload_that_reads_a_server_file_stores_nothing(home, tmp_path):
         uploads.store_model(hostile.read_bytes(), "innocent.keras", "mallory")
     stored = [p for p in paths.uploads_dir().rglob("*") if p.is_file()]
     assert stored == []
+
+
+def _keras_config_changed(tmp_path, change, name="edited.keras"):
+    """A .keras file whose config.json was changed by `change(config)` (a hostile editor)."""
+    import json
+
+    path = tmp_path / "model.keras"
+    _model().save(str(path))
+    with zipfile.ZipFile(path) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    config = json.loads(members["config.json"])
+    change(config)
+    members["config.json"] = json.dumps(config).encode()
+    edited = tmp_path / name
+    with zipfile.ZipFile(edited, "w") as archive:
+        for member, data in members.items():
+            archive.writestr(member, data)
+    return edited
+
+
+def _conv(config) -> dict:
+    return next(
+        layer["config"] for layer in config["config"]["layers"] if layer["class_name"] == "Conv2D"
+    )
+
+
+def _input(config) -> dict:
+    return config["config"]["layers"][0]["config"]
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        (  # a function object without a module
+            lambda c: _conv(c).update(activation={"class_name": "function", "config": "relu"}),
+            "the function 'relu' from 'None' is not one of Keras' activations",
+        ),
+        (  # a function from another keras module
+            lambda c: _conv(c).update(
+                activation={
+                    "class_name": "function",
+                    "config": "print_tensor",
+                    "module": "keras.backend",
+                }
+            ),
+            "the function 'print_tensor' from 'keras.backend'",
+        ),
+        (  # a custom initializer
+            lambda c: _conv(c).update(
+                kernel_initializer={"class_name": "MyInit", "config": {}, "module": "keras"}
+            ),
+            "a MyInit object is not one this tool loads",
+        ),
+        (  # an activation named by a string Keras' activations do not have
+            lambda c: _conv(c).update(activation="os.system"),
+            "names the activation 'os.system'",
+        ),
+        (  # a 4096×4096 input: tens of GiB in the first layer
+            lambda c: _input(c).update(batch_input_shape=[None, 4096, 4096, 3]),
+            "takes 4096×4096 images; a run takes 1 to 1,024 pixels a side",
+        ),
+        (  # a zero-sized input
+            lambda c: _input(c).update(batch_input_shape=[None, 0, 0, 3]),
+            "takes 0×0 images",
+        ),
+        (  # an undefined input size
+            lambda c: _input(c).update(batch_input_shape=[None, None, None, 3]),
+            "must take square RGB images (N, S, S, 3); its input is (N, None, None, 3)",
+        ),
+        (  # more channels than RGB
+            lambda c: _input(c).update(batch_input_shape=[None, 8, 8, 64]),
+            "its input is (N, 8, 8, 64)",
+        ),
+    ],
+)
+def test_what_the_file_says_is_checked_at_once_in_one_line(home, tmp_path, change, words):
+    from prune_core import paths
+    from prune_core.serving import uploads
+
+    edited = _keras_config_changed(tmp_path, change)
+    with pytest.raises(ModelError) as refused:
+        model_files.checked_config(edited)
+    assert words in str(refused.value) and "\n" not in str(refused.value)
+    with pytest.raises(ModelError, match=re.escape(words)):  # the upload runs the same check
+        uploads.store_model(edited.read_bytes(), "upload.keras", "mallory")
+    assert not [p for p in paths.uploads_dir().rglob("*") if p.is_file()]
+
+
+def test_the_model_input_limit_is_the_recipes_image_limit():
+    from prune_core.recipe.fields import MAX_IMAGE_SIZE
+
+    assert model_files.MAX_INPUT_SIZE == MAX_IMAGE_SIZE
