@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from prune_core.data import preflight
 from prune_core.errors import Canceled, PruneError, ResultError, SpecError
 from prune_core.jobs import body, dispatcher, process
 from prune_core.jobs.store import JobStore
@@ -185,6 +186,12 @@ def build_parser() -> argparse.ArgumentParser:
     worker.add_argument(
         "--forever", action="store_true", help="keep waiting for new jobs instead of exiting"
     )
+    inspect = sub.add_parser(
+        "inspect",
+        help="check a model file or an image folder as the dashboard and a job will, before "
+        "uploading or queueing: what was read, or the one-line refusal (exit 2)",
+    )
+    inspect.add_argument("path", help="a .keras or .h5 model file, or a folder of class folders")
     imp = sub.add_parser(
         "import", help="add JSON Lines results from run/sweep to the dashboard's runs"
     )
@@ -300,6 +307,18 @@ def _background(args) -> int:
         raise SpecError("--max-jobs must be >= 1")
     started = dispatcher.dispatch(parallel=args.max_jobs, forever=args.forever)
     print(f"worker: started {started} job(s); queue empty", file=sys.stderr)
+    return 0
+
+
+def _inspect(args) -> int:
+    """The dashboard's own check of a model file or an image folder, without TensorFlow."""
+    found = preflight.inspect(args.path)
+    if found.problem:
+        raise SpecError(found.problem)
+    for line in found.read:
+        print(line)
+    for note in found.notes:
+        print(f"note: {note}")
     return 0
 
 
@@ -446,6 +465,8 @@ def main(argv=None) -> int:
             return _background(args)
         if args.command == "import":
             return _import(args)
+        if args.command == "inspect":
+            return _inspect(args)
         if args.command == "users":
             return _users(args)
         if args.command == "profile":

@@ -440,3 +440,31 @@ def test_an_import_is_streamed_with_a_line_and_a_count_limit(tmp_path, monkeypat
     assert cli.main(["import", str(huge)]) == 2
     assert "huge.jsonl:1: a line over" in capsys.readouterr().err
     assert JobStore().list() == []
+
+
+def test_inspect_checks_a_file_or_a_folder_as_the_dashboard_will(tmp_path, capsys):
+    from PIL import Image
+
+    from prune_core.engine import models
+
+    model = models.save(models.build("tiny-cnn", 3, 16), tmp_path / "tiny.keras")
+    assert cli.main(["inspect", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Model: ") and "input 16×16×3 · 3 outputs" in out
+    folder = tmp_path / "pets"
+    for c in range(2):
+        (folder / f"k{c}").mkdir(parents=True)
+        for i in range(6):
+            Image.new("RGB", (20, 20), (c * 90, 30, i * 30)).save(folder / f"k{c}" / f"{i}.png")
+    assert cli.main(["inspect", str(folder)]) == 0
+    assert (
+        "Images: 2 classes · 12 images · 6–6 per class · smallest 20×20" in capsys.readouterr().out
+    )
+    (folder / "k1" / "5.png").write_bytes(b"not an image")
+    assert cli.main(["inspect", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: k1/5.png is not a readable image (UnidentifiedImageError)\n"
+    junk = tmp_path / "junk.keras"
+    junk.write_text("not a model")
+    assert cli.main(["inspect", str(junk)]) == 2
+    assert "not a Keras model file" in capsys.readouterr().err

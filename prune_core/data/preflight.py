@@ -4,6 +4,7 @@ together: the page says it beside the fields and refuses a mismatch before anyth
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from prune_core.data import image_folders, model_files
 from prune_core.errors import PruneError
@@ -118,3 +119,12 @@ def check(model: str, dataset: str) -> Preflight:
             "preprocessing) as its first layer and save it again."
         )
     return Preflight(read, None, notes)
+
+
+def inspect(path_text: str) -> Preflight:
+    """One model file or one image folder, checked alone (`python -m prune_core inspect`)."""
+    try:
+        folder = Path(path_text).expanduser().is_dir()
+    except (OSError, ValueError):
+        folder = False
+    return check("", f"folder:{path_text}") if folder else check(f"file:{path_text}", "")
