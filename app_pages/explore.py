@@ -279,42 +279,52 @@ if not channels.empty and not channel_points.empty:
     )
 
 st.subheader("Layers")
-focus = st.selectbox("Criterion", chosen, key="explore_focus", help=HELP["explore_focus"])
-try:
-    chosen_allocation = explore.allocation_for(profile, focus, target)
-    table = explore.layer_table(profile, focus, target, chosen_allocation)
-except PruneError as exc:
-    st.error(ui.escape_md(str(exc).capitalize()))
-else:
-    st.plotly_chart(explore_plots.allocation_bars(table), width="stretch")
-    auto_top1 = all_points[(all_points["criterion"] == focus) & (all_points["scope"] == "auto")][
-        "top1"
-    ]
-    st.caption(
-        f"Per-layer sparsity at {target:.0%} overall. Automatic: the layers whose measured "
-        f"curves say "
-        "removal is cheap give up more (a Lagrangian allocation over each layer's sensitivity "
-        "curve, "
-        "assuming the losses of single layers add up). Summing single-layer losses predicts a "
-        "validation "
-        f"loss increase of {chosen_allocation.predicted_loss_increase:.3f} and a top-1 drop of "
-        f"{chosen_allocation.predicted_top1_drop:.1%}"
-        + (
-            "; measured before fine-tuning, the whole allocation reaches top-1 "
-            f"{auto_top1.iloc[0]:.1%} "
-            f"(dense {dense['top1']:.1%}): layers interact."
-            if len(auto_top1)
-            else "."
+# a simple view keeps its first look light (two charts of every layer are the page's heaviest);
+# the full comparison shows them at once
+if st.toggle(
+    "Show every layer: the allocation at the slider and each layer's sensitivity",
+    value=not simple,
+    key=f"explore_layers_{'simple' if simple else 'full'}",
+    help="Per-layer sparsity each ranking gives at the slider's target, and the sensitivity "
+    "heatmap: every layer pruned alone.",
+):
+    focus = st.selectbox("Criterion", chosen, key="explore_focus", help=HELP["explore_focus"])
+    try:
+        chosen_allocation = explore.allocation_for(profile, focus, target)
+        table = explore.layer_table(profile, focus, target, chosen_allocation)
+    except PruneError as exc:
+        st.error(ui.escape_md(str(exc).capitalize()))
+    else:
+        st.plotly_chart(explore_plots.allocation_bars(table), width="stretch")
+        auto_top1 = all_points[
+            (all_points["criterion"] == focus) & (all_points["scope"] == "auto")
+        ]["top1"]
+        st.caption(
+            f"Per-layer sparsity at {target:.0%} overall. Automatic: the layers whose measured "
+            f"curves say "
+            "removal is cheap give up more (a Lagrangian allocation over each layer's sensitivity "
+            "curve, "
+            "assuming the losses of single layers add up). Summing single-layer losses predicts a "
+            "validation "
+            f"loss increase of {chosen_allocation.predicted_loss_increase:.3f} and a top-1 drop of "
+            f"{chosen_allocation.predicted_top1_drop:.1%}"
+            + (
+                "; measured before fine-tuning, the whole allocation reaches top-1 "
+                f"{auto_top1.iloc[0]:.1%} "
+                f"(dense {dense['top1']:.1%}): layers interact."
+                if len(auto_top1)
+                else "."
+            )
         )
+    st.plotly_chart(
+        explore_plots.sensitivity_heatmap(explore.sensitivity_frame(profile, focus)),
+        width="stretch",
     )
-st.plotly_chart(
-    explore_plots.sensitivity_heatmap(explore.sensitivity_frame(profile, focus)), width="stretch"
-)
-st.caption(
-    "Each cell: this layer alone pruned to that sparsity by the criterion's scores, every other "
-    "layer "
-    "dense, no BatchNorm re-estimation; colour = validation top-1 lost."
-)
+    st.caption(
+        "Each cell: this layer alone pruned to that sparsity by the criterion's scores, every "
+        "other layer dense, no BatchNorm re-estimation; colour = validation top-1 lost."
+    )
+
 
 st.subheader("Fine-tune this point")
 f1, f2, f3, f4 = st.columns([1, 1, 1, 1])
