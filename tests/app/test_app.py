@@ -38,6 +38,7 @@ def test_streamlit_process_never_imports_tensorflow(home, tiny_profile):
         "app.switch_page('app_pages/explore.py').run(); "
         "app.selectbox(key='explore_model_choice').set_value('tiny-cnn').run(); "
         "app.selectbox(key='explore_dataset_choice').set_value('synthetic').run(); "
+        "app.toggle(key='explore_layers_simple').set_value(True).run(); "
         "assert len(app.get('plotly_chart')) >= 4, 'Explore drew no charts'; "
         "app.slider(key='explore_sparsity').set_value(0.3).run(); "
         "app.switch_page('app_pages/experiment.py').run(); "

@@ -23,7 +23,9 @@ def test_the_demo_results_load_marked_and_leave_in_one_click(home):
     legend = {t.get("name", "") for t in _figure(app, 0)["data"]}
     assert any(name.endswith(" · demo") for name in legend)
     app.switch_page("app_pages/explore.py").run()
-    # the demo profile answers at once
+    # the demo profile answers at once: its curves, and every layer a toggle away
+    assert not app.exception and len(app.get("plotly_chart")) >= 2
+    app.toggle(key="explore_layers_simple").set_value(True).run()
     assert not app.exception and len(app.get("plotly_chart")) >= 4
     app.switch_page("app_pages/run_detail.py").run()
     assert any("bundled demo result" in i.value for i in app.info)
