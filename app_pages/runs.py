@@ -11,6 +11,7 @@ from prune_core.errors import PruneError, ResultError
 from prune_core.jobs import sweep
 from prune_core.learn.glossary import HELP
 from prune_core.results.deployment import Deployment
+from prune_core.serving import access, uploads
 
 STATUS_ICONS = {
     "queued": ":material/schedule:",
@@ -119,7 +120,8 @@ def _card(job) -> None:
             elif job.status == "completed" and job.result:
                 st.write(result_line(job))
             elif job.error:
-                st.write(f"{job.status}: {ui.escape_md(job.error)}")
+                error = uploads.public_text(job.error) if access.shared() else job.error
+                st.write(f"{job.status}: {ui.escape_md(error)}")
             else:
                 st.write(job.status)
             if job.retried_as:

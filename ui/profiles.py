@@ -6,6 +6,7 @@ from __future__ import annotations
 from prune_core.measured import BEST_STRATEGY
 from prune_core.recipe.spec import RunSpec
 from prune_core.results.explore import merge
+from prune_core.serving import access, uploads
 from ui.session import _completed_runs, completed_runs, store
 
 EXPLORE_FORM = {
@@ -72,7 +73,9 @@ def failed_profiles(spec: RunSpec, criteria: list) -> dict:
             continue
         seen.add(name)
         if job.status != "completed":
-            out[name] = f"{job.status}: {job.error or 'no reason recorded'} (job {job.id})"
+            error = job.error or "no reason recorded"
+            error = uploads.public_text(error) if access.shared() else error
+            out[name] = f"{job.status}: {error} (job {job.id})"
     return out
 
 

@@ -12,6 +12,7 @@ once."""
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 import stat
 import zipfile
@@ -54,6 +55,13 @@ def public_name(name: str) -> str:
         if name.startswith(prefix):
             return prefix + Path(name[len(prefix) :]).name
     return name
+
+
+def public_text(text: str) -> str:
+    """A message (a job's error) as a shared dashboard shows it to everyone: every path into the
+    uploads folder cut to its last part, so no visitor learns where another's files live."""
+    root = re.escape(str(paths.uploads_dir()))
+    return re.sub(root + r"/[^\s'\"]*/([^/\s'\"]+)", r"\1", str(text))
 
 
 def store_model(content: bytes, filename: str, owner: str | None) -> Path:

@@ -125,3 +125,14 @@ def test_a_model_file_is_kept_only_when_the_allow_lists_accept_it(home, tiny_mod
     with pytest.raises(ModelError, match="upload a .keras or .h5 file"):
         uploads.store_model(good, "tiny.pkl", "alice")
     assert _stored(home) == [stored.relative_to(home)]
+
+
+def test_an_error_quoting_an_upload_names_only_the_file(home):
+    where = paths.uploads_dir() / "alice" / "0a1b2c" / "model.keras"
+    error = f"could not load {where}: bad weights; model file '{where}' does not exist"
+    shown = uploads.public_text(error)
+    assert str(paths.uploads_dir()) not in shown and "alice" not in shown
+    assert (
+        shown == "could not load model.keras: bad weights; model file 'model.keras' does not exist"
+    )
+    assert uploads.public_text("/etc/elsewhere/x.keras is fine") == "/etc/elsewhere/x.keras is fine"
