@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import pytest
 
-from prune_core.data import model_files
+from prune_core.data import model_files, model_storage
 from prune_core.engine import models
 from prune_core.engine.keras_env import keras
 from prune_core.errors import ModelError
@@ -69,10 +69,10 @@ def _keras_with(tmp_path, change) -> object:
     with zipfile.ZipFile(path) as archive:
         members = {n: archive.read(n) for n in archive.namelist()}
     weights = tmp_path / "weights.h5"
-    weights.write_bytes(members[model_files.KERAS_WEIGHTS])
+    weights.write_bytes(members[model_storage.KERAS_WEIGHTS])
     with h5py.File(weights, "r+") as f:
         change(f)
-    members[model_files.KERAS_WEIGHTS] = weights.read_bytes()
+    members[model_storage.KERAS_WEIGHTS] = weights.read_bytes()
     hostile = tmp_path / "hostile.keras"
     with zipfile.ZipFile(hostile, "w") as archive:
         for name, data in members.items():
@@ -150,7 +150,7 @@ def test_a_config_bomb_is_refused_before_it_is_read(tmp_path):
 
 
 def test_a_zip_directory_that_understates_the_config_is_still_cut_off(tmp_path):
-    big = '{"a": "' + " " * (model_files.MAX_CONFIG_BYTES + 10) + '"}'
+    big = '{"a": "' + " " * (model_storage.MAX_CONFIG_BYTES + 10) + '"}'
     data = io.BytesIO()
     with zipfile.ZipFile(data, "w", zipfile.ZIP_STORED) as archive:
         archive.writestr("config.json", big)
@@ -161,7 +161,7 @@ def test_a_zip_directory_that_understates_the_config_is_still_cut_off(tmp_path):
     lying = tmp_path / "lying.keras"
     lying.write_bytes(bytes(raw))
     with pytest.raises(ModelError):
-        model_files.read_config(lying)
+        model_storage.read_config(lying)
 
 
 def test_an_h5_config_attribute_over_the_limit_is_refused(tmp_path):
