@@ -149,8 +149,9 @@ def speed_panel(runs, dense, accuracy, key: str) -> None:
         )
 
 
-for number, (model_name, dataset_name, runs) in enumerate(results.panels(view)):
-    if view[["model", "dataset"]].drop_duplicates().shape[0] > 1:
+panels = results.panels(view)
+for number, (model_name, dataset_name, runs) in enumerate(panels):
+    if len(panels) > 1:
         st.subheader(f"{model_name} · {dataset_name}", divider="gray")
     dense = results.dense_reference(runs)
     accuracy = (0.0, 1.02) if full else results.accuracy_range(runs, dense)

@@ -106,7 +106,15 @@ def _pick_recent(key: str) -> None:
 
 def recent_paths(prefix: str) -> list:
     """The paths of earlier jobs' own model files ("file:") or image folders ("folder:"), newest
-    first: what a person typed before, on this page or the other."""
+    first: what a person typed before, on this page or the other. Read again only when jobs are
+    queued or complete (the fields are drawn on every rerun of two pages)."""
+    jobs = store()
+    changed = (jobs.fingerprint("queued"), jobs.fingerprint("completed"))
+    return _recent_paths(str(jobs.path), prefix, changed)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _recent_paths(path: str, prefix: str, changed: tuple) -> list:
     seen = []
     for job in store().list(limit=200):
         for name in (job.spec.baseline.model, job.spec.baseline.dataset):

@@ -4,6 +4,7 @@ result, a latency against dense."""
 from __future__ import annotations
 
 import re
+import time
 
 from prune_core.serving import access, uploads
 from prune_core.units import bytes_text, duration_text
@@ -52,8 +53,6 @@ def progress_text(job) -> tuple[float | None, str]:
 def job_title(job, numbered: bool = True) -> str:
     """A job named as a person finds it again: its number and recipe, model and data, sweep and
     date (plain text; escape it for Markdown)."""
-    import time
-
     shown = uploads.public_name if access.shared() else (lambda name: name)
     parts = [f"job {job.id}"] if numbered else []
     parts += [
