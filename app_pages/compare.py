@@ -6,7 +6,6 @@ import streamlit as st
 import ui
 from prune_core.learn.glossary import HELP
 from prune_core.results import frame as results
-from prune_core.results import plots
 from prune_core.results.demo import SWEEP as DEMO_SWEEP
 
 ui.start_page()
@@ -132,7 +131,7 @@ def speed_panel(runs, dense, accuracy, key: str) -> None:
             icon=":material/speed:",
         )
         return
-    clickable(plots.tradeoff(runs, lat, dense=dense, y_range=accuracy), f"speed-{key}")
+    clickable(ui.tradeoff_chart(runs, lat, dense=dense, y_range=accuracy), f"speed-{key}")
     if name and measured < len(runs):
         st.caption(
             f"{measured} of {len(runs)} runs have a {name} speedup"
@@ -160,7 +159,7 @@ for number, (model_name, dataset_name, runs) in enumerate(panels):
     with left:
         st.markdown("**Accuracy vs size**")
         if runs[size].notna().any():
-            clickable(plots.tradeoff(runs, size, dense=dense, y_range=accuracy), f"size-{key}")
+            clickable(ui.tradeoff_chart(runs, size, dense=dense, y_range=accuracy), f"size-{key}")
         else:
             st.caption(f"No run here has {results.AXES[size]}.")
     with right:
@@ -170,7 +169,7 @@ for number, (model_name, dataset_name, runs) in enumerate(panels):
         else:
             st.caption(f"No run here has {results.AXES[lat]}: export one from its Run detail.")
     if x3 and runs[x3].notna().any():
-        clickable(plots.tradeoff(runs, x3, dense=None, y_range=accuracy), f"amount-{key}")
+        clickable(ui.tradeoff_chart(runs, x3, dense=None, y_range=accuracy), f"amount-{key}")
 
 st.caption(
     "Colour: strategy; circles and solid lines rank per layer, diamonds and dotted lines globally. "
@@ -195,9 +194,10 @@ ui.open_selected(picked, table["job"].tolist())
 st.caption(
     "The table shows the main columns; the CSV holds every measured number and each run's recipe."
 )
+csv_rows = view.drop(columns=["hover"])
 st.download_button(
     "Download CSV",
-    view.drop(columns=["hover"]).to_csv(index=False).encode(),
+    lambda: csv_rows.to_csv(index=False).encode(),  # written when clicked, not on every rerun
     "pruning-runs.csv",
     "text/csv",
 )

@@ -188,23 +188,41 @@ finetuned = ui.profiles.finetuned_frame(base, chosen)
 low = min(shown_curves["top1"].min(), dense["top1"]) if not shown_curves.empty else 0.0
 y_range = (max(0.0, low - 0.03), 1.01)
 
+# What the charts show beyond the completed jobs (a class on the defaults builds them once).
+shown = (base.baseline_key(), tuple(criteria), tuple(chosen), tuple(scopes), batchnorm, target)
+shown += (removed if not channels.empty else None,)
 left, right = st.columns(2)
 left.plotly_chart(
-    explore_plots.explore_curves(
-        shown_curves, shown_points, "gzip_bytes", dense=dense, finetuned=finetuned, y_range=y_range
+    ui.shared_figure(
+        lambda: explore_plots.explore_curves(
+            shown_curves,
+            shown_points,
+            "gzip_bytes",
+            dense=dense,
+            finetuned=finetuned,
+            y_range=y_range,
+        ),
+        "explore",
+        "gzip_bytes",
+        *shown,
     ),
     width="stretch",
 )
 if latency_ms is not None:
     right.plotly_chart(
-        explore_plots.explore_curves(
-            shown_curves,
-            shown_points,
+        ui.shared_figure(
+            lambda: explore_plots.explore_curves(
+                shown_curves,
+                shown_points,
+                "litert_ms_predicted",
+                dense=dense,
+                finetuned=finetuned,
+                y_range=y_range,
+                dense_x=latency_ms,
+            ),
+            "explore",
             "litert_ms_predicted",
-            dense=dense,
-            finetuned=finetuned,
-            y_range=y_range,
-            dense_x=latency_ms,
+            *shown,
         ),
         width="stretch",
     )

@@ -23,7 +23,14 @@ from ui.inputs import (
     show_what_was_read,
 )
 from ui.links import open_selected
-from ui.session import baseline_scores, completed_frame, completed_runs, store
+from ui.session import (
+    baseline_scores,
+    completed_frame,
+    completed_runs,
+    shared_figure,
+    store,
+    tradeoff_chart,
+)
 from ui.submission import (
     baseline_note,
     queue,
@@ -53,7 +60,9 @@ __all__ = [
     "baseline_scores",
     "completed_frame",
     "completed_runs",
+    "shared_figure",
     "store",
+    "tradeoff_chart",
     "baseline_note",
     "queue",
     "queue_export",

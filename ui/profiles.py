@@ -62,14 +62,10 @@ def failed_profiles(spec: RunSpec, criteria: list) -> dict:
     """{criterion: error} for the newest profile job of each criterion on this baseline, where it
     failed (or was canceled or interrupted) and nothing newer completed."""
     out, seen = {}, set()
-    for job in store().list(status=("completed", "failed", "canceled", "interrupted"), limit=500):
+    finished = ("completed", "failed", "canceled", "interrupted")
+    for job in store().list(status=finished, limit=500, kind="profile"):
         name = job.spec.pruning.strategy
-        if (
-            job.kind != "profile"
-            or name not in criteria
-            or name in seen
-            or job.spec.baseline_key() != spec.baseline_key()
-        ):
+        if name not in criteria or name in seen or job.spec.baseline_key() != spec.baseline_key():
             continue
         seen.add(name)
         if job.status != "completed":

@@ -9,7 +9,7 @@ import streamlit as st
 
 from prune_core.errors import ResultError
 from prune_core.jobs.store import JobStore, db_path
-from prune_core.results import frame
+from prune_core.results import frame, plots
 from prune_core.serving import access, uploads
 
 
@@ -57,6 +57,34 @@ def completed_runs(kinds: tuple = ("run",)) -> list:
     "scores", not results to compare. Read again only when the set of completed jobs changes."""
     jobs = store()
     return _completed_runs(str(jobs.path), jobs.fingerprint(), tuple(kinds))
+
+
+@st.cache_resource(max_entries=128, show_spinner=False)
+def _shared_figure(key: tuple, _build):
+    return _build()
+
+
+def shared_figure(build, *key):
+    """`build()`'s figure, built once for every session that asks with the same `key` while the
+    completed jobs stay as they are: a class opening a page together builds each chart once
+    (building plotly figures was most of Compare's time under a class). `key` must name
+    everything the figure shows beyond the completed jobs. Shared, so never changed:
+    `st.plotly_chart` copies it."""
+    jobs = store()
+    return _shared_figure((str(jobs.path), jobs.fingerprint(), access.shared(), *key), build)
+
+
+def tradeoff_chart(runs, x: str, dense: dict | None = None, y_range: tuple | None = None):
+    """`plots.tradeoff` of these completed runs, shared by the sessions showing the same runs on
+    the same axes."""
+    return shared_figure(
+        lambda: plots.tradeoff(runs, x, dense=dense, y_range=y_range),
+        "tradeoff",
+        tuple(runs["job"]),
+        x,
+        tuple(sorted((dense or {}).items())),
+        y_range,
+    )
 
 
 def baseline_scores(model: str, dataset: str, strategies: list, granularity: str):

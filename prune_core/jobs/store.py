@@ -456,11 +456,17 @@ class JobStore:
             row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
         return self._row(row) if row else None
 
-    def list(self, status: tuple | None = None, limit: int | None = None) -> list[Job]:
-        query, args = "SELECT * FROM jobs", []
+    def list(
+        self, status: tuple | None = None, limit: int | None = None, kind: str | None = None
+    ) -> list[Job]:
+        """Jobs, newest first (in `status`, of `kind`, at most `limit`)."""
+        query, args = "SELECT * FROM jobs WHERE 1", []
         if status:
-            query += f" WHERE status IN ({','.join('?' * len(status))})"
+            query += f" AND status IN ({','.join('?' * len(status))})"
             args += list(status)
+        if kind:
+            query += " AND kind=?"
+            args.append(kind)
         query += " ORDER BY id DESC"
         if limit:
             query += f" LIMIT {int(limit)}"

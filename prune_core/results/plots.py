@@ -40,8 +40,7 @@ def tradeoff(
     dashed, the dense baseline as a star and a dotted line. `y_range`: the accuracy axis's range
     (default: plotly's own)."""
     fig = go.Figure()
-    data = df.dropna(subset=[x, y])
-    bounds = band(data, x)  # a measured latency's band: error bars, and ties within it on the front
+    bounds = band(df, x)  # a measured latency's band: error bars, and ties within it on the front
     shown = set()
     # One line per sweep and recipe variant; colour = strategy, marker = ranking scope.
     keys = [
@@ -55,6 +54,10 @@ def tradeoff(
         "pattern",
         "regrow",
     ]
+    # Only the columns drawn: a run's frame has ~100, and grouping and sorting string columns
+    # of all of them was most of a Compare page's time (profiled under a class of sessions).
+    drawn = dict.fromkeys([*keys, x, y, "achieved", "hover", "job", *(bounds or ())])
+    data = df[[c for c in drawn if c in df]].dropna(subset=[x, y])
     for (
         strategy,
         scope,
@@ -78,8 +81,8 @@ def tradeoff(
         )
         fig.add_trace(
             go.Scatter(
-                x=group[x],
-                y=group[y],
+                x=group[x].to_numpy(dtype=float),  # arrays: plotly reads a Series far slower
+                y=group[y].to_numpy(dtype=float),
                 mode="lines+markers",
                 name=name,
                 legendgroup=name,
@@ -102,8 +105,8 @@ def tradeoff(
     if len(front):
         fig.add_trace(
             go.Scatter(
-                x=front[x],
-                y=front[y],
+                x=front[x].to_numpy(dtype=float),
+                y=front[y].to_numpy(dtype=float),
                 mode="lines+markers",
                 name="Pareto front",
                 hoverinfo="skip",

@@ -1,9 +1,13 @@
-"""Tests for app_pages/compare.py: a completed run's numbers; the accuracy axis zoomed to runs."""
+"""Tests for app_pages/compare.py: a completed run's numbers; the accuracy axis zoomed to runs;
+charts shared by sessions until the store changes."""
+
+import dataclasses
 
 from prune_core.jobs.store import JobStore
 from prune_core.recipe.spec import RunSpec
 from tests.app.helpers import _app, _figure, _values
 from tests.conftest import TINY
+from ui import session
 
 
 def test_a_completed_jobs_numbers_appear_in_compare_and_detail(home, real_result):
@@ -127,3 +131,23 @@ def test_each_model_and_dataset_gets_its_own_panel_baseline_and_front(home, real
         and "gzip" in _figure(app, i)["layout"]["xaxis"]["title"]["text"]
     ]
     assert len(stars) == 2 and real_result.dense.top1 in stars  # each panel its own baseline
+
+
+def test_a_chart_is_shared_until_the_runs_or_the_axis_change(home, real_result):
+    store = JobStore()
+    store.add_completed([(real_result, "a")])
+    runs = session.completed_frame()
+    first = session.tradeoff_chart(runs, "gzip_bytes")
+    # a second session asking for the same runs on the same axis gets the same figure
+    assert session.tradeoff_chart(session.completed_frame(), "gzip_bytes") is first
+    other_axis = session.tradeoff_chart(runs, "weight_sparsity")
+    assert other_axis is not first
+    assert list(other_axis.data[0].x) == [real_result.weight_sparsity]
+
+    # a run completes: the chart is drawn again, with both points
+    store.add_completed([(dataclasses.replace(real_result, top1=real_result.top1 - 0.1), "b")])
+    again = session.tradeoff_chart(session.completed_frame(), "gzip_bytes")
+    assert again is not first
+    assert sorted(y for trace in again.data[:2] for y in trace.y) == sorted(
+        [real_result.top1, real_result.top1 - 0.1]
+    )

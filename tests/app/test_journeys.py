@@ -4,6 +4,7 @@ before a class."""
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -126,6 +127,12 @@ def test_an_ml_engineer_prunes_their_own_model_on_their_own_images(tmp_path):
                 .reduce((n, d) => n + d.customdata.length, 0)"""
         )
         assert runs == 1
+        # the CSV is written when the button is clicked: every measured number of the runs shown
+        with page.expect_download(timeout=60000) as download:
+            page.get_by_role("button", name="Download CSV").click()
+        rows = Path(download.value.path()).read_text().splitlines()
+        assert len(rows) == 2 and "top1" in rows[0].split(",")
+        assert str(job.id) in rows[1].split(",")
 
         # a click on the point opens its Run detail; an export is followed to its verdict
         page.locator(".js-plotly-plot .scatterlayer .point").first.click(force=True)
