@@ -113,6 +113,32 @@ def kill(pid: int) -> None:
         pass
 
 
+def death_note(code: int, progress: dict | None) -> str:
+    """Why a job process ended without recording its state, in words: the signal by name (or the
+    exit code) and the phase it was in, so a crash inside a library reads as more than a number."""
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        how = f"killed by {name}"
+        hint = {
+            signal.SIGKILL: " (out of memory, or killed from outside?)",
+            signal.SIGABRT: " (a crash inside a native library)",
+            signal.SIGSEGV: " (a crash inside a native library)",
+        }.get(-code, "")
+    else:
+        how = f"exit code {code}"
+        hint = " (out of memory?)" if code == 137 else ""
+    p = progress or {}
+    where = ""
+    if p.get("phase"):
+        where = f" while {p['phase']}"
+        if p.get("step") and p.get("steps"):
+            where += f" (step {p['step']} of {p['steps']})"
+    return f"the job process died{where}: {how}{hint}"
+
+
 def reap(store: JobStore, children: dict, cancel_seen: dict) -> None:
     """Record job processes that ended without recording a final state (killed, crashed) as
     interrupted."""
@@ -121,12 +147,10 @@ def reap(store: JobStore, children: dict, cancel_seen: dict) -> None:
         if code is not None:
             job = store.get(job_id)
             if job is not None and job.status == "running":
-                how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
-                hint = " (out of memory?)" if code in (-signal.SIGKILL, 137) else ""
                 store.finish(
                     job_id,
                     "interrupted",
-                    error=f"the job process died: {how}{hint}",
+                    error=death_note(code, job.progress),
                     patience=FINISH_PATIENCE,
                 )
             del children[job_id]

@@ -89,7 +89,10 @@ def test_a_killed_job_process_is_recorded_as_interrupted_with_the_signal(store):
     process.reap(store, children, cancel_seen)
     job = store.get(job_id)
     assert job.status == "interrupted"
-    assert job.error == "the job process died: killed by signal 9 (out of memory?)"
+    assert (
+        job.error == "the job process died while starting: killed by SIGKILL "
+        "(out of memory, or killed from outside?)"
+    )
     assert children == {} and cancel_seen == {}
 
 
@@ -98,13 +101,25 @@ def test_a_job_process_that_exited_without_a_final_state_gets_its_exit_code(stor
     process.reap(store, {job_id: _ended(3)}, {})
     job = store.get(job_id)
     assert job.status == "interrupted"
-    assert job.error == "the job process died: exit code 3"  # no out-of-memory hint
+    assert job.error == "the job process died while starting: exit code 3"  # no out-of-memory hint
 
 
 def test_a_terminated_job_process_gets_no_out_of_memory_hint(store):
     job_id = _running_job(store)
     process.reap(store, {job_id: _ended(-signal.SIGTERM)}, {})
-    assert store.get(job_id).error == f"the job process died: killed by signal {signal.SIGTERM}"
+    assert store.get(job_id).error == "the job process died while starting: killed by SIGTERM"
+
+
+def test_a_crashed_job_process_is_recorded_with_the_signal_and_the_phase_it_was_in(store):
+    job_id = _running_job(store)
+    store.report(job_id, {"phase": "fine-tuning", "step": 2, "steps": 40})
+    process.reap(store, {job_id: _ended(-signal.SIGABRT)}, {})
+    job = store.get(job_id)
+    assert job.status == "interrupted"
+    assert job.error == (
+        "the job process died while fine-tuning (step 2 of 40): killed by SIGABRT "
+        "(a crash inside a native library)"
+    )
 
 
 def test_reap_keeps_the_final_state_a_job_recorded_itself(store):

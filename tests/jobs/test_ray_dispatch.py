@@ -129,9 +129,7 @@ def test_cancel_reaches_the_remote_task_and_a_killed_worker_is_recorded_and_retr
         # this time its job process (an OOM kill, say)
         os.kill(retry.progress["job_pid"], signal.SIGKILL)
         job = _wait(store, retry.id, lambda j: j.status != "running", 60)
-        assert (
-            job.status == "interrupted" and "the job process died: killed by signal 9" in job.error
-        ), job.error
+        assert job.status == "interrupted" and "killed by SIGKILL" in job.error, job.error
         assert job.retried_as is None  # retried once, not again
     finally:
         for job in store.list(status=("queued", "running")):
