@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from prune_core.engine.keras_env import tf
+from prune_core.engine.keras_env import native_convolutions, tf
 from prune_core.errors import SpecError
 from prune_core.results.deployment import FORMAT, Deployment
 from prune_core.timing import MIN_ROUND_MS, REPEATS, ROUNDS, Timing, time_alternating, time_calls
@@ -50,7 +50,8 @@ def to_tflite(model, kind: str = "float", representative: np.ndarray | None = No
         cwd = os.getcwd()
         try:
             os.chdir(tmp)  # the converter writes scratch files to the working directory
-            return converter.convert()
+            with native_convolutions():  # the graph as Keras writes it (keras_env)
+                return converter.convert()
         finally:
             os.chdir(cwd)
 

@@ -43,6 +43,55 @@ if os.environ["TF_USE_LEGACY_KERAS"] != "1":  # pragma: no cover - guards a brok
     raise RuntimeError("prune_core needs TF_USE_LEGACY_KERAS=1 (tfmot works only with tf_keras)")
 
 
+# --- A native crash in TensorFlow 2.21's oneDNN kernels, worked around -------------------------
+# The gradient of a 1×1 convolution with stride > 1 and "valid" padding, where the stride leaves
+# the input's last rows or columns unread (an even 32×32 input at stride 2, say), corrupts the heap
+# for some batch sizes and channel counts (glibc aborts with "double free or corruption", or a
+# segfault) — in plain `model.fit` as much as here. ResNet shortcuts have this shape, and channel
+# pruning makes the unlucky channel counts common. The same convolution, computed on the input's
+# every stride-th row and column with stride 1, is the same arithmetic through other kernels.
+# tests/engine/test_keras_env.py reproduces the crash in a child process and proves the fix.
+_Conv = next(c for c in keras.layers.Conv2D.__mro__ if "convolution_op" in vars(c))
+_native_convolution_op = _Conv.convolution_op
+_native = {"on": False}
+
+
+def _sliced_instead(layer) -> bool:
+    return (
+        not _native["on"]
+        and layer.rank == 2
+        and tuple(layer.kernel_size) == (1, 1)
+        and tuple(layer.strides) != (1, 1)
+        and layer.padding == "valid"
+        and layer.data_format == "channels_last"
+        and tuple(layer.dilation_rate) == (1, 1)
+        and layer.groups == 1
+    )
+
+
+def _convolution_op(self, inputs, kernel):
+    if _sliced_instead(self):
+        rows, cols = self.strides
+        return tf.nn.convolution(
+            inputs[:, ::rows, ::cols, :], kernel, strides=1, padding="VALID", name="Conv2D"
+        )
+    return _native_convolution_op(self, inputs, kernel)
+
+
+_Conv.convolution_op = _convolution_op
+
+
+@contextlib.contextmanager
+def native_convolutions():
+    """Convolutions exactly as Keras writes them (for a graph that leaves the process: a TFLite
+    export keeps its strided 1×1 convolutions; no gradient is taken there)."""
+    before, _native["on"] = _native["on"], True
+    try:
+        yield
+    finally:
+        _native["on"] = before
+
+
 def tfmot_sparsity():
     """tfmot's Keras sparsity API, imported lazily (it is slow to import)."""
     import tensorflow_model_optimization as tfmot
@@ -50,4 +99,4 @@ def tfmot_sparsity():
     return tfmot.sparsity.keras
 
 
-__all__ = ["tf", "keras", "tfmot_sparsity"]
+__all__ = ["tf", "keras", "tfmot_sparsity", "native_convolutions"]
