@@ -43,6 +43,12 @@ TINY = dict(
 )
 
 
+def tiny_with_file(path) -> dict:
+    """TINY's recipe on a user's model file (used as trained, at its own input size)."""
+    own = {k: v for k, v in TINY.items() if k not in ("image_size", "baseline_epochs")}
+    return {**own, "model": f"file:{path}"}
+
+
 @pytest.fixture(scope="session")
 def tiny_data():
     from prune_core.data import datasets as data

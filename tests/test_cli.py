@@ -185,6 +185,14 @@ def test_sweep_runs_the_product_of_strategies_and_sparsities(tmp_path):
         (["profile", "--strategies", "taylor,tfmot"], "cannot profile 'tfmot'"),
         (["profile", "--strategies", "taylor,taylor"], "named twice"),
         (["profile", "--out", "/nonexistent/dir/p.json"], "cannot write into"),
+        (
+            ["run", "--model", "file:/any/model.keras", "--baseline-epochs", "5"],
+            "a model file is used as it was trained",
+        ),
+        (
+            ["run", "--model", "file:/any/model.keras", "--image-size", "64"],
+            "a model file fixes its own input size",
+        ),
     ],
 )
 def test_bad_input_gives_one_line_and_exit_code_2(args, fragment, capsys):

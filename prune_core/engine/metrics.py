@@ -202,4 +202,8 @@ def measure(model, targets, dataset, *, reference=None) -> dict:
     out["throughput_ips"] = 32 * 1000.0 / out["latency_ms_b32_p50"]
     if reference is not None:
         out["dense_throughput_ips"] = 32 * 1000.0 / out["dense_latency_ms_b32_p50"]
+        # against the dense model, not this one's own architecture: removed channels count too
+        dense_flops = flops(reference)["flops"]
+        nonzero = out["nonzero_flops"]
+        out["theoretical_speedup"] = float(dense_flops / nonzero) if nonzero else float("inf")
     return out

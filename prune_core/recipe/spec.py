@@ -79,6 +79,18 @@ class BaselineSpec:
         _check_prefixed(self.weights, WEIGHTS, ("file:",), "weights")
         _check_int("baseline_epochs", self.baseline_epochs, 1, MAX_EPOCHS)
         _check_int("image_size", self.image_size, 8, MAX_IMAGE_SIZE)
+        if self.model.startswith("file:"):  # a model file is taken as trained, at its own size
+            defaults = {f.name: f.default for f in fields(self)}
+            if self.baseline_epochs != defaults["baseline_epochs"]:
+                raise SpecError(
+                    "a model file is used as it was trained: baseline epochs apply to the "
+                    "built-in models only (leave them out)"
+                )
+            if self.image_size != defaults["image_size"]:
+                raise SpecError(
+                    "a model file fixes its own input size: an image size applies to the "
+                    "built-in models only (leave it out)"
+                )
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from prune_core.jobs.store import JobStore
 from prune_core.recipe.spec import RunSpec
 from tests.app.helpers import _app
-from tests.conftest import TINY
+from tests.conftest import TINY, tiny_with_file
 
 
 def test_a_latency_aware_structured_run_shows_its_budget_and_predicted_latency(home, monkeypatch):
@@ -166,7 +166,7 @@ def test_a_private_model_and_its_paths_are_for_its_owner_only(shared, real_resul
     pruned = paths.runs_dir() / "1" / "model.keras"
     pruned.parent.mkdir(parents=True)
     pruned.write_bytes(b"alice's pruned model")
-    spec = RunSpec.of(**{**TINY, "model": f"file:{upload}"})
+    spec = RunSpec.of(**tiny_with_file(upload))
     result = dataclasses.replace(real_result, spec=spec, model_path=str(pruned))
     store = JobStore()
     store.add_completed([(result, None)], owner="alice")

@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 from prune_core.jobs.store import JobStore
 from prune_core.recipe.spec import RunSpec
 from tests.app.helpers import _app, _shown, _sign_in, _store_profile
-from tests.conftest import ROOT, TINY
+from tests.conftest import ROOT, TINY, tiny_with_file
 
 
 def test_cancel_on_the_runs_page_changes_the_state(home):
@@ -57,9 +57,7 @@ def test_user_text_cannot_become_markup(home, real_result):
     hostile = "[click](http://evil.example) **loud** `code` <b>bold</b> :red[x]"
     store = JobStore()
     store.add_completed([(real_result, hostile)])
-    failed = store.submit(
-        RunSpec.of(**{**TINY, "model": "file:/tmp/[a](http://evil.example).keras"})
-    )
+    failed = store.submit(RunSpec.of(**tiny_with_file("/tmp/[a](http://evil.example).keras")))
     store.claim_next()
     store.finish(failed, "failed", error=f"model file '/tmp/{hostile}.keras' does not exist")
     app = _app("app_pages/runs.py")

@@ -13,7 +13,7 @@ from prune_core.recipe.patterns import Pattern
 from prune_core.recipe.spec import RunSpec
 from prune_core.results.run_result import RunResult
 from prune_core.results.tables import stage_table
-from tests.conftest import TINY
+from tests.conftest import TINY, tiny_with_file
 
 
 def test_run_reports_every_measured_field_and_meets_its_target(tmp_path):
@@ -125,13 +125,11 @@ def test_impossible_schedule_is_refused_before_any_training(tmp_path):
 
 def test_users_model_file_is_its_own_baseline(tmp_path, tiny_model):
     path = models.save(tiny_model, tmp_path / "mine.keras")
-    result = pipeline.run(
-        RunSpec.of(**{**TINY, "model": f"file:{path}"}, sparsity=0.5), root=tmp_path
-    )
+    result = pipeline.run(RunSpec.of(**tiny_with_file(path), sparsity=0.5), root=tmp_path)
     assert result.weight_sparsity == pytest.approx(0.5, abs=0.005)
     ten = models.save(models.build("tiny-cnn", 10, 16), tmp_path / "ten.keras")
     with pytest.raises(ModelError, match="predicts 10 classes"):
-        pipeline.run(RunSpec.of(**{**TINY, "model": f"file:{ten}"}, sparsity=0.5), root=tmp_path)
+        pipeline.run(RunSpec.of(**tiny_with_file(ten), sparsity=0.5), root=tmp_path)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from prune_core.errors import Canceled
 from prune_core.recipe.spec import RunSpec
 from prune_core.results import explore
 from prune_core.results.profile import Profile
-from tests.conftest import TINY
+from tests.conftest import TINY, tiny_with_file
 
 LEVELS = (0.0, 0.3, 0.6, 0.9)
 LAYER_LEVELS = (0.0, 0.5, 0.9)
@@ -118,7 +118,7 @@ def test_nothing_prunable_is_one_clear_error(prune_home, tmp_path):
     path = tmp_path / "head_only.keras"
     model.save(path)
     with pytest.raises(ModelError, match="no Conv2D or Dense kernel"):
-        profiler.run(RunSpec.of(**{**TINY, "model": f"file:{path}"}), ["magnitude"], levels=LEVELS)
+        profiler.run(RunSpec.of(**tiny_with_file(path)), ["magnitude"], levels=LEVELS)
 
 
 def test_the_structured_curve_removes_more_flops_at_every_level(measured):

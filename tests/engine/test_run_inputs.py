@@ -7,11 +7,13 @@ from prune_core.engine import models, run_inputs
 from prune_core.engine.keras_env import keras
 from prune_core.errors import ModelError, SpecError
 from prune_core.recipe.spec import RunSpec
-from tests.conftest import TINY
+from tests.conftest import TINY, tiny_with_file
 
 
 def _spec(**changes):
-    return RunSpec.of(**{**TINY, "sparsity": 0.5, **changes})
+    model = changes.get("model", "")
+    base = tiny_with_file(model[len("file:") :]) if model.startswith("file:") else TINY
+    return RunSpec.of(**{**base, "sparsity": 0.5, **changes})
 
 
 def _head_only(path, classes=3, size=16):
@@ -62,7 +64,7 @@ def test_the_dataset_comes_at_the_recipes_size_without_a_model_file(tiny_model):
 
 def test_a_model_file_fixes_the_datasets_size(tmp_path):
     path = _head_only(tmp_path / "twenty.keras", size=20)
-    spec = _spec(model=f"file:{path}")  # the recipe says 16
+    spec = _spec(model=f"file:{path}")  # tiny-cnn recipes say 16
     model = models.load_user_model(str(path))
     assert run_inputs.resolve_dataset(spec, model).x_train.shape[1:3] == (20, 20)
     dataset, user_model = run_inputs.check(spec.with_(prune_head=True))

@@ -4,13 +4,15 @@ import pytest
 
 from prune_core.errors import DataError, PruneError, SpecError
 from prune_core.recipe.spec import RunSpec
-from tests.conftest import TINY
+from tests.conftest import TINY, tiny_with_file
 from tests.data.helpers import _write_images
 from ui.submission import check_inputs
 
 
 def _spec(**changes):
-    return RunSpec.of(**{**TINY, "sparsity": 0.5, **changes})
+    model = changes.get("model", "")
+    base = tiny_with_file(model[len("file:") :]) if model.startswith("file:") else TINY
+    return RunSpec.of(**{**base, "sparsity": 0.5, **changes})
 
 
 @pytest.fixture

@@ -62,4 +62,7 @@ def test_a_residual_network_loses_channels_and_fine_tunes_without_crashing(
     result = json.loads(run.stdout.splitlines()[0])
     assert result["budget_removed"] >= 0.3 - 0.05
     assert result["params"] < result["dense_params"]
+    # the FLOPs it would save, against the dense model (not 1.0 because no weight is zero)
+    assert result["theoretical_speedup"] == pytest.approx(result["dense_flops"] / result["flops"])
+    assert result["theoretical_speedup"] > 1.3
     assert len(result["history"]) == 1  # the epoch of fine-tuning ran to its end
