@@ -25,10 +25,14 @@ from prune_core.recipe.spec import RunSpec
 from prune_core.results.deployment import FORMATS, Deployment, typed
 
 SCHEMA = 2
+# A structured run that removes more than its target by over this much says why (rounding to
+# channel multiples can overshoot far: 54 % for a 30 % target at multiples of 8).
+OVERSHOOT_SAID = 0.05
 
 
 # ---- columns: one declaration per number
 # ------------------------------------------------------------
+
 @dataclass(frozen=True)
 class Column:
     """A number the dashboard can show: label, chart (`axis`), better direction, type."""
@@ -236,8 +240,22 @@ class RunResult:
         """What was pruned, in words, in percent like every share on the pages ("weight sparsity
         80.0%", "flops removed 40.0%")."""
         if self.structured and self.budget_removed is not None:
-            return f"{self.unit} removed {self.budget_removed:.1%}"
+            return f"{self.unit} removed {self.budget_removed:.1%}" + self.overshoot_text()
         return f"weight sparsity {self.weight_sparsity:.1%}"
+
+    def overshoot_text(self) -> str:
+        """Why a structured run removed clearly more than its target (whole channels come in
+        steps; rounded to hardware-friendly multiples, in big ones), or nothing."""
+        target, achieved = self.target, self.achieved
+        if not self.structured or target is None or achieved - target <= OVERSHOOT_SAID:
+            return ""
+        multiple = self.spec.pruning.channel_multiple
+        why = (
+            f"channel counts kept to multiples of {multiple}"
+            if multiple > 1
+            else "whole channels come in steps"
+        )
+        return f" (target {target:.1%}: {why})"
 
     def ratio(self, column: str) -> float | None:
         """This run's value of `column` ÷ the dense baseline's (None when either is missing)."""
