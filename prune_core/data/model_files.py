@@ -7,7 +7,8 @@ So a file is read as JSON first and loaded only when everything it names is on a
 - layers: the built-ins the engine understands (`prune_core.engine.layers.TYPES`) and a few
   harmless others EfficientNet-style models use;
 - `TFOpLambda` ("op-lambda") layers: only element-wise arithmetic and activations;
-- modules: Keras' own (`keras.*`, `tf_keras.*`); no custom objects (registered names).
+- modules: Keras' own (`keras.*`, `tf_keras.*`), and the few exact objects stock applications save
+  from elsewhere (`STOCK_FOREIGN_OBJECTS`); no custom objects (registered names).
 The first offending layer is named in one line.
 """
 
@@ -150,6 +151,9 @@ ACTIVATIONS = frozenset(
 ACTIVATION_MODULES = ("keras.activations", "tf_keras.activations")
 #: Python modules a `.keras` config may name.
 MODULE_PREFIXES = ("keras.", "tf_keras.")
+#: Objects outside Keras' modules that stock `tf_keras.applications` models save, by exact module
+#: and class (EfficientNetV2's heads name TensorFlow's own Constant initializer).
+STOCK_FOREIGN_OBJECTS = frozenset({("tensorflow.python.ops.init_ops_v2", "Constant")})
 
 
 def _check_object(obj: dict, filename: str) -> None:
@@ -303,9 +307,13 @@ def check_config(config: dict, filename: str) -> None:
         )
         label = f"{obj.get('class_name')!s:.60}" + (f" {name!s:.60}" if name else "")
         module = obj.get("module")
-        if module is not None and not (
-            isinstance(module, str)
-            and (module in ("keras", "tf_keras") or module.startswith(MODULE_PREFIXES))
+        if (
+            module is not None
+            and (module, obj.get("class_name")) not in STOCK_FOREIGN_OBJECTS
+            and not (
+                isinstance(module, str)
+                and (module in ("keras", "tf_keras") or module.startswith(MODULE_PREFIXES))
+            )
         ):
             raise ModelError(
                 f"{filename}: {label} names the Python module {str(module)[:80]!r}; only Keras' "

@@ -94,6 +94,17 @@ def _set_op_function(config, function):
             "calls the TensorFlow function 'io.write_file'",
         ),
         (lambda c: _conv(c).update(module="os"), "names the Python module 'os'"),
+        (  # the one stock foreign object, but as another class of its module
+            lambda c: _conv(c)["config"].update(
+                bias_initializer={
+                    "module": "tensorflow.python.ops.init_ops_v2",
+                    "class_name": "Zeros",
+                    "config": {},
+                    "registered_name": "Zeros",
+                }
+            ),
+            "names the Python module 'tensorflow.python.ops.init_ops_v2'",
+        ),
         (lambda c: _conv(c).update(registered_name="evil>Layer"), "custom object ('evil>Layer')"),
         (
             lambda c: _conv(c).update(class_name="MyLayer", registered_name=None),
@@ -123,6 +134,25 @@ def test_layers_the_engine_does_not_understand_are_refused_in_h5_too(tmp_path):
     model.save(str(path))
     with pytest.raises(ModelError, match="layer upsampler is a Conv2DTranspose"):
         models.load_user_model(str(path))
+
+
+def test_the_initializer_stock_efficientnetv2_saves_is_loaded(tmp_path):
+    path = tmp_path / "stock.keras"
+    _op_model().save(str(path))
+    stock = _rewritten(
+        path,
+        tmp_path,
+        lambda c: _conv(c)["config"].update(
+            bias_initializer={
+                "module": "tensorflow.python.ops.init_ops_v2",
+                "class_name": "Constant",
+                "config": {"value": 0},
+                "registered_name": "Constant",
+            }
+        ),
+    )
+    model = models.load_user_model(str(stock))
+    assert model.count_params() == _op_model().count_params()
 
 
 def test_every_layer_type_the_engine_knows_is_allowed():
