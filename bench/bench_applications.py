@@ -1,0 +1,177 @@
+"""Coverage benchmark: channel and weight pruning on every CNN in `tf_keras.applications`.
+
+    .venv/bin/python bench/bench_applications.py [--only ResNet50,MobileNetV2] [--size 32]
+
+Each application is built with random weights at a small input (32 px, or the smallest it
+accepts), 3 classes, saved as `.keras`, and pruned by the command line in a child process of its
+own (a crash or a memory blow-up costs that row, not the table), on the bundled synthetic images:
+- channels: whole channels removed to −30 % FLOPs (global ranking, taylor), one fine-tune epoch,
+  exported to LiteRT and timed against the dense model;
+- weights: 50 % of the weights (global ranking), one fine-tune epoch.
+A model the tool cannot prune says why in one line (the command's own refusal). Prints one row per
+model: parameters before and after, FLOPs removed, the LiteRT speedup with its band, the weight
+sparsity reached and the seconds each took. Writes docs/benchmarks/applications.md
+(`--no-write`: print only). Accuracy is not the point here (random weights, three classes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.report import Report  # noqa: E402
+
+#: Applications that refuse inputs below this size (pixels).
+MIN_SIZE = {"InceptionV3": 75, "InceptionResNetV2": 75, "Xception": 71}
+CHANNELS = ["--granularity=structured", "--sparsity=0.3", "--export=tflite"]
+WEIGHTS = ["--granularity=unstructured", "--scope=global", "--sparsity=0.5"]
+
+
+def applications() -> list[str]:
+    """Every model builder in `tf_keras.applications`, by name."""
+    from prune_core.engine.keras_env import keras
+
+    return sorted(n for n in dir(keras.applications) if n[0].isupper())
+
+
+def build(name: str, size: int, path: Path) -> int:
+    """Save application `name` (random weights, 3 classes) at `size` px; its parameter count."""
+    from prune_core.engine.keras_env import keras
+
+    model = getattr(keras.applications, name)(weights=None, input_shape=(size, size, 3), classes=3)
+    model.save(path)
+    count = model.count_params()
+    keras.backend.clear_session()
+    return count
+
+
+def prune(path: Path, home: Path, options: list[str]) -> tuple[dict | None, str, float]:
+    """(the run's result, or None; the refusal or crash in one line; seconds)."""
+    start = time.perf_counter()
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "prune_core",
+            "run",
+            f"--model=file:{path}",
+            "--dataset=synthetic",
+            "--fine-tune-epochs=1",
+            "--quiet",
+            "--json",
+            *options,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PRUNE_HOME": str(home)},
+        timeout=3600,
+    )
+    seconds = time.perf_counter() - start
+    if run.returncode == 0:
+        return json.loads(run.stdout.splitlines()[0]), "", seconds
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    error = next((line for line in lines if line.startswith("error:")), None)
+    why = error[len("error: ") :] if error else f"exit {run.returncode}: {(lines or ['?'])[-1]}"
+    return None, why[:200], seconds
+
+
+def _speedup(result: dict) -> str:
+    from prune_core.results.headline import speed_headline
+    from prune_core.results.run_result import RunResult
+
+    headline = speed_headline(RunResult.from_dict(result))
+    if headline is None:
+        return "–"
+    where = "" if headline.short_label.startswith("speed · LiteRT") else f" {headline.short_label}"
+    return f"{headline.value}{where}" + (f" ({headline.band})" if headline.band else "")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--only", default="", help="comma-separated application names")
+    ap.add_argument("--size", type=int, default=32)
+    args, report = Report.parse_args(
+        ap, "applications", "Coverage: pruning every CNN in tf_keras.applications"
+    )
+    names = [n for n in args.only.split(",") if n] or applications()
+    rows, refused = [], []
+    with tempfile.TemporaryDirectory(prefix="prune-bench-apps-") as tmp:
+        home = Path(tmp) / "home"
+        for name in names:
+            size = max(args.size, MIN_SIZE.get(name, 0))
+            path = Path(tmp) / f"{name}.keras"
+            try:
+                params = build(name, size, path)
+            except Exception as exc:  # noqa: BLE001 - a builder that fails is a row, not the end
+                refused.append((name, f"cannot be built at {size} px: {str(exc)[:120]}"))
+                continue
+            channels, channel_why, channel_s = prune(path, home, CHANNELS)
+            weights, weight_why, weight_s = prune(path, home, WEIGHTS)
+            path.unlink()
+            row = [name, str(size), f"{params / 1e6:.2f} M"]
+            if channels:
+                row += [
+                    f"{channels['params'] / 1e6:.2f} M",
+                    f"{channels['budget_removed']:.1%}",
+                    _speedup(channels),
+                    f"{channel_s:.0f}",
+                ]
+            else:
+                row += ["–", "refused", "–", f"{channel_s:.0f}"]
+                refused.append((name, f"channels: {channel_why}"))
+            if weights:
+                row += [f"{weights['weight_sparsity']:.1%}", f"{weight_s:.0f}"]
+            else:
+                row += ["refused", f"{weight_s:.0f}"]
+                refused.append((name, f"weights: {weight_why}"))
+            rows.append(row)
+            print(" | ".join(row), flush=True)
+    report.section("applications")
+    report.text(
+        f"{len(names)} applications, random weights, 3 classes, {args.size} px (or the smallest "
+        "an application accepts), the bundled synthetic images; each pruning is `python -m "
+        "prune_core run` in a child process with one fine-tune epoch. Channels: −30 % FLOPs, "
+        "global ranking, exported to LiteRT and timed against the dense model (speedup and its "
+        "band, float32, one thread). Weights: 50 %, global ranking."
+    )
+    report.table(
+        [
+            "model",
+            "px",
+            "params",
+            "params after channels",
+            "FLOPs removed",
+            "LiteRT speedup",
+            "channels s",
+            "weight sparsity",
+            "weights s",
+        ],
+        rows,
+    )
+    if refused:
+        report.text("Refused, each in the command's own words:")
+        report.table(["model", "why"], [[n, w] for n, w in refused])
+    channel_ok = sum(r[4] != "refused" for r in rows)
+    weight_ok = sum(r[7] != "refused" for r in rows)
+    report.checks(
+        [
+            (f"channels removed on {channel_ok} of {len(names)}", channel_ok == len(names)),
+            (f"weights pruned on {weight_ok} of {len(names)}", weight_ok == len(names)),
+        ]
+    )
+    report.save()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
