@@ -33,6 +33,7 @@ OVERSHOOT_SAID = 0.05
 # ---- columns: one declaration per number
 # ------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Column:
     """A number the dashboard can show: label, chart (`axis`), better direction, type."""

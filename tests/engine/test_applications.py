@@ -1,6 +1,7 @@
 """Stock `tf_keras.applications` CNNs, a fast subset (bench/bench_applications.py runs them all
-through the command line): each saved as a user would, checked and loaded by the tool, its
-channels cut to −30 % FLOPs and its weights masked, then one training step on the smaller model."""
+through the command line; EfficientNetV2's stock initializer is tested in test_model_files): each
+saved as a user would, checked and loaded by the tool, its channels cut to −30 % FLOPs and its
+weights masked, then one training step on the smaller model."""
 
 import numpy as np
 import pytest
@@ -21,7 +22,6 @@ def _saved(tmp_path, name: str, size: int, **kwargs):
     "name, size, kwargs",
     [
         ("MobileNetV2", 32, {"alpha": 0.35}),  # inverted residuals, depthwise, ReLU6
-        ("EfficientNetV2B0", 32, {}),  # fused MBConv; TensorFlow's own Constant initializer
         ("ResNet50", 32, {}),  # bottlenecks with 1×1 stride-2 projection shortcuts
     ],
 )

@@ -81,7 +81,7 @@ def test_a_job_process_that_died_frees_its_slot_and_is_recorded(store, fake_jobs
     proc.wait(timeout=30)
     assert driver.tick() == 1
     job = store.get(first)
-    assert job.status == "interrupted" and "killed by signal 9" in job.error
+    assert job.status == "interrupted" and "killed by SIGKILL" in job.error
     assert list(driver.children) == [second]
 
 
