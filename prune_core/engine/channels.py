@@ -172,6 +172,26 @@ def rank_keys(groups, scores: dict, cost: CostModel, budget: str, rank: str) -> 
     return keys
 
 
+def _capped_by(groups, cost: CostModel, budget: str, shown: int = 3) -> str:
+    """Which channels that cannot be cut carry most of the budget, and why (a budget out of reach
+    is refused with the layers that cap it, not a bare number)."""
+    total = cost.total[budget]
+    if not total:
+        return ""
+    shares = sorted(
+        (
+            ((total - cost.evaluate({g.id: 0})[budget]) / total, g.fixed_reason)
+            for g in groups
+            if not g.prunable and g.fixed_reason
+        ),
+        key=lambda pair: -pair[0],
+    )
+    named = [f"{reason} ({share:.0%})" for share, reason in shares[:shown] if share >= 0.01]
+    if not named:
+        return ""
+    return f"; the channels that cannot be cut carry the rest, most in: {'; '.join(named)}"
+
+
 def select(
     groups,
     scores: dict,
@@ -237,7 +257,7 @@ def select(
             + (
                 "; the rest is per-op time that no channel count changes"
                 if budget == "latency"
-                else ""
+                else _capped_by(groups, cost, budget)
             )
         )
     lo, hi = 0, len(ranked)

@@ -70,3 +70,29 @@ def test_an_unreachable_target_is_refused_with_what_is_reachable():
     plan = channels.select(groups, scores, target=0.3, cost=cost, budget="latency")
     kept = {g.id: len(plan.kept(g)) for g in groups if g.prunable}
     assert 1 - cost.evaluate(kept)["latency"] / cost.total["latency"] >= 0.3
+
+
+def test_an_unreachable_flops_target_names_the_layers_that_cap_it():
+    from prune_core.engine import criteria
+    from prune_core.engine.keras_env import keras
+
+    layers = keras.layers
+    inputs = keras.Input((16, 16, 3))
+    x = layers.Conv2D(8, 3, padding="same", name="stem")(inputs)
+    x = layers.Conv2D(32, 3, padding="same", groups=4, name="grouped")(x)  # most of the FLOPs
+    x = layers.Conv2D(32, 3, padding="same", name="wide")(x)
+    outputs = layers.Dense(3)(layers.GlobalAveragePooling2D()(x))
+    model = keras.Model(inputs, outputs)
+    groups = structure.trace(model)
+    targets = criteria.find_targets(model, prune_head=True, prune_depthwise=True)
+    scores = dict(zip([t.name for t in targets], criteria.score("magnitude", model, targets)))
+    with pytest.raises(SpecError) as refused:
+        channels.select(
+            groups,
+            channels.importance(groups, scores),
+            target=0.9,
+            cost=channels.CostModel(model, groups),
+        )
+    message = str(refused.value)
+    assert message.startswith("cannot remove 90% of the flops")
+    assert "grouped is a grouped convolution (" in message and "\n" not in message
