@@ -107,9 +107,10 @@ def choose(page, label: str, option: str) -> None:
     )
     box.get_by_role("button", name="Open").click()
     page.get_by_role("option", name=option, exact=True).click()
-    page.get_by_role("combobox", name=label).and_(page.locator(f'[value="{option}"]')).wait_for(
-        timeout=10000
-    )
+    # .first: while the page reruns, Streamlit may briefly show the old box beside the new one
+    page.get_by_role("combobox", name=label).and_(
+        page.locator(f'[value="{option}"]')
+    ).first.wait_for(timeout=10000)
 
 
 def type_into(page, label: str, text: str) -> None:
