@@ -150,7 +150,7 @@ def b0_part(checks):
     table = latency_table.load_or_measure(model, groups, paths.home())
     targets = criteria.find_targets(model, prune_head=True, prune_depthwise=True)
     scores = dict(zip([t.name for t in targets], criteria.score("magnitude", model, targets)))
-    importance = channels.importance(groups, scores)
+    importance = channels.importance(model, groups, scores)
     cost = channels.CostModel(model, groups, table)
     expanded = {
         g.id: g.size // 2

@@ -24,6 +24,9 @@ LAYER_CLASSES = frozenset(
     {
         "InputLayer",
         "Conv2D",
+        "Conv1D",
+        "SeparableConv2D",
+        "Conv2DTranspose",
         "DepthwiseConv2D",
         "Dense",
         "BatchNormalization",
@@ -43,6 +46,13 @@ LAYER_CLASSES = frozenset(
         "GlobalAveragePooling2D",
         "GlobalMaxPooling2D",
         "UpSampling2D",
+        "MaxPooling1D",
+        "AveragePooling1D",
+        "GlobalAveragePooling1D",
+        "GlobalMaxPooling1D",
+        "ZeroPadding1D",
+        "Cropping1D",
+        "UpSampling1D",
         "Dropout",
         "SpatialDropout2D",
         "GaussianNoise",
@@ -58,6 +68,8 @@ LAYER_CLASSES = frozenset(
         "Normalization",
         "LayerNormalization",
         "TFOpLambda",
+        # defined by tf_keras.applications.convnext (Keras' code, loaded by that exact class)
+        "LayerScale",
     }
 )
 #: Model containers (a nested one is refused later, with its own message).

@@ -14,7 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from prune_core.engine import datasets, metrics, models
-from prune_core.engine.keras_env import keras
+from prune_core.engine.keras_env import load_model
 from prune_core.engine.training import Trainer
 from prune_core.progress import Progress
 from prune_core.recipe.baseline_cache import BASELINE_LR, WARMUP_EPOCHS, cache_path, recipe_key
@@ -22,7 +22,7 @@ from prune_core.results.run_result import DenseReference
 
 
 def _load(path: Path):
-    return keras.models.load_model(str(path), compile=False, safe_mode=True)
+    return load_model(path)
 
 
 def load_cached(spec, root: Path | None = None):

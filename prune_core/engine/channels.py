@@ -26,7 +26,23 @@ from prune_core.engine.surgery import Plan
 from prune_core.errors import SpecError
 
 
-def importance(groups, scores: dict) -> dict:
+def _per_input_channel(s, kind: str, size: int, layer) -> np.ndarray:
+    """A consumer's kernel score summed over everything but the input channel it reads."""
+    if kind == "flatten-dense":  # rows: positions × channels
+        return s.reshape(-1, size, s.shape[-1]).sum(axis=(0, 2))
+    if kind == "separable":  # pointwise rows c · m + j read input channel c
+        return s.reshape(size, -1, s.shape[-1]).sum(axis=(1, 2))
+    axis = s.ndim + layers.type_of(layer).in_axis
+    per = np.moveaxis(s, axis, -1).reshape(-1, s.shape[axis])
+    if kind == "dense" or getattr(layer, "groups", 1) == 1:
+        return per.sum(axis=0)
+    # grouped: (…, cin / g, cout); input channel b · cin/g + j feeds group b's outputs only
+    groups = layer.groups
+    per_group = np.moveaxis(s, axis, -2).reshape(-1, s.shape[axis], groups, s.shape[-1] // groups)
+    return per_group.sum(axis=(0, 3)).T.ravel()
+
+
+def importance(model, groups, scores: dict) -> dict:
     """group id → per-channel importance: the mean weight score attached to each channel, divided by
     the group's average (Torch-Pruning's "mean" normaliser), so a global ranking compares each
     channel with its own group rather than layers whose weights are small by construction (a conv
@@ -38,7 +54,7 @@ def importance(groups, scores: dict) -> dict:
             continue
         total, count = np.zeros(g.size), 0
         for name in g.producers:
-            s = scores[name]
+            s = np.moveaxis(scores[name], layers.type_of(model.get_layer(name)).out_axis, -1)
             total += s.reshape(-1, s.shape[-1]).sum(axis=0)
             count += s.size // s.shape[-1]
         for name in g.members:
@@ -47,14 +63,8 @@ def importance(groups, scores: dict) -> dict:
                 total += s.sum(axis=(0, 1, 3))
                 count += s.size // g.size
         for name, kind in g.consumers:
-            s = scores[name]
-            if kind == "flatten-dense":
-                total += s.reshape(-1, g.size, s.shape[-1]).sum(axis=(0, 2))
-            elif s.ndim == 4:
-                total += s.sum(axis=(0, 1, 3))
-            else:
-                total += s.sum(axis=1)
-            count += s.size // g.size
+            total += _per_input_channel(scores[name], kind, g.size, model.get_layer(name))
+            count += scores[name].size // g.size
         mean_score = total / max(count, 1)
         centre = mean_score.mean()
         result[g.id] = mean_score / centre if centre > 0 else mean_score
@@ -79,20 +89,21 @@ class CostModel:
             if kind is None or not weights:
                 continue
             if kind.role == "producer":
-                kernel = weights[0]
-                cin, cout = kernel.shape[-2], kernel.shape[-1]
-                positions = (
-                    int(np.prod(layer.output_shape[1:-1])) if len(layer.output_shape) > 2 else 1
-                )
-                per = kernel.size / (cin * cout)
+                kernel = layers.kernel_of(layer).shape
+                cin, cout = layer.input_shape[-1], layer.output_shape[-1]
+                positions = layers.positions(layer)
+                # kh·kw / groups for a conv, the depth multiplier for a separable's pointwise
+                per = int(np.prod(kernel)) / (cin * cout)
                 if role.get("in") and role["in"][1] == "flatten-dense":
-                    per, cin = kernel.shape[0] / in_g.size, in_g.size  # rows = positions × channels
-                self.terms.append(
-                    (2 * positions * per, per, in_g, cin, out_g, cout, len(weights) - 1)
-                )
+                    per, cin = kernel[0] / in_g.size, in_g.size  # rows = positions × channels
+                biases = len(weights) - (2 if kind.consumes == "separable" else 1)
+                self.terms.append((2 * positions * per, per, in_g, cin, out_g, cout, biases))
+                if kind.consumes == "separable":  # its depthwise stage, one filter per input
+                    per = int(np.prod(weights[0].shape)) / cin
+                    self.terms.append((2 * positions * per, per, in_g, cin, None, 1, 0))
             elif kind.role == "member" and kind.kernel:  # depthwise: one filter per channel
                 kernel = weights[0]
-                positions = int(np.prod(layer.output_shape[1:-1]))
+                positions = layers.positions(layer)
                 per = kernel.shape[0] * kernel.shape[1]
                 self.terms.append(
                     (2 * positions * per, per, None, 1, out_g, kernel.shape[2], len(weights) - 1)
@@ -146,9 +157,28 @@ def _round_up(n: int, multiple: int, size: int) -> int:
     )
 
 
+def _step(group, multiple: int) -> int:
+    """Counts a group may keep: multiples of `multiple` and of its equal blocks."""
+    return math.lcm(max(1, multiple), group.blocks)
+
+
+def _kept(order: np.ndarray, count: int, blocks: int) -> list:
+    """The `count` most important channels (`order`: ascending importance), the same number from
+    each of `blocks` equal blocks."""
+    if blocks == 1:
+        return sorted(order[len(order) - count :].tolist())
+    per_block, width = count // blocks, len(order) // blocks
+    kept = []
+    for b in range(blocks):
+        in_block = order[order // width == b]
+        kept += in_block[len(in_block) - per_block :].tolist()
+    return sorted(kept)
+
+
 def _plan(groups, order_by_group: dict, counts: dict) -> Plan:
+    by_id = {g.id: g for g in groups}
     keep = {
-        gid: sorted(order[-counts[gid] :].tolist())
+        gid: _kept(order, counts[gid], by_id[gid].blocks)
         for gid, order in order_by_group.items()
         if counts[gid] < len(order)
     }
@@ -215,13 +245,13 @@ def select(
         counts = {g.id: g.size - int(math.floor(ratio * g.size)) for g in prunable}
     if counts is not None:
         counts = {
-            g.id: _round_up(min(counts.get(g.id, g.size), g.size), multiple, g.size)
+            g.id: _round_up(min(counts.get(g.id, g.size), g.size), _step(g, multiple), g.size)
             for g in prunable
         }
         return _plan(groups, order, counts)
     if threshold is not None:
         counts = {
-            g.id: _round_up(int((scores[g.id] >= threshold).sum()), multiple, g.size)
+            g.id: _round_up(int((scores[g.id] >= threshold).sum()), _step(g, multiple), g.size)
             for g in prunable
         }
         return _plan(groups, order, counts)
@@ -234,6 +264,7 @@ def select(
         ((keys[g.id][c], g.id, c) for g in prunable for c in range(g.size)), key=lambda t: t[0]
     )
     sizes = {g.id: g.size for g in prunable}
+    steps = {g.id: _step(g, multiple) for g in prunable}
 
     floor = {gid: max(1, int(math.ceil(MIN_KEEP * size))) for gid, size in sizes.items()}
 
@@ -242,7 +273,7 @@ def select(
         for _, gid, _ in ranked[:k]:
             removed[gid] += 1
         return {
-            gid: _round_up(max(sizes[gid] - removed[gid], floor[gid]), multiple, sizes[gid])
+            gid: _round_up(max(sizes[gid] - removed[gid], floor[gid]), steps[gid], sizes[gid])
             for gid in sizes
         }
 

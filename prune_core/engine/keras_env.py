@@ -92,6 +92,21 @@ def native_convolutions():
         _native["on"] = before
 
 
+def stock_layers() -> dict:
+    """Layer classes that stock `tf_keras.applications` models define for themselves rather than in
+    `keras.layers` (their code is Keras', not the file's), by the class name a saved model uses."""
+    from tf_keras.src.applications.convnext import LayerScale
+
+    return {"LayerScale": LayerScale}
+
+
+def load_model(path):
+    """A saved Keras model, in safe mode (no Lambda bytecode), knowing the stock layers above."""
+    return keras.models.load_model(
+        str(path), compile=False, safe_mode=True, custom_objects=stock_layers()
+    )
+
+
 def tfmot_sparsity():
     """tfmot's Keras sparsity API, imported lazily (it is slow to import)."""
     import tensorflow_model_optimization as tfmot
@@ -99,4 +114,4 @@ def tfmot_sparsity():
     return tfmot.sparsity.keras
 
 
-__all__ = ["tf", "keras", "tfmot_sparsity", "native_convolutions"]
+__all__ = ["tf", "keras", "tfmot_sparsity", "native_convolutions", "stock_layers", "load_model"]

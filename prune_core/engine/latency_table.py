@@ -60,10 +60,15 @@ def _single_layer(layer, in_share: float = 1.0, out_share: float = 1.0):
     (a flattened Dense input scales with the channels it flattens)."""
     config = layer.get_config()
     shapes = layer.input_shape if isinstance(layer.input_shape, list) else [layer.input_shape]
-    shapes = [s[1:-1] + (max(1, int(s[-1] * in_share)),) for s in shapes]
+    step = getattr(layer, "groups", 1)  # a grouped conv keeps whole groups
+
+    def scaled(n):
+        return max(step, int(n * in_share) // step * step) if in_share != 1.0 else n
+
+    shapes = [s[1:-1] + (scaled(s[-1]),) for s in shapes]
     if out_share != 1.0:
         key = layers.type_of(layer).width
-        config[key] = max(1, int(config[key] * out_share))
+        config[key] = max(step, int(config[key] * out_share) // step * step)
     inputs = [keras.Input(shape=s, batch_size=1) for s in shapes]
     clone = type(layer).from_config(config)
     return keras.Model(inputs, clone(inputs if len(inputs) > 1 else inputs[0]))

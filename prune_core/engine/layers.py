@@ -4,10 +4,13 @@ it, so supporting a new layer type is one entry here. A class not in the table i
 its channels stay as they are, and it is never a pruning target.
 
 Roles:
-- "producer": makes new channels (Conv2D, Dense); `width` names the config key of their count.
-- "member": keeps its input's channels and holds per-channel weights (BatchNorm, depthwise conv).
+- "producer": makes new channels (Conv1D/2D, SeparableConv2D, Conv2DTranspose, Dense); `width`
+  names the config key of their count, `consumes` how they read their input's channels.
+- "member": keeps its input's channels and holds per-channel weights (BatchNorm, LayerNormalization
+  over channels, LayerScale, depthwise conv).
 - "carrier": keeps its input's channels and holds no weights (activations, padding, pooling, …).
-- "coupling": joins its inputs element-wise, so their channels are coupled (Add, Multiply, …).
+- "coupling": joins its inputs element-wise, so their channels are coupled (Add, Multiply, …, and
+  `x + y` / `x * y` saved as op-lambda layers).
 - "flatten": Flatten (a following Dense reads the flattened channels position by position).
 - "input": the model's input.
 
@@ -27,8 +30,13 @@ class LayerType:
     role: str
     kernel: str | None = None  # attribute of the weight a criterion scores and a mask zeroes
     width: str | None = None  # producers: config key of the output channel count
-    # producers: how they read their input's channels ("conv" | "dense")
+    # producers: how they read their input's channels ("conv" | "dense" | "separable")
     consumes: str | None = None
+    # producers: the kernel axes holding input and output channels (Conv2DTranspose swaps them)
+    in_axis: int = -2
+    out_axis: int = -1
+    # producers: their cost scales with the input's positions (transposed convs), not the output's
+    cost_at_input: bool = False
     # costs no time once converted (folded or removed by the TFLite converter)
     free: bool = False
     #: Why this layer, as configured, must not be pruned through (None: it may).
@@ -40,13 +48,34 @@ class LayerType:
         return self.role in ("member", "carrier")
 
 
-def _grouped_conv(layer) -> str | None:
-    return f"{layer.name} is a grouped convolution" if getattr(layer, "groups", 1) != 1 else None
-
-
 def _depth_multiplier(layer) -> str | None:
     multiplier = getattr(layer, "depth_multiplier", 1)
     return f"{layer.name} has depth_multiplier {multiplier}" if multiplier != 1 else None
+
+
+def _channels_last(layer) -> str | None:
+    return (
+        f"{layer.name} reads channels first"
+        if getattr(layer, "data_format", "channels_last") != "channels_last"
+        else None
+    )
+
+
+def _transposed(layer) -> str | None:
+    if problem := _channels_last(layer):
+        return problem
+    return f"{layer.name} is a grouped convolution" if getattr(layer, "groups", 1) != 1 else None
+
+
+def _last_axis_only(layer) -> str | None:
+    """LayerNormalization over the channels alone keeps one scale and offset per channel."""
+    axis = layer.axis if isinstance(layer.axis, (list, tuple)) else [layer.axis]
+    rank = len(layer.input_shape)
+    return (
+        None
+        if [a % rank for a in axis] == [rank - 1]
+        else f"{layer.name} normalizes over axes {list(axis)}, not the channels alone"
+    )
 
 
 def _per_channel_scale(layer) -> str | None:
@@ -67,13 +96,36 @@ _CARRIER = LayerType("carrier")
 _FREE_CARRIER = LayerType("carrier", free=True)
 _COUPLING = LayerType("coupling")
 
+_CONV = LayerType(
+    "producer", kernel="kernel", width="filters", consumes="conv", refuse=_channels_last
+)
+
 TYPES: dict[str, LayerType] = {
-    "Conv2D": LayerType(
-        "producer", kernel="kernel", width="filters", consumes="conv", refuse=_grouped_conv
+    "Conv2D": _CONV,  # grouped ones keep the same number of channels in every group
+    "Conv1D": _CONV,
+    "SeparableConv2D": LayerType(
+        "producer",
+        kernel="pointwise_kernel",  # weights: [depthwise (kh, kw, cin, m), pointwise, bias]
+        width="filters",
+        consumes="separable",
+        refuse=_channels_last,
+    ),
+    "Conv2DTranspose": LayerType(
+        "producer",
+        kernel="kernel",  # (kh, kw, out, in)
+        width="filters",
+        consumes="conv",
+        in_axis=-1,
+        out_axis=-2,
+        cost_at_input=True,
+        refuse=_transposed,
     ),
     "Dense": LayerType("producer", kernel="kernel", width="units", consumes="dense"),
     "DepthwiseConv2D": LayerType("member", kernel="depthwise_kernel", refuse=_depth_multiplier),
     "BatchNormalization": LayerType("member", free=True),
+    "LayerNormalization": LayerType("member", refuse=_last_axis_only),
+    # ConvNeXt's per-channel scale (tf_keras.applications.convnext.LayerScale)
+    "LayerScale": LayerType("member", width="projection_dim"),
     "Reshape": LayerType("carrier", free=True, refuse=_reshape_mixes_channels),
     "Rescaling": LayerType("carrier", refuse=_per_channel_scale),
     "Flatten": LayerType("flatten", free=True),
@@ -92,6 +144,13 @@ TYPES: dict[str, LayerType] = {
             "GlobalAveragePooling2D",
             "GlobalMaxPooling2D",
             "UpSampling2D",
+            "MaxPooling1D",
+            "AveragePooling1D",
+            "GlobalAveragePooling1D",
+            "GlobalMaxPooling1D",
+            "ZeroPadding1D",
+            "Cropping1D",
+            "UpSampling1D",
         )
     },
     **{
@@ -104,15 +163,74 @@ TYPES: dict[str, LayerType] = {
 }
 
 
+#: Op-lambda layers (`x + y`, `tf.nn.relu(x)` in a functional model) by the function they call:
+#: element-wise ones keep channels like their layer forms.
+OP_TYPES: dict[str, LayerType] = {
+    **{
+        name: _COUPLING
+        for name in (
+            "__operators__.add",
+            "__operators__.sub",
+            "__operators__.mul",
+            "__operators__.truediv",
+            "math.add",
+            "math.subtract",
+            "math.multiply",
+            "math.truediv",
+            "math.divide",
+            "math.maximum",
+            "math.minimum",
+        )
+    },
+    **{
+        name: _CARRIER
+        for name in (
+            "__operators__.neg",
+            "math.negative",
+            "math.square",
+            "math.sqrt",
+            "math.sigmoid",
+            "math.tanh",
+            "nn.relu",
+            "nn.relu6",
+            "nn.silu",
+            "nn.swish",
+            "nn.sigmoid",
+            "nn.gelu",
+        )
+    },
+}
+
+
+def _op_function(layer) -> str | None:
+    if isinstance(layer, dict):  # a layer's entry in a model config
+        return (layer.get("config") or {}).get("function")
+    return layer.get_config().get("function")
+
+
 def type_of(layer) -> LayerType | None:
-    """The table's entry for a layer (or a class name); None when the type is not understood."""
-    return TYPES.get(layer if isinstance(layer, str) else type(layer).__name__)
+    """The table's entry for a layer, a class name or a config entry; None when the type is not
+    understood."""
+    if isinstance(layer, str):
+        return TYPES.get(layer)
+    cls = layer.get("class_name") if isinstance(layer, dict) else type(layer).__name__
+    if cls == "TFOpLambda":
+        return OP_TYPES.get(_op_function(layer))
+    return TYPES.get(cls)
 
 
 def kernel_of(layer):
     """The prunable kernel variable of a layer (None for layers without one)."""
     kind = type_of(layer)
     return getattr(layer, kind.kernel) if kind is not None and kind.kernel else None
+
+
+def positions(layer) -> int:
+    """How many times a layer's kernel is applied to one example: the output's spatial positions
+    (the input's for a transposed convolution); 1 for a Dense on a vector."""
+    kind = type_of(layer)
+    shape = layer.input_shape if kind is not None and kind.cost_at_input else layer.output_shape
+    return int(np.prod([d for d in shape[1:-1]])) if len(shape) > 2 else 1
 
 
 def is_producer(layer) -> bool:

@@ -80,25 +80,34 @@ def weight_sparsity(targets) -> float:
 
 
 def _layer_flops(layer) -> tuple[int, np.ndarray | None]:
-    """(dense FLOPs, kernel) of a layer with a kernel (conv, depthwise, dense); (0, None)
-    otherwise."""
+    """(dense FLOPs, kernel) of the prunable kernel of a layer (conv, depthwise, dense, a separable
+    conv's pointwise stage); (0, None) for a layer without one."""
     variable = layers.kernel_of(layer)
     if variable is None:
         return 0, None
     # kernel.size = kh·kw·cin/groups·cout (conv), kh·kw·c (depthwise), in·out (dense)
     kernel = variable.numpy()
-    out = layer.output_shape
-    positions = int(np.prod([d for d in out[1:-1]])) if len(out) > 2 else 1
-    return 2 * positions * kernel.size, kernel
+    return 2 * layers.positions(layer) * kernel.size, kernel
+
+
+def _stage_kernels(layer) -> list:
+    """(FLOPs, kernel) of every multiply-accumulate stage: the prunable kernel, and a separable
+    conv's depthwise stage before it."""
+    f, kernel = _layer_flops(layer)
+    stages = [(f, kernel)] if kernel is not None else []
+    if kernel is not None and layers.type_of(layer).consumes == "separable":
+        depthwise = layer.depthwise_kernel.numpy()
+        stages.append((2 * layers.positions(layer) * depthwise.size, depthwise))
+    return stages
 
 
 def flops(model) -> dict:
     dense = nonzero = 0
     for layer in model.layers:
-        f, kernel = _layer_flops(layer)
-        if kernel is not None and kernel.size:
-            dense += f
-            nonzero += f * np.count_nonzero(kernel) / kernel.size
+        for f, kernel in _stage_kernels(layer):
+            if kernel.size:
+                dense += f
+                nonzero += f * np.count_nonzero(kernel) / kernel.size
     return {
         "flops": int(dense),
         "nonzero_flops": int(round(nonzero)),

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from prune_core.data import model_files
-from prune_core.engine.keras_env import keras
+from prune_core.engine import nesting
+from prune_core.engine.keras_env import keras, load_model
 from prune_core.errors import ModelError
 from prune_core.recipe.baseline_cache import BN_MOMENTUM
 
@@ -122,7 +123,7 @@ def load_user_model(path_text: str):
     path = model_files.checked_path(path_text)
     model_files.checked_config(path)
     try:
-        model = keras.models.load_model(str(path), compile=False, safe_mode=True)
+        model = load_model(path)
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"could not load {path.name}: {first[:200]}") from None
@@ -133,12 +134,8 @@ def load_user_model(path_text: str):
         or len(model.inputs) != 1
     ):
         raise ModelError(f"{path.name} must be a model with one image input and one class output")
-    nested = [layer.name for layer in model.layers if isinstance(layer, keras.Model)]
-    if nested:
-        raise ModelError(
-            f"{path.name} nests a model inside a model ({nested[0]}); save it as one flat "
-            "functional model (e.g. keras.Model(backbone.input, head_output))"
-        )
+    # a backbone called as one layer, ConvNeXt's stem: unfolded into one graph
+    model = nesting.flatten(model, path.name)
     # the same layers as a functional graph, which pruning can trace
     if isinstance(model, keras.Sequential):
         model = keras.Model(model.inputs, model.outputs, name=model.name)

@@ -3,7 +3,9 @@
 Every tensor's last axis is a "channel space". A Conv2D or Dense layer *produces* a new space (its
 filters) and *consumes* its input's; pass-through layers (BatchNorm, activations, padding, dropout,
 pooling, depthwise conv, a Reshape that only adds size-1 axes) keep their input's space; Add and
-Multiply *couple* the spaces they join. Coupled spaces form a group: removing channel c means
+Multiply (or `x + y` saved as an op-lambda) *couple* the spaces they join. A grouped convolution
+splits both its spaces into equal blocks: a group keeps the same number of channels in each block.
+Coupled spaces form a group: removing channel c means
 removing it from every producer, consumer and member of the group at once (inside an MBConv block:
 expand conv ↔ BN ↔ depthwise ↔ BN ↔ SE-expand ↔ multiply ↔ project-conv input; residual Adds couple
 a whole stage).
@@ -14,6 +16,7 @@ module does not understand — named in `fixed_reason`, never silently mis-prune
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +40,8 @@ class Group:
     # weightless layers whose output holds them (cost model only)
     carriers: list = field(default_factory=list)
     fixed_reason: str | None = None
+    # equal blocks (a grouped convolution's groups) that must each keep the same number of channels
+    blocks: int = 1
 
     @property
     def prunable(self) -> bool:
@@ -52,6 +57,7 @@ class Group:
             "reshapes": self.reshapes,
             "carriers": self.carriers,
             "fixed_reason": self.fixed_reason,
+            "blocks": self.blocks,
         }
 
 
@@ -60,6 +66,7 @@ class _Spaces:
 
     def __init__(self):
         self.parent, self.fixed, self.size = [], {}, []
+        self.blocks: dict = {}  # root → equal blocks its channels fall into
 
     def new(self, size: int, fixed: str | None = None) -> int:
         self.parent.append(len(self.parent))
@@ -80,7 +87,13 @@ class _Spaces:
             self.parent[rb] = ra
             if rb in self.fixed and ra not in self.fixed:
                 self.fixed[ra] = self.fixed[rb]
+            if rb in self.blocks:
+                self.split(ra, self.blocks.pop(rb))
         return ra
+
+    def split(self, s: int, blocks: int) -> None:
+        root = self.find(s)
+        self.blocks[root] = math.lcm(self.blocks.get(root, 1), blocks)
 
     def fix(self, s: int, reason: str) -> None:
         self.fixed.setdefault(self.find(s), reason)
@@ -102,6 +115,30 @@ def _tensor_refs(value, known: set) -> list:
     return []
 
 
+def _op_inputs(nodes, known: set):
+    """An op-lambda call `f(x, y=…)`: ([x] or [x, y], every tensor referenced); None when the other
+    operand is neither a tensor nor a plain number (a per-channel constant is not followed)."""
+    everything = _tensor_refs(nodes, known)
+    call = nodes[0] if len(nodes) == 1 else None  # [layer, node, index, keyword arguments]
+    if not (isinstance(call, list) and len(call) == 4 and isinstance(call[3], dict)):
+        return None, everything
+    if call[0] not in known:
+        return None, everything
+    positional = [(call[0], call[1], call[2])]
+    extra = {k: v for k, v in call[3].items() if k != "name"}
+    if set(extra) - {"y"}:
+        return None, everything
+    other = extra.get("y")
+    refs = _tensor_refs([other], known) if other is not None else []
+    if refs and len(refs) == 1 and list(other[:3]) == list(refs[0]):
+        positional.append(refs[0])
+    elif other is not None and not isinstance(other, (int, float)):
+        return None, everything
+    if len(everything) != len(positional):
+        return None, everything
+    return positional, everything
+
+
 def _inputs(layer_config, known: set):
     """(positional input tensors, every tensor the call references). The first is None for calls
     this module does not understand: a shared layer, or tensors passed as keyword arguments (`x + y`
@@ -109,6 +146,8 @@ def _inputs(layer_config, known: set):
     nodes = layer_config.get("inbound_nodes") or []
     if not nodes:
         return [], []
+    if layer_config.get("class_name") == "TFOpLambda":
+        return _op_inputs(nodes, known)
     everything = _tensor_refs(nodes, known)
     node = nodes[0]
     if (
@@ -130,7 +169,7 @@ def trace(model) -> list[Group]:
         raise ModelError("structured pruning needs a functional Keras model (not a subclassed one)")
     spaces = _Spaces()
     # (layer, node, index) → space; flatten output space → (input space, positions)
-    tensor_space, flattened = {}, {}
+    tensor_space, flattened, tensor_width = {}, {}, {}
     roles = []  # (space, kind, layer name, extra)
     known = {entry["name"] for entry in config["layers"]}
     for entry in config["layers"]:
@@ -141,25 +180,31 @@ def trace(model) -> list[Group]:
         width = out_shape[-1] if out_shape else None
         if cls == "InputLayer":
             tensor_space[(name, 0, 0)] = spaces.new(width or 0, "model input")
+            tensor_width[(name, 0, 0)] = width
             continue
+        label = f"{entry['config'].get('function')} (op-lambda)" if cls == "TFOpLambda" else cls
         if inputs is None or any(t not in tensor_space for t in inputs):
+            how = (
+                "has an operand that is neither a tensor nor a number"
+                if cls == "TFOpLambda"
+                else "is shared or called in a way not understood"
+            )
             for t in referenced:
                 if t in tensor_space:
-                    spaces.fix(
-                        tensor_space[t],
-                        f"{name} ({cls}) is shared or called in a way not understood",
-                    )
+                    spaces.fix(tensor_space[t], f"{name} ({label}) {how}")
             tensor_space[(name, 0, 0)] = spaces.new(
-                width or 0, f"output of {name} ({cls}), not understood"
+                width or 0, f"output of {name} ({label}), not understood"
             )
             continue
         ins = [tensor_space[t] for t in inputs]
-        kind = layers.type_of(cls)
+        kind = layers.type_of(entry)
+        if cls == "TFOpLambda" and kind is not None and kind.role == "coupling" and len(ins) == 1:
+            kind = layers.type_of("Activation")  # `x * 0.5`: one tensor and a number
         # only a Dense can read a flattened map channel by channel
         if kind is None or kind.consumes != "dense":
             for s in ins:
                 if s in flattened:
-                    spaces.fix(flattened[s][0], f"{name} ({cls}) reads a Flatten output")
+                    spaces.fix(flattened[s][0], f"{name} ({label}) reads a Flatten output")
         arity_ok = len(ins) >= 2 if kind is not None and kind.role == "coupling" else len(ins) == 1
         refused = kind.refuse(layer) if kind is not None and arity_ok else None
         if (
@@ -169,12 +214,12 @@ def trace(model) -> list[Group]:
             or kind.role == "input"
             or (kind.role == "flatten" and None in layer.input_shape[1:])
         ):
-            reason = refused or f"{name} ({cls}) is not understood by structured pruning"
+            reason = refused or f"{name} ({label}) is not understood by structured pruning"
             for s in ins:
                 spaces.fix(s, reason)
             out = spaces.new(
                 width or 0,
-                f"output of {name} ({cls})" + (f": {refused}" if refused else ", not understood"),
+                f"output of {name} ({label})" + (f": {refused}" if refused else ", not understood"),
             )
         elif kind.role == "producer":
             if kind.consumes == "dense" and ins[0] in flattened:
@@ -183,6 +228,9 @@ def trace(model) -> list[Group]:
                 roles.append((ins[0], "consumer", name, kind.consumes))
             out = spaces.new(width)
             roles.append((out, "producer", name, None))
+            if getattr(layer, "groups", 1) > 1:  # each group reads and makes its own channels
+                spaces.split(ins[0], layer.groups)
+                spaces.split(out, layer.groups)
         elif kind.role == "flatten":
             out = spaces.new(width)
             flattened[out] = (ins[0], int(np.prod(layer.input_shape[1:-1])))
@@ -192,18 +240,15 @@ def trace(model) -> list[Group]:
             if cls == "Reshape":
                 roles.append((out, "reshape", name, None))
         else:  # coupling
-            widths = (
-                {shape[-1] for shape in layer.input_shape}
-                if isinstance(layer.input_shape, list)
-                else set()
-            )
+            widths = {tensor_width.get(t) for t in inputs}
             out = ins[0]
             for other in ins[1:]:
                 out = spaces.union(out, other)
             if len(widths) != 1:  # broadcasting across channels (C × 1): keep every side as it is
-                spaces.fix(out, f"{name} ({cls}) broadcasts across channels")
+                spaces.fix(out, f"{name} ({label}) broadcasts across channels")
             roles.append((out, "carrier", name, None))
         tensor_space[(name, 0, 0)] = out
+        tensor_width[(name, 0, 0)] = width
     for output in config["output_layers"]:
         spaces.fix(tensor_space[tuple(output)], "model output")
     groups: dict[int, Group] = {}
@@ -223,6 +268,12 @@ def trace(model) -> list[Group]:
             group.reshapes.append(name)
     for root, group in groups.items():
         group.fixed_reason = spaces.fixed.get(root)
+        group.blocks = spaces.blocks.get(root, 1)
+        if group.fixed_reason is None and group.size % group.blocks:
+            group.fixed_reason = (
+                f"the {group.size} channels of {group.producers[0] if group.producers else '?'} "
+                f"do not split evenly into the {group.blocks} groups of its grouped convolutions"
+            )
     return sorted(groups.values(), key=lambda g: g.id)
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from prune_core.engine import layers
-from prune_core.engine.keras_env import keras
+from prune_core.engine.keras_env import keras, stock_layers
 from prune_core.engine.structure import Group
 
 
@@ -74,12 +74,41 @@ def _index(plan: Plan):
     return out_keep, in_keep
 
 
+def _grouped(kernel, groups: int, in_kept, out_kept):
+    """A grouped kernel (…, cin / groups, cout) cut to kept input and output channels, each kept
+    set holding the same number of channels in every group (so the layer stays grouped)."""
+    per_in, per_out = kernel.shape[-2], kernel.shape[-1] // groups
+    blocks = []
+    for g in range(groups):
+        rows = np.arange(per_in)
+        if in_kept is not None:
+            rows = in_kept[in_kept // per_in == g] - g * per_in
+        cols = np.arange(g * per_out, (g + 1) * per_out)
+        if out_kept is not None:
+            cols = out_kept[out_kept // per_out == g]
+        blocks.append(kernel[..., rows, :][..., cols])
+    return np.concatenate(blocks, axis=-1)
+
+
 def _slice(layer, weights, out_kept, in_info):
     kind = layers.type_of(layer)
     if not weights or kind is None:
         return weights
+    bias = [np.take(w, out_kept, axis=-1) if out_kept is not None else w for w in weights[1:]]
+    if kind.role == "producer" and kind.consumes == "separable":
+        depthwise, pointwise = weights[0], weights[1]  # (kh, kw, cin, m), (1, 1, cin · m, cout)
+        if in_info is not None:
+            kept, m = in_info[0], depthwise.shape[-1]
+            depthwise = np.take(depthwise, kept, axis=2)
+            pointwise = np.take(pointwise, (kept[:, None] * m + np.arange(m)).ravel(), axis=2)
+        if out_kept is not None:
+            pointwise = np.take(pointwise, out_kept, axis=-1)
+        return [depthwise, pointwise] + bias[1:]
     if kind.role == "producer":
         kernel = weights[0]
+        if getattr(layer, "groups", 1) > 1:
+            in_kept = in_info[0] if in_info is not None else None
+            return [_grouped(kernel, layer.groups, in_kept, out_kept)] + bias
         if in_info is not None:
             kept, size, how = in_info
             if how == "flatten-dense":
@@ -87,16 +116,13 @@ def _slice(layer, weights, out_kept, in_info):
                 rows = (np.arange(positions)[:, None] * size + kept[None, :]).ravel()
                 kernel = kernel[rows]
             else:
-                kernel = np.take(kernel, kept, axis=kernel.ndim - 2)
+                kernel = np.take(kernel, kept, axis=kernel.ndim + kind.in_axis)
         if out_kept is not None:
-            kernel = np.take(kernel, out_kept, axis=-1)
-        rest = [np.take(w, out_kept, axis=-1) if out_kept is not None else w for w in weights[1:]]
-        return [kernel] + rest
+            kernel = np.take(kernel, out_kept, axis=kernel.ndim + kind.out_axis)
+        return [kernel] + bias
     if kind.role == "member" and out_kept is not None:
         if kind.kernel:  # a depthwise kernel (kh, kw, channels, 1): channels on axis 2
-            return [np.take(weights[0], out_kept, axis=2)] + [
-                np.take(w, out_kept, axis=-1) for w in weights[1:]
-            ]
+            return [np.take(weights[0], out_kept, axis=2)] + bias
         return [np.take(w, out_kept, axis=-1) for w in weights]
     return weights
 
@@ -111,12 +137,12 @@ def apply(model, plan: Plan):
         if name not in out_keep:
             continue
         n = int(len(out_keep[name]))
-        kind = layers.type_of(cls)
+        kind = layers.type_of(entry)
         if kind is not None and kind.width:
             entry["config"][kind.width] = n
         elif cls == "Reshape":
             entry["config"]["target_shape"] = tuple(entry["config"]["target_shape"][:-1]) + (n,)
-    smaller = keras.Model.from_config(config)
+    smaller = keras.Model.from_config(config, custom_objects=stock_layers())
     for layer in model.layers:
         new = smaller.get_layer(layer.name)
         new.set_weights(

@@ -35,7 +35,7 @@ def test_a_stock_application_loses_channels_and_weights_and_still_trains(
     scores = dict(zip([t.name for t in targets], criteria.score("magnitude", model, targets)))
     cost = channels.CostModel(model, groups)
     plan = channels.select(
-        groups, channels.importance(groups, scores), target=0.3, cost=cost, budget="flops"
+        groups, channels.importance(model, groups, scores), target=0.3, cost=cost, budget="flops"
     )
     smaller = surgery.apply(model, plan)
     removed = 1 - metrics.flops(smaller)["flops"] / metrics.flops(model)["flops"]

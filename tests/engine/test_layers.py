@@ -28,15 +28,15 @@ def test_kernels_are_found_by_the_table(tiny_model):
 @pytest.mark.parametrize(
     "layer, reason",
     [
-        (
-            keras.layers.Conv2D(8, 3, padding="same", groups=2, name="grouped"),
-            "grouped is a grouped convolution",
-        ),
+        (keras.layers.Permute((2, 1, 3), name="perm"), "perm (Permute) is not understood"),
         (
             keras.layers.DepthwiseConv2D(3, padding="same", depth_multiplier=2, name="dw2"),
             "dw2 has depth_multiplier 2",
         ),
-        (keras.layers.LayerNormalization(name="ln"), "ln (LayerNormalization) is not understood"),
+        (
+            keras.layers.LayerNormalization(axis=[1, 2, 3], name="ln"),
+            "ln normalizes over axes [1, 2, 3]",
+        ),
     ],
 )
 def test_a_layer_the_table_refuses_keeps_its_channels_and_says_why(layer, reason):

@@ -73,7 +73,7 @@ def test_subclassed_models_are_refused_clearly():
         structure.trace(Net())
 
 
-def test_tensors_passed_as_keyword_arguments_and_channel_broadcasts_stay_fixed():
+def test_python_operators_couple_like_layers_and_channel_broadcasts_stay_fixed():
     inp = keras.Input((8, 8, 3))
     a = keras.layers.Conv2D(4, 1, name="a")(inp)
     b = keras.layers.Conv2D(4, 1, name="b")(inp)
@@ -83,5 +83,8 @@ def test_tensors_passed_as_keyword_arguments_and_channel_broadcasts_stay_fixed()
     x = keras.layers.GlobalAveragePooling2D()(x)
     model = keras.Model(inp, keras.layers.Dense(2, activation="softmax", name="predictions")(x))
     groups = structure.trace(model)
-    for producer in ("a", "b", "c", "gate"):
-        assert not _by_producer(groups, producer).prunable, producer
+    joined = _by_producer(groups, "a")
+    assert joined.prunable and joined is _by_producer(groups, "b")
+    for producer in ("c", "gate"):
+        group = _by_producer(groups, producer)
+        assert not group.prunable and "broadcasts across channels" in group.fixed_reason

@@ -67,7 +67,7 @@ class ChannelPruner(Pruner):
             )
             if model is self.original:
                 self._original_scores = scores
-        importance = channels.importance(groups, scores)
+        importance = channels.importance(model, groups, scores)
         if self.first_scores is None:
             self.first_scores = list(importance.values())
         cost = channels.CostModel(model, groups, self.times)
@@ -187,6 +187,6 @@ def _channels_removed(original, reduced) -> dict:
     out = {}
     for layer in reduced.layers:
         if layers.is_producer(layer):
-            before = original.get_layer(layer.name).kernel.shape[-1]
-            out[layer.name] = 1.0 - layer.kernel.shape[-1] / before
+            before = original.get_layer(layer.name).output_shape[-1]
+            out[layer.name] = 1.0 - layer.output_shape[-1] / before
     return out
