@@ -19,7 +19,7 @@ from prune_core.errors import Canceled, PruneError, ResultError, SpecError
 from prune_core.jobs import body, dispatcher, process
 from prune_core.jobs.store import JobStore
 from prune_core.measured import BEST_SCOPE, BEST_STRATEGY, DEFAULT_SPARSITIES
-from prune_core.recipe.options import options
+from prune_core.recipe.options import completed, options
 from prune_core.recipe.spec import CRITERIA, FIELDS, STRATEGIES, RunSpec, expand, parse_numbers
 from prune_core.results import profile as profiles
 from prune_core.results.run_result import RunResult
@@ -228,6 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
 def specs_from_args(args) -> list[RunSpec]:
     """Every recipe the command asks for, all validated before anything runs."""
     common = {f.name: getattr(args, f.name) for f in FIELDS if f.name not in _AMOUNT_FIELDS}
+    if args.command == "run":  # as the Python API completes a recipe
+        amount = (
+            {"threshold": args.threshold, "sparsity": None}
+            if args.threshold is not None
+            else {"sparsity": args.sparsity}
+        )
+        return [RunSpec.from_dict(completed({**common, "strategy": args.strategy, **amount}))]
     combined = common.get("then_sparsity") is not None
     for name, best in CLI_DEFAULTS.items():  # not given: the best, as the recipe allows it
         if common.get(name) is None:
@@ -235,13 +242,6 @@ def specs_from_args(args) -> list[RunSpec]:
     # the amount the recipe pins, if any (an N:M pattern on single weights): it is the default
     sparsity = options({**common, "combined": combined})["sparsity"]
     fixed = sparsity.value if sparsity.choices else None
-    if args.command == "run":
-        amount = (
-            {"threshold": args.threshold, "sparsity": None}
-            if args.threshold is not None
-            else {"sparsity": (fixed or 0.5) if args.sparsity is None else args.sparsity}
-        )
-        return [RunSpec.from_dict({**common, "strategy": args.strategy, **amount})]
     thresholds = parse_numbers(args.thresholds, "--thresholds") if args.thresholds else None
     sparsities = (
         [fixed]

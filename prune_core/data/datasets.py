@@ -166,4 +166,9 @@ def load(name: str, image_size: int = 32, seed: int = 0) -> Dataset:
         )
     if name.startswith("folder:"):
         return load_folder(name[len("folder:") :], image_size, seed)
+    if name.startswith("memory:"):
+        raise DataError(
+            f"{name} was data passed from Python (prune_core.prune); it has no files to "
+            "read again: rerun it from Python, or use folder:PATH"
+        )
     raise DataError(f"unknown dataset {name!r}")

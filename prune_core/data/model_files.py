@@ -201,6 +201,12 @@ def _check_activations(config: dict, filename: str) -> None:
             )
 
 
+def _built(config: dict) -> dict:
+    """The part of a `.keras` config that loading builds: a compiled model's `compile_config`
+    (loss, metrics, optimizer) is never read, since the tool loads with `compile=False`."""
+    return {k: v for k, v in config.items() if k != "compile_config"}
+
+
 def checked_config(path: Path, filename: str | None = None) -> dict:
     """The one check every model file passes before anything loads it — at upload, on the page and
     in the job: its weights all inside it, a config of bounded size, and every layer and object the
@@ -215,7 +221,7 @@ def checked_config(path: Path, filename: str | None = None) -> dict:
     if outputs is not None and not 1 <= outputs <= MAX_OUTPUTS:
         raise ModelError(f"{name} predicts {outputs:,} classes; a run takes 1 to {MAX_OUTPUTS:,}")
     layers = {id(layer) for layer in layers_of(config)}  # checked as layers, with their own words
-    for obj in _objects(config):
+    for obj in _objects(_built(config)):
         if id(obj) not in layers and obj is not config:
             _check_object(obj, name)
     _check_activations(config, name)
@@ -313,7 +319,7 @@ def check_config(config: dict, filename: str) -> None:
             if isinstance(config, dict)
             else f"{filename} does not hold a Keras model"
         )
-    for obj in _objects(config):
+    for obj in _objects(_built(config)):
         name = (
             (obj.get("config") or {}).get("name") if isinstance(obj.get("config"), dict) else None
         )

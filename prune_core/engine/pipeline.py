@@ -112,8 +112,21 @@ def run(
     should_cancel=lambda: False,
     model_path: Path | None = None,
 ) -> RunResult:
+    return run_keeping_model(spec, root, on_progress, should_cancel, model_path)[0]
+
+
+def run_keeping_model(
+    spec,
+    root: Path | None = None,
+    on_progress=lambda p: None,
+    should_cancel=lambda: False,
+    model_path: Path | None = None,
+    dataset=None,
+):
+    """(`run`'s result, the pruned model). `dataset`: arrays already in memory
+    (`prune_core.prune`), for a `memory:` recipe."""
     started = time.perf_counter()
-    dataset, user_model = check(spec)
+    dataset, user_model = check(spec, dataset)
     baseline, dense, cached = baseline_for(
         spec, dataset, user_model, root, on_progress, should_cancel
     )
@@ -216,4 +229,4 @@ def run(
             export(model, spec, dataset, root, on_progress, reference=baseline)
         )
         check_cancel(should_cancel)
-    return result
+    return result, model

@@ -40,14 +40,15 @@ def _check_classes(model, dataset):
         )
 
 
-def check(spec):
+def check(spec, dataset=None):
     """Everything that can be refused before any training: data, a user's model file, the schedule
-    against the fine-tune steps. Returns (dataset, the user's model or None)."""
+    against the fine-tune steps. Returns (dataset, the user's model or None). `dataset`: arrays
+    already in memory (the Python API), instead of the recipe's named dataset."""
     model, pruning = spec.baseline.model, spec.pruning
     user_model = (
         models.load_user_model(model[len("file:") :]) if model.startswith("file:") else None
     )
-    dataset = resolve_dataset(spec, user_model)
+    dataset = dataset if dataset is not None else resolve_dataset(spec, user_model)
     if user_model is not None:
         _check_classes(user_model, dataset)
         if not criteria.find_targets(

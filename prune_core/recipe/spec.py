@@ -66,7 +66,9 @@ class BaselineSpec:
     model: str = option(
         "efficientnet-compact", "efficientnet-compact | efficientnet-b0 | tiny-cnn | file:PATH"
     )
-    dataset: str = option("digits", "digits | cifar10 | synthetic | folder:PATH")
+    dataset: str = option(
+        "digits", "digits | cifar10 | synthetic | folder:PATH (memory:NAME: arrays from Python)"
+    )
     weights: str = option("none", "none | imagenet | file:PATH (efficientnet-b0)")
     image_size: int = option(32, "input size in pixels (square; a model file fixes its own)")
     baseline_epochs: int = option(
@@ -75,7 +77,7 @@ class BaselineSpec:
 
     def __post_init__(self):
         _check_prefixed(self.model, MODELS, ("file:",), "model")
-        _check_prefixed(self.dataset, DATASETS, ("folder:",), "dataset")
+        _check_prefixed(self.dataset, DATASETS, ("folder:", "memory:"), "dataset")
         _check_prefixed(self.weights, WEIGHTS, ("file:",), "weights")
         _check_int("baseline_epochs", self.baseline_epochs, 1, MAX_EPOCHS)
         _check_int("image_size", self.image_size, 8, MAX_IMAGE_SIZE)

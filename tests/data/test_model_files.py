@@ -165,3 +165,16 @@ def test_every_layer_type_the_engine_knows_is_allowed():
 def test_odd_paths_are_one_clear_line(odd):
     with pytest.raises(ModelError, match="cannot be read|does not exist"):
         models.load_user_model(odd)
+
+
+def test_a_compiled_model_loads_its_loss_and_optimizer_are_never_read(tmp_path):
+    """Users save compiled models; the tool loads with compile=False, so the compile config (a
+    loss object, metrics) is not checked, and not built."""
+    inp = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, name="c")(inp)
+    model = keras.Model(inp, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)))
+    model.compile("adam", keras.losses.SparseCategoricalCrossentropy(from_logits=True), ["acc"])
+    path = tmp_path / "compiled.keras"
+    model.save(str(path))
+    loaded = models.load_user_model(str(path))
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in model.layers]
