@@ -80,10 +80,11 @@ left, right = st.columns(2)
 with left:
     st.subheader("Model and data")
     model, dataset = ui.model_and_data_inputs()
+    pixels = ui.pixels_input(model)
     if missing := ui.missing_input(model, dataset):
         st.info(missing)
         problems.append("files")
-    elif not ui.show_what_was_read(model, dataset):
+    elif not ui.show_what_was_read(model, dataset, pixels=pixels):
         problems.append("files")
     st.subheader("Strategy")
     form.radio("Granularity", opts, "granularity", help=PAGE_HELP["granularity"])
@@ -207,7 +208,7 @@ with left:
             help=HELP["regrow_every"],
             at=r2,
         )
-    common = form.batch_recipe(opts, state, model, dataset)
+    common = {**form.batch_recipe(opts, state, model, dataset), "pixels": pixels}
     tfmot, notes = form.reference_run(opts, prefer) if "tfmot" in strategies else (None, [])
     for note in notes:
         st.caption(note)

@@ -42,6 +42,7 @@ simple = (
 c1, c2 = st.columns([1, 2])
 with c1:
     model, dataset = ui.model_and_data_inputs("explore_")
+    pixels = ui.pixels_input(model, "explore_")
 CRITERIA_HELP = (
     "magnitude |w|; gradient |∂L/∂w|; taylor |w·∂L/∂w|; fisher ½·F·w²; wanda |w|·‖input‖; "
     "random, the baseline every criterion must beat."
@@ -57,10 +58,10 @@ else:
 if missing := ui.missing_input(model, dataset):
     st.info(missing)
     st.stop()
-if not ui.show_what_was_read(model, dataset, c1):
+if not ui.show_what_was_read(model, dataset, c1, pixels):
     st.stop()
 try:
-    base = RunSpec.of(model=model, dataset=dataset)
+    base = RunSpec.of(model=model, dataset=dataset, pixels=pixels)
 except PruneError as exc:
     st.error(ui.escape_md(str(exc).capitalize()))
     st.stop()

@@ -21,6 +21,7 @@ from prune_core.jobs.store import JobStore
 from prune_core.measured import BEST_SCOPE, BEST_STRATEGY, DEFAULT_SPARSITIES
 from prune_core.recipe.options import completed, options
 from prune_core.recipe.spec import CRITERIA, FIELDS, STRATEGIES, RunSpec, expand, parse_numbers
+from prune_core.results import diagnosis
 from prune_core.results import profile as profiles
 from prune_core.results.run_result import RunResult
 from prune_core.results.summary import run_summary
@@ -495,6 +496,10 @@ def main(argv=None) -> int:
                 if out is not None:  # written before it is reported
                     _write_line(out, result.to_dict())
                 printer.done(f"done in {duration_text(time.monotonic() - started)}")
+                for warning in diagnosis.warnings(
+                    result, preflight.class_count(spec.baseline.dataset)
+                ):
+                    print(f"warning: {warning}", file=sys.stderr, flush=True)
                 if args.json:
                     _write_line(sys.stdout, result.to_dict())
                 else:

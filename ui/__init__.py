@@ -20,6 +20,7 @@ from ui.inputs import (
     chosen_model_and_data,
     missing_input,
     model_and_data_inputs,
+    pixels_input,
     show_what_was_read,
 )
 from ui.links import open_selected
@@ -56,6 +57,7 @@ __all__ = [
     "chosen_model_and_data",
     "missing_input",
     "model_and_data_inputs",
+    "pixels_input",
     "show_what_was_read",
     "baseline_scores",
     "completed_frame",

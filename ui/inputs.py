@@ -13,6 +13,7 @@ from prune_core.data import preflight
 from prune_core.data.image_folders import MIN_PER_CLASS
 from prune_core.errors import PruneError
 from prune_core.learn.glossary import HELP
+from prune_core.recipe.spec import PIXEL_RANGES
 from prune_core.serving import access, limits, uploads
 from ui import access as ui_access
 from ui.session import store
@@ -82,6 +83,26 @@ def model_and_data_inputs(prefix: str = "", container=st) -> tuple[str, str]:
                 HELP["dataset_path"],
             )
     return model, dataset
+
+
+PIXELS_HELP = (
+    "The range of pixel values your model was trained on. Images are read as 0–255 and mapped "
+    "to it. A model that starts with a Rescaling layer usually takes 0–255."
+)
+
+
+def pixels_input(model: str, prefix: str = "", container=st) -> str:
+    """The pixel range a user's model file was trained on (a recipe field); built-in models take
+    0–255 and show nothing."""
+    if not model.startswith("file:"):
+        return PIXEL_RANGES[0]
+    return container.selectbox(
+        "Pixels it was trained on",
+        PIXEL_RANGES,
+        format_func=preflight.PIXEL_NAMES.get,
+        key=f"{prefix}pixels",
+        help=PIXELS_HELP,
+    )
 
 
 def _absolute(key: str) -> None:
@@ -225,11 +246,11 @@ def _stamp(name: str) -> float:
 
 
 @st.cache_data(max_entries=32, ttl=60, show_spinner=False)
-def _preflight(model: str, dataset: str, stamps: tuple) -> preflight.Preflight:
-    return preflight.check(model, dataset)
+def _preflight(model: str, dataset: str, pixels: str, stamps: tuple) -> preflight.Preflight:
+    return preflight.check(model, dataset, pixels)
 
 
-def show_what_was_read(model: str, dataset: str, container=st) -> bool:
+def show_what_was_read(model: str, dataset: str, container=st, pixels: str = "0-255") -> bool:
     """Beside the pickers: what the user's model file and image folder hold, or why they cannot be
     used (the jobs' own checks, and a class-count mismatch), before anything is queued. Returns
     whether they can."""
@@ -242,7 +263,7 @@ def show_what_was_read(model: str, dataset: str, container=st) -> bool:
     except PruneError as exc:
         container.error(escape_md(str(exc).capitalize()))
         return False
-    found = _preflight(model, dataset, (_stamp(model), _stamp(dataset)))
+    found = _preflight(model, dataset, pixels, (_stamp(model), _stamp(dataset)))
     for line in found.read:
         container.caption(f":material/check_circle: {escape_md(line)}")
     if found.problem:

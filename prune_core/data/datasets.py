@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -42,6 +42,28 @@ class Dataset:
 
     def steps_per_epoch(self, batch_size: int) -> int:
         return math.ceil(len(self.x_train) / batch_size)
+
+
+#: (scale, offset) mapping pixels 0–255 to each range a model may be trained on.
+PIXEL_MAPS = {"0-255": (1.0, 0.0), "0-1": (1 / 255.0, 0.0), "-1-1": (1 / 127.5, -1.0)}
+
+
+def in_range(dataset: Dataset, pixels: str) -> Dataset:
+    """`dataset` with its images mapped from 0–255 to the range a model takes (float32); the
+    dataset itself when that is 0–255."""
+    scale, offset = PIXEL_MAPS[pixels]
+    if (scale, offset) == (1.0, 0.0):
+        return dataset
+
+    def mapped(x):
+        return (x.astype(np.float32) * np.float32(scale) + np.float32(offset)).astype(np.float32)
+
+    return replace(
+        dataset,
+        x_train=mapped(dataset.x_train),
+        x_val=mapped(dataset.x_val),
+        x_test=mapped(dataset.x_test),
+    )
 
 
 def resize(images: np.ndarray, size: int) -> np.ndarray:

@@ -78,7 +78,11 @@ class Preflight:
     notes: list = field(default_factory=list)
 
 
-def check(model: str, dataset: str) -> Preflight:
+#: How a page names each pixel range (`recipe.spec.PIXEL_RANGES`).
+PIXEL_NAMES = {"0-255": "0–255", "0-1": "0–1", "-1-1": "−1–1"}
+
+
+def check(model: str, dataset: str, pixels: str = "0-255") -> Preflight:
     """A recipe's model and dataset names, read and checked together: a file a job would refuse,
     a model whose outputs do not match the classes or whose input takes no RGB images (the
     engine's own rules), and notes on image sizes and the pixel range the model is fed."""
@@ -111,12 +115,21 @@ def check(model: str, dataset: str) -> Preflight:
             f"The smallest images ({smallest[0]}×{smallest[1]}) are enlarged to the model's "
             f"{size}×{size} input; enlarged images carry no more detail."
         )
-    if not shape.scales_input:
+    given = PIXEL_NAMES.get(pixels, pixels)
+    if shape.scales_input:
+        read.append(f"Pixels: {given}; the model scales its own input (its first layers do)")
+    else:
+        read.append(f"Pixels: {given}, as chosen; the model has no scaling layer of its own")
+    if not shape.scales_input and pixels == "0-255":
         notes.append(
             "The model has no Rescaling or Normalization layer before its first convolution, "
-            "and runs feed it pixels 0–255. If it was trained on 0–1 or −1–1 inputs, its "
-            "accuracy will be near chance: add keras.layers.Rescaling(1/255) (or your "
-            "preprocessing) as its first layer and save it again."
+            "and is given pixels 0–255. If it was trained on 0–1 or −1–1 inputs, choose that "
+            'range under "Pixels it was trained on"; otherwise its accuracy will be near chance.'
+        )
+    elif shape.scales_input and pixels != "0-255":
+        notes.append(
+            f"The model scales its own input, which usually means it takes pixels 0–255; it will "
+            f"be given {given}. Choose 0–255 unless it was trained that way."
         )
     return Preflight(read, None, notes)
 

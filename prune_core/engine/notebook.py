@@ -26,6 +26,7 @@ from prune_core.errors import DataError, ModelError, SpecError
 from prune_core.progress import Progress
 from prune_core.recipe.options import completed
 from prune_core.recipe.spec import RunSpec
+from prune_core.results import diagnosis
 from prune_core.results.run_result import RunResult
 
 
@@ -36,6 +37,8 @@ class Pruned:
 
     model: object
     result: RunResult
+    #: what the numbers say went wrong (a dense model at chance, a collapse), in plain sentences
+    warnings: tuple = ()
 
     def write_jsonl(self, path) -> Path:
         """Append the result as one JSON line, for `python -m prune_core import PATH`."""
@@ -174,7 +177,7 @@ def prune(
         model_path=paths.runs_dir(root) / f"notebook-{path.stem}-{_digest(spec.to_json())}.keras",
         dataset=dataset,
     )
-    return Pruned(pruned, result)
+    return Pruned(pruned, result, tuple(diagnosis.warnings(result, dataset.num_classes)))
 
 
 __all__ = ["prune", "Pruned", "Progress", "dataset_of"]

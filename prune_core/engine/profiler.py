@@ -70,6 +70,8 @@ def _cache_file(
             spec.pruning.prune_depthwise,
             spec.training.seed,
         ]
+        # the data a file model is measured on (left out at 0–255: the keys from before)
+        + ([spec.baseline.pixels] if spec.baseline.pixels != "0-255" else [])
     )
     return (
         paths.profiles_dir(root)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from prune_core.data.datasets import in_range
 from prune_core.engine import baselines, criteria, datasets, models
 from prune_core.errors import ModelError
 from prune_core.recipe.regrowth import RigL
@@ -25,11 +26,13 @@ def calibration_set(spec, dataset) -> criteria.Calibration:
 
 
 def resolve_dataset(spec, baseline=None):
-    """The recipe's dataset at the model's input size (a user's file fixes its own size)."""
+    """The recipe's dataset at the model's input size (a user's file fixes its own size), its
+    pixels in the range the model was trained on."""
     size = spec.baseline.image_size
     if baseline is not None and spec.baseline.model.startswith("file:"):
         size = int(baseline.input_shape[1])
-    return datasets.load(spec.baseline.dataset, size, spec.training.seed)
+    loaded = datasets.load(spec.baseline.dataset, size, spec.training.seed)
+    return in_range(loaded, spec.baseline.pixels)
 
 
 def _check_classes(model, dataset):

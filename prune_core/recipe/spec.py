@@ -52,6 +52,8 @@ from prune_core.recipe.pruning import (
 from prune_core.recipe.schedules import SCHEDULE_KINDS, Schedule
 
 MODELS = ("efficientnet-compact", "efficientnet-b0", "tiny-cnn")
+#: The pixel range a model was trained on; images are read as 0–255 and mapped to it.
+PIXEL_RANGES = ("0-255", "0-1", "-1-1")
 DATASETS = ("digits", "cifar10", "synthetic")
 WEIGHTS = ("none", "imagenet")
 #: Deployable exports measured after a run ("tflite": float, sparse and int8 TFLite + LiteRT
@@ -74,6 +76,12 @@ class BaselineSpec:
     baseline_epochs: int = option(
         40, "epochs to train the dense baseline (trained once, then cached)"
     )
+    pixels: str = option(
+        "0-255",
+        "the pixel range a model file was trained on; images are mapped to it (write "
+        "--pixels=-1-1; the built-in models take 0-255)",
+        PIXEL_RANGES,
+    )
 
     def __post_init__(self):
         _check_prefixed(self.model, MODELS, ("file:",), "model")
@@ -81,6 +89,14 @@ class BaselineSpec:
         _check_prefixed(self.weights, WEIGHTS, ("file:",), "weights")
         _check_int("baseline_epochs", self.baseline_epochs, 1, MAX_EPOCHS)
         _check_int("image_size", self.image_size, 8, MAX_IMAGE_SIZE)
+        _check_choice(self.pixels, PIXEL_RANGES, "pixel range")
+        if self.pixels != PIXEL_RANGES[0] and not self.model.startswith("file:"):
+            raise SpecError(
+                "the built-in models scale their own input and take pixels 0-255: a pixel range "
+                "applies to a model file only"
+            )
+        if self.pixels != PIXEL_RANGES[0] and self.dataset.startswith("memory:"):
+            raise SpecError("data passed from Python goes to the model as given: scale it yourself")
         if self.model.startswith("file:"):  # a model file is taken as trained, at its own size
             defaults = {f.name: f.default for f in fields(self)}
             if self.baseline_epochs != defaults["baseline_epochs"]:
@@ -239,6 +255,8 @@ class RunSpec:
             "seed": self.training.seed,
             "batch_size": self.training.batch_size,
         }
+        if parts["pixels"] == PIXEL_RANGES[0]:  # the keys of every cache before the field existed
+            del parts["pixels"]
         return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
     def label(self) -> str:
@@ -264,6 +282,8 @@ class RunSpec:
             if isinstance(value, bool):
                 if value:
                     parts.append(f.flag)
+            elif str(value).startswith("-"):  # argparse would read "-1-1" as an option
+                parts.append(f"{f.flag}={value}")
             else:
                 parts.append(f"{f.flag} {value}")
         return " ".join(parts)

@@ -19,11 +19,18 @@ def warnings(result: RunResult, classes: int | None) -> list[str]:
     ceiling = 1.0 / classes + AT_CHANCE * (1 - 1.0 / classes) if classes else None
     dense = result.dense.top1
     if ceiling is not None and dense <= ceiling:
+        own = result.spec.baseline.model.startswith("file:")
+        pixels = result.spec.baseline.pixels.replace("-1-1", "−1–1").replace("-", "–")
         out.append(
             f"The dense baseline itself is at chance (top-1 {dense:.3f} with {classes} classes): "
-            "the model did not learn these data, so pruning has nothing to keep. A model of your "
-            "own receives pixels 0–255; check that it expects that range and that its classes are "
-            "the folder's sub-folders, in alphabetical order."
+            "the model did not learn these data, so pruning has nothing to keep."
+            + (
+                f" Your model was given pixels {pixels}: check that it was trained on that range "
+                "(the recipe's pixel range) and that its classes are the folder's sub-folders, "
+                "in alphabetical order."
+                if own
+                else ""
+            )
         )
     elif ceiling is not None and result.top1 <= ceiling:
         out.append(

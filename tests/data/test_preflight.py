@@ -39,11 +39,17 @@ def test_a_model_and_a_folder_that_fit_are_read_and_accepted(three_class_model, 
     assert found.read == [
         "Model: three_way · 4 layers · input 24×24×3 · 3 outputs",
         "Images: 3 classes · 36 images · 12–12 per class · smallest 20×12",
+        "Pixels: 0–255, as chosen; the model has no scaling layer of its own",
     ]
     # notes that do not stop a run but explain a poor one
     enlarged, pixels = found.notes
     assert "smallest images (20×12) are enlarged to the model's 24×24 input" in enlarged
     assert "no Rescaling or Normalization layer" in pixels and "pixels 0–255" in pixels
+    assert 'choose that range under "Pixels it was trained on"' in pixels
+    # the range it was trained on, chosen: no note, and the summary says what it gets
+    chosen = preflight.check(f"file:{three_class_model}", f"folder:{folder}", "-1-1")
+    assert chosen.read[-1] == "Pixels: −1–1, as chosen; the model has no scaling layer of its own"
+    assert len(chosen.notes) == 1 and "enlarged" in chosen.notes[0]
 
 
 def test_a_model_that_rescales_its_input_gets_no_pixel_range_note(tmp_path):
@@ -56,7 +62,10 @@ def test_a_model_that_rescales_its_input_gets_no_pixel_range_note(tmp_path):
     path = tmp_path / "scaled.keras"
     keras.Model(inputs, outputs).save(path)
     assert preflight.read_model(str(path)).scales_input
-    assert preflight.check(f"file:{path}", "digits").notes == []
+    found = preflight.check(f"file:{path}", "digits")
+    assert found.notes == [] and found.read[-1].startswith("Pixels: 0–255; the model scales its")
+    (unusual,) = preflight.check(f"file:{path}", "digits", "0-1").notes
+    assert "usually means it takes pixels 0–255; it will be given 0–1" in unusual
 
 
 def test_a_model_that_takes_no_rgb_images_is_refused_before_queueing(tmp_path):
