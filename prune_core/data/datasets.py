@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from prune_core.data import image_folders
+from prune_core.data.folder_images import FolderImages
 from prune_core.errors import DataError
 
 TEST_FRACTION = 0.2
@@ -56,6 +57,8 @@ def in_range(dataset: Dataset, pixels: str) -> Dataset:
         return dataset
 
     def mapped(x):
+        if isinstance(x, FolderImages):  # mapped as each batch is decoded
+            return x.mapped(scale, offset)
         return (x.astype(np.float32) * np.float32(scale) + np.float32(offset)).astype(np.float32)
 
     return replace(
@@ -145,8 +148,18 @@ def load_folder(path: str, image_size: int, seed: int) -> Dataset:
     """One sub-folder per class, listed and checked by `prune_core.data.image_folders` (the page
     runs the same checks before queueing)."""
     folder = image_folders.scan(path)
-    xs, ys = image_folders.load(folder, image_size)
-    return split(f"folder:{path}", xs, ys, list(folder.classes), seed)
+    image_folders.verify(folder)  # every image decoded once, none kept: a bad file fails here
+    labels = np.array([label for _, label in folder.files], dtype=np.int64)
+    # the split of the file indices: the same as splitting the decoded images (it depends only
+    # on the labels and the seed); the images are decoded batch by batch as a run reads them
+    parts = split(f"folder:{path}", np.arange(len(labels)), labels, list(folder.classes), seed)
+    images = FolderImages(folder.root, tuple(p for p, _ in folder.files), image_size)
+    return replace(
+        parts,
+        x_train=images.subset(parts.x_train),
+        x_val=images.subset(parts.x_val),
+        x_test=images.subset(parts.x_test),
+    )
 
 
 def check_folder(path: str) -> image_folders.ImageFolder:

@@ -139,26 +139,32 @@ def verify(
     return min(sizes, key=lambda s: s[0] * s[1]), max(sizes, key=lambda s: s[0] * s[1])
 
 
+def decode(path: Path, root: Path, image_size: int, max_pixels: int = MAX_PIXELS) -> np.ndarray:
+    """One image as uint8 (S, S, 3), converted to RGB and resized bilinearly: the one decoding every
+    run uses, whether a folder is read whole or batch by batch."""
+    from PIL import Image
+
+    image = _open(path, root, max_pixels)
+    try:
+        rgb = image.convert("RGB")
+        if rgb.size != (image_size, image_size):
+            rgb = rgb.resize((image_size, image_size), Image.BILINEAR)
+        return np.asarray(rgb)
+    except Exception as exc:  # noqa: BLE001
+        raise DataError(
+            f"{path.relative_to(root)} is not a readable image ({type(exc).__name__})"
+        ) from None
+    finally:
+        image.close()
+
+
 def load(
     folder: ImageFolder, image_size: int, max_pixels: int = MAX_PIXELS
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(uint8 images (N, S, S, 3) resized bilinearly, integer labels)."""
-    from PIL import Image
-
+    """(uint8 images (N, S, S, 3) resized bilinearly, integer labels), all in memory."""
     xs = np.empty((len(folder.files), image_size, image_size, 3), dtype=np.uint8)
     ys = np.empty(len(folder.files), dtype=np.int64)
     for i, (path, label) in enumerate(folder.files):
-        image = _open(path, folder.root, max_pixels)
-        try:
-            rgb = image.convert("RGB")
-            if rgb.size != (image_size, image_size):
-                rgb = rgb.resize((image_size, image_size), Image.BILINEAR)
-            xs[i] = np.asarray(rgb)
-        except Exception as exc:  # noqa: BLE001
-            raise DataError(
-                f"{path.relative_to(folder.root)} is not a readable image ({type(exc).__name__})"
-            ) from None
-        finally:
-            image.close()
+        xs[i] = decode(path, folder.root, image_size, max_pixels)
         ys[i] = label
     return xs, ys

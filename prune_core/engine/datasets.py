@@ -1,5 +1,6 @@
 """Datasets that come through Keras: `cifar10` downloads with `keras.datasets` (online only); every
-other name is read by `prune_core.data.datasets` without Keras."""
+other name is read by `prune_core.data.datasets` without Keras. And the one `tf.data` pipeline
+that feeds training and evaluation, batch by batch, from arrays or an image folder alike."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import numpy as np
 
 from prune_core.data import datasets
 from prune_core.data.datasets import Dataset, resize, split
-from prune_core.engine.keras_env import keras
+from prune_core.engine.keras_env import keras, tf
 from prune_core.errors import DataError
 
 
@@ -44,3 +45,36 @@ def load_cifar10(image_size: int, seed: int) -> Dataset:
         "truck",
     ]
     return split("cifar10", resize(x, image_size) if image_size != 32 else x, y, names, seed)
+
+
+def epoch_orders(n: int, seed: int):
+    """Each epoch's order of `n` examples, as an iterator of index arrays: tf.data's seeded
+    reshuffle (the order training has always used, `Dataset.shuffle` over n elements)."""
+    order = tf.data.Dataset.range(n).shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    while True:
+        yield np.fromiter(order.as_numpy_iterator(), dtype=np.int64, count=n)
+
+
+def batches(x, y, order: np.ndarray, batch_size: int, first: int = 0):
+    """(images, labels) batches of `x[order]`, from batch `first` on: gathered (or, for a folder,
+    decoded) a batch at a time, in parallel and ahead of the model, in order. Memory follows the
+    batch, never the dataset."""
+    count = -(-len(order) // batch_size)
+    labels = np.asarray(y, dtype=np.int32)
+    dtype = tf.as_dtype(np.dtype(x.dtype))
+
+    def load(b):
+        idx = order[b * batch_size : (b + 1) * batch_size]
+        return x[idx], labels[idx]
+
+    def loaded(b):
+        images, ys = tf.numpy_function(load, [b], [dtype, tf.int32], stateful=False)
+        images.set_shape((None,) + tuple(x.shape[1:]))
+        ys.set_shape((None,))
+        return images, ys
+
+    return (
+        tf.data.Dataset.range(first, count)
+        .map(loaded, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        .prefetch(2)
+    )

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from prune_core.engine import metrics
 from prune_core.engine.keras_env import native_convolutions, tf
 from prune_core.errors import SpecError
 from prune_core.results.deployment import FORMAT, Deployment
@@ -182,9 +183,7 @@ def export_all(
                 str(path), include_optimizer=False
             )
         formats[key] = _sizes(path.read_bytes())
-    keras_classes = np.argmax(
-        model.predict(dataset.x_test.astype(np.float32), verbose=0, batch_size=256), axis=-1
-    )
+    keras_classes = metrics.predicted_classes(model, dataset.x_test)
     rng = np.random.default_rng(seed)
     calibration = dataset.x_train[rng.permutation(len(dataset.x_train))[:representative]]
     shape = tuple(model.input_shape[1:])

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from prune_core.engine import layers
+from prune_core.engine import datasets, layers
 from prune_core.engine.keras_env import tf
 from prune_core.engine.models import outputs_logits
 from prune_core.timing import Comparison, Timing, time_alternating, time_calls
@@ -26,17 +26,28 @@ def evaluator(model, x: np.ndarray, y: np.ndarray, batch_size: int = 256):
     """A zero-argument call returning {top1, top5, loss} of `model` on (x, y) as its weights are
     now. Traced once: a profile evaluates the same model hundreds of times with different
     weights."""
-    infer = tf.function(lambda b: model(b, training=False))
+    infer = tf.function(lambda b: model(tf.cast(b, tf.float32), training=False))
     from_logits = outputs_logits(model)
-    batches = [
-        (tf.convert_to_tensor(x[s : s + batch_size], tf.float32), y[s : s + batch_size])
-        for s in range(0, len(x), batch_size)
-    ]
+    if isinstance(x, np.ndarray):  # kept as given (uint8 stays uint8), cast a batch at a time
+        held = [
+            (tf.convert_to_tensor(x[s : s + batch_size]), y[s : s + batch_size])
+            for s in range(0, len(x), batch_size)
+        ]
+
+        def stream():
+            return held
+    else:  # an image folder: decoded batch by batch on every call, never held
+
+        def stream():
+            return (
+                (images, labels.numpy())
+                for images, labels in datasets.batches(x, y, np.arange(len(x)), batch_size)
+            )
 
     def evaluate() -> dict:
         top1 = top5 = 0
         loss = 0.0
-        for images, labels in batches:
+        for images, labels in stream():
             out = infer(images).numpy().astype(np.float64)
             if from_logits:
                 out = out - out.max(axis=1, keepdims=True)
@@ -51,6 +62,18 @@ def evaluator(model, x: np.ndarray, y: np.ndarray, batch_size: int = 256):
         return {"top1": top1 / n, "top5": top5 / n, "loss": loss / n}
 
     return evaluate
+
+
+def predicted_classes(model, x, batch_size: int = 256) -> np.ndarray:
+    """The class each image is given, a batch at a time (a folder is decoded as it goes)."""
+    infer = tf.function(lambda b: model(tf.cast(b, tf.float32), training=False))
+    labels = np.zeros(len(x), np.int32)
+    return np.concatenate(
+        [
+            np.argmax(infer(images).numpy(), axis=-1)
+            for images, _ in datasets.batches(x, labels, np.arange(len(x)), batch_size)
+        ]
+    )
 
 
 def accuracy(model, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from prune_core.engine.datasets import batches, epoch_orders
 from prune_core.engine.keras_env import keras, tf
 from prune_core.engine.models import outputs_logits
 from prune_core.progress import CancelFn, Progress, ProgressFn, check_cancel, ignore, never
@@ -116,24 +117,20 @@ class Trainer:
         steps_per_epoch = -(-len(x) // batch_size)
         total = epochs * steps_per_epoch
         last_step = total if last_step is None else min(last_step, total)
-        data = (
-            tf.data.Dataset.from_tensor_slices((x, y))
-            .shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-            .batch(batch_size)
-            .prefetch(2)
-        )
+        orders = epoch_orders(len(x), seed)  # every epoch drawn, so a segment sees the same order
         history, step = [], 0
         for epoch in range(epochs):
+            order = next(orders)
             if step + steps_per_epoch < first_step:
-                for _ in data:  # keep the shuffle sequence of an uninterrupted run
-                    pass
                 step += steps_per_epoch
                 continue
+            skipped = max(0, first_step - 1 - step)  # this epoch's batches before the segment
+            step += skipped
             start, losses, accs = time.perf_counter(), [], []
-            for xb, yb in data:
+            for xb, yb in batches(x, y, order, batch_size, first=skipped):
                 step += 1
-                if step < first_step or step > last_step:
-                    continue
+                if step > last_step:
+                    break
                 check_cancel(should_cancel)
                 before_step(step)
                 loss, acc = self._step(xb, yb)
