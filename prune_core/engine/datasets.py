@@ -55,26 +55,48 @@ def epoch_orders(n: int, seed: int):
         yield np.fromiter(order.as_numpy_iterator(), dtype=np.int64, count=n)
 
 
+class Feed:
+    """Images and labels as the pipeline reads them: arrays in memory are copied into TensorFlow
+    once and gathered a batch at a time in the graph; an image folder is decoded a batch at a
+    time (Pillow, in `tf.numpy_function`), in parallel and ahead of the model, in order."""
+
+    def __init__(self, x, y):
+        self.x, self.labels = x, np.asarray(y, dtype=np.int32)
+        self.held = isinstance(x, np.ndarray)
+        if self.held:
+            self._images, self._labels = tf.constant(x), tf.constant(self.labels)
+
+    def batches(self, order: np.ndarray, batch_size: int, first: int = 0):
+        """(images, labels) batches of the examples at `order`, from batch `first` on. Memory
+        follows the batch, never the dataset (beyond arrays already held)."""
+        count = -(-len(order) // batch_size)
+        steps = tf.data.Dataset.range(first, count)
+        if self.held:
+            order_t = tf.constant(order)
+
+            def gathered(b):
+                idx = order_t[b * batch_size : (b + 1) * batch_size]
+                return tf.gather(self._images, idx), tf.gather(self._labels, idx)
+
+            return steps.map(gathered).prefetch(2)
+        x, labels = self.x, self.labels
+        dtype = tf.as_dtype(np.dtype(x.dtype))
+
+        def load(b):
+            idx = order[b * batch_size : (b + 1) * batch_size]
+            return x[idx], labels[idx]
+
+        def loaded(b):
+            images, ys = tf.numpy_function(load, [b], [dtype, tf.int32], stateful=False)
+            images.set_shape((None,) + tuple(x.shape[1:]))
+            ys.set_shape((None,))
+            return images, ys
+
+        return steps.map(loaded, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True).prefetch(
+            2
+        )
+
+
 def batches(x, y, order: np.ndarray, batch_size: int, first: int = 0):
-    """(images, labels) batches of `x[order]`, from batch `first` on: gathered (or, for a folder,
-    decoded) a batch at a time, in parallel and ahead of the model, in order. Memory follows the
-    batch, never the dataset."""
-    count = -(-len(order) // batch_size)
-    labels = np.asarray(y, dtype=np.int32)
-    dtype = tf.as_dtype(np.dtype(x.dtype))
-
-    def load(b):
-        idx = order[b * batch_size : (b + 1) * batch_size]
-        return x[idx], labels[idx]
-
-    def loaded(b):
-        images, ys = tf.numpy_function(load, [b], [dtype, tf.int32], stateful=False)
-        images.set_shape((None,) + tuple(x.shape[1:]))
-        ys.set_shape((None,))
-        return images, ys
-
-    return (
-        tf.data.Dataset.range(first, count)
-        .map(loaded, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        .prefetch(2)
-    )
+    """`Feed(x, y).batches(order, batch_size, first)`, for one pass."""
+    return Feed(x, y).batches(order, batch_size, first)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from prune_core.engine.datasets import batches, epoch_orders
+from prune_core.engine.datasets import Feed, epoch_orders
 from prune_core.engine.keras_env import keras, tf
 from prune_core.engine.models import outputs_logits
 from prune_core.progress import CancelFn, Progress, ProgressFn, check_cancel, ignore, never
@@ -117,6 +117,7 @@ class Trainer:
         steps_per_epoch = -(-len(x) // batch_size)
         total = epochs * steps_per_epoch
         last_step = total if last_step is None else min(last_step, total)
+        feed = Feed(x, y)
         orders = epoch_orders(len(x), seed)  # every epoch drawn, so a segment sees the same order
         history, step = [], 0
         for epoch in range(epochs):
@@ -127,7 +128,7 @@ class Trainer:
             skipped = max(0, first_step - 1 - step)  # this epoch's batches before the segment
             step += skipped
             start, losses, accs = time.perf_counter(), [], []
-            for xb, yb in batches(x, y, order, batch_size, first=skipped):
+            for xb, yb in feed.batches(order, batch_size, first=skipped):
                 step += 1
                 if step > last_step:
                     break
