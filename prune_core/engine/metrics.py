@@ -21,11 +21,21 @@ from prune_core.engine.keras_env import tf
 from prune_core.engine.models import outputs_logits
 from prune_core.timing import Comparison, Timing, time_alternating, time_calls
 
+#: Evaluation batches hold at most this many input values (32 MB as float32): 256 images at 32 px,
+#: 55 at 224 px, so a large input's batch (and its activations) does not grow the peak memory.
+EVAL_VALUES = 2**23
 
-def evaluator(model, x: np.ndarray, y: np.ndarray, batch_size: int = 256):
+
+def eval_batch(x) -> int:
+    """Images per evaluation batch for inputs shaped like `x`."""
+    return int(max(1, min(256, EVAL_VALUES // int(np.prod(x.shape[1:])))))
+
+
+def evaluator(model, x: np.ndarray, y: np.ndarray, batch_size: int | None = None):
     """A zero-argument call returning {top1, top5, loss} of `model` on (x, y) as its weights are
     now. Traced once: a profile evaluates the same model hundreds of times with different
     weights."""
+    batch_size = batch_size or eval_batch(x)
     infer = tf.function(lambda b: model(tf.cast(b, tf.float32), training=False))
     from_logits = outputs_logits(model)
     if isinstance(x, np.ndarray):  # kept as given (uint8 stays uint8), cast a batch at a time
@@ -64,8 +74,9 @@ def evaluator(model, x: np.ndarray, y: np.ndarray, batch_size: int = 256):
     return evaluate
 
 
-def predicted_classes(model, x, batch_size: int = 256) -> np.ndarray:
+def predicted_classes(model, x, batch_size: int | None = None) -> np.ndarray:
     """The class each image is given, a batch at a time (a folder is decoded as it goes)."""
+    batch_size = batch_size or eval_batch(x)
     infer = tf.function(lambda b: model(tf.cast(b, tf.float32), training=False))
     labels = np.zeros(len(x), np.int32)
     return np.concatenate(
@@ -76,7 +87,7 @@ def predicted_classes(model, x, batch_size: int = 256) -> np.ndarray:
     )
 
 
-def accuracy(model, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict:
+def accuracy(model, x: np.ndarray, y: np.ndarray, batch_size: int | None = None) -> dict:
     """Top-1 and top-5 accuracy (top-5 is 1.0 when there are five classes or fewer)."""
     measured = evaluator(model, x, y, batch_size)()
     return {"top1": measured["top1"], "top5": measured["top5"]}
