@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from prune_core.data.datasets import in_range
-from prune_core.engine import baselines, criteria, datasets, models
+from prune_core.engine import baselines, criteria, datasets, models, structure
 from prune_core.errors import ModelError
 from prune_core.recipe.regrowth import RigL
 
@@ -58,6 +58,10 @@ def check(spec, dataset=None):
             user_model, prune_head=pruning.prune_head, prune_depthwise=pruning.prune_depthwise
         ):
             raise ModelError("the model has no Conv2D or Dense kernel that this recipe may prune")
+        if pruning.granularity == "structured" and (
+            why := structure.unprunable(structure.trace(user_model))
+        ):
+            raise ModelError(why)
     steps_per_epoch = dataset.steps_per_epoch(spec.training.batch_size)
     spec.schedule.validate_for(spec.training.fine_tune_epochs * steps_per_epoch, steps_per_epoch)
     rigl = RigL.of(pruning)

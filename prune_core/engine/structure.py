@@ -277,6 +277,23 @@ def trace(model) -> list[Group]:
     return sorted(groups.values(), key=lambda g: g.id)
 
 
+def unprunable(groups, shown: int = 3) -> str | None:
+    """Why no channel of the model can be removed, naming the layers that hold most channels
+    back, and that single weights still can; None when some group can be pruned."""
+    if any(g.prunable for g in groups):
+        return None
+    reasons: dict = {}
+    for g in groups:
+        if g.fixed_reason and g.fixed_reason not in ("model input", "model output"):
+            reasons[g.fixed_reason] = reasons.get(g.fixed_reason, 0) + g.size
+    named = sorted(reasons, key=lambda r: -reasons[r])[:shown]
+    return (
+        "no channel of this model can be removed structurally"
+        + (f" ({'; '.join(named)})" if named else "")
+        + "; single weights can still be pruned (granularity unstructured)"
+    )
+
+
 def layer_roles(groups) -> dict:
     """layer name → {"out": group, "in": (group, kind)} for every layer a group touches."""
     roles: dict = {}

@@ -244,3 +244,27 @@ def test_a_nested_backbone_is_unfolded_into_one_graph(tmp_path):
     x = np.random.default_rng(0).uniform(0, 255, (2, 12, 12, 3)).astype(np.float32)
     np.testing.assert_allclose(flat(x).numpy(), model(x).numpy(), atol=1e-5)
     assert next(g for g in structure.trace(flat) if "b_conv" in g.producers).prunable
+
+
+def test_a_model_with_no_removable_channel_is_refused_before_any_work(tmp_path):
+    from prune_core.engine import run_inputs
+    from prune_core.errors import ModelError
+    from prune_core.recipe.spec import RunSpec
+    from tests.conftest import tiny_with_file
+
+    inp = keras.Input((16, 16, 3))
+    a = L.Conv2D(4, 3, padding="same", name="a")(inp)
+    b = L.Conv2D(4, 3, padding="same", name="b")(inp)
+    x = L.Concatenate(name="joined")([a, b])
+    x = L.Reshape((256, 5), name="swap")(L.Conv2D(5, 1, name="c")(x))
+    model = keras.Model(inp, L.Dense(3, name="predictions")(L.GlobalAveragePooling1D()(x)))
+    path = tmp_path / "knotted.h5"
+    model.save(path)
+    recipe = {**tiny_with_file(path), "granularity": "structured", "sparsity": 0.3}
+    with pytest.raises(ModelError) as refused:
+        run_inputs.check(RunSpec.of(**recipe))
+    said = str(refused.value)
+    assert said.startswith("no channel of this model can be removed structurally (")
+    assert "joined (Concatenate)" in said and "swap (Reshape) mixes channels" in said
+    assert said.endswith("single weights can still be pruned (granularity unstructured)")
+    run_inputs.check(RunSpec.of(**{**recipe, "granularity": "unstructured"}))  # accepted

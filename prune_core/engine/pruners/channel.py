@@ -52,8 +52,8 @@ class ChannelPruner(Pruner):
 
     def prune(self, model, amount=None, step=0, *, threshold=None):
         groups = structure.trace(model)
-        if not any(g.prunable for g in groups):
-            raise SpecError("this model has no channel group that can be removed structurally")
+        if why := structure.unprunable(groups):
+            raise SpecError(why)
         targets = criteria.find_targets(model, prune_head=True, prune_depthwise=True)
         if model is self.original and getattr(self, "_original_scores", None) is not None:
             # the dense model scores the same every time (a profile's levels)
