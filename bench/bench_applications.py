@@ -82,7 +82,7 @@ def prune(path: Path, home: Path, options: list[str]) -> tuple[dict | None, str,
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     error = next((line for line in lines if line.startswith("error:")), None)
     why = error[len("error: ") :] if error else f"exit {run.returncode}: {(lines or ['?'])[-1]}"
-    return None, why[:200], seconds
+    return None, why[:400], seconds
 
 
 def _speedup(result: dict) -> str:
