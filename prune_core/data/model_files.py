@@ -19,6 +19,38 @@ from pathlib import Path
 from prune_core.data.model_storage import check_storage, read_config
 from prune_core.errors import ModelError
 
+#: Layers that keep their input's channels and hold no weights (the engine's "carriers"); the
+#: second group costs nothing once converted. `prune_core.engine.layers` builds on these names.
+CARRIER_LAYERS = (
+    "Activation",
+    "ReLU",
+    "LeakyReLU",
+    "ELU",
+    "ZeroPadding2D",
+    "Cropping2D",
+    "MaxPooling2D",
+    "AveragePooling2D",
+    "GlobalAveragePooling2D",
+    "GlobalMaxPooling2D",
+    "UpSampling2D",
+    "MaxPooling1D",
+    "AveragePooling1D",
+    "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D",
+    "ZeroPadding1D",
+    "Cropping1D",
+    "UpSampling1D",
+)
+FREE_CARRIER_LAYERS = (
+    "Dropout",
+    "SpatialDropout2D",
+    "GaussianNoise",
+    "GaussianDropout",
+    "Identity",
+)
+#: Layers that join their inputs element-wise.
+JOIN_LAYERS = ("Add", "Multiply", "Average", "Maximum", "Minimum", "Subtract")
+
 #: Layer classes a model file may contain.
 LAYER_CLASSES = frozenset(
     {
@@ -33,78 +65,52 @@ LAYER_CLASSES = frozenset(
         "Reshape",
         "Rescaling",
         "Flatten",
-        "Activation",
-        "ReLU",
-        "LeakyReLU",
-        "ELU",
         "PReLU",
         "Softmax",
-        "ZeroPadding2D",
-        "Cropping2D",
-        "MaxPooling2D",
-        "AveragePooling2D",
-        "GlobalAveragePooling2D",
-        "GlobalMaxPooling2D",
-        "UpSampling2D",
-        "MaxPooling1D",
-        "AveragePooling1D",
-        "GlobalAveragePooling1D",
-        "GlobalMaxPooling1D",
-        "ZeroPadding1D",
-        "Cropping1D",
-        "UpSampling1D",
-        "Dropout",
-        "SpatialDropout2D",
-        "GaussianNoise",
-        "GaussianDropout",
-        "Identity",
-        "Add",
-        "Multiply",
-        "Average",
-        "Maximum",
-        "Minimum",
-        "Subtract",
         "Concatenate",
         "Normalization",
         "LayerNormalization",
         "TFOpLambda",
         # defined by tf_keras.applications.convnext (Keras' code, loaded by that exact class)
         "LayerScale",
+        *CARRIER_LAYERS,
+        *FREE_CARRIER_LAYERS,
+        *JOIN_LAYERS,
     }
 )
 #: Model containers (a nested one is refused later, with its own message).
 MODEL_CLASSES = frozenset({"Functional", "Model", "Sequential"})
-#: What an op-lambda layer may call: element-wise arithmetic and activations.
-OP_FUNCTIONS = frozenset(
-    {
-        "__operators__.add",
-        "__operators__.sub",
-        "__operators__.mul",
-        "__operators__.truediv",
-        "__operators__.neg",
-        "math.add",
-        "math.subtract",
-        "math.multiply",
-        "math.truediv",
-        "math.divide",
-        "math.negative",
-        "math.square",
-        "math.sqrt",
-        "math.maximum",
-        "math.minimum",
-        "math.sigmoid",
-        "math.tanh",
-        "nn.relu",
-        "nn.relu6",
-        "nn.silu",
-        "nn.swish",
-        "nn.sigmoid",
-        "nn.softmax",
-        "nn.gelu",
-        "math.reduce_mean",
-        "reshape",
-    }
+#: Op-lambda functions (`x + y`, `tf.nn.relu(x)` saved by a functional model) that join two
+#: tensors element-wise, and those that act on each element alone: the engine follows both.
+OP_JOINS = (
+    "__operators__.add",
+    "__operators__.sub",
+    "__operators__.mul",
+    "__operators__.truediv",
+    "math.add",
+    "math.subtract",
+    "math.multiply",
+    "math.truediv",
+    "math.divide",
+    "math.maximum",
+    "math.minimum",
 )
+OP_ELEMENTWISE = (
+    "__operators__.neg",
+    "math.negative",
+    "math.square",
+    "math.sqrt",
+    "math.sigmoid",
+    "math.tanh",
+    "nn.relu",
+    "nn.relu6",
+    "nn.silu",
+    "nn.swish",
+    "nn.sigmoid",
+    "nn.gelu",
+)
+#: What an op-lambda layer may call: element-wise arithmetic and activations, and a few reductions.
+OP_FUNCTIONS = frozenset({*OP_JOINS, *OP_ELEMENTWISE, "nn.softmax", "math.reduce_mean", "reshape"})
 #: Objects other than layers a config may hold, by class: Keras' built-in initializers,
 #: regularizers, constraints and dtype policies (anything else, custom ones included, is refused).
 OBJECT_CLASSES = frozenset(

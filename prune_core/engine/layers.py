@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from prune_core.data import model_files
+
 
 @dataclass(frozen=True)
 class LayerType:
@@ -130,75 +132,17 @@ TYPES: dict[str, LayerType] = {
     "Rescaling": LayerType("carrier", refuse=_per_channel_scale),
     "Flatten": LayerType("flatten", free=True),
     "InputLayer": LayerType("input", free=True),
-    **{
-        name: _CARRIER
-        for name in (
-            "Activation",
-            "ReLU",
-            "LeakyReLU",
-            "ELU",
-            "ZeroPadding2D",
-            "Cropping2D",
-            "MaxPooling2D",
-            "AveragePooling2D",
-            "GlobalAveragePooling2D",
-            "GlobalMaxPooling2D",
-            "UpSampling2D",
-            "MaxPooling1D",
-            "AveragePooling1D",
-            "GlobalAveragePooling1D",
-            "GlobalMaxPooling1D",
-            "ZeroPadding1D",
-            "Cropping1D",
-            "UpSampling1D",
-        )
-    },
-    **{
-        name: _FREE_CARRIER
-        for name in ("Dropout", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "Identity")
-    },
-    **{
-        name: _COUPLING for name in ("Add", "Multiply", "Average", "Maximum", "Minimum", "Subtract")
-    },
+    **{name: _CARRIER for name in model_files.CARRIER_LAYERS},
+    **{name: _FREE_CARRIER for name in model_files.FREE_CARRIER_LAYERS},
+    **{name: _COUPLING for name in model_files.JOIN_LAYERS},
 }
 
 
 #: Op-lambda layers (`x + y`, `tf.nn.relu(x)` in a functional model) by the function they call:
 #: element-wise ones keep channels like their layer forms.
 OP_TYPES: dict[str, LayerType] = {
-    **{
-        name: _COUPLING
-        for name in (
-            "__operators__.add",
-            "__operators__.sub",
-            "__operators__.mul",
-            "__operators__.truediv",
-            "math.add",
-            "math.subtract",
-            "math.multiply",
-            "math.truediv",
-            "math.divide",
-            "math.maximum",
-            "math.minimum",
-        )
-    },
-    **{
-        name: _CARRIER
-        for name in (
-            "__operators__.neg",
-            "math.negative",
-            "math.square",
-            "math.sqrt",
-            "math.sigmoid",
-            "math.tanh",
-            "nn.relu",
-            "nn.relu6",
-            "nn.silu",
-            "nn.swish",
-            "nn.sigmoid",
-            "nn.gelu",
-        )
-    },
+    **{name: _COUPLING for name in model_files.OP_JOINS},
+    **{name: _CARRIER for name in model_files.OP_ELEMENTWISE},
 }
 
 

@@ -1,5 +1,6 @@
 """Stock `tf_keras.applications` CNNs, a fast subset (bench/bench_applications.py runs them all
-through the command line; EfficientNetV2's stock initializer is tested in test_model_files): each
+through the command line; EfficientNetV2's stock initializer is tested in test_model_files;
+separable convolutions and ConvNeXt's blocks in test_layer_coverage, on small models): each
 saved as a user would, checked and loaded by the tool, its channels cut to −30 % FLOPs and its
 weights masked, then one training step on the smaller model."""
 
@@ -23,6 +24,7 @@ def _saved(tmp_path, name: str, size: int, **kwargs):
     [
         ("MobileNetV2", 32, {"alpha": 0.35}),  # inverted residuals, depthwise, ReLU6
         ("ResNet50", 32, {}),  # bottlenecks with 1×1 stride-2 projection shortcuts
+        ("RegNetX002", 32, {}),  # grouped convolutions, residual joins written `x + skip`
     ],
 )
 def test_a_stock_application_loses_channels_and_weights_and_still_trains(
