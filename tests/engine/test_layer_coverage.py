@@ -8,6 +8,7 @@ import pytest
 
 from prune_core.engine import channels, criteria, layers, metrics, models, structure, surgery
 from prune_core.engine.keras_env import keras, stock_layers, tf
+from tests.engine.helpers import silence_removed_channels
 from tests.engine.test_surgery import _randomise
 
 L = keras.layers
@@ -87,34 +88,6 @@ def transposed():
     return keras.Model(inp, L.Dense(3, name="predictions")(x))
 
 
-def _silence(model, plan):
-    """The oracle: a copy of `model` whose removed channels output zero."""
-    zeroed = models.clone(model)
-    for g in plan.groups:
-        gone = np.setdiff1d(np.arange(g.size), plan.kept(g))
-        if not gone.size:
-            continue
-        for name in g.producers + g.members:
-            layer = zeroed.get_layer(name)
-            kind = layers.type_of(layer)
-            weights = layer.get_weights()
-            kernel = layers.kernel_of(layer)
-            for i, w in enumerate(weights):
-                if kernel is not None and w.shape == tuple(kernel.shape):
-                    axis = w.ndim + kind.out_axis if kind.role == "producer" else 2
-                    index = [slice(None)] * w.ndim
-                    index[axis] = gone
-                    w[tuple(index)] = 0.0
-                elif kind.consumes == "separable" and i == 0:
-                    continue  # the depthwise stage reads the input's channels
-                elif isinstance(layer, L.BatchNormalization) and i in (2, 3):
-                    continue  # moving statistics
-                else:  # biases, BatchNorm's and LayerScale's gamma and beta
-                    w[..., gone] = 0.0
-            layer.set_weights(weights)
-    return zeroed
-
-
 def _plan(model, fraction=0.5, seed=1):
     groups = structure.trace(model)
     rng = np.random.default_rng(seed)
@@ -143,7 +116,7 @@ def test_the_reduced_model_equals_the_original_with_those_channels_silenced(buil
     x = np.random.default_rng(2).normal(0, 1, (3,) + model.input_shape[1:]).astype(np.float32)
     np.testing.assert_allclose(
         smaller(x, training=False).numpy(),
-        _silence(model, plan)(x, training=False).numpy(),
+        silence_removed_channels(model, plan)(x, training=False).numpy(),
         atol=1e-4,
         rtol=1e-4,
     )
@@ -179,7 +152,7 @@ def test_channels_read_by_two_grouped_convolutions_stay_balanced_for_both():
     smaller = surgery.apply(model, plan)
     x = np.random.default_rng(0).normal(0, 1, (2, 8, 8, 3)).astype(np.float32)
     np.testing.assert_allclose(
-        smaller(x).numpy(), _silence(model, plan)(x).numpy(), atol=1e-4, rtol=1e-4
+        smaller(x).numpy(), silence_removed_channels(model, plan)(x).numpy(), atol=1e-4, rtol=1e-4
     )
 
 

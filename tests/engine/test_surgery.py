@@ -5,6 +5,7 @@ import pytest
 
 from prune_core.engine import models, structure, surgery
 from prune_core.engine.keras_env import keras
+from tests.engine.helpers import silence_removed_channels
 
 
 def plain_cnn():
@@ -35,32 +36,6 @@ def _randomise(model, seed=0):
             weights = [w + rng.normal(0, 0.05, w.shape) for w in weights]
         layer.set_weights([np.asarray(w, np.float32) for w in weights])
     return model
-
-
-def zero_removed_channels(model, plan):
-    """The oracle: silence every removed channel in (a copy of) the original model."""
-    zeroed = models.clone(model)
-    for g in plan.groups:
-        gone = np.setdiff1d(np.arange(g.size), plan.kept(g))
-        if not gone.size:
-            continue
-        for name in g.producers:
-            weights = zeroed.get_layer(name).get_weights()
-            for w in weights:
-                w[..., gone] = 0.0
-            zeroed.get_layer(name).set_weights(weights)
-        for name in g.members:
-            layer = zeroed.get_layer(name)
-            weights = layer.get_weights()
-            if isinstance(layer, keras.layers.BatchNormalization):
-                weights[0][gone] = 0.0  # gamma
-                weights[1][gone] = 0.0  # beta
-            else:  # depthwise: kernel (kh, kw, c, 1) and bias
-                weights[0][:, :, gone, :] = 0.0
-                for w in weights[1:]:
-                    w[gone] = 0.0
-            layer.set_weights(weights)
-    return zeroed
 
 
 def _random_plan(model, seed, fraction=0.5):
@@ -100,7 +75,7 @@ def test_reduced_model_equals_the_original_with_those_channels_zeroed(build):
         .uniform(0, 255, (4,) + tuple(model.input_shape[1:]))
         .astype(np.float32)
     )
-    expected = zero_removed_channels(model, plan)(x, training=False).numpy()
+    expected = silence_removed_channels(model, plan)(x, training=False).numpy()
     np.testing.assert_allclose(smaller(x, training=False).numpy(), expected, atol=1e-4, rtol=1e-4)
     assert smaller.count_params() < model.count_params()
     for a, b in zip(before, model.get_weights()):  # the input model is never mutated
