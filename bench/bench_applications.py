@@ -10,13 +10,15 @@ own (a crash or a memory blow-up costs that row, not the table), on the bundled 
 - weights: 50 % of the weights (global ranking), one fine-tune epoch.
 A model the tool cannot prune says why in one line (the command's own refusal). Prints one row per
 model: parameters before and after, FLOPs removed, the LiteRT speedup with its band, the weight
-sparsity reached and the seconds each took. Writes docs/benchmarks/applications.md
+sparsity reached and the seconds each took. Writes docs/benchmarks/applications.md; each row is
+kept in docs/benchmarks/applications.json, so runs by family (`--only`) add up to one table
 (`--no-write`: print only). Accuracy is not the point here (random weights, three classes).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import json
 import os
 import subprocess
@@ -28,7 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.report import Report  # noqa: E402
+from bench.report import Report, docs_dir  # noqa: E402
 
 #: Applications that refuse inputs below this size (pixels).
 MIN_SIZE = {"InceptionV3": 75, "InceptionResNetV2": 75, "Xception": 71}
@@ -96,6 +98,24 @@ def _speedup(result: dict) -> str:
     return f"{headline.value}{where}" + (f" ({headline.band})" if headline.band else "")
 
 
+#: Every application's row as last measured, so that runs by family add up to one table.
+STORE = docs_dir() / "applications.json"
+
+
+def _merged(rows: list, refused: list, names: list) -> tuple[list, list]:
+    """This run's rows merged into the stored ones (a row measured now replaces its old one)."""
+    stored = json.loads(STORE.read_text()) if STORE.exists() else {}
+    for row in rows:
+        stored[row[0]] = {"row": row, "refused": [w for n, w in refused if n == row[0]]}
+    for name, why in refused:  # an application that could not even be built
+        if not any(row[0] == name for row in rows):
+            stored[name] = {"row": None, "refused": [why]}
+    STORE.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
+    merged_rows = [v["row"] for _, v in sorted(stored.items()) if v["row"]]
+    merged_refused = [(n, w) for n, v in sorted(stored.items()) for w in v["refused"]]
+    return merged_rows, merged_refused
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default="", help="comma-separated application names")
@@ -134,15 +154,19 @@ def main() -> int:
             else:
                 row += ["refused", f"{weight_s:.0f}"]
                 refused.append((name, f"weights: {weight_why}"))
-            rows.append(row)
-            print(" | ".join(row), flush=True)
+            rows.append(row + [datetime.date.today().isoformat()])
+            print(" | ".join(rows[-1]), flush=True)
     report.section("applications")
+    if report.write:  # runs by family (`--only`) add up: every row measured so far is shown
+        rows, refused = _merged(rows, refused, names)
+    total = len(applications())
     report.text(
-        f"{len(names)} applications, random weights, 3 classes, {args.size} px (or the smallest "
-        "an application accepts), the bundled synthetic images; each pruning is `python -m "
-        "prune_core run` in a child process with one fine-tune epoch. Channels: −30 % FLOPs, "
+        f"{len(rows)} of {total} applications, random weights, 3 classes, {args.size} px (or the "
+        "smallest an application accepts), the bundled synthetic images; each pruning is `python "
+        "-m prune_core run` in a child process with one fine-tune epoch. Channels: −30 % FLOPs, "
         "global ranking, exported to LiteRT and timed against the dense model (speedup and its "
-        "band, float32, one thread). Weights: 50 %, global ranking."
+        "band, float32, one thread). Weights: 50 %, global ranking. Rows from earlier runs keep "
+        f"the date they were measured ({STORE.name})."
     )
     report.table(
         [
@@ -155,6 +179,7 @@ def main() -> int:
             "channels s",
             "weight sparsity",
             "weights s",
+            "measured",
         ],
         rows,
     )
@@ -165,8 +190,8 @@ def main() -> int:
     weight_ok = sum(r[7] != "refused" for r in rows)
     report.checks(
         [
-            (f"channels removed on {channel_ok} of {len(names)}", channel_ok == len(names)),
-            (f"weights pruned on {weight_ok} of {len(names)}", weight_ok == len(names)),
+            (f"channels removed on {channel_ok} of {len(rows)}", channel_ok == len(rows)),
+            (f"weights pruned on {weight_ok} of {len(rows)}", weight_ok == len(rows)),
         ]
     )
     report.save()
