@@ -57,7 +57,7 @@ def test_logit_outputs_are_detected(tiny_model):
     assert models.outputs_logits(keras.Model(inp, keras.layers.Dense(3)(inp)))
 
 
-def test_sequential_models_load_as_functional_and_nested_models_are_refused(tmp_path):
+def test_sequential_models_load_as_functional_and_nested_models_unfold(tmp_path):
     seq = keras.Sequential(
         [
             keras.Input((8, 8, 3)),
@@ -70,13 +70,17 @@ def test_sequential_models_load_as_functional_and_nested_models_are_refused(tmp_
     loaded = models.load_user_model(str(tmp_path / "seq.keras"))
     assert not isinstance(loaded, keras.Sequential) and "input_layers" in loaded.get_config()
     inner = keras.Model(seq.input, seq.get_layer("c").output, name="backbone")
+    stem = keras.Sequential([keras.layers.BatchNormalization(name="stem_bn")], name="stem")
     inp = keras.Input((8, 8, 3))
     outer = keras.Model(
         inp,
-        keras.layers.Dense(2, activation="softmax")(
-            keras.layers.GlobalAveragePooling2D()(inner(inp))
+        keras.layers.Dense(2, activation="softmax", name="head")(
+            keras.layers.GlobalAveragePooling2D()(stem(inner(inp)))
         ),
     )
     outer.save(str(tmp_path / "nested.keras"))
-    with pytest.raises(ModelError, match="nests a model"):
-        models.load_user_model(str(tmp_path / "nested.keras"))
+    flat = models.load_user_model(str(tmp_path / "nested.keras"))
+    names = [layer.name for layer in flat.layers]
+    assert "c" in names and "stem_bn" in names and "backbone" not in names
+    x = np.random.default_rng(0).uniform(0, 255, (2, 8, 8, 3)).astype(np.float32)
+    np.testing.assert_allclose(flat(x).numpy(), outer(x).numpy(), atol=1e-6)
