@@ -29,6 +29,7 @@ def test_every_schema_1_result_loads_and_round_trips():
             "regrow_fraction": 0.3,
             "regrow_every": 100,
             "then_sparsity": None,
+            "pixels": "0-255",
         }
         assert (result.top1, result.top1_before_finetune, result.gzip_bytes) == (
             old["top1"],
