@@ -11,8 +11,9 @@ own (a crash or a memory blow-up costs that row, not the table), on the bundled 
 A model the tool cannot prune says why in one line (the command's own refusal). Prints one row per
 model: parameters before and after, FLOPs removed, the LiteRT speedup with its band, the weight
 sparsity reached and the seconds each took. Writes docs/benchmarks/applications.md; each row is
-kept in docs/benchmarks/applications.json, so runs by family (`--only`) add up to one table
-(`--no-write`: print only). Accuracy is not the point here (random weights, three classes).
+kept in docs/benchmarks/applications.json as soon as it is measured, so runs by family
+(`--only`) add up to one table (`--no-write`: print only). Accuracy is not the point here
+(random weights, three classes).
 """
 
 from __future__ import annotations
@@ -102,15 +103,18 @@ def _speedup(result: dict) -> str:
 STORE = docs_dir() / "applications.json"
 
 
-def _merged(rows: list, refused: list, names: list) -> tuple[list, list]:
-    """This run's rows merged into the stored ones (a row measured now replaces its old one)."""
+def _store(name: str, row: list | None, why: list[str]) -> None:
+    """Keep one application's row as soon as it is measured (a run cut short loses nothing)."""
     stored = json.loads(STORE.read_text()) if STORE.exists() else {}
-    for row in rows:
-        stored[row[0]] = {"row": row, "refused": [w for n, w in refused if n == row[0]]}
-    for name, why in refused:  # an application that could not even be built
-        if not any(row[0] == name for row in rows):
-            stored[name] = {"row": None, "refused": [why]}
-    STORE.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
+    stored[name] = {"row": row, "refused": why}
+    tmp = STORE.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
+    tmp.replace(STORE)
+
+
+def _merged() -> tuple[list, list]:
+    """Every stored row (a row measured now has replaced its old one)."""
+    stored = json.loads(STORE.read_text()) if STORE.exists() else {}
     merged_rows = [v["row"] for _, v in sorted(stored.items()) if v["row"]]
     merged_refused = [(n, w) for n, v in sorted(stored.items()) for w in v["refused"]]
     return merged_rows, merged_refused
@@ -139,6 +143,8 @@ def main() -> int:
                 params = build(name, size, path)
             except Exception as exc:  # noqa: BLE001 - a builder that fails is a row, not the end
                 refused.append((name, f"cannot be built at {size} px: {str(exc)[:120]}"))
+                if report.write:
+                    _store(name, None, [refused[-1][1]])
                 continue
             channels, channel_why, channel_s = prune(path, home, CHANNELS)
             weights, weight_why, weight_s = prune(path, home, WEIGHTS)
@@ -161,9 +167,11 @@ def main() -> int:
                 refused.append((name, f"weights: {weight_why}"))
             rows.append(row + [datetime.date.today().isoformat()])
             print(" | ".join(rows[-1]), flush=True)
+            if report.write:
+                _store(name, rows[-1], [w for n, w in refused if n == name])
     report.section("applications")
     if report.write:  # runs by family (`--only`) add up: every row measured so far is shown
-        rows, refused = _merged(rows, refused, names)
+        rows, refused = _merged()
     total = len(applications())
     report.text(
         f"{len(rows)} of {total} applications, random weights, 3 classes, {args.size} px (or the "
