@@ -71,8 +71,11 @@ LAYER_CLASSES = frozenset(
         "Normalization",
         "LayerNormalization",
         "TFOpLambda",
-        # defined by tf_keras.applications.convnext (Keras' code, loaded by that exact class)
+        # defined by tf_keras.applications.convnext and .inception_resnet_v2 (Keras' code, loaded
+        # by those exact classes)
         "LayerScale",
+        "CustomScaleLayer",
+        "Custom>CustomScaleLayer",  # the same class, as an `.h5` file names it
         *CARRIER_LAYERS,
         *FREE_CARRIER_LAYERS,
         *JOIN_LAYERS,
@@ -172,6 +175,17 @@ MODULE_PREFIXES = ("keras.", "tf_keras.")
 #: Objects outside Keras' modules that stock `tf_keras.applications` models save, by exact module
 #: and class (EfficientNetV2's heads name TensorFlow's own Constant initializer).
 STOCK_FOREIGN_OBJECTS = frozenset({("tensorflow.python.ops.init_ops_v2", "Constant")})
+#: Layers stock applications define for themselves and register as custom objects, by exact
+#: (module, class, registered name): InceptionResNetV2's residual join `a + b * scale`.
+STOCK_CUSTOM_OBJECTS = frozenset(
+    {
+        (
+            "tf_keras.src.applications.inception_resnet_v2",
+            "CustomScaleLayer",
+            "Custom>CustomScaleLayer",
+        )
+    }
+)
 
 
 def _check_object(obj: dict, filename: str) -> None:
@@ -345,7 +359,11 @@ def check_config(config: dict, filename: str) -> None:
                 "objects are loaded"
             )
         registered = obj.get("registered_name")
-        if registered is not None and registered != obj.get("class_name"):
+        if (
+            registered is not None
+            and registered != obj.get("class_name")
+            and (module, obj.get("class_name"), registered) not in STOCK_CUSTOM_OBJECTS
+        ):
             raise ModelError(
                 f"{filename}: {label} is a custom object ({str(registered)[:80]!r}); only Keras' "
                 "built-in objects are loaded"

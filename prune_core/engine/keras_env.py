@@ -96,8 +96,14 @@ def stock_layers() -> dict:
     """Layer classes that stock `tf_keras.applications` models define for themselves rather than in
     `keras.layers` (their code is Keras', not the file's), by the class name a saved model uses."""
     from tf_keras.src.applications.convnext import LayerScale
+    from tf_keras.src.applications.inception_resnet_v2 import CustomScaleLayer
 
-    return {"LayerScale": LayerScale}
+    # a `.keras` file names CustomScaleLayer by its registered name, an `.h5` by its class
+    return {
+        "LayerScale": LayerScale,
+        "CustomScaleLayer": CustomScaleLayer,
+        "Custom>CustomScaleLayer": CustomScaleLayer,
+    }
 
 
 def load_model(path):

@@ -128,6 +128,9 @@ TYPES: dict[str, LayerType] = {
     "LayerNormalization": LayerType("member", refuse=_last_axis_only),
     # ConvNeXt's per-channel scale (tf_keras.applications.convnext.LayerScale)
     "LayerScale": LayerType("member", width="projection_dim"),
+    # InceptionResNetV2's residual join `inputs[0] + inputs[1] * scale` (a scalar scale)
+    "CustomScaleLayer": _COUPLING,
+    "Custom>CustomScaleLayer": _COUPLING,  # the same, named as an `.h5` config names it
     "Reshape": LayerType("carrier", free=True, refuse=_reshape_mixes_channels),
     "Rescaling": LayerType("carrier", refuse=_per_channel_scale),
     "Flatten": LayerType("flatten", free=True),

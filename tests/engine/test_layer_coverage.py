@@ -68,6 +68,19 @@ def convnext_like():
     return keras.Model(inp, L.Dense(3, name="predictions")(x))
 
 
+def inception_resnet_like():
+    """Inception-ResNet's residual join `x + branch * scale` (the stock CustomScaleLayer)."""
+    scale = stock_layers()["CustomScaleLayer"]
+    inp = keras.Input((12, 12, 3))
+    x = L.Conv2D(8, 3, padding="same", name="stem")(inp)
+    b1 = L.Conv2D(4, 1, name="b1")(x)
+    b2 = L.Conv2D(4, 3, padding="same", name="b2")(L.Conv2D(3, 1, name="b2_in")(x))
+    up = L.Conv2D(8, 1, name="up")(L.Concatenate(name="mixed")([b1, b2]))
+    x = L.Activation("relu")(scale(0.17, name="join")([x, up]))
+    x = L.GlobalAveragePooling2D()(L.Conv2D(6, 1, name="head")(x))
+    return keras.Model(inp, L.Dense(3, name="predictions")(x))
+
+
 def conv1d():
     inp = keras.Input((20, 3))
     x = L.Conv1D(8, 3, name="c1")(inp)
@@ -103,6 +116,7 @@ def _plan(model, fraction=0.5, seed=1):
         (operators, {"a", "b", "gate", "c"}),
         (conv1d, {"c1", "c2"}),
         (transposed, {"down", "up", "mix"}),
+        (inception_resnet_like, {"stem", "up", "b2_in", "head"}),  # concat inputs stay
     ],
 )
 def test_the_reduced_model_equals_the_original_with_those_channels_silenced(build, prunable):
@@ -241,3 +255,39 @@ def test_a_model_with_no_removable_channel_is_refused_before_any_work(tmp_path):
     assert "joined (Concatenate)" in said and "swap (Reshape) mixes channels" in said
     assert said.endswith("single weights can still be pruned (granularity unstructured)")
     run_inputs.check(RunSpec.of(**{**recipe, "granularity": "unstructured"}))  # accepted
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_inception_resnet_scale_layer_loads_by_its_exact_class_and_joins(tmp_path, suffix):
+    model = _randomise(inception_resnet_like())
+    path = tmp_path / f"irv2{suffix}"
+    model.save(path)
+    loaded = models.load_user_model(str(path))
+    x = np.random.default_rng(0).normal(0, 1, (2, 12, 12, 3)).astype(np.float32)
+    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), atol=1e-5)
+    residual = next(g for g in structure.trace(loaded) if "stem" in g.producers)
+    assert residual.prunable and "up" in residual.producers, residual.fixed_reason
+
+
+def test_a_scale_layer_from_any_other_module_is_still_refused(tmp_path):
+    from prune_core.data import model_files
+    from prune_core.errors import ModelError
+
+    config = {
+        "class_name": "Functional",
+        "config": {
+            "layers": [
+                {
+                    "module": "mymodule.layers",
+                    "class_name": "CustomScaleLayer",
+                    "registered_name": "Custom>CustomScaleLayer",
+                    "config": {"name": "join", "scale": 0.1},
+                }
+            ]
+        },
+    }
+    with pytest.raises(ModelError, match="names the Python module 'mymodule.layers'"):
+        model_files.check_config(config, "evil.keras")
+    config["config"]["layers"][0]["module"] = "tf_keras.src.layers"
+    with pytest.raises(ModelError, match="custom object"):
+        model_files.check_config(config, "evil.keras")
