@@ -239,6 +239,26 @@ with right:
         "Learning rate", 1e-6, 0.5, format="%.5f", key="learning_rate", help=HELP["learning_rate"]
     )
     c2.number_input("Seed", 0, 10**6, key="seed", help=HELP["seed"])
+    form.number(
+        "Distil from the dense model (weight, 0: off)",
+        opts,
+        "distill",
+        0.0,
+        1.0,
+        step=0.1,
+        help=HELP["distill"],
+        at=c1,
+    )
+    form.number(
+        "Distillation temperature",
+        opts,
+        "temperature",
+        0.5,
+        100.0,
+        step=0.5,
+        help=HELP["temperature"],
+        at=c2,
+    )
     st.checkbox(
         "Also export for deployment (TFLite float / sparse / int8, LiteRT latency)",
         key="export",

@@ -6,6 +6,9 @@ own text: they read these names."""
 #: scores,
 #: one global ranking, best top-1 after fine-tuning at every sparsity measured).
 BEST_STRATEGY, BEST_SCOPE = "taylor", "global"
+#: The distillation weight fine-tuning starts with (docs/benchmarks/recovery.md: soft targets
+#: from the dense model against labels alone, side by side).
+BEST_DISTILL = 0.0
 #: The sparsities a new sweep tries unless told otherwise (the Experiment form's and the CLI's).
 DEFAULT_SPARSITIES = (0.5, 0.8)
 

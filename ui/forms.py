@@ -6,7 +6,7 @@ import copy
 
 import streamlit as st
 
-from prune_core.measured import BEST_SCOPE, BEST_STRATEGY, DEFAULT_SPARSITIES
+from prune_core.measured import BEST_DISTILL, BEST_SCOPE, BEST_STRATEGY, DEFAULT_SPARSITIES
 
 #: The Experiment form's fields and their defaults: the best measured recipe
 #: (`prune_core.measured`).
@@ -31,6 +31,8 @@ EXPERIMENT_FORM = {
     "frequency": 20,
     "fine_tune_epochs": 8,
     "learning_rate": 1e-3,
+    "distill": BEST_DISTILL,
+    "temperature": 4.0,
     "seed": 0,
     "export": False,
     "pattern": "unstructured",

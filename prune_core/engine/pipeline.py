@@ -182,6 +182,7 @@ def run_keeping_model(
         on_progress=on_progress,
         should_cancel=should_cancel,
         on_event=on_event,
+        teacher=baseline if spec.training.distill else None,
     )
     finetune_seconds = time.perf_counter() - ft_start
     model = pruner.finish(model)

@@ -42,12 +42,21 @@ def learning_rate_schedule(peak: float, total_steps: int, warmup_steps: int):
     return keras.optimizers.schedules.CosineDecay(peak, decay)
 
 
+def _log_probabilities(model, out, temperature: float):
+    """log softmax(logits / T) of a model's outputs, whether it ends in logits or in a softmax
+    (whose log is the logits up to a constant per example, which the softmax cancels)."""
+    logits = out if outputs_logits(model) else tf.math.log(tf.maximum(out, 1e-12))
+    return tf.nn.log_softmax(tf.cast(logits, tf.float32) / temperature, axis=-1)
+
+
 class Trainer:
     """Trains `model` in place on a dataset's training split.
 
     `masks` pairs a kernel variable with a same-shaped 0/1 `tf.Variable`; the step multiplies each
     kernel by its mask right after the optimizer update. `before_step(step)` runs in Python before
     optimizer step `step` (1, 2, …) (the pruning schedule hooks in there to recompute masks).
+    With a `teacher` (the dense model) and `distill` > 0, the loss mixes the labels with the
+    teacher's softened outputs on the same augmented images (`_loss`); the teacher is not trained.
     """
 
     def __init__(
@@ -60,6 +69,9 @@ class Trainer:
         augment: bool = True,
         seed: int = 0,
         masks: list | None = None,
+        teacher=None,
+        distill: float = 0.0,
+        temperature: float = 4.0,
     ):
         self.model = model
         self.masks = list(masks or [])
@@ -68,7 +80,24 @@ class Trainer:
         )
         self.loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=outputs_logits(model))
         self.augment = augmenter(seed) if augment else None
+        self.teacher = teacher if distill > 0 else None
+        self.distill, self.temperature = float(distill), float(temperature)
         self._step = tf.function(self._train_step)
+
+    def _loss(self, x, y, out):
+        """Cross-entropy with the labels, mixed with the teacher's softened outputs when
+        distilling: (1 − α)·CE(y, s) + α·T²·KL(softmax(t/T) ‖ softmax(s/T)) (Hinton et al.,
+        2015; T² keeps the soft term's gradients on the labels' scale)."""
+        loss = self.loss_fn(y, out)
+        if self.teacher is None:
+            return loss
+        t = self.temperature
+        teacher = _log_probabilities(self.teacher, self.teacher(x, training=False), t)
+        student = _log_probabilities(self.model, out, t)
+        soft = tf.reduce_mean(tf.reduce_sum(tf.exp(teacher) * (teacher - student), axis=-1)) * (
+            t * t
+        )
+        return (1.0 - self.distill) * loss + self.distill * soft
 
     def _train_step(self, x, y):
         x = tf.cast(x, tf.float32)
@@ -76,7 +105,7 @@ class Trainer:
             x = self.augment(x, training=True)
         with tf.GradientTape() as tape:
             out = self.model(x, training=True)
-            loss = self.loss_fn(y, out)
+            loss = self._loss(x, y, out)
             if self.model.losses:
                 loss += tf.add_n(self.model.losses)
         variables = self.model.trainable_variables

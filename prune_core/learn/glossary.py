@@ -92,6 +92,11 @@ HELP = {
     "fine_tune_epochs": "Epochs of training after (or while) pruning, with the pruned weights "
     "held at zero.",
     "learning_rate": "Peak fine-tune learning rate; it decays along a cosine to zero.",
+    "distill": "Knowledge distillation: fine-tuning also matches the dense model's softened "
+    "outputs, not only the labels. The weight is the dense model's share of the loss (0: labels "
+    "only); it costs one forward pass of the dense model per step.",
+    "temperature": "Distillation: how far the dense model's outputs are softened before they are "
+    "matched; higher shows more of how it ranks the wrong classes.",
     "pattern": "Which weights may go together. Unstructured: any single weight. N:M: N of every "
     "M consecutive "
     "input-channel weights (2:4 is what NVIDIA's sparse tensor cores speed up; it fixes the "

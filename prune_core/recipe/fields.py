@@ -29,6 +29,8 @@ def check_choice(value, choices: tuple, what: str) -> None:
 #: Upper bounds that keep one recipe's cost finite (a 10⁶-pixel input or a billion epochs is a typo,
 #: and on a shared server a way to hold the queue for days).
 MAX_IMAGE_SIZE, MAX_BATCH_SIZE, MAX_EPOCHS, MAX_CALIBRATION = 1024, 1024, 1000, 100_000
+#: A distillation temperature beyond this flattens any output to uniform (a typo, not a recipe).
+MAX_TEMPERATURE = 100.0
 #: What the consumers of a seed and a step accept: numpy seeds below 2**32, TF's int32 steps.
 MAX_SEED, MAX_STEP = 2**32 - 1, 2**31 - 1
 

@@ -63,6 +63,8 @@ ORDER = (
     "end_step",
     "frequency",
     "fine_tune_epochs",
+    "distill",
+    "temperature",
 )
 MODES = ("target", "threshold")
 
@@ -115,6 +117,8 @@ EASIEST = {
     "end_step": 100,
     "frequency": 100,
     "fine_tune_epochs": 1,
+    "distill": 0.0,
+    "temperature": 4.0,
 }
 
 
@@ -146,6 +150,14 @@ def _gradual(a):
     return a["schedule"] != "oneshot"
 
 
+def _fine_tuned(a):
+    return a["fine_tune_epochs"] > 0
+
+
+def _distilled(a):
+    return _fine_tuned(a) and a["distill"] > 0
+
+
 _ONCE = "The one-shot schedule prunes once, before fine-tuning."
 #: Settings the recipe reads only in some combinations (elsewhere they are kept, and ignored):
 #: (when it reads the field, why not otherwise).
@@ -162,6 +174,8 @@ READ_ONLY_WHEN: dict[str, tuple[Callable[[dict], bool], str]] = {
     "begin_step": (_gradual, _ONCE),
     "end_step": (_gradual, _ONCE),
     "frequency": (_gradual, _ONCE),
+    "distill": (_fine_tuned, "Distillation acts while fine-tuning, and there is none."),
+    "temperature": (_distilled, "Only distillation softens the dense model's outputs."),
 }
 #: Number fields whose lowest value a rule may refuse (tried, to tell a form its bound).
 _LOWEST = {"fine_tune_epochs": 0}

@@ -27,6 +27,7 @@ from prune_core.recipe.fields import (
     MAX_EPOCHS,
     MAX_IMAGE_SIZE,
     MAX_SEED,
+    MAX_TEMPERATURE,
     option,
 )
 from prune_core.recipe.fields import (
@@ -119,6 +120,14 @@ class TrainingSpec:
     learning_rate: float = option(1e-3, "peak fine-tune learning rate (cosine decay)")
     batch_size: int = option(32, "batch size for training and fine-tuning")
     seed: int = option(0, "seed for data splits, initialisation, calibration and shuffling")
+    distill: float = option(
+        0.0,
+        "weight of the dense model's softened outputs in the fine-tune loss, against the labels' "
+        "(0: labels only, 1: the dense model only; knowledge distillation)",
+    )
+    temperature: float = option(
+        4.0, "distillation temperature: how far the dense model's outputs are softened"
+    )
 
     def __post_init__(self):
         for name, low, high in (
@@ -129,6 +138,15 @@ class TrainingSpec:
             _check_int(name, getattr(self, name), low, high)
         if not (0.0 < self.learning_rate < 1.0):
             raise SpecError(f"learning rate must be in (0, 1), got {self.learning_rate}")
+        if not (0.0 <= self.distill <= 1.0):
+            raise SpecError(
+                f"the distillation weight must be in 0…1 (0: off), got {self.distill:g}"
+            )
+        if not (0.0 < self.temperature <= MAX_TEMPERATURE):
+            raise SpecError(
+                f"the distillation temperature must be in (0, {MAX_TEMPERATURE:g}], got "
+                f"{self.temperature:g}"
+            )
 
 
 #: Help texts of the schedule's fields (the `Schedule` value object stays free of CLI wording).
@@ -269,7 +287,11 @@ class RunSpec:
         if p.then_sparsity is not None:
             pattern = f" + weights {p.then_sparsity:g}{pattern}"
         regrow = f" +{p.regrow}" if p.regrow != "none" else ""
-        return f"{p.strategy} {amount} {p.scope}{channels}{pattern} {self.schedule.kind}{regrow}"
+        distilled = f" +distill {self.training.distill:g}" if self.training.distill else ""
+        return (
+            f"{p.strategy} {amount} {p.scope}{channels}{pattern} {self.schedule.kind}{regrow}"
+            f"{distilled}"
+        )
 
     def command(self) -> str:
         """The `python -m prune_core run ...` line that reproduces this recipe (non-default options

@@ -265,3 +265,37 @@ def test_a_combined_recipe_cuts_channels_then_weights_and_reports_every_stage(tm
     assert RunResult.from_dict(stored).stages == result.stages
     with pytest.raises(ResultError, match="stages"):
         RunResult.from_dict({**stored, "stages": [{"stage": 1}]})
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        dict(strategy="magnitude", sparsity=0.6),
+        dict(strategy="taylor", sparsity=0.3, granularity="structured", scope="global"),
+        dict(strategy="tfmot", sparsity=0.5, schedule="polynomial", end_step=4, frequency=2),
+        dict(strategy="magnitude", sparsity=0.3, granularity="structured", then_sparsity=0.5),
+    ],
+)
+def test_a_distilled_recipe_fine_tunes_against_the_unchanged_dense_baseline(
+    tmp_path, monkeypatch, changes
+):
+    from prune_core.engine import training
+
+    teachers = []
+    own_init = training.Trainer.__init__
+
+    def recording(self, model, **kwargs):
+        teachers.append((kwargs.get("teacher"), kwargs.get("distill"), kwargs.get("temperature")))
+        own_init(self, model, **kwargs)
+
+    monkeypatch.setattr(training.Trainer, "__init__", recording)
+    spec = RunSpec.of(**TINY, **changes, distill=0.7, temperature=3.0)
+    result = pipeline.run(spec, root=tmp_path)
+    fine_tunes = [t for t in teachers if t[1] == 0.7]
+    assert fine_tunes and all(t[2] == 3.0 for t in fine_tunes)
+    teacher = fine_tunes[0][0]
+    # the teacher is the dense baseline, untouched by pruning and fine-tuning
+    dense = models.load_user_model(str(next(tmp_path.glob("baselines/*.keras"))))
+    for ours, theirs in zip(teacher.get_weights(), dense.get_weights()):
+        np.testing.assert_array_equal(ours, theirs)
+    assert result.spec.training.distill == 0.7 and "+distill 0.7" in result.spec.label()

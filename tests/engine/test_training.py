@@ -112,3 +112,56 @@ def test_batchnorm_recalibration_fits_statistics_without_touching_weights():
         np.array_equal(a, b)
         for a, b in zip(weights, [w for w in model.get_weights() if w.shape != (2,)])
     )
+
+
+def test_distillation_teaches_the_teachers_function_not_the_labels(tiny_data):
+    """A teacher trained on shifted labels ((y + 1) mod k): a student distilled from it alone
+    (weight 1) answers as the teacher does; with weight 0 it learns the labels. The teacher's
+    weights never change."""
+    from prune_core.engine import metrics, models
+
+    k, steps = tiny_data.num_classes, 15 * tiny_data.steps_per_epoch(16)
+    shifted = (tiny_data.y_train + 1) % k
+    teacher = models.build("tiny-cnn", k, 16, seed=1)
+    Trainer(teacher, learning_rate=1e-2, total_steps=steps, augment=False).fit(
+        tiny_data.x_train, shifted, epochs=15, batch_size=16
+    )
+    shifted_test = (tiny_data.y_test + 1) % k
+    assert metrics.accuracy(teacher, tiny_data.x_test, shifted_test)["top1"] >= 0.8
+    before = [w.copy() for w in teacher.get_weights()]
+
+    def student(distill):
+        model = models.build("tiny-cnn", k, 16, seed=0)
+        Trainer(
+            model,
+            learning_rate=1e-2,
+            total_steps=steps,
+            augment=False,
+            teacher=teacher,
+            distill=distill,
+            temperature=2.0,
+        ).fit(tiny_data.x_train, tiny_data.y_train, epochs=15, batch_size=16)
+        return model
+
+    distilled, labelled = student(1.0), student(0.0)
+    assert metrics.accuracy(distilled, tiny_data.x_test, shifted_test)["top1"] >= 0.8
+    assert metrics.accuracy(labelled, tiny_data.x_test, tiny_data.y_test)["top1"] >= 0.8
+    for old, new in zip(before, teacher.get_weights()):
+        np.testing.assert_array_equal(old, new)
+
+
+def test_the_distillation_term_vanishes_when_student_and_teacher_agree(tiny_model, tiny_data):
+    from prune_core.engine import models
+    from prune_core.engine.keras_env import tf
+
+    twin = models.clone(tiny_model)
+    x = tf.constant(tiny_data.x_test[:8], tf.float32)
+    y = tf.constant(tiny_data.y_test[:8])
+    out = tiny_model(x, training=False)
+    alone = Trainer(tiny_model, learning_rate=1e-3, total_steps=1, teacher=twin, distill=1.0)
+    mixed = Trainer(tiny_model, learning_rate=1e-3, total_steps=1, teacher=twin, distill=0.25)
+    labels = Trainer(tiny_model, learning_rate=1e-3, total_steps=1)
+    assert abs(float(alone._loss(x, y, out))) < 1e-5
+    np.testing.assert_allclose(
+        float(mixed._loss(x, y, out)), 0.75 * float(labels._loss(x, y, out)), rtol=1e-4
+    )

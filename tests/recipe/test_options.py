@@ -26,6 +26,8 @@ NUMBERS = {
     "initial_sparsity": st.sampled_from([0.0, 0.1, 0.2]),
     "power": st.floats(0.5, 10.0),
     "fine_tune_epochs": st.integers(0, 3),
+    "distill": st.sampled_from([0.0, 0.5, 1.0]),
+    "temperature": st.sampled_from([1.0, 4.0, 20.0]),
 }
 ANSWERS = {**{name: st.sampled_from(values) for name, values in VALUES.items()}, **NUMBERS}
 

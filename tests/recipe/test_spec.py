@@ -68,6 +68,10 @@ def test_defaults_are_valid_and_round_trip_through_json():
             "already counts LiteRT time",
         ),
         (dict(granularity="structured", channel_multiple=3), "channel multiple"),
+        (dict(distill=1.5), "distillation weight must be in 0…1"),
+        (dict(distill=-0.1), "distillation weight must be in 0…1"),
+        (dict(distill=0.5, temperature=0.0), "distillation temperature must be in (0, 100]"),
+        (dict(temperature=1e6), "distillation temperature must be in (0, 100]"),
     ],
 )
 def test_bad_recipes_are_refused_with_a_clear_message(changes, fragment):
@@ -87,6 +91,7 @@ def test_unknown_fields_and_bad_json_are_refused():
 def test_baseline_key_follows_training_settings_not_pruning_settings():
     spec = RunSpec()
     assert spec.baseline_key() == spec.with_(strategy="fisher", sparsity=0.9).baseline_key()
+    assert spec.baseline_key() == spec.with_(distill=0.5, temperature=2.0).baseline_key()
     assert spec.baseline_key() != spec.with_(seed=1).baseline_key()
     assert spec.baseline_key() != spec.with_(baseline_epochs=5).baseline_key()
 
@@ -230,3 +235,15 @@ def test_sparsities_may_be_given_in_percent_where_asked():
 def test_every_integer_is_within_what_its_consumer_accepts(field, value, words):
     with pytest.raises(SpecError, match=words):
         RunSpec.of(**{field: value})
+
+
+def test_a_distilled_recipe_says_so_in_its_label_and_command():
+    plain = RunSpec.of(strategy="taylor", sparsity=0.9)
+    distilled = plain.with_(distill=0.5)
+    assert "distill" not in plain.label() and "distill" not in plain.command()
+    assert distilled.label() == plain.label() + " +distill 0.5"
+    assert distilled.command().endswith("--distill 0.5")
+    assert RunSpec.from_json(distilled.to_json()) == distilled
+    # a result stored before the field existed was fine-tuned on the labels alone
+    stored = {k: v for k, v in plain.to_dict().items() if k not in ("distill", "temperature")}
+    assert RunSpec.from_dict(stored).training.distill == 0.0

@@ -46,9 +46,10 @@ class Pruner:
         on_progress=ignore,
         should_cancel=never,
         on_event=no_event,
+        teacher=None,
     ):
-        """Fine-tune with the recipe's budget, pruning at the schedule's steps; returns (model,
-        history)."""
+        """Fine-tune with the recipe's budget, pruning at the schedule's steps, distilling from
+        `teacher` (the dense baseline) when the recipe says so; returns (model, history)."""
         raise NotImplementedError
 
     def finish(self, model):
@@ -66,8 +67,9 @@ class Pruner:
         return event
 
     @staticmethod
-    def _trainer(model, dataset, training, masks=None):
-        """(the fine-tune `Trainer` for the recipe's budget, its number of steps)."""
+    def _trainer(model, dataset, training, masks=None, teacher=None):
+        """(the fine-tune `Trainer` for the recipe's budget, its number of steps); `teacher`: the
+        dense model the recipe distills from (`training.distill` > 0)."""
         steps = training.fine_tune_epochs * dataset.steps_per_epoch(training.batch_size)
         return Trainer(
             model,
@@ -76,6 +78,9 @@ class Pruner:
             augment=True,
             seed=training.seed,
             masks=masks,
+            teacher=teacher,
+            distill=training.distill,
+            temperature=training.temperature,
         ), steps
 
     @staticmethod

@@ -125,6 +125,7 @@ class ChannelPruner(Pruner):
         on_progress=ignore,
         should_cancel=never,
         on_event=no_event,
+        teacher=None,
     ):
         """Fine-tune in segments, cutting channels at the schedule's steps; returns (final model,
         history)."""
@@ -134,7 +135,7 @@ class ChannelPruner(Pruner):
         current = {"sparsity": self.reduction(self.cost(model))}
         for boundary in cuts + [total + 1]:
             if boundary > first:
-                trainer, _ = self._trainer(model, dataset, training)
+                trainer, _ = self._trainer(model, dataset, training, teacher=teacher)
                 trainer.start_at(first - 1)
                 parts.append(
                     self._fit(

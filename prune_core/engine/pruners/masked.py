@@ -100,8 +100,11 @@ class MaskedPruner(Pruner):
         on_progress=ignore,
         should_cancel=never,
         on_event=no_event,
+        teacher=None,
     ):
-        trainer, steps = self._trainer(model, dataset, training, masks=self.mask_pairs)
+        trainer, steps = self._trainer(
+            model, dataset, training, masks=self.mask_pairs, teacher=teacher
+        )
         current = {"sparsity": self.sparsity()}
 
         moves = set(self.rigl.updates(steps)) if self.rigl else set()

@@ -124,8 +124,9 @@ class TfmotPruner(Pruner):
         on_progress=ignore,
         should_cancel=never,
         on_event=no_event,
+        teacher=None,
     ):
-        trainer, steps = self._trainer(model, dataset, training)
+        trainer, steps = self._trainer(model, dataset, training, teacher=teacher)
         first = schedule.pruning_steps(steps)[0] if schedule.kind != "oneshot" else None
 
         def before_step(step):

@@ -1,0 +1,167 @@
+"""Recovery benchmark: how much of the dense model's top-1 a pruned model gets back, and what helps.
+
+    .venv/bin/python bench/bench_recovery.py [--distill 0,0.5,0.9] [--seeds 0,1]
+        [--weights 0.9,0.95,0.98] [--channels 0.667] [--fine-tune-epochs 8]
+
+The compact EfficientNet on digits, the recipe's fine-tune budget (one-shot, 8 epochs, Adam 1e-3):
+- single weights: taylor with the automatic per-layer allocation (the best measured recipe at
+  90–98 %, docs/benchmarks/explore.md) at each `--weights` sparsity;
+- channels: taylor, one global ranking, `--channels` of the FLOPs removed (0.667: 3× fewer);
+each fine-tuned on the labels alone (distill 0) and with the dense model's soft targets mixed in at
+each `--distill` weight (temperature 4), every cell at each seed. A seed is a whole repeat: its own
+data split, baseline, calibration and batch order, so the spread between seeds is the noise a
+difference must beat. Baselines and profiles are cached in PRUNE_HOME (default .prune/) as the
+tool caches them. Writes docs/benchmarks/recovery.md (section distill; `--no-write`: print only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.report import Report  # noqa: E402
+
+
+def _numbers(text: str, kind=float) -> list:
+    return [kind(v) for v in text.split(",") if v.strip()]
+
+
+def cells(args) -> list[tuple[str, dict]]:
+    """(row name, recipe fields) of every pruning the table compares."""
+    out = [
+        (f"weights {s:.0%}", dict(strategy="taylor", scope="auto", sparsity=s))
+        for s in _numbers(args.weights)
+    ]
+    out += [
+        (
+            f"channels −{s:.0%} FLOPs",
+            dict(strategy="taylor", scope="global", granularity="structured", sparsity=s),
+        )
+        for s in _numbers(args.channels)
+    ]
+    return out
+
+
+def run_all(args, home: Path) -> dict:
+    """{(row, distill, seed): (dense top-1, top-1 after, fine-tune seconds)}, printed as measured
+    and appended to bench/out/recovery_runs.jsonl."""
+    from prune_core.engine import pipeline
+    from prune_core.recipe.spec import RunSpec
+
+    out_dir = ROOT / "bench" / "out"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    measured = {}
+    with open(out_dir / "recovery_runs.jsonl", "w") as log:
+        for seed in _numbers(args.seeds, int):
+            for name, fields in cells(args):
+                for distill in _numbers(args.distill):
+                    spec = RunSpec.of(
+                        model="efficientnet-compact",
+                        dataset="digits",
+                        seed=seed,
+                        fine_tune_epochs=args.fine_tune_epochs,
+                        distill=distill,
+                        **fields,
+                    )
+                    result = pipeline.run(spec, root=home)
+                    log.write(json.dumps(result.to_dict()) + "\n")
+                    log.flush()
+                    measured[(name, distill, seed)] = (
+                        result.dense.top1,
+                        result.top1,
+                        result.finetune_seconds,
+                    )
+                    print(
+                        f"  seed {seed} {name} distill {distill:g}: dense {result.dense.top1:.4f} "
+                        f"→ {result.top1:.4f} ({result.finetune_seconds:.0f} s fine-tuning)",
+                        flush=True,
+                    )
+    return measured
+
+
+def _pp(value: float) -> str:
+    return f"{value * 100:+.2f} pp"
+
+
+def distill_section(report, args, measured: dict) -> None:
+    distills = _numbers(args.distill)
+    seeds = _numbers(args.seeds, int)
+    report.section("distill")
+    report.heading(
+        f"Fine-tuning on the labels alone vs with the dense model's soft targets (temperature 4): "
+        f"top-1 after fine-tuning minus the dense top-1 of the same seed, one-shot, "
+        f"{args.fine_tune_epochs} epochs; each cell lists every seed, then their mean"
+    )
+    header = ["pruning"] + [f"distill {d:g}" for d in distills] + ["best", "gain over labels"]
+    rows, checks, wins = [], [], 0
+    for name, _ in cells(args):
+        gaps = {
+            d: [measured[(name, d, s)][1] - measured[(name, d, s)][0] for s in seeds]
+            for d in distills
+        }
+        means = {d: statistics.mean(g) for d, g in gaps.items()}
+        best = max(means, key=means.get)
+        labels = gaps.get(0.0)
+        # a difference inside the seeds' own spread is noise, not a result
+        spread = max(max(g) - min(g) for g in gaps.values()) if len(seeds) > 1 else 0.0
+        gain = means[best] - means[0.0] if labels else 0.0
+        beyond = gain > spread
+        wins += beyond and best != 0.0
+        rows.append(
+            [name]
+            + [" / ".join(_pp(v) for v in gaps[d]) + f" (mean {_pp(means[d])})" for d in distills]
+            + [
+                f"distill {best:g}",
+                f"{_pp(gain)} ({'beyond' if beyond else 'within'} the seeds' spread "
+                f"{spread * 100:.2f} pp)",
+            ]
+        )
+    report.table(header, rows)
+    dense = {s: measured[(cells(args)[0][0], distills[0], s)][0] for s in seeds}
+    seconds = {d: statistics.mean(v[2] for k, v in measured.items() if k[1] == d) for d in distills}
+    report.text(
+        "Dense top-1 by seed: "
+        + ", ".join(f"seed {s}: {v:.2%}" for s, v in dense.items())
+        + ". Fine-tuning seconds per run (mean): "
+        + ", ".join(f"distill {d:g}: {v:.0f} s" for d, v in seconds.items())
+        + "."
+    )
+    checks.append(
+        (
+            f"distillation beats the labels alone beyond the seeds' spread in {wins} of "
+            f"{len(rows)} cells",
+            wins * 2 > len(rows),
+        )
+    )
+    report.checks(checks)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--distill", default="0,0.5,0.9")
+    ap.add_argument("--seeds", default="0,1")
+    ap.add_argument("--weights", default="0.9,0.95,0.98")
+    ap.add_argument("--channels", default="0.667")
+    ap.add_argument("--fine-tune-epochs", type=int, default=8)
+    args, report = Report.parse_args(
+        ap, "recovery", "Recovery: how much of the dense top-1 a pruned model gets back"
+    )
+    if 0.0 not in _numbers(args.distill):
+        ap.error("--distill must include 0 (the labels alone), the reference")
+    home = Path(os.environ.get("PRUNE_HOME", ROOT / ".prune"))
+    os.environ["PRUNE_AUTOSTART"] = "0"
+    measured = run_all(args, home)
+    distill_section(report, args, measured)
+    report.save()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
