@@ -163,7 +163,10 @@ def test_sweep_runs_the_product_of_strategies_and_sparsities(tmp_path):
         (["import", "/nonexistent/results.jsonl"], "no such file"),
         (["run", "--out", "/nonexistent/dir/o.jsonl"], "--out /nonexistent/dir/o.jsonl"),
         (["run", "--scope", "auto", "--threshold", "0.1"], "needs a target sparsity"),
-        (["run", "--scope", "auto", "--granularity", "structured"], "use it with unstructured"),
+        (
+            ["run", "--scope", "auto", "--granularity", "structured", "--threshold", "0.1"],
+            "needs a target sparsity",
+        ),
         (
             ["run", "--pattern", "2:4", "--granularity", "structured"],
             "structured pruning removes whole channels",

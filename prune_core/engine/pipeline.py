@@ -13,7 +13,16 @@ import time
 from pathlib import Path
 
 from prune_core import paths, summaries
-from prune_core.engine import criteria, deploy, latency_table, metrics, models, pruners, structure
+from prune_core.engine import (
+    channel_allocation,
+    criteria,
+    deploy,
+    latency_table,
+    metrics,
+    models,
+    pruners,
+    structure,
+)
 from prune_core.engine.profiler import Profiler
 from prune_core.engine.run_inputs import (
     baseline_for,
@@ -22,6 +31,7 @@ from prune_core.engine.run_inputs import (
     check,
     resolve_dataset,
 )
+from prune_core.errors import SpecError
 from prune_core.progress import Progress, check_cancel
 from prune_core.results.deployment import Deployment
 from prune_core.results.explore import allocation_for
@@ -53,13 +63,19 @@ def latency_times(spec, baseline, root, on_progress, should_cancel=lambda: False
 def automatic_allocation(
     spec, baseline, dataset, root=None, on_progress=lambda p: None, should_cancel=lambda: False
 ):
-    """`--scope auto`: a function from a target sparsity to per-layer sparsities, chosen from the
-    criterion's measured layer sensitivity (the cached profile, measured now if there is none)."""
+    """`--scope auto`, from the criterion's profile of this baseline (cached, measured now if there
+    is none): for single weights, a function from a target sparsity to per-layer sparsities
+    chosen from the layers' measured sensitivity (as Explore draws it); for channels, each
+    channel group's measured sensitivity (`channel_allocation.ChannelSensitivity`)."""
     strategy = spec.pruning.strategy
     profiled = Profiler(
         spec, baseline, dataset, root=root, on_progress=on_progress, should_cancel=should_cancel
     ).profile([strategy])
-    # as Explore draws it
+    if spec.pruning.granularity == "structured":
+        measured = profiled.criteria[strategy].channel_sensitivity
+        if measured is None:
+            raise SpecError("no channel of this model can be removed, so none can be allocated")
+        return channel_allocation.ChannelSensitivity.from_dict(measured)
     return lambda target: allocation_for(profiled, strategy, target).sparsities
 
 

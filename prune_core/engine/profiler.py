@@ -27,6 +27,7 @@ import numpy as np
 
 from prune_core import paths
 from prune_core.engine import (
+    channel_allocation,
     criteria,
     latency_table,
     metrics,
@@ -65,6 +66,8 @@ def _cache_file(
             list(levels),
             list(layer_levels),
             list(structured_levels),
+            # the channel sensitivity's levels (a profile from before it was measured re-measures)
+            list(channel_allocation.LEVELS) if structured_levels else [],
             spec.pruning.calibration_examples,
             spec.pruning.prune_head,
             spec.pruning.prune_depthwise,
@@ -184,11 +187,15 @@ class Profiler:
             # missing, or not a profile we wrote: measure
             except (OSError, ValueError, KeyError, ResultError):
                 todo.append((name, path))
+        groups = (
+            sum(g.prunable for g in structure.trace(self.model)) if self.structured_levels else 0
+        )
         per_criterion = (
             len(self.targets) * len(self.layer_levels)
             + 3 * len(self.levels)
             + 1
-            + len(self.structured_levels)
+            + 2 * len(self.structured_levels)
+            + groups * len(channel_allocation.LEVELS)
         )
         self.total, self.done = per_criterion * len(todo), 0
         for name, path in todo:
@@ -252,12 +259,18 @@ class Profiler:
             parts = {}
             curves[scope] = self.curve(name, scope, masks_for, parts)
             seconds.update({f"{scope}_{part}": t for part, t in parts.items()})
+        channel_sensitivity = None
         if self.structured_levels:
             start = time.perf_counter()
-            curves["structured"] = self.structured(name, calibration)
+            channel_sensitivity = self.structured(name, calibration, curves)
             seconds["structured"] = time.perf_counter() - start
         return CriterionProfile(
-            name, curves, np.asarray(top1).tolist(), np.asarray(loss).tolist(), seconds
+            name,
+            curves,
+            np.asarray(top1).tolist(),
+            np.asarray(loss).tolist(),
+            seconds,
+            channel_sensitivity.to_dict() if channel_sensitivity else None,
         )
 
     def sensitivity(self, name: str, ranking) -> tuple[list, list]:
@@ -316,13 +329,15 @@ class Profiler:
             self._restore()
         return out
 
-    def structured(self, name: str, calibration) -> dict:
-        """Whole channels removed by one global ranking to each share of FLOPs: a new, smaller model
-        per level (the baseline is never changed), BatchNorm re-estimated, evaluated and
-        measured."""
+    def structured(self, name: str, calibration, curves: dict):
+        """Whole channels removed to each share of FLOPs, a new, smaller model per level (the
+        baseline is never changed), BatchNorm re-estimated, evaluated and measured: by one global
+        ranking (`curves["structured"]`) and by the automatic allocation
+        (`curves["structured_auto"]`) from each group's sensitivity, measured first; returns that
+        `ChannelSensitivity` (None when no channel can be cut)."""
         groups = structure.trace(self.model)
         if not any(g.prunable for g in groups):
-            return {}
+            return None
         if self.times is None:
             self.times = latency_table.load_or_measure(self.model, groups, self.root)
         recipe = self.spec.with_(
@@ -333,14 +348,34 @@ class Profiler:
             rank="importance",
             sparsity=0.5,
         )
-        pruner = pruners.ChannelPruner(
+
+        def pruner(scope, sensitivity=None):
+            return pruners.ChannelPruner(
+                self.model,
+                recipe.with_(scope=scope).pruning,
+                times=self.times,
+                calibration=calibration,
+                seed=self.spec.training.seed,
+                recalibration=self.dataset.x_train,
+                sensitivity=sensitivity,
+            )
+
+        ranked = pruner("global")
+        groups, importance = ranked.importance(self.model)
+        sensitivity = channel_allocation.measure(
             self.model,
-            recipe.pruning,
-            times=self.times,
-            calibration=calibration,
-            seed=self.spec.training.seed,
-            recalibration=self.dataset.x_train,
+            groups,
+            importance,
+            self.evaluate,
+            on_point=lambda i, n: self._tick(f"{name}: channel group sensitivity {i}/{n}"),
         )
+        curves["structured"] = self._channel_curve(name, ranked, "global ranking")
+        curves["structured_auto"] = self._channel_curve(
+            name, pruner("auto", sensitivity), "automatic allocation"
+        )
+        return sensitivity
+
+    def _channel_curve(self, name: str, pruner, how: str) -> dict:
         out = {k: [] for k in STRUCTURED_KEYS}
         for level in self.structured_levels:
             if level == 0:
@@ -363,7 +398,7 @@ class Profiler:
             out["gzip_bytes"].append(metrics.file_sizes(smaller)["gzip_bytes"])
             out["litert_ms_predicted"].append(cost["latency"])
             self._tick(
-                f"{name}: channels removed to {level:.0%} of the FLOPs: top-1 "
+                f"{name}: channels removed to {level:.0%} of the FLOPs ({how}): top-1 "
                 f"{measured['top1']:.3f}"
             )
         return out

@@ -56,8 +56,9 @@ class PruningSpec:
         "layerwise",
         "unstructured: per-kernel, one global ranking, or auto (per-layer "
         "sparsities from the measured layer sensitivity: profiles the baseline "
-        "once); structured: the same fraction of every channel group, or a global "
-        "target fraction of --budget",
+        "once); structured: the same fraction of every channel group, a global "
+        "target fraction of --budget, or auto (per-group channel counts from each "
+        "group's measured sensitivity, meeting the --budget target)",
         SCOPES,
     )
     budget: str = option(
@@ -149,11 +150,6 @@ class PruningSpec:
                     "--threshold"
                 )
         if self.scope == "auto":
-            if self.granularity == "structured":
-                raise SpecError(
-                    "the automatic allocation sets per-layer weight sparsities; use it with "
-                    "unstructured pruning (structured: --scope global)"
-                )
             if self.threshold is not None:
                 raise SpecError("the automatic allocation needs a target sparsity, not a threshold")
         if self.strategy == "tfmot" and self.scope != "layerwise":

@@ -10,9 +10,11 @@ numbers, so the Explore page answers what-ifs without TensorFlow and without a n
   speedup;
 - **sensitivity**: every prunable layer pruned alone at a few levels: validation top-1 and loss (a
   layers × levels matrix), which the automatic allocation (`prune_core.results.allocation`) reads;
-- **structured** (a curve of its own): whole channels removed by one global ranking to each share of
-  FLOPs, BatchNorm re-estimated after the cut: top-1, parameters, FLOPs, measured gzip bytes and the
-  LiteRT latency the per-layer table predicts.
+- **structured** (curves of their own): whole channels removed to each share of FLOPs by one global
+  ranking (`structured`) and by the automatic allocation (`structured_auto`), BatchNorm re-estimated
+  after the cut: top-1, parameters, FLOPs, measured gzip bytes and the LiteRT latency the per-layer
+  table predicts; and **channel sensitivity**: each channel group's lowest-ranked channels removed
+  alone at a few levels (validation top-1 and loss), which the automatic allocation reads.
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ LEVELS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 LAYER_LEVELS = (0.25, 0.5, 0.75, 0.9, 0.95, 0.98)
 MAX_LEVELS = 40
 SCOPES = ("layerwise", "global", "auto")
-#: Structured curve levels: the share of FLOPs removed by whole channels (global ranking).
+#: Structured curve levels: the share of FLOPs removed by whole channels.
 STRUCTURED_LEVELS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+#: The structured curves: one global ranking, and the automatic allocation from each channel
+#: group's measured sensitivity.
+STRUCTURED_SCOPES = ("structured", "structured_auto")
 #: Numbers per structured curve point (BatchNorm is always re-estimated after a cut).
 STRUCTURED_KEYS = (
     "level",
@@ -113,6 +118,8 @@ class CriterionProfile:
     sensitivity_top1: list  # [layer][level]
     sensitivity_loss: list  # [layer][level]
     seconds: dict = field(default_factory=dict)  # phase → seconds
+    # `engine.channel_allocation.ChannelSensitivity.to_dict()`: each channel group's sensitivity
+    channel_sensitivity: dict | None = None
 
     def curve(self, scope: str) -> dict:
         return self.curves.get(scope, {})
@@ -165,6 +172,11 @@ class Profile:
                     "sensitivity_top1": c.sensitivity_top1,
                     "sensitivity_loss": c.sensitivity_loss,
                     "seconds": c.seconds,
+                    **(
+                        {"channel_sensitivity": c.channel_sensitivity}
+                        if c.channel_sensitivity
+                        else {}
+                    ),
                 }
                 for name, c in self.criteria.items()
             },
@@ -202,7 +214,7 @@ def _criterion(
 ) -> CriterionProfile:
     curves = {}
     for scope, curve in raw["curves"].items():
-        if scope == "structured":
+        if scope in STRUCTURED_SCOPES:
             length = len(curve["level"])
             curves[scope] = {
                 k: _numbers(curve[k], length, f"{name} structured {k}") for k in STRUCTURED_KEYS
@@ -226,13 +238,36 @@ def _criterion(
         if len(rows) != n_layers:
             raise ResultError(f"{name} {key}: one row per layer")
         matrices.append([_numbers(row, n_layer_levels, f"{name} {key}") for row in rows])
+    sensitivity = raw.get("channel_sensitivity")
+    if sensitivity is not None:
+        sensitivity = _channel_sensitivity(name, sensitivity)
     return CriterionProfile(
         name,
         curves,
         matrices[0],
         matrices[1],
         {str(k): float(v) for k, v in raw.get("seconds", {}).items()},
+        sensitivity,
     )
+
+
+def _channel_sensitivity(name: str, raw) -> dict:
+    """A stored channel sensitivity, checked: a row of finite numbers per group and level."""
+    if not isinstance(raw, dict):
+        raise ResultError(f"{name} channel sensitivity: not an object")
+    levels = check_levels(raw.get("levels", []), "channel sensitivity levels")
+    groups = raw.get("groups")
+    if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+        raise ResultError(f"{name} channel sensitivity: groups must be layer names")
+    checked = {"levels": list(levels), "groups": list(groups)}
+    for key in ("top1", "loss"):
+        rows = raw.get(key)
+        if not isinstance(rows, list) or len(rows) != len(groups):
+            raise ResultError(f"{name} channel sensitivity {key}: one row per group")
+        checked[key] = [_numbers(row, len(levels), f"{name} channel sensitivity") for row in rows]
+    for key in ("dense_top1", "dense_loss"):
+        checked[key] = _numbers([raw.get(key)], 1, f"{name} channel sensitivity {key}")[0]
+    return checked
 
 
 def at_level(curve: dict, key: str, sparsity: float) -> float:

@@ -3,7 +3,8 @@ channels."""
 
 import numpy as np
 
-from prune_core.engine import layers, models
+from prune_core.engine import models
+from prune_core.engine.channel_allocation import silence
 from prune_core.engine.keras_env import keras
 
 
@@ -27,26 +28,5 @@ def silence_removed_channels(model, plan):
     (producers' kernels and biases, members' per-channel weights; BatchNorm's moving statistics
     kept)."""
     zeroed = models.clone(model)
-    for g in plan.groups:
-        gone = np.setdiff1d(np.arange(g.size), plan.kept(g))
-        if not gone.size:
-            continue
-        for name in g.producers + g.members:
-            layer = zeroed.get_layer(name)
-            kind = layers.type_of(layer)
-            weights = layer.get_weights()
-            kernel = layers.kernel_of(layer)
-            for i, w in enumerate(weights):
-                if kernel is not None and w.shape == tuple(kernel.shape):
-                    axis = w.ndim + kind.out_axis if kind.role == "producer" else 2
-                    index = [slice(None)] * w.ndim
-                    index[axis] = gone
-                    w[tuple(index)] = 0.0
-                elif kind.consumes == "separable" and i == 0:
-                    continue  # the depthwise stage reads the input's channels
-                elif isinstance(layer, keras.layers.BatchNormalization) and i in (2, 3):
-                    continue  # moving statistics
-                else:  # biases, BatchNorm's and LayerScale's gamma and beta
-                    w[..., gone] = 0.0
-            layer.set_weights(weights)
+    silence(zeroed, [(g, np.setdiff1d(np.arange(g.size), plan.kept(g))) for g in plan.groups])
     return zeroed

@@ -135,3 +135,34 @@ def test_the_structured_curve_removes_more_flops_at_every_level(measured):
         and curve["gzip_bytes"][-1] < curve["gzip_bytes"][0]
     )
     assert max(curve["budget_removed"]) >= 0.5
+
+
+def test_channel_groups_are_measured_and_the_automatic_curve_meets_each_level(measured):
+    from prune_core.engine.channel_allocation import LEVELS as CHANNEL_LEVELS
+    from prune_core.engine.channel_allocation import ChannelSensitivity
+
+    _, result, _ = measured
+    taylor = result.criteria["taylor"]
+    sensitivity = ChannelSensitivity.from_dict(taylor.channel_sensitivity)
+    assert sensitivity.levels == CHANNEL_LEVELS and sensitivity.groups
+    assert sensitivity.dense_top1 == pytest.approx(result.dense["top1"])
+    auto = taylor.curve("structured_auto")
+    assert auto["level"][0] == 0 and auto["top1"][0] == result.dense["top1"]
+    for level, removed in zip(auto["level"][1:], auto["budget_removed"][1:]):
+        assert removed >= level - 1e-9  # the allocation meets every level it reaches
+    assert len(auto["level"]) >= 4
+
+
+def test_channels_by_the_automatic_allocation_follow_the_profiled_sensitivity(
+    measured, monkeypatch
+):
+    spec, _, _ = measured
+    recipe = spec.with_(
+        strategy="taylor", sparsity=0.4, scope="auto", granularity="structured", fine_tune_epochs=1
+    )
+    run = pipeline.run(recipe)
+    assert run.budget_removed >= 0.4 and run.spec.pruning.scope == "auto"
+    # the plan is the allocation's own, from the cached profile (nothing is measured again)
+    monkeypatch.setattr(profiler.Profiler, "criterion", lambda *a: pytest.fail("measured again"))
+    again = pipeline.run(recipe)
+    assert again.events[0].plan == run.events[0].plan

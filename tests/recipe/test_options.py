@@ -166,10 +166,13 @@ def test_an_nm_pattern_pins_the_amount_the_ranking_and_the_schedule():
 
 
 def test_structured_pruning_offers_no_tfmot_and_falls_back_to_the_preferred_ranking():
-    opts = options({"granularity": "structured", "scope": "auto"}, prefer={"scope": "global"})
+    opts = options({"granularity": "structured", "rank": "latency"}, prefer={"scope": "global"})
     assert "tfmot" not in opts["strategy"].choices
     assert opts["strategy"].refused["tfmot"].startswith("tfmot's recipe prunes single weights only")
-    assert opts["scope"].value == "global" and "auto" in opts["scope"].refused
+    assert opts["scope"].value == "layerwise" and "auto" in opts["scope"].choices
+    # a latency ranking needs one global target: the automatic allocation gives it none
+    auto = options({"granularity": "structured", "scope": "auto", "rank": "latency"})
+    assert auto["scope"].value == "auto" and auto["rank"].choices == ("importance",)
 
 
 def test_latency_ranking_needs_a_global_target_on_a_flops_or_params_budget():

@@ -44,7 +44,9 @@ def create(
     recalibration=None,
     allocate=None,
 ) -> Pruner:
-    """The engine for a recipe (structured channels, masked weights, or tfmot's own recipe)."""
+    """The engine for a recipe (structured channels, masked weights, or tfmot's own recipe).
+    `allocate` (scope auto): per-layer sparsities by target for single weights, the channel
+    groups' `ChannelSensitivity` for channels (`pipeline.automatic_allocation`)."""
     pruning, seed = spec.pruning, spec.training.seed
     if pruning.granularity == "structured":
         channels = ChannelPruner(
@@ -54,6 +56,7 @@ def create(
             calibration=calibration,
             seed=seed,
             recalibration=recalibration,
+            sensitivity=allocate if pruning.scope == "auto" else None,
         )
         if pruning.then_sparsity is None:
             return channels

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from prune_core.engine import channels, criteria, layers, structure, surgery
+from prune_core.engine import channel_allocation, channels, criteria, layers, structure, surgery
 from prune_core.engine.pruners.base import Pruner, no_event
 from prune_core.engine.training import merge_history, recalibrate_batchnorm
 from prune_core.errors import SpecError
@@ -27,8 +27,16 @@ class ChannelPruner(Pruner):
         calibration=None,
         seed: int = 0,
         recalibration: np.ndarray | None = None,
+        sensitivity=None,
     ):
         super().__init__()
+        if pruning.scope == "auto" and sensitivity is None:
+            raise SpecError(
+                "the automatic channel allocation needs the channel sensitivity from a profile "
+                "of this baseline"
+            )
+        # channel_allocation.ChannelSensitivity of `original` (scope auto)
+        self.sensitivity = sensitivity
         self.strategy, self.scope, self.budget = pruning.strategy, pruning.scope, pruning.budget
         self.multiple, self.rank = pruning.channel_multiple, pruning.rank
         self.unit = pruning.budget
@@ -50,7 +58,8 @@ class ChannelPruner(Pruner):
     def start(self, baseline):
         return baseline  # surgery builds a new model; the baseline is never changed
 
-    def prune(self, model, amount=None, step=0, *, threshold=None):
+    def importance(self, model) -> tuple[list, dict]:
+        """(`model`'s channel groups, group id → per-channel importance by the criterion)."""
         groups = structure.trace(model)
         if why := structure.unprunable(groups):
             raise SpecError(why)
@@ -67,7 +76,10 @@ class ChannelPruner(Pruner):
             )
             if model is self.original:
                 self._original_scores = scores
-        importance = channels.importance(model, groups, scores)
+        return groups, channels.importance(model, groups, scores)
+
+    def prune(self, model, amount=None, step=0, *, threshold=None):
+        groups, importance = self.importance(model)
         if self.first_scores is None:
             self.first_scores = list(importance.values())
         cost = channels.CostModel(model, groups, self.times)
@@ -79,6 +91,18 @@ class ChannelPruner(Pruner):
                 for g in groups
                 if g.prunable
             }
+            plan = channels.select(groups, importance, counts=keep, multiple=self.multiple)
+        elif self.scope == "auto":  # per-group counts from the measured sensitivity
+            keep = channel_allocation.counts_for(
+                self.sensitivity,
+                groups,
+                cost,
+                self.budget,
+                amount,
+                self.original_cost[self.budget],
+                self.original_sizes,
+                self.multiple,
+            )
             plan = channels.select(groups, importance, counts=keep, multiple=self.multiple)
         else:
             remaining = cost.total[self.budget] / self.original_cost[self.budget]
