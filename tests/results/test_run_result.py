@@ -30,6 +30,8 @@ def test_every_schema_1_result_loads_and_round_trips():
             "regrow_every": 100,
             "then_sparsity": None,
             "pixels": "0-255",
+            "distill": 0.0,  # fine-tuned on the labels alone, as every run was then
+            "temperature": 4.0,
         }
         assert (result.top1, result.top1_before_finetune, result.gzip_bytes) == (
             old["top1"],
