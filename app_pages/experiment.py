@@ -182,6 +182,12 @@ with left:
             "Latency-aware ranking", opts, "latency_aware", help=PAGE_HELP["latency_aware"]
         )
     form.checkbox(
+        "Reconstruct: refit the remaining weights to the dense model's outputs after the cut",
+        opts,
+        "reconstruct",
+        help=HELP["reconstruct"],
+    )
+    form.checkbox(
         "Dynamic sparse training (RigL): move the mask while fine-tuning",
         opts,
         "rigl",

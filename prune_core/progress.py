@@ -10,13 +10,14 @@ from prune_core.errors import Canceled
 
 #: The phases a run goes through, in order (a baseline is loaded when cached, trained otherwise; a
 #: latency table is timed only for latency-aware recipes; a profile is measured for profile jobs and
-#: for `--scope auto` when none is cached; exporting only when asked).
+#: for `--scope auto` when none is cached; reconstructing and exporting only when asked).
 PHASES = (
     "loading baseline",
     "baseline training",
     "timing layers",
     "profiling",
     "scoring",
+    "reconstructing",
     "fine-tuning",
     "measuring",
     "exporting",

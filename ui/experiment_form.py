@@ -55,6 +55,7 @@ WIDGETS = {
     "end_step": ("end_step", int, _same),
     "frequency": ("frequency", int, _same),
     "fine_tune_epochs": ("fine_tune_epochs", int, _same),
+    "reconstruct": ("reconstruct", bool, _same),
     "distill": ("distill", float, _same),
     "temperature": ("temperature", float, _same),
 }

@@ -31,6 +31,7 @@ EXPERIMENT_FORM = {
     "frequency": 20,
     "fine_tune_epochs": 8,
     "learning_rate": 1e-3,
+    "reconstruct": False,
     "distill": BEST_DISTILL,
     "temperature": 4.0,
     "seed": 0,

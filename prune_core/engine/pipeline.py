@@ -21,6 +21,7 @@ from prune_core.engine import (
     metrics,
     models,
     pruners,
+    reconstruction,
     structure,
 )
 from prune_core.engine.profiler import Profiler
@@ -165,6 +166,13 @@ def run_keeping_model(
         if pruning.scope == "auto"
         else None
     )
+    refit = (
+        reconstruction.Refit(
+            calibration_set(spec, dataset).x, seed=spec.training.seed, on_progress=on_progress
+        )
+        if pruning.reconstruct
+        else None
+    )
     pruner = pruners.create(
         spec,
         baseline,
@@ -172,6 +180,7 @@ def run_keeping_model(
         times=times,
         recalibration=dataset.x_train,
         allocate=allocate,
+        reconstruct=refit,
     )
     weights_before = summaries.distribution(pruner.kernels(baseline))
     before = {}

@@ -92,6 +92,9 @@ HELP = {
     "fine_tune_epochs": "Epochs of training after (or while) pruning, with the pruned weights "
     "held at zero.",
     "learning_rate": "Peak fine-tune learning rate; it decays along a cosine to zero.",
+    "reconstruct": "After a one-shot cut, refit each pruned layer's remaining weights (least "
+    "squares, layer by layer) so its outputs match the dense layer's on calibration images: the "
+    "pruned model starts closer to the dense one. Removed weights stay removed.",
     "distill": "Knowledge distillation: fine-tuning also matches the dense model's softened "
     "outputs, not only the labels. The weight is the dense model's share of the loss (0: labels "
     "only); it costs one forward pass of the dense model per step.",

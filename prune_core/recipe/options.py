@@ -62,6 +62,7 @@ ORDER = (
     "begin_step",
     "end_step",
     "frequency",
+    "reconstruct",
     "fine_tune_epochs",
     "distill",
     "temperature",
@@ -81,6 +82,7 @@ CHOICES = {
     "rank": RANKINGS,
     "regrow": REGROWTH,
     "schedule": SCHEDULE_KINDS,
+    "reconstruct": (False, True),
 }
 
 
@@ -116,6 +118,7 @@ EASIEST = {
     "begin_step": 0,
     "end_step": 100,
     "frequency": 100,
+    "reconstruct": False,
     "fine_tune_epochs": 1,
     "distill": 0.0,
     "temperature": 4.0,

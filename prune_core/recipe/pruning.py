@@ -79,7 +79,14 @@ class PruningSpec:
     )
     prune_head: bool = option(False, "also prune the classifier head")
     prune_depthwise: bool = option(False, "also prune depthwise kernels")
-    calibration_examples: int = option(256, "training examples the gradient criteria look at")
+    calibration_examples: int = option(
+        256, "training examples the gradient criteria and reconstruction look at"
+    )
+    reconstruct: bool = option(
+        False,
+        "after a one-shot cut, refit each pruned layer's remaining weights by least squares so "
+        "its outputs match the dense layer's on calibration images",
+    )
     pattern: str = option(
         "unstructured",
         "unstructured | N:M (N of every M consecutive input-channel weights "
@@ -152,6 +159,11 @@ class PruningSpec:
         if self.scope == "auto":
             if self.threshold is not None:
                 raise SpecError("the automatic allocation needs a target sparsity, not a threshold")
+        if self.reconstruct and self.strategy == "tfmot":
+            raise SpecError(
+                "tfmot's recipe prunes inside its own training; reconstruction refits after a "
+                "criterion's one-shot cut"
+            )
         if self.strategy == "tfmot" and self.scope != "layerwise":
             raise SpecError("tfmot's recipe ranks weights per layer; use --scope layerwise")
         _check_int("calibration_examples", self.calibration_examples, 1, MAX_CALIBRATION)

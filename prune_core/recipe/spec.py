@@ -248,6 +248,11 @@ class RunSpec:
                 f"{self.pruning.pattern} removes N of every M weights at once; use the one-shot or "
                 "constant schedule"
             )
+        if self.pruning.reconstruct and self.schedule.kind != "oneshot":
+            raise SpecError(
+                "reconstruction refits the weights left by a one-shot cut: use the one-shot "
+                "schedule"
+            )
         if self.pruning.then_sparsity is not None and self.schedule.kind != "oneshot":
             raise SpecError(
                 "a combined recipe cuts channels, then weights, both before fine-tuning: use the "
@@ -288,6 +293,8 @@ class RunSpec:
             pattern = f" + weights {p.then_sparsity:g}{pattern}"
         regrow = f" +{p.regrow}" if p.regrow != "none" else ""
         distilled = f" +distill {self.training.distill:g}" if self.training.distill else ""
+        if p.reconstruct:
+            regrow = " +refit" + regrow
         return (
             f"{p.strategy} {amount} {p.scope}{channels}{pattern} {self.schedule.kind}{regrow}"
             f"{distilled}"

@@ -43,10 +43,12 @@ def create(
     times: dict | None = None,
     recalibration=None,
     allocate=None,
+    reconstruct=None,
 ) -> Pruner:
     """The engine for a recipe (structured channels, masked weights, or tfmot's own recipe).
     `allocate` (scope auto): per-layer sparsities by target for single weights, the channel
-    groups' `ChannelSensitivity` for channels (`pipeline.automatic_allocation`)."""
+    groups' `ChannelSensitivity` for channels (`pipeline.automatic_allocation`). `reconstruct`:
+    a `reconstruction.Refit` the engines run after a one-shot cut (`--reconstruct`)."""
     pruning, seed = spec.pruning, spec.training.seed
     if pruning.granularity == "structured":
         channels = ChannelPruner(
@@ -57,6 +59,7 @@ def create(
             seed=seed,
             recalibration=recalibration,
             sensitivity=allocate if pruning.scope == "auto" else None,
+            reconstruct=reconstruct,
         )
         if pruning.then_sparsity is None:
             return channels
@@ -74,7 +77,13 @@ def create(
         )
         return CombinedPruner(
             channels,
-            MaskedPruner(stage, calibration=calibration, seed=seed, recalibration=recalibration),
+            MaskedPruner(
+                stage,
+                calibration=calibration,
+                seed=seed,
+                recalibration=recalibration,
+                reconstruct=reconstruct,
+            ),
             pruning.then_sparsity,
         )
     if pruning.strategy == "tfmot":
@@ -82,5 +91,10 @@ def create(
     if pruning.scope == "auto" and allocate is None:
         raise SpecError("scope auto needs the allocation from a profile of this baseline")
     return MaskedPruner(
-        pruning, calibration=calibration, seed=seed, allocate=allocate, recalibration=recalibration
+        pruning,
+        calibration=calibration,
+        seed=seed,
+        allocate=allocate,
+        recalibration=recalibration,
+        reconstruct=reconstruct,
     )

@@ -28,8 +28,11 @@ class ChannelPruner(Pruner):
         seed: int = 0,
         recalibration: np.ndarray | None = None,
         sensitivity=None,
+        reconstruct=None,
     ):
         super().__init__()
+        # `reconstruction.Refit` (the recipe's --reconstruct), run after a one-shot cut
+        self.reconstruct = reconstruct
         if pruning.scope == "auto" and sensitivity is None:
             raise SpecError(
                 "the automatic channel allocation needs the channel sensitivity from a profile "
@@ -117,9 +120,13 @@ class ChannelPruner(Pruner):
                 rank=self.rank,
             )
         smaller = surgery.apply(model, plan)
+        refit = self.reconstruct is not None and step == 0
+        if refit:  # surviving weights refitted: each layer's outputs are the dense layer's again
+            kept = {name: plan.kept(g) for g in groups if g.id in plan.keep for name in g.producers}
+            self.reconstruct(model, smaller, kept_out=kept)
         # exact, no re-trace
         after = cost.evaluate({g.id: len(plan.kept(g)) for g in groups if g.prunable})
-        if self.recalibration is not None:  # statistics only, no weights
+        if self.recalibration is not None and not refit:  # statistics only, no weights
             recalibrate_batchnorm(smaller, self.recalibration, seed=self.seed)
         return smaller, self._record(
             PruningEvent(

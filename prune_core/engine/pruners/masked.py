@@ -25,9 +25,12 @@ class MaskedPruner(Pruner):
         seed: int = 0,
         allocate=None,
         recalibration: np.ndarray | None = None,
+        reconstruct=None,
     ):
         super().__init__()
         self.strategy, self.scope = pruning.strategy, pruning.scope
+        # `reconstruction.Refit` (the recipe's --reconstruct), run after a one-shot cut
+        self.reconstruct, self.dense = reconstruct, None
         self.allocate = allocate  # scope "auto": target sparsity → per-layer sparsities
         # training images for re-estimating BatchNorm after pruning
         self.recalibration = recalibration
@@ -47,6 +50,7 @@ class MaskedPruner(Pruner):
         ]
 
     def start(self, baseline):
+        self.dense = baseline
         self.model = models.clone(baseline)
         self.targets = criteria.find_targets(
             self.model, prune_head=self.prune_head, prune_depthwise=self.prune_depthwise
@@ -85,6 +89,12 @@ class MaskedPruner(Pruner):
         for target, mask_var, mask in zip(self.targets, self.masks, new):
             mask_var.assign(mask.astype(np.float32))
             target.variable.assign(target.variable * mask_var)
+        if self.reconstruct is not None and step == 0:  # surviving weights refitted
+            self.reconstruct(
+                self.dense,
+                model,
+                masks={t.name: m.numpy() for t, m in zip(self.targets, self.masks)},
+            )
         # statistics only; the masks stay as they are
         if self.recalibration is not None and step == 0:
             recalibrate_batchnorm(model, self.recalibration, seed=self.seed)
