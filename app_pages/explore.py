@@ -248,8 +248,9 @@ else:
     )
 st.caption(
     "Lines: solid = automatic per layer, dotted = global ranking, dashed = uniform per layer, "
-    "dash-dot = "
-    f"whole channels removed. Dense: top-1 {dense['top1']:.1%} on the validation split, "
+    "dash-dot = whole channels removed by one global ranking, long dashes = whole channels "
+    "allocated per group from their measured sensitivity. Dense: top-1 "
+    f"{dense['top1']:.1%} on the validation split, "
     f"{ui.bytes_text(dense['gzip_bytes'])} gzipped. {speed_note} Crosses: runs fine-tuned from "
     f"the same "
     "baseline (test split)."
@@ -279,8 +280,10 @@ if not points.empty:
     )
 if not channels.empty and not channel_points.empty:
     st.dataframe(
-        channel_points.sort_values("top1", ascending=False)[
-            ["criterion", "top1", "gzip_bytes", "params", "litert_ms_predicted"]
+        channel_points.assign(
+            ranking=channel_points["scope"].map(explore.CHANNEL_LABELS)
+        ).sort_values("top1", ascending=False)[
+            ["criterion", "ranking", "top1", "gzip_bytes", "params", "litert_ms_predicted"]
         ],
         hide_index=True,
         placeholder="–",
@@ -350,12 +353,18 @@ f1, f2, f3, f4 = st.columns([1, 1, 1, 1])
 criterion = f1.selectbox(
     "Criterion", chosen, key="explore_ft_criterion", help=GLOSSARY["criterion (score)"]
 )
-rankings = ["auto", "global", "layerwise"] + (["channels"] if not channels.empty else [])
+rankings = ["auto", "global", "layerwise"] + (
+    sorted(set(channels["scope"]), key=list(explore.CHANNEL_LABELS).index)
+    if not channels.empty
+    else []
+)
 scope = f2.selectbox(
     "Ranking",
     rankings,
     key="explore_ft_scope",
-    format_func=lambda s: explore.SCOPE_LABELS.get(s, "whole channels (FLOPs slider)"),
+    format_func=lambda s: (
+        explore.SCOPE_LABELS.get(s) or f"{explore.CHANNEL_LABELS[s]} (FLOPs slider)"
+    ),
     help=HELP["finetune_scope"],
 )
 epochs = f3.number_input(
@@ -366,11 +375,11 @@ epochs = f3.number_input(
     key="explore_ft_epochs",
     help=HELP["finetune_epochs"],
 )
-if scope == "channels":
+if scope in explore.CHANNEL_LABELS:
     spec = base.with_(
         strategy=criterion,
         sparsity=round(removed, 4),
-        scope="global",
+        scope=explore.CHANNEL_RECIPE_SCOPES[scope],
         granularity="structured",
         fine_tune_epochs=int(epochs),
     )

@@ -1,7 +1,9 @@
 """Recovery benchmark: how much of the dense model's top-1 a pruned model gets back, and what helps.
 
-    .venv/bin/python bench/bench_recovery.py [--distill 0,0.5,0.9] [--seeds 0,1]
-        [--weights 0.9,0.95,0.98] [--channels 0.667] [--fine-tune-epochs 8]
+    .venv/bin/python bench/bench_recovery.py [--parts distill,reconstruct,channels]
+        [--distill 0,0.5,0.9] [--seeds 0,1] [--weights 0.9,0.95,0.98] [--channels 0.5,0.667]
+        [--channels-oneshot 0.5] [--channels-refit] [--channels-distill 0.5]
+        [--fine-tune-epochs 8]
 
 The compact EfficientNet on digits, the recipe's fine-tune budget (one-shot, 8 epochs, Adam 1e-3):
 - single weights: taylor with the automatic per-layer allocation (the best measured recipe at
@@ -11,7 +13,12 @@ each fine-tuned on the labels alone (distill 0) and with the dense model's soft 
 each `--distill` weight (temperature 4), every cell at each seed. A seed is a whole repeat: its own
 data split, baseline, calibration and batch order, so the spread between seeds is the noise a
 difference must beat. Baselines and profiles are cached in PRUNE_HOME (default .prune/) as the
-tool caches them. Writes docs/benchmarks/recovery.md (section distill; `--no-write`: print only).
+tool caches them. Parts (each a section of docs/benchmarks/recovery.md; `--no-write`: print only):
+- distill: the table above;
+- reconstruct: BatchNorm re-estimation alone vs reconstruction after the same one-shot cut (the
+  weight rows, and channels at `--channels-oneshot`), top-1 right after the cut and fine-tuned;
+- channels: one global ranking vs the automatic allocation at each `--channels` share of FLOPs
+  (optionally reconstructed and distilled), against the goal of 3× fewer FLOPs at ≥ dense − 2 pp.
 """
 
 from __future__ import annotations
@@ -33,8 +40,9 @@ def _numbers(text: str, kind=float) -> list:
     return [kind(v) for v in text.split(",") if v.strip()]
 
 
-def cells(args) -> list[tuple[str, dict]]:
-    """(row name, recipe fields) of every pruning the table compares."""
+def cells(args, channels: str | None = None) -> list[tuple[str, dict]]:
+    """(row name, recipe fields) of every pruning a table compares (`channels`: the FLOPs shares
+    of its channel rows, default `--channels`)."""
     out = [
         (f"weights {s:.0%}", dict(strategy="taylor", scope="auto", sparsity=s))
         for s in _numbers(args.weights)
@@ -44,7 +52,7 @@ def cells(args) -> list[tuple[str, dict]]:
             f"channels −{s:.0%} FLOPs",
             dict(strategy="taylor", scope="global", granularity="structured", sparsity=s),
         )
-        for s in _numbers(args.channels)
+        for s in _numbers(channels or args.channels)
     ]
     return out
 
@@ -143,8 +151,176 @@ def distill_section(report, args, measured: dict) -> None:
     report.checks(checks)
 
 
+def _run(spec, home: Path, log) -> object:
+    from prune_core.engine import pipeline
+
+    result = pipeline.run(spec, root=home)
+    log.write(json.dumps(result.to_dict()) + "\n")
+    log.flush()
+    print(
+        f"  seed {spec.training.seed} {spec.label()}: dense {result.dense.top1:.4f}, before "
+        f"fine-tuning {result.top1_before_finetune:.4f} → {result.top1:.4f}",
+        flush=True,
+    )
+    return result
+
+
+def _recipe(seed: int, epochs: int, **fields):
+    from prune_core.recipe.spec import RunSpec
+
+    return RunSpec.of(
+        model="efficientnet-compact",
+        dataset="digits",
+        seed=seed,
+        fine_tune_epochs=epochs,
+        **fields,
+    )
+
+
+def _cell(results: list, key) -> str:
+    values = [key(r) for r in results]
+    return " / ".join(f"{v:.2%}" for v in values) + (
+        f" (mean {statistics.mean(values):.2%})" if len(values) > 1 else ""
+    )
+
+
+def reconstruct_section(report, args, home: Path) -> None:
+    """BatchNorm re-estimation alone vs reconstruction after the same one-shot cut: top-1 right
+    after the cut and after fine-tuning."""
+    seeds = _numbers(args.seeds, int)
+    rows, checks = [], []
+    with open(ROOT / "bench" / "out" / "recovery_reconstruct.jsonl", "w") as log:
+        for name, fields in cells(args, channels=args.channels_oneshot):
+            measured = {
+                refit: [
+                    _run(_recipe(s, args.fine_tune_epochs, reconstruct=refit, **fields), home, log)
+                    for s in seeds
+                ]
+                for refit in (False, True)
+            }
+            before = {
+                k: statistics.mean(r.top1_before_finetune for r in v) for k, v in measured.items()
+            }
+            after = {k: statistics.mean(r.top1 for r in v) for k, v in measured.items()}
+            rows.append(
+                [
+                    name,
+                    _cell(measured[False], lambda r: r.top1_before_finetune),
+                    _cell(measured[True], lambda r: r.top1_before_finetune),
+                    _cell(measured[False], lambda r: r.top1),
+                    _cell(measured[True], lambda r: r.top1),
+                    f"{statistics.mean(r.finetune_seconds for r in measured[True]):.0f} s",
+                ]
+            )
+            checks.append(
+                (
+                    f"{name}: reconstruction one-shot {before[True]:.2%} vs BatchNorm alone "
+                    f"{before[False]:.2%}; after fine-tuning {after[True]:.2%} vs "
+                    f"{after[False]:.2%}",
+                    before[True] > before[False],
+                )
+            )
+    report.section("reconstruct")
+    report.heading(
+        "Reconstruction (least squares, layer by layer, on 256 training images) vs BatchNorm "
+        f"re-estimation alone after the same one-shot cut: top-1 on the test split right after "
+        f"the cut and after {args.fine_tune_epochs} fine-tune epochs, each seed then the mean"
+    )
+    report.table(
+        [
+            "pruning",
+            "one-shot, BatchNorm re-estimated",
+            "one-shot, reconstructed",
+            "fine-tuned (BatchNorm)",
+            "fine-tuned (reconstructed)",
+            "fine-tune s",
+        ],
+        rows,
+    )
+    report.checks(checks)
+
+
+def channels_section(report, args, home: Path) -> None:
+    """Channels: one global ranking vs the automatic allocation, the same FLOPs removed."""
+    seeds = _numbers(args.seeds, int)
+    rows, checks = [], []
+    extra = {"reconstruct": True} if args.channels_refit else {}
+    with open(ROOT / "bench" / "out" / "recovery_channels.jsonl", "w") as log:
+        for removed in _numbers(args.channels):
+            measured = {
+                scope: [
+                    _run(
+                        _recipe(
+                            s,
+                            args.fine_tune_epochs,
+                            strategy="taylor",
+                            granularity="structured",
+                            scope=scope,
+                            sparsity=removed,
+                            distill=args.channels_distill,
+                            **extra,
+                        ),
+                        home,
+                        log,
+                    )
+                    for s in seeds
+                ]
+                for scope in ("global", "auto")
+            }
+            dense = statistics.mean(r.dense.top1 for r in measured["global"])
+            best = {k: statistics.mean(r.top1 for r in v) for k, v in measured.items()}
+            rows.append(
+                [
+                    f"−{removed:.0%} FLOPs ({1 / (1 - removed):.1f}× fewer)",
+                    _cell(measured["global"], lambda r: r.top1_before_finetune),
+                    _cell(measured["auto"], lambda r: r.top1_before_finetune),
+                    _cell(measured["global"], lambda r: r.top1),
+                    _cell(measured["auto"], lambda r: r.top1),
+                    f"{dense:.2%}",
+                ]
+            )
+            top = max(best.values())
+            checks.append(
+                (
+                    f"−{removed:.0%} FLOPs: best {top:.2%} vs dense {dense:.2%} "
+                    f"({(top - dense) * 100:+.2f} pp; goal at 3× fewer FLOPs: ≥ dense − 2 pp)",
+                    top >= dense - 0.02,
+                )
+            )
+    report.section("channels")
+    how = " + ".join(
+        ["taylor"]
+        + (["reconstructed"] if args.channels_refit else [])
+        + ([f"distilled {args.channels_distill:g}"] if args.channels_distill else [])
+    )
+    report.heading(
+        f"Channels ({how}): one global ranking vs the automatic allocation from each group's "
+        f"measured sensitivity, top-1 on the test split one-shot → after {args.fine_tune_epochs} "
+        "fine-tune epochs, each seed then the mean"
+    )
+    report.table(
+        [
+            "FLOPs removed",
+            "one-shot, global",
+            "one-shot, auto",
+            "fine-tuned, global",
+            "fine-tuned, auto",
+            "dense",
+        ],
+        rows,
+    )
+    report.checks(checks)
+
+
+PARTS = ("distill", "reconstruct", "channels")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--parts", default=",".join(PARTS), help="which tables to measure")
+    ap.add_argument("--channels-oneshot", default="0.5", help="reconstruct: channel cuts")
+    ap.add_argument("--channels-refit", action="store_true", help="channels: reconstruct too")
+    ap.add_argument("--channels-distill", type=float, default=0.0)
     ap.add_argument("--distill", default="0,0.5,0.9")
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--weights", default="0.9,0.95,0.98")
@@ -157,8 +333,16 @@ def main() -> int:
         ap.error("--distill must include 0 (the labels alone), the reference")
     home = Path(os.environ.get("PRUNE_HOME", ROOT / ".prune"))
     os.environ["PRUNE_AUTOSTART"] = "0"
-    measured = run_all(args, home)
-    distill_section(report, args, measured)
+    (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)
+    parts = [p for p in args.parts.split(",") if p]
+    if unknown := set(parts) - set(PARTS):
+        ap.error(f"unknown part(s) {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
+    if "distill" in parts:
+        distill_section(report, args, run_all(args, home))
+    if "reconstruct" in parts:
+        reconstruct_section(report, args, home)
+    if "channels" in parts:
+        channels_section(report, args, home)
     report.save()
     return 0
 

@@ -139,33 +139,50 @@ def sensitivity_frame(profile: Profile, criterion: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: The profile's channel-removal curves, by the scope the page shows them as.
+CHANNEL_CURVES = {"channels": "structured", "channels_auto": "structured_auto"}
+#: How each channel curve reads on the page, and the recipe scope that reproduces it.
+CHANNEL_LABELS = {
+    "channels": "whole channels, global ranking",
+    "channels_auto": "whole channels, automatic per group",
+}
+CHANNEL_RECIPE_SCOPES = {"channels": "global", "channels_auto": "auto"}
+
+
 def structured_curves(profile: Profile) -> pd.DataFrame:
-    """One row per (criterion, FLOPs level) of the channel-removal curves (empty without them)."""
+    """One row per (criterion, channel curve, FLOPs level) of the channel-removal curves (empty
+    without them)."""
     rows = []
     for name, measured in profile.criteria.items():
-        curve = measured.curve("structured")
-        for i, level in enumerate(curve.get("level", [])):
-            rows.append(
-                {
-                    "criterion": name,
-                    "scope": "channels",
-                    "level": level,
-                    **{
-                        k: curve[k][i]
-                        for k in (
-                            "budget_removed",
-                            "top1",
-                            "top5",
-                            "loss",
-                            "params",
-                            "flops",
-                            "gzip_bytes",
-                            "litert_ms_predicted",
-                        )
-                    },
-                }
-            )
+        for scope, key in CHANNEL_CURVES.items():
+            rows += _channel_rows(name, scope, measured.curve(key))
     return pd.DataFrame(rows)
+
+
+def _channel_rows(name: str, scope: str, curve: dict) -> list:
+    rows = []
+    for i, level in enumerate(curve.get("level", [])):
+        rows.append(
+            {
+                "criterion": name,
+                "scope": scope,
+                "level": level,
+                **{
+                    k: curve[k][i]
+                    for k in (
+                        "budget_removed",
+                        "top1",
+                        "top5",
+                        "loss",
+                        "params",
+                        "flops",
+                        "gzip_bytes",
+                        "litert_ms_predicted",
+                    )
+                },
+            }
+        )
+    return rows
 
 
 def structured_points_at(profile: Profile, removed: float) -> pd.DataFrame:
@@ -173,20 +190,21 @@ def structured_points_at(profile: Profile, removed: float) -> pd.DataFrame:
     cuts)."""
     rows = []
     for name, measured in profile.criteria.items():
-        curve = measured.curve("structured")
-        if not curve or len(curve["level"]) < 2 or removed > max(curve["budget_removed"]):
-            continue
-        rows.append(
-            {
-                "criterion": name,
-                "scope": "channels",
-                "budget_removed": removed,
-                **{
-                    k: float(np.interp(removed, curve["budget_removed"], curve[k]))
-                    for k in ("top1", "params", "gzip_bytes", "litert_ms_predicted")
-                },
-            }
-        )
+        for scope, key in CHANNEL_CURVES.items():
+            curve = measured.curve(key)
+            if not curve or len(curve["level"]) < 2 or removed > max(curve["budget_removed"]):
+                continue
+            rows.append(
+                {
+                    "criterion": name,
+                    "scope": scope,
+                    "budget_removed": removed,
+                    **{
+                        k: float(np.interp(removed, curve["budget_removed"], curve[k]))
+                        for k in ("top1", "params", "gzip_bytes", "litert_ms_predicted")
+                    },
+                }
+            )
     return pd.DataFrame(rows)
 
 

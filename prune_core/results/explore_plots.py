@@ -7,16 +7,28 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from prune_core.results.explore import SCOPE_LABELS
+from prune_core.results.explore import CHANNEL_LABELS, SCOPE_LABELS
 from prune_core.results.frame import AXES
 from prune_core.results.plots import COLOURS
 
-EXPLORE_DASH = {"auto": "solid", "global": "dot", "layerwise": "dash", "channels": "dashdot"}
-DASH_WORDS = {"solid": "solid", "dot": "dotted", "dash": "dashed", "dashdot": "dash-dot"}
+EXPLORE_DASH = {
+    "auto": "solid",
+    "global": "dot",
+    "layerwise": "dash",
+    "channels": "dashdot",
+    "channels_auto": "longdash",
+}
+DASH_WORDS = {
+    "solid": "solid",
+    "dot": "dotted",
+    "dash": "dashed",
+    "dashdot": "dash-dot",
+    "longdash": "long dashes",
+}
 #: What a line style (a point's label) means, in the legend's words.
-STYLE_LABELS = {**SCOPE_LABELS, "channels": "whole channels removed"}
+STYLE_LABELS = {**SCOPE_LABELS, **CHANNEL_LABELS}
 #: Slider points are labelled with their ranking and top-1 up to this many (more would overlap).
-MAX_LABELLED = 4
+MAX_LABELLED = 5
 EXPLORE_AXES = {
     "gzip_bytes": "model size: .h5 gzip bytes (measured)",
     "theoretical_speedup": "theoretical speedup (FLOPs, zeros skipped)",
@@ -63,7 +75,8 @@ def explore_curves(
                     width=2,
                 ),
                 customdata=group["level"].tolist(),
-                hovertemplate=f"{name}<br>{'FLOPs removed' if scope == 'channels' else 'sparsity'} "
+                hovertemplate=f"{name}<br>"
+                f"{'FLOPs removed' if scope in CHANNEL_LABELS else 'sparsity'} "
                 "%{customdata:.0%}<br>top-1 before fine-tuning %{y:.3f}<br>x %{x:,.3f}"
                 "<extra></extra>",
             )

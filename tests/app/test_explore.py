@@ -110,7 +110,9 @@ def test_the_simple_view_draws_one_criterion_with_its_rankings_labelled(home, ti
 
     figure = _figure(app, 0)
     marked = next(t for t in figure["data"] if t.get("name", "").startswith("at the slider"))
-    assert len(marked["text"]) == 4 and all("%" in t for t in marked["text"])  # + channels
-    assert any(t.startswith("whole channels removed: ") for t in marked["text"])
+    # + both channel curves
+    assert len(marked["text"]) == 5 and all("%" in t for t in marked["text"])
+    assert any(t.startswith("whole channels, global ranking: ") for t in marked["text"])
+    assert any(t.startswith("whole channels, automatic per group: ") for t in marked["text"])
     styles = [t["name"] for t in figure["data"] if t.get("legendgroup") == "styles"]
     assert "dotted: global ranking" in styles and "dashed: uniform (layerwise)" in styles

@@ -127,3 +127,29 @@ def test_the_dense_latency_is_where_the_channel_curves_start(profile):
 
 def test_every_scope_has_a_label():
     assert set(explore.SCOPE_LABELS) == set(SCOPES)
+
+
+def test_the_automatic_channel_curve_is_shown_beside_the_global_one(profile):
+    measured = profile.criteria["magnitude"]
+    curve = measured.curve("structured")
+    auto = {**curve, "top1": [min(1.0, t + 0.01) for t in curve["top1"]]}
+    both = _only(
+        dataclasses.replace(
+            profile,
+            criteria={
+                **profile.criteria,
+                "magnitude": dataclasses.replace(
+                    measured, curves={**measured.curves, "structured_auto": auto}
+                ),
+            },
+        ),
+        "magnitude",
+    )
+    table = explore.structured_curves(both)
+    assert table.groupby("scope").size().to_dict() == {
+        "channels": len(curve["level"]),
+        "channels_auto": len(curve["level"]),
+    }
+    at = explore.structured_points_at(both, curve["budget_removed"][2]).set_index("scope")
+    assert at.loc["channels_auto", "top1"] == pytest.approx(auto["top1"][2])
+    assert set(explore.CHANNEL_LABELS) == set(explore.CHANNEL_RECIPE_SCOPES) == set(table.scope)
