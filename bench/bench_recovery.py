@@ -1,11 +1,14 @@
 """Recovery benchmark: how much of the dense model's top-1 a pruned model gets back, and what helps.
 
-    .venv/bin/python bench/bench_recovery.py [--parts distill,reconstruct,channels]
+    .venv/bin/python bench/bench_recovery.py [--dataset digits|shapes]
+        [--parts distill,reconstruct,channels]
         [--distill 0,0.5,0.9] [--seeds 0,1] [--weights 0.9,0.95,0.98] [--channels 0.5,0.667]
         [--channels-oneshot 0.5] [--channels-refit] [--channels-distill 0.5]
         [--fine-tune-epochs 8]
 
-The compact EfficientNet on digits, the recipe's fine-tune budget (one-shot, 8 epochs, Adam 1e-3):
+The compact EfficientNet on digits (or `--dataset shapes`: the Shapes image folder,
+`prune_core/data/shapes.py`, written into bench/out/shapes; sections named `…-shapes`), the recipe's
+fine-tune budget (one-shot, 8 epochs, Adam 1e-3):
 - single weights: taylor with the automatic per-layer allocation (the best measured recipe at
   90–98 %, docs/benchmarks/explore.md) at each `--weights` sparsity;
 - channels: taylor, one global ranking, `--channels` of the FLOPs removed (0.667: 3× fewer);
@@ -61,23 +64,15 @@ def run_all(args, home: Path) -> dict:
     """{(row, distill, seed): (dense top-1, top-1 after, fine-tune seconds)}, printed as measured
     and appended to bench/out/recovery_runs.jsonl."""
     from prune_core.engine import pipeline
-    from prune_core.recipe.spec import RunSpec
 
     out_dir = ROOT / "bench" / "out"
     out_dir.mkdir(parents=True, exist_ok=True)
     measured = {}
-    with open(out_dir / "recovery_runs.jsonl", "w") as log:
+    with open(out_dir / f"{_section('recovery_distill')}.jsonl", "w") as log:
         for seed in _numbers(args.seeds, int):
             for name, fields in cells(args):
                 for distill in _numbers(args.distill):
-                    spec = RunSpec.of(
-                        model="efficientnet-compact",
-                        dataset="digits",
-                        seed=seed,
-                        fine_tune_epochs=args.fine_tune_epochs,
-                        distill=distill,
-                        **fields,
-                    )
+                    spec = _recipe(seed, args.fine_tune_epochs, distill=distill, **fields)
                     result = pipeline.run(spec, root=home)
                     log.write(json.dumps(result.to_dict()) + "\n")
                     log.flush()
@@ -101,9 +96,10 @@ def _pp(value: float) -> str:
 def distill_section(report, args, measured: dict) -> None:
     distills = _numbers(args.distill)
     seeds = _numbers(args.seeds, int)
-    report.section("distill")
+    report.section(_section("distill"))
     report.heading(
-        f"Fine-tuning on the labels alone vs with the dense model's soft targets (temperature 4): "
+        f"{DATASET['name']}: fine-tuning on the labels alone vs with the dense model's soft "
+        "targets (temperature 4): "
         f"top-1 after fine-tuning minus the dense top-1 of the same seed, one-shot, "
         f"{args.fine_tune_epochs} epochs; each cell lists every seed, then their mean"
     )
@@ -165,12 +161,32 @@ def _run(spec, home: Path, log) -> object:
     return result
 
 
+#: The dataset the recipes run on (`--dataset`): digits, or the Shapes image folder.
+DATASET = {"name": "digits"}
+
+
+def dataset_recipe() -> str:
+    """The recipe's dataset field; the Shapes folder is written (once, reproducibly) when asked."""
+    if DATASET["name"] == "digits":
+        return "digits"
+    from prune_core.data import shapes
+
+    folder = ROOT / "bench" / "out" / "shapes"
+    if not folder.exists():
+        shapes.write_folder(folder)
+    return f"folder:{folder}"
+
+
+def _section(name: str) -> str:
+    return name if DATASET["name"] == "digits" else f"{name}-{DATASET['name']}"
+
+
 def _recipe(seed: int, epochs: int, **fields):
     from prune_core.recipe.spec import RunSpec
 
     return RunSpec.of(
         model="efficientnet-compact",
-        dataset="digits",
+        dataset=dataset_recipe(),
         seed=seed,
         fine_tune_epochs=epochs,
         **fields,
@@ -189,7 +205,7 @@ def reconstruct_section(report, args, home: Path) -> None:
     after the cut and after fine-tuning."""
     seeds = _numbers(args.seeds, int)
     rows, checks = [], []
-    with open(ROOT / "bench" / "out" / "recovery_reconstruct.jsonl", "w") as log:
+    with open(ROOT / "bench" / "out" / f"{_section('recovery_reconstruct')}.jsonl", "w") as log:
         for name, fields in cells(args, channels=args.channels_oneshot):
             measured = {
                 refit: [
@@ -220,9 +236,10 @@ def reconstruct_section(report, args, home: Path) -> None:
                     before[True] > before[False],
                 )
             )
-    report.section("reconstruct")
+    report.section(_section("reconstruct"))
     report.heading(
-        "Reconstruction (least squares, layer by layer, on 256 training images) vs BatchNorm "
+        f"{DATASET['name']}: reconstruction (least squares, layer by layer, on 256 training "
+        "images) vs BatchNorm "
         f"re-estimation alone after the same one-shot cut: top-1 on the test split right after "
         f"the cut and after {args.fine_tune_epochs} fine-tune epochs, each seed then the mean"
     )
@@ -245,7 +262,7 @@ def channels_section(report, args, home: Path) -> None:
     seeds = _numbers(args.seeds, int)
     rows, checks = [], []
     extra = {"reconstruct": True} if args.channels_refit else {}
-    with open(ROOT / "bench" / "out" / "recovery_channels.jsonl", "w") as log:
+    with open(ROOT / "bench" / "out" / f"{_section('recovery_channels')}.jsonl", "w") as log:
         for removed in _numbers(args.channels):
             measured = {
                 scope: [
@@ -287,14 +304,15 @@ def channels_section(report, args, home: Path) -> None:
                     top >= dense - 0.02,
                 )
             )
-    report.section("channels")
+    report.section(_section("channels"))
     how = " + ".join(
         ["taylor"]
         + (["reconstructed"] if args.channels_refit else [])
         + ([f"distilled {args.channels_distill:g}"] if args.channels_distill else [])
     )
     report.heading(
-        f"Channels ({how}): one global ranking vs the automatic allocation from each group's "
+        f"{DATASET['name']}: channels ({how}), one global ranking vs the automatic allocation "
+        "from each group's "
         f"measured sensitivity, top-1 on the test split one-shot → after {args.fine_tune_epochs} "
         "fine-tune epochs, each seed then the mean"
     )
@@ -321,6 +339,7 @@ def main() -> int:
     ap.add_argument("--channels-oneshot", default="0.5", help="reconstruct: channel cuts")
     ap.add_argument("--channels-refit", action="store_true", help="channels: reconstruct too")
     ap.add_argument("--channels-distill", type=float, default=0.0)
+    ap.add_argument("--dataset", default="digits", choices=("digits", "shapes"))
     ap.add_argument("--distill", default="0,0.5,0.9")
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--weights", default="0.9,0.95,0.98")
@@ -331,6 +350,7 @@ def main() -> int:
     )
     if 0.0 not in _numbers(args.distill):
         ap.error("--distill must include 0 (the labels alone), the reference")
+    DATASET["name"] = args.dataset
     home = Path(os.environ.get("PRUNE_HOME", ROOT / ".prune"))
     os.environ["PRUNE_AUTOSTART"] = "0"
     (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)
