@@ -4,6 +4,7 @@
         [--parts distill,reconstruct,channels]
         [--distill 0,0.5,0.9] [--seeds 0,1] [--weights 0.9,0.95,0.98] [--channels 0.5,0.667]
         [--channels-oneshot 0.5] [--channels-refit] [--channels-distill 0.5]
+        [--gradual 0.95,0.98] [--gradual-distill 0.5] [--end-step 200] [--frequency 20]
         [--fine-tune-epochs 8]
 
 The compact EfficientNet on digits (or `--dataset shapes`: the Shapes image folder,
@@ -21,7 +22,8 @@ tool caches them. Parts (each a section of docs/benchmarks/recovery.md; `--no-wr
 - reconstruct: BatchNorm re-estimation alone vs reconstruction after the same one-shot cut (the
   weight rows, and channels at `--channels-oneshot`), top-1 right after the cut and fine-tuned;
 - channels: one global ranking vs the automatic allocation at each `--channels` share of FLOPs
-  (optionally reconstructed and distilled), against the goal of 3× fewer FLOPs at ≥ dense − 2 pp.
+  (optionally reconstructed and distilled), against the goal of 3× fewer FLOPs at ≥ dense − 2 pp;
+- gradual: single weights (automatic allocation) pruned once vs along the polynomial schedule.
 """
 
 from __future__ import annotations
@@ -330,7 +332,65 @@ def channels_section(report, args, home: Path) -> None:
     report.checks(checks)
 
 
-PARTS = ("distill", "reconstruct", "channels")
+def gradual_section(report, args, home: Path) -> None:
+    """Single weights with the automatic allocation: pruned once before fine-tuning vs along
+    tfmot's polynomial schedule (each layer following its own share of the target over time)."""
+    seeds = _numbers(args.seeds, int)
+    schedules = {
+        "one-shot": {},
+        "polynomial": dict(
+            schedule="polynomial", begin_step=0, end_step=args.end_step, frequency=args.frequency
+        ),
+    }
+    rows, checks = [], []
+    with open(ROOT / "bench" / "out" / f"{_section('recovery_gradual')}.jsonl", "w") as log:
+        for sparsity in _numbers(args.gradual):
+            measured = {
+                name: [
+                    _run(
+                        _recipe(
+                            s,
+                            args.fine_tune_epochs,
+                            strategy="taylor",
+                            scope="auto",
+                            sparsity=sparsity,
+                            distill=args.gradual_distill,
+                            **fields,
+                        ),
+                        home,
+                        log,
+                    )
+                    for s in seeds
+                ]
+                for name, fields in schedules.items()
+            }
+            means = {k: statistics.mean(r.top1 for r in v) for k, v in measured.items()}
+            dense = statistics.mean(r.dense.top1 for r in measured["one-shot"])
+            rows.append(
+                [f"{sparsity:.0%}"]
+                + [_cell(measured[k], lambda r: r.top1) for k in schedules]
+                + [f"{dense:.2%}"]
+            )
+            checks.append(
+                (
+                    f"{sparsity:.0%}: polynomial {means['polynomial']:.2%} vs one-shot "
+                    f"{means['one-shot']:.2%}",
+                    means["polynomial"] > means["one-shot"],
+                )
+            )
+    report.section(_section("gradual"))
+    report.heading(
+        f"{DATASET['name']}: single weights (taylor, automatic per-layer allocation"
+        + (f", distilled {args.gradual_distill:g}" if args.gradual_distill else "")
+        + f"), pruned once before fine-tuning vs along the polynomial schedule (steps 0 → "
+        f"{args.end_step}, every {args.frequency}); top-1 after {args.fine_tune_epochs} epochs, "
+        "each seed then the mean"
+    )
+    report.table(["sparsity", *schedules, "dense"], rows)
+    report.checks(checks)
+
+
+PARTS = ("distill", "reconstruct", "channels", "gradual")
 
 
 def main() -> int:
@@ -340,6 +400,10 @@ def main() -> int:
     ap.add_argument("--channels-refit", action="store_true", help="channels: reconstruct too")
     ap.add_argument("--channels-distill", type=float, default=0.0)
     ap.add_argument("--dataset", default="digits", choices=("digits", "shapes"))
+    ap.add_argument("--gradual", default="0.95,0.98", help="gradual: sparsities")
+    ap.add_argument("--gradual-distill", type=float, default=0.0)
+    ap.add_argument("--end-step", type=int, default=200, help="gradual: last pruning step")
+    ap.add_argument("--frequency", type=int, default=20, help="gradual: steps between events")
     ap.add_argument("--distill", default="0,0.5,0.9")
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--weights", default="0.9,0.95,0.98")
@@ -363,6 +427,8 @@ def main() -> int:
         reconstruct_section(report, args, home)
     if "channels" in parts:
         channels_section(report, args, home)
+    if "gradual" in parts:
+        gradual_section(report, args, home)
     report.save()
     return 0
 
