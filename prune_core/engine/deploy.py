@@ -17,13 +17,16 @@ from pathlib import Path
 
 import numpy as np
 
-from prune_core.engine import metrics
-from prune_core.engine.keras_env import native_convolutions, tf
+from prune_core.engine import layers, metrics, quantization
+from prune_core.engine.keras_env import keras, native_convolutions, tf
 from prune_core.errors import SpecError
 from prune_core.results.deployment import FORMAT, Deployment
 from prune_core.timing import MIN_ROUND_MS, REPEATS, ROUNDS, Timing, time_alternating, time_calls
 
 KINDS = ("float", "sparse", "int8")
+#: An int8 export losing more top-1 than this against float32 gets a quantization-aware fine-tune
+#: (issue #28's goal: every int8 model within 1 pp of its own float top-1).
+QAT_MARGIN = 0.01
 
 
 def to_tflite(model, kind: str = "float", representative: np.ndarray | None = None) -> bytes:
@@ -160,13 +163,17 @@ def export_all(
     on_progress=lambda message: None,
     repeats: int = REPEATS,
     rounds: int = ROUNDS,
+    batch_size: int | None = None,
 ) -> Deployment:
     """Export a stripped model in every deployable format and measure each: bytes, gzip bytes, top-1
     on the test split (int8 measured, never assumed), LiteRT latency at 1 thread and at all threads,
     each with the band of its median over rounds. With `reference` (the dense baseline), the
     1-thread latency of every format is timed in alternation with the dense float32 model, so the
-    speedup a phone would see carries its own band. Results are cached by model digest (and the
-    reference's) under `root/exports/`."""
+    speedup a phone would see carries its own band. With a fine-tune `batch_size`, an int8 export
+    that lost more than `QAT_MARGIN` of the float32 top-1 is followed by a quantization-aware
+    fine-tune that keeps the zeros (`quantization`), exported and measured as its own format. Each
+    int8 file says how many of the model's zero weights it kept. Results are cached by model digest
+    (and the reference's) under `root/exports/`."""
     name = model_digest(model) + (f"-vs-{model_digest(reference)}" if reference is not None else "")
     folder = Path(root) / "exports" / name
     cached = folder / "metrics.json"
@@ -188,9 +195,8 @@ def export_all(
     calibration = dataset.x_train[rng.permutation(len(dataset.x_train))[:representative]]
     shape = tuple(model.input_shape[1:])
     all_threads = os.cpu_count() or 1
-    for kind in KINDS:
-        on_progress(f"converting to TFLite ({kind})")
-        content = to_tflite(model, kind, calibration if kind == "int8" else None)
+
+    def measure(kind: str, content: bytes) -> dict:
         (folder / FORMAT[kind].filename).write_bytes(content)
         classes = predict(content, dataset.x_test)
         measured = {
@@ -198,6 +204,10 @@ def export_all(
             "top1": float((classes == dataset.y_test).mean()),
             "agreement": float((classes == keras_classes).mean()),
         }
+        if FORMAT[kind].quantized:
+            kept = zeros_kept(model, content)
+            if kept is not None:
+                measured["zeros_kept"] = kept
         on_progress(f"timing LiteRT ({kind})")
         for threads, tag in ((1, "ms_1t_b1"), (all_threads, "ms_b1")):
             if threads == 1 and dense is not None:
@@ -222,9 +232,80 @@ def export_all(
                 )
             measured[f"{tag}_p50"], measured[f"{tag}_p90"] = timing.p50, timing.p90
             measured[f"{tag}_lo"], measured[f"{tag}_hi"] = timing.band
-        formats[kind] = measured
+        return measured
+
+    for kind in KINDS:
+        on_progress(f"converting to TFLite ({kind})")
+        formats[kind] = measure(
+            kind, to_tflite(model, kind, calibration if kind == "int8" else None)
+        )
+    lost = formats["float"]["top1"] - formats["int8"]["top1"]
+    if batch_size is not None and lost > QAT_MARGIN:
+        on_progress(
+            f"int8 lost {lost:.1%} of top-1: quantization-aware fine-tuning that keeps the zeros"
+        )
+        qat = quantization.quantization_aware(model)
+        quantization.fine_tune(
+            qat,
+            dataset,
+            batch_size=batch_size,
+            seed=seed,
+            on_progress=lambda p: on_progress(
+                f"quantization-aware fine-tuning, step {p.step}/{p.steps}"
+            ),
+        )
+        on_progress("converting to TFLite (int8, quantization-aware)")
+        formats["int8_qat"] = measure("int8_qat", quantization.to_int8(qat, calibration))
     deployment = Deployment(formats, litert_threads=all_threads, export_dir=str(folder))
     tmp = folder / ".metrics.json.tmp"
     tmp.write_text(json.dumps(deployment.to_dict()))
     tmp.replace(cached)
     return deployment
+
+
+def _tflite_weights(content: bytes) -> dict:
+    """Constant tensors of a TFLite file with two or more axes, by name."""
+    interp = interpreter(content)
+    out = {}
+    for detail in interp.get_tensor_details():
+        if len(detail["shape"]) < 2:
+            continue
+        try:
+            out[detail["name"]] = interp.get_tensor(detail["index"])
+        except ValueError:  # not a constant (an activation)
+            continue
+    return out
+
+
+def _as_tflite(kernel: np.ndarray, layer) -> list:
+    """The shapes a Keras kernel takes in a TFLite file: conv (O, H, W, I), depthwise
+    (1, H, W, C·m), dense (out, in)."""
+    if isinstance(layer, keras.layers.DepthwiseConv2D):
+        return [kernel.reshape(1, *kernel.shape[:2], -1)]
+    if kernel.ndim == 4:
+        return [np.transpose(kernel, (3, 0, 1, 2))]
+    return [kernel.T]
+
+
+def zeros_kept(model, content: bytes) -> float | None:
+    """The share of `model`'s zero kernel weights (Conv2D / Dense) that are zero in the TFLite file
+    too (1.0: every mask survived); None when the model has no zero weight or no kernel is found
+    in the file by its layer name and shape."""
+    weights = _tflite_weights(content)
+    kept = total = 0
+    for layer in model.layers:
+        kernel = layers.kernel_of(layer)
+        if kernel is None:
+            continue
+        values = kernel.numpy()
+        zero = values == 0
+        if not zero.any():
+            continue
+        for name, tensor in weights.items():
+            shaped = _as_tflite(zero, layer)[0]
+            if layer.name in name.split("/") or f"quant_{layer.name}" in name.split("/"):
+                if tensor.shape == shaped.shape:
+                    total += int(shaped.sum())
+                    kept += int((tensor[shaped] == 0).sum())
+                    break
+    return kept / total if total else None

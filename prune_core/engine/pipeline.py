@@ -93,6 +93,7 @@ def export(
         seed=spec.training.seed,
         reference=reference,
         on_progress=lambda m: on_progress(Progress("exporting", message=m)),
+        batch_size=spec.training.batch_size,
     )
 
 

@@ -1,5 +1,6 @@
 """What a run's deployment export measured: every format (Keras files, TFLite float32 / sparse /
-int8) with its bytes, gzip bytes, top-1 and LiteRT latency. Pure Python; stored flat inside a run's
+int8, and a quantization-aware int8 when post-training int8 lost accuracy) with its bytes, gzip
+bytes, top-1 and LiteRT latency. Pure Python; stored flat inside a run's
 result with the key names the first schema used (`tflite_int8_gzip_bytes`, `litert_1t_ms_b1_p50`,
 …)."""
 
@@ -20,10 +21,13 @@ class Format:
     prefix: str  # bytes / gzip / top-1 keys: f"{prefix}_bytes", …
     litert: str | None  # latency keys: f"{litert}_ms_b1_p50", f"{litert}_1t_ms_b1_p50", …
     filename: str
+    quantized: bool = False  # int8: rounding may zero weights, so the kept zeros are checked
 
     def keys(self) -> dict:
         """measure name → flat key (the names schema 1 used, kept)."""
         out = {"bytes": f"{self.prefix}_bytes", "gzip_bytes": f"{self.prefix}_gzip_bytes"}
+        if self.quantized:  # share of the Keras model's zero weights still zero in the file
+            out["zeros_kept"] = f"{self.prefix}_zeros_kept"
         if self.litert:
             out.update(top1=f"{self.prefix}_top1", agreement=f"{self.prefix}_agreement")
             for tag, key in (
@@ -46,7 +50,16 @@ FORMATS = (
     Format("h5", "Keras .h5", "h5", None, "model.h5"),
     Format("float", "TFLite float32", "tflite_float", "litert", "model-float.tflite"),
     Format("sparse", "TFLite sparse", "tflite_sparse", "litert_sparse", "model-sparse.tflite"),
-    Format("int8", "TFLite int8", "tflite_int8", "litert_int8", "model-int8.tflite"),
+    Format("int8", "TFLite int8", "tflite_int8", "litert_int8", "model-int8.tflite", True),
+    # exported only when post-training int8 lost accuracy: quantization-aware, zeros kept
+    Format(
+        "int8_qat",
+        "TFLite int8, quantization-aware",
+        "tflite_int8_qat",
+        "litert_int8_qat",
+        "model-int8-qat.tflite",
+        True,
+    ),
 )
 FORMAT = {f.key: f for f in FORMATS}
 _MEASURE_KIND = {"bytes": int, "gzip_bytes": int}
@@ -117,7 +130,7 @@ def typed(name: str, value, kind: type, required: bool = False):
 
 
 #: Words in the names of numbers that are shares of a whole: accuracies, sparsities, amounts.
-_SHARES = ("top1", "top5", "agreement", "sparsity", "removed", "achieved", "target")
+_SHARES = ("top1", "top5", "agreement", "sparsity", "removed", "achieved", "target", "kept")
 #: No measured count, size, time or ratio comes near this (a petabyte, 30 million years).
 _LARGEST = 1e15
 

@@ -497,6 +497,13 @@ def _columns() -> dict[str, Column]:
         cols[keys["gzip_bytes"]] = Column(
             keys["gzip_bytes"], f"{fmt.label}, gzip bytes", axis, kind=int
         )
+        if fmt.quantized:
+            cols[keys["zeros_kept"]] = Column(
+                keys["zeros_kept"],
+                f"{fmt.label}: share of the Keras model's zero weights still zero",
+                None,
+                "higher",
+            )
         if fmt.litert:
             cols[keys["top1"]] = Column(keys["top1"], f"{fmt.label} top-1", "accuracy", "higher")
             cols[keys["agreement"]] = Column(

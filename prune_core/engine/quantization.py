@@ -1,0 +1,146 @@
+"""Sparsity-preserving int8: quantization-aware fine-tuning that keeps the zeros, for a pruned
+model whose post-training int8 export lost its accuracy.
+
+Post-training quantization rounds every weight and activation to 8 bits with ranges calibrated on a
+few images; after heavy pruning a few channels carry most of the signal and per-tensor activation
+ranges leave the rest little resolution. Quantization-aware training lets the weights adapt to the
+rounding. tfmot's prune-preserving scheme (`Default8BitPrunePreserveQuantizeScheme`, its
+"collaborative optimization") multiplies every Conv2D / Dense kernel by the mask of its non-zero
+weights before it fake-quantizes it, so the zeros get no gradient and the int8 file keeps them.
+
+Layers tfmot's 8-bit scheme has no rule for (EfficientNet's `Rescaling`, `Normalization`, the
+squeeze-excite `Multiply`, op-lambdas) are annotated to pass through: they train in float and the
+converter calibrates them from the representative images, as post-training quantization does. Each
+int8 file is checked afterwards (`deploy.zeros_kept`): its weight tensors are read back and the
+Keras model's zero weights counted where they are still zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from prune_core.engine import models
+from prune_core.engine.keras_env import keras, tf
+from prune_core.engine.training import Trainer
+
+#: Layer classes tfmot's default 8-bit registry quantizes (or passes through by its own rule).
+QUANTIZED = frozenset(
+    {
+        "Conv2D",
+        "DepthwiseConv2D",
+        "Dense",
+        "BatchNormalization",
+        "Activation",
+        "ReLU",
+        "Add",
+        "Concatenate",
+        "AveragePooling2D",
+        "GlobalAveragePooling2D",
+        "MaxPooling2D",
+        "GlobalMaxPooling2D",
+        "Reshape",
+        "Flatten",
+        "Dropout",
+        "ZeroPadding2D",
+        "Softmax",
+        "InputLayer",
+    }
+)
+#: Epochs and peak learning rate of the quantization-aware fine-tune (the weights are already
+#: trained: it only adapts them to the rounding).
+QAT_EPOCHS, QAT_LEARNING_RATE = 2, 1e-4
+
+
+def _tfmot():
+    import tensorflow_model_optimization as tfmot
+
+    return tfmot
+
+
+def _pass_through_config():
+    """A QuantizeConfig that quantizes nothing: the layer trains in float."""
+    qk = _tfmot().quantization.keras
+
+    class PassThrough(qk.QuantizeConfig):
+        def get_weights_and_quantizers(self, layer):
+            return []
+
+        def get_activations_and_quantizers(self, layer):
+            return []
+
+        def set_quantize_weights(self, layer, quantize_weights):
+            pass
+
+        def set_quantize_activations(self, layer, quantize_activations):
+            pass
+
+        def get_output_quantizers(self, layer):
+            return []
+
+        def get_config(self):
+            return {}
+
+    return PassThrough
+
+
+def quantization_aware(model):
+    """A copy of `model` wrapped for prune-preserving quantization-aware training (the input model
+    is not changed). Raises ValueError / RuntimeError where tfmot cannot wrap a layer."""
+    tfmot = _tfmot()
+    qk = tfmot.quantization.keras
+    pass_through = _pass_through_config()
+
+    def annotate(layer):
+        if type(layer).__name__ in QUANTIZED:
+            return qk.quantize_annotate_layer(layer)
+        return qk.quantize_annotate_layer(layer, pass_through())
+
+    copy = models.clone(model)
+    annotated = keras.models.clone_model(copy, clone_function=annotate)
+    annotated.set_weights(copy.get_weights())
+    with qk.quantize_scope({"PassThrough": pass_through}):
+        return qk.quantize_apply(
+            annotated, tfmot.experimental.combine.Default8BitPrunePreserveQuantizeScheme()
+        )
+
+
+def fine_tune(
+    qat,
+    dataset,
+    *,
+    batch_size: int,
+    seed: int = 0,
+    epochs: int = QAT_EPOCHS,
+    learning_rate: float = QAT_LEARNING_RATE,
+    on_progress=lambda p: None,
+    should_cancel=lambda: False,
+) -> list:
+    """Train the wrapped model on the training split (augmented, as fine-tuning is); returns the
+    per-epoch history."""
+    steps = epochs * dataset.steps_per_epoch(batch_size)
+    trainer = Trainer(qat, learning_rate=learning_rate, total_steps=max(steps, 1), seed=seed)
+    return trainer.fit(
+        dataset.x_train,
+        dataset.y_train,
+        epochs=epochs,
+        batch_size=batch_size,
+        seed=seed,
+        phase="exporting",
+        on_progress=on_progress,
+        should_cancel=should_cancel,
+    )
+
+
+def to_int8(qat, representative: np.ndarray) -> bytes:
+    """The quantization-aware model as an int8 TFLite file (its learned ranges; the pass-through
+    layers calibrated on `representative`)."""
+    converter = tf.lite.TFLiteConverter.from_keras_model(qat)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    samples = np.asarray(representative, np.float32)
+
+    def examples():
+        for i in range(len(samples)):
+            yield [samples[i : i + 1]]
+
+    converter.representative_dataset = examples
+    return converter.convert()

@@ -1,0 +1,99 @@
+"""Tests for prune_core.engine.quantization and its place in the export: quantization-aware
+fine-tuning keeps every zero of a pruned model, wraps the layers tfmot has no rule for, and runs
+(as its own format) only when post-training int8 lost accuracy."""
+
+import numpy as np
+import pytest
+
+from prune_core.engine import deploy, models, quantization
+from prune_core.engine.training import Trainer
+from prune_core.results.deployment import Deployment
+from tests.engine.helpers import small_model
+
+
+def _pruned(model, share=0.7, seed=0):
+    rng = np.random.default_rng(seed)
+    for layer in model.layers:
+        if type(layer).__name__ in ("Conv2D", "Dense"):
+            weights = layer.get_weights()
+            weights[0] = weights[0] * (rng.random(weights[0].shape) > share)
+            layer.set_weights(weights)
+    return model
+
+
+@pytest.fixture(scope="module")
+def pruned(tiny_data):
+    model = models.build("tiny-cnn", tiny_data.num_classes, 16, seed=0)
+    Trainer(model, learning_rate=1e-2, total_steps=60, augment=False).fit(
+        tiny_data.x_train, tiny_data.y_train, epochs=10, batch_size=16
+    )
+    return _pruned(model)
+
+
+def test_quantization_aware_training_keeps_every_zero_into_the_int8_file(pruned, tiny_data):
+    before = [w.copy() for w in pruned.get_weights()]
+    qat = quantization.quantization_aware(pruned)
+    history = quantization.fine_tune(qat, tiny_data, batch_size=16, epochs=1)
+    assert history and np.isfinite(history[0]["loss"])
+    content = quantization.to_int8(qat, tiny_data.x_train[:10])
+    assert deploy.zeros_kept(pruned, content) == 1.0
+    # the input model is not changed
+    for old, new in zip(before, pruned.get_weights()):
+        np.testing.assert_array_equal(old, new)
+    keras_top1 = (
+        pruned.predict(tiny_data.x_test.astype(np.float32), verbose=0).argmax(1)
+        == tiny_data.y_test
+    ).mean()
+    int8_top1 = (deploy.predict(content, tiny_data.x_test) == tiny_data.y_test).mean()
+    assert int8_top1 >= keras_top1 - 0.15  # 36 test images
+
+
+def test_layers_without_a_tfmot_rule_pass_through():
+    """Swish, depthwise and BatchNorm have rules; Rescaling-free models with a squeeze-excite
+    Multiply and a Reshape wrap too."""
+    from prune_core.engine.keras_env import keras
+
+    L = keras.layers
+    inp = keras.Input((8, 8, 3))
+    x = L.Rescaling(1 / 255.0)(inp)
+    x = L.Conv2D(8, 3, padding="same", name="conv")(x)
+    s = L.Reshape((1, 1, 8))(L.Dense(8, activation="sigmoid")(L.GlobalAveragePooling2D()(x)))
+    x = L.Multiply()([x, s])
+    model = _pruned(keras.Model(inp, L.Dense(3)(L.GlobalAveragePooling2D()(x))))
+    qat = quantization.quantization_aware(model)
+    x = np.random.default_rng(0).uniform(0, 255, (4, 8, 8, 3)).astype(np.float32)
+    assert qat(x, training=True).shape == (4, 3)  # the ranges learn from this batch
+    content = quantization.to_int8(qat, x)
+    assert deploy.zeros_kept(model, content) == 1.0
+
+
+def test_a_zero_dropped_by_the_file_is_counted():
+    model = _pruned(small_model())
+    content = deploy.to_tflite(model)
+    assert deploy.zeros_kept(model, content) == 1.0
+    layer = model.get_layer("conv_b")
+    weights = layer.get_weights()
+    zero = np.argwhere(weights[0] == 0)[0]
+    weights[0][tuple(zero)] = 0.5  # the file now holds a weight where the model has none
+    layer.set_weights(weights)
+    stale = deploy.to_tflite(model)
+    weights[0][tuple(zero)] = 0.0
+    layer.set_weights(weights)
+    assert deploy.zeros_kept(model, stale) < 1.0
+
+
+def test_the_export_adds_a_quantization_aware_int8_only_when_int8_lost(
+    pruned, tiny_data, tmp_path, monkeypatch
+):
+    plain = deploy.export_all(pruned, tiny_data, tmp_path / "a", representative=20, repeats=2)
+    assert plain.get("int8_qat", "bytes") is None or (
+        plain.get("float", "top1") - plain.get("int8", "top1") > deploy.QAT_MARGIN
+    )
+    monkeypatch.setattr(deploy, "QAT_MARGIN", -1.0)  # as if int8 had lost: fine-tune it
+    monkeypatch.setattr(quantization, "QAT_EPOCHS", 1)
+    result = deploy.export_all(
+        pruned, tiny_data, tmp_path / "b", representative=20, repeats=2, batch_size=16
+    )
+    assert result.get("int8_qat", "zeros_kept") == 1.0 == result.get("int8", "zeros_kept")
+    assert 0 <= result.get("int8_qat", "top1") <= 1 and result.get("int8_qat", "ms_b1_p50") > 0
+    assert Deployment.from_dict(result.to_dict()) == result
