@@ -41,8 +41,7 @@ def test_quantization_aware_training_keeps_every_zero_into_the_int8_file(pruned,
     for old, new in zip(before, pruned.get_weights()):
         np.testing.assert_array_equal(old, new)
     keras_top1 = (
-        pruned.predict(tiny_data.x_test.astype(np.float32), verbose=0).argmax(1)
-        == tiny_data.y_test
+        pruned.predict(tiny_data.x_test.astype(np.float32), verbose=0).argmax(1) == tiny_data.y_test
     ).mean()
     int8_top1 = (deploy.predict(content, tiny_data.x_test) == tiny_data.y_test).mean()
     assert int8_top1 >= keras_top1 - 0.15  # 36 test images
