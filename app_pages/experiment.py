@@ -33,9 +33,9 @@ PAGE_HELP = {
     "thresholds": "Comma-separated: one run each. The slider above sets one from the baseline's "
     "scores.",
     "scope": "layerwise: every layer loses the same fraction; global: one ranking over all layers; "
-    "auto: per-layer sparsities chosen from the measured layer sensitivity to lose the least "
-    "accuracy (uses this criterion's profile from Explore, measured first if there is none: about "
-    "a minute more on the compact model).",
+    "auto: per-layer sparsities (for whole channels, per-group channel counts) chosen from the "
+    "measured sensitivity to lose the least accuracy (uses this criterion's profile from Explore, "
+    "measured first if there is none: a few minutes more on the compact model).",
     "latency_aware": "At equal importance, remove first the channels whose FLOPs (or parameters) "
     "run slowest in LiteRT: depthwise and element-wise work before 1×1 convolutions.",
     "schedule": "oneshot prunes before fine-tuning; constant and polynomial prune while it runs.",

@@ -382,10 +382,15 @@ if scope in explore.CHANNEL_LABELS:
         scope=explore.CHANNEL_RECIPE_SCOPES[scope],
         granularity="structured",
         fine_tune_epochs=int(epochs),
+        distill=ui.EXPERIMENT_FORM["distill"],
     )
 else:
     spec = base.with_(
-        strategy=criterion, sparsity=round(target, 4), scope=scope, fine_tune_epochs=int(epochs)
+        strategy=criterion,
+        sparsity=round(target, 4),
+        scope=scope,
+        fine_tune_epochs=int(epochs),
+        distill=ui.EXPERIMENT_FORM["distill"],
     )
 f4.write("")
 if f4.button("Queue this run", type="primary", width="stretch"):

@@ -18,8 +18,8 @@ from prune_core.data import preflight
 from prune_core.errors import Canceled, PruneError, ResultError, SpecError
 from prune_core.jobs import body, dispatcher, process
 from prune_core.jobs.store import JobStore
-from prune_core.measured import BEST_SCOPE, BEST_STRATEGY, DEFAULT_SPARSITIES
-from prune_core.recipe.options import completed, options
+from prune_core.measured import BEST_STRATEGY, DEFAULT_SPARSITIES
+from prune_core.recipe.options import BEST_DEFAULTS, completed, options
 from prune_core.recipe.spec import CRITERIA, FIELDS, STRATEGIES, RunSpec, expand, parse_numbers
 from prune_core.results import diagnosis
 from prune_core.results import profile as profiles
@@ -40,7 +40,7 @@ class OneLineParser(argparse.ArgumentParser):
 
 #: Where the command line's defaults are the best measured recipe (the dashboard's), not the
 #: library's.
-CLI_DEFAULTS = {"scope": BEST_SCOPE}
+CLI_DEFAULTS = {k: v for k, v in BEST_DEFAULTS.items() if k != "strategy"}
 #: Recipe fields a command line names in its own way (a sweep takes lists of them).
 _AMOUNT_FIELDS = ("strategy", "sparsity", "threshold")
 

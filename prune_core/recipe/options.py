@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from prune_core.errors import SpecError
-from prune_core.measured import BEST_SCOPE, BEST_STRATEGY
+from prune_core.measured import BEST_DISTILL, BEST_SCOPE, BEST_STRATEGY
 from prune_core.recipe import patterns
 from prune_core.recipe.schedules import SCHEDULE_KINDS
 from prune_core.recipe.spec import (
@@ -231,14 +231,14 @@ def options(partial: dict, prefer: dict | None = None) -> dict[str, FieldOptions
 
 
 #: Where a recipe's defaults are the best measured (the dashboard's), not the library's.
-BEST_DEFAULTS = {"strategy": BEST_STRATEGY, "scope": BEST_SCOPE}
+BEST_DEFAULTS = {"strategy": BEST_STRATEGY, "scope": BEST_SCOPE, "distill": BEST_DISTILL}
 
 
 def completed(given: dict) -> dict:
     """Flat recipe fields with those left out (or None) filled as the dashboard fills them: the
-    best measured strategy and scope where the recipe allows them, and the amount the recipe pins
-    (an N:M pattern), else 50 %, unless a threshold is given. The command line and the Python API
-    both start here."""
+    best measured strategy, scope and distillation where the recipe allows them, and the amount
+    the recipe pins (an N:M pattern), else 50 %, unless a threshold is given. The command line and
+    the Python API both start here."""
     flat = {k: v for k, v in given.items() if k not in BEST_DEFAULTS or v is not None}
     combined = flat.get("then_sparsity") is not None
     for name, best in BEST_DEFAULTS.items():

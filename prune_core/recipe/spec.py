@@ -19,7 +19,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from prune_core.errors import SpecError
-from prune_core.measured import EXPORT_MINUTES
+from prune_core.measured import BEST_DISTILL, EXPORT_MINUTES
 from prune_core.recipe import patterns
 from prune_core.recipe.fields import (
     MAX_BATCH_SIZE,
@@ -306,7 +306,8 @@ class RunSpec:
         are the best measured recipe, not the library's)."""
         parts = ["python -m prune_core run"]
         for f, value in zip(FIELDS, self.flat_values()):
-            if value is None or (value == f.default and f.name not in ALWAYS_NAMED):
+            default = COMMAND_LINE_DEFAULTS.get(f.name, f.default)
+            if value is None or (value == default and f.name not in ALWAYS_NAMED):
                 continue
             if isinstance(value, bool):
                 if value:
@@ -417,6 +418,9 @@ _BY_NAME = {f.name: f for f in FIELDS}
 # -------------------
 #: Fields `command()` always names.
 ALWAYS_NAMED = ("strategy", "sparsity", "scope")
+#: Fields whose command-line default is the best measured value, not the library's: `command()`
+#: names them where they differ from it.
+COMMAND_LINE_DEFAULTS = {"distill": BEST_DISTILL}
 
 
 def parse_numbers(text: str, what: str, percent: bool = False) -> list[float]:

@@ -139,8 +139,11 @@ def test_experiment_offers_the_automatic_allocation_only_where_it_applies(home):
     next(b for b in app.button if b.label.startswith("Queue")).click().run()
     assert not app.exception, app.exception
     assert {j.spec.pruning.scope for j in JobStore().list()} == {"auto"}
+    # whole channels are allocated per group too; a threshold gives no target to allocate
     app.radio(key="granularity").set_value("structured").run()
-    assert "auto" not in app.radio(key="scope").options and app.radio(key="scope").value == "global"
+    assert "auto" in app.radio(key="scope").options and app.radio(key="scope").value == "auto"
+    app.radio(key="mode").set_value("threshold").run()
+    assert "auto" not in app.radio(key="scope").options
 
 
 def test_experiment_queues_pattern_and_rigl_runs_and_says_what_hardware_uses_them(home):

@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from prune_core.errors import SpecError
+from prune_core.measured import BEST_DISTILL
 from prune_core.recipe.spec import FIELDS, RunSpec, expand, parse_numbers
 from tests.strategies import JSON
 
@@ -156,7 +157,7 @@ def test_command_line_reproduces_the_recipe():
     command = spec.command()
     assert command == (
         "python -m prune_core run --strategy taylor --sparsity 0.4 --granularity structured "
-        "--scope global --prune-head"
+        "--scope global --prune-head --distill 0.0"
     )
     from prune_core import cli
 
@@ -240,9 +241,11 @@ def test_every_integer_is_within_what_its_consumer_accepts(field, value, words):
 def test_a_distilled_recipe_says_so_in_its_label_and_command():
     plain = RunSpec.of(strategy="taylor", sparsity=0.9)
     distilled = plain.with_(distill=0.5)
-    assert "distill" not in plain.label() and "distill" not in plain.command()
+    assert "distill" not in plain.label() and plain.command().endswith("--distill 0.0")
     assert distilled.label() == plain.label() + " +distill 0.5"
     assert distilled.command().endswith("--distill 0.5")
+    # the command line distills by default (the best measured): only a change is named
+    assert "--distill" not in plain.with_(distill=BEST_DISTILL).command()
     assert RunSpec.from_json(distilled.to_json()) == distilled
     # a result stored before the field existed was fine-tuned on the labels alone
     stored = {k: v for k, v in plain.to_dict().items() if k not in ("distill", "temperature")}
