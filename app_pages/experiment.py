@@ -182,7 +182,7 @@ with left:
             "Latency-aware ranking", opts, "latency_aware", help=PAGE_HELP["latency_aware"]
         )
     form.checkbox(
-        "Reconstruct: refit the remaining weights to the dense model's outputs after the cut",
+        "Refit the remaining weights after the cut (reconstruction)",
         opts,
         "reconstruct",
         help=HELP["reconstruct"],

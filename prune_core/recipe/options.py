@@ -220,13 +220,15 @@ def options(partial: dict, prefer: dict | None = None) -> dict[str, FieldOptions
     rate…) combine with nothing and are left out of the trials."""
     asked, preferred = _answers(partial), _answers(prefer) if prefer else {}
     known: dict = {}  # the fields asked so far, as the later trials hold them
+    settled: dict = {}  # the fields asked so far, as the form holds them (what a later one reads)
     out = {}
     for name in ORDER:
         if name in CHOICES:
-            out[name] = _choose(name, known, asked[name], preferred.get(name))
+            out[name] = _choose(name, known, asked[name], preferred.get(name), settled)
             known[name] = out[name].value
         else:
-            out[name], known[name] = _number(name, known, asked[name])
+            out[name], known[name] = _number(name, known, asked[name], settled)
+        settled[name] = out[name].value
     return out
 
 
@@ -321,27 +323,28 @@ def _refusal(known: dict, name: str, value) -> str | None:
     return None
 
 
-def _unused(name: str, known: dict) -> str | None:
+def _unused(name: str, settled: dict) -> str | None:
+    """Why the recipe ignores `name`, as the fields before it are settled (None: it reads it)."""
     reads, why = READ_ONLY_WHEN.get(name, (None, None))
-    return None if reads is None or reads(known) else why
+    return None if reads is None or reads(settled) else why
 
 
-def _choose(name: str, known: dict, asked, preferred) -> FieldOptions:
+def _choose(name: str, known: dict, asked, preferred, settled: dict) -> FieldOptions:
     """Every value of a choice field tried; the asked one kept when allowed."""
     tried = CHOICES[name] + ((asked,) if asked not in CHOICES[name] else ())
     refused = {v: why for v in tried if (why := _refusal(known, name, v))}
     allowed = tuple(v for v in tried if v not in refused)
     value = next(v for v in (asked, preferred, *allowed) if v in allowed)
-    return FieldOptions(value, allowed, refused, _unused(name, known))
+    return FieldOptions(value, allowed, refused, _unused(name, settled))
 
 
-def _number(name: str, known: dict, asked) -> tuple[FieldOptions, object]:
+def _number(name: str, known: dict, asked, settled: dict) -> tuple[FieldOptions, object]:
     """(the field's options, the value later trials take). A number combines with the other fields
     only where a rule pins it (the sparsity an N:M pattern fixes) or refuses its lowest value (no
     fine-tuning); elsewhere its range is the recipe's value check, reported when the recipe is
     built, and later trials take the field's easiest value."""
     easiest = _easiest(name, known)
-    unused = _unused(name, known)
+    unused = _unused(name, settled)
     if unused:
         return FieldOptions(asked, None, {}, unused), easiest
     pin = _pinned(known) if name in ("sparsity", "then_sparsity") else None

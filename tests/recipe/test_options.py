@@ -215,3 +215,14 @@ def test_reasons_drop_the_command_line_hint():
         reason_of(SpecError("a second stage follows a structured (channel) stage"))
         == "A second stage follows a structured (channel) stage."
     )
+
+
+def test_a_setting_is_read_as_the_numbers_before_it_stand():
+    """Distillation needs fine-tuning, and its temperature needs distillation: a number asked
+    earlier decides whether a later field is read (the trials still take its easiest value)."""
+    on = options({"distill": 0.9, "fine_tune_epochs": 3})
+    assert on["distill"].used and on["temperature"].used
+    assert not options({"distill": 0.0})["temperature"].used
+    none = options({"distill": 0.9, "fine_tune_epochs": 0})
+    assert not none["distill"].used and not none["temperature"].used
+    assert none["distill"].unused.startswith("Distillation acts while fine-tuning")
