@@ -5,6 +5,7 @@
         [--distill 0,0.5,0.9] [--seeds 0,1] [--weights 0.9,0.95,0.98] [--channels 0.5,0.667]
         [--channels-oneshot 0.5] [--channels-refit] [--channels-distill 0.5]
         [--gradual 0.95,0.98] [--gradual-distill 0.5] [--end-step 200] [--frequency 20]
+        [--int8-weights 0.5,0.8,0.9,0.95] [--int8-channels 0.5,0.667]
         [--fine-tune-epochs 8]
 
 The compact EfficientNet on digits (or `--dataset shapes`: the Shapes image folder,
@@ -23,7 +24,9 @@ tool caches them. Parts (each a section of docs/benchmarks/recovery.md; `--no-wr
   weight rows, and channels at `--channels-oneshot`), top-1 right after the cut and fine-tuned;
 - channels: one global ranking vs the automatic allocation at each `--channels` share of FLOPs
   (optionally reconstructed and distilled), against the goal of 3× fewer FLOPs at ≥ dense − 2 pp;
-- gradual: single weights (automatic allocation) pruned once vs along the polynomial schedule.
+- gradual: single weights (automatic allocation) pruned once vs along the polynomial schedule;
+- int8: each pruned model exported, int8 top-1 against its own float32 top-1 (the goal: within
+  1 pp up to 95 %), the quantization-aware int8 where it was needed, and the zeros each file kept.
 """
 
 from __future__ import annotations
@@ -408,7 +411,79 @@ def gradual_section(report, args, home: Path) -> None:
     report.checks(checks)
 
 
-PARTS = ("distill", "reconstruct", "channels", "gradual")
+def int8_section(report, args, home: Path) -> None:
+    """Each pruned model exported: int8 top-1 against its own float32 top-1, the quantization-aware
+    int8 where post-training int8 lost more than the margin, and the zeros each int8 file kept."""
+    from prune_core.engine.deploy import QAT_MARGIN
+
+    recipes = [
+        (f"weights {s:.0%}", dict(strategy="taylor", scope="auto", sparsity=s))
+        for s in _numbers(args.int8_weights)
+    ] + [
+        (
+            f"channels −{s:.0%} FLOPs",
+            dict(strategy="taylor", scope="global", granularity="structured", sparsity=s),
+        )
+        for s in _numbers(args.int8_channels)
+    ]
+    rows, worst = [], 0.0
+    seed = _numbers(args.seeds, int)[0]
+    with open(ROOT / "bench" / "out" / f"{_section('recovery_int8')}.jsonl", "w") as log:
+        for name, fields in recipes:
+            r = _run(
+                _recipe(seed, args.fine_tune_epochs, export="tflite", distill=0.9, **fields),
+                home,
+                log,
+            )
+            d = r.deployment
+            float_top1, int8_top1 = d.get("float", "top1"), d.get("int8", "top1")
+            qat_top1 = d.get("int8_qat", "top1")
+            final = qat_top1 if qat_top1 is not None else int8_top1
+            worst = max(worst, float_top1 - final)
+            rows.append(
+                [
+                    name,
+                    f"{float_top1:.2%}",
+                    f"{int8_top1:.2%} ({(int8_top1 - float_top1) * 100:+.2f} pp)",
+                    "–"
+                    if qat_top1 is None
+                    else f"{qat_top1:.2%} ({(qat_top1 - float_top1) * 100:+.2f} pp)",
+                    f"{d.get('int8', 'zeros_kept'):.2%}" if d.get("int8", "zeros_kept") else "–",
+                    "–"
+                    if d.get("int8_qat", "zeros_kept") is None
+                    else f"{d.get('int8_qat', 'zeros_kept'):.2%}",
+                    f"{r.weight_sparsity:.1%}",
+                ]
+            )
+    report.section(_section("int8"))
+    report.heading(
+        f"{DATASET['name']}: int8 against its own float32 top-1 (taylor, distilled 0.9, "
+        f"{args.fine_tune_epochs} epochs, seed {seed}); a quantization-aware int8 that keeps the "
+        f"zeros is exported when post-training int8 loses more than {QAT_MARGIN:.0%}"
+    )
+    report.table(
+        [
+            "pruning",
+            "float32 TFLite",
+            "int8 (post-training)",
+            "int8 (quantization-aware)",
+            "zeros kept (int8)",
+            "zeros kept (QAT)",
+            "weight sparsity",
+        ],
+        rows,
+    )
+    report.checks(
+        [
+            (
+                f"every int8 model within 1 pp of its own float32 top-1 (worst {worst * 100:.2f} pp)",
+                worst <= 0.01 + 1e-9,
+            )
+        ]
+    )
+
+
+PARTS = ("distill", "reconstruct", "channels", "gradual", "int8")
 
 
 def main() -> int:
@@ -419,6 +494,8 @@ def main() -> int:
     ap.add_argument("--channels-distill", type=float, default=0.0)
     ap.add_argument("--dataset", default="digits", choices=("digits", "shapes"))
     ap.add_argument("--gradual", default="0.95,0.98", help="gradual: sparsities")
+    ap.add_argument("--int8-weights", default="0.5,0.8,0.9,0.95", help="int8: weight sparsities")
+    ap.add_argument("--int8-channels", default="0.5,0.667", help="int8: FLOPs shares removed")
     ap.add_argument("--gradual-distill", type=float, default=0.0)
     ap.add_argument("--end-step", type=int, default=200, help="gradual: last pruning step")
     ap.add_argument("--frequency", type=int, default=20, help="gradual: steps between events")
@@ -451,6 +528,8 @@ def main() -> int:
         channels_section(report, args, home)
     if "gradual" in parts:
         gradual_section(report, args, home)
+    if "int8" in parts:
+        int8_section(report, args, home)
     report.save()
     return 0
 
