@@ -476,7 +476,8 @@ def int8_section(report, args, home: Path) -> None:
     report.checks(
         [
             (
-                f"every int8 model within 1 pp of its own float32 top-1 (worst {worst * 100:.2f} pp)",
+                f"every int8 model within 1 pp of its own float32 top-1 (worst "
+                f"{worst * 100:.2f} pp)",
                 worst <= 0.01 + 1e-9,
             )
         ]
