@@ -139,6 +139,27 @@ def _sizes(content: bytes) -> dict:
     return {"bytes": len(content), "gzip_bytes": len(gzip.compress(content, 9, mtime=0))}
 
 
+def _quantization_aware_int8(model, dataset, calibration, batch_size, seed, on_progress):
+    """The prune-preserving quantization-aware int8 file, or None (said through `on_progress`)
+    where tfmot cannot wrap a layer of this model."""
+    try:
+        qat = quantization.quantization_aware(model)
+    except (ValueError, RuntimeError, TypeError, KeyError) as exc:
+        on_progress(f"no quantization-aware int8 for this model: {str(exc)[:200]}")
+        return None
+    quantization.fine_tune(
+        qat,
+        dataset,
+        batch_size=batch_size,
+        seed=seed,
+        on_progress=lambda p: on_progress(
+            f"quantization-aware fine-tuning, step {p.step}/{p.steps}"
+        ),
+    )
+    on_progress("converting to TFLite (int8, quantization-aware)")
+    return quantization.to_int8(qat, calibration)
+
+
 def reference_float(reference, root: Path) -> bytes:
     """The dense reference's float32 TFLite (converted once, kept beside its own exports)."""
     path = Path(root) / "exports" / model_digest(reference) / FORMAT["float"].filename
@@ -244,18 +265,11 @@ def export_all(
         on_progress(
             f"int8 lost {lost:.1%} of top-1: quantization-aware fine-tuning that keeps the zeros"
         )
-        qat = quantization.quantization_aware(model)
-        quantization.fine_tune(
-            qat,
-            dataset,
-            batch_size=batch_size,
-            seed=seed,
-            on_progress=lambda p: on_progress(
-                f"quantization-aware fine-tuning, step {p.step}/{p.steps}"
-            ),
+        content = _quantization_aware_int8(
+            model, dataset, calibration, batch_size, seed, on_progress
         )
-        on_progress("converting to TFLite (int8, quantization-aware)")
-        formats["int8_qat"] = measure("int8_qat", quantization.to_int8(qat, calibration))
+        if content is not None:
+            formats["int8_qat"] = measure("int8_qat", content)
     deployment = Deployment(formats, litert_threads=all_threads, export_dir=str(folder))
     tmp = folder / ".metrics.json.tmp"
     tmp.write_text(json.dumps(deployment.to_dict()))

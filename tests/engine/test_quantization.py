@@ -96,3 +96,25 @@ def test_the_export_adds_a_quantization_aware_int8_only_when_int8_lost(
     assert result.get("int8_qat", "zeros_kept") == 1.0 == result.get("int8", "zeros_kept")
     assert 0 <= result.get("int8_qat", "top1") <= 1 and result.get("int8_qat", "ms_b1_p50") > 0
     assert Deployment.from_dict(result.to_dict()) == result
+
+
+def test_a_model_tfmot_cannot_wrap_still_exports_and_says_why(
+    pruned, tiny_data, tmp_path, monkeypatch
+):
+    def refuse(model):
+        raise RuntimeError("Layer ln is not supported")
+
+    monkeypatch.setattr(deploy, "QAT_MARGIN", -1.0)
+    monkeypatch.setattr(quantization, "quantization_aware", refuse)
+    said = []
+    result = deploy.export_all(
+        pruned,
+        tiny_data,
+        tmp_path,
+        representative=10,
+        repeats=2,
+        batch_size=16,
+        on_progress=said.append,
+    )
+    assert result.get("int8", "top1") is not None and result.get("int8_qat", "bytes") is None
+    assert any("no quantization-aware int8 for this model: Layer ln" in m for m in said)
