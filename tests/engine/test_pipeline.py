@@ -270,7 +270,6 @@ def test_a_combined_recipe_cuts_channels_then_weights_and_reports_every_stage(tm
 @pytest.mark.parametrize(
     "changes",
     [
-        dict(strategy="magnitude", sparsity=0.6),
         dict(strategy="taylor", sparsity=0.3, granularity="structured", scope="global"),
         dict(strategy="tfmot", sparsity=0.5, schedule="polynomial", end_step=4, frequency=2),
         dict(strategy="magnitude", sparsity=0.3, granularity="structured", then_sparsity=0.5),
