@@ -1,6 +1,6 @@
 """Write the Shapes dataset (prune_core/data/shapes.py) as an image folder.
 
-    .venv/bin/python tools/make_shapes.py data/shapes [--per-class 200] [--size 32] [--seed 0]
+    .venv/bin/python tools/make_shapes.py data/shapes [--per-class 500] [--size 32] [--seed 0]
     python -m prune_core run --dataset folder:data/shapes ...
 
 The same arguments write the same images, so a benchmark on it can be repeated anywhere.
@@ -21,7 +21,7 @@ def main(argv=None) -> int:
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("out", type=Path, help="a new (or empty) folder")
-    ap.add_argument("--per-class", type=int, default=200)
+    ap.add_argument("--per-class", type=int, default=shapes.PER_CLASS)
     ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
