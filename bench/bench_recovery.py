@@ -23,7 +23,8 @@ tool caches them. Parts (each a section of docs/benchmarks/recovery.md; `--no-wr
 - reconstruct: BatchNorm re-estimation alone vs reconstruction after the same one-shot cut (the
   weight rows, and channels at `--channels-oneshot`), top-1 right after the cut and fine-tuned;
 - channels: one global ranking vs the automatic allocation at each `--channels` share of FLOPs
-  (optionally reconstructed and distilled), against the goal of 3× fewer FLOPs at ≥ dense − 2 pp;
+  (optionally reconstructed and distilled: section `channels-refit-distill0.9`, …), against the
+  goal of 3× fewer FLOPs at ≥ dense − 2 pp;
 - gradual: single weights (automatic allocation) pruned once vs along the polynomial schedule;
 - int8: each pruned model exported, int8 top-1 against its own float32 top-1 (the goal: within
   1 pp up to 95 %), the quantization-aware int8 where it was needed, and the zeros each file kept.
@@ -327,7 +328,10 @@ def channels_section(report, args, home: Path) -> None:
                     top >= dense - 0.02,
                 )
             )
-    report.section(_section("channels"))
+    variant = ("-refit" if args.channels_refit else "") + (
+        f"-distill{args.channels_distill:g}" if args.channels_distill else ""
+    )
+    report.section(_section(f"channels{variant}"))
     how = " + ".join(
         ["taylor"]
         + (["reconstructed"] if args.channels_refit else [])
