@@ -157,7 +157,7 @@ def _quantization_aware_int8(model, dataset, calibration, batch_size, seed, on_p
         ),
     )
     on_progress("converting to TFLite (int8, quantization-aware)")
-    return quantization.to_int8(qat, calibration)
+    return to_tflite(qat, "int8", calibration)  # the learned ranges; the rest calibrated
 
 
 def reference_float(reference, root: Path) -> bytes:

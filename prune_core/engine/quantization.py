@@ -10,17 +10,16 @@ weights before it fake-quantizes it, so the zeros get no gradient and the int8 f
 
 Layers tfmot's 8-bit scheme has no rule for (EfficientNet's `Rescaling`, `Normalization`, the
 squeeze-excite `Multiply`, op-lambdas) are annotated to pass through: they train in float and the
-converter calibrates them from the representative images, as post-training quantization does. Each
+converter calibrates them from the representative images, as post-training quantization does
+(`deploy.to_tflite(qat, "int8", images)` converts it like any int8 export). Each
 int8 file is checked afterwards (`deploy.zeros_kept`): its weight tensors are read back and the
 Keras model's zero weights counted where they are still zero.
 """
 
 from __future__ import annotations
 
-import numpy as np
-
 from prune_core.engine import models
-from prune_core.engine.keras_env import keras, tf
+from prune_core.engine.keras_env import keras
 from prune_core.engine.training import Trainer
 
 #: Layer classes tfmot's default 8-bit registry quantizes (or passes through by its own rule).
@@ -129,18 +128,3 @@ def fine_tune(
         on_progress=on_progress,
         should_cancel=should_cancel,
     )
-
-
-def to_int8(qat, representative: np.ndarray) -> bytes:
-    """The quantization-aware model as an int8 TFLite file (its learned ranges; the pass-through
-    layers calibrated on `representative`)."""
-    converter = tf.lite.TFLiteConverter.from_keras_model(qat)
-    converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    samples = np.asarray(representative, np.float32)
-
-    def examples():
-        for i in range(len(samples)):
-            yield [samples[i : i + 1]]
-
-    converter.representative_dataset = examples
-    return converter.convert()

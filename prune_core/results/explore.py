@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 
 from prune_core.results import allocation
-from prune_core.results.profile import SCOPES, Profile, at_level, layer_sparsity_at
+from prune_core.results.profile import (
+    SCOPES,
+    STRUCTURED_KEYS,
+    Profile,
+    at_level,
+    layer_sparsity_at,
+)
 
 #: How each scope reads on the page.
 SCOPE_LABELS = {
@@ -167,19 +173,7 @@ def _channel_rows(name: str, scope: str, curve: dict) -> list:
                 "criterion": name,
                 "scope": scope,
                 "level": level,
-                **{
-                    k: curve[k][i]
-                    for k in (
-                        "budget_removed",
-                        "top1",
-                        "top5",
-                        "loss",
-                        "params",
-                        "flops",
-                        "gzip_bytes",
-                        "litert_ms_predicted",
-                    )
-                },
+                **{k: curve[k][i] for k in STRUCTURED_KEYS if k != "level"},
             }
         )
     return rows

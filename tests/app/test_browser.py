@@ -115,14 +115,18 @@ def test_moving_the_explore_slider_moves_the_marker(tmp_path, monkeypatch):
         choose(page, "Model", "tiny-cnn")
         choose(page, "Dataset", "synthetic")
         choose(page, "Criterion", "magnitude")  # the simple view: the one profiled
-        page.get_by_text(re.compile(r"s=0\.8 \w+ oneshot, fine-tuned")).wait_for(timeout=30000)
+        page.get_by_text(
+            re.compile(r"s=0\.8 \w+ oneshot( \+distill [\d.]+)?, fine-tuned")
+        ).wait_for(timeout=30000)
         page.wait_for_function(f"() => ({MARKER})() !== null", timeout=30000)
         before = page.evaluate(MARKER)
         slider = page.get_by_role("slider").first
         slider.focus()
         for _ in range(30):
             slider.press("ArrowLeft")
-        page.get_by_text(re.compile(r"s=0\.5 \w+ oneshot, fine-tuned")).wait_for(timeout=30000)
+        page.get_by_text(
+            re.compile(r"s=0\.5 \w+ oneshot( \+distill [\d.]+)?, fine-tuned")
+        ).wait_for(timeout=30000)
         deadline = time.monotonic() + 20
         after = page.evaluate(MARKER)
         while after == before and time.monotonic() < deadline:

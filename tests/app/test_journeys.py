@@ -157,7 +157,9 @@ def test_a_teacher_opens_the_demo_then_learn_then_a_simple_explore(tmp_path):
         )
         page.get_by_role("link", name="Explore", exact=True).click()
         page.get_by_text("Simple: one criterion").wait_for(timeout=60000)
-        page.get_by_text(re.compile(r"s=0\.8 \w+ oneshot, fine-tuned")).wait_for(timeout=60000)
+        page.get_by_text(
+            re.compile(r"s=0\.8 \w+ oneshot( \+distill [\d.]+)?, fine-tuned")
+        ).wait_for(timeout=60000)
         chart = page.locator(".js-plotly-plot").first
         chart.wait_for(timeout=30000)
         labels = chart.locator(".textpoint").all_text_contents()

@@ -35,7 +35,7 @@ def test_quantization_aware_training_keeps_every_zero_into_the_int8_file(pruned,
     qat = quantization.quantization_aware(pruned)
     history = quantization.fine_tune(qat, tiny_data, batch_size=16, epochs=1)
     assert history and np.isfinite(history[0]["loss"])
-    content = quantization.to_int8(qat, tiny_data.x_train[:10])
+    content = deploy.to_tflite(qat, "int8", tiny_data.x_train[:10])
     assert deploy.zeros_kept(pruned, content) == 1.0
     # the input model is not changed
     for old, new in zip(before, pruned.get_weights()):
@@ -62,7 +62,7 @@ def test_layers_without_a_tfmot_rule_pass_through():
     qat = quantization.quantization_aware(model)
     x = np.random.default_rng(0).uniform(0, 255, (4, 8, 8, 3)).astype(np.float32)
     assert qat(x, training=True).shape == (4, 3)  # the ranges learn from this batch
-    content = quantization.to_int8(qat, x)
+    content = deploy.to_tflite(qat, "int8", x)
     assert deploy.zeros_kept(model, content) == 1.0
 
 
