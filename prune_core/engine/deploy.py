@@ -277,17 +277,23 @@ def export_all(
     return deployment
 
 
+#: TFLite ops whose second input is a kernel (conv, depthwise, dense).
+_KERNEL_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED")
+
+
 def _tflite_weights(content: bytes) -> dict:
-    """Constant tensors of a TFLite file with two or more axes, by name."""
+    """The kernels of a TFLite file's conv, depthwise and dense ops, by tensor name (copies: no
+    array outlives the interpreter's memory)."""
     interp = interpreter(content)
+    details = {d["index"]: d for d in interp.get_tensor_details()}
     out = {}
-    for detail in interp.get_tensor_details():
-        if len(detail["shape"]) < 2:
+    for op in interp._get_ops_details():
+        if op["op_name"] not in _KERNEL_OPS or len(op["inputs"]) < 2:
             continue
-        try:
-            out[detail["name"]] = interp.get_tensor(detail["index"])
-        except ValueError:  # not a constant (an activation)
+        detail = details.get(int(op["inputs"][1]))
+        if detail is None or len(detail["shape"]) < 2:
             continue
+        out[detail["name"]] = np.array(interp.get_tensor(detail["index"]), copy=True)
     return out
 
 

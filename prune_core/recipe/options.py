@@ -272,9 +272,15 @@ def reason_of(error: SpecError) -> str:
 _DEFAULTS = {f.name: f.default for f in FIELDS}
 
 
+#: The amounts a recipe may leave empty (None is an answer for them).
+_OPTIONAL_AMOUNTS = ("then_sparsity", "sparsity", "threshold")
+
+
 def _answers(partial: dict) -> dict:
-    """A partial recipe as answers to every field of `ORDER` (a missing amount: its easiest)."""
-    flat = {**_DEFAULTS, **partial}
+    """A partial recipe as answers to every field of `ORDER` (a missing amount: its easiest; any
+    other field left None, not asked yet: the recipe's default)."""
+    given = {k: v for k, v in partial.items() if v is not None or k in _OPTIONAL_AMOUNTS}
+    flat = {**_DEFAULTS, **given}
     answers = {name: flat.get(name) for name in ORDER}
     answers["combined"] = (
         bool(partial["combined"]) if "combined" in partial else flat["then_sparsity"] is not None
@@ -286,7 +292,7 @@ def _answers(partial: dict) -> dict:
         answers["pattern"] = str(patterns.Pattern.parse(answers["pattern"]))
     except SpecError:
         pass  # tried as typed, and refused with the parser's sentence
-    for name in ("then_sparsity", "sparsity", "threshold"):
+    for name in _OPTIONAL_AMOUNTS:
         if answers[name] is None:
             answers[name] = _easiest(name, answers)
     return answers
