@@ -145,9 +145,12 @@ def load_user_model(path_text: str):
 
 
 def outputs_logits(model) -> bool:
-    """True when the last layer does not end in softmax, so losses must use from_logits."""
+    """True when the last layer does not end in softmax, so losses must use from_logits (a layer
+    inside a tfmot wrapper, pruning or quantization, is read through it)."""
     last = model.layers[-1]
+    last = getattr(last, "layer", last)
     activation = getattr(last, "activation", None)
+    activation = getattr(activation, "activation", activation)  # tfmot's QuantizeAwareActivation
     name = getattr(activation, "__name__", "") if activation is not None else ""
     return not (name == "softmax" or isinstance(last, keras.layers.Softmax))
 

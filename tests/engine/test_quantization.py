@@ -125,3 +125,10 @@ def test_an_export_that_may_not_train_tries_no_fine_tune(pruned, tiny_data, tmp_
     )
     assert result.get("int8_qat", "bytes") is None
     assert not any("quantization-aware" in m for m in said)
+
+
+def test_the_wrapped_model_keeps_its_softmax_for_the_loss(pruned):
+    from prune_core.engine.models import outputs_logits
+
+    assert not outputs_logits(pruned)  # tiny-cnn ends in softmax
+    assert not outputs_logits(quantization.quantization_aware(pruned))
