@@ -205,6 +205,14 @@ def _section(name: str) -> str:
     return name if DATASET["name"] == "digits" else f"{name}-{DATASET['name']}"
 
 
+def _each_seed(args, home: Path, log, **fields) -> list:
+    """One recipe (the fine-tune budget of `args`) run at every seed, in order."""
+    return [
+        _run(_recipe(s, args.fine_tune_epochs, **fields), home, log)
+        for s in _numbers(args.seeds, int)
+    ]
+
+
 def _recipe(seed: int, epochs: int, **fields):
     from prune_core.recipe.spec import RunSpec
 
@@ -227,15 +235,11 @@ def _cell(results: list, key) -> str:
 def reconstruct_section(report, args, home: Path) -> None:
     """BatchNorm re-estimation alone vs reconstruction after the same one-shot cut: top-1 right
     after the cut and after fine-tuning."""
-    seeds = _numbers(args.seeds, int)
     rows, checks = [], []
     with open(ROOT / "bench" / "out" / f"{_section('recovery_reconstruct')}.jsonl", "w") as log:
         for name, fields in cells(args, channels=args.channels_oneshot):
             measured = {
-                refit: [
-                    _run(_recipe(s, args.fine_tune_epochs, reconstruct=refit, **fields), home, log)
-                    for s in seeds
-                ]
+                refit: _each_seed(args, home, log, reconstruct=refit, **fields)
                 for refit in (False, True)
             }
             before = {
@@ -283,29 +287,22 @@ def reconstruct_section(report, args, home: Path) -> None:
 
 def channels_section(report, args, home: Path) -> None:
     """Channels: one global ranking vs the automatic allocation, the same FLOPs removed."""
-    seeds = _numbers(args.seeds, int)
     rows, checks = [], []
     extra = {"reconstruct": True} if args.channels_refit else {}
     with open(ROOT / "bench" / "out" / f"{_section('recovery_channels')}.jsonl", "w") as log:
         for removed in _numbers(args.channels):
             measured = {
-                scope: [
-                    _run(
-                        _recipe(
-                            s,
-                            args.fine_tune_epochs,
-                            strategy="taylor",
-                            granularity="structured",
-                            scope=scope,
-                            sparsity=removed,
-                            distill=args.channels_distill,
-                            **extra,
-                        ),
-                        home,
-                        log,
-                    )
-                    for s in seeds
-                ]
+                scope: _each_seed(
+                    args,
+                    home,
+                    log,
+                    strategy="taylor",
+                    granularity="structured",
+                    scope=scope,
+                    sparsity=removed,
+                    distill=args.channels_distill,
+                    **extra,
+                )
                 for scope in ("global", "auto")
             }
             dense = statistics.mean(r.dense.top1 for r in measured["global"])
@@ -360,7 +357,6 @@ def channels_section(report, args, home: Path) -> None:
 def gradual_section(report, args, home: Path) -> None:
     """Single weights with the automatic allocation: pruned once before fine-tuning vs along
     tfmot's polynomial schedule (each layer following its own share of the target over time)."""
-    seeds = _numbers(args.seeds, int)
     schedules = {
         "one-shot": {},
         "polynomial": dict(
@@ -371,22 +367,16 @@ def gradual_section(report, args, home: Path) -> None:
     with open(ROOT / "bench" / "out" / f"{_section('recovery_gradual')}.jsonl", "w") as log:
         for sparsity in _numbers(args.gradual):
             measured = {
-                name: [
-                    _run(
-                        _recipe(
-                            s,
-                            args.fine_tune_epochs,
-                            strategy="taylor",
-                            scope="auto",
-                            sparsity=sparsity,
-                            distill=args.gradual_distill,
-                            **fields,
-                        ),
-                        home,
-                        log,
-                    )
-                    for s in seeds
-                ]
+                name: _each_seed(
+                    args,
+                    home,
+                    log,
+                    strategy="taylor",
+                    scope="auto",
+                    sparsity=sparsity,
+                    distill=args.gradual_distill,
+                    **fields,
+                )
                 for name, fields in schedules.items()
             }
             means = {k: statistics.mean(r.top1 for r in v) for k, v in measured.items()}

@@ -159,18 +159,20 @@ def run_keeping_model(
             f"by {pruning.strategy}",
         )
     )
-    calibration = (
-        calibration_set(spec, dataset) if pruning.strategy in criteria.NEEDS_DATA else None
+    # the criterion's calibration examples, and reconstruction's (one seeded draw for both)
+    samples = (
+        calibration_set(spec, dataset)
+        if pruning.strategy in criteria.NEEDS_DATA or pruning.reconstruct
+        else None
     )
+    calibration = samples if pruning.strategy in criteria.NEEDS_DATA else None
     allocate = (
         automatic_allocation(spec, baseline, dataset, root, on_progress, should_cancel)
         if pruning.scope == "auto"
         else None
     )
     refit = (
-        reconstruction.Refit(
-            calibration_set(spec, dataset).x, seed=spec.training.seed, on_progress=on_progress
-        )
+        reconstruction.Refit(samples.x, seed=spec.training.seed, on_progress=on_progress)
         if pruning.reconstruct
         else None
     )
