@@ -36,7 +36,8 @@ from prune_core.errors import SpecError
 from prune_core.progress import Progress, check_cancel
 from prune_core.results.deployment import Deployment
 from prune_core.results.explore import allocation_for
-from prune_core.results.run_result import STAGE_FIELDS, DenseReference, RunResult
+from prune_core.results.run_result import DenseReference, RunResult
+from prune_core.results.schema import STAGE_FIELDS
 
 
 def latency_times(spec, baseline, root, on_progress, should_cancel=lambda: False) -> dict | None:
@@ -119,7 +120,7 @@ def measure_stage(name: str, model, dataset) -> dict:
 
 
 def stage_row(name: str, measured: dict) -> dict:
-    """A stage's row (`result.STAGE_FIELDS`) from measured numbers."""
+    """A stage's row (`results.schema.STAGE_FIELDS`) from measured numbers."""
     return {"stage": name, **{k: measured[k] for k in STAGE_FIELDS}}
 
 

@@ -22,7 +22,10 @@ FINISH = "settled"
 
 def recipe_key(spec) -> str:
     """The recipe's baseline key plus the training constants: changing them retrains."""
-    constants = f"{spec.baseline_key()}|lr={BASELINE_LR}|warmup={WARMUP_EPOCHS}|bn={BN_MOMENTUM}|aug=v1|finish={FINISH}"
+    constants = (
+        f"{spec.baseline_key()}|lr={BASELINE_LR}|warmup={WARMUP_EPOCHS}|bn={BN_MOMENTUM}"
+        f"|aug=v1|finish={FINISH}"
+    )
     return hashlib.sha256(constants.encode()).hexdigest()[:16]
 
 

@@ -13,9 +13,10 @@ import pandas as pd
 
 from prune_core.errors import ResultError
 from prune_core.recipe.spec import FIELDS
+from prune_core.results.columns import COLUMNS as RESULT_COLUMNS
+from prune_core.results.columns import IDENTITY, band_of
 from prune_core.results.demo import SWEEP as DEMO_SWEEP
-from prune_core.results.run_result import COLUMNS as RESULT_COLUMNS
-from prune_core.results.run_result import IDENTITY, RunResult, band_of
+from prune_core.results.run_result import RunResult
 from prune_core.timing import verdict
 
 #: Columns of the frame, in order: the job, the recipe's identity, every number, the recipe and

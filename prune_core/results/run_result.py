@@ -11,8 +11,9 @@ them apart: `weight_sparsity` is always the measured fraction of zeros in the pr
 LiteRT ms) that channel removal took away. `params_removed` (1 − nonzero ÷ dense parameters) means
 the same for both and is the axis on which they compare.
 
-Every column the dashboard plots, formats or exports is declared once, here (`COLUMNS`), with its
-label, the chart it belongs on and which direction is better.
+Every number a result carries is declared once, as a `metric` field here, with its label, the chart
+it belongs on and which direction is better; `results.columns` gathers them into the registry the
+dashboard reads.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ from typing import Any
 
 from prune_core.errors import ResultError, SpecError
 from prune_core.recipe.spec import RunSpec
-from prune_core.results.deployment import FORMATS, Deployment, typed
+from prune_core.results import schema as stored
+from prune_core.results.deployment import Deployment, typed
 
 SCHEMA = 2
 # A structured run that removes more than its target by over this much says why (rounding to
@@ -332,12 +334,12 @@ class RunResult:
             raise ResultError("missing the recipe (config)") from None
         except SpecError as exc:
             raise ResultError(f"its recipe is not valid: {exc}") from None
-        schema = data.get("schema", 1)
-        if schema not in (1, SCHEMA):
-            raise ResultError(f"schema {schema!r} is not one this version reads (1 or {SCHEMA})")
-        if schema == 1:
-            data = _from_schema_1(data, spec)
-        required = REQUIRED + (
+        version = data.get("schema", 1)
+        if version not in (1, SCHEMA):
+            raise ResultError(f"schema {version!r} is not one this version reads (1 or {SCHEMA})")
+        if version == 1:
+            data = stored.from_schema_1(data, spec)
+        required = stored.REQUIRED + (
             ("budget_removed",)
             if spec.pruning.granularity == "structured"
             else ("weight_sparsity",)
@@ -356,7 +358,7 @@ class RunResult:
         try:
             parsed_events = [
                 PruningEvent.from_dict(e)
-                for e in _list("pruning_events", data.get("pruning_events"))
+                for e in stored.checked_list("pruning_events", data.get("pruning_events"))
             ]
         except (KeyError, TypeError, ValueError) as exc:
             raise ResultError(f"a pruning event is not valid ({exc})") from None
@@ -366,13 +368,13 @@ class RunResult:
             **values,
             baseline_cached=bool(data.get("baseline_cached", False)),
             dense=dense,
-            layer_sparsity=_number_map("layer_sparsity", data.get("layer_sparsity")),
-            layer_channels_removed=_number_map(
+            layer_sparsity=stored.number_map("layer_sparsity", data.get("layer_sparsity")),
+            layer_channels_removed=stored.number_map(
                 "layer_channels_removed", data.get("layer_channels_removed")
             ),
-            history=_list("history", data.get("history")),
+            history=stored.checked_list("history", data.get("history")),
             events=parsed_events,
-            stages=_stages(data.get("stages")),
+            stages=stored.stages(data.get("stages")),
             distributions=data.get("distributions")
             if isinstance(data.get("distributions"), dict)
             else {},
@@ -382,202 +384,3 @@ class RunResult:
 
 
 _SCALARS = tuple(f.name for f in fields(RunResult) if "label" in f.metadata)
-#: Numbers every run result carries (an import without them is refused); besides these, an
-#: unstructured
-#: run needs its weight sparsity and a structured one its budget removed.
-REQUIRED = (
-    "top1",
-    "top5",
-    "top1_before_finetune",
-    "params",
-    "nonzero_params",
-    "flops",
-    "nonzero_flops",
-    "theoretical_speedup",
-    "file_bytes",
-    "gzip_bytes",
-    "latency_ms_b1_p50",
-    "latency_ms_b32_p50",
-    "throughput_ips",
-)
-
-
-def _from_schema_1(data: dict, spec: RunSpec) -> dict:
-    """Schema 1 → 2: split `achieved_sparsity` by granularity, rename the dense reference."""
-    out = dict(data)
-    achieved = data.get("achieved_sparsity")
-    if spec.pruning.granularity == "structured":
-        out["budget_removed"] = achieved
-        params, nonzero = data.get("params"), data.get("nonzero_params")
-        # Channel removal leaves dense kernels; schema 1 did not record their zeros apart, but when
-        # every
-        # parameter is nonzero there are none.
-        out["weight_sparsity"] = 0.0 if params is not None and params == nonzero else None
-        out["layer_channels_removed"] = data.get("layer_sparsity") or {}
-        out["layer_sparsity"] = {}
-    else:
-        out["weight_sparsity"] = achieved
-    for key in ("top1", "top5"):
-        if f"{key}_dense" in data:
-            out[f"dense_{key}"] = data[f"{key}_dense"]
-    return out
-
-
-def _number_map(name: str, value) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-        raise ResultError(f"{name} must map layer names to numbers")
-    return {k: typed(f"{name}[{k}]", v, float) for k, v in value.items()}
-
-
-#: A stage's numbers (combined recipes): its name, then measured values of these kinds.
-STAGE_FIELDS = {
-    "top1": float,
-    "params": int,
-    "nonzero_params": int,
-    "flops": int,
-    "nonzero_flops": int,
-}
-
-
-def _stages(value) -> list:
-    """Stored stages, checked: each a name and numbers (an imported file is not trusted)."""
-    out = []
-    for i, stage in enumerate(_list("stages", value)):
-        if not isinstance(stage, dict) or not isinstance(stage.get("stage"), str):
-            raise ResultError(f"stages[{i}] must be an object with a stage name")
-        out.append(
-            {
-                "stage": stage["stage"][:80],
-                **{
-                    k: typed(f"stages[{i}].{k}", stage.get(k), kind)
-                    for k, kind in STAGE_FIELDS.items()
-                },
-            }
-        )
-    return out
-
-
-def _list(name: str, value) -> list:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ResultError(f"{name} must be a list")
-    return value
-
-
-# ---- the column registry
-# ----------------------------------------------------------------------------
-def _columns() -> dict[str, Column]:
-    cols = {}
-    for f in fields(RunResult):
-        if "label" in f.metadata:
-            cols[f.name] = Column(
-                f.name,
-                f.metadata["label"],
-                f.metadata["axis"],
-                f.metadata["better"],
-                f.metadata["kind"],
-            )
-    cols["params_removed"] = Column(
-        "params_removed", "parameters removed (1 − nonzero ÷ dense)", "amount", "higher"
-    )
-    cols["achieved"] = Column("achieved", "achieved amount (in the target's unit)", None, "higher")
-    cols["target"] = Column("target", "target amount", None, "higher")
-    for f in fields(DenseReference):
-        cols[f"dense_{f.name}"] = Column(
-            f"dense_{f.name}", f.metadata["label"], None, f.metadata["better"], f.metadata["kind"]
-        )
-    for fmt in FORMATS:
-        keys = fmt.keys()
-        # the Keras files are `file_bytes` / `gzip_bytes` again
-        axis = "size" if fmt.litert else None
-        cols[keys["bytes"]] = Column(keys["bytes"], f"{fmt.label} bytes", axis, kind=int)
-        cols[keys["gzip_bytes"]] = Column(
-            keys["gzip_bytes"], f"{fmt.label}, gzip bytes", axis, kind=int
-        )
-        if fmt.quantized:
-            cols[keys["zeros_kept"]] = Column(
-                keys["zeros_kept"],
-                f"{fmt.label}: share of the Keras model's zero weights still zero",
-                None,
-                "higher",
-            )
-        if fmt.litert:
-            cols[keys["top1"]] = Column(keys["top1"], f"{fmt.label} top-1", "accuracy", "higher")
-            cols[keys["agreement"]] = Column(
-                keys["agreement"],
-                f"{fmt.label}: share of predictions equal to Keras'",
-                None,
-                "higher",
-            )
-            for threads, tag in (("all threads", "ms_b1"), ("1 thread", "ms_1t_b1")):
-                # LiteRT's axis is the fastest round (`_lo`): 1-thread invocations are fixed work
-                # that
-                # interference only slows, so the floor repeats within ~1 % where the p50 moves ~17
-                # %
-                cols[keys[f"{tag}_lo"]] = Column(
-                    keys[f"{tag}_lo"],
-                    f"LiteRT {fmt.label}, batch 1, {threads}, fastest round (ms)",
-                    "latency",
-                )
-                cols[keys[f"{tag}_p50"]] = Column(
-                    keys[f"{tag}_p50"], f"LiteRT {fmt.label}, batch 1, {threads}, p50 (ms)"
-                )
-                cols[keys[f"{tag}_p90"]] = Column(
-                    keys[f"{tag}_p90"],
-                    f"LiteRT {fmt.label}, batch 1, {threads}, p90 of single calls (ms)",
-                )
-                cols[keys[f"{tag}_hi"]] = Column(
-                    keys[f"{tag}_hi"], f"LiteRT {fmt.label}, batch 1, {threads}, slowest round (ms)"
-                )
-            cols[keys["speedup_1t"]] = Column(
-                keys["speedup_1t"],
-                f"LiteRT {fmt.label} speedup vs dense float32, 1 thread (timed in alternation)",
-                None,
-                "higher",
-            )
-            for end, word in (("lo", "low"), ("hi", "high")):
-                cols[keys[f"speedup_1t_{end}"]] = Column(
-                    keys[f"speedup_1t_{end}"],
-                    f"LiteRT {fmt.label} speedup vs dense float32, {word} end of its band",
-                    None,
-                    "higher",
-                )
-    cols["litert_threads"] = Column("litert_threads", "LiteRT threads ('all threads')", kind=int)
-    return cols
-
-
-COLUMNS: dict[str, Column] = _columns()
-
-
-def band_of(column: str) -> tuple[str, str] | None:
-    """The (low, high) columns of a latency's or speedup's band — the fastest and slowest round's
-    median: how far its p50 (or, for LiteRT, its fastest round) moves between measurements."""
-    if column + "_lo" in COLUMNS and column + "_hi" in COLUMNS:  # a speedup and its band
-        return column + "_lo", column + "_hi"
-    for suffix in ("_p50", "_lo"):
-        if column.endswith(suffix):
-            stem = column[: -len(suffix)]
-            if stem + "_lo" in COLUMNS and stem + "_hi" in COLUMNS:
-                return stem + "_lo", stem + "_hi"
-    return None
-
-
-#: Text columns of a row (the recipe's identity).
-IDENTITY = (
-    "model",
-    "dataset",
-    "strategy",
-    "granularity",
-    "scope",
-    "schedule",
-    "mode",
-    "budget",
-    "rank",
-    "unit",
-    "threshold",
-    "pattern",
-    "regrow",
-)

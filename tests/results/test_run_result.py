@@ -8,8 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from prune_core.errors import ResultError
+from prune_core.results.columns import COLUMNS
 from prune_core.results.deployment import FORMATS
-from prune_core.results.run_result import COLUMNS, SCHEMA, RunResult
+from prune_core.results.run_result import SCHEMA, RunResult
 from tests.results.helpers import _old
 from tests.strategies import JSON
 
