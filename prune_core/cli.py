@@ -15,15 +15,15 @@ import time
 from pathlib import Path
 
 from prune_core.data import preflight
-from prune_core.errors import Canceled, PruneError, ResultError, SpecError
+from prune_core.errors import Canceled, PruneError, SpecError
 from prune_core.jobs import body, dispatcher, process
 from prune_core.jobs.store import JobStore
 from prune_core.measured import BEST_STRATEGY, DEFAULT_SPARSITIES
+from prune_core.progress import ProgressPrinter
 from prune_core.recipe.options import BEST_DEFAULTS, completed, options
 from prune_core.recipe.spec import CRITERIA, FIELDS, STRATEGIES, RunSpec, expand, parse_numbers
-from prune_core.results import diagnosis
+from prune_core.results import diagnosis, result_files
 from prune_core.results import profile as profiles
-from prune_core.results.run_result import RunResult
 from prune_core.results.summary import run_summary
 from prune_core.serving import access
 from prune_core.units import duration_text
@@ -256,41 +256,6 @@ def specs_from_args(args) -> list[RunSpec]:
     return expand(common, args.strategies.split(","), sparsities, thresholds)
 
 
-class ProgressPrinter:
-    """Human progress on stderr: one line per phase change and per epoch (overwritten on a tty)."""
-
-    def __init__(self, label: str, stream=sys.stderr, quiet: bool = False):
-        self.label, self.stream, self.quiet = label, stream, quiet
-        self.tty = stream.isatty()
-        self.last_key, self.last_time = None, 0.0
-
-    def __call__(self, p) -> None:
-        if self.quiet:
-            return
-        key = (p.phase, p.epoch)
-        now = time.monotonic()
-        if key == self.last_key and now - self.last_time < (0.5 if self.tty else 10.0):
-            return  # a log file gets a line per phase or epoch, and one every 10 s in a long one
-        self.last_key, self.last_time = key, now
-        parts = [f"[{self.label}] {p.phase}"]
-        if p.epochs:
-            parts.append(f"epoch {p.epoch}/{p.epochs} step {p.step}/{p.steps}")
-        if p.loss is not None:
-            parts.append(f"loss {p.loss:.3f} acc {p.accuracy:.3f}")
-        if p.sparsity is not None:
-            parts.append(f"sparsity {p.sparsity:.3f}")
-        if p.message:
-            parts.append(p.message)
-        line = " · ".join(parts)
-        self.stream.write(("\r\033[K" + line) if self.tty else line + "\n")
-        self.stream.flush()
-
-    def done(self, text: str) -> None:
-        if not self.quiet:
-            self.stream.write(("\r\033[K" if self.tty else "") + f"[{self.label}] {text}\n")
-            self.stream.flush()
-
-
 def _write_line(stream, result: dict) -> None:
     stream.write(json.dumps(result, sort_keys=False, default=float) + "\n")
     stream.flush()
@@ -323,45 +288,13 @@ def _inspect(args) -> int:
     return 0
 
 
-#: An import reads at most this many results, each line at most this long: a file is streamed
-#: line by line, and a 10,000-line or one-gigabyte-line file is refused, not read into memory.
-MAX_IMPORT_LINES, MAX_IMPORT_LINE_BYTES = 2000, 2 * 2**20
-
-
 def _import(args) -> int:
-    """Every line is checked before anything is written, and all lines are stored in one
+    """Every line of every file is checked before anything is written, and all are stored in one
     transaction: a bad file changes nothing."""
     entries = []
     for name in args.files:
-        path = Path(name)
-        if not path.is_file():
-            raise SpecError(f"{name}: no such file")
-        try:
-            with open(path, encoding="utf-8") as lines:
-                for number, line in enumerate(
-                    iter(lambda: lines.readline(MAX_IMPORT_LINE_BYTES + 1), ""), 1
-                ):
-                    if len(line) > MAX_IMPORT_LINE_BYTES:
-                        raise SpecError(
-                            f"{name}:{number}: a line over {MAX_IMPORT_LINE_BYTES:,} characters "
-                            "is not a run result"
-                        )
-                    if not line.strip():
-                        continue
-                    if len(entries) >= MAX_IMPORT_LINES:
-                        raise SpecError(
-                            f"{name}:{number}: an import holds at most {MAX_IMPORT_LINES:,} "
-                            "results; split the file"
-                        )
-                    try:
-                        result = RunResult.from_dict(json.loads(line))
-                    except (json.JSONDecodeError, ResultError, RecursionError) as exc:
-                        raise SpecError(f"{name}:{number}: not a run result ({exc})") from None
-                    entries.append((result.without_paths(), args.sweep or path.stem))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SpecError(
-                f"{name}: cannot be read as JSON Lines ({type(exc).__name__})"
-            ) from None
+        room = result_files.MAX_LINES - len(entries)
+        entries += [(r, args.sweep or Path(name).stem) for r in result_files.read(Path(name), room)]
     store = JobStore()
     ids = store.add_completed(entries)
     print(f"imported {len(ids)} run(s) into {store.path}", file=sys.stderr)

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from prune_core import cli
+from prune_core.progress import ProgressPrinter
 from tests.conftest import ROOT, SCHEMA_1
 
 TINY_ARGS = [
@@ -377,7 +378,7 @@ def test_progress_in_a_log_file_is_a_line_per_phase_and_one_every_10_s_in_a_long
     clock = {"now": 100.0}
     monkeypatch.setattr(cli.time, "monotonic", lambda: clock["now"])
     stream = io.StringIO()
-    printer = cli.ProgressPrinter("p", stream=stream)
+    printer = ProgressPrinter("p", stream=stream)
     for second in range(0, 25):
         clock["now"] = 100.0 + second
         printer(Progress("profiling", step=second, steps=25, message=f"layer {second}"))
@@ -439,8 +440,10 @@ def test_an_import_is_streamed_with_a_line_and_a_count_limit(tmp_path, monkeypat
     from prune_core.jobs.store import JobStore
 
     monkeypatch.setenv("PRUNE_HOME", str(tmp_path / "home"))
-    monkeypatch.setattr(cli, "MAX_IMPORT_LINES", 3)
-    monkeypatch.setattr(cli, "MAX_IMPORT_LINE_BYTES", 50_000)
+    from prune_core.results import result_files
+
+    monkeypatch.setattr(result_files, "MAX_LINES", 3)
+    monkeypatch.setattr(result_files, "MAX_LINE_BYTES", 50_000)
     line = SCHEMA_1.read_text().splitlines()[0]
     many = tmp_path / "many.jsonl"
     many.write_text((line + "\n") * 4)

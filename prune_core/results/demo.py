@@ -15,8 +15,8 @@ import json
 from prune_core import paths
 from prune_core.errors import ResultError
 from prune_core.recipe.spec import RunSpec
+from prune_core.results import result_files
 from prune_core.results.profile import Profile
-from prune_core.results.run_result import RunResult
 
 DEMO_DIR = paths.PROJECT_ROOT / "demo"
 RUNS, PROFILE = DEMO_DIR / "runs.jsonl", DEMO_DIR / "profile.json"
@@ -29,13 +29,7 @@ SWEEP = "demo (bundled)"
 @functools.lru_cache(maxsize=1)
 def runs() -> tuple:
     """The bundled runs as RunResults (checked, without paths); () when the files are missing."""
-    try:
-        lines = RUNS.read_text().splitlines()
-    except OSError:
-        return ()
-    return tuple(
-        RunResult.from_dict(json.loads(line)).without_paths() for line in lines if line.strip()
-    )
+    return tuple(result_files.read(RUNS)) if RUNS.is_file() else ()
 
 
 @functools.lru_cache(maxsize=1)
