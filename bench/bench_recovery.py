@@ -6,6 +6,7 @@
         [--channels-oneshot 0.5] [--channels-refit] [--channels-distill 0.5]
         [--gradual 0.95,0.98] [--gradual-distill 0.5] [--end-step 200] [--frequency 20]
         [--int8-weights 0.5,0.8,0.9,0.95] [--int8-channels 0.5,0.667]
+        [--budgets 8,24] [--budget-weights 0.95,0.98]
         [--fine-tune-epochs 8]
 
 The compact EfficientNet on digits (or `--dataset shapes`: the Shapes image folder,
@@ -27,7 +28,9 @@ tool caches them. Parts (each a section of docs/benchmarks/recovery.md; `--no-wr
   goal of 3× fewer FLOPs at ≥ dense − 2 pp;
 - gradual: single weights (automatic allocation) pruned once vs along the polynomial schedule;
 - int8: each pruned model exported, int8 top-1 against its own float32 top-1 (the goal: within
-  1 pp up to 95 %), the quantization-aware int8 where it was needed, and the zeros each file kept.
+  1 pp up to 95 %), the quantization-aware int8 where it was needed, and the zeros each file kept;
+- budget: the best single-weight recipe (distilled) at each `--budgets` fine-tune epochs, against
+  the goals (95 %: ≥ dense − 1 pp; 98 %: ≥ dense − 3 pp): what budget each needs.
 """
 
 from __future__ import annotations
@@ -405,6 +408,64 @@ def gradual_section(report, args, home: Path) -> None:
     report.checks(checks)
 
 
+#: Each goal as (sparsity, the most top-1 it may lose against the dense model).
+WEIGHT_GOALS = {0.95: 0.01, 0.98: 0.03}
+
+
+def budget_section(report, args, home: Path) -> None:
+    """The best measured single-weight recipe (taylor, automatic allocation, distilled) at each
+    fine-tune budget: how many epochs each sparsity needs to meet its goal."""
+    from prune_core.measured import BEST_DISTILL
+
+    rows, checks = [], []
+    with open(ROOT / "bench" / "out" / f"{_section('recovery_budget')}.jsonl", "w") as log:
+        for sparsity in _numbers(args.budget_weights):
+            for epochs in _numbers(args.budgets, int):
+                results = [
+                    _run(
+                        _recipe(
+                            s,
+                            epochs,
+                            strategy="taylor",
+                            scope="auto",
+                            sparsity=sparsity,
+                            distill=BEST_DISTILL,
+                        ),
+                        home,
+                        log,
+                    )
+                    for s in _numbers(args.seeds, int)
+                ]
+                gaps = [r.top1 - r.dense.top1 for r in results]
+                seconds = statistics.mean(r.finetune_seconds for r in results)
+                rows.append(
+                    [
+                        f"{sparsity:.0%}",
+                        str(epochs),
+                        _cell(results, lambda r: r.top1),
+                        " / ".join(_pp(g) for g in gaps) + f" (mean {_pp(statistics.mean(gaps))})",
+                        f"{seconds:.0f}",
+                    ]
+                )
+                if sparsity in WEIGHT_GOALS:
+                    allowed = WEIGHT_GOALS[sparsity]
+                    checks.append(
+                        (
+                            f"{sparsity:.0%} at {epochs} epochs: within {allowed:.0%} of dense in "
+                            "every seed",
+                            all(g >= -allowed for g in gaps),
+                        )
+                    )
+    report.section(_section("budget"))
+    report.heading(
+        f"{DATASET['name']}: single weights (taylor, automatic per-layer allocation, distilled "
+        f"{BEST_DISTILL:g}), one-shot, at each fine-tune budget; top-1 (each seed, then the mean) "
+        "and top-1 minus the dense top-1 of the same seed"
+    )
+    report.table(["sparsity", "epochs", "top-1", "vs dense", "fine-tune s"], rows)
+    report.checks(checks)
+
+
 def int8_section(report, args, home: Path) -> None:
     """Each pruned model exported: int8 top-1 against its own float32 top-1, the quantization-aware
     int8 where post-training int8 lost more than the margin, and the zeros each int8 file kept."""
@@ -478,7 +539,7 @@ def int8_section(report, args, home: Path) -> None:
     )
 
 
-PARTS = ("distill", "reconstruct", "channels", "gradual", "int8")
+PARTS = ("distill", "reconstruct", "channels", "gradual", "int8", "budget")
 
 
 def main() -> int:
@@ -492,6 +553,8 @@ def main() -> int:
     ap.add_argument("--int8-weights", default="0.5,0.8,0.9,0.95", help="int8: weight sparsities")
     ap.add_argument("--int8-channels", default="0.5,0.667", help="int8: FLOPs shares removed")
     ap.add_argument("--gradual-distill", type=float, default=0.0)
+    ap.add_argument("--budgets", default="8,24", help="budget: fine-tune epochs")
+    ap.add_argument("--budget-weights", default="0.95,0.98", help="budget: weight sparsities")
     ap.add_argument("--end-step", type=int, default=200, help="gradual: last pruning step")
     ap.add_argument("--frequency", type=int, default=20, help="gradual: steps between events")
     ap.add_argument("--distill", default="0,0.5,0.9")
@@ -525,6 +588,8 @@ def main() -> int:
         gradual_section(report, args, home)
     if "int8" in parts:
         int8_section(report, args, home)
+    if "budget" in parts:
+        budget_section(report, args, home)
     report.save()
     return 0
 
