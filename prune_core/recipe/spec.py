@@ -21,23 +21,15 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from prune_core.errors import SpecError
 from prune_core.measured import BEST_DISTILL, EXPORT_MINUTES
 from prune_core.recipe import patterns
+from prune_core.recipe.baseline import PIXEL_RANGES, BaselineSpec
 from prune_core.recipe.fields import (
     MAX_BATCH_SIZE,
     MAX_CALIBRATION,
     MAX_EPOCHS,
     MAX_IMAGE_SIZE,
-    MAX_SEED,
-    MAX_TEMPERATURE,
-    option,
 )
 from prune_core.recipe.fields import (
     check_choice as _check_choice,
-)
-from prune_core.recipe.fields import (
-    check_int as _check_int,
-)
-from prune_core.recipe.fields import (
-    check_prefixed as _check_prefixed,
 )
 from prune_core.recipe.pruning import (
     BUDGETS,
@@ -51,102 +43,11 @@ from prune_core.recipe.pruning import (
     PruningSpec,
 )
 from prune_core.recipe.schedules import SCHEDULE_KINDS, Schedule
+from prune_core.recipe.training import TrainingSpec
 
-MODELS = ("efficientnet-compact", "efficientnet-b0", "tiny-cnn")
-#: The pixel range a model was trained on; images are read as 0–255 and mapped to it.
-PIXEL_RANGES = ("0-255", "0-1", "-1-1")
-DATASETS = ("digits", "cifar10", "synthetic")
-WEIGHTS = ("none", "imagenet")
 #: Deployable exports measured after a run ("tflite": float, sparse and int8 TFLite + LiteRT
 #: latency).
 EXPORTS = ("none", "tflite")
-
-
-@dataclass(frozen=True)
-class BaselineSpec:
-    """What is pruned: the model, the data it learns, and how its dense baseline is trained."""
-
-    model: str = option(
-        "efficientnet-compact", "efficientnet-compact | efficientnet-b0 | tiny-cnn | file:PATH"
-    )
-    dataset: str = option(
-        "digits", "digits | cifar10 | synthetic | folder:PATH (memory:NAME: arrays from Python)"
-    )
-    weights: str = option("none", "none | imagenet | file:PATH (efficientnet-b0)")
-    image_size: int = option(32, "input size in pixels (square; a model file fixes its own)")
-    baseline_epochs: int = option(
-        40, "epochs to train the dense baseline (trained once, then cached)"
-    )
-    pixels: str = option(
-        "0-255",
-        "the pixel range a model file was trained on; images are mapped to it (write "
-        "--pixels=-1-1; the built-in models take 0-255)",
-        PIXEL_RANGES,
-    )
-
-    def __post_init__(self):
-        _check_prefixed(self.model, MODELS, ("file:",), "model")
-        _check_prefixed(self.dataset, DATASETS, ("folder:", "memory:"), "dataset")
-        _check_prefixed(self.weights, WEIGHTS, ("file:",), "weights")
-        _check_int("baseline_epochs", self.baseline_epochs, 1, MAX_EPOCHS)
-        _check_int("image_size", self.image_size, 8, MAX_IMAGE_SIZE)
-        _check_choice(self.pixels, PIXEL_RANGES, "pixel range")
-        if self.pixels != PIXEL_RANGES[0] and not self.model.startswith("file:"):
-            raise SpecError(
-                "the built-in models scale their own input and take pixels 0-255: a pixel range "
-                "applies to a model file only"
-            )
-        if self.pixels != PIXEL_RANGES[0] and self.dataset.startswith("memory:"):
-            raise SpecError("data passed from Python goes to the model as given: scale it yourself")
-        if self.model.startswith("file:"):  # a model file is taken as trained, at its own size
-            defaults = {f.name: f.default for f in fields(self)}
-            if self.baseline_epochs != defaults["baseline_epochs"]:
-                raise SpecError(
-                    "a model file is used as it was trained: baseline epochs apply to the "
-                    "built-in models only (leave them out)"
-                )
-            if self.image_size != defaults["image_size"]:
-                raise SpecError(
-                    "a model file fixes its own input size: an image size applies to the "
-                    "built-in models only (leave it out)"
-                )
-
-
-@dataclass(frozen=True)
-class TrainingSpec:
-    """The fine-tune budget (also the baseline's batch size and seed)."""
-
-    fine_tune_epochs: int = option(8, "epochs of fine-tuning after (or while) pruning")
-    learning_rate: float = option(1e-3, "peak fine-tune learning rate (cosine decay)")
-    batch_size: int = option(32, "batch size for training and fine-tuning")
-    seed: int = option(0, "seed for data splits, initialisation, calibration and shuffling")
-    distill: float = option(
-        0.0,
-        "weight of the dense model's softened outputs in the fine-tune loss, against the labels' "
-        "(0: labels only, 1: the dense model only; knowledge distillation)",
-    )
-    temperature: float = option(
-        4.0, "distillation temperature: how far the dense model's outputs are softened"
-    )
-
-    def __post_init__(self):
-        for name, low, high in (
-            ("fine_tune_epochs", 0, MAX_EPOCHS),
-            ("batch_size", 1, MAX_BATCH_SIZE),
-            ("seed", 0, MAX_SEED),
-        ):
-            _check_int(name, getattr(self, name), low, high)
-        if not (0.0 < self.learning_rate < 1.0):
-            raise SpecError(f"learning rate must be in (0, 1), got {self.learning_rate}")
-        if not (0.0 <= self.distill <= 1.0):
-            raise SpecError(
-                f"the distillation weight must be in 0…1 (0: off), got {self.distill:g}"
-            )
-        if not (0.0 < self.temperature <= MAX_TEMPERATURE):
-            raise SpecError(
-                f"the distillation temperature must be in (0, {MAX_TEMPERATURE:g}], got "
-                f"{self.temperature:g}"
-            )
 
 
 #: Help texts of the schedule's fields (the `Schedule` value object stays free of CLI wording).
