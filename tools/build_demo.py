@@ -68,18 +68,13 @@ COMMANDS = [
 def main(argv) -> int:
     from prune_core.results import demo
     from prune_core.results.profile import Profile
-    from prune_core.results.run_result import RunResult
+    from prune_core.results.result_files import read
 
     if "--measure" in argv:
         OUT.mkdir(parents=True, exist_ok=True)
         for command in COMMANDS:
             subprocess.run([sys.executable, "-m", "prune_core", *command], check=True, cwd=ROOT)
-    results = [
-        RunResult.from_dict(json.loads(line)).without_paths()
-        for name in ("demo.jsonl", "demo_structured.jsonl")
-        for line in (OUT / name).read_text().splitlines()
-        if line.strip()
-    ]
+    results = [r for name in ("demo.jsonl", "demo_structured.jsonl") for r in read(OUT / name)]
     measured = Profile.from_dict(json.loads((OUT / "explore_profile.json").read_text()))
     demo.DEMO_DIR.mkdir(exist_ok=True)
     demo.RUNS.write_text("".join(json.dumps(r.to_dict(), sort_keys=True) + "\n" for r in results))
