@@ -27,6 +27,8 @@ KINDS = ("float", "sparse", "int8")
 #: An int8 export losing more top-1 than this against float32 gets a quantization-aware fine-tune
 #: (issue #28's goal: every int8 model within 1 pp of its own float top-1).
 QAT_MARGIN = 0.01
+#: Raised when what an export measures changes (2: zeros kept, the quantization-aware int8).
+EXPORT_VERSION = 2
 
 
 def to_tflite(model, kind: str = "float", representative: np.ndarray | None = None) -> bytes:
@@ -196,6 +198,11 @@ def export_all(
     int8 file says how many of the model's zero weights it kept. Results are cached by model digest
     (and the reference's) under `root/exports/`."""
     name = model_digest(model) + (f"-vs-{model_digest(reference)}" if reference is not None else "")
+    # what else changes the files: the calibration draw, and whether and how QAT may run
+    how = [EXPORT_VERSION, representative, seed, batch_size]
+    if batch_size is not None:
+        how += [QAT_MARGIN, quantization.QAT_EPOCHS, quantization.QAT_LEARNING_RATE]
+    name += "-" + hashlib.sha256(json.dumps(how).encode()).hexdigest()[:8]
     folder = Path(root) / "exports" / name
     cached = folder / "metrics.json"
     if cached.exists():

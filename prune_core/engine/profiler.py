@@ -75,6 +75,12 @@ def _cache_file(
         ]
         # the data a file model is measured on (left out at 0–255: the keys from before)
         + ([spec.baseline.pixels] if spec.baseline.pixels != "0-255" else [])
+        # channel counts rounded to a multiple shape the channel curves (left out at 1, as above)
+        + (
+            [f"multiple={spec.pruning.channel_multiple}"]
+            if structured_levels and spec.pruning.channel_multiple != 1
+            else []
+        )
     )
     return (
         paths.profiles_dir(root)

@@ -19,7 +19,7 @@ Keras model's zero weights counted where they are still zero.
 from __future__ import annotations
 
 from prune_core.engine import models
-from prune_core.engine.keras_env import keras
+from prune_core.engine.keras_env import keras, tf
 from prune_core.engine.training import Trainer
 
 #: Layer classes tfmot's default 8-bit registry quantizes (or passes through by its own rule).
@@ -103,21 +103,43 @@ def quantization_aware(model):
         )
 
 
+def zero_masks(model) -> list:
+    """(kernel variable, 0/1 mask) for every kernel holding zeros. tfmot's prune-preserving scheme
+    keeps the zeros of Conv2D and Dense kernels but not of depthwise ones; the training step
+    multiplies each kernel by its mask, so no pruned weight grows back in any layer."""
+    out = []
+    for variable in model.trainable_variables:
+        if "kernel" not in variable.name.split("/")[-1]:
+            continue
+        value = variable.numpy()
+        if (value == 0).any():
+            out.append((variable, tf.Variable((value != 0).astype(value.dtype), trainable=False)))
+    return out
+
+
 def fine_tune(
     qat,
     dataset,
     *,
     batch_size: int,
     seed: int = 0,
-    epochs: int = QAT_EPOCHS,
-    learning_rate: float = QAT_LEARNING_RATE,
+    epochs: int | None = None,
+    learning_rate: float | None = None,
     on_progress=lambda p: None,
     should_cancel=lambda: False,
 ) -> list:
-    """Train the wrapped model on the training split (augmented, as fine-tuning is); returns the
-    per-epoch history."""
+    """Train the wrapped model on the training split (augmented, as fine-tuning is), its zeros held
+    (`zero_masks`); returns the per-epoch history. Defaults: `QAT_EPOCHS`, `QAT_LEARNING_RATE`."""
+    epochs = QAT_EPOCHS if epochs is None else epochs
+    learning_rate = QAT_LEARNING_RATE if learning_rate is None else learning_rate
     steps = epochs * dataset.steps_per_epoch(batch_size)
-    trainer = Trainer(qat, learning_rate=learning_rate, total_steps=max(steps, 1), seed=seed)
+    trainer = Trainer(
+        qat,
+        learning_rate=learning_rate,
+        total_steps=max(steps, 1),
+        seed=seed,
+        masks=zero_masks(qat),
+    )
     return trainer.fit(
         dataset.x_train,
         dataset.y_train,

@@ -84,15 +84,15 @@ class Trainer:
         self.distill, self.temperature = float(distill), float(temperature)
         self._step = tf.function(self._train_step)
 
-    def _loss(self, x, y, out):
+    def _loss(self, y, out, teacher_out=None):
         """Cross-entropy with the labels, mixed with the teacher's softened outputs when
         distilling: (1 − α)·CE(y, s) + α·T²·KL(softmax(t/T) ‖ softmax(s/T)) (Hinton et al.,
         2015; T² keeps the soft term's gradients on the labels' scale)."""
         loss = self.loss_fn(y, out)
-        if self.teacher is None:
+        if teacher_out is None:
             return loss
         t = self.temperature
-        teacher = _log_probabilities(self.teacher, self.teacher(x, training=False), t)
+        teacher = _log_probabilities(self.teacher, tf.stop_gradient(teacher_out), t)
         student = _log_probabilities(self.model, out, t)
         soft = tf.reduce_mean(tf.reduce_sum(tf.exp(teacher) * (teacher - student), axis=-1)) * (
             t * t
@@ -103,9 +103,11 @@ class Trainer:
         x = tf.cast(x, tf.float32)
         if self.augment is not None:
             x = self.augment(x, training=True)
+        # the teacher's forward pass stays off the tape: no gradient, no memory held for one
+        teacher_out = None if self.teacher is None else self.teacher(x, training=False)
         with tf.GradientTape() as tape:
             out = self.model(x, training=True)
-            loss = self._loss(x, y, out)
+            loss = self._loss(y, out, teacher_out)
             if self.model.losses:
                 loss += tf.add_n(self.model.losses)
         variables = self.model.trainable_variables
@@ -203,12 +205,14 @@ def batchnorm_recalibrator(
     momentum: float | None = None,
 ):
     """A zero-argument call that re-estimates `model`'s BatchNorm moving statistics on training
-    images, with no weight update (the same images every call; traced once). `momentum` (default:
-    the layers' own) sets how fast the old statistics are forgotten: after n batches a fraction
-    momentumⁿ of them is left."""
+    images, with no weight update and no dropout (the same images every call; traced once).
+    `momentum` (default: the layers' own) sets how fast the old statistics are forgotten: after n
+    batches a fraction momentumⁿ of them is left."""
     norms = [layer for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)]
     if not norms:
         return lambda: model
+    # dropout and stochastic depth (EfficientNet's) would widen the statistics: off while traced
+    drops = [layer for layer in model.layers if isinstance(layer, keras.layers.Dropout)]
     rng = np.random.default_rng(seed)
     chosen = [
         rng.choice(len(x), size=min(batch_size, len(x)), replace=False) for _ in range(batches)
@@ -217,15 +221,20 @@ def batchnorm_recalibrator(
 
     def recalibrate():
         own = [layer.momentum for layer in norms]
+        rates = [layer.rate for layer in drops]
         try:
             if momentum is not None:  # read when the forward pass is traced
                 for layer in norms:
                     layer.momentum = momentum
+            for layer in drops:
+                layer.rate = 0.0
             for idx in chosen:
                 forward(tf.constant(x[idx], tf.float32))
         finally:
             for layer, value in zip(norms, own):
                 layer.momentum = value
+            for layer, value in zip(drops, rates):
+                layer.rate = value
         return model
 
     return recalibrate

@@ -108,5 +108,5 @@ def test_every_export_loads_and_predicts_like_the_keras_model(trained, tiny_data
         folder
     )
     # cached: no second conversion
-    again = deploy.export_all(trained, tiny_data, tmp_path, reference=reference)
+    again = deploy.export_all(trained, tiny_data, tmp_path, representative=20, reference=reference)
     assert again == result

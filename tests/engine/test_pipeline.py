@@ -273,6 +273,17 @@ def test_a_combined_recipe_cuts_channels_then_weights_and_reports_every_stage(tm
         dict(strategy="taylor", sparsity=0.3, granularity="structured", scope="global"),
         dict(strategy="tfmot", sparsity=0.5, schedule="polynomial", end_step=4, frequency=2),
         dict(strategy="magnitude", sparsity=0.3, granularity="structured", then_sparsity=0.5),
+        # gradual channels: the steps before the first cut train a copy, not the teacher
+        dict(
+            strategy="taylor",
+            sparsity=0.3,
+            granularity="structured",
+            scope="global",
+            schedule="polynomial",
+            begin_step=3,
+            end_step=5,
+            frequency=2,
+        ),
     ],
 )
 def test_a_distilled_recipe_fine_tunes_against_the_unchanged_dense_baseline(

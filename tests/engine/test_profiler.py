@@ -168,3 +168,15 @@ def test_channels_by_the_automatic_allocation_follow_the_profiled_sensitivity(
     # the profile it measured is cached: Explore reads it without measuring again
     monkeypatch.setattr(profiler.Profiler, "criterion", lambda *a: pytest.fail("measured again"))
     assert profiler.run(spec, ["taylor"]).criteria["taylor"].channel_sensitivity
+
+
+def test_a_channel_multiple_is_its_own_profile_only_where_channels_are_measured(tmp_path):
+    # the channel curves round counts to the recipe's multiple; the weight curves do not
+    spec = RunSpec.of(**TINY, granularity="structured", strategy="taylor", sparsity=0.3)
+    rounded = spec.with_(channel_multiple=8)
+
+    def path(s, structured):
+        return profiler._cache_file(tmp_path, "key", "taylor", s, (0.5,), (0.5,), structured)
+
+    assert path(spec, (0.3,)) != path(rounded, (0.3,))
+    assert path(spec, ()) == path(rounded, ())

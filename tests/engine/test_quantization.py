@@ -14,7 +14,7 @@ from tests.engine.helpers import small_model
 def _pruned(model, share=0.7, seed=0):
     rng = np.random.default_rng(seed)
     for layer in model.layers:
-        if type(layer).__name__ in ("Conv2D", "Dense"):
+        if type(layer).__name__ in ("Conv2D", "DepthwiseConv2D", "Dense"):
             weights = layer.get_weights()
             weights[0] = weights[0] * (rng.random(weights[0].shape) > share)
             layer.set_weights(weights)
@@ -35,6 +35,11 @@ def test_quantization_aware_training_keeps_every_zero_into_the_int8_file(pruned,
     qat = quantization.quantization_aware(pruned)
     history = quantization.fine_tune(qat, tiny_data, batch_size=16, epochs=1)
     assert history and np.isfinite(history[0]["loss"])
+    # exactly zero in the trained float weights too (tfmot's scheme holds no depthwise zeros)
+    zeros = pruned.get_layer("dw1").depthwise_kernel.numpy() == 0
+    trained = [v for v in qat.trainable_variables if "depthwise_kernel" in v.name]
+    assert zeros.any() and len(trained) == 1
+    assert np.all(trained[0].numpy()[zeros] == 0)
     content = deploy.to_tflite(qat, "int8", tiny_data.x_train[:10])
     assert deploy.zeros_kept(pruned, content) == 1.0
     # the input model is not changed

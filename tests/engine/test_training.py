@@ -94,12 +94,13 @@ def test_training_in_segments_follows_the_same_steps_as_one_run(tiny_model, tiny
     assert [h["epoch"] for h in history] == [1, 2, 3] and sum(h["steps"] for h in history) == steps
 
 
-def test_batchnorm_recalibration_fits_statistics_without_touching_weights():
+def test_batchnorm_recalibration_fits_statistics_without_touching_weights_or_dropping():
     from prune_core.engine.keras_env import keras
     from prune_core.engine.training import recalibrate_batchnorm
 
     inp = keras.Input((4, 4, 3))
     x = keras.layers.Conv2D(2, 1, kernel_initializer="ones", use_bias=False)(inp)
+    x = keras.layers.Dropout(0.5, name="drop")(x)  # off while re-estimating: it would add variance
     model = keras.Model(inp, keras.layers.BatchNormalization(momentum=0.5, name="bn")(x))
     bn = model.get_layer("bn")
     bn.moving_mean.assign([100.0, 100.0])
@@ -108,6 +109,7 @@ def test_batchnorm_recalibration_fits_statistics_without_touching_weights():
     recalibrate_batchnorm(model, images, batch_size=16, batches=20)
     np.testing.assert_allclose(bn.moving_mean.numpy(), [6.0, 6.0], rtol=1e-3)
     np.testing.assert_allclose(bn.moving_variance.numpy(), [0.0, 0.0], atol=1e-3)
+    assert model.get_layer("drop").rate == 0.5
     assert all(
         np.array_equal(a, b)
         for a, b in zip(weights, [w for w in model.get_weights() if w.shape != (2,)])
@@ -161,7 +163,8 @@ def test_the_distillation_term_vanishes_when_student_and_teacher_agree(tiny_mode
     alone = Trainer(tiny_model, learning_rate=1e-3, total_steps=1, teacher=twin, distill=1.0)
     mixed = Trainer(tiny_model, learning_rate=1e-3, total_steps=1, teacher=twin, distill=0.25)
     labels = Trainer(tiny_model, learning_rate=1e-3, total_steps=1)
-    assert abs(float(alone._loss(x, y, out))) < 1e-5
+    taught = twin(x, training=False)
+    assert abs(float(alone._loss(y, out, taught))) < 1e-5
     np.testing.assert_allclose(
-        float(mixed._loss(x, y, out)), 0.75 * float(labels._loss(x, y, out)), rtol=1e-4
+        float(mixed._loss(y, out, taught)), 0.75 * float(labels._loss(y, out)), rtol=1e-4
     )

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from prune_core.engine import channel_allocation, channels, criteria, layers, structure, surgery
+from prune_core.engine import (
+    channel_allocation,
+    channels,
+    criteria,
+    layers,
+    models,
+    structure,
+    surgery,
+)
 from prune_core.engine.pruners.base import Pruner, no_event
 from prune_core.engine.training import merge_history, recalibrate_batchnorm
 from prune_core.errors import SpecError
@@ -59,7 +67,9 @@ class ChannelPruner(Pruner):
         ]
 
     def start(self, baseline):
-        return baseline  # surgery builds a new model; the baseline is never changed
+        # surgery builds a new model, and a segment that trains before the first cut trains a
+        # copy (`fine_tune`): the baseline, also the distillation teacher, is never changed
+        return baseline
 
     def importance(self, model) -> tuple[list, dict]:
         """(`model`'s channel groups, group id → per-channel importance by the criterion)."""
@@ -166,6 +176,8 @@ class ChannelPruner(Pruner):
         current = {"sparsity": self.reduction(self.cost(model))}
         for boundary in cuts + [total + 1]:
             if boundary > first:
+                if model is self.original:  # a gradual schedule trains before its first cut
+                    model = models.clone(model)
                 trainer, _ = self._trainer(model, dataset, training, teacher=teacher)
                 trainer.start_at(first - 1)
                 parts.append(
