@@ -40,6 +40,7 @@ from prune_core.engine.deploy import model_digest
 from prune_core.engine.training import batchnorm_recalibrator
 from prune_core.errors import ModelError, ResultError, SpecError
 from prune_core.progress import Progress, check_cancel
+from prune_core.recipe.baseline_cache import recipe_key
 from prune_core.results import allocation
 from prune_core.results.profile import (
     CURVE_KEYS,
@@ -62,6 +63,8 @@ def _cache_file(
 ) -> Path:
     recipe = json.dumps(
         [
+            # the baseline's own training constants: a retrained baseline is profiled again
+            recipe_key(spec),
             criterion,
             list(levels),
             list(layer_levels),

@@ -180,3 +180,14 @@ def test_a_channel_multiple_is_its_own_profile_only_where_channels_are_measured(
 
     assert path(spec, (0.3,)) != path(rounded, (0.3,))
     assert path(spec, ()) == path(rounded, ())
+
+
+def test_a_retrained_baseline_is_profiled_again(tmp_path, monkeypatch):
+    # the profile is of one trained baseline: its training constants are part of the key
+    from prune_core.recipe import baseline_cache
+
+    spec = RunSpec.of(**TINY, strategy="taylor", sparsity=0.3)
+    before = profiler._cache_file(tmp_path, spec.baseline_key(), "taylor", spec, (0.5,), (0.5,))
+    monkeypatch.setattr(baseline_cache, "FINISH", "another")
+    after = profiler._cache_file(tmp_path, spec.baseline_key(), "taylor", spec, (0.5,), (0.5,))
+    assert before != after
