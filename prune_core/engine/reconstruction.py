@@ -16,7 +16,9 @@ channel-pruning reconstruction):
   surviving rows for a masked kernel (single weights, patterns), so every removed weight stays
   exactly zero. λ is 1 % of the mean diagonal of XᵀX (SparseGPT's dampening).
 
-Plain Conv2D (ungrouped) and Dense layers are refitted; other layers keep their weights.
+Plain Conv2D (ungrouped) and Dense layers are refitted; other layers keep their weights. Each
+layer's inputs are gathered a batch of images at a time, only at the sampled positions, so memory
+grows with `MAX_ROWS` × the layer's inputs, not with the images or the feature maps.
 """
 
 from __future__ import annotations
@@ -31,6 +33,12 @@ from prune_core.progress import Progress
 
 #: Rows (image positions) each layer's least-squares problem samples, at most.
 MAX_ROWS = 16_384
+#: A layer with more inputs than this (a Flatten → Dense of a large feature map) keeps its weights:
+#: its XᵀX alone would take k² × 8 bytes (8192: 512 MB).
+MAX_INPUTS = 8192
+#: Bytes of a layer's input one forward pass may produce while inputs are gathered (the images
+#: per pass follow: all 256 calibration images at once on the compact model).
+BATCH_BYTES = 256 * 2**20
 #: Ridge term, as a share of the mean diagonal of XᵀX.
 DAMPENING = 0.01
 
@@ -42,25 +50,65 @@ def refittable(layer) -> bool:
     return type(layer) is keras.layers.Conv2D and getattr(layer, "groups", 1) == 1
 
 
-def _rows(layer, inputs: np.ndarray) -> np.ndarray:
-    """The layer's input as one row per output position: patches for a convolution (in the order
-    of its kernel's (kh, kw, cin) axes), the last axis for a dense layer."""
+def _inputs_count(layer) -> int:
+    kernel = layers.kernel_of(layer)
+    return int(np.prod(kernel.shape[:-1])) + bool(layer.use_bias)
+
+
+def _positions(layer, input_shape: tuple) -> int:
+    """Output positions per image: one row each of the least-squares problem."""
     if isinstance(layer, keras.layers.Dense):
-        return inputs.reshape(-1, inputs.shape[-1])
-    kh, kw = layer.kernel_size
-    patches = tf.image.extract_patches(
-        tf.constant(inputs),
-        sizes=[1, kh, kw, 1],
-        strides=[1, *layer.strides, 1],
-        rates=[1, *layer.dilation_rate, 1],
-        padding=layer.padding.upper(),
-    ).numpy()
-    return patches.reshape(-1, patches.shape[-1])
+        return int(np.prod(input_shape[1:-1], dtype=np.int64)) if len(input_shape) > 2 else 1
+    return int(np.prod(layer.compute_output_shape(input_shape)[1:-1]))
 
 
-def _design(layer, inputs: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    x = _rows(layer, inputs)[rows].astype(np.float64)
+def _patches_at(layer, inputs: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The layer's input at output positions `rows` (indices into this batch's images × positions),
+    one row each: the patch a convolution reads there, in its kernel's (kh, kw, cin) order, or a
+    dense layer's last axis. Only the chosen patches are ever built."""
+    if isinstance(layer, keras.layers.Dense):
+        return inputs.reshape(-1, inputs.shape[-1])[rows]
+    _, h, w, _ = inputs.shape
+    (kh, kw), (sh, sw), (dh, dw) = layer.kernel_size, layer.strides, layer.dilation_rate
+    span_h, span_w = (kh - 1) * dh + 1, (kw - 1) * dw + 1
+    if layer.padding == "same":
+        out_h, out_w = -(-h // sh), -(-w // sw)
+        pad_h = max((out_h - 1) * sh + span_h - h, 0)
+        pad_w = max((out_w - 1) * sw + span_w - w, 0)
+        inputs = np.pad(
+            inputs,
+            ((0, 0), (pad_h // 2, pad_h - pad_h // 2), (pad_w // 2, pad_w - pad_w // 2), (0, 0)),
+        )
+    else:
+        out_h, out_w = (h - span_h) // sh + 1, (w - span_w) // sw + 1
+    image, at = np.divmod(rows, out_h * out_w)
+    oy, ox = np.divmod(at, out_w)
+    ys = (oy * sh)[:, None] + np.arange(kh) * dh  # (rows, kh)
+    xs = (ox * sw)[:, None] + np.arange(kw) * dw  # (rows, kw)
+    patches = inputs[image[:, None, None], ys[:, :, None], xs[:, None, :], :]
+    return patches.reshape(len(rows), -1)
+
+
+def _design(layer, x: np.ndarray) -> np.ndarray:
+    x = x.astype(np.float64)
     return np.concatenate([x, np.ones((len(x), 1))], axis=1) if layer.use_bias else x
+
+
+def _gather(model, name: str, layer, images: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Layer `name`'s input in `model` at `rows` (over all images × positions), read a batch of
+    images at a time: memory grows with the rows kept, not with the images or the feature maps."""
+    reach = keras.Model(model.inputs, model.get_layer(name).input)
+    shape = tuple(reach.output_shape[1:])
+    per_image = _positions(layer, (None, *shape))
+    step = max(1, BATCH_BYTES // (4 * int(np.prod(shape))))
+    out = []
+    for start in range(0, len(images), step):
+        batch = np.asarray(reach(tf.constant(images[start : start + step], tf.float32)))
+        first, last = start * per_image, (start + len(batch)) * per_image
+        chosen = rows[(rows >= first) & (rows < last)] - first
+        if chosen.size:
+            out.append(_patches_at(layer, batch, chosen))
+    return np.concatenate(out)
 
 
 def _solve(x: np.ndarray, y: np.ndarray, start: np.ndarray, mask: np.ndarray | None) -> np.ndarray:
@@ -81,11 +129,6 @@ def _solve(x: np.ndarray, y: np.ndarray, start: np.ndarray, mask: np.ndarray | N
     return out
 
 
-def _inputs_of(model, names: list):
-    """A model from `model`'s input to the inputs of layers `names`."""
-    return keras.Model(model.inputs, [model.get_layer(n).input for n in names])
-
-
 def refit(
     dense,
     pruned,
@@ -97,9 +140,9 @@ def refit(
     on_layer: Callable[[int, int], None] | None = None,
 ) -> list[str]:
     """Refit, in place, the surviving weights of every refittable layer of `pruned` that `dense`
-    has too (by name). `masks`: layer name → 0/1 kernel-shaped mask of a masked kernel;
-    `kept_out`: layer name → the dense output channels a reduced layer keeps (a channel cut).
-    Returns the names refitted."""
+    has too (by name), up to `MAX_INPUTS` inputs. `masks`: layer name → 0/1 kernel-shaped mask of a
+    masked kernel; `kept_out`: layer name → the dense output channels a reduced layer keeps (a
+    channel cut). Returns the names refitted."""
     masks, kept_out = masks or {}, kept_out or {}
     names = [
         layer.name
@@ -107,23 +150,19 @@ def refit(
         if refittable(layer)
         and layer.name in {d.name for d in dense.layers}
         and (layer.name in masks or layer.name in kept_out or _reduced(layer, dense))
+        and _inputs_count(layer) <= MAX_INPUTS
     ]
-    if not names:
-        return []
-    x = tf.constant(images, tf.float32)
-    dense_inputs = _inputs_of(dense, names)(x, training=False)
-    dense_inputs = dict(zip(names, [np.asarray(a) for a in _as_list(dense_inputs)]))
-    pruned_inputs_of = _inputs_of(pruned, names)
     rng = np.random.default_rng(seed)
     for i, name in enumerate(names):
         layer, reference = pruned.get_layer(name), dense.get_layer(name)
-        inputs = np.asarray(_as_list(pruned_inputs_of(x, training=False))[i])
-        total = len(_rows(layer, inputs[:1])) * len(inputs)
+        total = _positions(layer, (None, *layer.input_shape[1:])) * len(images)
         rows = np.sort(rng.choice(total, size=min(total, MAX_ROWS), replace=False))
-        # the dense layer's own output before its activation, at the same positions
+        # inputs from the pruned model as refitted so far; the target is the dense layer's own
+        # output before its activation, at the same positions
+        inputs = _design(layer, _gather(pruned, name, layer, images, rows))
         weights = reference.get_weights()
         kernel = weights[0].reshape(-1, weights[0].shape[-1]).astype(np.float64)
-        target = _design(reference, dense_inputs.pop(name), rows) @ (
+        target = _design(reference, _gather(dense, name, reference, images, rows)) @ (
             np.vstack([kernel, weights[1][None, :]]) if reference.use_bias else kernel
         )
         if name in kept_out:
@@ -138,7 +177,7 @@ def refit(
         start = own[0].reshape(-1, own[0].shape[-1]).astype(np.float64)
         if layer.use_bias:
             start = np.vstack([start, own[1][None, :]])
-        solved = _solve(_design(layer, inputs, rows), target, start, flat_mask)
+        solved = _solve(inputs, target, start, flat_mask)
         own[0] = solved[: own[0].size // own[0].shape[-1]].reshape(own[0].shape).astype(np.float32)
         if layer.use_bias:
             own[1] = solved[-1].astype(np.float32)
@@ -153,10 +192,6 @@ def _reduced(layer, dense) -> bool:
     return tuple(layers.kernel_of(layer).shape) != tuple(
         layers.kernel_of(dense.get_layer(layer.name)).shape
     )
-
-
-def _as_list(outputs) -> list:
-    return list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
 
 
 class Refit:

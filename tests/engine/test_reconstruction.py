@@ -18,20 +18,39 @@ L = keras.layers
     [
         dict(filters=5, kernel_size=3, padding="same"),
         dict(filters=5, kernel_size=3, strides=2, padding="same"),
+        dict(filters=5, kernel_size=2, strides=2, padding="same"),
+        dict(filters=5, kernel_size=3, strides=2, padding="valid"),
         dict(filters=5, kernel_size=(3, 1), padding="valid", dilation_rate=2),
         dict(filters=5, kernel_size=1, use_bias=False),
     ],
 )
-def test_the_rows_times_the_kernel_are_the_layers_own_output(conv):
+@pytest.mark.parametrize("size", [9, 8])
+def test_the_rows_times_the_kernel_are_the_layers_own_output(conv, size):
     layer = L.Conv2D(**conv)
-    x = np.random.default_rng(0).normal(0, 1, (2, 9, 9, 4)).astype(np.float32)
-    out = layer(x).numpy()
+    x = np.random.default_rng(0).normal(0, 1, (2, size, size, 4)).astype(np.float32)
+    out = layer(x).numpy().reshape(-1, 5)
     weights = layer.get_weights()
-    rows = reconstruction._design(layer, x, np.arange(out[..., 0].size))
     flat = weights[0].reshape(-1, 5)
     if layer.use_bias:
         flat = np.vstack([flat, weights[1][None, :]])
-    np.testing.assert_allclose(rows @ flat, out.reshape(-1, 5), atol=1e-4)
+    rows = np.random.default_rng(1).permutation(len(out))[: len(out) // 2]  # any positions
+    design = reconstruction._design(layer, reconstruction._patches_at(layer, x, rows))
+    np.testing.assert_allclose(design @ flat, out[rows], atol=1e-4)
+
+
+@pytest.mark.parametrize("name", ["conv_b", "head"])
+def test_inputs_are_gathered_a_batch_at_a_time_as_if_at_once(monkeypatch, name):
+    model = small_model()
+    layer = model.get_layer(name)
+    images = np.random.default_rng(0).uniform(0, 255, (7, 16, 16, 3)).astype(np.float32)
+    per_image = reconstruction._positions(layer, (None, *layer.input_shape[1:]))
+    count = min(40, 7 * per_image)
+    rows = np.sort(np.random.default_rng(2).choice(7 * per_image, count, replace=False))
+    whole = reconstruction._gather(model, name, layer, images, rows)
+    per_pass = 4 * int(np.prod(layer.input_shape[1:]))
+    monkeypatch.setattr(reconstruction, "BATCH_BYTES", 3 * per_pass)  # 3 images a pass
+    np.testing.assert_array_equal(reconstruction._gather(model, name, layer, images, rows), whole)
+    assert whole.shape[0] == count
 
 
 def _error(a, b, x):
