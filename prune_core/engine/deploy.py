@@ -141,7 +141,9 @@ def _sizes(content: bytes) -> dict:
     return {"bytes": len(content), "gzip_bytes": len(gzip.compress(content, 9, mtime=0))}
 
 
-def _quantization_aware_int8(model, dataset, calibration, batch_size, seed, on_progress):
+def _quantization_aware_int8(
+    model, dataset, calibration, batch_size, seed, on_progress, should_cancel
+):
     """The prune-preserving quantization-aware int8 file, or None (said through `on_progress`)
     where tfmot cannot wrap a layer of this model."""
     try:
@@ -157,6 +159,7 @@ def _quantization_aware_int8(model, dataset, calibration, batch_size, seed, on_p
         on_progress=lambda p: on_progress(
             f"quantization-aware fine-tuning, step {p.step}/{p.steps}"
         ),
+        should_cancel=should_cancel,
     )
     on_progress("converting to TFLite (int8, quantization-aware)")
     return to_tflite(qat, "int8", calibration)  # the learned ranges; the rest calibrated
@@ -187,6 +190,7 @@ def export_all(
     repeats: int = REPEATS,
     rounds: int = ROUNDS,
     batch_size: int | None = None,
+    should_cancel=lambda: False,
 ) -> Deployment:
     """Export a stripped model in every deployable format and measure each: bytes, gzip bytes, top-1
     on the test split (int8 measured, never assumed), LiteRT latency at 1 thread and at all threads,
@@ -273,7 +277,7 @@ def export_all(
             f"int8 lost {lost:.1%} of top-1: quantization-aware fine-tuning that keeps the zeros"
         )
         content = _quantization_aware_int8(
-            model, dataset, calibration, batch_size, seed, on_progress
+            model, dataset, calibration, batch_size, seed, on_progress, should_cancel
         )
         if content is not None:
             formats["int8_qat"] = measure("int8_qat", content)

@@ -33,7 +33,7 @@ from prune_core.engine.run_inputs import (
     resolve_dataset,
 )
 from prune_core.errors import SpecError
-from prune_core.progress import Progress, check_cancel
+from prune_core.progress import Progress, check_cancel, never
 from prune_core.results.deployment import Deployment
 from prune_core.results.explore import allocation_for
 from prune_core.results.run_result import DenseReference, RunResult
@@ -82,7 +82,13 @@ def automatic_allocation(
 
 
 def export(
-    model, spec, dataset, root: Path | None = None, on_progress=lambda p: None, reference=None
+    model,
+    spec,
+    dataset,
+    root: Path | None = None,
+    on_progress=lambda p: None,
+    reference=None,
+    should_cancel=never,
 ) -> Deployment:
     """TFLite float / sparse / int8 of a finished model, measured (the `--export tflite` recipe and
     the dashboard's export jobs); with `reference` (the dense baseline) LiteRT speedups are timed
@@ -95,11 +101,12 @@ def export(
         reference=reference,
         on_progress=lambda m: on_progress(Progress("exporting", message=m)),
         batch_size=spec.training.batch_size,
+        should_cancel=should_cancel,
     )
 
 
 def export_saved(
-    path: str, spec, root: Path | None = None, on_progress=lambda p: None
+    path: str, spec, root: Path | None = None, on_progress=lambda p: None, should_cancel=never
 ) -> Deployment:
     """`export` for a run's saved model file."""
     model = models.load_user_model(path)
@@ -110,6 +117,7 @@ def export_saved(
         root,
         on_progress,
         reference=cached_baseline(spec, root),
+        should_cancel=should_cancel,
     )
 
 
@@ -256,7 +264,15 @@ def run_keeping_model(
     )
     if spec.export == "tflite":
         result = result.with_deployment(
-            export(model, spec, dataset, root, on_progress, reference=baseline)
+            export(
+                model,
+                spec,
+                dataset,
+                root,
+                on_progress,
+                reference=baseline,
+                should_cancel=should_cancel,
+            )
         )
         check_cancel(should_cancel)
     return result, model

@@ -183,13 +183,17 @@ def _run_export(job, store: JobStore, should_cancel) -> str:
             patience=FINISH_PATIENCE,
         )
         return "failed"
-    deployment = pipeline.export_saved(
-        path,
-        parent.spec,
-        store.path.parent,
-        on_progress=ProgressThrottle(lambda p: store.report(job.id, p), REPORT_EVERY),
-    )
-    if should_cancel():
+    try:
+        deployment = pipeline.export_saved(
+            path,
+            parent.spec,
+            store.path.parent,
+            on_progress=ProgressThrottle(lambda p: store.report(job.id, p), REPORT_EVERY),
+            should_cancel=should_cancel,  # read by the quantization-aware fine-tune, if any
+        )
+    except Canceled:
+        deployment = None
+    if deployment is None or should_cancel():
         store.finish(job.id, "canceled", error="canceled by request", patience=FINISH_PATIENCE)
         return "canceled"
     exported = deployment.to_dict()

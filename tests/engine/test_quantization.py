@@ -137,3 +137,23 @@ def test_the_wrapped_model_keeps_its_softmax_for_the_loss(pruned):
 
     assert not outputs_logits(pruned)  # tiny-cnn ends in softmax
     assert not outputs_logits(quantization.quantization_aware(pruned))
+
+
+def test_a_cancel_stops_the_quantization_aware_fine_tune_and_caches_nothing(
+    pruned, tiny_data, tmp_path, monkeypatch
+):
+    from prune_core.errors import Canceled
+
+    monkeypatch.setattr(deploy, "QAT_MARGIN", -1.0)
+    with pytest.raises(Canceled):
+        deploy.export_all(
+            pruned,
+            tiny_data,
+            tmp_path,
+            representative=10,
+            repeats=2,
+            rounds=1,
+            batch_size=16,
+            should_cancel=lambda: True,
+        )
+    assert not list(tmp_path.glob("exports/*/metrics.json"))
