@@ -20,7 +20,7 @@ from ui.session import store
 from ui.text import escape_md
 
 MODEL_CHOICES = ["efficientnet-compact", "efficientnet-b0", "tiny-cnn", "my own file"]
-DATASET_CHOICES = ["digits", "synthetic", "cifar10", "image folder"]
+DATASET_CHOICES = ["digits", "shapes", "synthetic", "cifar10", "image folder"]
 
 
 #: The path fields (or uploads) of a user's own model and images: one value for every page,
@@ -61,7 +61,8 @@ def model_and_data_inputs(prefix: str = "", container=st) -> tuple[str, str]:
         "Dataset",
         DATASET_CHOICES,
         key=f"{prefix}dataset_choice",
-        help="digits ships with scikit-learn (no download); cifar10 needs the internet.",
+        help="digits ships with scikit-learn (no download); shapes is drawn here (ten coloured "
+        "figures, 5,000 images, no download; harder than digits); cifar10 needs the internet.",
     )
     if dataset == "image folder":
         if access.shared():

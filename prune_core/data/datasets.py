@@ -1,10 +1,11 @@
 """Datasets as plain numpy arrays: uint8 pixels 0–255, shape (N, S, S, 3), integer labels.
 
-`digits` (scikit-learn's bundled handwritten digits, no download) is the default; `folder:PATH`
-reads one sub-folder per class (`prune_core.data.image_folders`: listed, checked and decoded here);
-`cifar10` downloads through `keras.datasets` (online only; `prune_core.engine.datasets`);
-`synthetic` is a tiny learnable set for tests. Splits are stratified and deterministic for a given
-seed."""
+`digits` (scikit-learn's bundled handwritten digits, no download) is the default; `shapes` is a
+second problem drawn reproducibly (`prune_core.data.shapes`, 5,000 images, 10 classes);
+`folder:PATH` reads one sub-folder per class (`prune_core.data.image_folders`: listed, checked and
+decoded here); `cifar10` downloads through `keras.datasets` (online only;
+`prune_core.engine.datasets`); `synthetic` is a tiny learnable set for tests. Splits are
+stratified and deterministic for a given seed."""
 
 from __future__ import annotations
 
@@ -120,6 +121,15 @@ def load_digits(image_size: int, seed: int) -> Dataset:
     )
 
 
+def load_shapes(image_size: int, seed: int) -> Dataset:
+    """Shapes (`prune_core.data.shapes`): the same 5,000 images for everyone, drawn at the recipe's
+    size, split by the recipe's seed. A second bundled problem, nothing like digits."""
+    from prune_core.data import shapes
+
+    x, y = shapes.generate(size=image_size)
+    return split("shapes", x, y, list(shapes.CLASSES), seed)
+
+
 def load_synthetic(
     image_size: int, seed: int, num_classes: int = 3, per_class: int = 40
 ) -> Dataset:
@@ -169,7 +179,7 @@ def check_folder(path: str) -> image_folders.ImageFolder:
     return folder
 
 
-EXAMPLE_COUNTS = {"digits": 1797, "synthetic": 120, "cifar10": 60000}
+EXAMPLE_COUNTS = {"digits": 1797, "shapes": 5000, "synthetic": 120, "cifar10": 60000}
 
 
 def split_sizes(n: int) -> tuple[int, int, int]:
@@ -195,6 +205,8 @@ def load(name: str, image_size: int = 32, seed: int = 0) -> Dataset:
         return load_digits(image_size, seed)
     if name == "synthetic":
         return load_synthetic(image_size, seed)
+    if name == "shapes":
+        return load_shapes(image_size, seed)
     if name == "cifar10":
         raise DataError(
             "cifar10 is downloaded through Keras: load it with prune_core.engine.datasets"

@@ -10,7 +10,7 @@ from prune_core.data import image_folders, model_files
 from prune_core.errors import PruneError
 
 #: Classes of the built-in datasets (a folder's are its sub-folders).
-CLASS_COUNTS = {"digits": 10, "cifar10": 10, "synthetic": 3}
+CLASS_COUNTS = {"digits": 10, "shapes": 10, "cifar10": 10, "synthetic": 3}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from prune_core.recipe.fields import check_prefixed as _check_prefixed
 MODELS = ("efficientnet-compact", "efficientnet-b0", "tiny-cnn")
 #: The pixel range a model was trained on; images are read as 0–255 and mapped to it.
 PIXEL_RANGES = ("0-255", "0-1", "-1-1")
-DATASETS = ("digits", "cifar10", "synthetic")
+DATASETS = ("digits", "shapes", "cifar10", "synthetic")
 WEIGHTS = ("none", "imagenet")
 
 
@@ -26,7 +26,8 @@ class BaselineSpec:
         "efficientnet-compact", "efficientnet-compact | efficientnet-b0 | tiny-cnn | file:PATH"
     )
     dataset: str = option(
-        "digits", "digits | cifar10 | synthetic | folder:PATH (memory:NAME: arrays from Python)"
+        "digits",
+        "digits | shapes | cifar10 | synthetic | folder:PATH (memory:NAME: arrays from Python)",
     )
     weights: str = option("none", "none | imagenet | file:PATH (efficientnet-b0)")
     image_size: int = option(32, "input size in pixels (square; a model file fixes its own)")

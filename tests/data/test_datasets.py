@@ -20,6 +20,17 @@ def test_digits_is_a_deterministic_stratified_split_of_real_images():
     assert a.x_train.max() > 200 and a.x_train.min() == 0  # pixels 0–255
 
 
+def test_shapes_are_the_same_images_for_everyone_split_by_the_seed():
+    a, b = data.load("shapes", 16, 0), data.load("shapes", 16, 1)
+    assert a.num_classes == 10 and a.class_names[0] == "circle" and a.input_shape == (16, 16, 3)
+    assert len(a.x_train) == data.train_size("shapes")  # the dashboard sizes schedules with it
+    assert sorted(map(bytes, a.x_test)) != sorted(map(bytes, b.x_test))  # another split …
+    everything = sorted(
+        bytes(x) for d in (a, b) for x in np.concatenate([d.x_train, d.x_val, d.x_test])
+    )
+    assert everything[0::2] == everything[1::2]  # … of the very same images
+
+
 def test_synthetic_is_small_and_balanced():
     d = data.load_synthetic(16, 0)
     assert d.num_classes == 3 and d.input_shape == (16, 16, 3)
