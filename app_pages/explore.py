@@ -7,7 +7,7 @@ import streamlit as st
 
 import ui
 from prune_core.errors import PruneError
-from prune_core.learn.glossary import GLOSSARY, HELP
+from prune_core.learn.glossary import HELP
 from prune_core.recipe.spec import CRITERIA, RunSpec
 from prune_core.results import explore, explore_plots
 
@@ -162,6 +162,7 @@ points = (
 channels = explore.structured_curves(profile)
 channels = channels[channels["criterion"].isin(chosen)] if not channels.empty else channels
 latency_ms = explore.dense_latency(profile)
+removed = None  # the FLOPs slider's value, where a channel curve was measured
 if not channels.empty:
     state["explore_flops"] = min(state["explore_flops"], float(channels["budget_removed"].max()))
     removed = s1.slider(
@@ -191,7 +192,7 @@ y_range = (max(0.0, low - 0.03), 1.01)
 
 # What the charts show beyond the completed jobs (a class on the defaults builds them once).
 shown = (base.baseline_key(), tuple(criteria), tuple(chosen), tuple(scopes), batchnorm, target)
-shown += (removed if not channels.empty else None,)
+shown += (removed,)
 left, right = st.columns(2)
 left.plotly_chart(
     ui.shared_figure(
@@ -300,105 +301,5 @@ if not channels.empty and not channel_points.empty:
         },
     )
 
-st.subheader("Layers")
-# a simple view keeps its first look light (two charts of every layer are the page's heaviest);
-# the full comparison shows them at once
-if st.toggle(
-    "Show every layer: the allocation at the slider and each layer's sensitivity",
-    value=not simple,
-    key=f"explore_layers_{'simple' if simple else 'full'}",
-    help="Per-layer sparsity each ranking gives at the slider's target, and the sensitivity "
-    "heatmap: every layer pruned alone.",
-):
-    focus = st.selectbox("Criterion", chosen, key="explore_focus", help=HELP["explore_focus"])
-    try:
-        chosen_allocation = explore.allocation_for(profile, focus, target)
-        table = explore.layer_table(profile, focus, target, chosen_allocation)
-    except PruneError as exc:
-        st.error(ui.escape_md(str(exc).capitalize()))
-    else:
-        st.plotly_chart(explore_plots.allocation_bars(table), width="stretch")
-        auto_top1 = all_points[
-            (all_points["criterion"] == focus) & (all_points["scope"] == "auto")
-        ]["top1"]
-        st.caption(
-            f"Per-layer sparsity at {target:.0%} overall. Automatic: the layers whose measured "
-            f"curves say "
-            "removal is cheap give up more (a Lagrangian allocation over each layer's sensitivity "
-            "curve, "
-            "assuming the losses of single layers add up). Summing single-layer losses predicts a "
-            "validation "
-            f"loss increase of {chosen_allocation.predicted_loss_increase:.3f} and a top-1 drop of "
-            f"{chosen_allocation.predicted_top1_drop:.1%}"
-            + (
-                "; measured before fine-tuning, the whole allocation reaches top-1 "
-                f"{auto_top1.iloc[0]:.1%} "
-                f"(dense {dense['top1']:.1%}): layers interact."
-                if len(auto_top1)
-                else "."
-            )
-        )
-    st.plotly_chart(
-        explore_plots.sensitivity_heatmap(explore.sensitivity_frame(profile, focus)),
-        width="stretch",
-    )
-    st.caption(
-        "Each cell: this layer alone pruned to that sparsity by the criterion's scores, every "
-        "other layer dense, no BatchNorm re-estimation; colour = validation top-1 lost."
-    )
-
-
-st.subheader("Fine-tune this point")
-f1, f2, f3, f4 = st.columns([1, 1, 1, 1])
-criterion = f1.selectbox(
-    "Criterion", chosen, key="explore_ft_criterion", help=GLOSSARY["criterion (score)"]
-)
-rankings = ["auto", "global", "layerwise"] + (
-    sorted(set(channels["scope"]), key=list(explore.CHANNEL_LABELS).index)
-    if not channels.empty
-    else []
-)
-scope = f2.selectbox(
-    "Ranking",
-    rankings,
-    key="explore_ft_scope",
-    format_func=lambda s: (
-        explore.SCOPE_LABELS.get(s) or f"{explore.CHANNEL_LABELS[s]} (FLOPs slider)"
-    ),
-    help=HELP["finetune_scope"],
-)
-epochs = f3.number_input(
-    "Fine-tune epochs",
-    1,
-    1000,
-    value=ui.EXPERIMENT_FORM["fine_tune_epochs"],
-    key="explore_ft_epochs",
-    help=HELP["finetune_epochs"],
-)
-if scope in explore.CHANNEL_LABELS:
-    spec = base.with_(
-        strategy=criterion,
-        sparsity=round(removed, 4),
-        scope=explore.CHANNEL_RECIPE_SCOPES[scope],
-        granularity="structured",
-        fine_tune_epochs=int(epochs),
-        distill=ui.EXPERIMENT_FORM["distill"],
-    )
-else:
-    spec = base.with_(
-        strategy=criterion,
-        sparsity=round(target, 4),
-        scope=scope,
-        fine_tune_epochs=int(epochs),
-        distill=ui.EXPERIMENT_FORM["distill"],
-    )
-f4.write("")
-if f4.button("Queue this run", type="primary", width="stretch"):
-    ui.queue([spec])
-st.caption(
-    f"**{ui.escape_md(spec.label())}**, fine-tuned {int(epochs)} epochs: an ordinary run (Runs, "
-    f"Compare, "
-    "Run detail); when it completes, its fine-tuned accuracy appears on the curves above as a "
-    "cross. Headless:"
-)
-st.code(spec.command(), language="bash")
+ui.explore_sections.layers(profile, chosen, target, all_points, simple)
+ui.explore_sections.fine_tune_point(base, chosen, channels, target, removed)

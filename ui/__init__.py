@@ -10,9 +10,10 @@ reads `ui.queue(...)`, `ui.escape_md(...)`; each helper lives in the module of i
 - `links`: a chart point or table row → its Run detail
 - `inputs`: the model and dataset pickers (paths, or uploads in shared mode)
 - `profiles`: what the Explore page reads from the store
+- `explore_sections`: the Explore page's layer charts and "Fine-tune this point"
 """
 
-from ui import access, inputs, profiles
+from ui import access, explore_sections, inputs, profiles
 from ui.access import start_page
 from ui.demo import demo_button, demo_panel, demo_specs
 from ui.forms import EXPERIMENT_FORM, init_form, save_form
@@ -45,6 +46,7 @@ from ui.text import bytes_text, duration_text, escape_md, job_title, progress_te
 
 __all__ = [
     "access",
+    "explore_sections",
     "inputs",
     "profiles",
     "start_page",
