@@ -6,7 +6,7 @@ alternation.
 - plain: two `body.execute` calls in two plain Python processes;
 - Ray, bare: the same call as two Ray tasks (`max_calls=1`, 1 CPU each) in a private 2-CPU instance,
   TensorFlow inside the Ray worker (how the backend ran jobs before);
-- Ray, run_remote: the dispatcher's own task body (`ray_dispatch.run_remote`, with its mailbox),
+- Ray, run_remote: the dispatcher's own task body (`ray_task.run_remote`, with its mailbox),
   which runs each job in a process of its own from a reused Ray worker. Prints the wall time of each
   pair and the jobs' own `total_seconds`. `bench_ray.py` measures the whole dispatcher; this one
   isolates the task (see the README's Ray benchmark). Writes section tasks of docs/benchmarks/ray.md
@@ -73,13 +73,13 @@ def main() -> int:
     os.environ.update(env)
     import ray
 
-    from prune_core.jobs import ray_dispatch
+    from prune_core.jobs import ray_task
 
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     bare = ray.remote(max_calls=1, num_cpus=1)(execute)
     # as the dispatcher: a reused worker, a job process per task
-    task = ray.remote(num_cpus=1)(ray_dispatch.run_remote)
-    mailbox = ray_dispatch._mailbox_class().remote()
+    task = ray.remote(num_cpus=1)(ray_task.run_remote)
+    mailbox = ray_task.mailbox_class().remote()
     files = {
         p.name: p.read_bytes() for p in Path(baselines).iterdir() if p.suffix in (".keras", ".json")
     }

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from prune_core.data import image_folders
+from prune_core.data import image_folders, shapes
 from prune_core.data.folder_images import FolderImages
 from prune_core.errors import DataError
 
@@ -124,8 +124,6 @@ def load_digits(image_size: int, seed: int) -> Dataset:
 def load_shapes(image_size: int, seed: int) -> Dataset:
     """Shapes (`prune_core.data.shapes`): the same 5,000 images for everyone, drawn at the recipe's
     size, split by the recipe's seed. A second bundled problem, nothing like digits."""
-    from prune_core.data import shapes
-
     x, y = shapes.generate(size=image_size)
     return split("shapes", x, y, list(shapes.CLASSES), seed)
 
