@@ -99,25 +99,22 @@ def test_the_export_adds_a_quantization_aware_int8_only_when_int8_lost(
     assert Deployment.from_dict(result.to_dict()) == result
 
 
+def _export_with_qat(pruned, tiny_data, tmp_path, monkeypatch, **options):
+    """An export that must try quantization-aware int8 (as if int8 had lost accuracy)."""
+    monkeypatch.setattr(deploy, "QAT_MARGIN", -1.0)
+    quick = dict(representative=10, repeats=2, rounds=1, batch_size=16)
+    return deploy.export_all(pruned, tiny_data, tmp_path, **quick, **options)
+
+
 def test_a_model_tfmot_cannot_wrap_still_exports_and_says_why(
     pruned, tiny_data, tmp_path, monkeypatch
 ):
     def refuse(model):
         raise RuntimeError("Layer ln is not supported")
 
-    monkeypatch.setattr(deploy, "QAT_MARGIN", -1.0)
     monkeypatch.setattr(quantization, "quantization_aware", refuse)
     said = []
-    result = deploy.export_all(
-        pruned,
-        tiny_data,
-        tmp_path,
-        representative=10,
-        repeats=2,
-        rounds=1,
-        batch_size=16,
-        on_progress=said.append,
-    )
+    result = _export_with_qat(pruned, tiny_data, tmp_path, monkeypatch, on_progress=said.append)
     assert result.get("int8", "top1") is not None and result.get("int8_qat", "bytes") is None
     assert any("no quantization-aware int8 for this model: Layer ln" in m for m in said)
 
@@ -144,16 +141,6 @@ def test_a_cancel_stops_the_quantization_aware_fine_tune_and_caches_nothing(
 ):
     from prune_core.errors import Canceled
 
-    monkeypatch.setattr(deploy, "QAT_MARGIN", -1.0)
     with pytest.raises(Canceled):
-        deploy.export_all(
-            pruned,
-            tiny_data,
-            tmp_path,
-            representative=10,
-            repeats=2,
-            rounds=1,
-            batch_size=16,
-            should_cancel=lambda: True,
-        )
+        _export_with_qat(pruned, tiny_data, tmp_path, monkeypatch, should_cancel=lambda: True)
     assert not list(tmp_path.glob("exports/*/metrics.json"))
