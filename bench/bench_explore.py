@@ -3,7 +3,7 @@ whether the automatic per-layer allocation beats uniform and global ranking afte
 
     .venv/bin/python bench/bench_explore.py [--criteria magnitude,gradient,taylor,fisher,wanda]
         [--compare taylor,magnitude] [--sparsities 0.8,0.9,0.95,0.98] [--fine-tune-epochs 8]
-        [--seeds 0,1] [--distill 0.9] [--finetune-only]
+        [--seeds 0,1] [--distill 0.9] [--finetune-only] [--resume]
 
 Runs in a throw-away PRUNE_HOME that starts with a copy of the cached baselines (so nothing is
 retrained), on the compact EfficientNet and digits:
@@ -17,7 +17,8 @@ retrained), on the compact EfficientNet and digits:
    fine-tune budget (one-shot, 8 epochs, distilled as the recipe's best: `--distill`), at each of
    `--seeds` (each its own baseline and profile): top-1 on the test split before and after
    fine-tuning, beside the profile's one-shot prediction (validation split); the goal compares the
-   means (`--finetune-only`: this part alone, the profiles measured by the runs). Writes
+   means (`--finetune-only`: this part alone, the profiles measured by the runs; `--resume`: runs
+   already in bench/out/explore_runs.jsonl are read back, so a run cut short goes on). Writes
    bench/out/explore_profile.json and bench/out/explore_runs.jsonl, and the tables into
    docs/benchmarks/explore.md (sections profile, oneshot, page, finetune; `--no-write`: print only).
 """
@@ -222,6 +223,11 @@ def main() -> int:
     ap.add_argument(
         "--finetune-only", action="store_true", help="only the finetune part (no profiles, page)"
     )
+    ap.add_argument(
+        "--resume",
+        action="store_true",
+        help="finetune: reuse the runs bench/out/explore_runs.jsonl already holds",
+    )
     ap.add_argument("--page-only", default=None, help=argparse.SUPPRESS)
     args, report = Report.parse_args(
         ap, "explore", "Explore: profiles, one-shot quality and automatic per-layer sparsity"
@@ -280,13 +286,13 @@ def finetune_part(spec, args, profile, report) -> None:
     """Each ranking at each sparsity, fine-tuned at every `--seeds` (a seed is a whole repeat: its
     own split, baseline, profile and batch order): the spread between seeds is the noise a
     difference must beat, so the goal compares the means."""
-    from prune_core.engine import pipeline
+    from bench.run_log import RunLog
     from prune_core.results.profile import at_level
 
     sparsities = [float(s) for s in args.sparsities.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = {}
-    out = open(ROOT / "bench" / "out" / "explore_runs.jsonl", "w")
+    log = RunLog(ROOT / "bench" / "out" / "explore_runs.jsonl", resume=args.resume)
     for seed in seeds:
         for name in args.compare.split(","):
             for sparsity in sparsities:
@@ -299,9 +305,7 @@ def finetune_part(spec, args, profile, report) -> None:
                         distill=args.distill,
                         seed=seed,
                     )
-                    result = pipeline.run(run_spec)
-                    out.write(json.dumps(result.to_dict()) + "\n")
-                    out.flush()
+                    result = log.run(run_spec)
                     predicted = (
                         at_level(profile.criteria[name].curve(scope), "top1_bn", sparsity)
                         if profile is not None and seed == spec.training.seed
@@ -315,7 +319,6 @@ def finetune_part(spec, args, profile, report) -> None:
                         f"{result.top1_before_finetune:.4f} after {result.top1:.4f}",
                         flush=True,
                     )
-    out.close()
     report.section("finetune")
     report.heading(
         f"Automatic vs uniform vs global: top-1 on the test split before → after fine-tuning "
