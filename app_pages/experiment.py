@@ -11,6 +11,7 @@ from prune_core.data import datasets as data
 from prune_core.errors import PruneError
 from prune_core.learn.glossary import HELP
 from prune_core.measured import BEST_SCOPE, BEST_STRATEGY, EXPORT_MINUTES, LATENCY_TABLE_B0_SECONDS
+from prune_core.recipe.advice import advice
 from prune_core.recipe.patterns import COMMON as PATTERNS
 from prune_core.recipe.patterns import Pattern
 from prune_core.recipe.regrowth import RigL
@@ -354,6 +355,8 @@ if mode == "threshold" and specs:
 
 if specs and (note := ui.baseline_note(specs)):
     st.caption(f":material/model_training: {ui.escape_md(note)}")
+for line in advice(specs):
+    st.caption(f":material/lightbulb: {ui.escape_md(line)}")
 label = f"Queue {len(specs)} run(s)" if len(specs) != 1 else "Queue run"
 if st.button(label, type="primary", disabled=not specs):
     sweep = time.strftime("sweep %Y-%m-%d %H:%M:%S") if len(specs) > 1 else None

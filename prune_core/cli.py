@@ -20,6 +20,7 @@ from prune_core.jobs import body, dispatcher, process
 from prune_core.jobs.store import JobStore
 from prune_core.measured import BEST_STRATEGY, DEFAULT_SPARSITIES
 from prune_core.progress import ProgressPrinter
+from prune_core.recipe.advice import advice
 from prune_core.recipe.options import BEST_DEFAULTS, completed, options
 from prune_core.recipe.spec import CRITERIA, FIELDS, STRATEGIES, RunSpec, expand, parse_numbers
 from prune_core.results import diagnosis, result_files
@@ -412,6 +413,8 @@ def main(argv=None) -> int:
             raise SpecError("--save-model must end in .keras or .h5")
         if args.save_model:
             _check_writable(Path(args.save_model).expanduser().resolve().parent, "--save-model")
+        for line in advice(specs):
+            print(f"note: {line}", file=sys.stderr, flush=True)
         # TensorFlow: only once the arguments are good
         from prune_core.engine import pipeline, run_inputs
 

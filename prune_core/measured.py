@@ -10,6 +10,11 @@ BEST_STRATEGY, BEST_SCOPE = "taylor", "global"
 #: soft targets from the dense model against the labels alone, paired by seed; 0.9 was never
 #: worse and gained 0.8 pp at 95 %, 1.4–7.2 pp at 98 %, 0.3–1.1 pp at −67 % FLOPs).
 BEST_DISTILL = 0.9
+#: Fine-tune epochs the highest weight sparsities need (docs/benchmarks/recovery.md, section budget:
+#: taylor, automatic allocation, distilled 0.9, two seeds on digits): top-1 below dense, as a
+#: fraction, at each budget — 95 % and 98 % of the weights.
+HIGH_SPARSITY, HIGH_SPARSITY_EPOCHS = 0.95, 24
+HIGH_SPARSITY_GAPS = {8: (0.028, 0.115), 24: (0.004, 0.019)}
 #: The sparsities a new sweep tries unless told otherwise (the Experiment form's and the CLI's).
 DEFAULT_SPARSITIES = (0.5, 0.8)
 

@@ -359,3 +359,11 @@ def test_paths_are_kept_across_pages_shared_with_explore_and_offered_again(home,
     assert recent.options == [str(folder)]
     recent.set_value(str(folder)).run()
     assert app.text_input(key="dataset_path").value == str(folder)
+
+
+def test_a_high_sparsity_on_a_short_budget_is_told_the_budget_it_needs(home):
+    app = _app()
+    app.text_input(key="sparsities").set_value("0.98").run()
+    assert any("consider 24 epochs" in c.value for c in app.caption)
+    app.number_input(key="fine_tune_epochs").set_value(24).run()
+    assert not any("consider 24 epochs" in c.value for c in app.caption)

@@ -1,0 +1,27 @@
+"""Advice about a recipe that may run but is unlikely to give what it is for, said before it is
+queued (the Experiment page, the CLI); unlike `options`, nothing here is refused."""
+
+from __future__ import annotations
+
+from prune_core.measured import HIGH_SPARSITY, HIGH_SPARSITY_EPOCHS, HIGH_SPARSITY_GAPS
+
+
+def advice(specs: list) -> list[str]:
+    """One line per piece of advice that applies to any of `specs` (each said once)."""
+    out = []
+    short = [
+        s
+        for s in specs
+        if s.pruning.granularity == "unstructured"
+        and (s.pruning.sparsity or 0.0) >= HIGH_SPARSITY
+        and s.training.fine_tune_epochs < HIGH_SPARSITY_EPOCHS
+    ]
+    if short:
+        (at8, at8_98), (long95, long98) = HIGH_SPARSITY_GAPS[8], HIGH_SPARSITY_GAPS[24]
+        out.append(
+            f"{HIGH_SPARSITY:.0%} of the weights or more with {short[0].training.fine_tune_epochs} "
+            f"fine-tune epochs: on digits, 8 epochs left top-1 {at8 * 100:.1f} pp (95 %) and "
+            f"{at8_98 * 100:.1f} pp (98 %) below the dense model, {HIGH_SPARSITY_EPOCHS} epochs "
+            f"{long95 * 100:.1f} and {long98 * 100:.1f} pp; consider {HIGH_SPARSITY_EPOCHS} epochs."
+        )
+    return out
