@@ -6,7 +6,7 @@
         [--channels-oneshot 0.5] [--channels-refit] [--channels-distill 0.5]
         [--gradual 0.95,0.98] [--gradual-distill 0.5] [--end-step 200] [--frequency 20]
         [--int8-weights 0.5,0.8,0.9,0.95] [--int8-channels 0.5,0.667]
-        [--budgets 8,24] [--budget-weights 0.95,0.98]
+        [--budgets 8,24] [--budget-weights 0.95,0.98] [--resume]
         [--fine-tune-epochs 8]
 
 The compact EfficientNet on digits (or `--dataset shapes`: the Shapes image folder,
@@ -71,20 +71,14 @@ def cells(args, channels: str | None = None) -> list[tuple[str, dict]]:
 
 def run_all(args, home: Path) -> dict:
     """{(row, distill, seed): (dense top-1, top-1 after, fine-tune seconds)}, printed as measured
-    and appended to bench/out/recovery_runs.jsonl."""
-    from prune_core.engine import pipeline
-
-    out_dir = ROOT / "bench" / "out"
-    out_dir.mkdir(parents=True, exist_ok=True)
+    and kept in bench/out/recovery_distill.jsonl (`_log`)."""
     measured = {}
-    with open(out_dir / f"{_section('recovery_distill')}.jsonl", "w") as log:
+    with _log("recovery_distill") as log:
         for seed in _numbers(args.seeds, int):
             for name, fields in cells(args):
                 for distill in _numbers(args.distill):
                     spec = _recipe(seed, args.fine_tune_epochs, distill=distill, **fields)
-                    result = pipeline.run(spec, root=home)
-                    log.write(json.dumps(result.to_dict()) + "\n")
-                    log.flush()
+                    result = log.run(spec, root=home)
                     measured[(name, distill, seed)] = (
                         result.dense.top1,
                         result.top1,
@@ -174,12 +168,18 @@ def distill_section(report, args, measured: dict) -> None:
     report.checks(checks)
 
 
-def _run(spec, home: Path, log) -> object:
-    from prune_core.engine import pipeline
+def _log(name: str):
+    """The runs of one part, kept in bench/out/ as each finishes (`--resume` reads them back)."""
+    from contextlib import nullcontext
 
-    result = pipeline.run(spec, root=home)
-    log.write(json.dumps(result.to_dict()) + "\n")
-    log.flush()
+    from bench.run_log import RunLog
+
+    path = ROOT / "bench" / "out" / f"{_section(name)}.jsonl"
+    return nullcontext(RunLog(path, resume=DATASET.get("resume", False)))
+
+
+def _run(spec, home: Path, log) -> object:
+    result = log.run(spec, root=home)
     print(
         f"  seed {spec.training.seed} {spec.label()}: dense {result.dense.top1:.4f}, before "
         f"fine-tuning {result.top1_before_finetune:.4f} → {result.top1:.4f}",
@@ -239,7 +239,7 @@ def reconstruct_section(report, args, home: Path) -> None:
     """BatchNorm re-estimation alone vs reconstruction after the same one-shot cut: top-1 right
     after the cut and after fine-tuning."""
     rows, checks = [], []
-    with open(ROOT / "bench" / "out" / f"{_section('recovery_reconstruct')}.jsonl", "w") as log:
+    with _log("recovery_reconstruct") as log:
         for name, fields in cells(args, channels=args.channels_oneshot):
             measured = {
                 refit: _each_seed(args, home, log, reconstruct=refit, **fields)
@@ -292,7 +292,7 @@ def channels_section(report, args, home: Path) -> None:
     """Channels: one global ranking vs the automatic allocation, the same FLOPs removed."""
     rows, checks = [], []
     extra = {"reconstruct": True} if args.channels_refit else {}
-    with open(ROOT / "bench" / "out" / f"{_section('recovery_channels')}.jsonl", "w") as log:
+    with _log("recovery_channels") as log:
         for removed in _numbers(args.channels):
             measured = {
                 scope: _each_seed(
@@ -367,7 +367,7 @@ def gradual_section(report, args, home: Path) -> None:
         ),
     }
     rows, checks = [], []
-    with open(ROOT / "bench" / "out" / f"{_section('recovery_gradual')}.jsonl", "w") as log:
+    with _log("recovery_gradual") as log:
         for sparsity in _numbers(args.gradual):
             measured = {
                 name: _each_seed(
@@ -418,7 +418,7 @@ def budget_section(report, args, home: Path) -> None:
     from prune_core.measured import BEST_DISTILL
 
     rows, checks = [], []
-    with open(ROOT / "bench" / "out" / f"{_section('recovery_budget')}.jsonl", "w") as log:
+    with _log("recovery_budget") as log:
         for sparsity in _numbers(args.budget_weights):
             for epochs in _numbers(args.budgets, int):
                 results = [
@@ -483,7 +483,7 @@ def int8_section(report, args, home: Path) -> None:
     ]
     rows, worst = [], 0.0
     seed = _numbers(args.seeds, int)[0]
-    with open(ROOT / "bench" / "out" / f"{_section('recovery_int8')}.jsonl", "w") as log:
+    with _log("recovery_int8") as log:
         for name, fields in recipes:
             r = _run(
                 _recipe(seed, args.fine_tune_epochs, export="tflite", distill=0.9, **fields),
@@ -553,6 +553,7 @@ def main() -> int:
     ap.add_argument("--int8-weights", default="0.5,0.8,0.9,0.95", help="int8: weight sparsities")
     ap.add_argument("--int8-channels", default="0.5,0.667", help="int8: FLOPs shares removed")
     ap.add_argument("--gradual-distill", type=float, default=0.0)
+    ap.add_argument("--resume", action="store_true", help="reuse the runs bench/out/ already holds")
     ap.add_argument("--budgets", default="8,24", help="budget: fine-tune epochs")
     ap.add_argument("--budget-weights", default="0.95,0.98", help="budget: weight sparsities")
     ap.add_argument("--end-step", type=int, default=200, help="gradual: last pruning step")
@@ -571,6 +572,7 @@ def main() -> int:
     if 0.0 not in _numbers(args.distill):
         ap.error("--distill must include 0 (the labels alone), the reference")
     DATASET["name"] = args.dataset
+    DATASET["resume"] = args.resume
     home = Path(os.environ.get("PRUNE_HOME", ROOT / ".prune"))
     os.environ["PRUNE_AUTOSTART"] = "0"
     (ROOT / "bench" / "out").mkdir(parents=True, exist_ok=True)
