@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from prune_core.engine import layers
-from prune_core.engine.channels import MIN_KEEP, CostModel, _kept, _step
+from prune_core.engine.channels import MIN_KEEP, CostModel, count_step, most_important
 from prune_core.engine.keras_env import keras
 from prune_core.errors import ResultError, SpecError
 from prune_core.results import allocation
@@ -81,9 +81,9 @@ def silence(model, removed: list):
 def removed_at(group, order: np.ndarray, level: float) -> np.ndarray:
     """The channels a group loses at `level` (its lowest-ranked, balanced over its equal blocks,
     never below one channel per step)."""
-    step = _step(group, 1)
+    step = count_step(group, 1)
     keep = max(step, int(math.ceil(group.size * (1.0 - level) / step)) * step)
-    kept = _kept(order, min(keep, group.size), group.blocks)
+    kept = most_important(order, min(keep, group.size), group.blocks)
     return np.setdiff1d(np.arange(group.size), kept)
 
 
@@ -202,7 +202,7 @@ def counts_for(
         ).sparsities
         out = {}
         for (g, _), share in zip(rows, shares):
-            step = _step(g, multiple)
+            step = count_step(g, multiple)
             keep = max(int(math.ceil(MIN_KEEP * base[g.id])), round(base[g.id] * (1 - share)))
             keep = int(math.ceil(keep / step)) * step
             out[g.id] = max(step, min(keep, g.size))

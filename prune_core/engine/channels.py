@@ -157,12 +157,12 @@ def _round_up(n: int, multiple: int, size: int) -> int:
     )
 
 
-def _step(group, multiple: int) -> int:
+def count_step(group, multiple: int) -> int:
     """Counts a group may keep: multiples of `multiple` and of its equal blocks."""
     return math.lcm(max(1, multiple), group.blocks)
 
 
-def _kept(order: np.ndarray, count: int, blocks: int) -> list:
+def most_important(order: np.ndarray, count: int, blocks: int) -> list:
     """The `count` most important channels (`order`: ascending importance), the same number from
     each of `blocks` equal blocks."""
     if blocks == 1:
@@ -178,7 +178,7 @@ def _kept(order: np.ndarray, count: int, blocks: int) -> list:
 def _plan(groups, order_by_group: dict, counts: dict) -> Plan:
     by_id = {g.id: g for g in groups}
     keep = {
-        gid: _kept(order, counts[gid], by_id[gid].blocks)
+        gid: most_important(order, counts[gid], by_id[gid].blocks)
         for gid, order in order_by_group.items()
         if counts[gid] < len(order)
     }
@@ -245,13 +245,13 @@ def select(
         counts = {g.id: g.size - int(math.floor(ratio * g.size)) for g in prunable}
     if counts is not None:
         counts = {
-            g.id: _round_up(min(counts.get(g.id, g.size), g.size), _step(g, multiple), g.size)
+            g.id: _round_up(min(counts.get(g.id, g.size), g.size), count_step(g, multiple), g.size)
             for g in prunable
         }
         return _plan(groups, order, counts)
     if threshold is not None:
         counts = {
-            g.id: _round_up(int((scores[g.id] >= threshold).sum()), _step(g, multiple), g.size)
+            g.id: _round_up(int((scores[g.id] >= threshold).sum()), count_step(g, multiple), g.size)
             for g in prunable
         }
         return _plan(groups, order, counts)
@@ -264,7 +264,7 @@ def select(
         ((keys[g.id][c], g.id, c) for g in prunable for c in range(g.size)), key=lambda t: t[0]
     )
     sizes = {g.id: g.size for g in prunable}
-    steps = {g.id: _step(g, multiple) for g in prunable}
+    steps = {g.id: count_step(g, multiple) for g in prunable}
 
     floor = {gid: max(1, int(math.ceil(MIN_KEEP * size))) for gid, size in sizes.items()}
 
