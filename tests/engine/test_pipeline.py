@@ -283,6 +283,7 @@ def test_a_combined_recipe_cuts_channels_then_weights_and_reports_every_stage(tm
             begin_step=3,
             end_step=5,
             frequency=2,
+            fine_tune_epochs=1,
         ),
     ],
 )
@@ -299,7 +300,7 @@ def test_a_distilled_recipe_fine_tunes_against_the_unchanged_dense_baseline(
         own_init(self, model, **kwargs)
 
     monkeypatch.setattr(training.Trainer, "__init__", recording)
-    spec = RunSpec.of(**TINY, **changes, distill=0.7, temperature=3.0)
+    spec = RunSpec.of(**{**TINY, **changes}, distill=0.7, temperature=3.0)
     result = pipeline.run(spec, root=tmp_path)
     fine_tunes = [t for t in teachers if t[1] == 0.7]
     assert fine_tunes and all(t[2] == 3.0 for t in fine_tunes)
