@@ -18,8 +18,9 @@ def advice(specs: list) -> list[str]:
     ]
     if short:
         (at8, at8_98), (long95, long98) = HIGH_SPARSITY_GAPS[8], HIGH_SPARSITY_GAPS[24]
+        epochs = short[0].training.fine_tune_epochs
         out.append(
-            f"{HIGH_SPARSITY:.0%} of the weights or more with {short[0].training.fine_tune_epochs} "
+            f"{HIGH_SPARSITY * 100:.0f} % of the weights or more with {epochs} "
             f"fine-tune epochs: on digits, 8 epochs left top-1 {at8 * 100:.1f} pp (95 %) and "
             f"{at8_98 * 100:.1f} pp (98 %) below the dense model, {HIGH_SPARSITY_EPOCHS} epochs "
             f"{long95 * 100:.1f} and {long98 * 100:.1f} pp; consider {HIGH_SPARSITY_EPOCHS} epochs."
