@@ -3,12 +3,33 @@ queued (the Experiment page, the CLI); unlike `options`, nothing here is refused
 
 from __future__ import annotations
 
-from prune_core.measured import HIGH_SPARSITY, HIGH_SPARSITY_EPOCHS, HIGH_SPARSITY_GAPS
+from prune_core.measured import (
+    HIGH_SPARSITY,
+    HIGH_SPARSITY_EPOCHS,
+    HIGH_SPARSITY_GAPS,
+    HIGH_SPARSITY_TOP1,
+)
 
 
 def advice(specs: list) -> list[str]:
     """One line per piece of advice that applies to any of `specs` (each said once)."""
     out = []
+    high = [
+        s
+        for s in specs
+        if s.pruning.granularity == "unstructured"
+        and (s.pruning.sparsity or 0.0) >= HIGH_SPARSITY
+        and s.pruning.strategy != "tfmot"
+    ]
+    if any(s.pruning.scope != "auto" for s in high):
+        low, best = HIGH_SPARSITY_TOP1["auto"]
+        out.append(
+            f"{HIGH_SPARSITY * 100:.0f} % of the weights or more: rank automatically (auto). On "
+            f"digits, after fine-tuning, one global ranking fell to chance "
+            f"({HIGH_SPARSITY_TOP1['global']:.0%}) and per-layer ranking reached at most "
+            f"{HIGH_SPARSITY_TOP1['layerwise']:.0%}, where the automatic ranking kept "
+            f"{low:.0%}–{best:.1%}."
+        )
     short = [
         s
         for s in specs
