@@ -3,7 +3,7 @@
 States: queued → running → completed | failed | canceled | interrupted. A job's own process writes
 its state, progress and result (so nothing is lost if the dispatcher dies); `recover()` marks jobs
 whose process is gone as interrupted. Pure Python: the dashboard reads and writes jobs without
-importing TensorFlow.
+importing TensorFlow. The schema, connections and reads live in `database.py`.
 """
 
 from __future__ import annotations
@@ -13,49 +13,16 @@ import os
 import shutil
 import sqlite3
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
-from prune_core import paths
 from prune_core.errors import AccessError
+from prune_core.jobs.database import QUICK_TIMEOUT, JobDatabase, owner_clause
+from prune_core.jobs.database import db_path as db_path  # re-exported: callers import it here
 from prune_core.jobs.job import FINISHED, Job
 from prune_core.recipe.spec import RunSpec
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS jobs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    spec TEXT NOT NULL,
-    label TEXT NOT NULL,
-    sweep TEXT,
-    status TEXT NOT NULL DEFAULT 'queued',
-    created_at REAL NOT NULL,
-    started_at REAL,
-    finished_at REAL,
-    pid INTEGER,
-    cancel_requested INTEGER NOT NULL DEFAULT 0,
-    progress TEXT,
-    error TEXT,
-    result TEXT,
-    kind TEXT NOT NULL DEFAULT 'run',
-    parent INTEGER,
-    retried_as INTEGER,
-    owner TEXT,
-    demo INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, id);
-"""
-
-
-#: How long a write waits for a locked store (PRUNE_DB_TIMEOUT seconds, default 30).
-DB_TIMEOUT = float(os.environ.get("PRUNE_DB_TIMEOUT", "30"))
-#: How long a progress report or a cancel check waits for a locked store before skipping this time.
-QUICK_TIMEOUT = 2.0
 #: How long a job keeps trying to store its final state in a locked store.
 FINISH_PATIENCE = 600.0
-
-
-def db_path(root: Path | None = None) -> Path:
-    return (root or paths.home()) / "jobs.sqlite3"
 
 
 def job_process_alive(pid: int | None, job_id: int) -> bool:
@@ -81,57 +48,9 @@ def job_process_alive(pid: int | None, job_id: int) -> bool:
         return True  # no /proc: trust the signal check
 
 
-class JobStore:
-    def __init__(self, path: Path | None = None):
-        self.path = Path(path) if path else db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
-            columns = {r["name"] for r in db.execute("PRAGMA table_info(jobs)")}
-            for column, ddl in (
-                ("kind", "TEXT NOT NULL DEFAULT 'run'"),
-                ("parent", "INTEGER"),
-                ("retried_as", "INTEGER"),
-                ("owner", "TEXT"),
-                ("demo", "INTEGER NOT NULL DEFAULT 0"),
-            ):
-                if column not in columns:  # databases made before the column existed
-                    db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {ddl}")
-
-    @contextmanager
-    def _connect(self, timeout: float | None = None):
-        timeout = DB_TIMEOUT if timeout is None else min(timeout, DB_TIMEOUT)
-        db = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-        try:
-            yield db
-        finally:
-            db.close()
-
-    @staticmethod
-    def _row(row) -> Job:
-        return Job(
-            id=row["id"],
-            spec=RunSpec.from_json(row["spec"]),
-            label=row["label"],
-            sweep=row["sweep"],
-            status=row["status"],
-            created_at=row["created_at"],
-            started_at=row["started_at"],
-            finished_at=row["finished_at"],
-            pid=row["pid"],
-            cancel_requested=bool(row["cancel_requested"]),
-            progress=json.loads(row["progress"] or "{}"),
-            error=row["error"],
-            result_json=row["result"],
-            kind=row["kind"],
-            parent=row["parent"],
-            retried_as=row["retried_as"],
-            owner=row["owner"],
-            demo=bool(row["demo"]),
-        )
+class JobStore(JobDatabase):
+    """The jobs database with every state change: submit, claim, report, finish, cancel, retry,
+    delete, recover."""
 
     # ---- writing ---------------------------------------------------------------------------------
     def submit(
@@ -343,7 +262,7 @@ class JobStore:
         """Queued jobs are canceled at once; running ones stop at their next step boundary. With
         `only_owner`, a job owned by anyone else is left alone. Returns whether the job was
         asked."""
-        owned, args = _owned(only_owner)
+        owned, args = owner_clause(only_owner)
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             cur = db.execute(
@@ -362,7 +281,7 @@ class JobStore:
 
     def cancel_queued(self, only_owner: str | None = None) -> int:
         """Cancel every queued job (of `only_owner`, when given) in one step; returns how many."""
-        owned, args = _owned(only_owner)
+        owned, args = owner_clause(only_owner)
         with self._connect() as db:
             cur = db.execute(
                 "UPDATE jobs SET cancel_requested=1, status='canceled', finished_at=?, "
@@ -412,7 +331,7 @@ class JobStore:
     def delete(self, job_id: int, only_owner: str | None = None) -> bool:
         """Remove a finished job and its files; a queued or running job stays (cancel it first), and
         with `only_owner`, so does a job owned by anyone else."""
-        owned, args = _owned(only_owner)
+        owned, args = owner_clause(only_owner)
         with self._connect() as db:
             cur = db.execute(
                 f"DELETE FROM jobs WHERE id=? AND status NOT IN ('queued', 'running'){owned}",
@@ -449,52 +368,3 @@ class JobStore:
                     (time.time(), job_id),
                 )
         return lost
-
-    # ---- reading ---------------------------------------------------------------------------------
-    def get(self, job_id: int) -> Job | None:
-        with self._connect() as db:
-            row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
-        return self._row(row) if row else None
-
-    def list(
-        self, status: tuple | None = None, limit: int | None = None, kind: str | None = None
-    ) -> list[Job]:
-        """Jobs, newest first (in `status`, of `kind`, at most `limit`)."""
-        query, args = "SELECT * FROM jobs WHERE 1", []
-        if status:
-            query += f" AND status IN ({','.join('?' * len(status))})"
-            args += list(status)
-        if kind:
-            query += " AND kind=?"
-            args.append(kind)
-        query += " ORDER BY id DESC"
-        if limit:
-            query += f" LIMIT {int(limit)}"
-        with self._connect() as db:
-            return [self._row(r) for r in db.execute(query, args).fetchall()]
-
-    def fingerprint(self, status: str = "completed") -> tuple:
-        """Changes whenever a job enters, leaves or changes within `status` (a cache key for
-        pages)."""
-        with self._connect() as db:
-            row = db.execute(
-                "SELECT COUNT(*), MAX(finished_at), SUM(id), SUM(LENGTH(result)) FROM jobs WHERE "
-                "status=?",
-                (status,),
-            ).fetchone()
-        return tuple(row)
-
-    def counts(self, owner: str | None = None) -> dict:
-        """{state: number of jobs} (of `owner`'s jobs, when given)."""
-        owned, args = _owned(owner)
-        with self._connect() as db:
-            rows = db.execute(
-                f"SELECT status, COUNT(*) AS n FROM jobs WHERE 1{owned} GROUP BY status", args
-            ).fetchall()
-        return {r["status"]: r["n"] for r in rows}
-
-
-def _owned(owner: str | None) -> tuple[str, tuple]:
-    """The SQL condition (and its argument) that keeps a statement to `owner`'s jobs; none for
-    None."""
-    return ("", ()) if owner is None else (" AND owner=?", (owner,))

@@ -109,7 +109,7 @@ def test_the_dispatcher_outlasts_a_store_locked_longer_than_its_timeout(store, m
     import sqlite3
     import threading
 
-    from prune_core.jobs import store as jobs
+    from prune_core.jobs import database as jobs
 
     monkeypatch.setattr(jobs, "DB_TIMEOUT", 0.5)
     job_id = store.submit(QUICK)

@@ -87,7 +87,7 @@ def test_a_final_state_waits_out_a_locked_store(store, monkeypatch):
     import sqlite3
     import threading
 
-    from prune_core.jobs import store as jobs
+    from prune_core.jobs import database as jobs
 
     monkeypatch.setattr(jobs, "DB_TIMEOUT", 0.3)
     first, second = store.submit(QUICK), store.submit(QUICK)
