@@ -28,17 +28,16 @@ import numpy as np
 from prune_core import paths
 from prune_core.engine import (
     channel_allocation,
+    channel_profile,
     criteria,
-    latency_table,
     metrics,
-    pruners,
     run_inputs,
     selection,
     structure,
 )
 from prune_core.engine.deploy import model_digest
 from prune_core.engine.training import batchnorm_recalibrator
-from prune_core.errors import ModelError, ResultError, SpecError
+from prune_core.errors import ModelError, ResultError
 from prune_core.progress import Progress, check_cancel
 from prune_core.recipe.baseline_cache import recipe_key
 from prune_core.results import allocation
@@ -46,7 +45,6 @@ from prune_core.results.profile import (
     CURVE_KEYS,
     LAYER_LEVELS,
     LEVELS,
-    STRUCTURED_KEYS,
     STRUCTURED_LEVELS,
     CriterionProfile,
     Layer,
@@ -153,7 +151,7 @@ class Profiler:
 
     # ---- bookkeeping
     # ------------------------------------------------------------------------------
-    def _tick(self, message: str) -> None:
+    def tick(self, message: str) -> None:
         check_cancel(self.should_cancel)
         self.done += 1
         self.on_progress(Progress(PHASE, step=self.done, steps=self.total, message=message))
@@ -243,7 +241,7 @@ class Profiler:
             name, self.model, self.targets, calibration, self.spec.training.seed
         )
         seconds["scoring"] = time.perf_counter() - start
-        self._tick(f"{name}: scored {len(self.targets)} layers")
+        self.tick(f"{name}: scored {len(self.targets)} layers")
 
         ranking = selection.Ranking(scores)  # sorted once: every level's masks are prefixes
         start = time.perf_counter()
@@ -271,7 +269,7 @@ class Profiler:
         channel_sensitivity = None
         if self.structured_levels:
             start = time.perf_counter()
-            channel_sensitivity = self.structured(name, calibration, curves)
+            channel_sensitivity = channel_profile.measure(self, name, calibration, curves)
             seconds["structured"] = time.perf_counter() - start
         return CriterionProfile(
             name,
@@ -293,7 +291,7 @@ class Profiler:
                 measured = self.evaluate()
                 row_top1.append(measured["top1"])
                 row_loss.append(measured["loss"])
-                self._tick(f"{name}: layer {i + 1}/{len(self.targets)} at {level:.0%}")
+                self.tick(f"{name}: layer {i + 1}/{len(self.targets)} at {level:.0%}")
             target.variable.assign(kernel)
             top1.append(row_top1)
             loss.append(row_loss)
@@ -330,86 +328,12 @@ class Profiler:
                 out["nonzero_params"].append(counts["nonzero_params"])
                 out["gzip_bytes"].append(sizes["gzip_bytes"])
                 out["theoretical_speedup"].append(speedup)
-                self._tick(
+                self.tick(
                     f"{name}: {scope} one-shot at {level:.0%} — top-1 {raw['top1']:.3f}, "
                     f"{recalibrated['top1']:.3f} with BatchNorm re-estimated"
                 )
         finally:
             self._restore()
-        return out
-
-    def structured(self, name: str, calibration, curves: dict):
-        """Whole channels removed to each share of FLOPs, a new, smaller model per level (the
-        baseline is never changed), BatchNorm re-estimated, evaluated and measured: by one global
-        ranking (`curves["structured"]`) and by the automatic allocation
-        (`curves["structured_auto"]`) from each group's sensitivity, measured first; returns that
-        `ChannelSensitivity` (None when no channel can be cut)."""
-        groups = structure.trace(self.model)
-        if not any(g.prunable for g in groups):
-            return None
-        if self.times is None:
-            self.times = latency_table.load_or_measure(self.model, groups, self.root)
-        recipe = self.spec.with_(
-            strategy=name,
-            granularity="structured",
-            scope="global",
-            budget="flops",
-            rank="importance",
-            sparsity=0.5,
-        )
-
-        def pruner(scope, sensitivity=None):
-            return pruners.ChannelPruner(
-                self.model,
-                recipe.with_(scope=scope).pruning,
-                times=self.times,
-                calibration=calibration,
-                seed=self.spec.training.seed,
-                recalibration=self.dataset.x_train,
-                sensitivity=sensitivity,
-            )
-
-        ranked = pruner("global")
-        groups, importance = ranked.importance(self.model)
-        sensitivity = channel_allocation.measure(
-            self.model,
-            groups,
-            importance,
-            self.evaluate,
-            on_point=lambda i, n: self._tick(f"{name}: channel group sensitivity {i}/{n}"),
-        )
-        curves["structured"] = self._channel_curve(name, ranked, "global ranking")
-        curves["structured_auto"] = self._channel_curve(
-            name, pruner("auto", sensitivity), "automatic allocation"
-        )
-        return sensitivity
-
-    def _channel_curve(self, name: str, pruner, how: str) -> dict:
-        out = {k: [] for k in STRUCTURED_KEYS}
-        for level in self.structured_levels:
-            if level == 0:
-                smaller, removed = self.model, 0.0
-                measured = {k: self.dense[k] for k in ("top1", "top5", "loss")}
-            else:
-                try:
-                    smaller, event = pruner.prune(self.model, level)
-                except SpecError:  # the plan cannot remove that much: the curve ends here
-                    break
-                removed = event.achieved
-                measured = metrics.evaluator(smaller, self.dataset.x_val, self.dataset.y_val)()
-            cost = pruner.cost(smaller)
-            out["level"].append(level)
-            out["budget_removed"].append(removed)
-            for key in ("top1", "top5", "loss"):
-                out[key].append(measured[key])
-            out["params"].append(metrics.param_counts(smaller)["params"])
-            out["flops"].append(cost["flops"])
-            out["gzip_bytes"].append(metrics.file_sizes(smaller)["gzip_bytes"])
-            out["litert_ms_predicted"].append(cost["latency"])
-            self._tick(
-                f"{name}: channels removed to {level:.0%} of the FLOPs ({how}): top-1 "
-                f"{measured['top1']:.3f}"
-            )
         return out
 
 
