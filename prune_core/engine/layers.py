@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from prune_core.data import model_files
+from prune_core.data import model_allowlist
 
 
 @dataclass(frozen=True)
@@ -135,17 +135,17 @@ TYPES: dict[str, LayerType] = {
     "Rescaling": LayerType("carrier", refuse=_per_channel_scale),
     "Flatten": LayerType("flatten", free=True),
     "InputLayer": LayerType("input", free=True),
-    **{name: _CARRIER for name in model_files.CARRIER_LAYERS},
-    **{name: _FREE_CARRIER for name in model_files.FREE_CARRIER_LAYERS},
-    **{name: _COUPLING for name in model_files.JOIN_LAYERS},
+    **{name: _CARRIER for name in model_allowlist.CARRIER_LAYERS},
+    **{name: _FREE_CARRIER for name in model_allowlist.FREE_CARRIER_LAYERS},
+    **{name: _COUPLING for name in model_allowlist.JOIN_LAYERS},
 }
 
 
 #: Op-lambda layers (`x + y`, `tf.nn.relu(x)` in a functional model) by the function they call:
 #: element-wise ones keep channels like their layer forms.
 OP_TYPES: dict[str, LayerType] = {
-    **{name: _COUPLING for name in model_files.OP_JOINS},
-    **{name: _CARRIER for name in model_files.OP_ELEMENTWISE},
+    **{name: _COUPLING for name in model_allowlist.OP_JOINS},
+    **{name: _CARRIER for name in model_allowlist.OP_ELEMENTWISE},
 }
 
 

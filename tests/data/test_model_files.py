@@ -2,7 +2,7 @@
 
 import pytest
 
-from prune_core.data import model_files
+from prune_core.data import model_allowlist, model_files
 from prune_core.engine import models
 from prune_core.engine.keras_env import keras
 from prune_core.errors import ModelError
@@ -158,7 +158,7 @@ def test_the_initializer_stock_efficientnetv2_saves_is_loaded(tmp_path):
 def test_every_layer_type_the_engine_knows_is_allowed():
     from prune_core.engine import layers
 
-    assert set(layers.TYPES) <= model_files.LAYER_CLASSES
+    assert set(layers.TYPES) <= model_allowlist.LAYER_CLASSES
 
 
 @pytest.mark.parametrize("odd", ["a\0b.keras", "x" * 5000 + ".keras"])
