@@ -3,7 +3,8 @@
 A `.keras` / `.h5` file names the classes, modules and functions Keras will instantiate. Keras' own
 safe mode refuses `Lambda` bytecode, but other layers still run code the file names: `TFOpLambda`
 calls any TensorFlow function by name, and a `.keras` config names the Python module of each object.
-So a file is read as JSON first and loaded only when everything it names is on an allow-list (`model_allowlist`):
+So a file is read as JSON first and loaded only when everything it names is on an allow-list
+(`model_allowlist`):
 - layers: the built-ins the engine understands (`prune_core.engine.layers.TYPES`) and a few
   harmless others EfficientNet-style models use;
 - `TFOpLambda` ("op-lambda") layers: only element-wise arithmetic and activations;
