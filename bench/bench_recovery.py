@@ -24,7 +24,8 @@ tool caches them. Parts (each a section of docs/benchmarks/recovery.md; `--no-wr
 - reconstruct: BatchNorm re-estimation alone vs reconstruction after the same one-shot cut (the
   weight rows, and channels at `--channels-oneshot`), top-1 right after the cut and fine-tuned;
 - channels: one global ranking vs the automatic allocation at each `--channels` share of FLOPs
-  (optionally reconstructed and distilled: section `channels-refit-distill0.9`, …), against the
+  (optionally reconstructed and distilled: section `channels-refit-distill0.9`, …; another
+  `--fine-tune-epochs` adds `-24ep`, …), against the
   goal of 3× fewer FLOPs at ≥ dense − 2 pp;
 - gradual: single weights (automatic allocation) pruned once vs along the polynomial schedule;
 - int8: each pruned model exported, int8 top-1 against its own float32 top-1 (the goal: within
@@ -188,6 +189,9 @@ def _run(spec, home: Path, log) -> object:
     return result
 
 
+#: The fine-tune budget of every table but the budget part's (`--fine-tune-epochs`).
+FINE_TUNE_EPOCHS = 8
+
 #: The dataset the recipes run on (`--dataset`): digits, or the Shapes image folder.
 DATASET = {"name": "digits"}
 
@@ -328,8 +332,11 @@ def channels_section(report, args, home: Path) -> None:
                     top >= dense - 0.02,
                 )
             )
-    variant = ("-refit" if args.channels_refit else "") + (
-        f"-distill{args.channels_distill:g}" if args.channels_distill else ""
+    variant = (
+        ("-refit" if args.channels_refit else "")
+        + (f"-distill{args.channels_distill:g}" if args.channels_distill else "")
+        # another fine-tune budget is its own table (the default's keeps its name)
+        + (f"-{args.fine_tune_epochs}ep" if args.fine_tune_epochs != FINE_TUNE_EPOCHS else "")
     )
     report.section(_section(f"channels{variant}"))
     how = " + ".join(
@@ -565,7 +572,7 @@ def main() -> int:
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--weights", default="0.9,0.95,0.98")
     ap.add_argument("--channels", default="0.667")
-    ap.add_argument("--fine-tune-epochs", type=int, default=8)
+    ap.add_argument("--fine-tune-epochs", type=int, default=FINE_TUNE_EPOCHS)
     args, report = Report.parse_args(
         ap, "recovery", "Recovery: how much of the dense top-1 a pruned model gets back"
     )
