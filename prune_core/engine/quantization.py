@@ -9,9 +9,11 @@ rounding. tfmot's prune-preserving scheme (`Default8BitPrunePreserveQuantizeSche
 weights before it fake-quantizes it, so the zeros get no gradient and the int8 file keeps them.
 
 Layers tfmot's 8-bit scheme has no rule for (EfficientNet's `Rescaling`, `Normalization`, the
-squeeze-excite `Multiply`, op-lambdas) are annotated to pass through: they train in float and the
-converter calibrates them from the representative images, as post-training quantization does
-(`deploy.to_tflite(qat, "int8", images)` converts it like any int8 export). Each
+squeeze-excite `Multiply`, op-lambdas) compute in float and quantize only their output, with a
+range learned as the activations' are. The output range is not optional: a quantized convolution
+fed by a tensor without one (the stem convolution after `Normalization`) converted to a layer
+whose output was constant, and the compact EfficientNet's int8 file predicted one class for
+every image. `deploy.to_tflite(qat, "int8", images)` converts it like any int8 export. Each
 int8 file is checked afterwards (`deploy.zeros_kept`): its weight tensors are read back and the
 Keras model's zero weights counted where they are still zero.
 """
@@ -56,11 +58,12 @@ def _tfmot():
     return tfmot
 
 
-def _pass_through_config():
-    """A QuantizeConfig that quantizes nothing: the layer trains in float."""
+def _output_only_config():
+    """A QuantizeConfig for a layer without a tfmot rule: it computes in float and quantizes its
+    output (a moving-average range, as tfmot's activations), so the next layer's input has one."""
     qk = _tfmot().quantization.keras
 
-    class PassThrough(qk.QuantizeConfig):
+    class OutputOnly(qk.QuantizeConfig):
         def get_weights_and_quantizers(self, layer):
             return []
 
@@ -74,12 +77,16 @@ def _pass_through_config():
             pass
 
         def get_output_quantizers(self, layer):
-            return []
+            return [
+                qk.quantizers.MovingAverageQuantizer(
+                    num_bits=8, per_axis=False, symmetric=False, narrow_range=False
+                )
+            ]
 
         def get_config(self):
             return {}
 
-    return PassThrough
+    return OutputOnly
 
 
 def quantization_aware(model):
@@ -87,17 +94,17 @@ def quantization_aware(model):
     is not changed). Raises ValueError / RuntimeError where tfmot cannot wrap a layer."""
     tfmot = _tfmot()
     qk = tfmot.quantization.keras
-    pass_through = _pass_through_config()
+    output_only = _output_only_config()
 
     def annotate(layer):
         if type(layer).__name__ in QUANTIZED:
             return qk.quantize_annotate_layer(layer)
-        return qk.quantize_annotate_layer(layer, pass_through())
+        return qk.quantize_annotate_layer(layer, output_only())
 
     copy = models.clone(model)
     annotated = keras.models.clone_model(copy, clone_function=annotate)
     annotated.set_weights(copy.get_weights())
-    with qk.quantize_scope({"PassThrough": pass_through}):
+    with qk.quantize_scope({"OutputOnly": output_only}):
         return qk.quantize_apply(
             annotated, tfmot.experimental.combine.Default8BitPrunePreserveQuantizeScheme()
         )

@@ -52,23 +52,43 @@ def test_quantization_aware_training_keeps_every_zero_into_the_int8_file(pruned,
     assert int8_top1 >= keras_top1 - 0.15  # 36 test images
 
 
-def test_layers_without_a_tfmot_rule_pass_through():
-    """Swish, depthwise and BatchNorm have rules; Rescaling-free models with a squeeze-excite
-    Multiply and a Reshape wrap too."""
+def _efficientnet_stem():
+    """The compact EfficientNet's stem and first block (Rescaling, Normalization, the
+    squeeze-excite Multiply: the layers tfmot has no rule for) under a small head whose outputs
+    span a few units (the 8-bit grid of an initial −6…6 range is 0.05)."""
     from prune_core.engine.keras_env import keras
 
-    L = keras.layers
-    inp = keras.Input((8, 8, 3))
-    x = L.Rescaling(1 / 255.0)(inp)
-    x = L.Conv2D(8, 3, padding="same", name="conv")(x)
-    s = L.Reshape((1, 1, 8))(L.Dense(8, activation="sigmoid")(L.GlobalAveragePooling2D()(x)))
-    x = L.Multiply()([x, s])
-    model = _pruned(keras.Model(inp, L.Dense(3)(L.GlobalAveragePooling2D()(x))))
+    full = models.build("efficientnet-compact", 3, 32, seed=0)
+    features = keras.layers.GlobalAveragePooling2D()(full.get_layer("block1a_project_bn").output)
+    head = keras.layers.Dense(3, kernel_initializer=keras.initializers.RandomNormal(0, 10, seed=0))
+    return _pruned(keras.Model(full.input, head(features)), share=0.5)
+
+
+def test_layers_without_a_tfmot_rule_pass_through_and_the_int8_file_computes_what_keras_does():
+    """A pass-through layer quantizes its output. Without it the stem convolution, fed by a
+    tensor with no learned range, converted to a layer whose output was constant: every image got
+    the same prediction (the compact EfficientNet's quantization-aware int8 fell to chance)."""
+    model = _efficientnet_stem()
     qat = quantization.quantization_aware(model)
-    x = np.random.default_rng(0).uniform(0, 255, (4, 8, 8, 3)).astype(np.float32)
-    assert qat(x, training=True).shape == (4, 3)  # the ranges learn from this batch
-    content = deploy.to_tflite(qat, "int8", x)
+    x = np.random.default_rng(0).uniform(0, 255, (32, 32, 32, 3)).astype(np.float32)
+    for _ in range(3):
+        assert qat(x, training=True).shape == (32, 3)  # the ranges learn from this batch
+    content = deploy.to_tflite(qat, "int8", x[:8])
     assert deploy.zeros_kept(model, content) == 1.0
+    keras_out = qat(x, training=False).numpy()
+    litert_out = _invoke(content, x)
+    assert np.abs(litert_out - keras_out).mean() < 0.05 * np.abs(keras_out).max()
+    assert (litert_out.argmax(1) == keras_out.argmax(1)).mean() >= 0.9
+    varying = keras_out.std(0) > 0.05  # the outputs that follow the image in Keras do in LiteRT
+    assert varying.any()
+    assert np.all(litert_out.std(0)[varying] > 0.5 * keras_out.std(0)[varying])
+
+
+def _invoke(content: bytes, x: np.ndarray) -> np.ndarray:
+    interp = deploy.interpreter(content, batch=len(x))
+    interp.set_tensor(interp.get_input_details()[0]["index"], x)
+    interp.invoke()
+    return interp.get_tensor(interp.get_output_details()[0]["index"])
 
 
 def test_a_zero_dropped_by_the_file_is_counted():
