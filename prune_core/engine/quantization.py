@@ -7,6 +7,8 @@ ranges leave the rest little resolution. Quantization-aware training lets the we
 rounding. tfmot's prune-preserving scheme (`Default8BitPrunePreserveQuantizeScheme`, its
 "collaborative optimization") multiplies every Conv2D / Dense kernel by the mask of its non-zero
 weights before it fake-quantizes it, so the zeros get no gradient and the int8 file keeps them.
+It trains on plain images with every BatchNorm in inference mode (`freeze_batch_norm`): its
+statistics stay those of the pruned model.
 
 Layers tfmot's 8-bit scheme has no rule for (EfficientNet's `Rescaling`, `Normalization`, the
 squeeze-excite `Multiply`, op-lambdas) compute in float and quantize only their output, with a
@@ -124,6 +126,17 @@ def zero_masks(model) -> list:
     return out
 
 
+def freeze_batch_norm(qat) -> None:
+    """Run every BatchNorm of the wrapped model in inference mode, as the int8 file will: its
+    statistics stay the pruned model's, re-estimated on plain training images (its scale and
+    shift still train). Trained from augmented batches instead, the statistics drifted and the
+    int8 file lost 5.6 pp on Shapes at 80 % (docs/benchmarks/recovery.md, section int8-shapes)."""
+    for layer in qat.layers:
+        inner = getattr(layer, "layer", layer)
+        if type(inner).__name__ == "BatchNormalization":
+            inner.trainable = False  # a BatchNorm that is not trainable normalizes as in inference
+
+
 def fine_tune(
     qat,
     dataset,
@@ -135,15 +148,18 @@ def fine_tune(
     on_progress=lambda p: None,
     should_cancel=lambda: False,
 ) -> list:
-    """Train the wrapped model on the training split (augmented, as fine-tuning is), its zeros held
-    (`zero_masks`); returns the per-epoch history. Defaults: `QAT_EPOCHS`, `QAT_LEARNING_RATE`."""
+    """Train the wrapped model on the plain training images, its zeros held (`zero_masks`) and
+    its BatchNorm statistics held (`freeze_batch_norm`); returns the per-epoch history. Defaults:
+    `QAT_EPOCHS`, `QAT_LEARNING_RATE`."""
     epochs = QAT_EPOCHS if epochs is None else epochs
     learning_rate = QAT_LEARNING_RATE if learning_rate is None else learning_rate
     steps = epochs * dataset.steps_per_epoch(batch_size)
+    freeze_batch_norm(qat)
     trainer = Trainer(
         qat,
         learning_rate=learning_rate,
         total_steps=max(steps, 1),
+        augment=False,
         seed=seed,
         masks=zero_masks(qat),
     )

@@ -91,6 +91,27 @@ def _invoke(content: bytes, x: np.ndarray) -> np.ndarray:
     return interp.get_tensor(interp.get_output_details()[0]["index"])
 
 
+def test_quantization_aware_fine_tuning_keeps_the_batch_norm_statistics(tiny_data):
+    """BatchNorm's statistics stay the pruned model's (re-estimated on plain images); trained from
+    augmented batches they drifted and the int8 file lost 5.6 pp on Shapes."""
+    from prune_core.engine.keras_env import keras
+
+    L = keras.layers
+    inp = keras.Input((16, 16, 3))
+    x = L.Activation("relu")(L.BatchNormalization(name="bn")(L.Conv2D(8, 3, name="conv")(inp)))
+    head = L.Dense(tiny_data.num_classes, activation="softmax")
+    model = _pruned(keras.Model(inp, head(L.GlobalAveragePooling2D()(x))))
+    bn = model.get_layer("bn")
+    statistics = [bn.moving_mean.numpy(), bn.moving_variance.numpy()]
+    qat = quantization.quantization_aware(model)
+    quantization.fine_tune(qat, tiny_data, batch_size=16, epochs=1, learning_rate=1e-2)
+    trained = next(v for v in qat.trainable_variables if v.name.startswith("conv/kernel"))
+    assert not np.allclose(trained.numpy(), model.get_layer("conv").kernel.numpy())
+    wrapped = qat.get_layer("quant_bn").layer
+    np.testing.assert_array_equal(wrapped.moving_mean.numpy(), statistics[0])
+    np.testing.assert_array_equal(wrapped.moving_variance.numpy(), statistics[1])
+
+
 def test_a_zero_dropped_by_the_file_is_counted():
     model = _pruned(small_model())
     content = deploy.to_tflite(model)
