@@ -85,6 +85,12 @@ def prune(path: Path, home: Path, options: list[str]) -> tuple[dict | None, str,
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     error = next((line for line in lines if line.startswith("error:")), None)
     why = error[len("error: ") :] if error else f"exit {run.returncode}: {(lines or ['?'])[-1]}"
+    if not error:  # a crash, not a refusal: keep everything it said, to find out why
+        kind = "channels" if options is CHANNELS else "weights"
+        kept = ROOT / "bench" / "out" / "applications" / f"{path.stem}-{kind}.stderr"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text(run.stderr)
+        print(f"  {path.stem} crashed (exit {run.returncode}); its stderr: {kept}", flush=True)
     return None, why[:400], seconds
 
 
