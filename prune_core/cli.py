@@ -2,7 +2,8 @@
 headless.
 
 Progress goes to stderr; results go to stdout (or --out FILE) as JSON Lines, one object per run,
-each written and flushed as soon as its run finishes. Bad input: one line on stderr, exit code 2.
+each written and flushed as soon as its run finishes. Bad input: one line on stderr, exit code 2;
+any other failure: one line too (exit code 1), its traceback kept in PRUNE_HOME/logs/.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import sys
 import time
 from pathlib import Path
 
+from prune_core import paths
 from prune_core.data import preflight
-from prune_core.errors import Canceled, PruneError, SpecError
+from prune_core.errors import Canceled, PruneError, SpecError, failure_reason
 from prune_core.jobs import body, dispatcher, process
 from prune_core.jobs.store import JobStore
 from prune_core.measured import BEST_STRATEGY, DEFAULT_SPARSITIES
@@ -30,6 +32,8 @@ from prune_core.serving import access
 from prune_core.units import duration_text
 
 EXIT_BAD_INPUT = 2
+#: A run that failed for a reason other than its input (a defect, a full disk).
+EXIT_FAILED = 1
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -393,6 +397,23 @@ def _check_writable(folder: Path, option: str) -> None:
         raise SpecError(f"{option}: cannot write into {folder}")
 
 
+def _keep_traceback() -> str:
+    """Write the current exception's traceback to PRUNE_HOME/logs/; " (traceback: PATH)", or ""
+    when it cannot be written (the one-line error is still printed)."""
+    import datetime
+    import traceback
+
+    try:
+        folder = paths.home() / "logs"
+        folder.mkdir(exist_ok=True)
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        path = folder / f"cli-{stamp}-{os.getpid()}.traceback.txt"
+        path.write_text(traceback.format_exc())
+    except OSError:
+        return ""
+    return f" (traceback: {path}; PRUNE_DEBUG=1 prints it)"
+
+
 def main(argv=None) -> int:
     try:
         args = build_parser().parse_args(argv)
@@ -453,3 +474,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - a defect: still one line, the traceback kept aside
+        if os.environ.get("PRUNE_DEBUG"):
+            raise
+        print(f"error: {failure_reason(exc)}{_keep_traceback()}", file=sys.stderr)
+        return EXIT_FAILED

@@ -1,5 +1,7 @@
 """Errors a user can cause. Their message is one clear line that says what to change."""
 
+import errno
+
 
 class PruneError(Exception):
     """Base of every error caused by input; the CLI prints it as one line, the UI as a message."""
@@ -27,3 +29,15 @@ class ResultError(PruneError, ValueError):
 
 class AccessError(PruneError):
     """An action on a job this visitor does not own (shared mode: only the owner or an admin)."""
+
+
+def failure_reason(exc: BaseException) -> str:
+    """One line saying why a run failed unexpectedly (a defect, not input), for a job's state and
+    the command line's `error:` line; a full disk says so in words."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return (
+            "the disk is full (no space left to write the model or its results); "
+            "free some space and retry"
+        )
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {first}".strip().rstrip(":")[:500]

@@ -482,3 +482,26 @@ def test_inspect_checks_a_file_or_a_folder_as_the_dashboard_will(tmp_path, capsy
     junk.write_text("not a model")
     assert cli.main(["inspect", str(junk)]) == 2
     assert "not a Keras model file" in capsys.readouterr().err
+
+
+def test_an_unexpected_failure_is_one_line_exit_1_and_its_traceback_is_kept(
+    tmp_path, monkeypatch, capsys
+):
+    """A defect inside a run (not bad input) still ends in one `error:` line, never a traceback on
+    the terminal; the traceback goes to a file the line names."""
+    from prune_core.engine import pipeline
+
+    def crash(*args, **kwargs):
+        raise TypeError("Exception encountered when calling layer 'add'.\n\n• name=None")
+
+    monkeypatch.setenv("PRUNE_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("PRUNE_DEBUG", raising=False)
+    monkeypatch.setattr(pipeline, "run", crash)
+    code = cli.main(["run", "--dataset=synthetic", "--sparsity=0.5", "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == cli.EXIT_FAILED == 1
+    assert len(err) == 1 and err[0].startswith("error: TypeError: Exception encountered"), err
+    assert "name=None" not in err[0] and "Traceback" not in err[0]
+    kept = list((tmp_path / "home" / "logs").glob("cli-*.traceback.txt"))
+    assert len(kept) == 1 and str(kept[0]) in err[0]
+    assert "name=None" in kept[0].read_text() and "Traceback" in kept[0].read_text()

@@ -6,13 +6,12 @@ that need it, so the dispatchers and the dashboard that import `prune_core.jobs`
 
 from __future__ import annotations
 
-import errno
 import os
 import time
 import traceback
 from pathlib import Path
 
-from prune_core.errors import Canceled, PruneError
+from prune_core.errors import Canceled, PruneError, failure_reason
 from prune_core.jobs.process import REPORT_EVERY, job_dir, log_line
 from prune_core.jobs.store import FINISH_PATIENCE, JobStore
 
@@ -104,8 +103,8 @@ def run_job(job_id: int, store: JobStore | None = None) -> str:
         try:
             return _run_export(job, store, should_cancel)
         except BaseException as exc:  # noqa: BLE001 - a job must always leave a final state behind
-            store.finish(job_id, "failed", error=_reason(exc), patience=FINISH_PATIENCE)
-            _log_end(job, root, "failed", _reason(exc), started)
+            store.finish(job_id, "failed", error=failure_reason(exc), patience=FINISH_PATIENCE)
+            _log_end(job, root, "failed", failure_reason(exc), started)
             return "failed"
 
     def report(progress: dict) -> None:
@@ -156,17 +155,7 @@ def execute(job, root: Path, on_progress, should_cancel) -> tuple[str, dict | No
             (folder / "traceback.txt").write_text(traceback.format_exc())
         except OSError:
             pass  # a full disk must not stop the state from being recorded
-        return "failed", None, _reason(exc)
-
-
-def _reason(exc: BaseException) -> str:
-    """One line saying why a job failed; a full disk says so in words."""
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return (
-            "the disk is full (no space left to write the model or its results); "
-            "free some space and retry"
-        )
-    return f"{type(exc).__name__}: {exc}".strip()[:500]
+        return "failed", None, failure_reason(exc)
 
 
 def _run_export(job, store: JobStore, should_cancel) -> str:

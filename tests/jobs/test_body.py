@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from prune_core.errors import failure_reason
 from prune_core.jobs import body
 from tests.conftest import ROOT
 from tests.jobs.helpers import QUICK, SLOW, _wait
@@ -63,7 +64,7 @@ def test_a_full_disk_leaves_no_temp_file_and_says_so(tmp_path, monkeypatch):
     with pytest.raises(OSError) as raised:
         models.save(model, tmp_path / "model.keras")
     assert list(tmp_path.iterdir()) == []
-    assert body._reason(raised.value).startswith("the disk is full")
+    assert failure_reason(raised.value).startswith("the disk is full")
 
 
 def _claimed(store, spec):
