@@ -31,7 +31,7 @@ LAYERS = [
 APART = [("prune_core.recipe", "prune_core.data"), ("prune_core.serving", "prune_core.learn")]
 #: The only modules that may import our own code inside a function: the doors to TensorFlow, which
 #: the dashboard's process must never go through.
-TF_DOORS = {"prune_core.jobs.body", "prune_core.cli", "prune_core"}
+TF_DOORS = {"prune_core.jobs.body", "prune_core.cli", "prune_core.cli.commands", "prune_core"}
 #: The package's `prune` (the Python API for notebooks) opens the engine only when it is called:
 #: `import prune_core` stays cheap and free of TensorFlow.
 PACKAGE_DOOR = ("prune_core", "prune_core.engine.notebook")
