@@ -149,7 +149,7 @@ def _quantization_aware_int8(
     where tfmot cannot wrap a layer of this model."""
     try:
         qat = quantization.quantization_aware(model)
-    except (ValueError, RuntimeError, TypeError, KeyError) as exc:
+    except Exception as exc:  # noqa: BLE001 - tfmot and Keras raise anything while wrapping
         on_progress(f"no quantization-aware int8 for this model: {str(exc)[:200]}")
         return None
     quantization.fine_tune(

@@ -11,13 +11,17 @@ It trains on plain images with every BatchNorm in inference mode (`freeze_batch_
 statistics stay those of the pruned model.
 
 Layers tfmot's 8-bit scheme has no rule for (EfficientNet's `Rescaling`, `Normalization`, the
-squeeze-excite `Multiply`, op-lambdas) compute in float and quantize only their output, with a
+squeeze-excite `Multiply`) compute in float and quantize only their output, with a
 range learned as the activations' are. The output range is not optional: a quantized convolution
 fed by a tensor without one (the stem convolution after `Normalization`) converted to a layer
 whose output was constant, and the compact EfficientNet's int8 file predicted one class for
-every image. `deploy.to_tflite(qat, "int8", images)` converts it like any int8 export. Each
-int8 file is checked afterwards (`deploy.zeros_kept`): its weight tensors are read back and the
-Keras model's zero weights counted where they are still zero.
+every image. Element-wise arithmetic written as a Python operator (`x + skip`, recorded as a
+`TFOpLambda` with the second tensor a keyword argument) is rewritten as the layer it stands for
+(`Add`, `Subtract`, `Multiply`; `Rescaling` for a number) first: tfmot clones the model, and
+tf_keras cannot re-run such a node from its config (RegNet's residual joins failed with "'list'
+object has no attribute 'dtype'"). `deploy.to_tflite(qat, "int8", images)` converts it like any
+int8 export. Each int8 file is checked afterwards (`deploy.zeros_kept`): its weight tensors are
+read back and the Keras model's zero weights counted where they are still zero.
 """
 
 from __future__ import annotations
@@ -91,6 +95,89 @@ def _output_only_config():
     return OutputOnly
 
 
+#: Op-lambda functions of two tensors, by the merge layer that computes the same.
+_MERGE_LAYERS = {
+    "__operators__.add": "Add",
+    "math.add": "Add",
+    "__operators__.sub": "Subtract",
+    "math.subtract": "Subtract",
+    "__operators__.mul": "Multiply",
+    "math.multiply": "Multiply",
+}
+#: Op-lambda functions of a tensor and a number c, by the `Rescaling` (scale, offset) they are.
+_SCALINGS = {
+    "__operators__.add": lambda c: (1.0, c),
+    "math.add": lambda c: (1.0, c),
+    "__operators__.sub": lambda c: (1.0, -c),
+    "math.subtract": lambda c: (1.0, -c),
+    "__operators__.mul": lambda c: (c, 0.0),
+    "math.multiply": lambda c: (c, 0.0),
+    "__operators__.truediv": lambda c: (1.0 / c, 0.0),
+    "math.truediv": lambda c: (1.0 / c, 0.0),
+    "math.divide": lambda c: (1.0 / c, 0.0),
+}
+
+
+def _tensor_ref(value) -> bool:
+    return isinstance(value, (list, tuple)) and len(value) == 3 and isinstance(value[0], str)
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value != 0
+
+
+def _as_layer(layer: dict) -> dict | None:
+    """The config of the layer an element-wise op-lambda stands for, or None (left as it is)."""
+    function = layer.get("config", {}).get("function")
+    nodes = layer.get("inbound_nodes") or []
+    if layer.get("class_name") != "TFOpLambda" or len(nodes) != 1:
+        return None
+    node = nodes[0]  # an op-lambda's node is one reference: [name, node, tensor, kwargs]
+    if not (isinstance(node, (list, tuple)) and len(node) == 4 and _tensor_ref(node[:3])):
+        return None
+    kwargs = node[3] or {}
+    other = kwargs.get("y")
+    if set(kwargs) - {"y", "name"}:
+        return None
+    base = {
+        "name": layer["config"]["name"],
+        "trainable": layer["config"].get("trainable", True),
+        "dtype": layer["config"].get("dtype", "float32"),
+    }
+    first = [*node[:3], {}]
+    if _tensor_ref(other) and function in _MERGE_LAYERS:
+        return {
+            "class_name": _MERGE_LAYERS[function],
+            "name": base["name"],
+            "config": base,
+            "inbound_nodes": [[first, [*other, {}]]],
+        }
+    if _number(other) and function in _SCALINGS:
+        scale, offset = _SCALINGS[function](float(other))
+        return {
+            "class_name": "Rescaling",
+            "name": base["name"],
+            "config": {**base, "scale": scale, "offset": offset},
+            "inbound_nodes": [[first]],
+        }
+    return None
+
+
+def operators_as_layers(model):
+    """A copy of functional `model` (same weights) whose element-wise op-lambdas are the layers
+    they stand for: two tensors (`x + y`, `x * y`, `x - y`) → `Add` / `Multiply` / `Subtract`; a
+    tensor and a number (`x * 0.5`, `x + 1`) → `Rescaling`. Other op-lambdas stay as they are."""
+    config = model.get_config()
+    layers = config.get("layers", [])
+    rewritten = [_as_layer(layer) for layer in layers]
+    if not any(rewritten):
+        return models.clone(model)
+    config["layers"] = [new or old for new, old in zip(rewritten, layers)]
+    copy = keras.Model.from_config(config)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
 def quantization_aware(model):
     """A copy of `model` wrapped for prune-preserving quantization-aware training (the input model
     is not changed). Raises ValueError / RuntimeError where tfmot cannot wrap a layer."""
@@ -103,7 +190,13 @@ def quantization_aware(model):
             return qk.quantize_annotate_layer(layer)
         return qk.quantize_annotate_layer(layer, output_only())
 
-    copy = models.clone(model)
+    copy = operators_as_layers(model)
+    left = [layer.name for layer in copy.layers if type(layer).__name__ == "TFOpLambda"]
+    if left:  # tfmot's clone would call them with their input in a list (a wrong shape, or worse)
+        raise ValueError(
+            f"op-lambda layers no Keras layer stands for ({', '.join(left[:3])}"
+            f"{', …' if len(left) > 3 else ''}) cannot be wrapped for quantization-aware training"
+        )
     annotated = keras.models.clone_model(copy, clone_function=annotate)
     annotated.set_weights(copy.get_weights())
     with qk.quantize_scope({"OutputOnly": output_only}):

@@ -147,11 +147,15 @@ def _export_with_qat(pruned, tiny_data, tmp_path, monkeypatch, **options):
     return deploy.export_all(pruned, tiny_data, tmp_path, **quick, **options)
 
 
+@pytest.mark.parametrize("error", [RuntimeError, AttributeError])
 def test_a_model_tfmot_cannot_wrap_still_exports_and_says_why(
-    pruned, tiny_data, tmp_path, monkeypatch
+    pruned, tiny_data, tmp_path, monkeypatch, error
 ):
+    """Whatever tfmot or Keras raises while wrapping (RegNet's op-lambdas once raised an
+    AttributeError from inside a clone), the run keeps its other exports and says why."""
+
     def refuse(model):
-        raise RuntimeError("Layer ln is not supported")
+        raise error("Layer ln is not supported")
 
     monkeypatch.setattr(quantization, "quantization_aware", refuse)
     said = []
@@ -185,3 +189,44 @@ def test_a_cancel_stops_the_quantization_aware_fine_tune_and_caches_nothing(
     with pytest.raises(Canceled):
         _export_with_qat(pruned, tiny_data, tmp_path, monkeypatch, should_cancel=lambda: True)
     assert not list(tmp_path.glob("exports/*/metrics.json"))
+
+
+def _operator_model(relu6: bool):
+    from prune_core.engine.keras_env import keras, tf
+
+    layers = keras.layers
+    inputs = keras.Input((8, 8, 3))
+    x = layers.Conv2D(4, 3, padding="same")(inputs)
+    y = layers.BatchNormalization()(layers.Conv2D(4, 3, padding="same")(x))
+    z = layers.ReLU()((y + x) * x - y)
+    z = layers.Activation("relu")(z * 0.5 + 1.0) / 4.0  # numbers: a Rescaling each
+    if relu6:
+        z = tf.nn.relu6(z)  # no layer stands for it: stays an op-lambda
+    return keras.Model(inputs, layers.Dense(3)(layers.GlobalAveragePooling2D()(z)))
+
+
+def _kinds(model) -> list:
+    return [type(layer).__name__ for layer in model.layers]
+
+
+def test_python_operators_become_merge_layers_so_tfmot_can_wrap_the_model():
+    """`y + x`, `y * x`, `y - x` on two tensors (op-lambdas; RegNet writes its residual joins so)
+    are rewritten as Add / Multiply / Subtract, and a tensor and a number as Rescaling, computing
+    the same; tf_keras could not re-run them from the config tfmot clones, so quantization-aware
+    int8 failed on every such model. An op-lambda no layer stands for is refused in words."""
+    model = _operator_model(relu6=True)
+    assert _kinds(model).count("TFOpLambda") == 7
+
+    rewritten = quantization.operators_as_layers(model)
+    kinds = _kinds(rewritten)
+    assert {"Add", "Multiply", "Subtract"} <= set(kinds) and kinds.count("Rescaling") == 3
+    assert kinds.count("TFOpLambda") == 1
+    images = np.random.default_rng(0).random((4, 8, 8, 3), dtype=np.float32)
+    np.testing.assert_allclose(rewritten(images), model(images), rtol=1e-6, atol=1e-6)
+    assert _kinds(model).count("TFOpLambda") == 7  # the input model is unchanged
+
+    with pytest.raises(ValueError, match=r"op-lambda layers .*\(tf.nn.relu6\) cannot be wrapped"):
+        quantization.quantization_aware(model)  # refused before tfmot gets a wrong shape
+    plain = _operator_model(relu6=False)
+    wrapped = quantization.quantization_aware(plain)
+    assert wrapped(images).shape == (4, 3) and "TFOpLambda" not in _kinds(wrapped)
