@@ -2,6 +2,8 @@
 
     .venv/bin/python tools/build_demo.py --measure   # measure them first (about 40 min on 2 cores)
     .venv/bin/python tools/build_demo.py             # pack what bench/out already holds
+    .venv/bin/python tools/build_demo.py --measure-profile  # the profile only (about 15 min);
+                                                            # demo/runs.jsonl is kept
     # also the Learn page's real 16×16 weight block:
     .venv/bin/python tools/build_demo.py \
         --weights-from .prune/baselines/efficientnet-compact--digits--*.keras
@@ -70,11 +72,16 @@ def main(argv) -> int:
     from prune_core.results.profile import Profile
     from prune_core.results.result_files import read
 
-    if "--measure" in argv:
+    profile_only = "--measure-profile" in argv
+    if "--measure" in argv or profile_only:
         OUT.mkdir(parents=True, exist_ok=True)
-        for command in COMMANDS:
+        for command in COMMANDS[-1:] if profile_only else COMMANDS:
             subprocess.run([sys.executable, "-m", "prune_core", *command], check=True, cwd=ROOT)
-    results = [r for name in ("demo.jsonl", "demo_structured.jsonl") for r in read(OUT / name)]
+    results = (
+        list(read(demo.RUNS))
+        if profile_only
+        else [r for name in ("demo.jsonl", "demo_structured.jsonl") for r in read(OUT / name)]
+    )
     measured = Profile.from_dict(json.loads((OUT / "explore_profile.json").read_text()))
     demo.DEMO_DIR.mkdir(exist_ok=True)
     demo.RUNS.write_text("".join(json.dumps(r.to_dict(), sort_keys=True) + "\n" for r in results))
