@@ -425,9 +425,12 @@ def budget_section(report, args, home: Path) -> None:
     from prune_core.measured import BEST_DISTILL
 
     rows, checks = [], []
-    with _log("recovery_budget") as log:
+    budgets = _numbers(args.budgets, int)
+    # other budgets than the default's are their own table (and log), beside the default's
+    variant = "" if budgets == [8, 24] else "-" + "-".join(map(str, budgets)) + "ep"
+    with _log(f"recovery_budget{variant}") as log:
         for sparsity in _numbers(args.budget_weights):
-            for epochs in _numbers(args.budgets, int):
+            for epochs in budgets:
                 results = [
                     _run(
                         _recipe(
@@ -463,7 +466,7 @@ def budget_section(report, args, home: Path) -> None:
                             all(g >= -allowed for g in gaps),
                         )
                     )
-    report.section(_section("budget"))
+    report.section(_section(f"budget{variant}"))
     report.heading(
         f"{DATASET['name']}: single weights (taylor, automatic per-layer allocation, distilled "
         f"{BEST_DISTILL:g}), one-shot, at each fine-tune budget; top-1 (each seed, then the mean) "
