@@ -17,7 +17,7 @@ from prune_core.measured import (
     SINGLE_TIMING_NOISE,
 )
 from prune_core.results import diagnosis, plots
-from prune_core.results.deployment import FORMATS
+from prune_core.results.deployment import FORMAT, FORMATS
 from prune_core.results.headline import speed_headline
 from prune_core.results.tables import deploy_table, stage_table
 from prune_core.timing import MIN_ROUND_MS, REPEATS, ROUNDS
@@ -222,6 +222,20 @@ if r.litert_ms_predicted:
 if r.deployment is not None:
     st.plotly_chart(plots.format_sizes(r.deployment), width="stretch")
     st.dataframe(deploy_table(r), hide_index=True, placeholder="–", width="stretch")
+    ship = r.deployment.int8_to_ship()
+    if ship == "int8_qat":
+        st.info(
+            f"For an int8 deployment, take **{FORMAT['int8_qat'].label}**: top-1 "
+            f"{r.deployment.get('int8_qat', 'top1'):.2%} against "
+            f"{r.deployment.get('int8', 'top1'):.2%} after post-training int8 (float32 "
+            f"{r.deployment.get('float', 'top1') or r.top1:.2%}).",
+            icon=":material/recommend:",
+        )
+    elif ship == "int8" and r.deployment.get("int8_qat", "top1") is not None:
+        st.caption(
+            "Quantization-aware int8 measured no better than post-training int8 here: take the "
+            "post-training file (no extra training behind it)."
+        )
     st.caption(
         f"LiteRT (ai-edge-litert, XNNPACK) at batch 1: the fastest of {ROUNDS} rounds' medians "
         f"(each round "

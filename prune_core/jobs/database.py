@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     parent INTEGER,
     retried_as INTEGER,
     owner TEXT,
-    demo INTEGER NOT NULL DEFAULT 0
+    demo INTEGER NOT NULL DEFAULT 0,
+    revision INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, id);
 """
@@ -67,6 +68,7 @@ class JobDatabase:
                 ("retried_as", "INTEGER"),
                 ("owner", "TEXT"),
                 ("demo", "INTEGER NOT NULL DEFAULT 0"),
+                ("revision", "INTEGER NOT NULL DEFAULT 0"),  # a finished result changed since
             ):
                 if column not in columns:  # databases made before the column existed
                     db.execute(f"ALTER TABLE jobs ADD COLUMN {column} {ddl}")
@@ -133,8 +135,8 @@ class JobDatabase:
         pages)."""
         with self._connect() as db:
             row = db.execute(
-                "SELECT COUNT(*), MAX(finished_at), SUM(id), SUM(LENGTH(result)) FROM jobs WHERE "
-                "status=?",
+                "SELECT COUNT(*), MAX(finished_at), SUM(id), SUM(LENGTH(result)), SUM(revision) "
+                "FROM jobs WHERE status=?",
                 (status,),
             ).fetchone()
         return tuple(row)

@@ -102,7 +102,10 @@ class JobStore(JobDatabase):
             row = db.execute("SELECT result FROM jobs WHERE id=?", (job_id,)).fetchone()
             if row is not None and row["result"]:
                 merged = {**json.loads(row["result"]), **extra}
-                db.execute("UPDATE jobs SET result=? WHERE id=?", (json.dumps(merged), job_id))
+                db.execute(  # a new revision: pages keyed on `fingerprint` read it again
+                    "UPDATE jobs SET result=?, revision=revision+1 WHERE id=?",
+                    (json.dumps(merged), job_id),
+                )
             db.execute("COMMIT")
 
     def add_completed(self, entries, owner: str | None = None, demo: bool = False) -> list[int]:

@@ -76,6 +76,19 @@ class Deployment:
     def get(self, fmt: str, measure: str):
         return self.formats.get(fmt, {}).get(measure)
 
+    def int8_to_ship(self) -> str | None:
+        """The int8 format to deploy: the quantization-aware file where its top-1 beats
+        post-training int8's, else post-training int8 (the simpler file: no training); None
+        without an int8 file."""
+        measured = {
+            key: self.get(key, "top1")
+            for key in ("int8", "int8_qat")
+            if self.get(key, "top1") is not None
+        }
+        if not measured:
+            return None
+        return max(measured, key=lambda key: (measured[key], key == "int8"))
+
     def to_dict(self) -> dict:
         """Flat, with schema 1's key names."""
         out: dict = {}

@@ -68,6 +68,23 @@ def test_run_detail_offers_export_then_shows_the_deploy_numbers(home, real_resul
     table = app.dataframe[0].value
     assert list(table["format"]) == ["Keras .h5", "TFLite float32", "TFLite int8"]
     assert table.loc[table["format"] == "TFLite int8", "bytes"].iloc[0] == 1200
+    assert not [i for i in app.info if "int8 deployment" in i.value], [i.value for i in app.info]
+
+    # a quantization-aware file that beat post-training int8 is the one to take, said so
+    store.merge_result(
+        run_id,
+        {"tflite_int8_qat_bytes": 1300, "tflite_int8_qat_top1": 0.61, "tflite_float_top1": 0.62},
+    )
+    app = _app("app_pages/run_detail.py")
+    advice = [i.value for i in app.info if "int8 deployment" in i.value]
+    assert advice == [
+        "For an int8 deployment, take **TFLite int8, quantization-aware**: top-1 61.00% against "
+        "50.00% after post-training int8 (float32 62.00%)."
+    ]
+    store.merge_result(run_id, {"tflite_int8_qat_top1": 0.45})
+    app = _app("app_pages/run_detail.py")
+    assert not [i for i in app.info if "int8 deployment" in i.value], [i.value for i in app.info]
+    assert any("take the post-training file" in c.value for c in app.caption)
 
 
 def test_run_detail_serves_only_files_in_the_data_directory(home, real_result, tmp_path_factory):

@@ -161,3 +161,17 @@ def test_a_job_that_has_not_finished_cannot_be_retried(tmp_path):
         store.retry(queued)
     store.finish(queued, "failed", error="boom")
     assert store.retry(queued) != queued
+
+
+def test_a_result_changed_after_it_finished_changes_the_fingerprint(store):
+    """Pages cache completed runs under `fingerprint()`: a re-export whose numbers happen to have
+    the same length as before must still be read again (the length alone did not change)."""
+    job_id = store.submit(RunSpec())
+    store.claim_next()
+    store.finish(job_id, "completed", result={"top1": 0.5})
+    before = store.fingerprint()
+    store.merge_result(job_id, {"tflite_int8_top1": 0.61})
+    merged = store.fingerprint()
+    store.merge_result(job_id, {"tflite_int8_top1": 0.45})  # the same length as 0.61
+    assert len({before, merged, store.fingerprint()}) == 3
+    assert store.get(job_id).result["tflite_int8_top1"] == 0.45
