@@ -4,6 +4,7 @@ whether the automatic per-layer allocation beats uniform and global ranking afte
     .venv/bin/python bench/bench_explore.py [--criteria magnitude,gradient,taylor,fisher,wanda]
         [--compare taylor,magnitude] [--sparsities 0.8,0.9,0.95,0.98] [--fine-tune-epochs 8]
         [--seeds 0,1] [--distill 0.9] [--finetune-only] [--resume]
+    .venv/bin/python bench/bench_explore.py --finetune-only --dataset shapes   # part 4 on Shapes
 
 Runs in a throw-away PRUNE_HOME that starts with a copy of the cached baselines (so nothing is
 retrained), on the compact EfficientNet and digits:
@@ -21,6 +22,8 @@ retrained), on the compact EfficientNet and digits:
    already in bench/out/explore_runs.jsonl are read back, so a run cut short goes on). Writes
    bench/out/explore_profile.json and bench/out/explore_runs.jsonl, and the tables into
    docs/benchmarks/explore.md (sections profile, oneshot, page, finetune; `--no-write`: print only).
+   `--dataset shapes`: part 4 on the Shapes image folder (`bench/datasets.py`), its own log
+   (explore_runs-shapes.jsonl) and section (finetune-shapes), so the goal is not tuned to digits.
 """
 
 from __future__ import annotations
@@ -228,6 +231,12 @@ def main() -> int:
         action="store_true",
         help="finetune: reuse the runs bench/out/explore_runs.jsonl already holds",
     )
+    ap.add_argument(
+        "--dataset",
+        choices=("digits", "shapes"),
+        default="digits",
+        help="finetune: the bundled digits, or the Shapes image folder (with --finetune-only)",
+    )
     ap.add_argument("--page-only", default=None, help=argparse.SUPPRESS)
     args, report = Report.parse_args(
         ap, "explore", "Explore: profiles, one-shot quality and automatic per-layer sparsity"
@@ -235,6 +244,8 @@ def main() -> int:
     if args.page_only:
         print(json.dumps(_page_times(args.page_only.split(","))))
         return 0
+    if args.dataset != "digits" and not args.finetune_only:
+        ap.error("--dataset shapes measures the finetune part only: add --finetune-only")
     if args.distill is None:
         from prune_core.measured import BEST_DISTILL
 
@@ -246,9 +257,10 @@ def main() -> int:
         shutil.copytree(source, home / "baselines")
     os.environ["PRUNE_HOME"], os.environ["PRUNE_AUTOSTART"] = str(home), "0"
 
+    from bench.datasets import recipe_dataset
     from prune_core.recipe.spec import RunSpec
 
-    spec = RunSpec.of(model="efficientnet-compact", dataset="digits")
+    spec = RunSpec.of(model="efficientnet-compact", dataset=recipe_dataset(args.dataset))
     if args.finetune_only:  # the runs measure (and cache) the profiles auto needs
         finetune_part(spec, args, None, report)
         report.save()
@@ -292,7 +304,8 @@ def finetune_part(spec, args, profile, report) -> None:
     sparsities = [float(s) for s in args.sparsities.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = {}
-    log = RunLog(ROOT / "bench" / "out" / "explore_runs.jsonl", resume=args.resume)
+    suffix = "" if args.dataset == "digits" else f"-{args.dataset}"  # its own log and table
+    log = RunLog(ROOT / "bench" / "out" / f"explore_runs{suffix}.jsonl", resume=args.resume)
     for seed in seeds:
         for name in args.compare.split(","):
             for sparsity in sparsities:
@@ -319,10 +332,10 @@ def finetune_part(spec, args, profile, report) -> None:
                         f"{result.top1_before_finetune:.4f} after {result.top1:.4f}",
                         flush=True,
                     )
-    report.section("finetune")
+    report.section(f"finetune{suffix}")
     report.heading(
-        f"Automatic vs uniform vs global: top-1 on the test split before → after fine-tuning "
-        f"({args.fine_tune_epochs} epochs, one-shot"
+        f"{args.dataset}: automatic vs uniform vs global: top-1 on the test split before → after "
+        f"fine-tuning ({args.fine_tune_epochs} epochs, one-shot"
         + (f", distilled {args.distill:g}" if args.distill else ", labels only")
         + f"), seed {' / seed '.join(map(str, seeds))}, then the mean after; in brackets the "
         "profile's one-shot prediction (validation, BatchNorm re-estimated) where it was measured"

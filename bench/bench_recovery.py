@@ -198,14 +198,9 @@ DATASET = {"name": "digits"}
 
 def dataset_recipe() -> str:
     """The recipe's dataset field; the Shapes folder is written (once, reproducibly) when asked."""
-    if DATASET["name"] == "digits":
-        return "digits"
-    from prune_core.data import shapes
+    from bench.datasets import recipe_dataset
 
-    folder = ROOT / "bench" / "out" / "shapes"
-    if not folder.exists():
-        shapes.write_folder(folder)
-    return f"folder:{folder}"
+    return recipe_dataset(DATASET["name"])
 
 
 def _section(name: str) -> str:
