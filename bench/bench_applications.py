@@ -8,12 +8,13 @@ own (a crash or a memory blow-up costs that row, not the table), on the bundled 
 - channels: whole channels removed to −30 % FLOPs (global ranking, taylor), one fine-tune epoch,
   exported to LiteRT and timed against the dense model;
 - weights: 50 % of the weights (global ranking), one fine-tune epoch.
-A model the tool cannot prune says why in one line (the command's own refusal). Prints one row per
-model: parameters before and after, FLOPs removed, the LiteRT speedup with its band, the weight
-sparsity reached and the seconds each took. Writes docs/benchmarks/applications.md; each row is
-kept in docs/benchmarks/applications.json as soon as it is measured, so runs by family
-(`--only`) add up to one table (`--no-write`: print only). Accuracy is not the point here
-(random weights, three classes).
+A model the tool cannot prune says why in one line (the command's own refusal, exit code 2);
+any other failure is a crash, kept apart (its whole stderr in bench/out/applications/). Prints
+one row per model: parameters before and after, FLOPs removed, the LiteRT speedup with its
+band, the weight sparsity reached and the seconds each took. Writes
+docs/benchmarks/applications.md; each row is kept in docs/benchmarks/applications.json as soon as
+it is measured, so runs by family (`--only`) add up to one table (`--no-write`: print only).
+Accuracy is not the point here (random weights, three classes).
 """
 
 from __future__ import annotations
@@ -57,8 +58,13 @@ def build(name: str, size: int, path: Path) -> int:
     return count
 
 
-def prune(path: Path, home: Path, options: list[str]) -> tuple[dict | None, str, float]:
-    """(the run's result, or None; the refusal or crash in one line; seconds)."""
+#: The command line's exit code for input it refuses (any other failure is a crash).
+REFUSED = 2
+
+
+def prune(path: Path, home: Path, options: list[str]) -> tuple[dict | None, str, str, float]:
+    """(the run's result, or None; "refused" or "crashed" when there is none; the refusal or
+    crash in one line; seconds)."""
     start = time.perf_counter()
     run = subprocess.run(
         [
@@ -81,17 +87,19 @@ def prune(path: Path, home: Path, options: list[str]) -> tuple[dict | None, str,
     )
     seconds = time.perf_counter() - start
     if run.returncode == 0:
-        return json.loads(run.stdout.splitlines()[0]), "", seconds
+        return json.loads(run.stdout.splitlines()[0]), "", "", seconds
     lines = [line for line in run.stderr.splitlines() if line.strip()]
     error = next((line for line in lines if line.startswith("error:")), None)
     why = error[len("error: ") :] if error else f"exit {run.returncode}: {(lines or ['?'])[-1]}"
-    if not error:  # a crash, not a refusal: keep everything it said, to find out why
-        kind = "channels" if options is CHANNELS else "weights"
-        kept = ROOT / "bench" / "out" / "applications" / f"{path.stem}-{kind}.stderr"
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        kept.write_text(run.stderr)
-        print(f"  {path.stem} crashed (exit {run.returncode}); its stderr: {kept}", flush=True)
-    return None, why[:400], seconds
+    if run.returncode == REFUSED:
+        return None, "refused", why[:400], seconds
+    # a crash, not a refusal (the CLI's one line says what; exit 1, or a signal): keep it all
+    kind = "channels" if options is CHANNELS else "weights"
+    kept = ROOT / "bench" / "out" / "applications" / f"{path.stem}-{kind}.stderr"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text(run.stderr)
+    print(f"  {path.stem} crashed (exit {run.returncode}); its stderr: {kept}", flush=True)
+    return None, "crashed", f"crashed (exit {run.returncode}): {why}"[:400], seconds
 
 
 def _speedup(result: dict) -> str:
@@ -152,8 +160,8 @@ def main() -> int:
                 if report.write:
                     _store(name, None, [refused[-1][1]])
                 continue
-            channels, channel_why, channel_s = prune(path, home, CHANNELS)
-            weights, weight_why, weight_s = prune(path, home, WEIGHTS)
+            channels, channel_fate, channel_why, channel_s = prune(path, home, CHANNELS)
+            weights, weight_fate, weight_why, weight_s = prune(path, home, WEIGHTS)
             path.unlink()
             row = [name, str(size), f"{params / 1e6:.2f} M"]
             if channels:
@@ -164,12 +172,12 @@ def main() -> int:
                     f"{channel_s:.0f}",
                 ]
             else:
-                row += ["–", "refused", "–", f"{channel_s:.0f}"]
+                row += ["–", channel_fate, "–", f"{channel_s:.0f}"]
                 refused.append((name, f"channels: {channel_why}"))
             if weights:
                 row += [f"{weights['weight_sparsity']:.1%}", f"{weight_s:.0f}"]
             else:
-                row += ["refused", f"{weight_s:.0f}"]
+                row += [weight_fate, f"{weight_s:.0f}"]
                 refused.append((name, f"weights: {weight_why}"))
             rows.append(row + [datetime.date.today().isoformat()])
             print(" | ".join(rows[-1]), flush=True)
@@ -203,10 +211,10 @@ def main() -> int:
         rows,
     )
     if refused:
-        report.text("Refused, each in the command's own words:")
+        report.text("Refused or crashed, each in the command's own words:")
         report.table(["model", "why"], [[n, w] for n, w in refused])
-    channel_ok = sum(r[4] != "refused" for r in rows)
-    weight_ok = sum(r[7] != "refused" for r in rows)
+    channel_ok = sum(r[4] not in ("refused", "crashed") for r in rows)
+    weight_ok = sum(r[7] not in ("refused", "crashed") for r in rows)
     report.checks(
         [
             (f"channels removed on {channel_ok} of {len(rows)}", channel_ok == len(rows)),
