@@ -221,7 +221,13 @@ if r.litert_ms_predicted:
     )
 if r.deployment is not None:
     st.plotly_chart(plots.format_sizes(r.deployment), width="stretch")
-    st.dataframe(deploy_table(r), hide_index=True, placeholder="–", width="stretch")
+    st.dataframe(
+        deploy_table(r),
+        hide_index=True,
+        placeholder="–",
+        width="stretch",
+        column_config={"top-1": st.column_config.NumberColumn(format="percent")},
+    )
     ship = r.deployment.int8_to_ship()
     if ship == "int8_qat":
         st.info(
