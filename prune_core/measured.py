@@ -15,6 +15,9 @@ BEST_DISTILL = 0.9
 #: fraction, at each budget — 95 % and 98 % of the weights.
 HIGH_SPARSITY, HIGH_SPARSITY_EPOCHS = 0.95, 24
 HIGH_SPARSITY_GAPS = {8: (0.028, 0.115), 24: (0.004, 0.019)}
+#: The same on Shapes, the harder second dataset (sections budget-24ep-shapes, budget-48ep-shapes):
+#: it needs twice digits' budget.
+HIGH_SPARSITY_GAPS_SHAPES = {24: (0.0175, 0.0355), 48: (0.0005, 0.015)}
 #: Top-1 after fine-tuning at 95 and 98 % of the weights by ranking, taylor and magnitude, 8 epochs
 #: (docs/benchmarks/explore.md, section finetune): global fell to chance, per layer reached at most
 #: 81 %, the automatic allocation 85–97.5 %.

@@ -7,6 +7,7 @@ from prune_core.measured import (
     HIGH_SPARSITY,
     HIGH_SPARSITY_EPOCHS,
     HIGH_SPARSITY_GAPS,
+    HIGH_SPARSITY_GAPS_SHAPES,
     HIGH_SPARSITY_TOP1,
 )
 
@@ -39,11 +40,17 @@ def advice(specs: list) -> list[str]:
     ]
     if short:
         (at8, at8_98), (long95, long98) = HIGH_SPARSITY_GAPS[8], HIGH_SPARSITY_GAPS[24]
+        (hard95, hard98), (hard48, hard48_98) = (
+            HIGH_SPARSITY_GAPS_SHAPES[24],
+            HIGH_SPARSITY_GAPS_SHAPES[48],
+        )
         epochs = short[0].training.fine_tune_epochs
         out.append(
             f"{HIGH_SPARSITY * 100:.0f} % of the weights or more with {epochs} "
             f"fine-tune epochs: on digits, 8 epochs left top-1 {at8 * 100:.1f} pp (95 %) and "
             f"{at8_98 * 100:.1f} pp (98 %) below the dense model, {HIGH_SPARSITY_EPOCHS} epochs "
-            f"{long95 * 100:.1f} and {long98 * 100:.1f} pp; consider {HIGH_SPARSITY_EPOCHS} epochs."
+            f"{long95 * 100:.1f} and {long98 * 100:.1f} pp; consider {HIGH_SPARSITY_EPOCHS} "
+            f"epochs, more for harder images (on Shapes, 24 epochs left {hard95 * 100:.1f} and "
+            f"{hard98 * 100:.1f} pp, 48 epochs {hard48 * 100:.1f} and {hard48_98 * 100:.1f} pp)."
         )
     return out
