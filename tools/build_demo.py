@@ -84,7 +84,10 @@ def main(argv) -> int:
     )
     measured = Profile.from_dict(json.loads((OUT / "explore_profile.json").read_text()))
     demo.DEMO_DIR.mkdir(exist_ok=True)
-    demo.RUNS.write_text("".join(json.dumps(r.to_dict(), sort_keys=True) + "\n" for r in results))
+    if not profile_only:  # kept byte for byte otherwise
+        demo.RUNS.write_text(
+            "".join(json.dumps(r.to_dict(), sort_keys=True) + "\n" for r in results)
+        )
     demo.PROFILE.write_text(json.dumps(measured.to_dict(), sort_keys=True) + "\n")
     if "--weights-from" in argv:
         _lesson_weights(Path(argv[argv.index("--weights-from") + 1]))

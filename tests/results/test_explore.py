@@ -12,7 +12,7 @@ from tests.results.test_profile import _stored
 
 @pytest.fixture(scope="module")
 def profile():
-    """The bundled five-criterion profile: 12 levels, 3 scopes, 41 layers, channel curves."""
+    """The bundled five-criterion profile: 12 levels, 3 scopes, 41 layers, both channel curves."""
     return demo.profile()
 
 
@@ -110,8 +110,11 @@ def test_the_sensitivity_frame_is_the_drops_in_long_form(profile):
 def test_channel_curves_and_their_points(profile):
     table = explore.structured_curves(profile)
     curve = profile.criteria["magnitude"].curve("structured")
-    assert len(table) == len(profile.criteria) * len(curve["level"])
-    assert set(table.scope) == {"channels"}
+    auto = profile.criteria["magnitude"].curve("structured_auto")
+    # the bundled profile has both channel curves: one global ranking, the automatic allocation
+    assert set(table.scope) == {"channels", "channels_auto"}
+    assert (table.scope == "channels").sum() == len(profile.criteria) * len(curve["level"])
+    assert (table.scope == "channels_auto").sum() == len(profile.criteria) * len(auto["level"])
     at = explore.structured_points_at(profile, curve["budget_removed"][2])
     row = at[at.criterion == "magnitude"].iloc[0]
     assert row["top1"] == pytest.approx(curve["top1"][2])
