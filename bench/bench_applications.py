@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import fcntl
 import json
 import os
 import subprocess
@@ -115,15 +116,20 @@ def _speedup(result: dict) -> str:
 
 #: Every application's row as last measured, so that runs by family add up to one table.
 STORE = docs_dir() / "applications.json"
+LOCK = ROOT / "bench" / "out" / "applications.lock"
 
 
 def _store(name: str, row: list | None, why: list[str]) -> None:
-    """Keep one application's row as soon as it is measured (a run cut short loses nothing)."""
-    stored = json.loads(STORE.read_text()) if STORE.exists() else {}
-    stored[name] = {"row": row, "refused": why}
-    tmp = STORE.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
-    tmp.replace(STORE)
+    """Keep one application's row as soon as it is measured (a run cut short loses nothing).
+    Locked, so that runs by family side by side (`--only` in two shells) lose no row."""
+    LOCK.parent.mkdir(parents=True, exist_ok=True)
+    with open(LOCK, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stored = json.loads(STORE.read_text()) if STORE.exists() else {}
+        stored[name] = {"row": row, "refused": why}
+        tmp = STORE.with_suffix(f".json.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
+        tmp.replace(STORE)
 
 
 def _merged() -> tuple[list, list]:
