@@ -63,11 +63,13 @@ def build(name: str, size: int, path: Path) -> int:
 REFUSED = 2
 
 
-def prune(path: Path, home: Path, options: list[str]) -> tuple[dict | None, str, str, float]:
-    """(the run's result, or None; "refused" or "crashed" when there is none; the refusal or
-    crash in one line; seconds)."""
-    start = time.perf_counter()
-    run = subprocess.run(
+#: The longest one pruning may take (the largest applications take tens of minutes).
+TIMEOUT_S = 4 * 3600
+
+
+def _command(path: Path, home: Path, options: list[str]) -> subprocess.CompletedProcess:
+    """`python -m prune_core run` on the saved application, in a child process of its own."""
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -84,8 +86,18 @@ def prune(path: Path, home: Path, options: list[str]) -> tuple[dict | None, str,
         capture_output=True,
         text=True,
         env={**os.environ, "PRUNE_HOME": str(home)},
-        timeout=3600,
+        timeout=TIMEOUT_S,
     )
+
+
+def prune(path: Path, home: Path, options: list[str]) -> tuple[dict | None, str, str, float]:
+    """(the run's result, or None; "refused" or "crashed" when there is none; the refusal or
+    crash in one line; seconds)."""
+    start = time.perf_counter()
+    try:
+        run = _command(path, home, options)
+    except subprocess.TimeoutExpired:
+        return None, "crashed", f"did not finish in {TIMEOUT_S} s", time.perf_counter() - start
     seconds = time.perf_counter() - start
     if run.returncode == 0:
         return json.loads(run.stdout.splitlines()[0]), "", "", seconds
