@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -396,10 +397,15 @@ def test_help_lists_the_public_commands_and_hides_the_internal_one(capsys):
     with pytest.raises(SystemExit):
         cli.main(["--help"])
     shown = capsys.readouterr().out
-    assert "SUPPRESS" not in shown and "{run,sweep,profile,worker,import,users}" in shown
+    assert "SUPPRESS" not in shown and "{run,sweep,profile,worker,inspect,import,users}" in shown
     assert not any(line.split()[:1] == ["job"] for line in shown.splitlines())
-    for command in cli.PUBLIC_COMMANDS:
-        assert f"    {command} " in shown
+    listed = shown.split("positional arguments:")[1].split("options:")[0]
+    # every command listed below the usage line is named in it, and no other
+    named = [line.split()[0] for line in listed.splitlines() if re.match(r"^ {4}\S", line)]
+    assert named == list(cli.PUBLIC_COMMANDS)
+    # the description is a whole sentence, not a docstring's first line cut short
+    described = " ".join(shown.split("\n\n")[1].split())
+    assert described.startswith("Prune Keras models") and described.endswith("accounts.")
 
 
 def test_a_combined_recipe_takes_its_weight_share_from_the_command_line():

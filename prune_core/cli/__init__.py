@@ -1,5 +1,5 @@
-"""`python -m prune_core run|sweep|profile|worker|import|users`: the same recipes as the dashboard,
-headless.
+"""`python -m prune_core run|sweep|profile|worker|inspect|import|users`: the same recipes as the
+dashboard, headless.
 
 Progress goes to stderr; results go to stdout (or --out FILE) as JSON Lines, one object per run,
 each written and flushed as soon as its run finishes. Bad input: one line on stderr, exit code 2;

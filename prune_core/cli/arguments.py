@@ -117,11 +117,18 @@ PROFILE_FIELDS = (
 
 
 #: The commands --help lists (`job` is the dispatcher's own, started for each job).
-PUBLIC_COMMANDS = ("run", "sweep", "profile", "worker", "import", "users")
+PUBLIC_COMMANDS = ("run", "sweep", "profile", "worker", "inspect", "import", "users")
+
+#: What `--help` says first: the whole command line in one sentence.
+DESCRIPTION = (
+    "Prune Keras models with the dashboard's recipes, headless: run one recipe or a sweep, profile "
+    "a baseline, check a model file or image folder, import results, manage a shared dashboard's "
+    "accounts."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="python -m prune_core", description=__doc__.splitlines()[0])
+    parser = OneLineParser(prog="python -m prune_core", description=DESCRIPTION)
     sub = parser.add_subparsers(
         dest="command",
         required=True,
