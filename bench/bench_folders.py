@@ -11,7 +11,7 @@ alternating rounds: the images held in memory, the same images written as a fold
 batch by batch), and the tensor pipeline training used before folders were streamed
 (`from_tensor_slices` → shuffle → batch → prefetch, rebuilt here as the reference).
 
-    .venv/bin/python bench/bench_folders.py                  # about 15 minutes on 2 cores
+    .venv/bin/python bench/bench_folders.py                  # 10–15 minutes on 2 cores
     .venv/bin/python bench/bench_folders.py --sizes 300,3000 --rounds 1 --no-write
 """
 
