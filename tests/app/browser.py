@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from contextlib import contextmanager
@@ -26,15 +28,25 @@ CHROMIUM_ARGS = [
 ]
 
 
+#: Test workers (pytest -n) install Chromium one at a time: apt holds a lock of its own, and a
+#: second install beside the first would fail and skip that worker's browser tests.
+INSTALL_LOCK = Path(tempfile.gettempdir()) / "prune-tests-chromium.lock"
+
+
 def ensure_chromium() -> str | None:
     """Path to Debian's Chromium, installing it with apt when we are root; None if unavailable."""
     if Path(CHROMIUM).exists():
         return CHROMIUM
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
-        subprocess.run(
-            ["apt-get", "install", "-y", "-qq", "chromium"], check=False, capture_output=True
-        )
+        with open(INSTALL_LOCK, "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not Path(CHROMIUM).exists():  # another worker may have installed it meanwhile
+                subprocess.run(["apt-get", "update", "-qq"], check=False, capture_output=True)
+                subprocess.run(
+                    ["apt-get", "install", "-y", "-qq", "chromium"],
+                    check=False,
+                    capture_output=True,
+                )
     return CHROMIUM if Path(CHROMIUM).exists() else None
 
 
