@@ -30,6 +30,7 @@ import numpy as np
 from prune_core.engine import layers
 from prune_core.engine.keras_env import keras, tf
 from prune_core.engine.models import HEAD_NAME, outputs_logits
+from prune_core.engine.tracing import open_batch
 from prune_core.errors import SpecError
 
 
@@ -144,7 +145,7 @@ def batch_gradients(model, targets, calibration):
     loss_fn = _loss_fn(model, "sum_over_batch_size")
     variables = [t.variable for t in targets]
 
-    @tf.function
+    @open_batch
     def grads(x, y):
         with tf.GradientTape() as tape:
             loss = loss_fn(y, model(x, training=False))

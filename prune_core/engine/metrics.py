@@ -19,6 +19,7 @@ import numpy as np
 from prune_core.engine import datasets, layers
 from prune_core.engine.keras_env import tf
 from prune_core.engine.models import outputs_logits
+from prune_core.engine.tracing import open_batch
 from prune_core.timing import Comparison, Timing, time_alternating, time_calls
 
 #: Evaluation batches hold at most this many input values (32 MB as float32): 256 images at 32 px,
@@ -36,7 +37,7 @@ def evaluator(model, x: np.ndarray, y: np.ndarray, batch_size: int | None = None
     now. Traced once: a profile evaluates the same model hundreds of times with different
     weights."""
     batch_size = batch_size or eval_batch(x)
-    infer = tf.function(lambda b: model(tf.cast(b, tf.float32), training=False))
+    infer = open_batch(lambda b: model(tf.cast(b, tf.float32), training=False))
     from_logits = outputs_logits(model)
     if isinstance(x, np.ndarray):  # kept as given (uint8 stays uint8), cast a batch at a time
         held = [
@@ -77,7 +78,7 @@ def evaluator(model, x: np.ndarray, y: np.ndarray, batch_size: int | None = None
 def predicted_classes(model, x, batch_size: int | None = None) -> np.ndarray:
     """The class each image is given, a batch at a time (a folder is decoded as it goes)."""
     batch_size = batch_size or eval_batch(x)
-    infer = tf.function(lambda b: model(tf.cast(b, tf.float32), training=False))
+    infer = open_batch(lambda b: model(tf.cast(b, tf.float32), training=False))
     labels = np.zeros(len(x), np.int32)
     return np.concatenate(
         [

@@ -16,6 +16,7 @@ import numpy as np
 from prune_core.engine.datasets import Feed, epoch_orders
 from prune_core.engine.keras_env import keras, tf
 from prune_core.engine.models import outputs_logits
+from prune_core.engine.tracing import open_batch
 from prune_core.progress import CancelFn, Progress, ProgressFn, check_cancel, ignore, never
 
 
@@ -82,7 +83,7 @@ class Trainer:
         self.augment = augmenter(seed) if augment else None
         self.teacher = teacher if distill > 0 else None
         self.distill, self.temperature = float(distill), float(temperature)
-        self._step = tf.function(self._train_step)
+        self._step = open_batch(self._train_step)  # a partial last batch is not traced again
 
     def _loss(self, y, out, teacher_out=None):
         """Cross-entropy with the labels, mixed with the teacher's softened outputs when
@@ -121,6 +122,17 @@ class Trainer:
         )
         return loss, tf.reduce_mean(hits)
 
+    def _create_variables(self) -> None:
+        """Create the variables the step's first call would (the optimizer's slots, the
+        augmentation's random state) before it is traced: TensorFlow traces a function that creates
+        variables twice, and for a training step each trace is the model's forward and backward
+        pass. The same variables, the same random streams, created once."""
+        self.optimizer.build(self.model.trainable_variables)
+        for layer in getattr(self.augment, "layers", []):
+            generator = getattr(layer, "_random_generator", None)
+            if hasattr(generator, "_maybe_init"):  # tf_keras's lazily made tf.random.Generator
+                generator._maybe_init()
+
     def start_at(self, step: int) -> None:
         """Continue a learning-rate schedule from optimizer step `step` (for training in
         segments)."""
@@ -148,6 +160,7 @@ class Trainer:
         steps_per_epoch = -(-len(x) // batch_size)
         total = epochs * steps_per_epoch
         last_step = total if last_step is None else min(last_step, total)
+        self._create_variables()
         feed = Feed(x, y)
         orders = epoch_orders(len(x), seed)  # every epoch drawn, so a segment sees the same order
         history, step = [], 0
