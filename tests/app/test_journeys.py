@@ -151,6 +151,9 @@ def test_a_teacher_opens_the_demo_then_learn_then_a_simple_explore(tmp_path):
     with served_app(tmp_path, {"PRUNE_AUTOSTART": "0"}) as url, browser_page() as page:
         page.goto(url)
         page.get_by_role("button", name="Load the demo results").click()
+        # a page link clicked before the button's rerun ran would replace that rerun (Streamlit
+        # keeps the latest request), so the demo would never load: wait for the store to say so
+        page.get_by_text("bundled demo result(s) are shown").wait_for(timeout=60000)
         page.get_by_role("link", name="Open Learn").click()
         page.get_by_text("Pruning removes the weights a trained network needs least").wait_for(
             timeout=60000
