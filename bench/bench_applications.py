@@ -49,9 +49,12 @@ def applications() -> list[str]:
 
 
 def build(name: str, size: int, path: Path) -> int:
-    """Save application `name` (random weights, 3 classes) at `size` px; its parameter count."""
+    """Save application `name` (random weights, 3 classes) at `size` px; its parameter count.
+
+    The weights are seeded, so a rerun prunes the same channels and its row is comparable."""
     from prune_core.engine.keras_env import keras
 
+    keras.utils.set_random_seed(0)
     model = getattr(keras.applications, name)(weights=None, input_shape=(size, size, 3), classes=3)
     model.save(path)
     count = model.count_params()
