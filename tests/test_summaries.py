@@ -72,3 +72,27 @@ def test_without_quantiles_nothing_is_below_and_there_is_no_threshold():
     for summary in ({}, {"quantiles": []}, distribution([])):
         assert fraction_below(summary, 1.0) == 0.0
         assert threshold_removing(summary, 0.5) is None
+
+
+def test_a_distribution_matches_numpys_quantiles_and_histogram_at_each_precision():
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64):
+        arrays = [rng.normal(size=(30, 7)).astype(dtype), rng.lognormal(size=501).astype(dtype)]
+        arrays[0][rng.random((30, 7)) < 0.4] = 0
+        kept = [a.copy() for a in arrays]
+        summary = distribution(arrays, bins=9, points=33)
+        values = np.abs(np.concatenate([a.ravel() for a in kept]).astype(np.float64))
+        assert summary["quantiles"] == pytest.approx(
+            np.quantile(values, np.linspace(0, 1, 33)), rel=1e-12
+        )
+        counts, _ = np.histogram(values[values > 0], bins=np.asarray(summary["hist_edges"]))
+        assert summary["hist_counts"] == counts.tolist()
+        assert summary["zeros"] == int((values == 0).sum())
+        for before, after in zip(kept, arrays):  # the inputs are left as they were
+            np.testing.assert_array_equal(before, after)
+
+
+def test_nan_values_are_not_counted_as_positive():
+    summary = distribution([np.array([0.0, np.nan, 2.0, -1.0])], bins=2, points=3)
+    assert summary["count"] == 4 and sum(summary["hist_counts"]) == 2
+    assert summary["hist_edges"][0] == 1.0 and summary["hist_edges"][-1] == pytest.approx(2.0)

@@ -38,6 +38,9 @@ def to_tflite(model, kind: str = "float", representative: np.ndarray | None = No
     if kind not in KINDS:
         raise SpecError(f"unknown TFLite kind {kind!r}; choose one of {', '.join(KINDS)}")
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    # the conversion metadata would be added by unpacking the whole flatbuffer into Python
+    # objects and packing it again: several copies of every weight, for a few bytes of metadata
+    converter.exclude_conversion_metadata = True
     if kind == "sparse":
         converter.optimizations = [tf.lite.Optimize.EXPERIMENTAL_SPARSITY]
     elif kind == "int8":

@@ -73,23 +73,24 @@ class ChannelPruner(Pruner):
 
     def importance(self, model) -> tuple[list, dict]:
         """(`model`'s channel groups, group id → per-channel importance by the criterion)."""
+        if model is self.original and getattr(self, "_original_importance", None) is not None:
+            # the dense model scores the same every time (a profile's levels); what is kept is
+            # one number per channel, not the per-weight scores (a model's worth of memory)
+            return self._original_importance
         groups = structure.trace(model)
         if why := structure.unprunable(groups):
             raise SpecError(why)
         targets = criteria.find_targets(model, prune_head=True, prune_depthwise=True)
-        if model is self.original and getattr(self, "_original_scores", None) is not None:
-            # the dense model scores the same every time (a profile's levels)
-            scores = self._original_scores
-        else:
-            scores = dict(
-                zip(
-                    [t.name for t in targets],
-                    criteria.score(self.strategy, model, targets, self.calibration, self.seed),
-                )
+        scores = dict(
+            zip(
+                [t.name for t in targets],
+                criteria.score(self.strategy, model, targets, self.calibration, self.seed),
             )
-            if model is self.original:
-                self._original_scores = scores
-        return groups, channels.importance(model, groups, scores)
+        )
+        found = groups, channels.importance(model, groups, scores)
+        if model is self.original:
+            self._original_importance = found
+        return found
 
     def prune(self, model, amount=None, step=0, *, threshold=None):
         groups, importance = self.importance(model)
