@@ -61,7 +61,7 @@ def profile(path: Path, home: Path) -> tuple[int, dict, float]:
             *lines, buffer = re.split(rb"[\r\n]", buffer)
             for line in lines:
                 if found := PHASE.search(line.decode(errors="replace")):
-                    phase[0] = found.group(1).strip()
+                    phase[0] = found.group(1)
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
