@@ -6,7 +6,9 @@ h5py only walks the file."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -59,6 +61,23 @@ def _check_config_size(size: int, filename: str) -> None:
         )
 
 
+@contextlib.contextmanager
+def extracted_weights(path: Path):
+    """The HDF5 weights inside a `.keras` archive as a file of their own, in a temporary folder
+    removed afterwards; None when the archive holds none, or holds them compressed (then read them
+    from the archive). Why: h5py reads an archive member through zipfile, and before Python 3.12
+    every backward seek there re-reads the member from its start, so a 0.5 GB file (ResNetRS270)
+    took over ten minutes to load (keras-team/keras#19793; Keras 3 extracts them the same way).
+    Only a stored member is extracted: its size is bounded by the archive's own."""
+    with zipfile.ZipFile(path) as archive:
+        info = next((i for i in archive.infolist() if i.filename == KERAS_WEIGHTS), None)
+        if info is None or info.compress_type != zipfile.ZIP_STORED:
+            yield None
+            return
+        with tempfile.TemporaryDirectory(prefix="prune-weights-") as folder:
+            yield Path(archive.extract(info, folder))
+
+
 def check_storage(path: Path) -> None:
     """Refuse a model file whose weights are not all inside it: an HDF5 dataset stored in another
     file (external raw storage), a virtual dataset, or an external link would let the file read
@@ -68,10 +87,15 @@ def check_storage(path: Path) -> None:
 
     try:
         if path.suffix == ".keras":
-            with zipfile.ZipFile(path) as archive:
+            with extracted_weights(path) as weights, zipfile.ZipFile(path) as archive:
                 if KERAS_WEIGHTS not in archive.namelist():
                     return
-                with archive.open(KERAS_WEIGHTS) as member, h5py.File(member, "r") as f:
+                with (
+                    (
+                        contextlib.nullcontext(weights) if weights else archive.open(KERAS_WEIGHTS)
+                    ) as member,
+                    h5py.File(member, "r") as f,
+                ):
                     _walk(f, path.name, 0)
             return
         with h5py.File(path, "r") as f:

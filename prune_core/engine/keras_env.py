@@ -9,6 +9,8 @@ import contextlib
 import os
 import sys
 
+from prune_core.data.model_storage import extracted_weights
+
 os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "-1")
@@ -81,6 +83,15 @@ def _convolution_op(self, inputs, kernel):
 _Conv.convolution_op = _convolution_op
 
 
+# --- Deep graphs --------------------------------------------------------------------------------
+# tf_keras maps a functional graph by recursion, one Python frame per layer on its longest path
+# (`functional._build_map_helper`), each time it builds, loads or clones a model: ResNetRS270 and
+# deeper pass Python's default limit of 1,000 frames, and its file would not load. Python-to-Python
+# calls take no C stack from 3.11 on, so a higher limit costs nothing until a graph uses it.
+DEEP_GRAPH_FRAMES = 10_000
+sys.setrecursionlimit(max(sys.getrecursionlimit(), DEEP_GRAPH_FRAMES))
+
+
 @contextlib.contextmanager
 def native_convolutions():
     """Convolutions exactly as Keras writes them (for a graph that leaves the process: a TFLite
@@ -107,10 +118,42 @@ def stock_layers() -> dict:
 
 
 def load_model(path):
-    """A saved Keras model, in safe mode (no Lambda bytecode), knowing the stock layers above."""
-    return keras.models.load_model(
-        str(path), compile=False, safe_mode=True, custom_objects=stock_layers()
-    )
+    """A saved Keras model, in safe mode (no Lambda bytecode), knowing the stock layers above; a
+    `.keras` file's weights read from a file of their own (`model_storage.extracted_weights`)."""
+
+    def load():
+        return keras.models.load_model(
+            str(path), compile=False, safe_mode=True, custom_objects=stock_layers()
+        )
+
+    if not str(path).endswith(".keras"):
+        return load()
+    with extracted_weights(path) as weights:
+        if weights is None:
+            return load()
+        with _weights_read_from(weights):
+            return load()
+
+
+@contextlib.contextmanager
+def _weights_read_from(weights):
+    """tf_keras reading a `.keras` archive's weights member from the file `weights` instead (its
+    loader opens the member by name; the store it opens it with is swapped for this call)."""
+    from tf_keras.src.saving import saving_lib
+
+    stock = saving_lib.H5IOStore
+
+    class Extracted(stock):
+        def __init__(self, root_path, archive=None, mode="r"):
+            if archive is not None and mode == "r" and root_path == weights.name:
+                root_path, archive = str(weights), None
+            super().__init__(root_path, archive=archive, mode=mode)
+
+    saving_lib.H5IOStore = Extracted
+    try:
+        yield
+    finally:
+        saving_lib.H5IOStore = stock
 
 
 def tfmot_sparsity():

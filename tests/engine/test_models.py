@@ -43,6 +43,59 @@ def test_user_model_round_trip_in_keras_and_h5(tmp_path, tiny_model):
         np.testing.assert_allclose(loaded(x).numpy(), tiny_model(x).numpy(), rtol=1e-5)
 
 
+def test_a_keras_files_weights_are_never_read_by_seeking_inside_the_archive(
+    tmp_path, tiny_model, monkeypatch
+):
+    """h5py reading an archive member seeks backwards, and before Python 3.12 each backward seek
+    re-reads the member from its start: ResNetRS270's file took over ten minutes to load. Checking
+    and loading read the weights from a file of their own, removed afterwards; a file whose weights
+    are compressed (not what Keras writes) is still read from the archive."""
+    import tempfile
+    import zipfile
+
+    path = models.save(tiny_model, tmp_path / "m.keras")
+    x = np.random.default_rng(0).uniform(0, 255, (2, 16, 16, 3)).astype(np.float32)
+    expected = tiny_model(x).numpy()
+    stock_seek = zipfile.ZipExtFile.seek
+
+    def forward_only(self, offset, whence=0):
+        if whence == 2 or {0: offset, 1: self.tell() + offset}[whence] < self.tell():
+            raise AssertionError("a backward seek inside the archive")
+        return stock_seek(self, offset, whence)
+
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    with monkeypatch.context() as patched:
+        patched.setattr(zipfile.ZipExtFile, "seek", forward_only)
+        loaded = models.load_user_model(str(path))
+    np.testing.assert_allclose(loaded(x).numpy(), expected, rtol=1e-5)
+    assert not list(scratch.iterdir())
+
+    deflated = tmp_path / "deflated.keras"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(deflated, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name in src.namelist():
+            dst.writestr(name, src.read(name))
+    np.testing.assert_allclose(
+        models.load_user_model(str(deflated))(x).numpy(), expected, rtol=1e-5
+    )
+
+
+def test_a_graph_deeper_than_pythons_recursion_limit_loads(tmp_path):
+    """tf_keras maps a graph by recursion, one frame per layer on its longest path: ResNetRS270
+    and deeper passed Python's default limit of 1,000 frames and could not be loaded."""
+    inp = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, name="c")(inp)
+    for _ in range(1100):
+        x = keras.layers.ReLU()(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    deep = keras.Model(inp, keras.layers.Dense(3, activation="softmax")(x))
+    deep.save(str(tmp_path / "deep.keras"))
+    loaded = models.load_user_model(str(tmp_path / "deep.keras"))
+    assert len(loaded.layers) == len(deep.layers)
+    np.testing.assert_array_equal(loaded.get_layer("c").kernel, deep.get_layer("c").kernel)
+
+
 def test_non_image_models_are_refused(tmp_path):
     inp = keras.Input((10,))
     path = tmp_path / "mlp.keras"
