@@ -41,25 +41,44 @@ CHANNELS = ["--granularity=structured", "--sparsity=0.3", "--export=tflite"]
 WEIGHTS = ["--granularity=unstructured", "--scope=global", "--sparsity=0.5"]
 
 
-def applications() -> list[str]:
-    """Every model builder in `tf_keras.applications`, by name."""
+def _list_applications() -> list[str]:
     from prune_core.engine.keras_env import keras
 
     return sorted(n for n in dir(keras.applications) if n[0].isupper())
+
+
+def _build(name: str, size: int, path: Path) -> int:
+    from prune_core.engine.keras_env import keras
+
+    keras.utils.set_random_seed(0)
+    model = getattr(keras.applications, name)(weights=None, input_shape=(size, size, 3), classes=3)
+    model.save(path)
+    return model.count_params()
+
+
+def _in_child(*args: str):
+    """This script's `--child` step in a process of its own, its JSON answer: this process never
+    loads TensorFlow, so the memory a pruning run is measured with is the run's alone (a built
+    ConvNeXtXLarge left >3 GB behind in the process that built it)."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", *args], cwd=ROOT, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        raise RuntimeError((lines or [f"exit {done.returncode}"])[-1])
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def applications() -> list[str]:
+    """Every model builder in `tf_keras.applications`, by name."""
+    return _in_child("list")
 
 
 def build(name: str, size: int, path: Path) -> int:
     """Save application `name` (random weights, 3 classes) at `size` px; its parameter count.
 
     The weights are seeded, so a rerun prunes the same channels and its row is comparable."""
-    from prune_core.engine.keras_env import keras
-
-    keras.utils.set_random_seed(0)
-    model = getattr(keras.applications, name)(weights=None, input_shape=(size, size, 3), classes=3)
-    model.save(path)
-    count = model.count_params()
-    keras.backend.clear_session()
-    return count
+    return _in_child("build", name, str(size), str(path))
 
 
 #: The command line's exit code for input it refuses (any other failure is a crash).
@@ -155,7 +174,19 @@ def _merged() -> tuple[list, list]:
     return merged_rows, merged_refused
 
 
+def child(step: str, *args: str) -> None:
+    """One `_in_child` step, its answer printed as JSON on the last line."""
+    if step == "list":
+        print(json.dumps(_list_applications()))
+    else:
+        name, size, path = args
+        print(json.dumps(_build(name, int(size), Path(path))))
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--child"]:
+        child(*sys.argv[2:])
+        return 0
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default="", help="comma-separated application names")
     ap.add_argument("--size", type=int, default=32)
@@ -165,7 +196,8 @@ def main() -> int:
     args, report = Report.parse_args(
         ap, "applications", "Coverage: pruning every CNN in tf_keras.applications"
     )
-    names = [n for n in args.only.split(",") if n] or applications()
+    every = applications()
+    names = [n for n in args.only.split(",") if n] or every
     if args.table_only:  # the stored rows as they are, measuring nothing
         names = []
     rows, refused = [], []
@@ -207,7 +239,7 @@ def main() -> int:
     report.section("applications")
     if report.write:  # runs by family (`--only`) add up: every row measured so far is shown
         rows, refused = _merged()
-    total = len(applications())
+    total = len(every)
     report.text(
         f"{len(rows)} of {total} applications, random weights, 3 classes, {args.size} px (or the "
         "smallest an application accepts), the bundled synthetic images; each pruning is `python "
