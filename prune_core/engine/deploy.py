@@ -7,10 +7,10 @@ XNNPACK. Latency is measured like the Keras one: warm-up, repeats, p50/p90.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import os
+import re
 import tempfile
 import warnings
 from pathlib import Path
@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from prune_core.engine import layers, metrics, quantization
-from prune_core.engine.keras_env import keras, native_convolutions, tf
+from prune_core.engine.keras_env import keras, native_convolutions, release, tf
 from prune_core.errors import SpecError
 from prune_core.results.deployment import FORMAT, Deployment
 from prune_core.timing import MIN_ROUND_MS, REPEATS, ROUNDS, Timing, time_alternating, time_calls
@@ -32,12 +32,36 @@ QAT_MARGIN = 0.01
 EXPORT_VERSION = 4
 
 
+def converter_for(model):
+    """TensorFlow's converter for the model's inference call, traced once. The converter writes a
+    SavedModel and loads it back; given the Keras model itself (`from_keras_model`) it traces a
+    call of every layer and loads them all into the process for good: each export grew the
+    memory, and a deep model took minutes. Here the SavedModel holds the variables and one
+    function; the flatbuffer is the same (docs/benchmarks/converter.md measures both ways)."""
+    spec = tf.TensorSpec(
+        (None, *model.input_shape[1:]),
+        model.inputs[0].dtype,
+        name=re.sub(r"[^A-Za-z0-9_.-]", "_", model.input_names[0]),
+    )
+    carrier = tf.Module()
+    carrier.weights = list(model.variables)  # what the SavedModel stores
+    with native_convolutions():  # the graph as Keras writes it (keras_env)
+        call = tf.function(
+            lambda x: model(x, training=False), input_signature=[spec]
+        ).get_concrete_function()
+    return tf.lite.TFLiteConverter.from_concrete_functions([call], carrier)
+
+
 def to_tflite(model, kind: str = "float", representative: np.ndarray | None = None) -> bytes:
     """Convert a plain Keras model: float32, float32 with sparse weight storage, or int8
     post-training quantization (needs a representative set of training images)."""
+    return convert(converter_for(model), kind, representative)
+
+
+def convert(converter, kind: str = "float", representative: np.ndarray | None = None) -> bytes:
+    """Run a TFLite converter set for `kind` (`to_tflite`)."""
     if kind not in KINDS:
         raise SpecError(f"unknown TFLite kind {kind!r}; choose one of {', '.join(KINDS)}")
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
     # the conversion metadata would be added by unpacking the whole flatbuffer into Python
     # objects and packing it again: several copies of every weight, for a few bytes of metadata
     converter.exclude_conversion_metadata = True
@@ -60,10 +84,12 @@ def to_tflite(model, kind: str = "float", representative: np.ndarray | None = No
         cwd = os.getcwd()
         try:
             os.chdir(tmp)  # the converter writes scratch files to the working directory
-            with native_convolutions():  # the graph as Keras writes it (keras_env)
+            with native_convolutions():
                 return converter.convert()
         finally:
             os.chdir(cwd)
+            del converter
+            release()  # the SavedModel the converter loaded back
 
 
 def interpreter(content: bytes, threads: int | None = None, batch: int = 1):
@@ -141,8 +167,9 @@ def model_digest(model) -> str:
     return h.hexdigest()[:20]
 
 
-def _sizes(content: bytes) -> dict:
-    return {"bytes": len(content), "gzip_bytes": len(gzip.compress(content, 9, mtime=0))}
+def _sizes(content: bytes | Path) -> dict:
+    size = content.stat().st_size if isinstance(content, Path) else len(content)
+    return {"bytes": size, "gzip_bytes": metrics.gzip_bytes(content)}
 
 
 def _quantization_aware_int8(
@@ -225,7 +252,7 @@ def export_all(
             model.save(str(path)) if key == "keras" else model.save(
                 str(path), include_optimizer=False
             )
-        formats[key] = _sizes(path.read_bytes())
+        formats[key] = _sizes(path)
     keras_classes = metrics.predicted_classes(model, dataset.x_test)
     rng = np.random.default_rng(seed)
     calibration = dataset.x_train[rng.permutation(len(dataset.x_train))[:representative]]

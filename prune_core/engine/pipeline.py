@@ -24,6 +24,7 @@ from prune_core.engine import (
     reconstruction,
     structure,
 )
+from prune_core.engine.keras_env import release
 from prune_core.engine.profiler import Profiler
 from prune_core.engine.run_inputs import (
     baseline_for,
@@ -158,6 +159,7 @@ def run_keeping_model(
         spec, dataset, user_model, root, on_progress, should_cancel
     )
     check_cancel(should_cancel)
+    release()  # the models building or loading the baseline made
 
     times = latency_times(spec, baseline, root, on_progress, should_cancel)
     pruning = spec.pruning
@@ -223,6 +225,7 @@ def run_keeping_model(
     )
     finetune_seconds = time.perf_counter() - ft_start
     model = pruner.finish(model)
+    release()  # the model that was trained, its optimizer's slots, its gradients
     check_cancel(should_cancel)
 
     on_progress(Progress("measuring", message="measuring accuracy, size and latency"))

@@ -28,6 +28,32 @@ def test_float_tflite_predicts_the_same_classes_as_keras(trained, tiny_data):
     assert (deploy.predict(content, tiny_data.x_test) == keras_classes).mean() >= 0.99
 
 
+def _deep_net(depth: int):
+    x = inp = keras.Input((16, 16, 3))
+    for _ in range(depth):
+        x = keras.layers.Conv2D(4, 3, padding="same", activation="relu")(x)
+    return keras.Model(inp, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x)))
+
+
+def test_an_export_leaves_nothing_per_layer_behind_in_the_process():
+    """Converting a Keras model through `from_keras_model` loaded a traced call of every layer
+    into the process for good (memory grew with each export of a deep model); the converter now
+    sees one function."""
+    from tensorflow.python.eager import context
+
+    deploy.to_tflite(_deep_net(2))  # the converter's own one-time functions
+    deep = _deep_net(20)
+    before = len(context.context().list_function_names())
+    content = deploy.to_tflite(deep)
+    assert len(context.context().list_function_names()) - before < len(deep.layers)
+    x = np.random.default_rng(0).uniform(0, 255, (4, 16, 16, 3)).astype(np.float32)
+    interp = deploy.interpreter(content, batch=4)
+    deploy._feed(interp, x)
+    interp.invoke()
+    out = interp.get_tensor(interp.get_output_details()[0]["index"])
+    np.testing.assert_allclose(out, deep(x).numpy(), rtol=1e-4, atol=1e-4)
+
+
 def test_int8_tflite_accuracy_is_within_2pp_on_real_digits():
     """Real data, 360 test images: post-training int8 keeps top-1 within 2 pp of the float model."""
     from prune_core.data import datasets as data

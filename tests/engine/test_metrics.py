@@ -1,5 +1,7 @@
 """Tests for prune_core.engine.metrics: FLOPs, parameters, sizes, accuracy, latency bands."""
 
+import gzip
+
 import numpy as np
 import pytest
 
@@ -60,6 +62,19 @@ def test_zeros_shrink_the_gzip_not_the_file(tiny_model):
     sparse = metrics.file_sizes(tiny_model)
     assert abs(sparse["file_bytes"] - dense["file_bytes"]) < 64
     assert sparse["gzip_bytes"] < dense["gzip_bytes"]
+
+
+@pytest.mark.parametrize("size", [0, 1, metrics.GZIP_CHUNK - 1, 3 * metrics.GZIP_CHUNK + 7])
+def test_gzip_bytes_streamed_equal_gzip_compress_whole(size, tmp_path):
+    # weights-like content: zeros (which compress) between random floats (which do not)
+    values = np.random.default_rng(size).normal(size=size // 4 + 1).astype(np.float32)
+    values[::3] = 0
+    data = values.tobytes()[:size]
+    path = tmp_path / "model.h5"
+    path.write_bytes(data)
+    expected = len(gzip.compress(data, 9, mtime=0))
+    assert metrics.gzip_bytes(data) == expected
+    assert metrics.gzip_bytes(path) == expected
 
 
 def test_accuracy_top1_and_top5(tiny_model, tiny_data):
