@@ -71,13 +71,13 @@ def _built(config: dict) -> dict:
     return {k: v for k, v in config.items() if k != "compile_config"}
 
 
-def checked_config(path: Path, filename: str | None = None) -> dict:
+def checked_config(path: Path, filename: str | None = None, weights: Path | None = None) -> dict:
     """The one check every model file passes before anything loads it — at upload, on the page and
     in the job: its weights all inside it, a config of bounded size, and every layer and object the
     config names on the allow-lists. Returns the config; ModelError in one line otherwise."""
     name = filename or path.name
     config = read_config(path)
-    check_storage(path)
+    check_storage(path, weights)
     check_config(config, name)
     if problem := input_problem(stated_input_shape(config), name):
         raise ModelError(problem)

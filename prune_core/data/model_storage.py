@@ -68,7 +68,11 @@ def extracted_weights(path: Path):
     from the archive). Why: h5py reads an archive member through zipfile, and before Python 3.12
     every backward seek there re-reads the member from its start, so a 0.5 GB file (ResNetRS270)
     took over ten minutes to load (keras-team/keras#19793; Keras 3 extracts them the same way).
-    Only a stored member is extracted: its size is bounded by the archive's own."""
+    Only a stored member is extracted: its size is bounded by the archive's own. None too for a
+    file that is no `.keras` archive (its checks say what it is)."""
+    if path.suffix != ".keras" or not zipfile.is_zipfile(path):
+        yield None
+        return
     with zipfile.ZipFile(path) as archive:
         info = next((i for i in archive.infolist() if i.filename == KERAS_WEIGHTS), None)
         if info is None or info.compress_type != zipfile.ZIP_STORED:
@@ -78,16 +82,20 @@ def extracted_weights(path: Path):
             yield Path(archive.extract(info, folder))
 
 
-def check_storage(path: Path) -> None:
+def check_storage(path: Path, weights: Path | None = None) -> None:
     """Refuse a model file whose weights are not all inside it: an HDF5 dataset stored in another
     file (external raw storage), a virtual dataset, or an external link would let the file read
     bytes from anywhere on the server into the weights a visitor downloads. Walks the `.h5` itself,
-    or the weights file inside a `.keras`, without following any link."""
+    or the weights file inside a `.keras`, without following any link; `weights`: that file
+    already extracted (`extracted_weights`), so that what is checked is what is then loaded."""
     import h5py
 
     try:
         if path.suffix == ".keras":
-            with extracted_weights(path) as weights, zipfile.ZipFile(path) as archive:
+            with (
+                contextlib.nullcontext(weights) if weights else extracted_weights(path) as weights,
+                zipfile.ZipFile(path) as archive,
+            ):
                 if KERAS_WEIGHTS not in archive.namelist():
                     return
                 with (

@@ -126,9 +126,10 @@ def stock_layers() -> dict:
     }
 
 
-def load_model(path):
+def load_model(path, weights=None):
     """A saved Keras model, in safe mode (no Lambda bytecode), knowing the stock layers above; a
-    `.keras` file's weights read from a file of their own (`model_storage.extracted_weights`)."""
+    `.keras` file's weights read from a file of their own (`model_storage.extracted_weights`;
+    `weights`: already extracted)."""
 
     def load():
         return keras.models.load_model(
@@ -137,7 +138,7 @@ def load_model(path):
 
     if not str(path).endswith(".keras"):
         return load()
-    with extracted_weights(path) as weights:
+    with contextlib.nullcontext(weights) if weights else extracted_weights(path) as weights:
         if weights is None:
             return load()
         with _weights_read_from(weights):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from prune_core.data import model_files
+from prune_core.data.model_storage import extracted_weights
 from prune_core.engine import nesting
 from prune_core.engine.keras_env import keras, load_model
 from prune_core.errors import ModelError
@@ -121,12 +122,14 @@ def load_user_model(path_text: str):
     (`prune_core.data.model_files`): no Lambda layers, no functions, modules or custom objects
     beyond them."""
     path = model_files.checked_path(path_text)
-    model_files.checked_config(path)
-    try:
-        model = load_model(path)
-    except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"could not load {path.name}: {first[:200]}") from None
+    # the weights extracted once: the file that passed the checks is the one loaded
+    with extracted_weights(path) as weights:
+        model_files.checked_config(path, weights=weights)
+        try:
+            model = load_model(path, weights)
+        except Exception as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(f"could not load {path.name}: {first[:200]}") from None
     if (
         not isinstance(model, keras.Model)
         or not model.built

@@ -81,6 +81,32 @@ def test_a_keras_files_weights_are_never_read_by_seeking_inside_the_archive(
     )
 
 
+def test_a_keras_files_weights_are_extracted_once_for_checking_and_loading(
+    tmp_path, tiny_model, monkeypatch
+):
+    """The check walks the extracted weights and the loader reads that same file: one copy on
+    disk per load (a 0.5 GB model was extracted twice), and what is loaded is what was checked."""
+    import zipfile
+
+    path = models.save(tiny_model, tmp_path / "m.keras")
+    stock_extract = zipfile.ZipFile.extract
+    extracted = []
+
+    def counted(self, member, *args, **kwargs):
+        extracted.append(getattr(member, "filename", member))
+        return stock_extract(self, member, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "extract", counted)
+    loaded = models.load_user_model(str(path))
+    assert extracted == ["model.weights.h5"]
+    for got, want in zip(loaded.get_weights(), tiny_model.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, want)
+    # a file that is no archive at all still gets the check's own words
+    (tmp_path / "fake.keras").write_bytes(b"not a zip")
+    with pytest.raises(ModelError, match="not a Keras model file"):
+        models.load_user_model(str(tmp_path / "fake.keras"))
+
+
 def test_a_graph_deeper_than_pythons_recursion_limit_loads(tmp_path):
     """tf_keras maps a graph by recursion, one frame per layer on its longest path: ResNetRS270
     and deeper passed Python's default limit of 1,000 frames and could not be loaded."""
