@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from bench.bench_selection import stable_sort_masks
 from prune_core.engine import selection
 from prune_core.errors import SpecError
 
@@ -79,3 +80,41 @@ def test_one_ranking_serves_every_sparsity_exactly_as_fresh_selections():
             np.testing.assert_array_equal(ranking.layer(i, sparsity), b)
     per_layer = ranking.layerwise([0.2, 0.7])
     assert [1 - m.mean() for m in per_layer] == pytest.approx([0.2, 0.7], abs=0.02)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_masks_are_exactly_a_stable_sorts_with_ties_removed_values_and_nan(dtype):
+    """The sorted-values ranking removes exactly what a stable index sort of every score did —
+    ties at the cut first by position, kernel after kernel; removed weights (−inf) first; NaN
+    last — at every sparsity, in both scopes, fresh and from one Ranking."""
+    rng = np.random.default_rng(11)
+    shapes = [(3, 3, 4, 6), (40,), (2, 2, 3, 5), (9, 7)]
+    for trial in range(4):
+        scores = [rng.integers(0, 4, s).astype(dtype) for s in shapes]  # many ties
+        if dtype != np.int64 and trial >= 2:
+            for s in scores[:2]:
+                s.ravel()[rng.choice(s.size, 5, replace=False)] = np.nan
+        previous = [(rng.random(s) > 0.3).astype(np.float32) for s in shapes] if trial % 2 else None
+        ranking = selection.Ranking(scores, previous)
+        for sparsity in (0.0, 0.1, 0.35, 0.5, 0.77, 0.9, 0.99):
+            for scope in ("layerwise", "global"):
+                want = stable_sort_masks(scores, sparsity, scope, previous)
+                got = selection.select(scores, sparsity=sparsity, scope=scope, previous=previous)
+                reused = (
+                    ranking.global_(sparsity) if scope == "global" else ranking.layerwise(sparsity)
+                )
+                for w, g, r in zip(want, got, reused, strict=True):
+                    np.testing.assert_array_equal(g, w, err_msg=f"{scope} {sparsity} {trial}")
+                    np.testing.assert_array_equal(r, w)
+                    assert g.dtype == np.float32 and g.shape == w.shape
+
+
+def test_a_ranking_keeps_one_copy_of_the_scores_at_their_own_precision():
+    """float32 scores are ranked as float32 and read in place: the sorted copy is the only copy
+    (the full index sort held a float64 copy, its concatenation and an int64 order: ~8×)."""
+    scores = [np.random.default_rng(0).random((64, 32), dtype=np.float32) for _ in range(3)]
+    ranking = selection.Ranking(scores)
+    ranking.global_(0.5)
+    assert all(np.shares_memory(f, s) for f, s in zip(ranking.flats, scores))
+    assert ranking._global.dtype == np.float32
+    assert ranking._global.nbytes == sum(s.nbytes for s in scores)
