@@ -259,7 +259,7 @@ def run_keeping_model(
         events=list(pruner.events),
         stages=stages + ([stage_row("fine-tuned", measured)] if stages else []),
         distributions={
-            "scores": summaries.distribution(pruner.first_scores or []),
+            "scores": pruner.score_distribution or summaries.distribution([]),
             "weights_before": weights_before,
             "weights_after": summaries.distribution([t.variable.numpy() for t in targets]),
         },

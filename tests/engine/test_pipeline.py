@@ -41,6 +41,10 @@ def test_run_reports_every_measured_field_and_meets_its_target(tmp_path):
     )
     assert result.spec == spec and result.model_path == str(tmp_path / "pruned.keras")
     assert {"baseline training", "scoring", "fine-tuning", "measuring"} <= {e.phase for e in events}
+    # the first event's scores, one per weight scored, summarised for the histograms
+    scores = result.distributions["scores"]
+    assert scores["count"] == result.distributions["weights_before"]["count"] > 0
+    assert len(scores["quantiles"]) > 2 and scores["hist_counts"]
     saved = models.load_user_model(str(tmp_path / "pruned.keras"))
     zeros = (
         1
@@ -105,6 +109,8 @@ def test_tfmot_recipe_measures_before_fine_tuning_on_its_own_wrapped_model(tmp_p
     result = pipeline.run(RunSpec.of(**TINY, strategy="tfmot", sparsity=0.5), root=tmp_path)
     assert seen[-2] == "wrapped" and result.events[0].achieved == pytest.approx(0.5, abs=0.01)
     assert result.weight_sparsity == pytest.approx(0.5, abs=0.01)
+    # tfmot ranks by magnitude: its scores are the dense weights' magnitudes
+    assert result.distributions["scores"] == result.distributions["weights_before"]
 
 
 def test_impossible_schedule_is_refused_before_any_training(tmp_path):

@@ -3,6 +3,7 @@ drives it), and the fine-tune helpers the engines share."""
 
 from __future__ import annotations
 
+from prune_core import summaries
 from prune_core.engine import models
 from prune_core.engine.training import Trainer
 from prune_core.progress import ignore, never
@@ -21,7 +22,14 @@ class Pruner:
 
     def __init__(self):
         self.events: list[PruningEvent] = []
-        self.first_scores: list | None = None  # scores at the first event, for the histograms
+        # the scores at the first event, summarised at once for the histograms (one number per
+        # weight held to the end of a run was a copy of the weights)
+        self.score_distribution: dict | None = None
+
+    def keep_first_scores(self, scores: list) -> None:
+        """Summarise the scores of the first event (later events' are not kept)."""
+        if self.score_distribution is None:
+            self.score_distribution = summaries.distribution(scores)
 
     def kernels(self, model) -> list:
         """The kernel values this engine prunes in a plain model (for the |weight| histograms)."""

@@ -94,8 +94,7 @@ class ChannelPruner(Pruner):
 
     def prune(self, model, amount=None, step=0, *, threshold=None):
         groups, importance = self.importance(model)
-        if self.first_scores is None:
-            self.first_scores = list(importance.values())
+        self.keep_first_scores(list(importance.values()))
         cost = channels.CostModel(model, groups, self.times)
         if threshold is not None:
             plan = channels.select(groups, importance, threshold=threshold, multiple=self.multiple)

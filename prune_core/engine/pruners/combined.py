@@ -30,7 +30,7 @@ class CombinedPruner(Pruner):
         self._record(cut)
         self.stages = [("channels cut", smaller)]
         masked, event = self.weights.prune(self.weights.start(smaller), self.then, step)
-        self.first_scores = self.channels.first_scores
+        self.score_distribution = self.channels.score_distribution
         pattern = self.weights.pattern
         self.stages.append(
             ("weights pruned" + ("" if pattern.kind == "unstructured" else f" {pattern}"), masked)

@@ -75,8 +75,7 @@ class MaskedPruner(Pruner):
             raise ValueError("MaskedPruner prunes the model its start() returned")
         previous = [m.numpy() for m in self.masks]
         scores = criteria.score(self.strategy, model, self.targets, self.calibration, self.seed)
-        if self.first_scores is None:
-            self.first_scores = scores
+        self.keep_first_scores(scores)
         auto = self.scope == "auto"
         new = selection.select(
             scores,
@@ -87,7 +86,7 @@ class MaskedPruner(Pruner):
             pattern=self.pattern,
         )
         for target, mask_var, mask in zip(self.targets, self.masks, new):
-            mask_var.assign(mask.astype(np.float32))
+            mask_var.assign(mask.astype(np.float32, copy=False))
             target.variable.assign(target.variable * mask_var)
         if self.reconstruct is not None and step == 0:  # surviving weights refitted
             self.reconstruct(

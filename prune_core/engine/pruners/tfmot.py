@@ -85,7 +85,7 @@ class TfmotPruner(Pruner):
         ]
 
     def start(self, baseline):
-        self.first_scores = [abs(k) for k in self.kernels(baseline)]  # tfmot ranks by magnitude
+        self.keep_first_scores(self.kernels(baseline))  # tfmot ranks by magnitude
         wrapped = wrap(baseline, self.schedule, self.prune_head, self.prune_depthwise)
         self.update = tfmot_sparsity().UpdatePruningStep()
         self.update.set_model(wrapped)
