@@ -47,23 +47,27 @@ def importance(model, groups, scores: dict) -> dict:
     the group's average (Torch-Pruning's "mean" normaliser), so a global ranking compares each
     channel with its own group rather than layers whose weights are small by construction (a conv
     followed by BatchNorm, a wide 1×1). `scores` maps layer name → that layer's kernel-shaped score
-    array."""
+    array (summed in float64, one layer at a time)."""
     result = {}
+
+    def score_of(name: str) -> np.ndarray:
+        return np.asarray(scores[name], np.float64)
+
     for g in groups:
         if not g.prunable:
             continue
         total, count = np.zeros(g.size), 0
         for name in g.producers:
-            s = np.moveaxis(scores[name], layers.type_of(model.get_layer(name)).out_axis, -1)
+            s = np.moveaxis(score_of(name), layers.type_of(model.get_layer(name)).out_axis, -1)
             total += s.reshape(-1, s.shape[-1]).sum(axis=0)
             count += s.size // s.shape[-1]
         for name in g.members:
             if name in scores:  # depthwise kernels (kh, kw, c, 1); BatchNorm has no kernel score
-                s = scores[name]
+                s = score_of(name)
                 total += s.sum(axis=(0, 1, 3))
                 count += s.size // g.size
         for name, kind in g.consumers:
-            total += _per_input_channel(scores[name], kind, g.size, model.get_layer(name))
+            total += _per_input_channel(score_of(name), kind, g.size, model.get_layer(name))
             count += scores[name].size // g.size
         mean_score = total / max(count, 1)
         centre = mean_score.mean()

@@ -111,15 +111,29 @@ def register(name: str, needs_data: bool = False):
 def score(
     name: str, model, targets: list[Target], calibration: Calibration | None = None, seed: int = 0
 ):
-    """Scores for every target under criterion `name` (list of numpy arrays, kernel-shaped)."""
+    """Scores for every target under criterion `name` (list of numpy arrays, kernel-shaped), at
+    the criterion's own precision: float32 for float32 weights (a float64 copy of every score is
+    twice a large model's weights, and ranks them in the same order)."""
     if name not in REGISTRY:
         raise SpecError(f"unknown criterion {name!r}; choose one of {', '.join(REGISTRY)}")
     if name in NEEDS_DATA and calibration is None:
         raise SpecError(f"criterion {name!r} needs calibration data")
     scores = REGISTRY[name](model, targets, calibration, seed)
-    return [
-        np.asarray(s, dtype=np.float64).reshape(t.variable.shape) for s, t in zip(scores, targets)
-    ]
+    return [_floating(s).reshape(t.variable.shape) for s, t in zip(scores, targets)]
+
+
+def _floating(values) -> np.ndarray:
+    values = np.asarray(values)
+    return values.astype(np.result_type(values.dtype, np.float32), copy=False)
+
+
+def _accumulate(total: list | None, parts) -> list:
+    """`total` plus `parts`, layer by layer, in place (a whole model's second sum is not made)."""
+    if total is None:  # owned and writable (a tensor's `.numpy()` may be a view of its buffer)
+        return [p if p.flags.owndata and p.flags.writeable else p.copy() for p in parts]
+    for kept, part in zip(total, parts, strict=True):
+        kept += part
+    return total
 
 
 def _loss_fn(model, reduction):
@@ -159,10 +173,9 @@ def batch_gradients(model, targets, calibration):
 def gradient(model, targets, calibration, seed):
     total, count = None, 0
     for g in batch_gradients(model, targets, calibration):
-        part = [np.abs(gi) for gi in g]
-        total = part if total is None else [a + b for a, b in zip(total, part)]
+        total = _accumulate(total, (np.abs(gi) for gi in g))
         count += 1
-    return [t / count for t in total]
+    return [np.divide(t, count, out=t) for t in total]
 
 
 @register("taylor", needs_data=True)
@@ -170,10 +183,9 @@ def taylor(model, targets, calibration, seed):
     weights = [t.variable.numpy() for t in targets]
     total, count = None, 0
     for g in batch_gradients(model, targets, calibration):
-        part = [np.abs(w * gi) for w, gi in zip(weights, g)]
-        total = part if total is None else [a + b for a, b in zip(total, part)]
+        total = _accumulate(total, (np.abs(w * gi) for w, gi in zip(weights, g)))
         count += 1
-    return [t / count for t in total]
+    return [np.divide(t, count, out=t) for t in total]
 
 
 def fisher_diagonal(model, variables, calibration) -> list[np.ndarray]:
@@ -190,10 +202,9 @@ def fisher_diagonal(model, variables, calibration) -> list[np.ndarray]:
 
     total, n = None, 0
     for x, y in calibration.batches():
-        sq = [s.numpy() for s in squared_grads(x, y)]
-        total = sq if total is None else [a + b for a, b in zip(total, sq)]
+        total = _accumulate(total, (s.numpy() for s in squared_grads(x, y)))
         n += int(x.shape[0])
-    return [t / n for t in total]
+    return [np.divide(t, n, out=t) for t in total]
 
 
 @register("fisher", needs_data=True)

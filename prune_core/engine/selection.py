@@ -28,9 +28,10 @@ def _ranked(scores, previous) -> np.ndarray:
     nothing was removed before."""
     flat = np.asarray(scores)
     flat = flat.astype(np.result_type(flat.dtype, np.float32), copy=False).ravel()
-    if previous is not None:
+    removed = None if previous is None else np.asarray(previous).ravel() == 0
+    if removed is not None and removed.any():
         flat = flat.copy()
-        flat[np.asarray(previous).ravel() == 0] = -np.inf
+        flat[removed] = -np.inf
     return flat
 
 

@@ -129,3 +129,28 @@ def test_wanda_is_magnitude_times_the_input_channels_norm(tiny_model, calibratio
         shape = [1] * w.ndim
         shape[w.ndim - 2] = -1
         np.testing.assert_allclose(s, w * norms.reshape(shape), rtol=1e-4, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["gradient", "taylor"])
+def test_gradient_criteria_are_batch_means_kept_in_the_weights_precision(
+    name, tiny_model, calibration
+):
+    """|g| and |w·g| averaged over the calibration batches, summed layer by layer in place and
+    returned in float32 (float32 weights): exactly the plain per-batch arithmetic, without a float64
+    copy or a second whole-model sum."""
+    targets = criteria.find_targets(tiny_model)
+    scores = criteria.score(name, tiny_model, targets, calibration)
+    weights = [t.variable.numpy() for t in targets]
+    batches = list(criteria.batch_gradients(tiny_model, targets, calibration))
+    parts = [
+        [np.abs(gi) if name == "gradient" else np.abs(w * gi) for w, gi in zip(weights, g)]
+        for g in batches
+    ]
+    for i, s in enumerate(scores):
+        plain = parts[0][i].copy()
+        for part in parts[1:]:
+            plain = plain + part[i]
+        assert s.dtype == np.float32
+        np.testing.assert_array_equal(s, plain / len(batches))
+    for s in criteria.score("fisher", tiny_model, targets, calibration):
+        assert s.dtype == np.float32
