@@ -1,10 +1,12 @@
 """Memory benchmark: peak resident memory of one pruning run, phase by phase.
 
     .venv/bin/python bench/bench_run_memory.py [--only ConvNeXtTiny,ResNet50] [--size 32]
+        [--recipe channels|weights]
 
 Each application is built as bench_applications builds it (seeded random weights, 3 classes,
 32 px) and pruned by the command line in a child process, the way bench_applications prunes it
-(channels −30 % FLOPs, one fine-tune epoch, exported to every LiteRT format), while this process
+(channels −30 % FLOPs, one fine-tune epoch, exported to every LiteRT format; or, with `--recipe
+weights`, 50 % of the weights ranked globally, one fine-tune epoch), while this process
 reads the child's resident memory every 0.1 s and files it under the phase the child's progress
 line names. Prints, per model: the weights' bytes, the peak, the peak over the weights' bytes
 (what says whether a larger model fits: the largest applications have 350 M parameters), and the
@@ -26,9 +28,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_applications import CHANNELS, MIN_SIZE, build  # noqa: E402
+from bench.bench_applications import CHANNELS, MIN_SIZE, WEIGHTS, build  # noqa: E402
 from bench.report import Report  # noqa: E402
 
+#: The recipes a run may be profiled with (bench_applications' two), and what each is.
+RECIPES = {
+    "channels": (
+        CHANNELS,
+        "channels −30 % FLOPs (taylor, global), one fine-tune epoch, exported to LiteRT "
+        "(float32, sparse, int8) and timed against the dense model",
+    ),
+    "weights": (WEIGHTS, "50 % of the weights (taylor, global), one fine-tune epoch"),
+}
 #: A phase as the command line's progress names it: the first word after the run's label.
 PHASE = re.compile(r"\]\s+([a-z][a-z-]*)")
 
@@ -42,11 +53,11 @@ def resident_mb(pid: int) -> int | None:
     return int(found.group(1)) // 1024 if found else None
 
 
-def profile(path: Path, home: Path) -> tuple[int, dict, float]:
+def profile(path: Path, home: Path, options: list[str] = CHANNELS) -> tuple[int, dict, float]:
     """(the child's exit code, phase → peak MB in the order first seen, seconds)."""
     child = subprocess.Popen(
         [sys.executable, "-m", "prune_core", "run", f"--model=file:{path}"]
-        + ["--dataset=synthetic", "--fine-tune-epochs=1", *CHANNELS],
+        + ["--dataset=synthetic", "--fine-tune-epochs=1", *options],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -80,6 +91,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--only", default="ConvNeXtTiny", help="comma-separated application names")
     ap.add_argument("--size", type=int, default=32)
+    ap.add_argument("--recipe", choices=sorted(RECIPES), default="channels")
     args, report = Report.parse_args(
         ap, "run-memory", "Memory: the peak of one pruning run, phase by phase"
     )
@@ -89,7 +101,7 @@ def main() -> int:
             size = max(args.size, MIN_SIZE.get(name, 0))
             path = Path(tmp) / f"{name}.keras"
             params = build(name, size, path)
-            code, peaks, seconds = profile(path, Path(tmp) / "home")
+            code, peaks, seconds = profile(path, Path(tmp) / "home", RECIPES[args.recipe][0])
             weights_mb = params * 4 / 2**20
             peak = max(peaks.values(), default=0)
             top = max(peaks, key=peaks.get) if peaks else "–"
@@ -100,11 +112,10 @@ def main() -> int:
             )
             phases += [[name, p, str(mb)] for p, mb in peaks.items()]
             print(" | ".join(rows[-1]), flush=True)
-    report.section("peaks")
+    report.section("peaks" if args.recipe == "channels" else f"peaks-{args.recipe}")
     report.text(
-        "One `python -m prune_core run` per model: channels −30 % FLOPs (taylor, global), one "
-        "fine-tune epoch, exported to LiteRT (float32, sparse, int8) and timed against the dense "
-        "model; seeded random weights, 3 classes, the bundled synthetic images. Resident memory "
+        f"One `python -m prune_core run` per model: {RECIPES[args.recipe][1]}; seeded random "
+        "weights, 3 classes, the bundled synthetic images. Resident memory "
         'of the child read every 0.1 s; "× weights" is the peak over the float32 weights\' bytes '
         "(the process itself, TensorFlow loaded, is about 0.5 GB of it)."
     )
