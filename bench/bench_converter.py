@@ -20,7 +20,6 @@ import argparse
 import json
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -31,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.bench_applications import build  # noqa: E402
+from bench.children import answer  # noqa: E402
 from bench.report import Report  # noqa: E402
 
 MODELS = ["MobileNetV2", "ResNet50", "ConvNeXtSmall", "ResNetRS152"]
@@ -94,15 +94,7 @@ def child(way: str, path: str, output: str) -> None:
 
 
 def measure(way: str, path: Path, output: Path) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", way, str(path), str(output)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"{path.stem} ({way}): {(done.stderr.strip().splitlines() or ['?'])[-1]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return answer(__file__, way, str(path), str(output), label=f"{path.stem} ({way})")
 
 
 def main() -> int:

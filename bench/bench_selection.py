@@ -22,7 +22,6 @@ import hashlib
 import json
 import re
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -32,6 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.children import answer  # noqa: E402
 from bench.report import Report  # noqa: E402
 
 WAYS = ("index sort", "sorted values")
@@ -111,16 +111,7 @@ def child(way: str, scope: str, millions: str) -> None:
 
 
 def measure(way: str, scope: str, millions: float) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", way, scope, str(millions)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        lines = done.stderr.strip().splitlines() or [f"exit {done.returncode}"]
-        raise SystemExit(f"{millions} M, {way}, {scope}: {lines[-1]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return answer(__file__, way, scope, str(millions), label=f"{millions} M, {way}, {scope}")
 
 
 def main() -> int:
