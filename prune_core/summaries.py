@@ -12,13 +12,17 @@ def distribution(arrays, bins: int = 60, points: int = 201) -> dict:
 
     One copy of the values at their own precision, sorted in place: a large model's weights are
     summarised without the several float64 copies a plain `np.quantile` would make."""
-    values = [np.asarray(a) for a in arrays]
-    dtype = np.result_type(np.float32, *(v.dtype for v in values)) if values else np.float64
-    flat = np.empty(sum(v.size for v in values), dtype)
+    # arrays, or anything with a shape and a dtype that numpy can read (a model's variables): each
+    # read into the one copy in turn, so a whole model's worth of copies never coexists
+    values = [a if hasattr(a, "shape") and hasattr(a, "dtype") else np.asarray(a) for a in arrays]
+    sizes = [int(np.prod(v.shape)) for v in values]
+    dtypes = [np.dtype(getattr(v.dtype, "as_numpy_dtype", v.dtype)) for v in values]
+    dtype = np.result_type(np.float32, *dtypes) if values else np.float64
+    flat = np.empty(sum(sizes), dtype)
     at = 0
-    for v in values:
-        flat[at : at + v.size] = v.ravel()
-        at += v.size
+    for v, size in zip(values, sizes):
+        flat[at : at + size] = np.asarray(v).ravel()
+        at += size
     np.abs(flat, out=flat)
     flat.sort()  # NaN, if any, last
     zeros = int(np.searchsorted(flat, 0, side="right"))

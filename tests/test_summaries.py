@@ -96,3 +96,17 @@ def test_nan_values_are_not_counted_as_positive():
     summary = distribution([np.array([0.0, np.nan, 2.0, -1.0])], bins=2, points=3)
     assert summary["count"] == 4 and sum(summary["hist_counts"]) == 2
     assert summary["hist_edges"][0] == 1.0 and summary["hist_edges"][-1] == pytest.approx(2.0)
+
+
+def test_a_models_variables_are_summarised_as_their_values():
+    """The run's weight histograms read each variable straight into the one sorted copy (a list
+    of every kernel's numpy copy first was a model's worth of memory beside it)."""
+    from prune_core.engine.keras_env import tf
+
+    rng = np.random.default_rng(4)
+    arrays = [rng.normal(size=s).astype(np.float32) for s in ((3, 3, 4, 8), (16, 5), ())]
+    arrays[0][0] = 0.0
+    variables = [tf.Variable(a) for a in arrays]
+    assert distribution(variables) == distribution(arrays)
+    assert distribution(variables)["count"] == sum(a.size for a in arrays)
+    assert distribution([[0.0, 2.0, -3.0]])["zeros"] == 1  # plain lists still do

@@ -95,11 +95,14 @@ def accuracy(model, x: np.ndarray, y: np.ndarray, batch_size: int | None = None)
 
 
 def param_counts(model) -> dict:
-    weights = model.get_weights()
-    return {
-        "params": int(sum(w.size for w in weights)),
-        "nonzero_params": int(sum(np.count_nonzero(w) for w in weights)),
-    }
+    """Parameters, and those not zero; read one variable at a time (`get_weights()` copies the
+    whole model at once)."""
+    params = nonzero = 0
+    for variable in model.weights:
+        values = variable.numpy()
+        params += values.size
+        nonzero += np.count_nonzero(values)
+    return {"params": int(params), "nonzero_params": int(nonzero)}
 
 
 def layer_sparsity(targets) -> dict:

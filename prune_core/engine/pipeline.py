@@ -261,7 +261,7 @@ def run_keeping_model(
         distributions={
             "scores": pruner.score_distribution or summaries.distribution([]),
             "weights_before": weights_before,
-            "weights_after": summaries.distribution([t.variable.numpy() for t in targets]),
+            "weights_after": summaries.distribution([t.variable for t in targets]),
         },
         model_path=str(model_path) if model_path is not None else None,
     )
